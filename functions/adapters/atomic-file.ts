@@ -1,0 +1,23 @@
+// Atomic file writes: content goes to a temporary file beside the target, which is renamed into
+// place only when complete — a reader sees the old file or the new one, never half of it.
+
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** Writes `content` (text, or text chunks) to `path` atomically, creating parent directories. */
+export async function writeFileAtomic(path: string, content: string | AsyncIterable<string> | Iterable<string>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const source = typeof content === 'string' ? Readable.from([content]) : Readable.from(content);
+    await pipeline(source, createWriteStream(temp));
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}

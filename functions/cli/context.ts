@@ -1,0 +1,74 @@
+// What CLI commands share: the store, the database (DATABASE_URL or the embedded server kept
+// under the store), the clock and output streams.
+
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { FileModelStore } from '../adapters/file-model-store.ts';
+import { PgCustomerRepository } from '../adapters/pg-customer-repository.ts';
+import { startEmbeddedPostgres } from '../adapters/embedded-postgres.ts';
+import type { DatabaseDeps } from '../../shared/workflows/database.ts';
+import { progress } from './io.ts';
+
+export const DEFAULT_STORE = '.segments';
+export const LOCAL_DATABASE = 'segments';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processOutput: Output = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+export function modelStore(store: string | undefined): FileModelStore {
+  return new FileModelStore(resolve(store ?? DEFAULT_STORE));
+}
+
+/** Connects to DATABASE_URL, or starts the embedded server under `<store>/postgres`; migrates. */
+export async function openDatabase(
+  store: string | undefined,
+  databaseUrl: string | undefined,
+  database = LOCAL_DATABASE,
+  fresh = false,
+): Promise<{ repo: PgCustomerRepository; close(): Promise<void> }> {
+  if (databaseUrl) {
+    const repo = new PgCustomerRepository({ connectionString: databaseUrl });
+    await repo.migrate();
+    return { repo, close: () => repo.close() };
+  }
+  const root = resolve(store ?? DEFAULT_STORE);
+  await mkdir(root, { recursive: true });
+  const server = await startEmbeddedPostgres(join(root, 'postgres'));
+  try {
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      if (fresh) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)}`);
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(server.url);
+    url.pathname = `/${database}`;
+    const repo = new PgCustomerRepository({ connectionString: url.toString() });
+    await repo.migrate();
+    return {
+      repo,
+      close: async () => {
+        await repo.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+export function databaseDeps(repo: PgCustomerRepository, store: FileModelStore): DatabaseDeps {
+  return { repo, store, clock: () => new Date(), log: progress };
+}

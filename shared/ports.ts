@@ -1,0 +1,47 @@
+// Ports the workflows are written against. Adapters live in functions/adapters/.
+
+import type { ActivePointer, Model } from './model/artifact.ts';
+
+/** Where model artifacts and the active-model pointer live (S3 bucket or local store directory). */
+export interface ModelStore {
+  /** Writes `models/<version>/model.json` (and `report.html` when given); returns where they went. */
+  putModel(model: Model, reportHtml?: string): Promise<{ modelUri: string; reportUri: string | null }>;
+  /** Reads and validates one model version; NotFoundError when it does not exist. */
+  getModel(version: string): Promise<Model>;
+  /** The active-model pointer, or null when no model has been promoted yet. */
+  getActive(): Promise<ActivePointer | null>;
+  /** Replaces the pointer atomically (readers see the old or the new one, never a partial file). */
+  setActive(pointer: ActivePointer): Promise<void>;
+  /** All stored model versions, oldest first. */
+  listModels(): Promise<string[]>;
+}
+
+/** A value bound to a SQL statement parameter (`:name`). Values never travel inside SQL text. */
+export type SqlValue = string | number | boolean | null;
+export type SqlParams = Readonly<Record<string, SqlValue>>;
+export type SqlRow = Readonly<Record<string, unknown>>;
+
+/**
+ * The smallest SQL surface both PostgreSQL paths offer: the RDS Data API (no session, named
+ * parameters) and a pg connection pool. One statement per call.
+ */
+export interface SqlClient {
+  query(sql: string, params?: SqlParams): Promise<SqlRow[]>;
+  /** Runs `work` in one transaction; statements inside see and commit together. */
+  transaction<T>(work: (tx: Pick<SqlClient, 'query'>) => Promise<T>): Promise<T>;
+}
+
+/** Counts of an upsert: rows new to the table, rows whose values changed, rows already identical. */
+export interface UpsertCounts {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+}
+
+/** Names of the outputs of labeling a customers file (design.md "Labeled output"). */
+export type ResultName = 'labeled.csv' | 'rejects.csv' | 'summary.json';
+
+/** Where a labeling run's outputs go; every write is atomic (never a half-written file). */
+export interface ResultWriter {
+  write(name: ResultName, content: AsyncIterable<string> | string): Promise<string>;
+}

@@ -1,0 +1,231 @@
+// The customers table and its companions (runs, lease lock, training members, migrations),
+// written once against the SqlClient port so the Data API and pg adapters share every statement.
+
+import type { Customer } from '../csv/contract.ts';
+import type { Model } from '../model/artifact.ts';
+import type { SqlClient, SqlRow, UpsertCounts } from '../ports.ts';
+import { MIGRATION_LOCK, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.ts';
+import { labelBatchStatement } from './scoring.ts';
+
+export interface RunRecord {
+  readonly kind: 'train' | 'ingest' | 'assign';
+  readonly modelVersion: string | null;
+  readonly status: 'ok' | 'failed' | 'skipped';
+  readonly rowsRead?: number;
+  readonly rowsAccepted?: number;
+  readonly rowsRejected?: number;
+  readonly labeled?: number;
+  readonly outliers?: number;
+  readonly error?: string | null;
+  readonly drift?: unknown;
+}
+
+export interface TableStatus {
+  readonly customers: number;
+  readonly pending: number;
+  readonly byOrigin: Readonly<Record<string, number>>;
+  readonly bySegment: ReadonlyArray<{ segment: number; name: string; modelVersion: string; customers: number; outliers: number }>;
+  readonly lastRuns: ReadonlyArray<{ kind: string; status: string; startedAt: string; modelVersion: string | null; labeled: number | null; error: string | null }>;
+}
+
+/** Upper bound on rows per upsert statement (keeps Data API requests far below 4 MiB). */
+export const UPSERT_BATCH_ROWS = 1000;
+
+const int = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+
+export class SqlCustomerRepository {
+  constructor(protected readonly sql: SqlClient) {}
+
+  /** Applies pending migrations; returns the versions applied now (empty when up to date). */
+  async migrate(): Promise<string[]> {
+    await this.sql.query(MIGRATIONS_TABLE);
+    const applied: string[] = [];
+    for (const migration of MIGRATIONS) {
+      const done = await this.sql.transaction(async (tx) => {
+        await tx.query(MIGRATION_LOCK);
+        const rows = await tx.query('SELECT version FROM schema_migrations WHERE version = :version', { version: migration.version });
+        if (rows.length > 0) return false;
+        for (const statement of migration.statements) await tx.query(statement);
+        await tx.query('INSERT INTO schema_migrations (version) VALUES (:version)', { version: migration.version });
+        return true;
+      });
+      if (done) applied.push(migration.version);
+    }
+    return applied;
+  }
+
+  /**
+   * Inserts new customers and updates changed ones in bounded batches. A customer whose values
+   * changed loses its label (it is pending again); identical rows are left untouched.
+   */
+  async upsertCustomers(customers: readonly Customer[]): Promise<UpsertCounts> {
+    let inserted = 0;
+    let updated = 0;
+    for (let start = 0; start < customers.length; start += UPSERT_BATCH_ROWS) {
+      const batch = customers.slice(start, start + UPSERT_BATCH_ROWS);
+      const params: Record<string, string | number> = {};
+      const values = batch.map((c, i) => {
+        params[`id_${i}`] = c.customerId;
+        params[`gender_${i}`] = c.gender;
+        params[`age_${i}`] = c.age;
+        params[`income_${i}`] = String(c.annualIncomeThousands);
+        params[`score_${i}`] = c.spendingScore;
+        return `(:id_${i}, :gender_${i}, CAST(:age_${i} AS integer), CAST(:income_${i} AS numeric), CAST(:score_${i} AS integer))`;
+      });
+      const rows = await this.sql.query(
+        `INSERT INTO customers AS c (customer_id, gender, age, annual_income_thousands, spending_score)
+         VALUES ${values.join(', ')}
+         ON CONFLICT (customer_id) DO UPDATE SET
+           gender = EXCLUDED.gender, age = EXCLUDED.age,
+           annual_income_thousands = EXCLUDED.annual_income_thousands, spending_score = EXCLUDED.spending_score,
+           segment = NULL, segment_origin = NULL, segment_name = NULL, model_version = NULL,
+           segment_distance = NULL, is_outlier = NULL, segmented_at = NULL, updated_at = now()
+         WHERE (c.gender, c.age, c.annual_income_thousands, c.spending_score)
+           IS DISTINCT FROM (EXCLUDED.gender, EXCLUDED.age, EXCLUDED.annual_income_thousands, EXCLUDED.spending_score)
+         RETURNING (xmax = 0) AS inserted`,
+        params,
+      );
+      const fresh = rows.filter((r) => r.inserted === true).length;
+      inserted += fresh;
+      updated += rows.length - fresh;
+    }
+    return { inserted, updated, unchanged: customers.length - inserted - updated };
+  }
+
+  /** The database clock, used to fence a training snapshot. */
+  async now(): Promise<string> {
+    const [row] = await this.sql.query(`SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS now`);
+    return String(row!.now);
+  }
+
+  /** Customers last changed at or before `snapshot`, in key order, page by page (bounded responses). */
+  async *readCustomers(snapshot: string, pageSize = 5000): AsyncGenerator<Customer[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.sql.query(
+        `SELECT customer_id, gender, age, CAST(annual_income_thousands AS double precision) AS income, spending_score
+         FROM customers WHERE customer_id > :after AND updated_at <= CAST(:snapshot AS timestamptz)
+         ORDER BY customer_id LIMIT :page_size`,
+        { after, snapshot, page_size: pageSize },
+      );
+      if (rows.length === 0) return;
+      yield rows.map(toCustomer);
+      after = String(rows[rows.length - 1]!.customer_id);
+    }
+  }
+
+  /** Records which customers a table-trained model was trained on (the origin rule needs it). */
+  async recordTrainingMembers(modelVersion: string, snapshot: string): Promise<number> {
+    const [row] = await this.sql.query(
+      `WITH added AS (
+         INSERT INTO training_members (model_version, customer_id)
+         SELECT :model_version, customer_id FROM customers WHERE updated_at <= CAST(:snapshot AS timestamptz)
+         ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT CAST(count(*) AS integer) AS n FROM added`,
+      { model_version: modelVersion, snapshot },
+    );
+    return int(row?.n);
+  }
+
+  /** Customers waiting for the active model: never labeled, or labeled by another model. */
+  async countPending(modelVersion: string | null): Promise<number> {
+    const [row] = await this.sql.query(
+      `SELECT CAST(count(*) AS integer) AS n FROM customers
+       WHERE segment IS NULL OR model_version IS DISTINCT FROM :model_version`,
+      { model_version: modelVersion },
+    );
+    return int(row?.n);
+  }
+
+  /** Labels the next bounded key range of pending customers in the database; null when none are left. */
+  async labelNextBatch(model: Model, after: string, batchSize: number): Promise<{ labeled: number; outliers: number; lastKey: string } | null> {
+    const { sql, params } = labelBatchStatement(model, after, batchSize);
+    const [row] = await this.sql.query(sql, params);
+    if (!row || int(row.labeled) === 0) return null;
+    return { labeled: int(row.labeled), outliers: int(row.outliers), lastKey: String(row.last_key) };
+  }
+
+  /** Takes or renews the named lease for `ttlSeconds`; false when another owner holds it. */
+  async acquireLease(name: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const rows = await this.sql.query(
+      `INSERT INTO locks AS l (name, owner, expires_at) VALUES (:name, :owner, now() + make_interval(secs => :ttl))
+       ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+       WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner
+       RETURNING owner`,
+      { name, owner, ttl: ttlSeconds },
+    );
+    return rows.length === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.sql.query('DELETE FROM locks WHERE name = :name AND owner = :owner', { name, owner });
+  }
+
+  async recordRun(run: RunRecord, startedAt: Date): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO runs (kind, started_at, finished_at, model_version, rows_read, rows_accepted, rows_rejected, labeled, outliers, status, error, drift)
+       VALUES (:kind, CAST(:started_at AS timestamptz), now(), :model_version, :rows_read, :rows_accepted, :rows_rejected, :labeled, :outliers, :status, :error, CAST(:drift AS jsonb))`,
+      {
+        kind: run.kind,
+        started_at: startedAt.toISOString(),
+        model_version: run.modelVersion,
+        rows_read: run.rowsRead ?? null,
+        rows_accepted: run.rowsAccepted ?? null,
+        rows_rejected: run.rowsRejected ?? null,
+        labeled: run.labeled ?? null,
+        outliers: run.outliers ?? null,
+        status: run.status,
+        error: run.error ?? null,
+        drift: run.drift === undefined ? null : JSON.stringify(run.drift),
+      },
+    );
+  }
+
+  async status(): Promise<TableStatus> {
+    const [totals] = await this.sql.query(
+      `SELECT CAST(count(*) AS integer) AS customers, CAST(count(*) FILTER (WHERE segment IS NULL) AS integer) AS unlabeled FROM customers`,
+    );
+    const origins = await this.sql.query(
+      `SELECT COALESCE(segment_origin, 'unlabeled') AS origin, CAST(count(*) AS integer) AS n FROM customers GROUP BY 1 ORDER BY 1`,
+    );
+    const segments = await this.sql.query(
+      `SELECT segment, segment_name, model_version, CAST(count(*) AS integer) AS n,
+         CAST(count(*) FILTER (WHERE is_outlier) AS integer) AS outliers
+       FROM customers WHERE segment IS NOT NULL GROUP BY 1, 2, 3 ORDER BY model_version, segment`,
+    );
+    const runs = await this.sql.query(
+      `SELECT kind, status, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at, model_version, labeled, error
+       FROM runs ORDER BY id DESC LIMIT 5`,
+    );
+    return {
+      customers: int(totals?.customers),
+      pending: int(totals?.unlabeled),
+      byOrigin: Object.fromEntries(origins.map((r) => [String(r.origin), int(r.n)])),
+      bySegment: segments.map((r) => ({
+        segment: int(r.segment),
+        name: String(r.segment_name),
+        modelVersion: String(r.model_version),
+        customers: int(r.n),
+        outliers: int(r.outliers),
+      })),
+      lastRuns: runs.map((r) => ({
+        kind: String(r.kind),
+        status: String(r.status),
+        startedAt: String(r.started_at),
+        modelVersion: r.model_version === null ? null : String(r.model_version),
+        labeled: r.labeled === null ? null : int(r.labeled),
+        error: r.error === null ? null : String(r.error),
+      })),
+    };
+  }
+}
+
+function toCustomer(row: SqlRow): Customer {
+  return {
+    customerId: String(row.customer_id),
+    gender: row.gender === 'Male' ? 'Male' : 'Female',
+    age: int(row.age),
+    annualIncomeThousands: Number(row.income),
+    spendingScore: int(row.spending_score),
+  };
+}

@@ -1,0 +1,74 @@
+// Versioned schema migrations as data: each version is a list of single statements (the Data
+// API runs one statement per call), applied in order inside one transaction per version.
+
+export interface Migration {
+  readonly version: string;
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: '001_initial',
+    statements: [
+      `CREATE TABLE customers (
+        customer_id text PRIMARY KEY,
+        gender text NOT NULL CHECK (gender IN ('Female', 'Male')),
+        age integer NOT NULL CHECK (age BETWEEN 0 AND 120),
+        annual_income_thousands numeric NOT NULL CHECK (annual_income_thousands >= 0),
+        spending_score integer NOT NULL CHECK (spending_score BETWEEN 1 AND 100),
+        segment integer,
+        segment_origin text CHECK (segment_origin IN ('created', 'assigned')),
+        segment_name text,
+        model_version text,
+        segment_distance double precision,
+        is_outlier boolean,
+        segmented_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX customers_unlabeled ON customers (customer_id) WHERE segment IS NULL`,
+      `CREATE INDEX customers_model_version ON customers (model_version)`,
+      `CREATE TABLE training_members (
+        model_version text NOT NULL,
+        customer_id text NOT NULL,
+        PRIMARY KEY (model_version, customer_id)
+      )`,
+      `CREATE TABLE runs (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('train', 'ingest', 'assign')),
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
+        model_version text,
+        rows_read integer,
+        rows_accepted integer,
+        rows_rejected integer,
+        labeled integer,
+        outliers integer,
+        status text NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'skipped')),
+        error text,
+        drift jsonb
+      )`,
+      `CREATE TABLE ingested_objects (
+        bucket text NOT NULL,
+        key text NOT NULL,
+        etag text NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        summary jsonb NOT NULL,
+        PRIMARY KEY (bucket, key, etag)
+      )`,
+      `CREATE TABLE locks (
+        name text PRIMARY KEY,
+        owner text NOT NULL,
+        expires_at timestamptz NOT NULL
+      )`,
+    ],
+  },
+];
+
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version text PRIMARY KEY,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+/** Serialises concurrent migrators (e.g. two deploys) for the length of one transaction. */
+export const MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(727274)`;

@@ -1,0 +1,88 @@
+// The in-database labeling statement: for one bounded key range of pending customers, compute the
+// model-space features, the squared distance to every centroid and the nearest one, and update
+// the rows — all in PostgreSQL, so customer rows never travel to the caller. The model reaches
+// the statement only as named parameters; column names come from a fixed, validated list.
+
+import type { SqlParams, SqlValue } from '../ports.ts';
+import type { Model } from '../model/artifact.ts';
+import { InvalidOptionError } from '../errors.ts';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Guards a column name used in SQL text: only a strict identifier passes. */
+export function sqlIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new InvalidOptionError(`"${name}" is not a valid column name`);
+  return name;
+}
+
+const double = (param: string): string => `CAST(:${param} AS double precision)`;
+
+/** SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive). */
+export function labelBatchStatement(model: Model, after: string, batchSize: number): { sql: string; params: SqlParams } {
+  const params: Record<string, SqlValue> = { model_version: model.modelVersion, after, batch_size: batchSize };
+  const columns: string[] = [];
+  let j = 0;
+  for (const feature of model.features) {
+    const column = sqlIdentifier(feature.name);
+    const values = feature.kind === 'categorical' ? (feature.categories ?? []) : [null];
+    for (const category of values) {
+      params[`mean_${j}`] = model.scaler.mean[j]!;
+      params[`scale_${j}`] = model.scaler.scale[j]!;
+      params[`weight_${j}`] = model.scaler.weight[j]!;
+      let raw = `CAST(${column} AS double precision)`;
+      if (category !== null) {
+        params[`category_${j}`] = category;
+        raw = `CASE WHEN ${column} = :category_${j} THEN 1.0 ELSE 0.0 END`;
+      }
+      columns.push(`(${raw} - ${double(`mean_${j}`)}) / ${double(`scale_${j}`)} * ${double(`weight_${j}`)} AS x${j}`);
+      j++;
+    }
+  }
+  const distances = model.centroids.model.map((centroid, c) => {
+    const terms = centroid.map((value, d) => {
+      params[`centroid_${c}_${d}`] = value;
+      return `(x${d} - ${double(`centroid_${c}_${d}`)}) ^ 2`;
+    });
+    return `${terms.join(' + ')} AS d${c}`;
+  });
+  const k = model.k;
+  const all = Array.from({ length: k }, (_, c) => `d${c}`);
+  const nearest = k === 1 ? '0' : `CASE ${all.map((d, c) => `WHEN ${d} = m THEN ${c}`).join(' ')} END`;
+  const names = model.segments.map((s) => {
+    params[`name_${s.id}`] = s.name;
+    params[`threshold_${s.id}`] = s.outlierThreshold;
+    return s.id;
+  });
+  const byId = (prefix: string, cast: (p: string) => string): string =>
+    `CASE b.segment ${names.map((id) => `WHEN ${id} THEN ${cast(`${prefix}_${id}`)}`).join(' ')} END`;
+
+  const sql = `WITH batch AS (
+  SELECT customer_id, gender, age, annual_income_thousands, spending_score FROM customers
+  WHERE customer_id > :after AND (segment IS NULL OR model_version IS DISTINCT FROM :model_version)
+  ORDER BY customer_id LIMIT :batch_size
+), scaled AS (
+  SELECT customer_id, ${columns.join(', ')} FROM batch
+), distances AS (
+  SELECT customer_id, ${distances.join(', ')} FROM scaled
+), best AS (
+  SELECT customer_id, ${nearest} AS segment, sqrt(m) AS distance
+  FROM (SELECT *, ${k === 1 ? 'd0' : `LEAST(${all.join(', ')})`} AS m FROM distances) AS with_min
+), updated AS (
+  UPDATE customers AS c SET
+    segment = b.segment,
+    segment_name = ${byId('name', (p) => `:${p}`)},
+    segment_origin = CASE WHEN EXISTS (
+      SELECT 1 FROM training_members AS t WHERE t.model_version = :model_version AND t.customer_id = c.customer_id
+    ) THEN 'created' ELSE 'assigned' END,
+    model_version = :model_version,
+    segment_distance = b.distance,
+    is_outlier = b.distance > ${byId('threshold', double)},
+    segmented_at = now(),
+    updated_at = now()
+  FROM best AS b WHERE c.customer_id = b.customer_id
+  RETURNING c.customer_id, c.is_outlier
+)
+SELECT CAST(count(*) AS integer) AS labeled, CAST(count(*) FILTER (WHERE is_outlier) AS integer) AS outliers,
+  max(customer_id) AS last_key FROM updated`;
+  return { sql, params };
+}

@@ -1,0 +1,160 @@
+// Workflows against the customers table: load a CSV, train from the table (its customers become
+// `created`), and the nightly assignment of pending customers in bounded in-database batches.
+
+import { randomUUID } from 'node:crypto';
+import type { CustomerCsv } from '../csv/read-customers.ts';
+import { LockHeldError } from '../errors.ts';
+import type { Model } from '../model/artifact.ts';
+import type { ModelStore, UpsertCounts } from '../ports.ts';
+import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
+import { promoteModel, shouldPromote } from './promote.ts';
+import { trainModel, type TrainOptions } from './train.ts';
+
+export interface DatabaseDeps {
+  readonly repo: SqlCustomerRepository;
+  readonly store: ModelStore;
+  readonly clock: () => Date;
+  /** Progress and notices for a person (stderr in the CLI, the logger in Lambda). */
+  readonly log: (message: string) => void;
+}
+
+export const NIGHTLY_LOCK = 'nightly-assign';
+export const DEFAULT_BATCH_SIZE = 20_000;
+export const DEFAULT_LEASE_SECONDS = 600;
+export const TABLE_SOURCE = 'table customers';
+
+/** Upserts a file's accepted customers; rejected rows are the caller's to report. */
+export async function loadCustomers(csv: CustomerCsv, repo: SqlCustomerRepository): Promise<UpsertCounts> {
+  return await repo.upsertCustomers(csv.accepted.map((r) => r.customer));
+}
+
+export interface AssignOutcome {
+  readonly status: 'labeled' | 'no-new-customers' | 'no-active-model' | 'locked';
+  readonly modelVersion: string | null;
+  readonly pending: number;
+  readonly labeled: number;
+  readonly outliers: number;
+  readonly batches: number;
+}
+
+export interface AssignOptions {
+  readonly batchSize?: number;
+  readonly leaseSeconds?: number;
+  readonly owner?: string;
+}
+
+/**
+ * The nightly job: take the lease, count pending customers (never labeled, or labeled by a model
+ * other than the active one), label them in the database batch by batch, record the run.
+ * Interrupted halfway, it loses nothing: labeled rows are no longer pending, the rest wait.
+ */
+export async function assignPending(deps: DatabaseDeps, options: AssignOptions = {}): Promise<AssignOutcome> {
+  const { repo, store, log } = deps;
+  const owner = options.owner ?? randomUUID();
+  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const startedAt = deps.clock();
+  if (!(await repo.acquireLease(NIGHTLY_LOCK, owner, leaseSeconds))) {
+    log('another assignment run holds the lock; nothing to do');
+    return { status: 'locked', modelVersion: null, pending: 0, labeled: 0, outliers: 0, batches: 0 };
+  }
+  try {
+    const active = await store.getActive();
+    if (active === null) {
+      log('no active model: nothing to assign with');
+      await repo.recordRun({ kind: 'assign', modelVersion: null, status: 'skipped', error: 'no active model' }, startedAt);
+      return { status: 'no-active-model', modelVersion: null, pending: await repo.countPending(null), labeled: 0, outliers: 0, batches: 0 };
+    }
+    const model = await store.getModel(active.modelVersion);
+    const pending = await repo.countPending(model.modelVersion);
+    if (pending === 0) {
+      log('no new customers');
+      await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0 }, startedAt);
+      return { status: 'no-new-customers', modelVersion: model.modelVersion, pending, labeled: 0, outliers: 0, batches: 0 };
+    }
+    log(`${pending} pending customer${pending === 1 ? '' : 's'}; labeling with model ${model.modelVersion}`);
+    const totals = await labelAll(deps, model, owner, leaseSeconds, batchSize);
+    await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', ...totals }, startedAt);
+    return { status: 'labeled', modelVersion: model.modelVersion, pending, ...totals };
+  } catch (error) {
+    await repo
+      .recordRun({ kind: 'assign', modelVersion: null, status: 'failed', error: error instanceof Error ? error.message : String(error) }, startedAt)
+      .catch(() => undefined);
+    throw error;
+  } finally {
+    await repo.releaseLease(NIGHTLY_LOCK, owner).catch(() => undefined);
+  }
+}
+
+async function labelAll(
+  deps: DatabaseDeps,
+  model: Model,
+  owner: string,
+  leaseSeconds: number,
+  batchSize: number,
+): Promise<{ labeled: number; outliers: number; batches: number }> {
+  let after = '';
+  let labeled = 0;
+  let outliers = 0;
+  let batches = 0;
+  for (;;) {
+    const batch = await deps.repo.labelNextBatch(model, after, batchSize);
+    if (batch === null) break;
+    labeled += batch.labeled;
+    outliers += batch.outliers;
+    batches++;
+    after = batch.lastKey;
+    deps.log(`labeled ${labeled} customers`);
+    if (!(await deps.repo.acquireLease(NIGHTLY_LOCK, owner, leaseSeconds))) {
+      throw new LockHeldError('the assignment lease was lost to another run; stopping (labeled rows are kept)');
+    }
+  }
+  return { labeled, outliers, batches };
+}
+
+export interface TableTrainOptions extends TrainOptions {
+  /** Promote explicitly (true/false); undefined follows `autoPromote`. */
+  readonly promote?: boolean;
+  readonly autoPromote: boolean;
+}
+
+export interface TableTrainOutcome {
+  readonly model: Model;
+  readonly modelUri: string;
+  readonly promoted: boolean;
+  readonly members: number;
+  readonly assign: AssignOutcome | null;
+}
+
+/**
+ * Trains from the customers table. The model records its training members; when it is promoted,
+ * the same run labels the table — members become `created`, everyone else `assigned`.
+ */
+export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions, reportFor?: (model: Model) => string): Promise<TableTrainOutcome> {
+  const { repo, store, log } = deps;
+  const snapshot = await repo.now();
+  const customers = [];
+  for await (const page of repo.readCustomers(snapshot)) {
+    customers.push(...page);
+    log(`read ${customers.length} customers from the table`);
+  }
+  const model = trainModel(
+    { source: TABLE_SOURCE, customers, rowsRead: customers.length, rowsRejected: 0, duplicates: 0 },
+    options,
+    deps.clock(),
+  );
+  const { modelUri } = await store.putModel(model, reportFor?.(model));
+  const members = await repo.recordTrainingMembers(model.modelVersion, snapshot);
+  const active = await store.getActive();
+  const promoted = shouldPromote(options.promote, options.autoPromote, active);
+  let assign: AssignOutcome | null = null;
+  if (promoted) {
+    await promoteModel(store, model.modelVersion, deps.clock());
+    assign = await assignPending(deps);
+  }
+  await repo.recordRun(
+    { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
+    deps.clock(),
+  );
+  return { model, modelUri, promoted, members, assign };
+}

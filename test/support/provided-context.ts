@@ -1,0 +1,8 @@
+// Values the global setup provides to every test file (vitest's inject()).
+import 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+  }
+}
