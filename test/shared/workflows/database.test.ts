@@ -1,0 +1,164 @@
+// The table workflows on a real PostgreSQL server: training from the table, the nightly
+// assignment, the origin rule, no active model, interruption and the lease.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
+import type { Customer } from '../../../shared/csv/contract.ts';
+import { assignCustomers } from '../../../shared/model/assign.ts';
+import { generateCustomers } from '../../../shared/sample/generate.ts';
+import { SqlCustomerRepository } from '../../../shared/sql/customer-repository.ts';
+import { assignPending, NIGHTLY_LOCK, trainFromTable, type DatabaseDeps } from '../../../shared/workflows/database.ts';
+import { promoteModel } from '../../../shared/workflows/promote.ts';
+import { trainModel } from '../../../shared/workflows/train.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { withTempDir } from '../../support/temp.ts';
+
+const customers = (rows: number, seed: number, firstId = 1): Customer[] =>
+  [...generateCustomers({ rows, seed, firstId })].map(({ planted: _planted, ...c }) => c);
+
+let db: TestDatabase;
+let storeDir: { path: string; remove(): Promise<void> };
+let deps: DatabaseDeps;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase('workflows');
+});
+afterAll(async () => {
+  await db.drop();
+});
+beforeEach(async () => {
+  await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
+  storeDir = await withTempDir('store');
+  logs.length = 0;
+  deps = { repo: db.repo, store: new FileModelStore(storeDir.path), clock: () => new Date(), log: (m) => logs.push(m) };
+  return () => storeDir.remove();
+});
+
+async function labels(): Promise<Map<string, { segment: number | null; origin: string | null; version: string | null; distance: number | null; outlier: boolean | null }>> {
+  const { rows } = await db.repo.pool.query(
+    'SELECT customer_id, segment, segment_origin, model_version, segment_distance, is_outlier FROM customers ORDER BY customer_id',
+  );
+  return new Map(
+    rows.map((r) => [r.customer_id, { segment: r.segment, origin: r.segment_origin, version: r.model_version, distance: r.segment_distance, outlier: r.is_outlier }]),
+  );
+}
+
+describe('migrations', () => {
+  it('apply once: a second run applies nothing', async () => {
+    expect(await db.repo.migrate()).toEqual([]);
+  });
+});
+
+describe('upsertCustomers', () => {
+  it('inserts new rows, leaves identical ones untouched and clears the label of changed ones', async () => {
+    const batch = customers(30, 1);
+    expect(await db.repo.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
+    await db.repo.pool.query("UPDATE customers SET segment = 1, segment_origin = 'assigned', model_version = 'x'");
+    const changed = batch.map((c, i) => (i < 3 ? { ...c, age: c.age + 1 } : c));
+    expect(await db.repo.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
+    const all = await labels();
+    expect([...all.values()].filter((l) => l.segment === null)).toHaveLength(3);
+  });
+
+  it('splits large loads into bounded statements and loses no row', async () => {
+    expect((await db.repo.upsertCustomers(customers(2500, 2))).inserted).toBe(2500);
+    expect((await labels()).size).toBe(2500);
+  });
+});
+
+describe('trainFromTable', () => {
+  it('labels the training customers created, in the database, exactly as the model assigns them', async () => {
+    const rows = customers(400, 3);
+    await db.repo.upsertCustomers(rows);
+    const outcome = await trainFromTable(deps, { k: 4, exclude: ['gender'], autoPromote: true });
+    expect(outcome.promoted).toBe(true);
+    expect(outcome.members).toBe(400);
+    expect(outcome.assign?.labeled).toBe(400);
+    const expected = assignCustomers(rows, outcome.model);
+    const all = await labels();
+    rows.forEach((c, i) => {
+      const got = all.get(c.customerId)!;
+      expect(got.origin).toBe('created');
+      expect(got.version).toBe(outcome.model.modelVersion);
+      expect(got.segment).toBe(expected[i]!.segment);
+      expect(got.distance!).toBeCloseTo(expected[i]!.distance, 9);
+      expect(got.outlier).toBe(expected[i]!.isOutlier);
+    });
+    expect((await deps.store.getActive())?.modelVersion).toBe(outcome.model.modelVersion);
+  });
+});
+
+describe('assignPending (the nightly job)', () => {
+  it('says "no active model" and succeeds when nothing was ever promoted', async () => {
+    await db.repo.upsertCustomers(customers(10, 4));
+    const outcome = await assignPending(deps);
+    expect(outcome.status).toBe('no-active-model');
+    expect(outcome.pending).toBe(10);
+    expect(logs).toContain('no active model: nothing to assign with');
+  });
+
+  it('labels new customers assigned, then finds no new customers', async () => {
+    await db.repo.upsertCustomers(customers(200, 5));
+    await trainFromTable(deps, { k: 3, autoPromote: true });
+    await db.repo.upsertCustomers(customers(25, 6, 10_000));
+    const first = await assignPending(deps, { batchSize: 7 });
+    expect(first).toMatchObject({ status: 'labeled', pending: 25, labeled: 25, batches: 4 });
+    const all = await labels();
+    expect([...all.entries()].filter(([id]) => Number(id) >= 10_000).every(([, l]) => l.origin === 'assigned')).toBe(true);
+    expect([...all.entries()].filter(([id]) => Number(id) < 10_000).every(([, l]) => l.origin === 'created')).toBe(true);
+    const second = await assignPending(deps);
+    expect(second.status).toBe('no-new-customers');
+    expect(logs).toContain('no new customers');
+    const { rows: runs } = await db.repo.pool.query("SELECT status, labeled FROM runs WHERE kind = 'assign' ORDER BY id");
+    expect(runs.slice(-2)).toEqual([{ status: 'ok', labeled: 25 }, { status: 'ok', labeled: 0 }]);
+  });
+
+  it('relabels after a promotion and a rollback following the origin rule', async () => {
+    const rows = customers(150, 7);
+    await db.repo.upsertCustomers(rows);
+    const fromTable = await trainFromTable(deps, { k: 3, autoPromote: true });
+    // a model trained from a file: nobody in the table was in its training data
+    const fromFile = trainModel({ source: 'file.csv', customers: customers(150, 8), rowsRead: 150, rowsRejected: 0, duplicates: 0 }, { k: 4 }, new Date());
+    await deps.store.putModel(fromFile);
+    await promoteModel(deps.store, fromFile.modelVersion, new Date());
+    expect((await assignPending(deps)).labeled).toBe(150);
+    expect([...(await labels()).values()].every((l) => l.origin === 'assigned' && l.version === fromFile.modelVersion)).toBe(true);
+    await promoteModel(deps.store, fromTable.model.modelVersion, new Date());
+    expect((await assignPending(deps)).labeled).toBe(150);
+    expect([...(await labels()).values()].every((l) => l.origin === 'created' && l.version === fromTable.model.modelVersion)).toBe(true);
+  });
+
+  it('loses nothing when interrupted halfway: the next run finishes the job', async () => {
+    await db.repo.upsertCustomers(customers(120, 9));
+    await trainFromTable(deps, { k: 3, autoPromote: false, promote: false });
+    await db.repo.upsertCustomers(customers(60, 10, 5000));
+    // a fault a real server cannot produce on demand: the connection dies after two batches
+    class FailingRepository extends SqlCustomerRepository {
+      calls = 0;
+      override async labelNextBatch(...args: Parameters<SqlCustomerRepository['labelNextBatch']>) {
+        if (++this.calls > 2) throw new Error('connection terminated');
+        return super.labelNextBatch(...args);
+      }
+    }
+    const failing = new FailingRepository((db.repo as unknown as { sql: ConstructorParameters<typeof SqlCustomerRepository>[0] }).sql);
+    await expect(assignPending({ ...deps, repo: failing }, { batchSize: 10 })).rejects.toThrow('connection terminated');
+    expect(await db.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(40);
+    const rerun = await assignPending(deps, { batchSize: 10 });
+    expect(rerun.labeled).toBe(40);
+    expect([...(await labels()).values()].every((l) => l.segment !== null)).toBe(true);
+    const { rows } = await db.repo.pool.query("SELECT status FROM runs WHERE kind = 'assign' ORDER BY id");
+    expect(rows.map((r) => r.status)).toEqual(['ok', 'failed', 'ok']);
+  });
+
+  it('does nothing while another run holds the lease, and takes an expired one', async () => {
+    await db.repo.upsertCustomers(customers(20, 11));
+    await trainFromTable(deps, { k: 2, autoPromote: false, promote: false });
+    await db.repo.upsertCustomers(customers(5, 12, 900));
+    expect(await db.repo.acquireLease(NIGHTLY_LOCK, 'other-run', 60)).toBe(true);
+    expect((await assignPending(deps)).status).toBe('locked');
+    await db.repo.pool.query("UPDATE locks SET expires_at = now() - interval '1 second'");
+    expect((await assignPending(deps)).labeled).toBe(5);
+    expect((await db.repo.pool.query('SELECT count(*)::int AS n FROM locks')).rows[0].n).toBe(0);
+  });
+});
