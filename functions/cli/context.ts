@@ -6,9 +6,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { FileModelStore } from '../adapters/file-model-store.ts';
 import { PgCustomerRepository } from '../adapters/pg-customer-repository.ts';
-import { startEmbeddedPostgres } from '../adapters/embedded-postgres.ts';
 import type { DatabaseDeps } from '../../shared/workflows/database.ts';
-import { progress } from './io.ts';
 
 export const DEFAULT_STORE = '.segments';
 export const LOCAL_DATABASE = 'segments';
@@ -41,6 +39,8 @@ export async function openDatabase(
   }
   const root = resolve(store ?? DEFAULT_STORE);
   await mkdir(root, { recursive: true });
+  // loaded on demand: the server package is only needed when no DATABASE_URL is given
+  const { startEmbeddedPostgres } = await import('../adapters/embedded-postgres.ts');
   const server = await startEmbeddedPostgres(join(root, 'postgres'));
   try {
     const admin = new pg.Client({ connectionString: server.url });
@@ -69,6 +69,6 @@ export async function openDatabase(
   }
 }
 
-export function databaseDeps(repo: PgCustomerRepository, store: FileModelStore): DatabaseDeps {
-  return { repo, store, clock: () => new Date(), log: progress };
+export function databaseDeps(repo: PgCustomerRepository, store: FileModelStore, log: (message: string) => void): DatabaseDeps {
+  return { repo, store, clock: () => new Date(), log };
 }

@@ -27,7 +27,7 @@ export async function runDemo(storeOption: string | undefined, io: Output): Prom
 
   const database = await openDatabase(storeOption, process.env.DATABASE_URL, DEMO_DATABASE, !process.env.DATABASE_URL);
   try {
-    const deps = databaseDeps(database.repo, store);
+    const deps = databaseDeps(database.repo, store, () => undefined);
     const members = await readCustomerCsv(await openInput(membersCsv));
     const loaded = await loadCustomers(members, database.repo);
     io.out(`2. loaded ${loaded.inserted} customers into the embedded PostgreSQL table "customers"`);

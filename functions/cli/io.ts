@@ -1,4 +1,4 @@
-// CLI plumbing: reading input files as byte streams with a clear error, progress on stderr.
+// CLI plumbing: reading input files as byte streams with a clear error.
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -14,9 +14,4 @@ export async function openInput(path: string): Promise<AsyncIterable<Uint8Array>
   }
   if (info.isDirectory()) throw new InvalidFileError(`${path} is a directory, not a CSV file`);
   return createReadStream(path);
-}
-
-/** Writes a progress line to stderr (never stdout, which scripts read). */
-export function progress(message: string): void {
-  process.stderr.write(`${message}\n`);
 }

