@@ -45,3 +45,18 @@ export type ResultName = 'labeled.csv' | 'rejects.csv' | 'summary.json';
 export interface ResultWriter {
   write(name: ResultName, content: AsyncIterable<string> | string): Promise<string>;
 }
+
+/** An uploaded object, opened for streaming, with the ETag of the version being read. */
+export interface OpenedObject {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly etag: string;
+}
+
+/** Reads uploaded files (S3 objects, or local files for the CLI). */
+export interface ObjectSource {
+  /**
+   * Opens `key`; with `etag`, only that version (null when the object changed since, or is gone —
+   * a newer upload brings its own event).
+   */
+  open(key: string, etag?: string): Promise<OpenedObject | null>;
+}

@@ -9,7 +9,7 @@ import type { ResultName } from '../../shared/ports.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
 import { loadCustomers, assignPending, trainFromTable } from '../../shared/workflows/database.ts';
 import { labelCsv } from '../../shared/workflows/label-csv.ts';
-import { promoteModel, shouldPromote } from '../../shared/workflows/promote.ts';
+import { publishModel } from '../../shared/workflows/promote.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../shared/workflows/train.ts';
 import { writeFileAtomic } from '../adapters/atomic-file.ts';
 import { FileResultWriter } from '../adapters/file-result-writer.ts';
@@ -120,9 +120,11 @@ async function train(args: string[], io: Output): Promise<void> {
   const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
   io.err(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted, ${csv.rejected.length} rejected`);
   const model = trainModel(trainingDataFromCsv(csv, basename(file)), options, new Date());
-  const { modelUri, reportUri } = await store.putModel(model);
-  const promoted = shouldPromote(requestedPromotion(values), true, await store.getActive());
-  if (promoted) await promoteModel(store, model.modelVersion, new Date());
+  const { modelUri, reportUri, promoted } = await publishModel(store, model, {
+    promote: requestedPromotion(values),
+    autoPromote: true,
+    now: () => new Date(),
+  });
   if (values.json) {
     io.out(
       JSON.stringify({

@@ -3,7 +3,8 @@
 
 import type { Customer } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
-import type { SqlClient, SqlRow, UpsertCounts } from '../ports.ts';
+import type { Assignment } from '../model/assign.ts';
+import type { SqlClient, SqlRow, SqlValue, UpsertCounts } from '../ports.ts';
 import { MIGRATION_LOCK, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.ts';
 import { labelBatchStatement } from './scoring.ts';
 
@@ -63,7 +64,7 @@ export class SqlCustomerRepository {
     let updated = 0;
     for (let start = 0; start < customers.length; start += UPSERT_BATCH_ROWS) {
       const batch = customers.slice(start, start + UPSERT_BATCH_ROWS);
-      const params: Record<string, string | number> = {};
+      const params: Record<string, SqlValue> = {};
       const values = batch.map((c, i) => {
         params[`id_${i}`] = c.customerId;
         params[`gender_${i}`] = c.gender;
@@ -90,6 +91,75 @@ export class SqlCustomerRepository {
       updated += rows.length - fresh;
     }
     return { inserted, updated, unchanged: customers.length - inserted - updated };
+  }
+
+  /**
+   * Upserts customers together with their labels from `model` (ingest). A row is written when it
+   * is new, its values changed, or it is not yet labeled by this model; origin follows the rule.
+   */
+  async upsertLabeledCustomers(items: ReadonlyArray<{ customer: Customer; assignment: Assignment }>, model: Model): Promise<UpsertCounts> {
+    let inserted = 0;
+    let updated = 0;
+    for (let start = 0; start < items.length; start += UPSERT_BATCH_ROWS) {
+      const batch = items.slice(start, start + UPSERT_BATCH_ROWS);
+      const params: Record<string, SqlValue> = { model_version: model.modelVersion };
+      const values = batch.map(({ customer: c, assignment: a }, i) => {
+        Object.assign(params, {
+          [`id_${i}`]: c.customerId,
+          [`gender_${i}`]: c.gender,
+          [`age_${i}`]: c.age,
+          [`income_${i}`]: String(c.annualIncomeThousands),
+          [`score_${i}`]: c.spendingScore,
+          [`segment_${i}`]: a.segment,
+          [`name_${i}`]: model.segments[a.segment]!.name,
+          [`distance_${i}`]: a.distance,
+          [`outlier_${i}`]: a.isOutlier,
+        });
+        return `(:id_${i}, :gender_${i}, CAST(:age_${i} AS integer), CAST(:income_${i} AS numeric), CAST(:score_${i} AS integer),
+          CAST(:segment_${i} AS integer), :name_${i}, CAST(:distance_${i} AS double precision), CAST(:outlier_${i} AS boolean))`;
+      });
+      const rows = await this.sql.query(
+        `INSERT INTO customers AS c (customer_id, gender, age, annual_income_thousands, spending_score,
+           segment, segment_name, segment_distance, is_outlier, segment_origin, model_version, segmented_at)
+         SELECT v.*, 'assigned', :model_version, now() FROM (VALUES ${values.join(', ')}) AS v
+         ON CONFLICT (customer_id) DO UPDATE SET
+           gender = EXCLUDED.gender, age = EXCLUDED.age,
+           annual_income_thousands = EXCLUDED.annual_income_thousands, spending_score = EXCLUDED.spending_score,
+           segment = EXCLUDED.segment, segment_name = EXCLUDED.segment_name,
+           segment_distance = EXCLUDED.segment_distance, is_outlier = EXCLUDED.is_outlier,
+           segment_origin = CASE WHEN EXISTS (
+             SELECT 1 FROM training_members AS t WHERE t.model_version = EXCLUDED.model_version AND t.customer_id = c.customer_id
+           ) THEN 'created' ELSE 'assigned' END,
+           model_version = EXCLUDED.model_version, segmented_at = now(), updated_at = now()
+         WHERE (c.gender, c.age, c.annual_income_thousands, c.spending_score)
+             IS DISTINCT FROM (EXCLUDED.gender, EXCLUDED.age, EXCLUDED.annual_income_thousands, EXCLUDED.spending_score)
+           OR c.model_version IS DISTINCT FROM EXCLUDED.model_version OR c.segment IS NULL
+         RETURNING (xmax = 0) AS inserted`,
+        params,
+      );
+      const fresh = rows.filter((r) => r.inserted === true).length;
+      inserted += fresh;
+      updated += rows.length - fresh;
+    }
+    return { inserted, updated, unchanged: items.length - inserted - updated };
+  }
+
+  /** The summary recorded when this exact object (bucket, key, ETag) was processed, or null. */
+  async ingestedSummary(bucket: string, key: string, etag: string): Promise<unknown> {
+    const rows = await this.sql.query(
+      'SELECT CAST(summary AS text) AS summary FROM ingested_objects WHERE bucket = :bucket AND key = :key AND etag = :etag',
+      { bucket, key, etag },
+    );
+    return rows.length === 0 ? null : JSON.parse(String(rows[0]!.summary));
+  }
+
+  /** Records that an object was processed (the idempotency record); a second record is ignored. */
+  async recordIngested(bucket: string, key: string, etag: string, summary: unknown): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO ingested_objects (bucket, key, etag, summary) VALUES (:bucket, :key, :etag, CAST(:summary AS jsonb))
+       ON CONFLICT DO NOTHING`,
+      { bucket, key, etag, summary: JSON.stringify(summary) },
+    );
   }
 
   /** The database clock, used to fence a training snapshot. */

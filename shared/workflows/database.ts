@@ -7,7 +7,7 @@ import { LockHeldError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore, UpsertCounts } from '../ports.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
-import { promoteModel, shouldPromote } from './promote.ts';
+import { publishModel } from './promote.ts';
 import { trainModel, type TrainOptions } from './train.ts';
 
 export interface DatabaseDeps {
@@ -143,15 +143,15 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
     options,
     deps.clock(),
   );
-  const { modelUri } = await store.putModel(model, reportFor?.(model));
+  // membership first: once the model is promoted, the origin rule needs it
   const members = await repo.recordTrainingMembers(model.modelVersion, snapshot);
-  const active = await store.getActive();
-  const promoted = shouldPromote(options.promote, options.autoPromote, active);
-  let assign: AssignOutcome | null = null;
-  if (promoted) {
-    await promoteModel(store, model.modelVersion, deps.clock());
-    assign = await assignPending(deps);
-  }
+  const { modelUri, promoted } = await publishModel(store, model, {
+    promote: options.promote,
+    autoPromote: options.autoPromote,
+    now: deps.clock,
+    reportHtml: reportFor?.(model),
+  });
+  const assign = promoted ? await assignPending(deps) : null;
   await repo.recordRun(
     { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
     deps.clock(),

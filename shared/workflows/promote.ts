@@ -1,6 +1,6 @@
 // Promotion: moving the active-model pointer, and the rule for when training promotes.
 
-import type { ActivePointer } from '../model/artifact.ts';
+import type { ActivePointer, Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
 
 /** Training promotes when asked, when auto-promotion is on, or when no model is active yet. */
@@ -20,4 +20,27 @@ export async function promoteModel(store: ModelStore, modelVersion: string, now:
   };
   await store.setActive(pointer);
   return pointer;
+}
+
+export interface PublishOptions {
+  /** Promote explicitly (true/false); undefined follows `autoPromote`. */
+  readonly promote?: boolean;
+  readonly autoPromote: boolean;
+  readonly now: () => Date;
+  /** The report written beside the model, when one was rendered. */
+  readonly reportHtml?: string;
+}
+
+export interface Published {
+  readonly modelUri: string;
+  readonly reportUri: string | null;
+  readonly promoted: boolean;
+}
+
+/** Stores a trained model (and its report), then promotes it when the rule says so. */
+export async function publishModel(store: ModelStore, model: Model, options: PublishOptions): Promise<Published> {
+  const { modelUri, reportUri } = await store.putModel(model, options.reportHtml);
+  const promoted = shouldPromote(options.promote, options.autoPromote, await store.getActive());
+  if (promoted) await promoteModel(store, model.modelVersion, options.now());
+  return { modelUri, reportUri, promoted };
 }

@@ -1,0 +1,83 @@
+// ModelStore on the data bucket: models/<version>/model.json and report.html, models/active.json.
+// A single PUT is atomic in S3, and active.json is written only after the model it names.
+
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import { NotFoundError } from '../../shared/errors.ts';
+import { ModelVersionSchema, parseActivePointer, parseModel, serializeModel, type ActivePointer, type Model } from '../../shared/model/artifact.ts';
+import type { ModelStore } from '../../shared/ports.ts';
+
+export const MODELS_PREFIX = 'models/';
+export const ACTIVE_KEY = 'models/active.json';
+
+export const isNoSuchKey = (error: unknown): boolean =>
+  (error as S3ServiceException)?.name === 'NoSuchKey' || (error as S3ServiceException)?.$metadata?.httpStatusCode === 404;
+
+export class S3ModelStore implements ModelStore {
+  constructor(
+    private readonly bucket: string,
+    private readonly s3: S3Client = new S3Client({}),
+  ) {}
+
+  private uri(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  private async getText(key: string): Promise<string | null> {
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return await object.Body!.transformToString('utf8');
+    } catch (error) {
+      if (isNoSuchKey(error)) return null;
+      throw error;
+    }
+  }
+
+  private async put(key: string, body: string, contentType: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  async putModel(model: Model, reportHtml?: string): Promise<{ modelUri: string; reportUri: string | null }> {
+    const base = `${MODELS_PREFIX}${model.modelVersion}/`;
+    let reportUri: string | null = null;
+    if (reportHtml !== undefined) {
+      await this.put(`${base}report.html`, reportHtml, 'text/html; charset=utf-8');
+      reportUri = this.uri(`${base}report.html`);
+    }
+    // model.json last: a version whose model.json exists is complete
+    await this.put(`${base}model.json`, serializeModel(model), 'application/json');
+    return { modelUri: this.uri(`${base}model.json`), reportUri };
+  }
+
+  async getModel(version: string): Promise<Model> {
+    if (!ModelVersionSchema.safeParse(version).success) throw new NotFoundError(`"${version}" is not a model version`);
+    const key = `${MODELS_PREFIX}${version}/model.json`;
+    const text = await this.getText(key);
+    if (text === null) throw new NotFoundError(`model ${version} is not in s3://${this.bucket}/${MODELS_PREFIX}`);
+    return parseModel(text, this.uri(key));
+  }
+
+  async getActive(): Promise<ActivePointer | null> {
+    const text = await this.getText(ACTIVE_KEY);
+    return text === null ? null : parseActivePointer(text, this.uri(ACTIVE_KEY));
+  }
+
+  async setActive(pointer: ActivePointer): Promise<void> {
+    await this.put(ACTIVE_KEY, `${JSON.stringify(pointer, null, 2)}\n`, 'application/json');
+  }
+
+  async listModels(): Promise<string[]> {
+    const versions: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: MODELS_PREFIX, Delimiter: '/', ContinuationToken: token }),
+      );
+      for (const p of page.CommonPrefixes ?? []) {
+        const version = p.Prefix?.slice(MODELS_PREFIX.length, -1) ?? '';
+        if (ModelVersionSchema.safeParse(version).success) versions.push(version);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return versions.sort();
+  }
+}

@@ -1,0 +1,51 @@
+// Uploaded files on S3 (ObjectSource) and result files written to S3 (ResultWriter). Reads
+// stream the object body; writes stream through a multipart upload, which S3 makes visible
+// only when complete — never a half-written result.
+
+import { GetObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import type { ObjectSource, OpenedObject, ResultName, ResultWriter } from '../../shared/ports.ts';
+import { isNoSuchKey } from './s3-model-store.ts';
+
+const CONTENT_TYPES: Record<ResultName, string> = {
+  'labeled.csv': 'text/csv; charset=utf-8',
+  'rejects.csv': 'text/csv; charset=utf-8',
+  'summary.json': 'application/json',
+};
+const PRECONDITION_FAILED = 412;
+
+export class S3ObjectSource implements ObjectSource {
+  constructor(
+    private readonly bucket: string,
+    private readonly s3: S3Client = new S3Client({}),
+  ) {}
+
+  async open(key: string, etag?: string): Promise<OpenedObject | null> {
+    try {
+      const object = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: etag === undefined ? undefined : `"${etag.replace(/"/g, '')}"` }),
+      );
+      return { body: object.Body as AsyncIterable<Uint8Array>, etag: (object.ETag ?? etag ?? '').replace(/"/g, '') };
+    } catch (error) {
+      if (isNoSuchKey(error) || (error as S3ServiceException)?.$metadata?.httpStatusCode === PRECONDITION_FAILED) return null;
+      throw error;
+    }
+  }
+}
+
+export class S3ResultWriter implements ResultWriter {
+  constructor(
+    private readonly bucket: string,
+    /** Key prefix ending in `/`, e.g. `results/customers/batch 1/`. */
+    private readonly prefix: string,
+    private readonly s3: S3Client = new S3Client({}),
+  ) {}
+
+  async write(name: ResultName, content: AsyncIterable<string> | string): Promise<string> {
+    const key = `${this.prefix}${name}`;
+    const body = typeof content === 'string' ? content : Readable.from(content);
+    await new Upload({ client: this.s3, params: { Bucket: this.bucket, Key: key, Body: body, ContentType: CONTENT_TYPES[name] } }).done();
+    return `s3://${this.bucket}/${key}`;
+  }
+}

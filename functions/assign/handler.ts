@@ -1,0 +1,35 @@
+// Assign function (the nightly EventBridge schedule, or {} by hand): labels pending customers
+// with the active model inside Aurora, in bounded batches, under a lease; emits metrics.
+
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { assignPending, type AssignOutcome } from '../../shared/workflows/database.ts';
+import { InvalidOptionError } from '../../shared/errors.ts';
+import { AssignEventSchema } from '../events.ts';
+import { lazyHandler, type Runtime } from '../runtime.ts';
+
+export function createAssignHandler(runtime: Runtime) {
+  return async (event: unknown): Promise<AssignOutcome & { durationMs: number }> => {
+    if (!AssignEventSchema.safeParse(event ?? {}).success) {
+      throw new InvalidOptionError('the assign function takes the scheduled event or {}');
+    }
+    const started = runtime.clock().getTime();
+    const outcome = await assignPending({
+      repo: runtime.repo,
+      store: runtime.store,
+      clock: runtime.clock,
+      log: (message) => runtime.logger.info(message),
+    });
+    const durationMs = runtime.clock().getTime() - started;
+    runtime.metrics.addMetric('Pending', MetricUnit.Count, outcome.pending);
+    runtime.metrics.addMetric('Labeled', MetricUnit.Count, outcome.labeled);
+    runtime.metrics.addMetric('Outliers', MetricUnit.Count, outcome.outliers);
+    runtime.metrics.addMetric('DurationMs', MetricUnit.Milliseconds, durationMs);
+    // a run that found nothing to do (or no model yet) succeeded too; only a lost lease race did not run
+    if (outcome.status !== 'locked') runtime.metrics.addMetric('SuccessfulRuns', MetricUnit.Count, 1);
+    runtime.metrics.publishStoredMetrics();
+    runtime.logger.info('assign finished', { ...outcome, durationMs });
+    return { ...outcome, durationMs };
+  };
+}
+
+export const handler = lazyHandler(createAssignHandler);

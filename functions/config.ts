@@ -1,0 +1,35 @@
+// Lambda configuration: read once per cold start from the environment, validated, failing with
+// the variable's name. The only switch to local services is the AWS SDK's own variables.
+
+import { z } from 'zod';
+import { SegmentationError } from '../shared/errors.ts';
+
+/** A missing or malformed environment variable: the deployment is wrong, not the data. */
+export class ConfigError extends SegmentationError {}
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', 'TRUE', 'FALSE', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === 'TRUE' || v === '1'));
+
+const EnvSchema = z.object({
+  DATA_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  DB_CLUSTER_ARN: z.string().startsWith('arn:', 'must be an ARN'),
+  DB_SECRET_ARN: z.string().startsWith('arn:', 'must be an ARN'),
+  DB_NAME: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a database name'),
+  AUTO_PROMOTE: boolean(true),
+  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default('customer-segmentation'),
+  S3_FORCE_PATH_STYLE: boolean(false),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+/** Parses the environment; the error names every variable that is missing or wrong. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${env[String(i.path[0])] === undefined ? 'is not set' : i.message}`);
+  throw new ConfigError(`configuration: ${problems.join('; ')}`);
+}

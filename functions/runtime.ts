@@ -1,0 +1,63 @@
+// Adapters for the deployed functions, built once per cold start from the configuration:
+// S3 for models, uploads and results; the RDS Data API for the customers table.
+
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { loadConfig, type Config } from './config.ts';
+import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
+import { S3ModelStore } from './adapters/s3-model-store.ts';
+import { S3ObjectSource, S3ResultWriter } from './adapters/s3-objects.ts';
+
+export const METRICS_NAMESPACE = 'CustomerSegmentation';
+export const RESULTS_PREFIX = 'results/customers/';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly s3: S3Client;
+  readonly store: S3ModelStore;
+  readonly objects: S3ObjectSource;
+  readonly repo: DataApiCustomerRepository;
+  readonly results: (name: string) => S3ResultWriter;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: () => Date;
+}
+
+export interface RuntimeClients {
+  readonly s3?: S3Client;
+  readonly rdsData?: RDSDataClient;
+}
+
+export function createRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
+  const s3 = clients.s3 ?? new S3Client({ forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const repo = new DataApiCustomerRepository(
+    { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
+    clients.rdsData ?? new RDSDataClient({}),
+  );
+  const logger = new Logger({ serviceName: config.POWERTOOLS_SERVICE_NAME, logLevel: config.LOG_LEVEL });
+  return {
+    config,
+    s3,
+    store: new S3ModelStore(config.DATA_BUCKET, s3),
+    objects: new S3ObjectSource(config.DATA_BUCKET, s3),
+    repo,
+    results: (name) => new S3ResultWriter(config.DATA_BUCKET, `${RESULTS_PREFIX}${name}/`, s3),
+    logger,
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.POWERTOOLS_SERVICE_NAME }),
+    clock: () => new Date(),
+  };
+}
+
+/**
+ * A Lambda handler whose dependencies are built on the first invocation (once per cold start),
+ * so importing the module never reads the environment.
+ */
+export function lazyHandler<E, R>(factory: (runtime: Runtime) => (event: E) => Promise<R>, env = process.env): (event: E) => Promise<R> {
+  let handler: ((event: E) => Promise<R>) | undefined;
+  return async (event) => {
+    handler ??= factory(createRuntime(loadConfig(env)));
+    return await handler(event);
+  };
+}

@@ -1,0 +1,100 @@
+// Train function: an upload under uploads/training/ or a direct invocation ({"source": ...}) →
+// a new model version under models/, promoted when asked, when AUTO_PROMOTE, or when none is active.
+
+import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
+import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
+import { trainFromTable } from '../../shared/workflows/database.ts';
+import { publishModel } from '../../shared/workflows/promote.ts';
+import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';
+import type { Model } from '../../shared/model/artifact.ts';
+import { S3EventSchema, s3Objects, TrainRequestSchema, type TrainRequest } from '../events.ts';
+import { reportDataProblems } from '../outcome.ts';
+import { lazyHandler, type Runtime } from '../runtime.ts';
+
+export const TRAINING_PREFIX = 'uploads/training/';
+
+export interface TrainSummary {
+  readonly status: 'ok' | 'failed';
+  readonly error: string | null;
+  readonly source: string;
+  readonly modelVersion: string | null;
+  readonly k: number | null;
+  readonly promoted: boolean;
+  readonly modelUri: string | null;
+  readonly warnings: readonly string[];
+  readonly rowsRead: number;
+  readonly rowsAccepted: number;
+  readonly rowsRejected: number;
+}
+
+function requests(event: unknown, bucket: string): TrainRequest[] {
+  const s3 = S3EventSchema.safeParse(event);
+  if (s3.success) return s3Objects(s3.data).map((o) => ({ source: { bucket: o.bucket, key: o.key } }));
+  const direct = TrainRequestSchema.safeParse(event);
+  if (!direct.success) throw new InvalidOptionError(`not a train request: expected an S3 event or {"source": {"bucket": "${bucket}", "key": "..."}} or {"source": "database"}`);
+  return [direct.data];
+}
+
+function failedSummary(source: string, error: string): TrainSummary {
+  return { status: 'failed', error, source, modelVersion: null, k: null, promoted: false, modelUri: null, warnings: [], rowsRead: 0, rowsAccepted: 0, rowsRejected: 0 };
+}
+
+function okSummary(source: string, model: Model, published: { modelUri: string; promoted: boolean }, rows: { read: number; rejected: number }): TrainSummary {
+  return {
+    status: 'ok',
+    error: null,
+    source,
+    modelVersion: model.modelVersion,
+    k: model.k,
+    promoted: published.promoted,
+    modelUri: published.modelUri,
+    warnings: model.warnings,
+    rowsRead: rows.read,
+    rowsAccepted: model.training.rowsAccepted,
+    rowsRejected: rows.rejected,
+  };
+}
+
+async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainSummary> {
+  const { config, store, repo, clock, logger } = runtime;
+  const source = request.source === 'database' ? 'table customers' : `s3://${request.source.bucket}/${request.source.key}`;
+  const options = { k: request.k ?? 'auto', promote: request.promote, autoPromote: config.AUTO_PROMOTE } as const;
+  return await reportDataProblems(async () => {
+    if (request.source === 'database') {
+      const outcome = await trainFromTable({ repo, store, clock, log: (message) => logger.info(message) }, options);
+      return okSummary(source, outcome.model, outcome, { read: outcome.model.training.rowsRead, rejected: 0 });
+    }
+    const { bucket, key } = request.source;
+    if (bucket !== config.DATA_BUCKET) throw new InvalidOptionError(`the training file must be in the data bucket ${config.DATA_BUCKET}, not ${bucket}`);
+    if (!key.startsWith(TRAINING_PREFIX)) throw new InvalidOptionError(`training files go under ${TRAINING_PREFIX}, not ${key}`);
+    const object = await runtime.objects.open(key);
+    if (object === null) throw new NotFoundError(`${source} does not exist`);
+    const csv = await readCustomerCsv(object.body);
+    const model = trainModel(trainingDataFromCsv(csv, source), options, clock());
+    const published = await publishModel(store, model, { ...options, now: clock });
+    await repo.recordRun(
+      { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: csv.rowsRead, rowsAccepted: csv.accepted.length, rowsRejected: csv.rejected.length },
+      clock(),
+    );
+    return okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
+  }, (error) => failedSummary(source, error));
+}
+
+export function createTrainHandler(runtime: Runtime) {
+  return async (event: unknown): Promise<TrainSummary | { results: TrainSummary[] }> => {
+    const parsed = await reportDataProblems<TrainRequest[] | string>(async () => requests(event, runtime.config.DATA_BUCKET), (error) => error);
+    if (typeof parsed === 'string') {
+      runtime.logger.error('train request refused', { error: parsed });
+      return failedSummary('', parsed);
+    }
+    const summaries: TrainSummary[] = [];
+    for (const request of parsed) {
+      const summary = await trainOne(runtime, request);
+      runtime.logger[summary.status === 'ok' ? 'info' : 'error']('train finished', { ...summary });
+      summaries.push(summary);
+    }
+    return summaries.length === 1 ? summaries[0]! : { results: summaries };
+  };
+}
+
+export const handler = lazyHandler(createTrainHandler);

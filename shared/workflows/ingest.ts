@@ -1,0 +1,88 @@
+// Ingest (the S3 upload trigger): validate a customers file, upsert and label its customers with
+// the active model, and write labeled.csv, rejects.csv and summary.json. The same object (bucket,
+// key, ETag) is processed once. A bad file ends in a failed summary, the table unchanged.
+
+import { readCustomerCsv } from '../csv/read-customers.ts';
+import { InvalidFileError } from '../errors.ts';
+import type { Model } from '../model/artifact.ts';
+import type { ModelStore, ObjectSource, ResultWriter } from '../ports.ts';
+import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
+import { labelRows, writeLabelOutputs } from './label-csv.ts';
+import { failedSummary, type LabelSummary } from './summary.ts';
+
+export interface IngestDeps {
+  readonly objects: ObjectSource;
+  readonly repo: SqlCustomerRepository;
+  readonly store: ModelStore;
+  /** The writer for one file's results (`results/customers/<name>/`). */
+  readonly results: (name: string) => ResultWriter;
+  readonly clock: () => Date;
+  readonly log: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export interface IngestRequest {
+  readonly bucket: string;
+  readonly key: string;
+  /** The ETag from the event; the object is read only in this version. */
+  readonly etag: string;
+}
+
+export type IngestOutcome =
+  | { readonly status: 'processed'; readonly summary: LabelSummary }
+  | { readonly status: 'duplicate'; readonly summary: unknown }
+  | { readonly status: 'superseded' };
+
+/** `uploads/customers/batch 1.csv` → `batch 1`: the results folder name. */
+export function resultName(key: string): string {
+  const file = key.slice(key.lastIndexOf('/') + 1);
+  return file.replace(/\.csv$/i, '');
+}
+
+/** Processes one uploaded customers file; data problems end in a summary, never a retry. */
+export async function ingestObject(deps: IngestDeps, request: IngestRequest): Promise<IngestOutcome> {
+  const { bucket, key, etag } = request;
+  const source = `s3://${bucket}/${key}`;
+  const previous = await deps.repo.ingestedSummary(bucket, key, etag);
+  if (previous !== null) {
+    deps.log('already processed; nothing to do', { source, etag });
+    return { status: 'duplicate', summary: previous };
+  }
+  const object = await deps.objects.open(key, etag);
+  if (object === null) {
+    deps.log('the object changed or was deleted since this event; the newer upload has its own event', { source, etag });
+    return { status: 'superseded' };
+  }
+  const startedAt = deps.clock();
+  const writer = deps.results(resultName(key));
+  let summary: LabelSummary;
+  try {
+    const csv = await readCustomerCsv(object.body);
+    const active = await deps.store.getActive();
+    const model: Model | null = active === null ? null : await deps.store.getModel(active.modelVersion);
+    const result = labelRows(csv, model);
+    if (model === null) await deps.repo.upsertCustomers(result.labeled.map((l) => l.row.customer));
+    else await deps.repo.upsertLabeledCustomers(result.labeled.map((l) => ({ customer: l.row.customer, assignment: l.assignment! })), model);
+    summary = await writeLabelOutputs({ csv, result, source, startedAt, clock: deps.clock }, writer);
+  } catch (error) {
+    if (!(error instanceof InvalidFileError)) throw error;
+    summary = failedSummary(source, error.message, startedAt, deps.clock());
+    await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
+  }
+  await deps.repo.recordIngested(bucket, key, etag, summary);
+  await deps.repo.recordRun(
+    {
+      kind: 'ingest',
+      modelVersion: summary.modelVersion,
+      status: summary.status,
+      rowsRead: summary.rowsRead,
+      rowsAccepted: summary.rowsAccepted,
+      rowsRejected: summary.rowsRejected,
+      labeled: summary.modelVersion === null ? 0 : summary.rowsAccepted,
+      outliers: summary.outliers,
+      error: summary.error,
+    },
+    startedAt,
+  );
+  deps.log(summary.status === 'ok' ? 'ingested' : 'the file could not be read', { ...summary });
+  return { status: 'processed', summary };
+}

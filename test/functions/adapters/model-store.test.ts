@@ -1,0 +1,100 @@
+// One contract for every ModelStore: the local directory and the S3 bucket (through s3rver and the
+// unmodified S3 client) behave the same.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
+import { S3ModelStore } from '../../../functions/adapters/s3-model-store.ts';
+import { ModelError, NotFoundError } from '../../../shared/errors.ts';
+import type { Model } from '../../../shared/model/artifact.ts';
+import { serializeModel } from '../../../shared/model/artifact.ts';
+import type { ModelStore } from '../../../shared/ports.ts';
+import { generateCustomers } from '../../../shared/sample/generate.ts';
+import { publishModel } from '../../../shared/workflows/promote.ts';
+import { trainModel } from '../../../shared/workflows/train.ts';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startS3, type TestS3 } from '../../support/s3-server.ts';
+import { withTempDir } from '../../support/temp.ts';
+
+function model(seed: number, at: string): Model {
+  const customers = [...generateCustomers({ rows: 60, seed })];
+  return trainModel({ source: 'test', customers, rowsRead: 60, rowsRejected: 0, duplicates: 0 }, { k: 2, maxK: 2, restarts: 2 }, new Date(at));
+}
+
+interface Subject {
+  store: ModelStore;
+  /** Writes raw bytes where a model version's model.json would be. */
+  plant(version: string, text: string): Promise<void>;
+}
+
+let s3: TestS3;
+let dir: { path: string; remove(): Promise<void> };
+beforeAll(async () => {
+  s3 = await startS3();
+  dir = await withTempDir('store');
+});
+afterAll(async () => {
+  await s3.close();
+  await dir.remove();
+});
+
+const subjects: Record<string, () => Promise<Subject>> = {
+  FileModelStore: async () => {
+    const root = join(dir.path, String(Math.random()));
+    return {
+      store: new FileModelStore(root),
+      plant: async (version, text) => {
+        await mkdir(join(root, 'models', version), { recursive: true });
+        await writeFile(join(root, 'models', version, 'model.json'), text);
+      },
+    };
+  },
+  S3ModelStore: async () => {
+    const bucket = `store-${String(Math.random()).slice(2, 12)}`;
+    await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const store = new S3ModelStore(bucket, s3.client);
+    return {
+      store,
+      plant: async (version, text) => {
+        await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `models/${version}/model.json`, Body: text }));
+      },
+    };
+  },
+};
+
+describe.each(Object.keys(subjects))('%s (ModelStore contract)', (name) => {
+  const subject = (): Promise<Subject> => subjects[name]!();
+
+  it('stores a model and reads back the same artifact, byte for byte', async () => {
+    const { store } = await subject();
+    const m = model(1, '2026-01-01T00:00:00Z');
+    await store.putModel(m);
+    expect(serializeModel(await store.getModel(m.modelVersion))).toBe(serializeModel(m));
+    expect(await store.listModels()).toContain(m.modelVersion);
+  });
+
+  it('promotes on first publish, keeps the previous version, and follows an explicit promote:false', async () => {
+    const { store } = await subject();
+    const first = model(2, '2026-02-01T00:00:00Z');
+    const second = model(3, '2026-02-02T00:00:00Z');
+    const third = model(4, '2026-02-03T00:00:00Z');
+    const now = () => new Date('2026-03-01T00:00:00Z');
+    // with no model active, even promote:false promotes (something must be active)
+    expect((await publishModel(store, first, { promote: false, autoPromote: false, now })).promoted).toBe(true);
+    expect((await publishModel(store, second, { autoPromote: true, now })).promoted).toBe(true);
+    expect(await store.getActive()).toEqual({ modelVersion: second.modelVersion, promotedAt: '2026-03-01T00:00:00.000Z', previous: first.modelVersion });
+    expect((await publishModel(store, third, { promote: false, autoPromote: true, now })).promoted).toBe(false);
+    expect((await store.getActive())?.modelVersion).toBe(second.modelVersion);
+  });
+
+  it('says which version is missing, and refuses a file that is not a model', async () => {
+    const { store, plant } = await subject();
+    await expect(store.getModel('20200101T000000Z-aaaaaaaaaaaa')).rejects.toThrow(NotFoundError);
+    await expect(store.getModel('../etc/passwd')).rejects.toThrow(NotFoundError);
+    await plant('20200101T000000Z-bbbbbbbbbbbb', 'not json');
+    await expect(store.getModel('20200101T000000Z-bbbbbbbbbbbb')).rejects.toThrow(ModelError);
+    await plant('20200101T000000Z-cccccccccccc', JSON.stringify({ schemaVersion: 2 }));
+    await expect(store.getModel('20200101T000000Z-cccccccccccc')).rejects.toThrow(/schema version 2/);
+  });
+});

@@ -1,0 +1,91 @@
+// Labeling with a model: the nearest centroid, the Euclidean distance in model space, the
+// outlier flag against the segment's threshold, and categories the model never saw.
+
+import { describe, expect, it } from 'vitest';
+import type { Customer } from '../../../shared/csv/contract.ts';
+import { assignCustomers, unassignableReason } from '../../../shared/model/assign.ts';
+import type { Model } from '../../../shared/model/artifact.ts';
+import { modelPoint, nearest, smallModel } from '../support/model-fixtures.ts';
+
+const { customers, model } = smallModel();
+const withThresholds = (m: Model, threshold: (segment: number) => number): Model => ({
+  ...m,
+  segments: m.segments.map((s) => ({ ...s, outlierThreshold: threshold(s.id) })),
+});
+
+describe('assignCustomers', () => {
+  const assignments = assignCustomers(customers, model);
+
+  it('labels each customer with the nearest centroid', () => {
+    customers.forEach((c, i) => expect(assignments[i]!.segment).toBe(nearest(modelPoint(c, model), model.centroids.model).segment));
+  });
+
+  it('reports the Euclidean distance to that centroid in model space', () => {
+    customers.forEach((c, i) => {
+      const point = modelPoint(c, model);
+      expect(assignments[i]!.distance).toBeCloseTo(nearest(point, model.centroids.model).distance, 10);
+    });
+  });
+
+  it('gives the training customers back their training segments (segment sizes match the model)', () => {
+    const sizes = new Array<number>(model.k).fill(0);
+    for (const a of assignments) sizes[a.segment]!++;
+    expect(sizes).toEqual(model.segments.map((s) => s.size));
+  });
+
+  it('flags as outliers exactly the customers farther than their segment threshold', () => {
+    assignments.forEach((a) => expect(a.isOutlier).toBe(a.distance > model.segments[a.segment]!.outlierThreshold));
+    // the threshold is the 99th percentile of training distances: a few training customers exceed it
+    const outliers = assignments.filter((a) => a.isOutlier).length;
+    expect(outliers).toBeGreaterThan(0);
+    expect(outliers).toBeLessThanOrEqual(Math.ceil(customers.length * 0.02) + model.k);
+  });
+
+  it('does not flag a customer exactly at the threshold, and flags one just past it', () => {
+    const first = assignments[0]!;
+    const at = withThresholds(model, () => first.distance);
+    expect(assignCustomers([customers[0]!], at)[0]!.isOutlier).toBe(false);
+    const below = withThresholds(model, () => first.distance * (1 - 1e-9));
+    expect(assignCustomers([customers[0]!], below)[0]!.isOutlier).toBe(true);
+  });
+
+  it('flags a customer far from every segment', () => {
+    const far: Customer = { customerId: 'far', gender: 'Male', age: 120, annualIncomeThousands: 900, spendingScore: 1 };
+    const [a] = assignCustomers([far], model);
+    expect(a!.isOutlier).toBe(true);
+    expect(a!.distance).toBeCloseTo(nearest(modelPoint(far, model), model.centroids.model).distance, 10);
+  });
+
+  it('labels a customer sitting on a centroid with distance 0', () => {
+    // a one-column model: a customer at the centroid's original value is at distance 0
+    const ageOnly: Model = {
+      ...model,
+      k: 2,
+      features: [{ name: 'age', kind: 'numeric', weight: 1 }],
+      scaler: { columns: ['age'], mean: [40], scale: [10], weight: [1] },
+      centroids: { columns: ['age'], model: [[-1], [2]], original: [[30], [60]] },
+      segments: model.segments.slice(0, 2),
+    };
+    const result = assignCustomers([{ customerId: 'x', gender: 'Female', age: 60, annualIncomeThousands: 1, spendingScore: 1 }], ageOnly);
+    expect(result).toEqual([{ segment: 1, distance: 0, isOutlier: false }]);
+  });
+
+  it('labels nobody when given nobody', () => {
+    expect(assignCustomers([], model)).toEqual([]);
+  });
+});
+
+describe('unassignableReason', () => {
+  it('accepts a customer whose categories the model knows', () => {
+    expect(unassignableReason(customers[0]!, model)).toBeUndefined();
+  });
+
+  it('explains a category the model never saw, naming the model', () => {
+    const womenOnly: Model = {
+      ...model,
+      features: model.features.map((f) => (f.kind === 'categorical' ? { ...f, categories: ['Female'] } : f)),
+    };
+    const man: Customer = { customerId: 'm', gender: 'Male', age: 30, annualIncomeThousands: 50, spendingScore: 50 };
+    expect(unassignableReason(man, womenOnly)).toBe(`gender "Male" was not seen when model ${model.modelVersion} was trained`);
+  });
+});

@@ -1,0 +1,180 @@
+// Segment profiles: per-segment statistics and distances, generated names, and the warnings
+// raised when one feature alone (gender, or one numeric) determines the segments.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Customer, Gender } from '../../../shared/csv/contract.ts';
+import { resolveFeatures } from '../../../shared/features/spec.ts';
+import {
+  dominanceWarnings,
+  nameSegments,
+  profileSegments,
+  segmentDeviations,
+} from '../../../shared/profile/profile.ts';
+
+const customer = (id: string, gender: Gender, age: number, income: number, spending: number): Customer => ({
+  customerId: id,
+  gender,
+  age,
+  annualIncomeThousands: income,
+  spendingScore: spending,
+});
+
+const neutral = { Female: 0.5, Male: 0.5 };
+const dev = (age: number, income: number, spending: number) => ({ age, annual_income_thousands: income, spending_score: spending });
+
+describe('profileSegments', () => {
+  const customers = [
+    customer('1', 'Female', 20, 15, 80),
+    customer('2', 'Female', 24, 19, 90),
+    customer('3', 'Male', 22, 17, 70),
+    customer('4', 'Male', 60, 80, 10),
+    customer('5', 'Male', 64, 90, 20),
+  ];
+  const labels = Int32Array.from([0, 0, 0, 1, 1]);
+  const distances = Float64Array.from([0.5, 0.1, 0.3, 2, 1]);
+  const profiles = profileSegments(customers, labels, distances, 2);
+
+  it('counts size, share and gender shares per segment', () => {
+    expect(profiles.map((p) => [p.id, p.size, p.share])).toEqual([
+      [0, 3, 3 / 5],
+      [1, 2, 2 / 5],
+    ]);
+    expect(profiles[0]!.categories.gender).toEqual({ Female: 2 / 3, Male: 1 / 3 });
+    expect(profiles[1]!.categories.gender).toEqual({ Female: 0, Male: 1 });
+  });
+
+  it('summarises each numeric field over the segment members, with the real max', () => {
+    expect(profiles[0]!.stats.age).toEqual({ min: 20, p25: 21, median: 22, mean: 22, p75: 23, max: 24 });
+    expect(profiles[0]!.stats.spending_score.max).toBe(90);
+    expect(profiles[1]!.stats.annual_income_thousands).toEqual({ min: 80, p25: 82.5, median: 85, mean: 85, p75: 87.5, max: 90 });
+  });
+
+  it('describes distances to the centroid and sets the outlier threshold at their 99th percentile', () => {
+    // segment 0 distances sorted 0.1, 0.3, 0.5: p90 at rank 1.8 = 0.46, p99 at rank 1.98 = 0.496
+    expect(profiles[0]!.distance.mean).toBeCloseTo(0.3, 12);
+    expect(profiles[0]!.distance.median).toBe(0.3);
+    expect(profiles[0]!.distance.p90).toBeCloseTo(0.46, 12);
+    expect(profiles[0]!.distance.p99).toBeCloseTo(0.496, 12);
+    expect(profiles[0]!.distance.max).toBe(0.5);
+    expect(profiles[0]!.outlierThreshold).toBeCloseTo(0.496, 12);
+    expect(profiles[1]!.outlierThreshold).toBeCloseTo(1.99, 12);
+  });
+});
+
+describe('segmentDeviations', () => {
+  it('measures each segment mean from the overall mean in population standard deviations', () => {
+    const customers = [customer('1', 'Female', 20, 10, 10), customer('2', 'Male', 40, 10, 30)];
+    const profiles = profileSegments(customers, Int32Array.from([0, 1]), Float64Array.from([0, 0]), 2);
+    // ages 20 and 40: mean 30, population std 10; income constant: deviation 0
+    expect(segmentDeviations(customers, profiles)).toEqual([dev(-1, 0, -1), dev(1, 0, 1)]);
+  });
+});
+
+describe('nameSegments', () => {
+  it('names a segment by the fields that stand out, age first: "Young · high spending"', () => {
+    expect(nameSegments([{ dev: dev(-1.2, 0.1, 1.5), genderShares: neutral }])).toEqual(['Young · high spending']);
+  });
+
+  it('uses the low and high words of each field', () => {
+    const names = nameSegments([
+      { dev: dev(1.3, -0.9, 0), genderShares: neutral },
+      { dev: dev(0, 1.1, -1.4), genderShares: neutral },
+    ]);
+    expect(names[0]).toMatch(/^Older · low income/);
+    expect(names[1]).toMatch(/^High income · low spending/);
+  });
+
+  it('calls a segment with nothing standing out "Average customers"', () => {
+    expect(nameSegments([{ dev: dev(0.1, -0.2, 0.3), genderShares: neutral }])).toEqual(['Average customers']);
+  });
+
+  it('adds the gender when at least 90 % of the segment is one gender', () => {
+    expect(nameSegments([{ dev: dev(-1, 0, 1), genderShares: { Female: 0.95, Male: 0.05 } }])).toEqual(['Young · high spending · women']);
+    expect(nameSegments([{ dev: dev(-1, 0, 1), genderShares: { Female: 0.8, Male: 0.2 } }])).toEqual(['Young · high spending']);
+  });
+
+  it('tells apart segments that would share a name', () => {
+    const names = nameSegments([
+      { dev: dev(-1, 0.3, 1), genderShares: neutral },
+      { dev: dev(-1, -0.3, 1), genderShares: neutral },
+      { dev: dev(-1, -0.3, 1), genderShares: neutral },
+    ]);
+    expect(new Set(names).size).toBe(3);
+    for (const name of names) expect(name).toMatch(/^Young · high spending/);
+  });
+
+  it('always gives unique names', () => {
+    const z = fc.constantFrom(-2, -1, -0.6, -0.3, 0, 0.3, 0.6, 1, 2);
+    const segment = fc.record({
+      dev: fc.tuple(z, z, z).map(([a, i, s]) => dev(a, i, s)),
+      genderShares: fc.constantFrom(neutral, { Female: 1, Male: 0 }, { Female: 0.05, Male: 0.95 }),
+    });
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 10 }), (segments) => {
+        const names = nameSegments(segments);
+        expect(names).toHaveLength(segments.length);
+        expect(new Set(names).size).toBe(names.length);
+        for (const name of names) expect(name.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('dominanceWarnings', () => {
+  // ages, incomes and spending identical across the two segments: no numeric explains them
+  const customers = [
+    customer('1', 'Female', 20, 30, 40),
+    customer('2', 'Female', 40, 50, 60),
+    customer('3', 'Male', 20, 30, 40),
+    customer('4', 'Male', 40, 50, 60),
+  ];
+  const labels = Int32Array.from([0, 0, 1, 1]);
+  const genderOf = (shares: Array<{ Female: number; Male: number }>) => shares.map((gender) => ({ categories: { gender } }));
+
+  it('warns when every segment is one gender', () => {
+    const warnings = dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 0, Male: 1 }]), resolveFeatures());
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^gender alone splits the customers/);
+    expect(warnings[0]).toContain('(2 of 2 are 100 %)');
+    expect(warnings[0]).toContain('--exclude gender');
+  });
+
+  it('warns when every segment is at least 95 % one gender', () => {
+    const warnings = dominanceWarnings(customers, labels, genderOf([{ Female: 0.96, Male: 0.04 }, { Female: 0, Male: 1 }]), resolveFeatures());
+    expect(warnings.filter((w) => w.startsWith('gender'))).toHaveLength(1);
+  });
+
+  it('does not warn when one segment mixes genders', () => {
+    expect(dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 0.6, Male: 0.4 }]), resolveFeatures())).toEqual([]);
+  });
+
+  it('does not warn when all customers share one gender', () => {
+    expect(dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 1, Male: 0 }]), resolveFeatures())).toEqual([]);
+  });
+
+  it('does not warn about gender when gender is not a feature', () => {
+    const features = resolveFeatures({ exclude: ['gender'] });
+    expect(dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 0, Male: 1 }]), features)).toEqual([]);
+  });
+
+  it('does not warn for a single segment', () => {
+    expect(dominanceWarnings(customers, new Int32Array(4), genderOf([{ Female: 0.5, Male: 0.5 }]), resolveFeatures())).toEqual([]);
+  });
+
+  it('warns when one numeric field alone separates the segments', () => {
+    const byAge = [
+      customer('1', 'Female', 20, 10, 30),
+      customer('2', 'Male', 21, 50, 70),
+      customer('3', 'Female', 60, 10, 30),
+      customer('4', 'Male', 61, 50, 70),
+    ];
+    const mixed = genderOf([{ Female: 0.5, Male: 0.5 }, { Female: 0.5, Male: 0.5 }]);
+    const warnings = dominanceWarnings(byAge, labels, mixed, resolveFeatures());
+    expect(warnings).toEqual([expect.stringMatching(/^age alone splits the customers: it explains 100 % of its variance/)]);
+    // with income also separating the segments, age is not alone
+    const byAgeAndIncome = byAge.map((c, i) => ({ ...c, annualIncomeThousands: i < 2 ? 10 + i : 90 + i }));
+    expect(dominanceWarnings(byAgeAndIncome, labels, mixed, resolveFeatures())).toEqual([]);
+  });
+});
