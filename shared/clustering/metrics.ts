@@ -32,17 +32,25 @@ export function stratifiedSample(labels: Int32Array, k: number, size: number, se
   if (labels.length <= size) return Int32Array.from(labels.keys());
   const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < labels.length; i++) members[labels[i]!]!.push(i);
+  const quotas = members.map((list) => Math.min(list.length, Math.max(2, Math.round((list.length / labels.length) * size))));
+  // rounding up can overshoot: take the excess from the largest quotas, never below two rows
+  for (let excess = quotas.reduce((a, b) => a + b, 0) - size; excess > 0; excess--) {
+    let largest = -1;
+    for (let c = 0; c < k; c++) if (quotas[c]! > 2 && (largest < 0 || quotas[c]! > quotas[largest]!)) largest = c;
+    if (largest < 0) break;
+    quotas[largest]!--;
+  }
   const random = new Random(seed >>> 0);
   const chosen: number[] = [];
-  for (const list of members) {
-    const quota = Math.min(list.length, Math.max(2, Math.round((list.length / labels.length) * size)));
+  members.forEach((list, c) => {
+    const quota = quotas[c]!;
     // partial Fisher–Yates: the first `quota` entries become a uniform sample
     for (let i = 0; i < quota; i++) {
       const j = i + Math.floor(random.random() * (list.length - i));
       [list[i], list[j]] = [list[j]!, list[i]!];
       chosen.push(list[i]!);
     }
-  }
+  });
   return Int32Array.from(chosen.sort((a, b) => a - b));
 }
 

@@ -1,7 +1,7 @@
 // Streaming reader for customer CSV files: decodes and parses with csv-parse, tracks physical
 // line numbers, validates each row against the contract and resolves duplicate customer IDs.
 
-import { parse, type Info } from 'csv-parse';
+import { parse, type InfoRecord, type Options } from 'csv-parse';
 import { InvalidFileError } from '../errors.ts';
 import { resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
 
@@ -41,6 +41,11 @@ export interface ReadOptions {
 const DEFAULT_PROGRESS_EVERY = 100_000;
 const NEWLINE = 0x0a;
 const NUL = 0x00;
+
+interface LocatedRecord {
+  readonly line: number;
+  readonly fields: string[];
+}
 
 /** Counts newline bytes up to monotonically increasing byte offsets, dropping chunks it has passed. */
 class LineIndex {
@@ -95,24 +100,38 @@ export async function* parseCustomerRecords(
   source: AsyncIterable<Uint8Array | string>,
 ): AsyncGenerator<HeaderMap | ParsedRecord> {
   const index = new LineIndex();
+  const skipped: RejectedRow[] = [];
+  let lastEnd = 0;
+  // line numbers are computed while parsing (in byte order), so records and skipped rows agree
+  const locate = (record: string[], context: InfoRecord): LocatedRecord | null => {
+    const line = index.lineAt(context.bytes - 1) - countNewlines(record);
+    lastEnd = context.bytes;
+    // a line of only spaces is a blank line, not a row
+    if (record.length === 1 && record[0]!.trim() === '') return null;
+    return { line, fields: record };
+  };
   const parser = parse({
     bom: true,
-    info: true,
     skip_empty_lines: true,
     relax_column_count: true,
     record_delimiter: ['\r\n', '\n'],
     skip_records_with_error: true,
+    on_record: locate as unknown as Options['on_record'],
   });
-  const skipped: RejectedRow[] = [];
-  let lastEnd = 0;
-  parser.on('skip', (error: Error & Partial<Info>) => {
+  parser.on('skip', (error: Error) => {
     const line = index.lineAt(lastEnd);
     skipped.push({ line, customerId: '', reason: `the row is not valid CSV (${error.message.split(':')[0]})`, fields: [] });
   });
   const feeding = (async () => {
     try {
       for await (const chunk of bytesOf(source, index)) {
-        if (!parser.write(chunk)) await new Promise((resolve) => parser.once('drain', resolve));
+        if (parser.destroyed) return;
+        if (!parser.write(chunk)) {
+          await new Promise((resolve) => {
+            parser.once('drain', resolve);
+            parser.once('close', resolve);
+          });
+        }
       }
       parser.end();
     } catch (error) {
@@ -122,25 +141,20 @@ export async function* parseCustomerRecords(
 
   let header: HeaderMap | undefined;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: Info }>) {
+    for await (const { line, fields } of parser as AsyncIterable<LocatedRecord>) {
       while (skipped.length > 0) yield { kind: 'rejected', row: skipped.shift()! };
-      const endLine = index.lineAt(info.bytes - 1);
-      const line = endLine - countNewlines(record);
-      lastEnd = info.bytes;
       if (header === undefined) {
-        if (record.every((f) => f.trim() === '')) throw new InvalidFileError('the header row is empty');
-        header = resolveHeader(record);
+        if (fields.every((f) => f.trim() === '')) throw new InvalidFileError('the header row is empty');
+        header = resolveHeader(fields);
         yield header;
         continue;
       }
-      const result = validateRow(record, header);
-      if (result.ok) yield { kind: 'accepted', row: { line, fields: record, customer: result.customer } };
-      else {
-        const idIndex = header.index.customer_id;
-        yield { kind: 'rejected', row: { line, customerId: record[idIndex] ?? '', reason: result.reason, fields: record } };
-      }
+      const result = validateRow(fields, header);
+      if (result.ok) yield { kind: 'accepted', row: { line, fields, customer: result.customer } };
+      else yield { kind: 'rejected', row: { line, customerId: fields[header.index.customer_id] ?? '', reason: result.reason, fields } };
     }
   } finally {
+    if (!parser.writableEnded) parser.destroy();
     await feeding;
   }
   while (skipped.length > 0) yield { kind: 'rejected', row: skipped.shift()! };
