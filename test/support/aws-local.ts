@@ -32,7 +32,7 @@ export async function startLocalAws(label: string): Promise<LocalAws> {
     DATA_BUCKET: s3.bucket,
     DB_CLUSTER_ARN: CLUSTER_ARN,
     DB_SECRET_ARN: SECRET_ARN,
-    DB_NAME: 'postgres',
+    DB_NAME: new URL(db.url).pathname.slice(1),
     S3_FORCE_PATH_STYLE: 'true',
     LOG_LEVEL: 'WARN',
     POWERTOOLS_SERVICE_NAME: 'segments-test',

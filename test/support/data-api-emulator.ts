@@ -29,7 +29,10 @@ export interface FaultInjector {
 }
 
 export interface DataApiEmulatorOptions {
-  /** The PostgreSQL server and default database; a request's `database` picks another one on it. */
+  /**
+   * The PostgreSQL database every call runs in. A request's `database` is accepted and ignored (the
+   * real service would switch to it), so tests may keep a production-like DB_NAME.
+   */
   readonly databaseUrl: string;
   /** When set, requests naming another cluster ARN fail with BadRequestException. */
   readonly resourceArn?: string;
@@ -47,14 +50,13 @@ const RESPONSE_TOO_LARGE = 'Database returned more than the allowed response siz
 const POOL_SIZE = 20;
 const TRANSACTION_ID_BYTES = 48;
 const HTTP_OK = 200;
-const HTTP_NOT_FOUND = 404;
 
-// What the SDK (v3.1143, standard retry mode, default maxAttempts 3) does with these, as observed
-// against this emulator: ThrottlingException (429) and ServiceUnavailableError (503) are retried by
-// the SDK on its own, with backoff (500 ms base for throttling, 100 ms otherwise); 500 and 504 are
-// retried the same way. Every 400 — DatabaseResumingException, StatementTimeoutException,
-// DatabaseErrorException, BadRequestException — and 404 reach the caller at once: resuming after an
-// auto-pause is the application's job to retry.
+// What @aws-sdk/client-rds-data 3.1143 (standard retry mode, default maxAttempts 3) does with these,
+// observed against this emulator and pinned by its tests: it retries ThrottlingException (by name
+// or by 429; 500 ms backoff base), ServiceUnavailableError (503), InternalServerErrorException (500)
+// and DatabaseUnavailableException (504) on its own (100 ms base). Every 400 — DatabaseResumingException,
+// StatementTimeoutException, DatabaseErrorException, BadRequestException — and every 404 reach the
+// caller at once: retrying while an auto-paused cluster resumes is the application's job.
 const ERROR_STATUS: Readonly<Record<string, number>> = {
   BadRequestException: 400,
   DatabaseErrorException: 400,
@@ -66,6 +68,7 @@ const ERROR_STATUS: Readonly<Record<string, number>> = {
   NotFoundException: 404,
   TransactionNotFoundException: 404,
   DatabaseNotFoundException: 404,
+  UnknownOperationException: 404,
   ThrottlingException: 429,
   InternalServerErrorException: 500,
   ServiceUnavailableError: 503,
@@ -92,7 +95,6 @@ const OID = {
   oid: 26,
   float4: 700,
   float8: 701,
-  timestamp: 1114,
   timestamptz: 1184,
   numeric: 1700,
 } as const;
@@ -113,10 +115,14 @@ const JDBC_TYPE: ReadonlyMap<number, number> = new Map([
 const JDBC_ARRAY = 2003;
 const JDBC_OTHER = 1111;
 const NULLABLE_UNKNOWN = 2;
+// numeric(p, s) reaches the client as the type modifier ((p << 16) | s) + VARHDRSZ.
+const VARHDRSZ = 4;
+const NUMERIC_PRECISION_SHIFT = 16;
+const NUMERIC_SCALE_MASK = 0xffff;
 const SIGNED_OIDS: ReadonlySet<number> = new Set([20, 21, 23, 700, 701, 1700]);
 
 // Parameter binding: typeHint → PostgreSQL type for a stringValue; the value formats the real
-// service accepts for the date/time hints (it rejects e.g. ISO strings with a `T`).
+// service documents as the only accepted forms for the date/time hints (no ISO `T`, no offset).
 const HINT_TYPE: Readonly<Record<string, string>> = {
   DATE: 'date',
   TIME: 'time',
@@ -265,35 +271,37 @@ interface Span {
 /** Splits SQL into code, literals (strings, quoted identifiers, dollar quotes) and comments. */
 function sqlSpans(sql: string): Span[] {
   const spans: Span[] = [];
-  let code = '';
+  const dollarTag = /\$(?:[A-Za-z_]\w*)?\$/y;
+  let codeStart = 0;
   let i = 0;
   const push = (kind: SpanKind, end: number) => {
-    if (code) spans.push({ kind: 'code', text: code });
-    code = '';
+    if (i > codeStart) spans.push({ kind: 'code', text: sql.slice(codeStart, i) });
     spans.push({ kind, text: sql.slice(i, end) });
-    i = end;
+    i = codeStart = end;
   };
+  const afterWordChar = () => i > codeStart && /[\w$]/.test(sql[i - 1]!);
   while (i < sql.length) {
     const ch = sql[i]!;
-    const rest = sql.slice(i);
-    const dollarTag = /^\$([A-Za-z_]\w*)?\$/.exec(rest)?.[0];
+    dollarTag.lastIndex = i;
+    const tag = ch === '$' && !afterWordChar() ? dollarTag.exec(sql)?.[0] : undefined;
     if (ch === "'" || ch === '"') {
-      const backslashes = ch === "'" && /[Ee]$/.test(code) && !/\w[Ee]$/.test(code);
-      push('literal', closingQuote(sql, i, ch, backslashes));
-    } else if (dollarTag && !/[\w$]$/.test(code)) {
-      const close = sql.indexOf(dollarTag, i + dollarTag.length);
-      push('literal', close < 0 ? sql.length : close + dollarTag.length);
-    } else if (rest.startsWith('--')) {
+      // E'...' strings take backslash escapes; a word ending in e (like `type'`) is no prefix.
+      const prefix = sql[i - 1];
+      const escapes = ch === "'" && (prefix === 'E' || prefix === 'e') && !/[\w$]/.test(sql[i - 2] ?? '');
+      push('literal', closingQuote(sql, i, ch, escapes));
+    } else if (tag) {
+      const close = sql.indexOf(tag, i + tag.length);
+      push('literal', close < 0 ? sql.length : close + tag.length);
+    } else if (sql.startsWith('--', i)) {
       const newline = sql.indexOf('\n', i);
       push('comment', newline < 0 ? sql.length : newline);
-    } else if (rest.startsWith('/*')) {
+    } else if (sql.startsWith('/*', i)) {
       push('comment', closingComment(sql, i));
     } else {
-      code += ch;
       i++;
     }
   }
-  if (code) spans.push({ kind: 'code', text: code });
+  if (i > codeStart) spans.push({ kind: 'code', text: sql.slice(codeStart, i) });
   return spans;
 }
 
@@ -472,7 +480,7 @@ function columnMetadata(fields: readonly pg.FieldDef[], typeNames: ReadonlyMap<n
   return fields.map((field) => {
     const oid = field.dataTypeID;
     const isArray = ARRAY_ELEMENT_OID.has(oid);
-    const numericTypmod = oid === OID.numeric && field.dataTypeModifier >= 0 ? field.dataTypeModifier - 4 : -1;
+    const numericTypmod = oid === OID.numeric && field.dataTypeModifier >= 0 ? field.dataTypeModifier - VARHDRSZ : -1;
     return {
       name: field.name,
       label: field.name,
@@ -485,8 +493,8 @@ function columnMetadata(fields: readonly pg.FieldDef[], typeNames: ReadonlyMap<n
       isCurrency: false,
       isCaseSensitive: !SIGNED_OIDS.has(oid) && oid !== OID.bool,
       nullable: NULLABLE_UNKNOWN,
-      precision: numericTypmod >= 0 ? numericTypmod >> 16 : 0,
-      scale: numericTypmod >= 0 ? numericTypmod & 0xffff : 0,
+      precision: numericTypmod >= 0 ? numericTypmod >> NUMERIC_PRECISION_SHIFT : 0,
+      scale: numericTypmod >= 0 ? numericTypmod & NUMERIC_SCALE_MASK : 0,
       arrayBaseColumnType: isArray ? (JDBC_TYPE.get(ARRAY_ELEMENT_OID.get(oid)!) ?? JDBC_OTHER) : 0,
     };
   });
@@ -549,12 +557,20 @@ type Operation = (input: Record<string, unknown>) => Promise<JsonObject | string
 class Emulator implements DataApiEmulator {
   readonly faults = new Faults();
   readonly stats = { executeCalls: 0, maxRequestBytes: 0, maxResponseBytes: 0 };
-  private readonly pools = new Map<string, pg.Pool>();
+  private readonly pool: pg.Pool;
   private readonly transactions = new Map<string, Transaction>();
   private readonly server = createServer((req, res) => void this.handle(req, res));
   private port = 0;
 
-  constructor(private readonly options: DataApiEmulatorOptions) {}
+  constructor(private readonly options: DataApiEmulatorOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: POOL_SIZE,
+      types: RAW_TEXT_TYPES,
+      options: SESSION_OPTIONS,
+    });
+    this.pool.on('error', () => undefined); // an idle connection dropped by the server is simply replaced
+  }
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -578,15 +594,14 @@ class Emulator implements DataApiEmulator {
       transaction.client.release(true);
     }
     this.transactions.clear();
-    await Promise.all([...this.pools.values()].map((pool) => pool.end()));
-    this.pools.clear();
+    await this.pool.end();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/Execute') this.stats.executeCalls++;
     try {
       const body = await this.readBody(req);
-      if (path === '/Execute') this.stats.executeCalls++;
       const operation = this.operation(req.method, path);
       const fault = this.faults.takeNext();
       if (fault) throw fault;
@@ -643,8 +658,7 @@ class Emulator implements DataApiEmulator {
 
   private sendError(res: ServerResponse, error: DataApiError): void {
     const body = JSON.stringify({ message: error.message });
-    const status = error.errorName === 'UnknownOperationException' ? HTTP_NOT_FOUND : error.status;
-    res.writeHead(status, {
+    res.writeHead(error.status, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
       'x-amzn-requestid': randomUUID(),
@@ -664,22 +678,9 @@ class Emulator implements DataApiEmulator {
     }
   }
 
-  private pool(database: string | undefined): pg.Pool {
-    const url = new URL(this.options.databaseUrl);
-    if (database) url.pathname = `/${encodeURIComponent(database)}`;
-    const key = url.pathname;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = new pg.Pool({ connectionString: url.toString(), max: POOL_SIZE, types: RAW_TEXT_TYPES, options: SESSION_OPTIONS });
-      pool.on('error', () => undefined); // an idle connection dropped by the server is simply replaced
-      this.pools.set(key, pool);
-    }
-    return pool;
-  }
-
-  private async connect(database: string | undefined): Promise<pg.PoolClient> {
+  private async connect(): Promise<pg.PoolClient> {
     try {
-      return await this.pool(database).connect();
+      return await this.pool.connect();
     } catch (error) {
       if (error instanceof pg.DatabaseError && error.code === '3D000') {
         throw new DataApiError('DatabaseNotFoundException', error.message);
@@ -689,8 +690,8 @@ class Emulator implements DataApiEmulator {
   }
 
   /** Runs work on a pooled connection in autocommit, then resets it: there is no session between calls. */
-  private async autocommit<T>(database: string | undefined, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.connect(database);
+  private async autocommit<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
     let reusable = true;
     try {
       return await work(client);
@@ -707,7 +708,12 @@ class Emulator implements DataApiEmulator {
     if (id === undefined) return undefined;
     const transaction = this.transactions.get(id);
     if (!transaction) throw new DataApiError('NotFoundException', `Transaction ${id} is not found`);
-    if (transaction.broken) throw new DataApiError('NotFoundException', `Transaction ${id} is not found: ${transaction.broken.message}`);
+    if (transaction.broken) {
+      this.transactions.delete(id);
+      transaction.client.off('error', transaction.onError);
+      transaction.client.release(true);
+      throw new DataApiError('NotFoundException', `Transaction ${id} is not found: ${transaction.broken.message}`);
+    }
     return transaction;
   }
 
@@ -724,7 +730,7 @@ class Emulator implements DataApiEmulator {
       const typeNames = input.includeResultMetadata === true ? await lookUpTypeNames(client, result.fields) : undefined;
       return { result, typeNames };
     };
-    const outcome = transaction ? await run(transaction.client) : await this.autocommit(optionalString(input, 'database'), run);
+    const outcome = transaction ? await run(transaction.client) : await this.autocommit(run);
     return formatOutcome(outcome, input, (body) => this.measure(body));
   }
 
@@ -752,14 +758,14 @@ class Emulator implements DataApiEmulator {
     // Outside a transaction the batch is made atomic here; do not rely on that against the real service.
     const updateResults = transaction
       ? await run(transaction.client)
-      : await this.autocommit(optionalString(input, 'database'), async (client) => {
+      : await this.autocommit(async (client) => {
           await client.query('BEGIN');
           try {
             const results = await run(client);
             await client.query('COMMIT');
             return results;
           } catch (error) {
-            await client.query('ROLLBACK');
+            await client.query('ROLLBACK').catch(() => undefined);
             throw error;
           }
         });
@@ -778,7 +784,7 @@ class Emulator implements DataApiEmulator {
 
   private async beginTransaction(input: Record<string, unknown>): Promise<JsonObject> {
     this.checkArns(input);
-    const client = await this.connect(optionalString(input, 'database'));
+    const client = await this.connect();
     try {
       await client.query('BEGIN');
     } catch (error) {

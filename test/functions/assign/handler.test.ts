@@ -1,0 +1,69 @@
+// The nightly assign function end to end through the Data API emulator: scheduled event, no model,
+// no new customers, faults the SDK does not retry, and an interrupted run finished by the next.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAssignHandler } from '../../../functions/assign/handler.ts';
+import { generateCustomers } from '../../../shared/sample/generate.ts';
+import { publishModel } from '../../../shared/workflows/promote.ts';
+import { trainModel } from '../../../shared/workflows/train.ts';
+import { startLocalAws, type LocalAws } from '../../support/aws-local.ts';
+
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws('assign');
+});
+afterAll(async () => {
+  await aws.close();
+});
+beforeEach(async () => {
+  aws.dataApi.faults.clear();
+  await aws.db.repo.pool.query('TRUNCATE customers, runs, training_members, locks');
+});
+
+const scheduled = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-27T00:00:00Z', resources: [], detail: {} };
+
+async function activeModel(): Promise<string> {
+  const customers = [...generateCustomers({ rows: 200, seed: 1 })];
+  const model = trainModel({ source: 'test', customers, rowsRead: 200, rowsRejected: 0, duplicates: 0 }, { k: 4, maxK: 4, restarts: 5 }, new Date());
+  await publishModel(aws.runtime().store, model, { promote: true, autoPromote: true, now: () => new Date() });
+  return model.modelVersion;
+}
+
+describe('assign handler', () => {
+  it('logs "no active model" and succeeds on a fresh deploy', async () => {
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 5, seed: 2 })]);
+    const outcome = await createAssignHandler(aws.runtime())(scheduled);
+    expect(outcome).toMatchObject({ status: 'no-active-model', labeled: 0 });
+  });
+
+  it('labels pending customers in the database, then finds no new customers', async () => {
+    const version = await activeModel();
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 300, seed: 3 })]);
+    const handler = createAssignHandler(aws.runtime());
+    expect(await handler(scheduled)).toMatchObject({ status: 'labeled', pending: 300, labeled: 300, modelVersion: version });
+    expect(await handler({})).toMatchObject({ status: 'no-new-customers', labeled: 0 });
+    const { rows } = await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment_origin = $1 AND model_version = $2', ['assigned', version]);
+    expect(rows[0].n).toBe(300);
+  });
+
+  it('retries a cluster resuming from auto-pause (which the SDK does not retry) and throttling', async () => {
+    await activeModel();
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 40, seed: 4 })]);
+    aws.dataApi.faults.failNext('DatabaseResumingException', 2);
+    aws.dataApi.faults.failNext('ThrottlingException', 1);
+    expect(await createAssignHandler(aws.runtime())(scheduled)).toMatchObject({ status: 'labeled', labeled: 40 });
+  });
+
+  it('rethrows a failure mid-batch; the next run labels the rest and nothing is lost', async () => {
+    await activeModel();
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 50_000, seed: 5 })]);
+    aws.dataApi.faults.failWhen(/UPDATE customers AS c SET/, { afterCalls: 1, errorName: 'StatementTimeoutException', message: 'statement timed out' });
+    await expect(createAssignHandler(aws.runtime())(scheduled)).rejects.toThrow();
+    aws.dataApi.faults.clear();
+    const outcome = await createAssignHandler(aws.runtime())(scheduled);
+    expect(outcome.status).toBe('labeled');
+    expect(outcome.labeled).toBe(30_000);
+    expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment IS NULL')).rows[0].n).toBe(0);
+    expect(aws.dataApi.stats.maxResponseBytes).toBeLessThan(1024 * 1024);
+  });
+});

@@ -1,0 +1,119 @@
+// The ingest function end to end: S3 events through the real handler, s3rver for the bucket, the
+// Data API emulator over a real PostgreSQL database, unmodified AWS SDK clients.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createIngestHandler } from '../../../functions/ingest/handler.ts';
+import { publishModel } from '../../../shared/workflows/promote.ts';
+import { trainModel } from '../../../shared/workflows/train.ts';
+import { generateCsv, generateCustomers } from '../../../shared/sample/generate.ts';
+import type { LabelSummary } from '../../../shared/workflows/summary.ts';
+import { startLocalAws, s3Event, type LocalAws } from '../../support/aws-local.ts';
+
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws('ingest');
+});
+afterAll(async () => {
+  await aws.close();
+});
+beforeEach(async () => {
+  aws.dataApi.faults.clear();
+  await aws.db.repo.pool.query('TRUNCATE customers, ingested_objects, runs, training_members');
+});
+
+const csv = (rows: number, seed: number, firstId = 1): string => [...generateCsv({ rows, seed, firstId })].join('');
+
+async function promoteModel(): Promise<string> {
+  const runtime = aws.runtime();
+  const customers = [...generateCustomers({ rows: 200, seed: 1 })];
+  const model = trainModel({ source: 'test', customers, rowsRead: 200, rowsRejected: 0, duplicates: 0 }, { k: 3, maxK: 3, restarts: 5 }, new Date());
+  await publishModel(runtime.store, model, { promote: true, autoPromote: true, now: () => new Date() });
+  return model.modelVersion;
+}
+
+async function ingest(key: string, body: string): Promise<{ result: Awaited<ReturnType<ReturnType<typeof createIngestHandler>>>; etag: string }> {
+  const etag = await aws.put(key, body);
+  const handler = createIngestHandler(aws.runtime());
+  return { result: await handler(s3Event(aws.s3.bucket, [{ key, etag }])), etag };
+}
+
+const summaryOf = async (name: string): Promise<LabelSummary> => JSON.parse((await aws.get(`results/customers/${name}/summary.json`))!);
+
+describe('ingest handler', () => {
+  it('validates and upserts customers with no active model, leaving them unlabeled and saying so', async () => {
+    const { result } = await ingest('uploads/customers/first.csv', csv(20, 2));
+    expect(result.results[0]!.outcome.status).toBe('processed');
+    const summary = await summaryOf('first');
+    expect(summary).toMatchObject({ status: 'ok', modelVersion: null, rowsRead: 20, rowsAccepted: 20, rowsRejected: 0 });
+    expect(summary.warnings[0]).toMatch(/no active model/);
+    const { rows } = await aws.db.repo.pool.query('SELECT count(*)::int AS n, count(segment)::int AS labeled FROM customers');
+    expect(rows[0]).toEqual({ n: 20, labeled: 0 });
+  });
+
+  it('labels customers with the active model in the table and in labeled.csv, and reports rejects', async () => {
+    const version = await promoteModel();
+    const body = `${csv(30, 3)}0000031,Robot,40,50,50\n0000032,Female,41,-5,50\n`;
+    await ingest('uploads/customers/batch 1.csv', body);
+    const summary = await summaryOf('batch 1');
+    expect(summary).toMatchObject({ status: 'ok', modelVersion: version, rowsRead: 32, rowsAccepted: 30, rowsRejected: 2 });
+    expect(Object.values(summary.segments).reduce((a, b) => a + b, 0)).toBe(30);
+    const labeled = (await aws.get('results/customers/batch 1/labeled.csv'))!.trimEnd().split('\n');
+    expect(labeled).toHaveLength(31);
+    expect(labeled[0]).toBe('customer_id,gender,age,annual_income_thousands,spending_score,segment,segment_name,segment_origin,segment_distance,is_outlier,model_version');
+    const rejects = (await aws.get('results/customers/batch 1/rejects.csv'))!.trimEnd().split('\n');
+    expect(rejects.slice(1).map((r) => r.split(',').slice(0, 2).join(','))).toEqual(['32,0000031', '33,0000032']);
+    const { rows } = await aws.db.repo.pool.query('SELECT DISTINCT segment_origin, model_version FROM customers');
+    expect(rows).toEqual([{ segment_origin: 'assigned', model_version: version }]);
+  });
+
+  it('processes the same object once: a redelivery does nothing', async () => {
+    const { etag } = await ingest('uploads/customers/again.csv', csv(10, 4));
+    const handler = createIngestHandler(aws.runtime());
+    const second = await handler(s3Event(aws.s3.bucket, [{ key: 'uploads/customers/again.csv', etag }]));
+    expect(second.results[0]!.outcome.status).toBe('duplicate');
+    const { rows } = await aws.db.repo.pool.query("SELECT count(*)::int AS n FROM runs WHERE kind = 'ingest'");
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('fails a file that is not the contract cleanly: a summary that says why, no other output, table unchanged, no retry', async () => {
+    const { result } = await ingest('uploads/customers/broken.csv', 'name,email\nAda,ada@example.com\n');
+    expect(result.results[0]!.outcome.status).toBe('processed');
+    const summary = await summaryOf('broken');
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/^missing required columns: customer_id/);
+    expect(await aws.get('results/customers/broken/labeled.csv')).toBeNull();
+    expect(await aws.get('results/customers/broken/rejects.csv')).toBeNull();
+    const { rows } = await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers');
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('handles several records in one event and ignores keys outside uploads/customers/', async () => {
+    const a = await aws.put('uploads/customers/a.csv', csv(5, 5, 100));
+    const b = await aws.put('uploads/customers/b.csv', csv(5, 6, 200));
+    const handler = createIngestHandler(aws.runtime());
+    const result = await handler(s3Event(aws.s3.bucket, [{ key: 'uploads/customers/a.csv', etag: a }, { key: 'uploads/customers/b.csv', etag: b }, { key: 'results/x.csv', etag: 'e' }]));
+    expect(result.results.map((r) => r.outcome.status)).toEqual(['processed', 'processed', 'ignored']);
+    expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(10);
+  });
+
+  it('keeps every Data API request under 4 MiB and survives a cluster resuming from auto-pause', async () => {
+    await promoteModel();
+    aws.dataApi.faults.failNext('DatabaseResumingException', 2);
+    await ingest('uploads/customers/large.csv', csv(5000, 7));
+    expect((await summaryOf('large')).rowsAccepted).toBe(5000);
+    expect(aws.dataApi.stats.maxRequestBytes).toBeLessThan(4 * 1024 * 1024);
+    expect((await aws.db.repo.pool.query('SELECT count(segment)::int AS n FROM customers')).rows[0].n).toBe(5000);
+  });
+
+  it('rethrows an infrastructure failure so Lambda retries, and the retry finishes the job', async () => {
+    aws.dataApi.faults.failWhen(/INSERT INTO customers/, { afterCalls: 1, errorName: 'StatementTimeoutException', message: 'statement timed out' });
+    const key = 'uploads/customers/flaky.csv';
+    const etag = await aws.put(key, csv(2500, 8));
+    const handler = createIngestHandler({ ...aws.runtime() });
+    await expect(handler(s3Event(aws.s3.bucket, [{ key, etag }]))).rejects.toThrow();
+    aws.dataApi.faults.clear();
+    const retry = await createIngestHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]));
+    expect(retry.results[0]!.outcome.status).toBe('processed');
+    expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(2500);
+  });
+});

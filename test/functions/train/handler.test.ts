@@ -1,0 +1,68 @@
+// The train function end to end: an upload under uploads/training/, a direct invocation from the
+// table, and user-fixable problems that end in a failed summary rather than a retry.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTrainHandler, type TrainSummary } from '../../../functions/train/handler.ts';
+import { parseModel } from '../../../shared/model/artifact.ts';
+import { generateCsv, generateCustomers } from '../../../shared/sample/generate.ts';
+import { startLocalAws, s3Event, type LocalAws } from '../../support/aws-local.ts';
+
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws('train');
+});
+afterAll(async () => {
+  await aws.close();
+});
+beforeEach(async () => {
+  aws.dataApi.faults.clear();
+  await aws.db.repo.pool.query('TRUNCATE customers, runs, training_members');
+});
+
+const csv = (rows: number, seed: number): string => [...generateCsv({ rows, seed })].join('');
+
+describe('train handler', () => {
+  it('trains from an upload under uploads/training/, writes models/<version>/model.json and promotes it', async () => {
+    const key = 'uploads/training/members 2026.csv';
+    const etag = await aws.put(key, csv(300, 1));
+    const summary = (await createTrainHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]))) as TrainSummary;
+    expect(summary).toMatchObject({ status: 'ok', source: `s3://${aws.s3.bucket}/${key}`, promoted: true, rowsRead: 300, rowsAccepted: 300 });
+    const model = parseModel((await aws.get(`models/${summary.modelVersion}/model.json`))!, 'model.json');
+    expect(model.k).toBe(summary.k);
+    expect(model.training.source).toBe(`s3://${aws.s3.bucket}/${key}`);
+    expect(JSON.parse((await aws.get('models/active.json'))!).modelVersion).toBe(summary.modelVersion);
+  });
+
+  it('trains from the table on {"source": "database"} and labels its customers created', async () => {
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 150, seed: 2 })]);
+    const summary = (await createTrainHandler(aws.runtime())({ source: 'database', k: 3, promote: true })) as TrainSummary;
+    expect(summary).toMatchObject({ status: 'ok', k: 3, promoted: true, rowsAccepted: 150 });
+    const { rows } = await aws.db.repo.pool.query('SELECT segment_origin, model_version, count(*)::int AS n FROM customers GROUP BY 1, 2');
+    expect(rows).toEqual([{ segment_origin: 'created', model_version: summary.modelVersion, n: 150 }]);
+  });
+
+  it('keeps the active model when AUTO_PROMOTE is false and the caller does not ask', async () => {
+    const first = (await createTrainHandler(aws.runtime())({ source: { bucket: aws.s3.bucket, key: await put('uploads/training/a.csv', csv(100, 3)) }, k: 2 })) as TrainSummary;
+    const second = (await createTrainHandler(aws.runtime({ AUTO_PROMOTE: 'false' }))({ source: { bucket: aws.s3.bucket, key: 'uploads/training/a.csv' }, k: 3 })) as TrainSummary;
+    expect(second.promoted).toBe(false);
+    expect(JSON.parse((await aws.get('models/active.json'))!).modelVersion).toBe(first.modelVersion);
+  });
+
+  it('ends user-fixable problems in a failed summary: a bad file, another bucket, a bad request', async () => {
+    const handler = createTrainHandler(aws.runtime());
+    await aws.put('uploads/training/bad.csv', 'just,some,columns\n1,2,3\n');
+    const bad = (await handler({ source: { bucket: aws.s3.bucket, key: 'uploads/training/bad.csv' } })) as TrainSummary;
+    expect(bad).toMatchObject({ status: 'failed', modelVersion: null });
+    expect(bad.error).toMatch(/^missing required columns/);
+    const foreign = (await handler({ source: { bucket: 'someone-elses-bucket', key: 'uploads/training/x.csv' } })) as TrainSummary;
+    expect(foreign.error).toMatch(/must be in the data bucket/);
+    const nonsense = (await handler({ hello: 'world' })) as TrainSummary;
+    expect(nonsense).toMatchObject({ status: 'failed' });
+    expect(nonsense.error).toMatch(/^not a train request/);
+  });
+});
+
+async function put(key: string, body: string): Promise<string> {
+  await aws.put(key, body);
+  return key;
+}
