@@ -1,5 +1,6 @@
-// The table workflows on a real PostgreSQL server: training from the table, the nightly
-// assignment, the origin rule, no active model, interruption and the lease.
+// The table workflows on a real PostgreSQL server, run as one contract against every
+// CustomerRepository: pg directly, and the RDS Data API (the emulator, unmodified SDK client).
+// Training from the table, the nightly assignment, the origin rule, no model, interruption, lease.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
@@ -11,27 +12,44 @@ import { assignPending, NIGHTLY_LOCK, trainFromTable, type DatabaseDeps } from '
 import { promoteModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { startDataApiEmulator, type DataApiEmulator } from '../../support/data-api-emulator.ts';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DataApiCustomerRepository } from '../../../functions/adapters/data-api-customer-repository.ts';
 import { withTempDir } from '../../support/temp.ts';
 
 const customers = (rows: number, seed: number, firstId = 1): Customer[] =>
   [...generateCustomers({ rows, seed, firstId })].map(({ planted: _planted, ...c }) => c);
 
 let db: TestDatabase;
+let dataApi: DataApiEmulator;
 let storeDir: { path: string; remove(): Promise<void> };
-let deps: DatabaseDeps;
+let deps: DatabaseDeps & { repo: SqlCustomerRepository };
 const logs: string[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('workflows');
+  dataApi = await startDataApiEmulator({ databaseUrl: db.url });
 });
 afterAll(async () => {
+  await dataApi.close();
   await db.drop();
 });
+
+const implementations: Record<string, () => SqlCustomerRepository> = {
+  PgCustomerRepository: () => db.repo,
+  DataApiCustomerRepository: () =>
+    new DataApiCustomerRepository(
+      { resourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:t', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t', database: 'postgres' },
+      new RDSDataClient({ endpoint: dataApi.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    ),
+};
+
+describe.each(Object.keys(implementations))('%s (CustomerRepository contract)', (implementation) => {
 beforeEach(async () => {
   await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
   storeDir = await withTempDir('store');
   logs.length = 0;
-  deps = { repo: db.repo, store: new FileModelStore(storeDir.path), clock: () => new Date(), log: (m) => logs.push(m) };
+  deps = { repo: implementations[implementation]!(), store: new FileModelStore(storeDir.path), clock: () => new Date(), log: (m) => logs.push(m) };
   return () => storeDir.remove();
 });
 
@@ -46,23 +64,23 @@ async function labels(): Promise<Map<string, { segment: number | null; origin: s
 
 describe('migrations', () => {
   it('apply once: a second run applies nothing', async () => {
-    expect(await db.repo.migrate()).toEqual([]);
+    expect(await deps.repo.migrate()).toEqual([]);
   });
 });
 
 describe('upsertCustomers', () => {
   it('inserts new rows, leaves identical ones untouched and clears the label of changed ones', async () => {
     const batch = customers(30, 1);
-    expect(await db.repo.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
+    expect(await deps.repo.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
     await db.repo.pool.query("UPDATE customers SET segment = 1, segment_origin = 'assigned', model_version = 'x'");
     const changed = batch.map((c, i) => (i < 3 ? { ...c, age: c.age + 1 } : c));
-    expect(await db.repo.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
+    expect(await deps.repo.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
     const all = await labels();
     expect([...all.values()].filter((l) => l.segment === null)).toHaveLength(3);
   });
 
   it('splits large loads into bounded statements and loses no row', async () => {
-    expect((await db.repo.upsertCustomers(customers(2500, 2))).inserted).toBe(2500);
+    expect((await deps.repo.upsertCustomers(customers(2500, 2))).inserted).toBe(2500);
     expect((await labels()).size).toBe(2500);
   });
 });
@@ -70,7 +88,7 @@ describe('upsertCustomers', () => {
 describe('trainFromTable', () => {
   it('labels the training customers created, in the database, exactly as the model assigns them', async () => {
     const rows = customers(400, 3);
-    await db.repo.upsertCustomers(rows);
+    await deps.repo.upsertCustomers(rows);
     const outcome = await trainFromTable(deps, { k: 4, exclude: ['gender'], autoPromote: true });
     expect(outcome.promoted).toBe(true);
     expect(outcome.members).toBe(400);
@@ -91,7 +109,7 @@ describe('trainFromTable', () => {
 
 describe('assignPending (the nightly job)', () => {
   it('says "no active model" and succeeds when nothing was ever promoted', async () => {
-    await db.repo.upsertCustomers(customers(10, 4));
+    await deps.repo.upsertCustomers(customers(10, 4));
     const outcome = await assignPending(deps);
     expect(outcome.status).toBe('no-active-model');
     expect(outcome.pending).toBe(10);
@@ -99,9 +117,9 @@ describe('assignPending (the nightly job)', () => {
   });
 
   it('labels new customers assigned, then finds no new customers', async () => {
-    await db.repo.upsertCustomers(customers(200, 5));
+    await deps.repo.upsertCustomers(customers(200, 5));
     await trainFromTable(deps, { k: 3, autoPromote: true });
-    await db.repo.upsertCustomers(customers(25, 6, 10_000));
+    await deps.repo.upsertCustomers(customers(25, 6, 10_000));
     const first = await assignPending(deps, { batchSize: 7 });
     expect(first).toMatchObject({ status: 'labeled', pending: 25, labeled: 25, batches: 4 });
     const all = await labels();
@@ -116,7 +134,7 @@ describe('assignPending (the nightly job)', () => {
 
   it('relabels after a promotion and a rollback following the origin rule', async () => {
     const rows = customers(150, 7);
-    await db.repo.upsertCustomers(rows);
+    await deps.repo.upsertCustomers(rows);
     const fromTable = await trainFromTable(deps, { k: 3, autoPromote: true });
     // a model trained from a file: nobody in the table was in its training data
     const fromFile = trainModel({ source: 'file.csv', customers: customers(150, 8), rowsRead: 150, rowsRejected: 0, duplicates: 0 }, { k: 4 }, new Date());
@@ -130,9 +148,9 @@ describe('assignPending (the nightly job)', () => {
   });
 
   it('loses nothing when interrupted halfway: the next run finishes the job', async () => {
-    await db.repo.upsertCustomers(customers(120, 9));
+    await deps.repo.upsertCustomers(customers(120, 9));
     await trainFromTable(deps, { k: 3, autoPromote: false, promote: false });
-    await db.repo.upsertCustomers(customers(60, 10, 5000));
+    await deps.repo.upsertCustomers(customers(60, 10, 5000));
     // a fault a real server cannot produce on demand: the connection dies after two batches
     class FailingRepository extends SqlCustomerRepository {
       calls = 0;
@@ -141,9 +159,9 @@ describe('assignPending (the nightly job)', () => {
         return super.labelNextBatch(...args);
       }
     }
-    const failing = new FailingRepository((db.repo as unknown as { sql: ConstructorParameters<typeof SqlCustomerRepository>[0] }).sql);
+    const failing = new FailingRepository((deps.repo as unknown as { sql: ConstructorParameters<typeof SqlCustomerRepository>[0] }).sql);
     await expect(assignPending({ ...deps, repo: failing }, { batchSize: 10 })).rejects.toThrow('connection terminated');
-    expect(await db.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(40);
+    expect(await deps.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(40);
     const rerun = await assignPending(deps, { batchSize: 10 });
     expect(rerun.labeled).toBe(40);
     expect([...(await labels()).values()].every((l) => l.segment !== null)).toBe(true);
@@ -152,13 +170,14 @@ describe('assignPending (the nightly job)', () => {
   });
 
   it('does nothing while another run holds the lease, and takes an expired one', async () => {
-    await db.repo.upsertCustomers(customers(20, 11));
+    await deps.repo.upsertCustomers(customers(20, 11));
     await trainFromTable(deps, { k: 2, autoPromote: false, promote: false });
-    await db.repo.upsertCustomers(customers(5, 12, 900));
-    expect(await db.repo.acquireLease(NIGHTLY_LOCK, 'other-run', 60)).toBe(true);
+    await deps.repo.upsertCustomers(customers(5, 12, 900));
+    expect(await deps.repo.acquireLease(NIGHTLY_LOCK, 'other-run', 60)).toBe(true);
     expect((await assignPending(deps)).status).toBe('locked');
     await db.repo.pool.query("UPDATE locks SET expires_at = now() - interval '1 second'");
     expect((await assignPending(deps)).labeled).toBe(5);
     expect((await db.repo.pool.query('SELECT count(*)::int AS n FROM locks')).rows[0].n).toBe(0);
   });
+});
 });
