@@ -26,8 +26,6 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`,
-      `CREATE INDEX customers_unlabeled ON customers (customer_id) WHERE segment IS NULL`,
-      `CREATE INDEX customers_model_version ON customers (model_version)`,
       `CREATE TABLE training_members (
         model_version text NOT NULL,
         customer_id text NOT NULL,

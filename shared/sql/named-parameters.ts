@@ -1,5 +1,5 @@
 // Rewrites `:name` placeholders (the RDS Data API's form) into PostgreSQL's positional `$n`,
-// skipping string literals, quoted identifiers and `::` casts.
+// skipping string literals, quoted identifiers, comments and `::` casts.
 
 /** Returns the positional SQL and the parameter names in `$n` order (a name used twice maps once). */
 export function toPositional(sql: string): { text: string; names: string[] } {
@@ -8,7 +8,17 @@ export function toPositional(sql: string): { text: string; names: string[] } {
   let i = 0;
   while (i < sql.length) {
     const ch = sql[i]!;
-    if (ch === "'" || ch === '"') {
+    if (ch === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const stop = end < 0 ? sql.length : end;
+      text += sql.slice(i, stop);
+      i = stop;
+    } else if (ch === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      const stop = end < 0 ? sql.length : end + 2;
+      text += sql.slice(i, stop);
+      i = stop;
+    } else if (ch === "'" || ch === '"') {
       const end = closingQuote(sql, i, ch);
       text += sql.slice(i, end);
       i = end;

@@ -19,7 +19,7 @@ export interface DatabaseDeps {
 }
 
 export const NIGHTLY_LOCK = 'nightly-assign';
-export const DEFAULT_BATCH_SIZE = 20_000;
+export const DEFAULT_BATCH_SIZE = 50_000;
 export const DEFAULT_LEASE_SECONDS = 600;
 export const TABLE_SOURCE = 'table customers';
 

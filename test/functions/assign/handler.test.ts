@@ -56,13 +56,13 @@ describe('assign handler', () => {
 
   it('rethrows a failure mid-batch; the next run labels the rest and nothing is lost', async () => {
     await activeModel();
-    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 50_000, seed: 5 })]);
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 100_000, seed: 5 })]);
     aws.dataApi.faults.failWhen(/UPDATE customers AS c SET/, { afterCalls: 1, errorName: 'StatementTimeoutException', message: 'statement timed out' });
     await expect(createAssignHandler(aws.runtime())(scheduled)).rejects.toThrow();
     aws.dataApi.faults.clear();
     const outcome = await createAssignHandler(aws.runtime())(scheduled);
     expect(outcome.status).toBe('labeled');
-    expect(outcome.labeled).toBe(30_000);
+    expect(outcome.labeled).toBe(50_000);
     expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment IS NULL')).rows[0].n).toBe(0);
     expect(aws.dataApi.stats.maxResponseBytes).toBeLessThan(1024 * 1024);
   });

@@ -46,3 +46,11 @@ describe('toPositional', () => {
     expect(toPositional('SELECT 1')).toEqual({ text: 'SELECT 1', names: [] });
   });
 });
+
+describe('toPositional with comments', () => {
+  it('leaves placeholders and quotes inside -- and /* */ comments alone', () => {
+    const { text, names } = toPositional("SELECT :a -- the batch's :b\n, /* it's :c */ :d");
+    expect(names).toEqual(['a', 'd']);
+    expect(text).toBe("SELECT $1 -- the batch's :b\n, /* it's :c */ $2");
+  });
+});

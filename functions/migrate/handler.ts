@@ -1,0 +1,75 @@
+// Migrations on deploy: the onEvent handler of a CloudFormation custom resource (CDK Provider
+// framework). Create and Update apply the pending migrations through the Data API; Delete keeps the schema.
+
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { DataApiCustomerRepository } from '../adapters/data-api-customer-repository.ts';
+import { ConfigError } from '../config.ts';
+
+/** The same physical id for the life of the stack: an update never replaces the resource. */
+export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
+
+const EnvSchema = z.object({
+  DB_CLUSTER_ARN: z.string().startsWith('arn:', 'must be an ARN'),
+  DB_SECRET_ARN: z.string().startsWith('arn:', 'must be an ARN'),
+  DB_NAME: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a database name'),
+});
+
+export type MigrateConfig = z.infer<typeof EnvSchema>;
+
+/** Parses the environment; the error names every variable that is missing or wrong. */
+export function loadMigrateConfig(env: Readonly<Record<string, string | undefined>> = process.env): MigrateConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${env[String(i.path[0])] === undefined ? 'is not set' : i.message}`);
+  throw new ConfigError(`configuration: ${problems.join('; ')}`);
+}
+
+/** The Provider framework's onEvent request (the fields this handler reads). */
+export interface MigrateEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties?: Readonly<Record<string, unknown>>;
+}
+
+export interface MigrateResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data: { readonly Applied: string };
+}
+
+export interface Migrator {
+  migrate(): Promise<string[]>;
+}
+
+/** A handler over the given repository (tests pass one on a local Data API emulator). */
+export function createMigrateHandler(repo: Migrator, logger = new Logger({ serviceName: 'customer-segmentation' })) {
+  return async (event: MigrateEvent): Promise<MigrateResponse> => {
+    const physicalId = event.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID;
+    if (event.RequestType === 'Delete') {
+      logger.info('stack deletion: the schema and its data stay with the cluster');
+      return { PhysicalResourceId: physicalId, Data: { Applied: '' } };
+    }
+    const applied = await repo.migrate();
+    logger.info(applied.length > 0 ? 'migrations applied' : 'schema up to date', { applied });
+    return { PhysicalResourceId: physicalId, Data: { Applied: applied.join(',') } };
+  };
+}
+
+/** Builds the repository from the environment on the first event (once per cold start). */
+export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, client?: RDSDataClient) {
+  let handler: ((event: MigrateEvent) => Promise<MigrateResponse>) | undefined;
+  return async (event: MigrateEvent): Promise<MigrateResponse> => {
+    if (handler === undefined) {
+      const config = loadMigrateConfig(env);
+      const repo = new DataApiCustomerRepository(
+        { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
+        client ?? new RDSDataClient({}),
+      );
+      handler = createMigrateHandler(repo);
+    }
+    return await handler(event);
+  };
+}
+
+export const handler = createMigrateHandlerFromEnv();

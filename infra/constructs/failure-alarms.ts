@@ -1,0 +1,118 @@
+// The original project's failure email: CloudWatch alarms (function errors and throttles, failed
+// invocations waiting in the dead-letter queue, no successful nightly run) to one SNS topic.
+
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface FailureAlarmsProps {
+  /** Subscribed to the topic by email (the recipient confirms once). @default - no subscription */
+  readonly alertEmail?: string;
+}
+
+export interface NightlyRunAlarmProps {
+  /** The custom metric's namespace (POWERTOOLS_METRICS_NAMESPACE of the function). */
+  readonly namespace: string;
+  /** The metric counting successful runs. */
+  readonly metricName: string;
+  /** Powertools Metrics adds a `service` dimension holding POWERTOOLS_SERVICE_NAME. */
+  readonly service: string;
+  /** The alarm fires when no successful run was counted for this long. */
+  readonly window: Duration;
+}
+
+const FUNCTION_ALARM_PERIOD = Duration.minutes(5);
+const NIGHTLY_RUN_PERIOD = Duration.hours(1);
+const KEY_PENDING_WINDOW_DAYS = 7;
+
+export class FailureAlarms extends Construct {
+  readonly topic: sns.Topic;
+  readonly key: kms.Key;
+  private readonly action: actions.SnsAction;
+
+  constructor(scope: Construct, id: string, props: FailureAlarmsProps = {}) {
+    super(scope, id);
+    // a customer managed key: CloudWatch cannot publish to a topic under the AWS managed SNS key
+    this.key = new kms.Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the alarm topic of customer segmentation',
+      removalPolicy: RemovalPolicy.DESTROY, // it protects nothing once the topic is gone
+      pendingWindow: Duration.days(KEY_PENDING_WINDOW_DAYS),
+    });
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'], // in a key policy, "*" means this key
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', { masterKey: this.key, enforceSSL: true, displayName: 'Customer segmentation alarms' });
+    if (props.alertEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));
+    this.action = new actions.SnsAction(this.topic);
+  }
+
+  private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, props);
+    alarm.addAlarmAction(this.action);
+    return alarm;
+  }
+
+  /** Errors > 0 and Throttles > 0 in any 5-minute period. */
+  watchFunction(name: string, fn: lambda.IFunction): void {
+    const common = {
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    this.alarm(`${name}Errors`, {
+      ...common,
+      metric: fn.metricErrors({ period: FUNCTION_ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      alarmDescription: `The ${name.toLowerCase()} function failed (an error it could not turn into a report).`,
+    });
+    this.alarm(`${name}Throttles`, {
+      ...common,
+      metric: fn.metricThrottles({ period: FUNCTION_ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      alarmDescription: `The ${name.toLowerCase()} function was throttled.`,
+    });
+  }
+
+  /** Any message in the dead-letter queue: an invocation failed after its retries. */
+  watchDeadLetterQueue(queue: sqs.IQueue): void {
+    this.alarm('DeadLetterQueueNotEmpty', {
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: FUNCTION_ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'An invocation failed after its retries; the event is in the dead-letter queue.',
+    });
+  }
+
+  /** Sum of the success metric < 1 over every hour of the window; no data counts as no run. */
+  watchNightlyRun(props: NightlyRunAlarmProps): void {
+    const periods = Math.ceil(props.window.toHours() / NIGHTLY_RUN_PERIOD.toHours());
+    this.alarm('NoSuccessfulNightlyRun', {
+      metric: new cloudwatch.Metric({
+        namespace: props.namespace,
+        metricName: props.metricName,
+        dimensionsMap: { service: props.service },
+        statistic: cloudwatch.Stats.SUM,
+        period: NIGHTLY_RUN_PERIOD,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription: `No successful nightly assignment in the last ${props.window.toHours()} hours.`,
+    });
+  }
+}

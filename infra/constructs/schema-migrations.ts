@@ -1,0 +1,74 @@
+// Migrations on deploy: a custom resource whose handler (functions/migrate/handler.ts) applies the
+// pending migrations through the Data API. It reruns whenever the migrations change.
+
+import { createHash } from 'node:crypto';
+import { CustomResource, Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { MIGRATIONS } from '../../shared/sql/migrations.ts';
+import { acknowledgeWildcardResource, arnInFinding } from '../nag.ts';
+import type { Database } from './database.ts';
+import { LOG_RETENTION, SegmentationFunction } from './segmentation-function.ts';
+
+/** Changes exactly when a migration is added or edited (comments in the source do not count). */
+export function migrationsFingerprint(): string {
+  return createHash('sha256').update(JSON.stringify(MIGRATIONS)).digest('hex');
+}
+
+export interface SchemaMigrationsProps {
+  readonly database: Database;
+}
+
+// Resuming an auto-paused cluster takes ~15 s and each migration is one transaction: minutes at most.
+const MIGRATE_TIMEOUT = Duration.minutes(5);
+const MIGRATE_MEMORY_MB = 512;
+
+export class SchemaMigrations extends Construct {
+  readonly handler: SegmentationFunction;
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
+    super(scope, id);
+    const { database } = props;
+    this.handler = new SegmentationFunction(this, 'Migrate', {
+      entry: 'functions/migrate/handler.ts',
+      description: 'Applies the customer segmentation database migrations (custom resource)',
+      memorySize: MIGRATE_MEMORY_MB,
+      timeout: MIGRATE_TIMEOUT,
+      environment: {
+        DB_CLUSTER_ARN: database.cluster.clusterArn,
+        DB_SECRET_ARN: database.secret.secretArn,
+        DB_NAME: database.databaseName,
+      },
+    });
+    database.grantDataApi(this.handler.function);
+
+    const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: LOG_RETENTION });
+    const frameworkRole = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Custom resource provider framework of the schema migrations (execution role)',
+    });
+    frameworkRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [frameworkLogs.logGroupArn] }),
+    );
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.handler.function,
+      frameworkOnEventRole: frameworkRole,
+      logGroup: frameworkLogs,
+    });
+    acknowledgeWildcardResource(
+      frameworkRole,
+      `${arnInFinding(this.handler.function)}:*`,
+      'CDK\'s provider framework may invoke the migration handler by any version or alias ("<function ARN>:*"); the grant names that one function.',
+    );
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::SchemaMigrations',
+      properties: { MigrationsFingerprint: migrationsFingerprint(), Versions: MIGRATIONS.map((m) => m.version) },
+    });
+    this.resource.node.addDependency(database.cluster);
+  }
+}

@@ -1,0 +1,121 @@
+// Deployment parameters, read from CDK context (`cdk deploy -c name=value` or cdk.json) with
+// documented defaults, and validated up front: a bad value fails the synth naming the parameter.
+
+/** What a data engineer can choose at deploy time (README "Deploy to AWS" has the table). */
+export interface SegmentationParameters {
+  /** Where alarm notifications are emailed; none = alarms go to the SNS topic only. */
+  readonly alertEmail: string | undefined;
+  /** EventBridge schedule expression of the nightly assignment (UTC). */
+  readonly schedule: string;
+  /** AUTO_PROMOTE for the train function: a newly trained model becomes active. */
+  readonly autoPromote: boolean;
+  /** Aurora Serverless v2 minimum ACUs; 0 lets the cluster pause when idle. */
+  readonly minCapacity: number;
+  /** Aurora Serverless v2 maximum ACUs. */
+  readonly maxCapacity: number;
+  /** Deletion protection on the Aurora cluster. */
+  readonly deletionProtection: boolean;
+  /** Keep the data bucket and a final database snapshot when the stack is deleted. */
+  readonly retainData: boolean;
+}
+
+export const DEFAULT_PARAMETERS: SegmentationParameters = {
+  alertEmail: undefined,
+  schedule: 'cron(0 0 * * ? *)',
+  autoPromote: true,
+  minCapacity: 0,
+  maxCapacity: 4,
+  deletionProtection: false,
+  retainData: true,
+};
+
+export const PARAMETER_NAMES = Object.keys(DEFAULT_PARAMETERS) as ReadonlyArray<keyof SegmentationParameters>;
+
+/** Aurora Serverless v2 capacity limits, in ACUs (half steps). */
+export const MAX_ACU = 256;
+const MIN_MAX_ACU = 1;
+const ACU_STEP = 0.5;
+
+/** A context value that cannot be used; the message names the parameter and what it accepts. */
+export class ParameterError extends Error {
+  override readonly name = 'ParameterError';
+}
+
+type Lookup = (name: string) => unknown;
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+}
+
+function readBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ParameterError(`context ${name} must be true or false, got ${text(value)}`);
+}
+
+function readAcu(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n < min || n > MAX_ACU || !Number.isInteger(n / ACU_STEP)) {
+    throw new ParameterError(`context ${name} must be a number of ACUs from ${min} to ${MAX_ACU} in steps of ${ACU_STEP}, got ${text(value)}`);
+  }
+  return n;
+}
+
+const CRON_FIELDS = 6;
+const RATE = /^rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\((.+)\)$/;
+
+function readSchedule(value: unknown): string {
+  if (value === undefined) return DEFAULT_PARAMETERS.schedule;
+  const fail = (): never => {
+    throw new ParameterError(
+      `context schedule must be an EventBridge schedule expression such as "cron(0 0 * * ? *)" (six fields, UTC) or "rate(1 day)", got ${text(value)}`,
+    );
+  };
+  if (typeof value !== 'string') return fail();
+  const rate = RATE.exec(value);
+  if (rate) {
+    if ((rate[1] === '1') === rate[2]!.endsWith('s')) fail(); // "rate(1 day)", "rate(2 days)"
+    return value;
+  }
+  const cron = CRON.exec(value);
+  if (!cron) return fail();
+  const fields = cron[1]!.trim().split(/\s+/);
+  // EventBridge cron: exactly one of day-of-month and day-of-week is '?'
+  if (fields.length !== CRON_FIELDS || (fields[2] === '?') === (fields[4] === '?')) fail();
+  return value;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function readEmail(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !EMAIL.test(value)) {
+    throw new ParameterError(`context alertEmail must be an email address, got ${text(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Reads and validates every parameter; `lookup` is usually `(name) => app.node.tryGetContext(name)`.
+ * Values may be typed (cdk.json) or strings (`-c minCapacity=0.5`).
+ */
+export function readParameters(lookup: Lookup): SegmentationParameters {
+  const minCapacity = readAcu('minCapacity', lookup('minCapacity'), DEFAULT_PARAMETERS.minCapacity, 0);
+  const maxCapacity = readAcu('maxCapacity', lookup('maxCapacity'), DEFAULT_PARAMETERS.maxCapacity, MIN_MAX_ACU);
+  if (maxCapacity < minCapacity) {
+    throw new ParameterError(`context maxCapacity (${maxCapacity}) must be at least minCapacity (${minCapacity})`);
+  }
+  return {
+    alertEmail: readEmail(lookup('alertEmail')),
+    schedule: readSchedule(lookup('schedule')),
+    autoPromote: readBoolean('autoPromote', lookup('autoPromote'), DEFAULT_PARAMETERS.autoPromote),
+    minCapacity,
+    maxCapacity,
+    deletionProtection: readBoolean('deletionProtection', lookup('deletionProtection'), DEFAULT_PARAMETERS.deletionProtection),
+    retainData: readBoolean('retainData', lookup('retainData'), DEFAULT_PARAMETERS.retainData),
+  };
+}

@@ -1,0 +1,29 @@
+// Builds the CDK app: parameters from context, the one stack, and cdk-nag's AwsSolutions checks
+// (findings fail the synth). Used by infra/app.ts, the tests and the bundle-size benchmark.
+
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readParameters, type SegmentationParameters } from './parameters.ts';
+import { SegmentationStack } from './segmentation-stack.ts';
+import { acknowledgeCdkSingletons } from './singletons.ts';
+
+export const STACK_NAME = 'CustomerSegmentation';
+
+export interface SegmentationApp {
+  readonly app: App;
+  readonly stack: SegmentationStack;
+  readonly parameters: SegmentationParameters;
+}
+
+/** A new app with the stack; throws a ParameterError naming a bad context value. */
+export function createSegmentationApp(props: AppProps = {}): SegmentationApp {
+  const app = new App(props);
+  const parameters = readParameters((name) => app.node.tryGetContext(name));
+  const stack = new SegmentationStack(app, STACK_NAME, {
+    parameters,
+    description: 'Customer segmentation: k-means segments for member customers, trained and assigned on AWS Lambda with Aurora PostgreSQL',
+  });
+  acknowledgeCdkSingletons(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, parameters };
+}

@@ -1,0 +1,160 @@
+// What the report computes beyond the model: labels and model-space points of the training
+// customers, a 2-D PCA projection, a deterministic stratified sample, and per-segment histograms.
+
+import { PCA } from 'ml-pca';
+import type { Customer } from '../csv/contract.ts';
+import type { Matrix } from '../features/encode.ts';
+import { featureValue } from '../features/spec.ts';
+import type { ProfileNumeric } from '../profile/profile.ts';
+
+/** Most customers drawn in the scatter; beyond this a stratified sample keeps the page light. */
+export const DEFAULT_MAX_POINTS = 5000;
+/** Bins per histogram, as in the original notebook. */
+export const HISTOGRAM_BINS = 20;
+
+/** A numeric field's values, in customer order. */
+export function numericValues(customers: readonly Customer[], feature: ProfileNumeric): Float64Array {
+  return Float64Array.from(customers, (c) => featureValue(c, feature) as number);
+}
+
+/** Segment sizes from labels. */
+export function countLabels(labels: Int32Array, k: number): number[] {
+  const sizes = new Array<number>(k).fill(0);
+  for (const l of labels) sizes[l]!++;
+  return sizes;
+}
+
+export interface Projection {
+  /** Scores on the first two principal components, per customer (PC2 is 0 with one column). */
+  readonly pc1: Float64Array;
+  readonly pc2: Float64Array;
+  /** The centroids projected the same way. */
+  readonly centroids: ReadonlyArray<readonly [number, number]>;
+  /** Share of the total variance on PC1 and PC2 (0 when the data has none). */
+  readonly explained: readonly [number, number];
+  /** Loadings (unit eigenvectors) of PC1 and PC2 over the model columns. */
+  readonly loadings: readonly [readonly number[], readonly number[]];
+}
+
+/**
+ * Projects model-space points onto their first two principal components (eigenvectors of the
+ * covariance matrix, via ml-pca). Each component's sign is fixed so that its largest loading is
+ * positive, so the picture does not flip between runs or machines.
+ */
+export function projectPca(x: Matrix, centroids: readonly (readonly number[])[]): Projection {
+  const { data, rows: n, cols: d } = x;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[i * d + j]!;
+  for (let j = 0; j < d; j++) mean[j]! /= n || 1;
+  const cov = new Float64Array(d * d);
+  const centred = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) centred[j] = data[i * d + j]! - mean[j]!;
+    for (let a = 0; a < d; a++) for (let b = a; b < d; b++) cov[a * d + b]! += centred[a]! * centred[b]!;
+  }
+  const covariance = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => cov[Math.min(a, b) * d + Math.max(a, b)]! / (n || 1)));
+  const pca = new PCA(covariance, { isCovarianceMatrix: true });
+  const vectors = pca.getEigenvectors();
+  const eigenvalues = pca.getEigenvalues().map((v) => Math.max(0, v));
+  const total = eigenvalues.reduce((s, v) => s + v, 0);
+  const component = (c: number): number[] => {
+    if (c >= d) return new Array<number>(d).fill(0);
+    const v = Array.from({ length: d }, (_, j) => vectors.get(j, c));
+    let largest = 0;
+    for (let j = 1; j < d; j++) if (Math.abs(v[j]!) > Math.abs(v[largest]!) + 1e-12) largest = j;
+    return v[largest]! < 0 ? v.map((e) => (e === 0 ? 0 : -e)) : v;
+  };
+  const l1 = component(0);
+  const l2 = component(1);
+  const pc1 = new Float64Array(n);
+  const pc2 = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s1 = 0;
+    let s2 = 0;
+    for (let j = 0; j < d; j++) {
+      const c = data[i * d + j]! - mean[j]!;
+      s1 += c * l1[j]!;
+      s2 += c * l2[j]!;
+    }
+    pc1[i] = s1;
+    pc2[i] = s2;
+  }
+  const project = (point: readonly number[]): [number, number] => {
+    let s1 = 0;
+    let s2 = 0;
+    for (let j = 0; j < d; j++) {
+      const c = point[j]! - mean[j]!;
+      s1 += c * l1[j]!;
+      s2 += c * l2[j]!;
+    }
+    return [s1, s2];
+  };
+  const share = (c: number): number => (total > 0 && c < eigenvalues.length ? eigenvalues[c]! / total : 0);
+  return { pc1, pc2, centroids: centroids.map(project), explained: [share(0), share(1)], loadings: [l1, l2] };
+}
+
+/**
+ * Indices (ascending) of at most `maxPoints` customers: every segment in proportion to its size
+ * (largest remainder, at least one customer per segment), evenly spaced through the segment's
+ * members in training order. All customers when there are no more than `maxPoints`.
+ */
+export function stratifiedSample(labels: Int32Array, k: number, maxPoints: number): Int32Array {
+  const n = labels.length;
+  if (n <= maxPoints) return Int32Array.from({ length: n }, (_, i) => i);
+  const members: number[][] = Array.from({ length: k }, () => []);
+  labels.forEach((l, i) => members[l]!.push(i));
+  const present = members.filter((m) => m.length > 0).length;
+  const spare = Math.max(0, maxPoints - present);
+  const quotas = members.map((m) => (m.length > 0 ? 1 + Math.floor((spare * m.length) / n) : 0));
+  let left = maxPoints - quotas.reduce((s, q) => s + q, 0);
+  const byRemainder = members
+    .map((m, c) => ({ c, remainder: (spare * m.length) / n - Math.floor((spare * m.length) / n) }))
+    .sort((a, b) => b.remainder - a.remainder || a.c - b.c);
+  for (const { c } of byRemainder) {
+    if (left <= 0) break;
+    if (quotas[c]! < members[c]!.length) {
+      quotas[c]!++;
+      left--;
+    }
+  }
+  const chosen: number[] = [];
+  members.forEach((m, c) => {
+    const quota = Math.min(quotas[c]!, m.length);
+    for (let j = 0; j < quota; j++) chosen.push(m[Math.floor(((j + 0.5) * m.length) / quota)]!);
+  });
+  return Int32Array.from(chosen).sort();
+}
+
+export interface Histogram {
+  readonly feature: ProfileNumeric;
+  /** Bin edges shared by every segment: `bins + 1` ascending values over all customers' range. */
+  readonly edges: readonly number[];
+  /** Customers per bin, per segment. */
+  readonly counts: readonly (readonly number[])[];
+}
+
+/** Equal-width histograms of one numeric field per segment, on common bins over all customers. */
+export function segmentHistogram(values: Float64Array, labels: Int32Array, k: number, feature: ProfileNumeric, bins = HISTOGRAM_BINS): Histogram {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (values.length === 0) {
+    min = 0;
+    max = 1;
+  }
+  if (max === min) {
+    min -= 0.5;
+    max += 0.5;
+  }
+  const width = (max - min) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, b) => (b === bins ? max : min + b * width));
+  const counts = Array.from({ length: k }, () => new Array<number>(bins).fill(0));
+  for (let i = 0; i < values.length; i++) {
+    const bin = Math.min(bins - 1, Math.floor((values[i]! - min) / width));
+    counts[labels[i]!]![bin]!++;
+  }
+  return { feature, edges, counts };
+}
