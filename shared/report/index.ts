@@ -266,6 +266,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   const explained2 = projection.explained[0] + projection.explained[1];
   const scatter = figure({
     id: 'chart-pca',
+    wide: true,
     chart: 'pca',
     title: 'Segments in 2-dimensional space',
     svg: scatterSvg,
@@ -320,6 +321,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   );
   const heatmap = figure({
     id: 'chart-centroids',
+    wide: true,
     chart: 'centroids',
     title: 'Segment centroids, standardized',
     svg: heatmapSvg,
@@ -355,6 +357,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   );
   const spending = figure({
     id: 'chart-spending',
+    wide: true,
     chart: 'spending',
     title: 'Spending score by segment',
     svg: spendingSvg,

@@ -6,7 +6,8 @@ import type { CustomerCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from '../features/encode.ts';
 import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
-import { KMEANS_DEFAULTS, type KMeansFit } from '../clustering/kmeans.ts';
+import { Random } from 'ml-random';
+import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, sampleRows, type KMeansFit } from '../clustering/kmeans.ts';
 import { clusterMetrics } from '../clustering/metrics.ts';
 import { DEFAULT_MAX_K, sweepK, type SweepEntry } from '../clustering/sweep.ts';
 import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../profile/profile.ts';
@@ -92,7 +93,7 @@ function canonicalOrder(fit: KMeansFit, d: number): KMeansFit {
 /** Trains a model version from customers; `now` stamps `createdAt` and the version's time part. */
 export function trainModel(data: TrainingData, options: TrainOptions, now: Date): Model {
   const seed = options.seed ?? DEFAULT_SEED;
-  const restarts = options.restarts ?? KMEANS_DEFAULTS.restarts;
+  const restarts = options.restarts ?? defaultRestarts(data.customers.length);
   const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
   const requestedK = options.k ?? 'auto';
   if (requestedK !== 'auto' && !(Number.isInteger(requestedK) && requestedK >= 1)) {
@@ -105,11 +106,11 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date)
   const x = applyScaler(raw, scaler);
   const kmeansOptions = { seed, restarts, maxIterations };
 
-  const { sweep, fits } = sweepK(x, { ...kmeansOptions, maxK: options.maxK ?? DEFAULT_MAX_K, onK: options.onSweep });
+  // the sweep runs on a uniform sample when the data is large; the chosen k is then fitted on all rows
+  const sweepData = sampleRows(x, SAMPLE_ROWS, new Random(seed >>> 0));
+  const { sweep, fits } = sweepK(sweepData, { ...kmeansOptions, maxK: options.maxK ?? DEFAULT_MAX_K, onK: options.onSweep });
   const k = requestedK === 'auto' ? sweep.suggestedK : requestedK;
-  // an explicit k beyond the sweep is fitted on its own (and fails clearly if the data cannot hold it)
-  const found = fits.get(k) ?? sweepK(x, { ...kmeansOptions, maxK: k }).fits.get(k);
-  if (found === undefined) throw new InvalidOptionError(`k = ${k} cannot be fitted on ${customers.length} customers`);
+  const found = (sweepData === x ? fits.get(k) : undefined) ?? fitKMeans(x, k, kmeansOptions);
   const fit = canonicalOrder(found, x.cols);
   const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, seed);
 

@@ -28,6 +28,8 @@ export async function startLocalAws(label: string): Promise<LocalAws> {
   const db = await createTestDatabase(label);
   const dataApi = await startDataApiEmulator({ databaseUrl: db.url, resourceArn: CLUSTER_ARN, secretArn: SECRET_ARN });
   process.env.AWS_ENDPOINT_URL_RDS_DATA = dataApi.endpoint;
+  // Powertools reads these from the process environment: keep EMF output out of the test log
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const env = {
     DATA_BUCKET: s3.bucket,
     DB_CLUSTER_ARN: CLUSTER_ARN,

@@ -1,7 +1,7 @@
 // The nightly assign function end to end through the Data API emulator: scheduled event, no model,
 // no new customers, faults the SDK does not retry, and an interrupted run finished by the next.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAssignHandler } from '../../../functions/assign/handler.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { publishModel } from '../../../shared/workflows/promote.ts';
@@ -39,8 +39,13 @@ describe('assign handler', () => {
   it('labels pending customers in the database, then finds no new customers', async () => {
     const version = await activeModel();
     await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 300, seed: 3 })]);
-    const handler = createAssignHandler(aws.runtime());
+    const runtime = aws.runtime();
+    const metric = vi.spyOn(runtime.metrics, 'addMetric');
+    const handler = createAssignHandler(runtime);
     expect(await handler(scheduled)).toMatchObject({ status: 'labeled', pending: 300, labeled: 300, modelVersion: version });
+    expect(metric).toHaveBeenCalledWith('Pending', 'Count', 300);
+    expect(metric).toHaveBeenCalledWith('Labeled', 'Count', 300);
+    expect(metric).toHaveBeenCalledWith('SuccessfulRuns', 'Count', 1);
     expect(await handler({})).toMatchObject({ status: 'no-new-customers', labeled: 0 });
     const { rows } = await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment_origin = $1 AND model_version = $2', ['assigned', version]);
     expect(rows[0].n).toBe(300);
