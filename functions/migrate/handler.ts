@@ -9,11 +9,13 @@ import { ConfigError } from '../config.ts';
 
 /** The same physical id for the life of the stack: an update never replaces the resource. */
 export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
+const SERVICE_NAME = 'customer-segmentation';
 
 const EnvSchema = z.object({
   DB_CLUSTER_ARN: z.string().startsWith('arn:', 'must be an ARN'),
   DB_SECRET_ARN: z.string().startsWith('arn:', 'must be an ARN'),
   DB_NAME: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a database name'),
+  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
 });
 
 export type MigrateConfig = z.infer<typeof EnvSchema>;
@@ -43,7 +45,7 @@ export interface Migrator {
 }
 
 /** A handler over the given repository (tests pass one on a local Data API emulator). */
-export function createMigrateHandler(repo: Migrator, logger = new Logger({ serviceName: 'customer-segmentation' })) {
+export function createMigrateHandler(repo: Migrator, logger: Logger) {
   return async (event: MigrateEvent): Promise<MigrateResponse> => {
     const physicalId = event.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID;
     if (event.RequestType === 'Delete') {
@@ -66,7 +68,7 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
         { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
         client ?? new RDSDataClient({}),
       );
-      handler = createMigrateHandler(repo);
+      handler = createMigrateHandler(repo, new Logger({ serviceName: SERVICE_NAME, logLevel: config.LOG_LEVEL }));
     }
     return await handler(event);
   };

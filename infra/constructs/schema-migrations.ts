@@ -41,6 +41,7 @@ export class SchemaMigrations extends Construct {
         DB_CLUSTER_ARN: database.cluster.clusterArn,
         DB_SECRET_ARN: database.secret.secretArn,
         DB_NAME: database.databaseName,
+        LOG_LEVEL: 'INFO',
       },
     });
     database.grantDataApi(this.handler.function);

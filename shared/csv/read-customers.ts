@@ -1,7 +1,8 @@
-// Streaming reader for customer CSV files: decodes and parses with csv-parse, tracks physical
-// line numbers, validates each row against the contract and resolves duplicate customer IDs.
+// Streaming reader for customer CSV files: decodes the bytes, parses with Papa Parse, tracks
+// physical line numbers, validates each row against the contract and resolves duplicate IDs.
 
-import { parse, type InfoRecord, type Options } from 'csv-parse';
+import Papa from 'papaparse';
+import { Readable } from 'node:stream';
 import { InvalidFileError } from '../errors.ts';
 import { resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
 
@@ -39,31 +40,30 @@ export interface ReadOptions {
 }
 
 const DEFAULT_PROGRESS_EVERY = 100_000;
-const NEWLINE = 0x0a;
+const NEWLINE = 10; // '\n'
+const CARRIAGE_RETURN = '\r';
 const NUL = 0x00;
+const BOM = '\uFEFF';
+/** Parsed rows buffered ahead of a slow consumer before the parser pauses (resuming costs a timer tick). */
+const QUEUE_HIGH = 100_000;
 
-interface LocatedRecord {
-  readonly line: number;
-  readonly fields: string[];
-}
-
-/** Counts newline bytes up to monotonically increasing byte offsets, dropping chunks it has passed. */
+/** Counts newlines up to monotonically increasing character offsets, dropping text it has passed. */
 class LineIndex {
-  private readonly chunks: Uint8Array[] = [];
+  private readonly chunks: string[] = [];
   private chunkStart = 0; // absolute offset of chunks[0]
   private position = 0; // absolute offset counted so far
   private newlines = 0; // newlines in [0, position)
 
-  push(chunk: Uint8Array): void {
+  push(chunk: string): void {
     this.chunks.push(chunk);
   }
 
-  /** Physical line (1-based) of the byte at `offset`. */
+  /** Physical line (1-based) of the character at `offset`. */
   lineAt(offset: number): number {
     while (this.position < offset && this.chunks.length > 0) {
       const chunk = this.chunks[0]!;
       const end = Math.min(offset - this.chunkStart, chunk.length);
-      for (let i = this.position - this.chunkStart; i < end; i++) if (chunk[i] === NEWLINE) this.newlines++;
+      for (let i = this.position - this.chunkStart; i < end; i++) if (chunk.charCodeAt(i) === NEWLINE) this.newlines++;
       this.position = this.chunkStart + end;
       if (end === chunk.length) {
         this.chunks.shift();
@@ -74,14 +74,33 @@ class LineIndex {
   }
 }
 
-const encoder = new TextEncoder();
-
-async function* bytesOf(source: AsyncIterable<Uint8Array | string>, index: LineIndex): AsyncGenerator<Uint8Array> {
+/**
+ * Decodes the input as UTF-8 text with LF line ends: drops a leading BOM, turns CRLF into LF (a
+ * CR at the end of a chunk waits for the next one), refuses NUL bytes, records text for line numbers.
+ */
+async function* textOf(source: AsyncIterable<Uint8Array | string>, index: LineIndex): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let first = true;
+  let pendingCr = false;
   for await (const piece of source) {
-    const chunk = typeof piece === 'string' ? encoder.encode(piece) : piece;
-    if (chunk.indexOf(NUL) >= 0) throw new InvalidFileError('not a text file (it contains NUL bytes)');
-    index.push(chunk);
-    yield chunk;
+    if (typeof piece !== 'string' && piece.indexOf(NUL) >= 0) throw new InvalidFileError('not a text file (it contains NUL bytes)');
+    let text: string = (pendingCr ? CARRIAGE_RETURN : '') + (typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
+    if (typeof piece === 'string' && piece.includes('\u0000')) throw new InvalidFileError('not a text file (it contains NUL bytes)');
+    if (first && text.length > 0) {
+      if (text.startsWith(BOM)) text = text.slice(BOM.length);
+      first = false;
+    }
+    pendingCr = text.endsWith(CARRIAGE_RETURN);
+    if (pendingCr) text = text.slice(0, -1);
+    text = text.replace(/\r\n/g, '\n');
+    if (text.length === 0) continue;
+    index.push(text);
+    yield text;
+  }
+  const rest = (pendingCr ? CARRIAGE_RETURN : '') + decoder.decode();
+  if (rest.length > 0) {
+    index.push(rest);
+    yield rest;
   }
 }
 
@@ -91,73 +110,105 @@ function countNewlines(fields: readonly string[]): number {
   return n;
 }
 
+type Parsed = { readonly line: number; readonly fields: string[]; readonly error: string | null };
+
 /**
- * Parses a customer CSV stream record by record. Yields the resolved header first, then one
- * record per CSV row with its physical starting line (the header is line 1). Throws
- * InvalidFileError when the stream cannot be read as the contract (empty, no header, missing column).
+ * Runs Papa Parse over the text stream as an async iterator of batches of located rows (one hop
+ * per batch, not per row: async iteration costs about a microsecond a step), with backpressure.
+ */
+async function* parsedRows(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Parsed[]> {
+  const index = new LineIndex();
+  const input = Readable.from(textOf(source, index));
+  const queue: Parsed[] = [];
+  let finished = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  let parser: Papa.Parser | undefined;
+  let paused = false;
+  let previousEnd = 0;
+  Papa.parse<string[]>(input as unknown as File, {
+    delimiter: ',',
+    newline: '\n',
+    quoteChar: '"',
+    skipEmptyLines: 'greedy',
+    step: (results, p) => {
+      parser = p;
+      const fields = results.data;
+      const problem = results.errors[0];
+      // a malformed row may have swallowed line ends: it starts on the line after the previous row
+      const line = problem ? index.lineAt(previousEnd) : index.lineAt(results.meta.cursor - 1) - countNewlines(fields);
+      previousEnd = results.meta.cursor;
+      queue.push({ line, fields, error: problem ? `the row is not valid CSV (${problem.message.toLowerCase()})` : null });
+      if (queue.length >= QUEUE_HIGH && !paused) {
+        paused = true;
+        p.pause();
+      }
+      wake?.();
+    },
+    complete: () => {
+      finished = true;
+      wake?.();
+    },
+    error: (error: unknown) => {
+      failure = error;
+      finished = true;
+      wake?.();
+    },
+  });
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        const batch = queue.splice(0, queue.length);
+        if (paused) {
+          paused = false;
+          parser?.resume();
+        }
+        yield batch;
+        continue;
+      }
+      if (failure !== undefined) throw failure;
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    if (!finished) {
+      parser?.abort();
+      input.destroy();
+    }
+  }
+}
+
+/**
+ * Parses a customer CSV stream. Yields the resolved header first, then batches of records in file
+ * order, each with its physical starting line (the header is line 1). Throws InvalidFileError when
+ * the stream cannot be read as the contract (empty, no header, missing column).
  */
 export async function* parseCustomerRecords(
   source: AsyncIterable<Uint8Array | string>,
-): AsyncGenerator<HeaderMap | ParsedRecord> {
-  const index = new LineIndex();
-  const skipped: RejectedRow[] = [];
-  let lastEnd = 0;
-  // line numbers are computed while parsing (in byte order), so records and skipped rows agree
-  const locate = (record: string[], context: InfoRecord): LocatedRecord | null => {
-    const line = index.lineAt(context.bytes - 1) - countNewlines(record);
-    lastEnd = context.bytes;
-    // a line of only spaces is a blank line, not a row
-    if (record.length === 1 && record[0]!.trim() === '') return null;
-    return { line, fields: record };
-  };
-  const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    record_delimiter: ['\r\n', '\n'],
-    skip_records_with_error: true,
-    on_record: locate as unknown as Options['on_record'],
-  });
-  parser.on('skip', (error: Error) => {
-    const line = index.lineAt(lastEnd);
-    skipped.push({ line, customerId: '', reason: `the row is not valid CSV (${error.message.split(':')[0]})`, fields: [] });
-  });
-  const feeding = (async () => {
-    try {
-      for await (const chunk of bytesOf(source, index)) {
-        if (parser.destroyed) return;
-        if (!parser.write(chunk)) {
-          await new Promise((resolve) => {
-            parser.once('drain', resolve);
-            parser.once('close', resolve);
-          });
-        }
-      }
-      parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
-    }
-  })();
-
+): AsyncGenerator<HeaderMap | ParsedRecord[]> {
   let header: HeaderMap | undefined;
-  try {
-    for await (const { line, fields } of parser as AsyncIterable<LocatedRecord>) {
-      while (skipped.length > 0) yield { kind: 'rejected', row: skipped.shift()! };
+  for await (const batch of parsedRows(source)) {
+    const records: ParsedRecord[] = [];
+    for (const { line, fields, error } of batch) {
       if (header === undefined) {
+        if (error !== null) throw new InvalidFileError('the header row is not valid CSV');
         if (fields.every((f) => f.trim() === '')) throw new InvalidFileError('the header row is empty');
         header = resolveHeader(fields);
         yield header;
         continue;
       }
+      const customerId = fields[header.index.customer_id] ?? '';
+      if (error !== null) {
+        records.push({ kind: 'rejected', row: { line, customerId, reason: error, fields } });
+        continue;
+      }
       const result = validateRow(fields, header);
-      if (result.ok) yield { kind: 'accepted', row: { line, fields, customer: result.customer } };
-      else yield { kind: 'rejected', row: { line, customerId: fields[header.index.customer_id] ?? '', reason: result.reason, fields } };
+      if (result.ok) records.push({ kind: 'accepted', row: { line, fields, customer: result.customer } });
+      else records.push({ kind: 'rejected', row: { line, customerId, reason: result.reason, fields } });
     }
-  } finally {
-    if (!parser.writableEnded) parser.destroy();
-    await feeding;
+    if (records.length > 0) yield records;
   }
-  while (skipped.length > 0) yield { kind: 'rejected', row: skipped.shift()! };
   if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
 }
 
@@ -173,37 +224,33 @@ export async function readCustomerCsv(
   let header: HeaderMap | undefined;
   const accepted: (AcceptedRow | undefined)[] = [];
   const rejected: RejectedRow[] = [];
-  const latest = new Map<string, { line: number; acceptedAt?: number }>();
+  // per customer_id, the index of its row in `accepted`, or -1 when its latest row was rejected
+  const latest = new Map<string, number>();
   let rowsRead = 0;
   let duplicates = 0;
 
-  const supersede = (customerId: string, line: number): void => {
-    const earlier = latest.get(customerId);
-    if (earlier?.acceptedAt === undefined) return;
-    const row = accepted[earlier.acceptedAt]!;
-    accepted[earlier.acceptedAt] = undefined;
-    rejected.push({ line: row.line, customerId, reason: `duplicate customer_id, superseded by line ${line}`, fields: row.fields });
-    duplicates++;
-  };
-
-  for await (const item of parseCustomerRecords(source)) {
-    if (!('kind' in item)) {
-      header = item;
+  for await (const batch of parseCustomerRecords(source)) {
+    if (!Array.isArray(batch)) {
+      header = batch;
       continue;
     }
-    rowsRead++;
-    if (options.onProgress && rowsRead % every === 0) options.onProgress(rowsRead);
-    const { row } = item;
-    const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
-    const hasId = customerId.trim() !== '';
-    // the later row wins; an earlier row already rejected for its own reason stays as it is
-    if (hasId) supersede(customerId, row.line);
-    if (item.kind === 'accepted') {
-      accepted.push(item.row);
-      latest.set(customerId, { line: row.line, acceptedAt: accepted.length - 1 });
-    } else {
-      rejected.push(item.row);
-      if (hasId) latest.set(customerId, { line: row.line });
+    for (const item of batch) {
+      rowsRead++;
+      if (options.onProgress && rowsRead % every === 0) options.onProgress(rowsRead);
+      const { row } = item;
+      const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
+      const at = item.kind === 'accepted' ? accepted.push(item.row) - 1 : -1;
+      if (item.kind === 'rejected') rejected.push(item.row);
+      if (customerId.trim() === '') continue;
+      // the later row wins; an earlier row already rejected for its own reason stays as it is
+      const earlier = latest.get(customerId);
+      latest.set(customerId, at);
+      if (earlier !== undefined && earlier >= 0) {
+        const superseded = accepted[earlier]!;
+        accepted[earlier] = undefined;
+        rejected.push({ line: superseded.line, customerId, reason: `duplicate customer_id, superseded by line ${row.line}`, fields: superseded.fields });
+        duplicates++;
+      }
     }
   }
   if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');

@@ -42,16 +42,16 @@ export function segmentColors(k: number): string[] {
  */
 function renumberIds(svg: string, prefix: string): string {
   const ids = new Map<string, string>();
-  for (const match of svg.matchAll(/\bid="([^"]+)"/g)) if (!ids.has(match[1]!)) ids.set(match[1]!, `${prefix}-${ids.size + 1}`);
+  for (const match of svg.matchAll(/\sid="([^"]+)"/g)) if (!ids.has(match[1]!)) ids.set(match[1]!, `${prefix}-${ids.size + 1}`);
   if (ids.size === 0) return svg;
-  return svg.replace(/\bid="([^"]+)"|url\(#([^)]+)\)|href="#([^"]+)"/g, (whole, id?: string, url?: string, href?: string) => {
+  return svg.replace(/(?<=\s)id="([^"]+)"|url\(#([^)]+)\)|href="#([^"]+)"/g, (_whole, id?: string, url?: string, href?: string) => {
     if (id !== undefined) return `id="${ids.get(id) ?? id}"`;
     if (url !== undefined) return `url(#${ids.get(url) ?? url})`;
     return `href="#${ids.get(href!) ?? href!}"`;
   });
 }
 
-const GEOMETRY_ATTRIBUTE = /\b(transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g;
+const GEOMETRY_ATTRIBUTE = /(?<=\s)(transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g;
 const LONG_DECIMAL = /(\d+\.\d{2})\d+/g;
 /** Elements and attributes Vega writes for interactive views that a static page never needs. */
 const INERT = [
@@ -196,7 +196,7 @@ export function scatterSpec(input: ScatterInput): TopLevelSpec {
         name: 'pca_centroids',
         data: { values: input.centroids.map((c) => ({ ...c })) },
         mark: { type: 'point', shape: 'diamond', filled: true, size: 260, stroke: INK, strokeWidth: 1.5, opacity: 1 },
-        encoding: { x, y, color: { ...color, legend: null } },
+        encoding: { x, y, color },
       },
       {
         name: 'pca_centroid_labels',

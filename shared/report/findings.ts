@@ -173,6 +173,17 @@ function largestFinding(model: Model): Finding {
   return { id: 'largest', text, numbers: { largest: largest.id, largestSize: largest.size, largestShare: largest.share, smallest: smallest.id, smallestSize: smallest.size } };
 }
 
+function singleSegmentFinding(model: Model, overall: Record<ProfileNumeric, { mean: number }>): Finding {
+  const women = model.segments[0]!.categories.gender.Female ?? 0;
+  return {
+    id: 'single-segment',
+    text:
+      `With one segment there is nothing to compare: the average customer is ${num(overall.age.mean)} years old, earns ${num(overall.annual_income_thousands.mean)} k$ a year` +
+      ` and has a spending score of ${num(overall.spending_score.mean)}; ${formatPercent(women)} are women.`,
+    numbers: { age: overall.age.mean, income: overall.annual_income_thousands.mean, spending: overall.spending_score.mean, women },
+  };
+}
+
 /** Share of a field's variance explained by the segments (η²), for every profiled numeric field. */
 export function explainedByField(customers: readonly Customer[], labels: Int32Array, k: number): Record<ProfileNumeric, number> {
   const out = {} as Record<ProfileNumeric, number>;
@@ -196,11 +207,11 @@ function dominantFinding(customers: readonly Customer[], labels: Int32Array, k: 
   const eta = explainedByField(customers, labels, k);
   const ranked = [...PROFILE_NUMERICS].sort((a, b) => eta[b] - eta[a]);
   const top = ranked[0]!;
-  const others = ranked.slice(1).map((f) => `${FIELD_WORDS[f].name} ${formatPercent(eta[f], 0)}`).join(', ');
+  const others = ranked.slice(1).map((f) => `${FIELD_WORDS[f].name} ${formatPercent(eta[f])}`).join(', ');
   return {
     id: 'dominant-feature',
     text:
-      `${capitalise(FIELD_WORDS[top].name)} separates the segments most: the segments explain ${formatPercent(eta[top], 0)} of its variance (${others}).` +
+      `${capitalise(FIELD_WORDS[top].name)} separates the segments most: the segments explain ${formatPercent(eta[top])} of its variance (${others}).` +
       (eta[top] >= 0.9 && ranked.slice(1).every((f) => eta[f] < 0.5) ? ` It alone nearly determines the segments.` : ''),
     numbers: Object.fromEntries(PROFILE_NUMERICS.map((f) => [`eta2.${f}`, eta[f]])),
   };
@@ -208,7 +219,8 @@ function dominantFinding(customers: readonly Customer[], labels: Int32Array, k: 
 
 /**
  * The report's findings, in reading order: who spends least and why, low- vs high-spending
- * segments by age, the age-and-income test, the largest segment, the dominant field.
+ * segments by age, the age-and-income test, the largest segment, the dominant field (with one
+ * segment: the average customer, the age-and-income test, the segment).
  * `labels` are the training customers' segments.
  */
 export function computeFindings(model: Model, customers: readonly Customer[], labels: Int32Array): Finding[] {
@@ -220,7 +232,8 @@ export function computeFindings(model: Model, customers: readonly Customer[], la
     }),
   ) as Record<ProfileNumeric, { mean: number; std: number }>;
   const findings: Finding[] = [];
-  if (model.segments.length > 1) {
+  if (model.segments.length === 1) findings.push(singleSegmentFinding(model, overall));
+  else {
     findings.push(lowestSpendingFinding(model, overall));
     const groups = spendingGroupsFinding(model, overall.spending_score.mean);
     if (groups) findings.push(groups);

@@ -233,7 +233,6 @@ interface Prepared {
   readonly model: Model;
   readonly customers: readonly Customer[];
   readonly labels: Int32Array;
-  readonly sizes: readonly number[];
   readonly labelsText: readonly string[];
   readonly colors: readonly string[];
 }
@@ -471,7 +470,6 @@ export async function renderReport(input: ReportInput): Promise<string> {
   if (customers.length !== model.training.rowsAccepted) {
     throw new ModelError(
       `the report for model ${model.modelVersion} needs its ${model.training.rowsAccepted} training customers; got ${customers.length}`,
-      { userFacing: true },
     );
   }
   const labels = Int32Array.from(assignCustomers(customers, model), (a) => a.segment);
@@ -480,7 +478,6 @@ export async function renderReport(input: ReportInput): Promise<string> {
     model,
     customers,
     labels,
-    sizes,
     labelsText: model.segments.map(segmentLabel),
     colors: segmentColors(model.k),
   };

@@ -371,7 +371,7 @@ describe('alarms', () => {
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicRef(base)]);
   });
 
-  it('the topic is encrypted with a rotating key CloudWatch may use, and TLS-only', () => {
+  it('the topic is encrypted with a rotating key CloudWatch may use, TLS-only, and open to this account\'s alarms', () => {
     base.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: getAtt(base.logicalId(base.stack.alarms.key)) });
     base.template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
@@ -384,7 +384,22 @@ describe('alarms', () => {
     base.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [topicRef(base)],
       PolicyDocument: {
-        Statement: [Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          {
+            Sid: 'AllowCloudWatchAlarmsOfThisAccount',
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Resource: topicRef(base),
+            Condition: {
+              ArnLike: {
+                'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] },
+              },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            },
+          },
+        ],
       },
     });
   });

@@ -5,11 +5,14 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'csv-parse/sync';
+import Papa from 'papaparse';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../functions/cli/main.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { withTempDir } from '../../support/temp.ts';
+
+/** A CSV document as records keyed by header (a second, independent parser reads our output). */
+const csvRecords = (text: string): Record<string, string>[] => Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true }).data;
 
 interface Run {
   code: number;
@@ -131,7 +134,7 @@ describe('segments assign', () => {
     const summary = JSON.parse(r.out[0]!);
     expect(summary).toMatchObject({ status: 'ok', rowsRead: 5, rowsAccepted: 2, rowsRejected: 3, duplicates: 1 });
     expect(JSON.parse(await readFile(file('out/labeled.summary.json'), 'utf8'))).toEqual(summary);
-    const labeled = parse(await readFile(file('out/labeled.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const labeled = csvRecords(await readFile(file('out/labeled.csv'), 'utf8'));
     expect(Object.keys(labeled[0]!)).toEqual([
       'CustomerID', 'Genre', 'Age', 'Annual Income (k$)', 'Spending Score (1-100)', 'store',
       'segment', 'segment_name', 'segment_origin', 'segment_distance', 'is_outlier', 'model_version',
@@ -141,7 +144,7 @@ describe('segments assign', () => {
       ['0001', 'west', 'assigned'],
     ]);
     expect(labeled[0]!.segment_distance).toMatch(/^\d+\.\d{6}$/);
-    const rejects = parse(await readFile(file('out/labeled.rejects.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rejects = csvRecords(await readFile(file('out/labeled.rejects.csv'), 'utf8'));
     expect(rejects.map((row) => [row.line, row.customer_id, row.reason])).toEqual([
       ['2', '0001', 'duplicate customer_id, superseded by line 5'],
       ['4', '0003', 'age "abc" is not a whole number'],

@@ -128,7 +128,7 @@ describe('computeFindings', () => {
 
   it('names the field the segments explain most (η²) with the others for comparison', () => {
     // spending: between 4·25² + 2·5² + 3·30² = 5250 of a total 6000 → 87.5 %
-    // age: segment means 24.25, 40.5, 65 around 373/9; between ≈ 2849 of a total ≈ 2956 → 96 %
+    // age: segment means 24.25, 40.5, 65 around 373/9; between ≈ 2849 of a total ≈ 2956 → 96.4 %
     const { model, customers, labels } = modelOf(ROWS, 3);
     const finding = computeFindings(model, customers, labels).find((f) => f.id === 'dominant-feature')!;
     const mean = 373 / 9;
@@ -136,19 +136,20 @@ describe('computeFindings', () => {
     const total = ROWS.reduce((s, r) => s + (r[0] - mean) ** 2, 0);
     expect(finding.numbers['eta2.spending_score']).toBeCloseTo(0.875, 12);
     expect(finding.numbers['eta2.age']).toBeCloseTo(between / total, 12);
-    expect(finding.text).toBe('Age separates the segments most: the segments explain 96\u00a0% of its variance (spending score 88\u00a0%, annual income 13\u00a0%).');
+    expect(finding.text).toBe('Age separates the segments most: the segments explain 96.4\u00a0% of its variance (spending score 87.5\u00a0%, annual income 13.2\u00a0%).');
   });
 
   it('says when one field alone nearly determines the segments', () => {
-    // segments split on age only; spending and income are the same pattern in every segment
+    // segments split on age only (between 2400 of a total 2404: 99.8 %); spending and income are
+    // the same pattern in every segment (0 %)
     const rows: Row[] = [20, 21, 22, 60, 61, 62].map((age, i) => [age, 10 + (i % 3) * 40, 30 + (i % 3) * 20, age < 40 ? 0 : 1]);
     const { model, customers, labels } = modelOf(rows, 2);
     const finding = computeFindings(model, customers, labels).find((f) => f.id === 'dominant-feature')!;
     expect(finding.numbers['eta2.annual_income_thousands']).toBe(0);
-    expect(finding.text).toMatch(/^Age separates the segments most: the segments explain 100\u00a0% of its variance .* It alone nearly determines the segments\.$/);
+    expect(finding.text).toMatch(/^Age separates the segments most: the segments explain 99\.8\u00a0% of its variance .* It alone nearly determines the segments\.$/);
   });
 
-  it('gives five findings in reading order for several segments, and skips the comparisons for one', () => {
+  it('gives five findings in reading order for several segments, and three for one segment', () => {
     const several = modelOf(ROWS, 3);
     expect(computeFindings(several.model, several.customers, several.labels).map((f) => f.id)).toEqual([
       'lowest-spending',
@@ -159,7 +160,11 @@ describe('computeFindings', () => {
     ]);
     const one = modelOf(ROWS.map((r) => [r[0], r[1], r[2], 0] as const), 1);
     const findings = computeFindings(one.model, one.customers, one.labels);
-    expect(findings.map((f) => f.id)).toEqual(['age-within-income', 'largest']);
-    expect(findings[1]!.text).toBe('All 9 customers are in one segment ("Segment name 0").');
+    expect(findings.map((f) => f.id)).toEqual(['single-segment', 'age-within-income', 'largest']);
+    // ages sum to 373, incomes to 459, spending to 450 over 9 customers; 5 of 9 are women
+    expect(findings[0]!.text).toBe(
+      'With one segment there is nothing to compare: the average customer is 41.4 years old, earns 51.0 k$ a year and has a spending score of 50.0; 55.6\u00a0% are women.',
+    );
+    expect(findings[2]!.text).toBe('All 9 customers are in one segment ("Segment name 0").');
   });
 });

@@ -1,0 +1,109 @@
+// Bundle sizes of the Lambda functions, built exactly as `cdk synth` builds them (the stack's own
+// NodejsFunction bundling, local esbuild), with the packages that weigh most in each bundle.
+// Run: npm run bundle-sizes
+
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import type { CfnElement } from 'aws-cdk-lib';
+import { PROJECT_ROOT } from '../../infra/constructs/segmentation-function.ts';
+import { createSegmentationApp } from '../../infra/segmentation-app.ts';
+
+const TOP_PACKAGES = 6;
+const KIB = 1024;
+const ZIP_LEVEL = 9;
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const VLQ_CONTINUATION = 32;
+const VLQ_MASK = 31;
+const VLQ_SHIFT = 5;
+
+/** Decodes one source-map mappings segment into its numbers (base64 VLQ). */
+function decodeSegment(segment: string): number[] {
+  const values: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = BASE64.indexOf(char);
+    value += (digit & VLQ_MASK) << shift;
+    if (digit & VLQ_CONTINUATION) {
+      shift += VLQ_SHIFT;
+    } else {
+      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return values;
+}
+
+/** The package a bundled source belongs to (`@aws-sdk/client-s3`, `zod`, or `(project)`). */
+function packageOf(source: string): string {
+  const at = source.lastIndexOf('node_modules/');
+  if (at < 0) return '(project)';
+  const parts = source.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
+
+/** Output bytes per package, from the bundle's source map (unmapped bytes: esbuild's runtime). */
+function bytesByPackage(code: string, map: { sources: string[]; mappings: string }): Map<string, number> {
+  const lines = code.split('\n');
+  const totals = new Map<string, number>();
+  let source = 0;
+  map.mappings.split(';').forEach((line, lineIndex) => {
+    const length = lines[lineIndex]?.length ?? 0;
+    const segments = line === '' ? [] : line.split(',').map(decodeSegment);
+    let column = 0;
+    const starts: Array<{ column: number; source: number | null }> = [];
+    for (const fields of segments) {
+      column += fields[0]!;
+      if (fields.length >= 4) source += fields[1]!;
+      starts.push({ column, source: fields.length >= 4 ? source : null });
+    }
+    starts.forEach((start, i) => {
+      const end = starts[i + 1]?.column ?? length;
+      const name = start.source === null ? '(esbuild runtime)' : packageOf(map.sources[start.source] ?? '');
+      totals.set(name, (totals.get(name) ?? 0) + end - start.column);
+    });
+  });
+  return totals;
+}
+
+const kib = (bytes: number) => `${(bytes / KIB).toFixed(0)} KiB`;
+
+function main(): void {
+  const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const outdir = mkdtempSync(join(tmpdir(), 'segments-bundles-'));
+  try {
+    const { app, stack } = createSegmentationApp({ outdir, context: cdkJson.context, builtinCloudFormationValidation: false });
+    const assembly = app.synth();
+    const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, { Properties?: { Code?: { S3Key?: string } } }> };
+    const manifest = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.assets.json`), 'utf8')) as {
+      files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
+    };
+    const functions = { train: stack.train, ingest: stack.ingest, assign: stack.assign, migrate: stack.migrations.handler };
+
+    console.log('function  index.mjs  index.mjs.map  zipped (≈ deployment package)');
+    const details: string[] = [];
+    for (const [name, fn] of Object.entries(functions)) {
+      const logicalId = stack.resolve((fn.function.node.defaultChild as CfnElement).logicalId) as string;
+      const key = template.Resources[logicalId]?.Properties?.Code?.S3Key;
+      const asset = Object.values(manifest.files).find((f) => Object.values(f.destinations).some((d) => d.objectKey === key));
+      if (asset === undefined) throw new Error(`no asset for ${name}`);
+      const dir = join(outdir, asset.source.path);
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      const mapText = readFileSync(join(dir, 'index.mjs.map'), 'utf8');
+      const zipped = deflateRawSync(code, { level: ZIP_LEVEL }).length + deflateRawSync(mapText, { level: ZIP_LEVEL }).length;
+      console.log(
+        `${name.padEnd(8)}  ${kib(statSync(join(dir, 'index.mjs')).size).padStart(9)}  ${kib(statSync(join(dir, 'index.mjs.map')).size).padStart(13)}  ${kib(zipped).padStart(8)}`,
+      );
+      const totals = [...bytesByPackage(code, JSON.parse(mapText) as { sources: string[]; mappings: string })].sort((a, b) => b[1] - a[1]);
+      details.push(`${name}: ${totals.slice(0, TOP_PACKAGES).map(([pkg, bytes]) => `${pkg} ${kib(bytes)}`).join(', ')}`);
+    }
+    console.log(`\nlargest packages in each index.mjs (minified bytes):\n${details.join('\n')}`);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+main();
