@@ -1,7 +1,7 @@
 // Lambda configuration: read once per cold start from the environment, validated, failing with
 // the variable's name. The only switch to local services is the AWS SDK's own variables.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { SegmentationError } from '../shared/errors.ts';
 
 /** A missing or malformed environment variable: the deployment is wrong, not the data. */

@@ -1,6 +1,6 @@
 // The events the functions accept (design.md "Events"), parsed with schemas.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 const S3RecordSchema = z.object({
   eventName: z.string().optional(),

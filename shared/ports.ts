@@ -4,8 +4,10 @@ import type { ActivePointer, Model } from './model/artifact.ts';
 
 /** Where model artifacts and the active-model pointer live (S3 bucket or local store directory). */
 export interface ModelStore {
-  /** Writes `models/<version>/model.json` (and `report.html` when given); returns where they went. */
-  putModel(model: Model, reportHtml?: string): Promise<{ modelUri: string; reportUri: string | null }>;
+  /** Writes `models/<version>/model.json`; returns where it went. */
+  putModel(model: Model): Promise<{ modelUri: string }>;
+  /** Writes `models/<version>/report.html` beside a stored model; returns where it went. */
+  putReport(modelVersion: string, html: string): Promise<string>;
   /** Reads and validates one model version; NotFoundError when it does not exist. */
   getModel(version: string): Promise<Model>;
   /** The active-model pointer, or null when no model has been promoted yet. */

@@ -25,13 +25,16 @@ export class FileModelStore implements ModelStore {
     return join(this.root, 'models', version, 'report.html');
   }
 
-  async putModel(model: Model, reportHtml?: string): Promise<{ modelUri: string; reportUri: string | null }> {
+  async putModel(model: Model): Promise<{ modelUri: string }> {
     const modelUri = this.modelPath(model.modelVersion);
     await writeFileAtomic(modelUri, serializeModel(model));
-    if (reportHtml === undefined) return { modelUri, reportUri: null };
-    const reportUri = this.reportPath(model.modelVersion);
-    await writeFileAtomic(reportUri, reportHtml);
-    return { modelUri, reportUri };
+    return { modelUri };
+  }
+
+  async putReport(modelVersion: string, html: string): Promise<string> {
+    const path = this.reportPath(modelVersion);
+    await writeFileAtomic(path, html);
+    return path;
   }
 
   async getModel(version: string): Promise<Model> {

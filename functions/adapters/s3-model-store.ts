@@ -36,16 +36,16 @@ export class S3ModelStore implements ModelStore {
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
-  async putModel(model: Model, reportHtml?: string): Promise<{ modelUri: string; reportUri: string | null }> {
-    const base = `${MODELS_PREFIX}${model.modelVersion}/`;
-    let reportUri: string | null = null;
-    if (reportHtml !== undefined) {
-      await this.put(`${base}report.html`, reportHtml, 'text/html; charset=utf-8');
-      reportUri = this.uri(`${base}report.html`);
-    }
-    // model.json last: a version whose model.json exists is complete
-    await this.put(`${base}model.json`, serializeModel(model), 'application/json');
-    return { modelUri: this.uri(`${base}model.json`), reportUri };
+  async putModel(model: Model): Promise<{ modelUri: string }> {
+    const key = `${MODELS_PREFIX}${model.modelVersion}/model.json`;
+    await this.put(key, serializeModel(model), 'application/json');
+    return { modelUri: this.uri(key) };
+  }
+
+  async putReport(modelVersion: string, html: string): Promise<string> {
+    const key = `${MODELS_PREFIX}${modelVersion}/report.html`;
+    await this.put(key, html, 'text/html; charset=utf-8');
+    return this.uri(key);
   }
 
   async getModel(version: string): Promise<Model> {

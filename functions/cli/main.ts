@@ -1,15 +1,18 @@
 // The `segments` command line: the same workflows as the Lambda functions, on local files and a
 // local PostgreSQL. `runCli` returns the exit code; errors reach the user here and only here.
 
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
-import { InvalidOptionError, SegmentationError, userMessage } from '../../shared/errors.ts';
+import { InvalidOptionError, ModelError, NotFoundError, SegmentationError, userMessage } from '../../shared/errors.ts';
 import type { ResultName } from '../../shared/ports.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
-import { loadCustomers, assignPending, trainFromTable } from '../../shared/workflows/database.ts';
+import { loadCustomers, assignPending, TABLE_SOURCE, trainFromTable } from '../../shared/workflows/database.ts';
 import { labelCsv } from '../../shared/workflows/label-csv.ts';
 import { publishModel } from '../../shared/workflows/promote.ts';
+import { tableStatsOf, writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../shared/workflows/train.ts';
 import { writeFileAtomic } from '../adapters/atomic-file.ts';
 import { FileResultWriter } from '../adapters/file-result-writer.ts';
@@ -32,6 +35,9 @@ const USAGE = `usage: segments <command> [options]
   db train        train from the table (customers become 'created'); train options as above
   db assign       the nightly job: label pending customers with the active model
   db status       customers, labels and recent runs
+  report          print the path of a model's report.html (rendered again with the table's
+                  created / assigned shares for a model trained from the table)
+                  [--model <version>] [--open]
   demo            the whole story end to end on the embedded database (npm start)
 
 common options: --store <dir> (default ./.segments); db commands use DATABASE_URL when set,
@@ -119,12 +125,14 @@ async function train(args: string[], io: Output): Promise<void> {
   const store = modelStore(values.store);
   const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
   io.err(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted, ${csv.rejected.length} rejected`);
-  const model = trainModel(trainingDataFromCsv(csv, basename(file)), options, new Date());
-  const { modelUri, reportUri, promoted } = await publishModel(store, model, {
+  const trainingData = trainingDataFromCsv(csv, basename(file));
+  const model = trainModel(trainingData, options, new Date());
+  const { modelUri, promoted } = await publishModel(store, model, {
     promote: requestedPromotion(values),
     autoPromote: true,
     now: () => new Date(),
   });
+  const reportUri = await writeReport(store, model, trainingData.customers);
   if (values.json) {
     io.out(
       JSON.stringify({
@@ -145,7 +153,8 @@ async function train(args: string[], io: Output): Promise<void> {
   io.out(`model ${model.modelVersion}: k = ${model.k} (${model.metrics.sweep.rule})`);
   io.out(segmentTable(model));
   for (const warning of model.warnings) io.out(`warning: ${warning}`);
-  io.out(`model: ${modelUri}${promoted ? ' (active)' : ''}`);
+  io.out(`model:  ${modelUri}${promoted ? ' (active)' : ''}`);
+  io.out(`report: ${reportUri}`);
 }
 
 function outputPaths(file: string, out: string | undefined, storeRoot: string): Record<ResultName, string> {
@@ -264,8 +273,35 @@ async function db(args: string[], io: Output): Promise<void> {
   }
 }
 
+async function report(args: string[], io: Output): Promise<void> {
+  const { values } = parse(args, { model: { type: 'string' }, open: { type: 'boolean' } });
+  const store = modelStore(values.store);
+  const version = values.model ?? (await store.getActive())?.modelVersion;
+  if (version === undefined) throw new InvalidOptionError(`no active model in ${store.root}; train one first or name one with --model`);
+  const model = await store.getModel(version);
+  let path = store.reportPath(version);
+  if (model.training.source === TABLE_SOURCE) {
+    // trained from the table: render again with today's created / assigned shares
+    const database = await openDatabase(values.store, process.env.DATABASE_URL);
+    try {
+      const customers = [];
+      for await (const page of database.repo.readTrainingMembers(version)) customers.push(...page);
+      path = await writeReport(store, model, customers, tableStatsOf(await database.repo.status()));
+    } catch (error) {
+      if (!(error instanceof ModelError)) throw error;
+      io.err(`the table no longer holds every training customer of ${version}; showing the report written at training`);
+    } finally {
+      await database.close();
+    }
+  }
+  if (!existsSync(path)) throw new NotFoundError(`model ${version} has no report (${path})`);
+  io.out(path);
+  if (values.open) spawn(process.platform === 'darwin' ? 'open' : 'xdg-open', [path], { detached: true, stdio: 'ignore' }).on('error', () => io.err(`open ${path} in a browser`)).unref();
+}
+
 const COMMANDS: Record<string, (args: string[], io: Output) => Promise<void>> = {
   train,
+  report,
   assign,
   generate,
   db,

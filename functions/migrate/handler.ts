@@ -3,7 +3,7 @@
 
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DataApiCustomerRepository } from '../adapters/data-api-customer-repository.ts';
 import { ConfigError } from '../config.ts';
 

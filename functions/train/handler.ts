@@ -5,6 +5,7 @@ import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
 import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
 import { trainFromTable } from '../../shared/workflows/database.ts';
 import { publishModel } from '../../shared/workflows/promote.ts';
+import { writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';
 import type { Model } from '../../shared/model/artifact.ts';
 import { S3EventSchema, s3Objects, TrainRequestSchema, type TrainRequest } from '../events.ts';
@@ -72,6 +73,7 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
     const csv = await readCustomerCsv(object.body);
     const model = trainModel(trainingDataFromCsv(csv, source), options, clock());
     const published = await publishModel(store, model, { ...options, now: clock });
+    await writeReport(store, model, csv.accepted.map((r) => r.customer));
     await repo.recordRun(
       { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: csv.rowsRead, rowsAccepted: csv.accepted.length, rowsRejected: csv.rejected.length },
       clock(),

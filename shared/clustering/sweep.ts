@@ -1,6 +1,6 @@
 // The k sweep: fit k = 1..K, measure each, and suggest k with a stated rule.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidOptionError } from '../errors.ts';
 import type { Matrix } from '../features/encode.ts';
 import { countDistinctRows, fitKMeans, type KMeansFit, type KMeansOptions } from './kmeans.ts';

@@ -1,7 +1,7 @@
 // Encoding customers into the model space: one-hot categoricals with fixed category lists,
 // standard scaling (population std, constant column safe) and per-feature weights.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Customer } from '../csv/contract.ts';
 import { columnNames, featureValue, type FeatureSpec } from './spec.ts';
 

@@ -1,6 +1,6 @@
 // Feature configuration: which customer fields become model columns, how, and with what weight.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { GENDERS, type Customer } from '../csv/contract.ts';
 import { InvalidOptionError } from '../errors.ts';
 

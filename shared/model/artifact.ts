@@ -2,7 +2,7 @@
 // and validated reading that refuses foreign files with a clear message.
 
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModelError } from '../errors.ts';
 import { ScalerSchema } from '../features/encode.ts';
 import { FeatureSpecSchema } from '../features/spec.ts';

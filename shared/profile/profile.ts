@@ -1,7 +1,7 @@
 // Segment profiles: who is in each segment (size, gender mix, six-number summaries), how far
 // members sit from the centroid, a generated name, and warnings about dominant features.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { GENDERS, type Customer } from '../csv/contract.ts';
 import type { FeatureSpec, FeatureName } from '../features/spec.ts';
 import { featureValue } from '../features/spec.ts';

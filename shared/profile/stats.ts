@@ -1,7 +1,7 @@
 // Descriptive statistics used by segment profiles: quantiles with linear interpolation
 // (as pandas' default), and the six-number summary the analysts read.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SummarySchema = z.object({
   min: z.number(),

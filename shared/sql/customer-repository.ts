@@ -184,6 +184,23 @@ export class SqlCustomerRepository {
     }
   }
 
+  /** The current rows of a table-trained model's training customers, in key order, page by page. */
+  async *readTrainingMembers(modelVersion: string, pageSize = 5000): AsyncGenerator<Customer[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.sql.query(
+        `SELECT c.customer_id, c.gender, c.age, CAST(c.annual_income_thousands AS double precision) AS income, c.spending_score
+         FROM training_members AS t JOIN customers AS c ON c.customer_id = t.customer_id
+         WHERE t.model_version = :model_version AND t.customer_id > :after
+         ORDER BY t.customer_id LIMIT :page_size`,
+        { model_version: modelVersion, after, page_size: pageSize },
+      );
+      if (rows.length === 0) return;
+      yield rows.map(toCustomer);
+      after = String(rows[rows.length - 1]!.customer_id);
+    }
+  }
+
   /** Records which customers a table-trained model was trained on (the origin rule needs it). */
   async recordTrainingMembers(modelVersion: string, snapshot: string): Promise<number> {
     const [row] = await this.sql.query(

@@ -8,6 +8,7 @@ import type { Model } from '../model/artifact.ts';
 import type { ModelStore, UpsertCounts } from '../ports.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
 import { publishModel } from './promote.ts';
+import { tableStatsOf, writeReport } from './report.ts';
 import { trainModel, type TrainOptions } from './train.ts';
 
 export interface DatabaseDeps {
@@ -121,6 +122,7 @@ export interface TableTrainOptions extends TrainOptions {
 export interface TableTrainOutcome {
   readonly model: Model;
   readonly modelUri: string;
+  readonly reportUri: string;
   readonly promoted: boolean;
   readonly members: number;
   readonly assign: AssignOutcome | null;
@@ -130,7 +132,7 @@ export interface TableTrainOutcome {
  * Trains from the customers table. The model records its training members; when it is promoted,
  * the same run labels the table — members become `created`, everyone else `assigned`.
  */
-export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions, reportFor?: (model: Model) => string): Promise<TableTrainOutcome> {
+export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions): Promise<TableTrainOutcome> {
   const { repo, store, log } = deps;
   const snapshot = await repo.now();
   const customers = [];
@@ -149,12 +151,13 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
     promote: options.promote,
     autoPromote: options.autoPromote,
     now: deps.clock,
-    reportHtml: reportFor?.(model),
   });
   const assign = promoted ? await assignPending(deps) : null;
+  // the report goes last, so its created / assigned shares describe the table after labeling
+  const reportUri = await writeReport(store, model, customers, tableStatsOf(await repo.status()));
   await repo.recordRun(
     { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
     deps.clock(),
   );
-  return { model, modelUri, promoted, members, assign };
+  return { model, modelUri, reportUri, promoted, members, assign };
 }

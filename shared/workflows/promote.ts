@@ -27,20 +27,17 @@ export interface PublishOptions {
   readonly promote?: boolean;
   readonly autoPromote: boolean;
   readonly now: () => Date;
-  /** The report written beside the model, when one was rendered. */
-  readonly reportHtml?: string;
 }
 
 export interface Published {
   readonly modelUri: string;
-  readonly reportUri: string | null;
   readonly promoted: boolean;
 }
 
-/** Stores a trained model (and its report), then promotes it when the rule says so. */
+/** Stores a trained model, then promotes it when the rule says so. */
 export async function publishModel(store: ModelStore, model: Model, options: PublishOptions): Promise<Published> {
-  const { modelUri, reportUri } = await store.putModel(model, options.reportHtml);
+  const { modelUri } = await store.putModel(model);
   const promoted = shouldPromote(options.promote, options.autoPromote, await store.getActive());
   if (promoted) await promoteModel(store, model.modelVersion, options.now());
-  return { modelUri, reportUri, promoted };
+  return { modelUri, promoted };
 }

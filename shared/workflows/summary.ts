@@ -1,6 +1,6 @@
 // The summary of labeling a customers file (design.md "summary.json").
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SummarySchema = z.object({
   status: z.enum(['ok', 'failed']),

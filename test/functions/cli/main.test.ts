@@ -6,7 +6,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Papa from 'papaparse';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../../functions/cli/main.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { withTempDir } from '../../support/temp.ts';
@@ -62,7 +62,8 @@ describe('segments train', () => {
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(1);
     const result = JSON.parse(r.out[0]!);
-    expect(result).toMatchObject({ k: 4, promoted: true, reportPath: null });
+    expect(result).toMatchObject({ k: 4, promoted: true, reportPath: join(store, 'models', result.modelVersion, 'report.html') });
+    expect(await readFile(result.reportPath, 'utf8')).toContain(result.modelVersion);
     expect(result.sweep.entries).toHaveLength(6);
     expect(result.segments.map((s: { id: number }) => s.id)).toEqual([0, 1, 2, 3]);
     expect(existsSync(result.modelPath)).toBe(true);
@@ -189,6 +190,21 @@ describe('segments db (against DATABASE_URL)', () => {
     await db.drop();
   });
 
+  it('renders a table-trained model\'s report again with the created and assigned shares', async () => {
+    const own = await createTestDatabase('report');
+    process.env.DATABASE_URL = own.url;
+    onTestFinished(async () => {
+      process.env.DATABASE_URL = db.url;
+      await own.drop();
+    });
+    await cli('db', 'load', await generated('m.csv', 120, 8, 50_000), '--store', store);
+    const trained = JSON.parse((await cli('db', 'train', '--k', '2', '--store', store, '--json')).out[0]!);
+    const r = await cli('report', '--store', store);
+    expect(r.out).toEqual([join(store, 'models', trained.modelVersion, 'report.html')]);
+    expect(await readFile(r.out[0]!, 'utf8')).toMatch(/created/i);
+    expect((await cli('report', '--store', store, '--model', '20200101T000000Z-000000000000')).err[0]).toMatch(/model 20200101T000000Z-000000000000 is not in/);
+  });
+
   it('loads, trains from the table, assigns nightly and reports status', async () => {
     expect((await cli('db', 'migrate', '--store', store)).out).toEqual(['database is up to date']);
     const load = await cli('db', 'load', await generated('m.csv', 150), '--store', store);
@@ -217,6 +233,7 @@ describe('segments db (against DATABASE_URL)', () => {
     expect(text).toContain("5. nightly assignment: 150 customers labeled 'assigned'");
     expect(text).toContain('a second run finds no new customers');
     expect(text).toMatch(/model: +.*model\.json/);
+    expect(text).toMatch(/report: +.*report\.html$/m);
   });
 });
 

@@ -31,6 +31,7 @@ describe('train handler', () => {
     expect(model.k).toBe(summary.k);
     expect(model.training.source).toBe(`s3://${aws.s3.bucket}/${key}`);
     expect(JSON.parse((await aws.get('models/active.json'))!).modelVersion).toBe(summary.modelVersion);
+    expect(await aws.get(`models/${summary.modelVersion}/report.html`)).toContain('<!doctype html>');
   });
 
   it('trains from the table on {"source": "database"} and labels its customers created', async () => {

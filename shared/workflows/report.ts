@@ -1,0 +1,25 @@
+// Writing a model's report: rendered from the model and its training customers (plus the table's
+// label counts when the caller has the table), stored beside model.json.
+
+import type { Customer } from '../csv/contract.ts';
+import type { Model } from '../model/artifact.ts';
+import type { ModelStore } from '../ports.ts';
+import { renderReport, type TableStats } from '../report/index.ts';
+import type { TableStatus } from '../sql/customer-repository.ts';
+
+/** The report's table figures from the table status. */
+export function tableStatsOf(status: TableStatus): TableStats {
+  const outliers = status.bySegment.reduce((sum, s) => sum + s.outliers, 0);
+  return {
+    created: status.byOrigin.created ?? 0,
+    assigned: status.byOrigin.assigned ?? 0,
+    unlabeled: status.byOrigin.unlabeled ?? 0,
+    outliers,
+    total: status.customers,
+  };
+}
+
+/** Renders and stores `report.html` for a model; returns where it went. */
+export async function writeReport(store: ModelStore, model: Model, customers: readonly Customer[], tableStats: TableStats | null = null): Promise<string> {
+  return await store.putReport(model.modelVersion, await renderReport({ model, customers, tableStats }));
+}
