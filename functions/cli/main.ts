@@ -25,7 +25,8 @@ const USAGE = `usage: segments <command> [options]
 
   train <csv>     train a model from a customers CSV
                   [--k <n>|auto] [--max-k <n>] [--seed <n>] [--restarts <n>]
-                  [--features a,b] [--exclude a,b] [--weight name=w,...] [--no-promote] [--json]
+                  [--features a,b] [--exclude a,b] [--weight name=w,...] [--no-promote]
+                  [--no-report] [--json]
   assign <csv>    label customers in a CSV with the active (or --model) model
                   [--model <version>] [--out <labeled.csv>] [--json]
   generate        write synthetic mall customers as CSV
@@ -56,6 +57,7 @@ const TRAIN_OPTIONS = {
   weight: { type: 'string' },
   promote: { type: 'boolean' },
   'no-promote': { type: 'boolean' },
+  'no-report': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const COMMON_OPTIONS = {
@@ -123,7 +125,7 @@ async function train(args: string[], io: Output): Promise<void> {
   const file = one(positionals, 'CSV file');
   const options = trainOptions(values, sweepProgress(io));
   const store = modelStore(values.store);
-  const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
+  const csv = await readCustomerCsv(await openInput(file), { keepFields: false, onProgress: (n) => io.err(`read ${n} rows`) });
   io.err(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted, ${csv.rejected.length} rejected`);
   const trainingData = trainingDataFromCsv(csv, basename(file));
   const model = trainModel(trainingData, options, new Date());
@@ -132,7 +134,7 @@ async function train(args: string[], io: Output): Promise<void> {
     autoPromote: true,
     now: () => new Date(),
   });
-  const reportUri = await writeReport(store, model, trainingData.customers);
+  const reportUri = values['no-report'] ? null : await writeReport(store, model, trainingData.customers);
   if (values.json) {
     io.out(
       JSON.stringify({
@@ -154,7 +156,7 @@ async function train(args: string[], io: Output): Promise<void> {
   io.out(segmentTable(model));
   for (const warning of model.warnings) io.out(`warning: ${warning}`);
   io.out(`model:  ${modelUri}${promoted ? ' (active)' : ''}`);
-  io.out(`report: ${reportUri}`);
+  if (reportUri !== null) io.out(`report: ${reportUri}`);
 }
 
 function outputPaths(file: string, out: string | undefined, storeRoot: string): Record<ResultName, string> {
@@ -226,7 +228,7 @@ async function db(args: string[], io: Output): Promise<void> {
       }
       case 'load': {
         const file = one(positionals, 'CSV file');
-        const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
+        const csv = await readCustomerCsv(await openInput(file), { keepFields: false, onProgress: (n) => io.err(`read ${n} rows`) });
         const counts = await loadCustomers(csv, database.repo);
         io.out(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${csv.rejected.length} rejected`);
         for (const r of csv.rejected.slice(0, 10)) io.out(`  line ${r.line}: ${r.reason}`);

@@ -70,7 +70,7 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
     if (!key.startsWith(TRAINING_PREFIX)) throw new InvalidOptionError(`training files go under ${TRAINING_PREFIX}, not ${key}`);
     const object = await runtime.objects.open(key);
     if (object === null) throw new NotFoundError(`${source} does not exist`);
-    const csv = await readCustomerCsv(object.body);
+    const csv = await readCustomerCsv(object.body, { keepFields: false });
     const model = trainModel(trainingDataFromCsv(csv, source), options, clock());
     const published = await publishModel(store, model, { ...options, now: clock });
     await writeReport(store, model, csv.accepted.map((r) => r.customer));

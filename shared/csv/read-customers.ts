@@ -5,6 +5,7 @@ import Papa from 'papaparse';
 import { Readable } from 'node:stream';
 import { InvalidFileError } from '../errors.ts';
 import { resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
+import { IdIndex } from './id-index.ts';
 
 export interface AcceptedRow {
   readonly line: number;
@@ -33,7 +34,18 @@ export interface CustomerCsv {
   readonly duplicates: number;
 }
 
+const NO_FIELDS: readonly string[] = Object.freeze([]);
+
+/** `rows` without the entries at `drop` (indexes, any order). */
+function withoutRows<T>(rows: readonly T[], drop: readonly number[]): T[] {
+  const dropped = new Uint8Array(rows.length);
+  for (const i of drop) dropped[i] = 1;
+  return rows.filter((_, i) => dropped[i] === 0);
+}
+
 export interface ReadOptions {
+  /** Keep each accepted row's original fields (for labeled output). Training needs only the values. */
+  readonly keepFields?: boolean;
   /** Called with the number of rows read so far, every `progressEvery` rows. */
   readonly onProgress?: (rowsRead: number) => void;
   readonly progressEvery?: number;
@@ -222,10 +234,12 @@ export async function readCustomerCsv(
 ): Promise<CustomerCsv> {
   const every = options.progressEvery ?? DEFAULT_PROGRESS_EVERY;
   let header: HeaderMap | undefined;
-  const accepted: (AcceptedRow | undefined)[] = [];
+  const accepted: AcceptedRow[] = [];
   const rejected: RejectedRow[] = [];
-  // per customer_id, the index of its row in `accepted`, or -1 when its latest row was rejected
-  const latest = new Map<string, number>();
+  const supersededRows: number[] = [];
+  // per customer_id, the index of its accepted row (a rejected row has nothing to supersede later)
+  const latest = new IdIndex((at) => accepted[at]!.customer.customerId);
+  const keepFields = options.keepFields ?? true;
   let rowsRead = 0;
   let duplicates = 0;
 
@@ -239,21 +253,26 @@ export async function readCustomerCsv(
       if (options.onProgress && rowsRead % every === 0) options.onProgress(rowsRead);
       const { row } = item;
       const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
-      const at = item.kind === 'accepted' ? accepted.push(item.row) - 1 : -1;
-      if (item.kind === 'rejected') rejected.push(item.row);
-      if (customerId.trim() === '') continue;
       // the later row wins; an earlier row already rejected for its own reason stays as it is
-      const earlier = latest.get(customerId);
-      latest.set(customerId, at);
-      if (earlier !== undefined && earlier >= 0) {
-        const superseded = accepted[earlier]!;
-        accepted[earlier] = undefined;
-        rejected.push({ line: superseded.line, customerId, reason: `duplicate customer_id, superseded by line ${row.line}`, fields: superseded.fields });
-        duplicates++;
+      if (customerId.trim() !== '') {
+        const earlier = latest.delete(customerId);
+        if (earlier >= 0) {
+          const superseded = accepted[earlier]!;
+          rejected.push({ line: superseded.line, customerId, reason: `duplicate customer_id, superseded by line ${row.line}`, fields: superseded.fields });
+          supersededRows.push(earlier);
+          duplicates++;
+        }
       }
+      if (item.kind === 'rejected') {
+        rejected.push(item.row);
+        continue;
+      }
+      accepted.push(keepFields ? item.row : { line: row.line, fields: NO_FIELDS, customer: item.row.customer });
+      latest.add(accepted.length - 1);
     }
   }
   if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
   rejected.sort((a, b) => a.line - b.line);
-  return { header, accepted: accepted.filter((r): r is AcceptedRow => r !== undefined), rejected, rowsRead, duplicates };
+  const kept = supersededRows.length === 0 ? accepted : withoutRows(accepted, supersededRows);
+  return { header, accepted: kept, rejected, rowsRead, duplicates };
 }

@@ -8,7 +8,7 @@ import { DEFAULT_FEATURES } from '../../shared/features/spec.ts';
 import { fitKMeans } from '../../shared/clustering/kmeans.ts';
 
 const [path, k, restarts] = process.argv.slice(2);
-const csv = await readCustomerCsv(createReadStream(path!));
+const csv = await readCustomerCsv(createReadStream(path!), { keepFields: false });
 const customers = csv.accepted.map((r) => r.customer);
 const raw = encodeRaw(customers, DEFAULT_FEATURES);
 const x = applyScaler(raw, fitScaler(raw, DEFAULT_FEATURES));
