@@ -2,7 +2,7 @@
 // local PostgreSQL. `runCli` returns the exit code; errors reach the user here and only here.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
@@ -10,7 +10,7 @@ import { InvalidOptionError, ModelError, NotFoundError, SegmentationError, userM
 import type { ResultName } from '../../shared/ports.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
 import { loadCustomers, assignPending, TABLE_SOURCE, trainFromTable } from '../../shared/workflows/database.ts';
-import { labelCsv } from '../../shared/workflows/label-csv.ts';
+import { labelFile } from '../../shared/workflows/label-file.ts';
 import { publishModel } from '../../shared/workflows/promote.ts';
 import { tableStatsOf, writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../shared/workflows/train.ts';
@@ -179,10 +179,20 @@ async function assign(args: string[], io: Output): Promise<void> {
     version = active.modelVersion;
   }
   const model = await store.getModel(version);
-  const startedAt = new Date();
-  const csv = await readCustomerCsv(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
+  const input = await openInput(file); // fails early, with one line, when the file is missing
   const paths = outputPaths(file, values.out, store.root);
-  const summary = await labelCsv({ csv, source: file, model, startedAt, clock: () => new Date() }, new FileResultWriter(paths));
+  let opened = 0;
+  const summary = await labelFile(
+    {
+      open: () => (opened++ === 0 ? input : createReadStream(file)),
+      source: file,
+      model,
+      startedAt: new Date(),
+      clock: () => new Date(),
+      onProgress: (n) => io.err(`read ${n} rows`),
+    },
+    new FileResultWriter(paths),
+  );
   if (values.json) {
     io.out(JSON.stringify(summary));
     return;

@@ -1,7 +1,7 @@
 // Labeling a customers CSV with a model: nearest centroid for every accepted row, then
 // labeled.csv, rejects.csv and summary.json through a ResultWriter. Rows read = accepted + rejected.
 
-import { stringify } from 'csv-stringify/sync';
+import { csvLines } from '../csv/write.ts';
 import type { AcceptedRow, CustomerCsv, RejectedRow } from '../csv/read-customers.ts';
 import type { Model } from '../model/artifact.ts';
 import { assignCustomers, unassignableReason, type Assignment } from '../model/assign.ts';
@@ -47,9 +47,9 @@ export function labelRows(csv: CustomerCsv, model: Model | null): LabeledRows {
 }
 
 async function* csvChunks<T>(header: readonly string[], rows: readonly T[], toFields: (row: T) => string[]): AsyncGenerator<string> {
-  yield stringify([header]);
+  yield csvLines([header]);
   for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
-    yield stringify(rows.slice(start, start + ROWS_PER_CHUNK).map(toFields));
+    yield csvLines(rows.slice(start, start + ROWS_PER_CHUNK).map(toFields));
   }
 }
 

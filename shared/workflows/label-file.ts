@@ -1,0 +1,153 @@
+// Labeling a customers file as a stream (CLI `segments assign`): rows are parsed, validated,
+// labeled and written batch by batch, so memory does not grow with the rows' content. The
+// duplicate rule (the later row wins) is checked on the fly; only a file that has duplicates is
+// read a second time, to write labeled.csv without the superseded rows.
+
+import { csvLines } from '../csv/write.ts';
+import type { HeaderMap } from '../csv/contract.ts';
+import { IdIndex } from '../csv/id-index.ts';
+import { parseCustomerRecords, type AcceptedRow, type RejectedRow } from '../csv/read-customers.ts';
+import type { Model } from '../model/artifact.ts';
+import { assignCustomers, unassignableReason } from '../model/assign.ts';
+import type { ResultWriter } from '../ports.ts';
+import { LABEL_COLUMNS } from './label-csv.ts';
+import type { LabelSummary } from './summary.ts';
+
+const DISTANCE_DECIMALS = 6;
+
+export interface LabelFileInput {
+  /** Opens the file from the start (called once, or twice when it has duplicate customer_ids). */
+  readonly open: () => AsyncIterable<Uint8Array | string>;
+  readonly source: string;
+  readonly model: Model;
+  readonly startedAt: Date;
+  readonly clock: () => Date;
+  readonly onProgress?: (rowsRead: number) => void;
+}
+
+/** What one pass learns: counts, rejects, and which earlier rows later rows superseded. */
+interface PassState {
+  header: HeaderMap | undefined;
+  rowsRead: number;
+  labeled: number;
+  outliers: number;
+  segments: Record<string, number>;
+  rejected: RejectedRow[];
+  /** line of a superseded row → line of the row that superseded it */
+  superseded: Map<number, number>;
+}
+
+const PROGRESS_EVERY = 100_000;
+
+async function* labeledChunks(input: LabelFileInput, state: PassState, known: ReadonlyMap<number, number> | null): AsyncGenerator<string> {
+  const { model } = input;
+  // accepted rows so far, for the duplicate check of the first pass (ids and lines only)
+  const ids: string[] = [];
+  const lines: number[] = [];
+  const latest = new IdIndex((at) => ids[at]!);
+  let nextProgress = PROGRESS_EVERY;
+  for await (const batch of parseCustomerRecords(input.open())) {
+    if (!Array.isArray(batch)) {
+      state.header = batch;
+      yield csvLines([[...batch.passThrough.map((i) => batch.columns[i]!), ...LABEL_COLUMNS]]);
+      continue;
+    }
+    const header = state.header!;
+    const keep: AcceptedRow[] = [];
+    for (const item of batch) {
+      state.rowsRead++;
+      const { row } = item;
+      const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
+      if (known === null && customerId.trim() !== '') {
+        const earlier = latest.delete(customerId);
+        if (earlier >= 0) state.superseded.set(lines[earlier]!, row.line);
+      }
+      if (item.kind === 'rejected') {
+        state.rejected.push(item.row);
+        continue;
+      }
+      const supersededBy = known?.get(row.line);
+      if (supersededBy !== undefined) {
+        state.rejected.push({ line: row.line, customerId, reason: `duplicate customer_id, superseded by line ${supersededBy}`, fields: row.fields });
+        continue;
+      }
+      const reason = unassignableReason(item.row.customer, model);
+      if (reason !== undefined) {
+        state.rejected.push({ line: row.line, customerId, reason, fields: row.fields });
+        continue;
+      }
+      if (known === null) {
+        ids.push(customerId);
+        lines.push(row.line);
+        latest.add(ids.length - 1);
+      }
+      keep.push(item.row);
+    }
+    const assignments = assignCustomers(keep.map((r) => r.customer), model);
+    const out = keep.map((row, i) => {
+      const a = assignments[i]!;
+      state.labeled++;
+      state.segments[a.segment] = (state.segments[a.segment] ?? 0) + 1;
+      if (a.isOutlier) state.outliers++;
+      return [
+        ...header.passThrough.map((c) => row.fields[c] ?? ''),
+        String(a.segment),
+        model.segments[a.segment]!.name,
+        'assigned',
+        a.distance.toFixed(DISTANCE_DECIMALS),
+        String(a.isOutlier),
+        model.modelVersion,
+      ];
+    });
+    if (out.length > 0) yield csvLines(out);
+    if (state.rowsRead >= nextProgress) {
+      input.onProgress?.(state.rowsRead);
+      nextProgress += PROGRESS_EVERY;
+    }
+  }
+}
+
+function freshState(): PassState {
+  return { header: undefined, rowsRead: 0, labeled: 0, outliers: 0, segments: {}, rejected: [], superseded: new Map() };
+}
+
+/** Labels a customers file with `model` and writes labeled.csv, rejects.csv and summary.json. */
+export async function labelFile(input: LabelFileInput, writer: ResultWriter): Promise<LabelSummary> {
+  let state = freshState();
+  await writer.write('labeled.csv', labeledChunks(input, state, null));
+  const duplicates = state.superseded.size;
+  if (duplicates > 0) {
+    // the first pass wrote rows that later rows superseded: write labeled.csv again without them
+    const known = state.superseded;
+    state = freshState();
+    await writer.write('labeled.csv', labeledChunks(input, state, known));
+  }
+  const header = state.header!;
+  state.rejected.sort((a, b) => a.line - b.line);
+  await writer.write(
+    'rejects.csv',
+    (async function* () {
+      yield csvLines([['line', 'customer_id', 'reason', ...header.columns]]);
+      for (let i = 0; i < state.rejected.length; i += 10_000) {
+        yield csvLines(state.rejected.slice(i, i + 10_000).map((r) => [String(r.line), r.customerId, r.reason, ...r.fields]));
+      }
+    })(),
+  );
+  const summary: LabelSummary = {
+    status: 'ok',
+    error: null,
+    warnings: [],
+    source: input.source,
+    modelVersion: input.model.modelVersion,
+    rowsRead: state.rowsRead,
+    rowsAccepted: state.labeled,
+    rowsRejected: state.rejected.length,
+    duplicates,
+    segments: state.segments,
+    outliers: state.outliers,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.clock().toISOString(),
+  };
+  await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
