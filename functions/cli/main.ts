@@ -11,7 +11,7 @@ import type { ResultName } from '../../shared/ports.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
 import { loadCustomers, assignPending, TABLE_SOURCE, trainFromTable } from '../../shared/workflows/database.ts';
 import { labelFile } from '../../shared/workflows/label-file.ts';
-import { publishModel } from '../../shared/workflows/promote.ts';
+import { activeModel, publishModel } from '../../shared/workflows/promote.ts';
 import { tableStatsOf, writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../shared/workflows/train.ts';
 import { writeFileAtomic } from '../adapters/atomic-file.ts';
@@ -128,7 +128,7 @@ async function train(args: string[], io: Output): Promise<void> {
   const csv = await readCustomerCsv(await openInput(file), { keepFields: false, onProgress: (n) => io.err(`read ${n} rows`) });
   io.err(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted, ${csv.rejected.length} rejected`);
   const trainingData = trainingDataFromCsv(csv, basename(file));
-  const model = trainModel(trainingData, options, new Date());
+  const model = trainModel(trainingData, options, new Date(), await activeModel(store));
   const { modelUri, promoted } = await publishModel(store, model, {
     promote: requestedPromotion(values),
     autoPromote: true,

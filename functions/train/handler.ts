@@ -4,7 +4,7 @@
 import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
 import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
 import { trainFromTable } from '../../shared/workflows/database.ts';
-import { publishModel } from '../../shared/workflows/promote.ts';
+import { activeModel, publishModel } from '../../shared/workflows/promote.ts';
 import { writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';
 import type { Model } from '../../shared/model/artifact.ts';
@@ -71,7 +71,7 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
     const object = await runtime.objects.open(key);
     if (object === null) throw new NotFoundError(`${source} does not exist`);
     const csv = await readCustomerCsv(object.body, { keepFields: false });
-    const model = trainModel(trainingDataFromCsv(csv, source), options, clock());
+    const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
     const published = await publishModel(store, model, { ...options, now: clock });
     await writeReport(store, model, csv.accepted.map((r) => r.customer));
     await repo.recordRun(

@@ -8,6 +8,7 @@ import { ScalerSchema } from '../features/encode.ts';
 import { FeatureSpecSchema } from '../features/spec.ts';
 import { SweepSchema } from '../clustering/sweep.ts';
 import { SegmentProfileSchema } from '../profile/profile.ts';
+import { LineageSchema } from './lineage.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -41,6 +42,7 @@ export const ModelSchema = z.object({
   }),
   segments: z.array(SegmentProfileSchema).min(1),
   warnings: z.array(z.string()),
+  lineage: LineageSchema,
   training: z.object({
     source: z.string(),
     rowsRead: z.number().int().nonnegative(),
@@ -115,7 +117,8 @@ export function parseModel(text: string, origin: string): Model {
   }
   const model = parsed.data;
   const d = model.scaler.columns.length;
-  if (model.centroids.model.length !== model.k || model.centroids.model.some((c) => c.length !== d) || model.segments.length !== model.k) {
+  const ids = new Set(model.segments.map((s) => s.id));
+  if (model.centroids.model.length !== model.k || model.centroids.model.some((c) => c.length !== d) || model.segments.length !== model.k || ids.size !== model.k) {
     throw new ModelError(`${origin} is not a valid model: centroids or segments do not match k = ${model.k}`);
   }
   return model;

@@ -6,6 +6,9 @@ import { applyScaler, encodeRaw } from '../features/encode.ts';
 import type { Model } from './artifact.ts';
 
 export interface Assignment {
+  /** Index of the nearest centroid in the model's arrays. */
+  readonly index: number;
+  /** Id of its segment (stable across retrains; not always equal to the index). */
   readonly segment: number;
   readonly distance: number;
   readonly isOutlier: boolean;
@@ -44,6 +47,7 @@ export function assignCustomers(customers: readonly Customer[], model: Model): A
       }
     }
     const distance = Math.sqrt(bestDist);
-    return { segment: best, distance, isOutlier: distance > model.segments[best]!.outlierThreshold };
+    const segment = model.segments[best]!;
+    return { index: best, segment: segment.id, distance, isOutlier: distance > segment.outlierThreshold };
   });
 }

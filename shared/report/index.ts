@@ -374,7 +374,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
 }
 
 async function segmentCard(p: Prepared, segment: Segment, histograms: readonly Histogram[], yMax: number): Promise<string> {
-  const c = segment.id;
+  const c = p.model.segments.indexOf(segment);
   const color = p.colors[c]!;
   const genders = Object.entries(segment.categories.gender);
   const genderTable = table({
@@ -472,7 +472,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
       `the report for model ${model.modelVersion} needs its ${model.training.rowsAccepted} training customers; got ${customers.length}`,
     );
   }
-  const labels = Int32Array.from(assignCustomers(customers, model), (a) => a.segment);
+  const labels = Int32Array.from(assignCustomers(customers, model), (a) => a.index);
   const sizes = countLabels(labels, model.k);
   const prepared: Prepared = {
     model,

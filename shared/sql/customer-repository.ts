@@ -111,7 +111,7 @@ export class SqlCustomerRepository {
           [`income_${i}`]: String(c.annualIncomeThousands),
           [`score_${i}`]: c.spendingScore,
           [`segment_${i}`]: a.segment,
-          [`name_${i}`]: model.segments[a.segment]!.name,
+          [`name_${i}`]: model.segments[a.index]!.name,
           [`distance_${i}`]: a.distance,
           [`outlier_${i}`]: a.isOutlier,
         });

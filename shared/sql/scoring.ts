@@ -49,7 +49,8 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   });
   const k = model.k;
   const all = Array.from({ length: k }, (_, c) => `d${c}`);
-  const nearest = k === 1 ? '0' : `CASE ${all.map((d, c) => `WHEN ${d} = m THEN ${c}`).join(' ')} END`;
+  const ids = model.segments.map((s) => s.id);
+  const nearest = k === 1 ? String(ids[0]) : `CASE ${all.map((d, c) => `WHEN ${d} = m THEN ${ids[c]}`).join(' ')} END`;
   const names = model.segments.map((s) => {
     params[`name_${s.id}`] = s.name;
     params[`threshold_${s.id}`] = s.outlierThreshold;

@@ -7,7 +7,7 @@ import { LockHeldError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore, UpsertCounts } from '../ports.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
-import { publishModel } from './promote.ts';
+import { activeModel, publishModel } from './promote.ts';
 import { tableStatsOf, writeReport } from './report.ts';
 import { trainModel, type TrainOptions } from './train.ts';
 
@@ -144,6 +144,7 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
     { source: TABLE_SOURCE, customers, rowsRead: customers.length, rowsRejected: 0, duplicates: 0 },
     options,
     deps.clock(),
+    await activeModel(store),
   );
   // membership first: once the model is promoted, the origin rule needs it
   const members = await repo.recordTrainingMembers(model.modelVersion, snapshot);

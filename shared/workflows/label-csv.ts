@@ -76,7 +76,7 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
         ? noLabel
         : [
             String(assignment.segment),
-            model.segments[assignment.segment]!.name,
+            model.segments[assignment.index]!.name,
             'assigned',
             assignment.distance.toFixed(DISTANCE_DECIMALS),
             String(assignment.isOutlier),

@@ -92,7 +92,7 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
       return [
         ...header.passThrough.map((c) => row.fields[c] ?? ''),
         String(a.segment),
-        model.segments[a.segment]!.name,
+        model.segments[a.index]!.name,
         'assigned',
         a.distance.toFixed(DISTANCE_DECIMALS),
         String(a.isOutlier),

@@ -41,3 +41,9 @@ export async function publishModel(store: ModelStore, model: Model, options: Pub
   if (promoted) await promoteModel(store, model.modelVersion, options.now());
   return { modelUri, promoted };
 }
+
+/** The active model, or null when none has been promoted yet. */
+export async function activeModel(store: ModelStore): Promise<Model | null> {
+  const active = await store.getActive();
+  return active === null ? null : await store.getModel(active.modelVersion);
+}

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_K, sweepK, type SweepEntry } from '../clustering/sweep.ts';
 import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../profile/profile.ts';
 import { canonicalJson, SCHEMA_VERSION, sha256, stampModel, type Model } from '../model/artifact.ts';
 import { SOFTWARE } from '../model/software.ts';
+import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
 
 export const DEFAULT_SEED = 42;
 
@@ -90,8 +91,25 @@ function canonicalOrder(fit: KMeansFit, d: number): KMeansFit {
   return { ...fit, centroids, labels: fit.labels.map((l) => newId[l]!) };
 }
 
-/** Trains a model version from customers; `now` stamps `createdAt` and the version's time part. */
-export function trainModel(data: TrainingData, options: TrainOptions, now: Date): Model {
+/** The reference for stable segment ids: the active model's segments and centroids. */
+export function referenceOf(model: Model): ReferenceSegments {
+  return {
+    modelVersion: model.modelVersion,
+    ids: model.segments.map((s) => s.id),
+    names: model.segments.map((s) => s.name),
+    columns: model.centroids.columns,
+    original: model.centroids.original,
+    scale: model.scaler.scale,
+    nextId: model.lineage.nextId,
+  };
+}
+
+/**
+ * Trains a model version from customers; `now` stamps `createdAt` and the version's time part.
+ * With the active model as `reference`, a segment that is the same as one of its segments keeps
+ * that segment's id and name.
+ */
+export function trainModel(data: TrainingData, options: TrainOptions, now: Date, reference: Model | null = null): Model {
   const seed = options.seed ?? DEFAULT_SEED;
   const restarts = options.restarts ?? defaultRestarts(data.customers.length);
   const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
@@ -116,12 +134,18 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date)
 
   const distances = rowDistances(x, fit);
   const profiles = profileSegments(customers, fit.labels, distances, k);
-  const names = nameSegments(
+  const generated = nameSegments(
     segmentDeviations(customers, profiles).map((dev, i) => ({ dev, genderShares: profiles[i]!.categories.gender })),
   );
-  const segments = profiles.map((p, i) => ({ ...p, name: names[i]! }));
   const d = x.cols;
   const model = Array.from({ length: k }, (_, c) => Array.from(fit.centroids.subarray(c * d, (c + 1) * d)));
+  const original = model.map((c) => toOriginalUnits(c, scaler));
+  const matching = matchSegments({ columns: scaler.columns, original, scale: scaler.scale }, reference === null ? null : referenceOf(reference));
+  const kept = new Set(matching.names.filter((n): n is string => n !== undefined));
+  const segments = profiles.map((p, i) => {
+    const name = matching.names[i] ?? (kept.has(generated[i]!) ? `${generated[i]} (new)` : generated[i]!);
+    return { ...p, id: matching.ids[i]!, name };
+  });
   const body = {
     schemaVersion: SCHEMA_VERSION,
     software: { ...SOFTWARE },
@@ -131,7 +155,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date)
     seed,
     restarts,
     maxIterations,
-    centroids: { columns: scaler.columns, model, original: model.map((c) => toOriginalUnits(c, scaler)) },
+    centroids: { columns: scaler.columns, model, original },
     metrics: {
       inertia: fit.inertia,
       silhouette: metrics.silhouette,
@@ -141,6 +165,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date)
     },
     segments,
     warnings: dominanceWarnings(customers, fit.labels, segments, features),
+    lineage: matching.lineage,
     training: {
       source: data.source,
       rowsRead: data.rowsRead,

@@ -74,8 +74,9 @@ describe('segments train', () => {
 
   it('gives a byte-identical model.json for the same input, options and seed, apart from the time', async () => {
     const csv = await generated('train.csv', 200);
+    // two stores: with the first model active, the second would be matched to it (lineage.parent)
     const first = JSON.parse((await cli('train', csv, '--store', store, '--json', '--seed', '9')).out[0]!);
-    const second = JSON.parse((await cli('train', csv, '--store', store, '--json', '--seed', '9')).out[0]!);
+    const second = JSON.parse((await cli('train', csv, '--store', file('other'), '--json', '--seed', '9')).out[0]!);
     const normalise = (text: string): string =>
       text.replace(/"createdAt": "[^"]+"/, '"createdAt": ""').replace(/"modelVersion": "\d{8}T\d{6}Z-/, '"modelVersion": "');
     const a = await readFile(first.modelPath, 'utf8');

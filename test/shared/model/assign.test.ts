@@ -67,7 +67,7 @@ describe('assignCustomers', () => {
       segments: model.segments.slice(0, 2),
     };
     const result = assignCustomers([{ customerId: 'x', gender: 'Female', age: 60, annualIncomeThousands: 1, spendingScore: 1 }], ageOnly);
-    expect(result).toEqual([{ segment: 1, distance: 0, isOutlier: false }]);
+    expect(result).toEqual([{ index: 1, segment: 1, distance: 0, isOutlier: false }]);
   });
 
   it('labels nobody when given nobody', () => {
