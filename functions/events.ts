@@ -38,3 +38,10 @@ export const AssignEventSchema = z.union([
   z.object({ 'detail-type': z.literal('Scheduled Event') }).passthrough(),
   z.object({}).strict(),
 ]);
+
+/** Direct invocations of the train function that move the active model instead of training. */
+export const LifecycleRequestSchema = z.union([
+  z.object({ promote: z.string().min(1) }).strict(),
+  z.object({ rollback: z.literal(true) }).strict(),
+]);
+export type LifecycleRequest = z.infer<typeof LifecycleRequestSchema>;

@@ -11,7 +11,7 @@ import type { ResultName } from '../../shared/ports.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
 import { loadCustomers, assignPending, TABLE_SOURCE, trainFromTable } from '../../shared/workflows/database.ts';
 import { labelFile } from '../../shared/workflows/label-file.ts';
-import { activeModel, publishModel } from '../../shared/workflows/promote.ts';
+import { activeModel, listModels, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
 import { tableStatsOf, writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../shared/workflows/train.ts';
 import { writeFileAtomic } from '../adapters/atomic-file.ts';
@@ -39,6 +39,9 @@ const USAGE = `usage: segments <command> [options]
   report          print the path of a model's report.html (rendered again with the table's
                   created / assigned shares for a model trained from the table)
                   [--model <version>] [--open]
+  models list     the stored models, the active one and the previous one
+  models promote <version> | models rollback
+                  change the active model (the nightly run relabels)
   demo            the whole story end to end on the embedded database (npm start)
 
 common options: --store <dir> (default ./.segments); db commands use DATABASE_URL when set,
@@ -246,7 +249,7 @@ async function db(args: string[], io: Output): Promise<void> {
         return;
       }
       case 'train': {
-        const outcome = await trainFromTable(deps, { ...trainOptions(values, sweepProgress(io)), promote: requestedPromotion(values), autoPromote: true });
+        const outcome = await trainFromTable(deps, { ...trainOptions(values, sweepProgress(io)), promote: requestedPromotion(values), autoPromote: true, report: !values['no-report'] });
         if (values.json) {
           io.out(JSON.stringify({ modelVersion: outcome.model.modelVersion, k: outcome.model.k, promoted: outcome.promoted, members: outcome.members, assign: outcome.assign }));
           return;
@@ -285,6 +288,36 @@ async function db(args: string[], io: Output): Promise<void> {
   }
 }
 
+async function models(args: string[], io: Output): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, {});
+  const store = modelStore(values.store);
+  switch (sub) {
+    case 'list': {
+      const listing = await listModels(store);
+      if (values.json) io.out(JSON.stringify(listing));
+      else if (listing.length === 0) io.out(`no models in ${store.root}`);
+      else {
+        const rows = listing.map((m) => [m.active ? 'active' : m.previous ? 'previous' : '', m.modelVersion, String(m.k), String(m.rows), m.source]);
+        io.out(renderTable(['', 'model', 'k', 'customers', 'trained on'], rows));
+      }
+      return;
+    }
+    case 'promote': {
+      const pointer = await promoteModel(store, one(positionals, 'model version'), new Date());
+      io.out(values.json ? JSON.stringify(pointer) : `active model: ${pointer.modelVersion} (previous: ${pointer.previous ?? 'none'}); the next nightly run relabels customers labeled by another model`);
+      return;
+    }
+    case 'rollback': {
+      const pointer = await rollbackModel(store, new Date());
+      io.out(values.json ? JSON.stringify(pointer) : `active model: ${pointer.modelVersion} (rolled back from ${pointer.previous}); the next nightly run relabels customers labeled by another model`);
+      return;
+    }
+    default:
+      throw new UsageError(sub === undefined ? 'models needs a subcommand: list, promote <version> or rollback' : `unknown models subcommand "${sub}"`);
+  }
+}
+
 async function report(args: string[], io: Output): Promise<void> {
   const { values } = parse(args, { model: { type: 'string' }, open: { type: 'boolean' } });
   const store = modelStore(values.store);
@@ -314,6 +347,7 @@ async function report(args: string[], io: Output): Promise<void> {
 const COMMANDS: Record<string, (args: string[], io: Output) => Promise<void>> = {
   train,
   report,
+  models,
   assign,
   generate,
   db,

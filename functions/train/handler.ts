@@ -1,14 +1,15 @@
 // Train function: an upload under uploads/training/ or a direct invocation ({"source": ...}) →
 // a new model version under models/, promoted when asked, when AUTO_PROMOTE, or when none is active.
+// Also the model lifecycle by direct invocation: {"promote": "<version>"} and {"rollback": true}.
 
 import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
 import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
 import { trainFromTable } from '../../shared/workflows/database.ts';
-import { activeModel, publishModel } from '../../shared/workflows/promote.ts';
+import { activeModel, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
 import { writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';
-import type { Model } from '../../shared/model/artifact.ts';
-import { S3EventSchema, s3Objects, TrainRequestSchema, type TrainRequest } from '../events.ts';
+import type { ActivePointer, Model } from '../../shared/model/artifact.ts';
+import { LifecycleRequestSchema, S3EventSchema, s3Objects, TrainRequestSchema, type LifecycleRequest, type TrainRequest } from '../events.ts';
 import { reportDataProblems } from '../outcome.ts';
 import { lazyHandler, type Runtime } from '../runtime.ts';
 
@@ -82,8 +83,29 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
   }, (error) => failedSummary(source, error));
 }
 
+export interface LifecycleSummary {
+  readonly status: 'ok' | 'failed';
+  readonly error: string | null;
+  readonly active: ActivePointer | null;
+}
+
+/** {"promote": "<version>"} or {"rollback": true}: move the active model; the nightly run relabels. */
+async function lifecycle(runtime: Runtime, request: LifecycleRequest): Promise<LifecycleSummary> {
+  return await reportDataProblems<LifecycleSummary>(
+    async () => {
+      const now = runtime.clock();
+      const active = 'promote' in request ? await promoteModel(runtime.store, request.promote, now) : await rollbackModel(runtime.store, now);
+      runtime.logger.info('active model changed', { ...active });
+      return { status: 'ok', error: null, active };
+    },
+    (error) => ({ status: 'failed', error, active: null }),
+  );
+}
+
 export function createTrainHandler(runtime: Runtime) {
-  return async (event: unknown): Promise<TrainSummary | { results: TrainSummary[] }> => {
+  return async (event: unknown): Promise<TrainSummary | LifecycleSummary | { results: TrainSummary[] }> => {
+    const change = LifecycleRequestSchema.safeParse(event);
+    if (change.success) return await lifecycle(runtime, change.data);
     const parsed = await reportDataProblems<TrainRequest[] | string>(async () => requests(event, runtime.config.DATA_BUCKET), (error) => error);
     if (typeof parsed === 'string') {
       runtime.logger.error('train request refused', { error: parsed });

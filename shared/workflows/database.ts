@@ -117,12 +117,14 @@ export interface TableTrainOptions extends TrainOptions {
   /** Promote explicitly (true/false); undefined follows `autoPromote`. */
   readonly promote?: boolean;
   readonly autoPromote: boolean;
+  /** Render report.html beside the model (default true). */
+  readonly report?: boolean;
 }
 
 export interface TableTrainOutcome {
   readonly model: Model;
   readonly modelUri: string;
-  readonly reportUri: string;
+  readonly reportUri: string | null;
   readonly promoted: boolean;
   readonly members: number;
   readonly assign: AssignOutcome | null;
@@ -155,7 +157,7 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
   });
   const assign = promoted ? await assignPending(deps) : null;
   // the report goes last, so its created / assigned shares describe the table after labeling
-  const reportUri = await writeReport(store, model, customers, tableStatsOf(await repo.status()));
+  const reportUri = options.report === false ? null : await writeReport(store, model, customers, tableStatsOf(await repo.status()));
   await repo.recordRun(
     { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
     deps.clock(),

@@ -1,6 +1,7 @@
 // Promotion: moving the active-model pointer, and the rule for when training promotes.
 
 import type { ActivePointer, Model } from '../model/artifact.ts';
+import { InvalidOptionError } from '../errors.ts';
 import type { ModelStore } from '../ports.ts';
 
 /** Training promotes when asked, when auto-promotion is on, or when no model is active yet. */
@@ -46,4 +47,41 @@ export async function publishModel(store: ModelStore, model: Model, options: Pub
 export async function activeModel(store: ModelStore): Promise<Model | null> {
   const active = await store.getActive();
   return active === null ? null : await store.getModel(active.modelVersion);
+}
+
+/** Makes the previous active model active again; the one rolled back from becomes `previous`. */
+export async function rollbackModel(store: ModelStore, now: Date): Promise<ActivePointer> {
+  const active = await store.getActive();
+  if (active?.previous == null) throw new InvalidOptionError('there is no previous model to roll back to');
+  return await promoteModel(store, active.previous, now);
+}
+
+export interface ModelListing {
+  readonly modelVersion: string;
+  readonly createdAt: string;
+  readonly k: number;
+  readonly source: string;
+  readonly rows: number;
+  readonly active: boolean;
+  readonly previous: boolean;
+}
+
+/** Every stored model, oldest first, with what the active pointer says of it. */
+export async function listModels(store: ModelStore): Promise<ModelListing[]> {
+  const active = await store.getActive();
+  const versions = await store.listModels();
+  return await Promise.all(
+    versions.map(async (version) => {
+      const model = await store.getModel(version);
+      return {
+        modelVersion: version,
+        createdAt: model.createdAt,
+        k: model.k,
+        source: model.training.source,
+        rows: model.training.rowsAccepted,
+        active: active?.modelVersion === version,
+        previous: active?.previous === version,
+      };
+    }),
+  );
 }

@@ -221,6 +221,30 @@ describe('segments db (against DATABASE_URL)', () => {
     expect(status).toMatchObject({ activeModel: trained.modelVersion, customers: 162, pending: 0, byOrigin: { created: 150, assigned: 12 } });
   });
 
+  it('lists models, rolls back, and the next nightly run relabels with nothing lost', async () => {
+    const own = await createTestDatabase('lifecycle');
+    process.env.DATABASE_URL = own.url;
+    onTestFinished(async () => {
+      process.env.DATABASE_URL = db.url;
+      await own.drop();
+    });
+    await cli('db', 'load', await generated('m.csv', 200, 9, 70_000), '--store', store);
+    const a = JSON.parse((await cli('db', 'train', '--k', '3', '--store', store, '--json', '--no-report')).out[0]!);
+    const b = JSON.parse((await cli('db', 'train', '--k', '4', '--store', store, '--json', '--no-report')).out[0]!);
+    const listed = JSON.parse((await cli('models', 'list', '--store', store, '--json')).out[0]!);
+    expect(listed.map((m: { modelVersion: string; active: boolean; previous: boolean }) => [m.modelVersion, m.active, m.previous])).toEqual([
+      [a.modelVersion, false, true],
+      [b.modelVersion, true, false],
+    ]);
+    const rolled = JSON.parse((await cli('models', 'rollback', '--store', store, '--json')).out[0]!);
+    expect(rolled).toMatchObject({ modelVersion: a.modelVersion, previous: b.modelVersion });
+    const nightly = JSON.parse((await cli('db', 'assign', '--store', store, '--json')).out[0]!);
+    expect(nightly).toMatchObject({ status: 'labeled', modelVersion: a.modelVersion, labeled: 200 });
+    const status = JSON.parse((await cli('db', 'status', '--store', store, '--json')).out[0]!);
+    expect(status).toMatchObject({ activeModel: a.modelVersion, customers: 200, pending: 0, byOrigin: { created: 200 } });
+    expect((await cli('models', 'promote', 'nonsense', '--store', store)).err[0]).toMatch(/"nonsense" is not a model version/);
+  });
+
   it('runs the whole demo story', async () => {
     const own = await createTestDatabase('demo');
     process.env.DATABASE_URL = own.url;

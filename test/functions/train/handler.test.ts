@@ -49,6 +49,15 @@ describe('train handler', () => {
     expect(JSON.parse((await aws.get('models/active.json'))!).modelVersion).toBe(first.modelVersion);
   });
 
+  it('promotes a version and rolls back by direct invocation', async () => {
+    const handler = createTrainHandler(aws.runtime());
+    const first = (await handler({ source: { bucket: aws.s3.bucket, key: await put('uploads/training/p.csv', csv(80, 5)) }, k: 2, promote: true })) as TrainSummary;
+    const second = (await handler({ source: { bucket: aws.s3.bucket, key: 'uploads/training/p.csv' }, k: 3, promote: true })) as TrainSummary;
+    expect(await handler({ rollback: true })).toMatchObject({ status: 'ok', active: { modelVersion: first.modelVersion, previous: second.modelVersion } });
+    expect(await handler({ promote: second.modelVersion })).toMatchObject({ status: 'ok', active: { modelVersion: second.modelVersion } });
+    expect(await handler({ promote: '20200101T000000Z-000000000000' })).toMatchObject({ status: 'failed', active: null });
+  });
+
   it('ends user-fixable problems in a failed summary: a bad file, another bucket, a bad request', async () => {
     const handler = createTrainHandler(aws.runtime());
     await aws.put('uploads/training/bad.csv', 'just,some,columns\n1,2,3\n');
