@@ -26,6 +26,13 @@ export function createAssignHandler(runtime: Runtime) {
     runtime.metrics.addMetric('DurationMs', MetricUnit.Milliseconds, durationMs);
     // a run that found nothing to do (or no model yet) succeeded too; only a lost lease race did not run
     if (outcome.status !== 'locked') runtime.metrics.addMetric('SuccessfulRuns', MetricUnit.Count, 1);
+    const { drift } = outcome;
+    if (drift !== null) {
+      runtime.metrics.addMetric('MaxPsi', MetricUnit.NoUnit, Math.max(0, ...Object.values(drift.psi)));
+      if (drift.outlierRate !== null) runtime.metrics.addMetric('AssignedOutlierRate', MetricUnit.Percent, drift.outlierRate * 100);
+      if (drift.assignedShare !== null) runtime.metrics.addMetric('AssignedShare', MetricUnit.Percent, drift.assignedShare * 100);
+      runtime.metrics.addMetric('RetrainRecommended', MetricUnit.Count, drift.retrainRecommended ? 1 : 0);
+    }
     runtime.metrics.publishStoredMetrics();
     runtime.logger.info('assign finished', { ...outcome, durationMs });
     return { ...outcome, durationMs };

@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../adapters/atomic-file.ts';
 import { FileResultWriter } from '../adapters/file-result-writer.ts';
 import { databaseDeps, modelStore, openDatabase, processOutput, type Output } from './context.ts';
 import { runDemo } from './demo.ts';
+import type { Drift } from '../../shared/model/drift.ts';
 import { openInput } from './io.ts';
 import { renderTable, segmentTable } from './table.ts';
 
@@ -263,7 +264,10 @@ async function db(args: string[], io: Output): Promise<void> {
       case 'assign': {
         const outcome = await assignPending(deps, { batchSize: integer(values['batch-size'] as string | undefined, 'batch-size', 1) });
         if (values.json) io.out(JSON.stringify(outcome));
-        else if (outcome.status === 'labeled') io.out(`labeled ${outcome.labeled} customers with model ${outcome.modelVersion} (${outcome.outliers} outliers)`);
+        else {
+          if (outcome.status === 'labeled') io.out(`labeled ${outcome.labeled} customers with model ${outcome.modelVersion} (${outcome.outliers} outliers)`);
+          if (outcome.drift?.retrainRecommended) io.out(`retrain recommended: ${outcome.drift.reasons.join('; ')}`);
+        }
         return;
       }
       case 'status': {
@@ -276,6 +280,12 @@ async function db(args: string[], io: Output): Promise<void> {
         io.out(`active model: ${active?.modelVersion ?? 'none'}`);
         io.out(`customers: ${status.customers} (${status.pending} never labeled); by origin: ${Object.entries(status.byOrigin).map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}`);
         io.out(renderTable(['model', 'segment', 'name', 'customers', 'outliers'], status.bySegment.map((s) => [s.modelVersion, String(s.segment), s.name, String(s.customers), String(s.outliers)])));
+        const drift = status.lastDrift as Drift | null;
+        if (drift) {
+          const share = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`);
+          io.out(`drift (latest nightly run): ${drift.assigned} assigned / ${drift.created} created (${share(drift.assignedShare)} assigned); outlier rate ${share(drift.outlierRate)} (training ${share(drift.trainingOutlierRate)}); PSI ${Object.entries(drift.psi).map(([f, v]) => `${f} ${v.toFixed(2)}`).join(', ')}`);
+          io.out(drift.retrainRecommended ? `retrain recommended: ${drift.reasons.join('; ')}` : 'no retraining needed');
+        }
         io.out('recent runs:');
         io.out(renderTable(['started', 'kind', 'status', 'model', 'labeled', 'error'], status.lastRuns.map((r) => [r.startedAt, r.kind, r.status, r.modelVersion ?? '', r.labeled === null ? '' : String(r.labeled), r.error ?? ''])));
         return;

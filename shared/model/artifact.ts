@@ -9,6 +9,7 @@ import { FeatureSpecSchema } from '../features/spec.ts';
 import { SweepSchema } from '../clustering/sweep.ts';
 import { SegmentProfileSchema } from '../profile/profile.ts';
 import { LineageSchema } from './lineage.ts';
+import { BaselineSchema } from './drift.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -43,6 +44,8 @@ export const ModelSchema = z.object({
   segments: z.array(SegmentProfileSchema).min(1),
   warnings: z.array(z.string()),
   lineage: LineageSchema,
+  /** The training population, for drift checks by the nightly run. */
+  baseline: BaselineSchema,
   training: z.object({
     source: z.string(),
     rowsRead: z.number().int().nonnegative(),

@@ -7,6 +7,8 @@ import type { Assignment } from '../model/assign.ts';
 import type { SqlClient, SqlRow, SqlValue, UpsertCounts } from '../ports.ts';
 import { MIGRATION_LOCK, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.ts';
 import { labelBatchStatement } from './scoring.ts';
+import { populationStatement } from './drift.ts';
+import type { ObservedPopulation } from '../model/drift.ts';
 
 export interface RunRecord {
   readonly kind: 'train' | 'ingest' | 'assign';
@@ -27,6 +29,8 @@ export interface TableStatus {
   readonly byOrigin: Readonly<Record<string, number>>;
   readonly bySegment: ReadonlyArray<{ segment: number; name: string; modelVersion: string; customers: number; outliers: number }>;
   readonly lastRuns: ReadonlyArray<{ kind: string; status: string; startedAt: string; modelVersion: string | null; labeled: number | null; error: string | null }>;
+  /** The drift figures of the latest nightly run that computed them. */
+  readonly lastDrift: unknown;
 }
 
 /** Upper bound on rows per upsert statement (keeps Data API requests far below 4 MiB). */
@@ -232,6 +236,27 @@ export class SqlCustomerRepository {
     return { labeled: int(row.labeled), outliers: int(row.outliers), lastKey: String(row.last_key) };
   }
 
+  /** The population `model` serves: created / assigned counts and the assigned customers' bins. */
+  async observePopulation(model: Model): Promise<ObservedPopulation> {
+    const { sql, params } = populationStatement(model);
+    const rows = await this.sql.query(sql, params);
+    const totals = rows.find((r) => r.field === '');
+    const bins: Record<string, number[]> = {};
+    for (const [field, { edges }] of Object.entries(model.baseline.bins)) bins[field] = new Array<number>(edges.length + 1).fill(0);
+    for (const r of rows) {
+      if (r.field === '') continue;
+      const counts = bins[String(r.field)];
+      if (counts) counts[int(r.bin)] = int(r.n);
+    }
+    return {
+      assigned: int(totals?.assigned),
+      created: int(totals?.created),
+      outliers: int(totals?.outliers),
+      distanceSum: Number(totals?.distance_sum ?? 0),
+      bins,
+    };
+  }
+
   /** Takes or renews the named lease for `ttlSeconds`; false when another owner holds it. */
   async acquireLease(name: string, owner: string, ttlSeconds: number): Promise<boolean> {
     const rows = await this.sql.query(
@@ -284,7 +309,11 @@ export class SqlCustomerRepository {
       `SELECT kind, status, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at, model_version, labeled, error
        FROM runs ORDER BY id DESC LIMIT 5`,
     );
+    const drift = await this.sql.query(
+      `SELECT CAST(drift AS text) AS drift FROM runs WHERE kind = 'assign' AND drift IS NOT NULL ORDER BY id DESC LIMIT 1`,
+    );
     return {
+      lastDrift: drift.length === 0 ? null : JSON.parse(String(drift[0]!.drift)),
       customers: int(totals?.customers),
       pending: int(totals?.unlabeled),
       byOrigin: Object.fromEntries(origins.map((r) => [String(r.origin), int(r.n)])),

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { CustomerCsv } from '../csv/read-customers.ts';
 import { LockHeldError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
+import { assessDrift, type Drift } from '../model/drift.ts';
 import type { ModelStore, UpsertCounts } from '../ports.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
 import { activeModel, publishModel } from './promote.ts';
@@ -36,6 +37,8 @@ export interface AssignOutcome {
   readonly labeled: number;
   readonly outliers: number;
   readonly batches: number;
+  /** How the customers the active model serves compare with its training population. */
+  readonly drift: Drift | null;
 }
 
 export interface AssignOptions {
@@ -57,26 +60,28 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
   const startedAt = deps.clock();
   if (!(await repo.acquireLease(NIGHTLY_LOCK, owner, leaseSeconds))) {
     log('another assignment run holds the lock; nothing to do');
-    return { status: 'locked', modelVersion: null, pending: 0, labeled: 0, outliers: 0, batches: 0 };
+    return { status: 'locked', modelVersion: null, pending: 0, labeled: 0, outliers: 0, batches: 0, drift: null };
   }
   try {
     const active = await store.getActive();
     if (active === null) {
       log('no active model: nothing to assign with');
       await repo.recordRun({ kind: 'assign', modelVersion: null, status: 'skipped', error: 'no active model' }, startedAt);
-      return { status: 'no-active-model', modelVersion: null, pending: await repo.countPending(null), labeled: 0, outliers: 0, batches: 0 };
+      return { status: 'no-active-model', modelVersion: null, pending: await repo.countPending(null), labeled: 0, outliers: 0, batches: 0, drift: null };
     }
     const model = await store.getModel(active.modelVersion);
     const pending = await repo.countPending(model.modelVersion);
     if (pending === 0) {
       log('no new customers');
-      await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0 }, startedAt);
-      return { status: 'no-new-customers', modelVersion: model.modelVersion, pending, labeled: 0, outliers: 0, batches: 0 };
+      const drift = await checkDrift(deps, model);
+      await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0, drift }, startedAt);
+      return { status: 'no-new-customers', modelVersion: model.modelVersion, pending, labeled: 0, outliers: 0, batches: 0, drift };
     }
     log(`${pending} pending customer${pending === 1 ? '' : 's'}; labeling with model ${model.modelVersion}`);
     const totals = await labelAll(deps, model, owner, leaseSeconds, batchSize);
-    await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', ...totals }, startedAt);
-    return { status: 'labeled', modelVersion: model.modelVersion, pending, ...totals };
+    const drift = await checkDrift(deps, model);
+    await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', ...totals, drift }, startedAt);
+    return { status: 'labeled', modelVersion: model.modelVersion, pending, ...totals, drift };
   } catch (error) {
     await repo
       .recordRun({ kind: 'assign', modelVersion: null, status: 'failed', error: error instanceof Error ? error.message : String(error) }, startedAt)
@@ -85,6 +90,13 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
   } finally {
     await repo.releaseLease(NIGHTLY_LOCK, owner).catch(() => undefined);
   }
+}
+
+/** Drift of the active model's population against its training baseline; says when to retrain. */
+async function checkDrift(deps: DatabaseDeps, model: Model): Promise<Drift> {
+  const drift = assessDrift(model.baseline, await deps.repo.observePopulation(model));
+  if (drift.retrainRecommended) deps.log(`retrain recommended: ${drift.reasons.join('; ')}`);
+  return drift;
 }
 
 async function labelAll(

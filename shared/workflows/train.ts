@@ -14,6 +14,7 @@ import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } f
 import { canonicalJson, SCHEMA_VERSION, sha256, stampModel, type Model } from '../model/artifact.ts';
 import { SOFTWARE } from '../model/software.ts';
 import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
+import { baselineOf } from '../model/drift.ts';
 
 export const DEFAULT_SEED = 42;
 
@@ -67,6 +68,13 @@ function rowDistances(x: Matrix, fit: KMeansFit): Float64Array {
     out[i] = Math.sqrt(s);
   }
   return out;
+}
+
+/** Training customers beyond their segment's outlier threshold (by centroid index). */
+function countOutliers(distances: Float64Array, labels: Int32Array, segments: readonly { outlierThreshold: number }[]): number {
+  let n = 0;
+  for (let i = 0; i < distances.length; i++) if (distances[i]! > segments[labels[i]!]!.outlierThreshold) n++;
+  return n;
 }
 
 /**
@@ -166,6 +174,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
     segments,
     warnings: dominanceWarnings(customers, fit.labels, segments, features),
     lineage: matching.lineage,
+    baseline: baselineOf(customers, distances, countOutliers(distances, fit.labels, segments)),
     training: {
       source: data.source,
       rowsRead: data.rowsRead,

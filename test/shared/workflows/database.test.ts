@@ -181,3 +181,36 @@ describe('assignPending (the nightly job)', () => {
   });
 });
 });
+
+describe('drift (nightly run against the training baseline)', () => {
+  let store: { path: string; remove(): Promise<void> };
+  beforeEach(async () => {
+    await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
+    store = await withTempDir('drift');
+    return () => store.remove();
+  });
+
+  async function nightlyAfter(newCustomers: Customer[]) {
+    const local: DatabaseDeps = { repo: db.repo, store: new FileModelStore(store.path), clock: () => new Date(), log: () => undefined };
+    await db.repo.upsertCustomers(customers(1000, 41));
+    await trainFromTable(local, { k: 5, exclude: ['gender'], autoPromote: true, report: false });
+    await db.repo.upsertCustomers(newCustomers);
+    return await assignPending(local);
+  }
+
+  it('recommends retraining when new customers are 15 years older than the training population', async () => {
+    const older = [...generateCustomers({ rows: 400, seed: 42, firstId: 100_000, ageShift: 15 })].map(({ planted: _p, ...c }) => c);
+    const outcome = await nightlyAfter(older);
+    expect(outcome.drift).toMatchObject({ assigned: 400, created: 1000, retrainRecommended: true });
+    expect(outcome.drift!.psi.age).toBeGreaterThan(0.2);
+    expect(outcome.drift!.reasons[0]).toMatch(/^age has shifted: PSI/);
+    const { rows } = await db.repo.pool.query("SELECT drift->>'retrainRecommended' AS r FROM runs WHERE kind = 'assign' ORDER BY id DESC LIMIT 1");
+    expect(rows[0].r).toBe('true');
+  });
+
+  it('does not when new customers come from the training distribution', async () => {
+    const outcome = await nightlyAfter(customers(400, 43, 100_000));
+    expect(outcome.drift).toMatchObject({ assigned: 400, retrainRecommended: false, reasons: [] });
+    expect(Math.max(...Object.values(outcome.drift!.psi))).toBeLessThan(0.2);
+  });
+});
