@@ -16,6 +16,8 @@ import { DEFAULT_PARAMETERS, type SegmentationParameters } from './parameters.ts
 export const SERVICE_NAME = 'customer-segmentation';
 export const METRICS_NAMESPACE = 'CustomerSegmentation';
 export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
+/** Emitted by the assign function: 1 when a nightly run recommends retraining. */
+export const RETRAIN_RECOMMENDED_METRIC = 'RetrainRecommended';
 export const LOG_LEVEL = 'INFO';
 /** A nightly run plus two hours of slack. */
 export const NIGHTLY_ALARM_WINDOW = Duration.hours(26);
@@ -135,6 +137,7 @@ export class SegmentationStack extends Stack {
       service: SERVICE_NAME,
       window: NIGHTLY_ALARM_WINDOW,
     });
+    this.alarms.watchRetrainSignal({ namespace: METRICS_NAMESPACE, metricName: RETRAIN_RECOMMENDED_METRIC, service: SERVICE_NAME });
 
     this.migrations = new SchemaMigrations(this, 'SchemaMigrations', { database: this.database });
 

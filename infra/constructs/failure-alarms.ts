@@ -110,6 +110,25 @@ export class FailureAlarms extends Construct {
     });
   }
 
+  /** The nightly run's drift signal: any run that recommends retraining (missing data is no signal). */
+  watchRetrainSignal(props: Omit<NightlyRunAlarmProps, 'window' | 'metricName'> & { readonly metricName: string }): void {
+    this.alarm('RetrainRecommended', {
+      metric: new cloudwatch.Metric({
+        namespace: props.namespace,
+        metricName: props.metricName,
+        dimensionsMap: { service: props.service },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: NIGHTLY_RUN_PERIOD,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'Retraining recommended: the customers labeled by the active model have drifted from its training population (PSI > 0.2 on a field, or an outlier rate above twice the training rate). See segments db status or the runs table.',
+    });
+  }
+
   /** Sum of the success metric < 1 over every hour of the window; no data counts as no run. */
   watchNightlyRun(props: NightlyRunAlarmProps): void {
     const periods = Math.ceil(props.window.toHours() / NIGHTLY_RUN_PERIOD.toHours());

@@ -365,9 +365,22 @@ describe('alarms', () => {
     });
   });
 
+  it('alarms when a nightly run recommends retraining (the drift signal)', () => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CustomerSegmentation',
+      MetricName: 'RetrainRecommended',
+      Dimensions: [{ Name: 'service', Value: 'customer-segmentation' }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef(base)],
+    });
+  });
+
   it('every alarm notifies the topic', () => {
     const alarms = Object.values(base.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(9);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicRef(base)]);
   });
 

@@ -77,7 +77,7 @@ describe('serializeModel and parseModel', () => {
   it('writes indented JSON with sorted keys, ending in a newline', () => {
     const text = serializeModel(model);
     expect(text.endsWith('}\n')).toBe(true);
-    expect(text.split('\n')[1]).toBe('  "centroids": {');
+    expect(text.split('\n')[1]).toBe('  "baseline": {');
     const keys = Object.keys(JSON.parse(text) as object);
     expect(keys).toEqual([...keys].sort());
   });
