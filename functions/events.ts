@@ -45,3 +45,6 @@ export const LifecycleRequestSchema = z.union([
   z.object({ rollback: z.literal(true) }).strict(),
 ]);
 export type LifecycleRequest = z.infer<typeof LifecycleRequestSchema>;
+
+/** Direct invocation of the ingest function: a segment's customers as a campaign list. */
+export const ExportRequestSchema = z.object({ export: z.object({ segment: z.union([z.number().int().nonnegative(), z.string().min(1)]) }).strict() }).strict();

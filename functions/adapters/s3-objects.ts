@@ -34,6 +34,13 @@ export class S3ObjectSource implements ObjectSource {
   }
 }
 
+/** Streams text to one key through a multipart upload (visible only once complete). */
+export async function putText(s3: S3Client, bucket: string, key: string, content: AsyncIterable<string> | string, contentType: string): Promise<string> {
+  const body = typeof content === 'string' ? content : Readable.from(content);
+  await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType } }).done();
+  return `s3://${bucket}/${key}`;
+}
+
 export class S3ResultWriter implements ResultWriter {
   constructor(
     private readonly bucket: string,
@@ -42,10 +49,7 @@ export class S3ResultWriter implements ResultWriter {
     private readonly s3: S3Client = new S3Client({}),
   ) {}
 
-  async write(name: ResultName, content: AsyncIterable<string> | string): Promise<string> {
-    const key = `${this.prefix}${name}`;
-    const body = typeof content === 'string' ? content : Readable.from(content);
-    await new Upload({ client: this.s3, params: { Bucket: this.bucket, Key: key, Body: body, ContentType: CONTENT_TYPES[name] } }).done();
-    return `s3://${this.bucket}/${key}`;
+  write(name: ResultName, content: AsyncIterable<string> | string): Promise<string> {
+    return putText(this.s3, this.bucket, `${this.prefix}${name}`, content, CONTENT_TYPES[name]);
   }
 }

@@ -13,6 +13,7 @@ import { loadCustomers, assignPending, TABLE_SOURCE, trainFromTable } from '../.
 import { labelFile } from '../../shared/workflows/label-file.ts';
 import { activeModel, listModels, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
 import { tableStatsOf, writeReport } from '../../shared/workflows/report.ts';
+import { exportSegment, findSegment } from '../../shared/workflows/export.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../shared/workflows/train.ts';
 import { writeFileAtomic } from '../adapters/atomic-file.ts';
 import { FileResultWriter } from '../adapters/file-result-writer.ts';
@@ -43,6 +44,8 @@ const USAGE = `usage: segments <command> [options]
   models list     the stored models, the active one and the previous one
   models promote <version> | models rollback
                   change the active model (the nightly run relabels)
+  export          a segment's customers as a CSV for a mailing tool (from the table)
+                  --segment <id|name> [--model <version>] [--out <file>] [--json]
   demo            the whole story end to end on the embedded database (npm start)
 
 common options: --store <dir> (default ./.segments); db commands use DATABASE_URL when set,
@@ -298,6 +301,26 @@ async function db(args: string[], io: Output): Promise<void> {
   }
 }
 
+async function exportCommand(args: string[], io: Output): Promise<void> {
+  const { values } = parse(args, { segment: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' } });
+  if (values.segment === undefined) throw new UsageError('--segment <id|name> is required');
+  const store = modelStore(values.store);
+  const model = values.model === undefined ? await activeModel(store) : await store.getModel(values.model);
+  if (model === null) throw new InvalidOptionError(`no active model in ${store.root}; train one first`);
+  const segment = findSegment(model, values.segment);
+  const path = resolve(values.out ?? join(store.root, 'results', 'exports', `segment-${segment.id}`, 'customers.csv'));
+  const database = await openDatabase(values.store, process.env.DATABASE_URL);
+  try {
+    const outcome = await exportSegment(database.repo, model, values.segment, async (content) => {
+      await writeFileAtomic(path, content);
+      return path;
+    });
+    io.out(values.json ? JSON.stringify(outcome) : `${outcome.rows} customers of segment ${outcome.segment} ("${outcome.name}") written to ${outcome.uri}`);
+  } finally {
+    await database.close();
+  }
+}
+
 async function models(args: string[], io: Output): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(rest, {});
@@ -358,6 +381,7 @@ const COMMANDS: Record<string, (args: string[], io: Output) => Promise<void>> = 
   train,
   report,
   models,
+  export: exportCommand,
   assign,
   generate,
   db,

@@ -205,6 +205,23 @@ export class SqlCustomerRepository {
     }
   }
 
+  /** The customers of one segment of a model, with their labels, in key order, page by page. */
+  async *readSegment(modelVersion: string, segment: number, pageSize = 5000): AsyncGenerator<SqlRow[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.sql.query(
+        `SELECT customer_id, gender, age, CAST(annual_income_thousands AS text) AS annual_income_thousands, spending_score,
+           segment, segment_name, segment_origin, segment_distance, is_outlier, model_version
+         FROM customers WHERE model_version = :model_version AND segment = :segment AND customer_id > :after
+         ORDER BY customer_id LIMIT :page_size`,
+        { model_version: modelVersion, segment, after, page_size: pageSize },
+      );
+      if (rows.length === 0) return;
+      yield rows;
+      after = String(rows[rows.length - 1]!.customer_id);
+    }
+  }
+
   /** Records which customers a table-trained model was trained on (the origin rule needs it). */
   async recordTrainingMembers(modelVersion: string, snapshot: string): Promise<number> {
     const [row] = await this.sql.query(

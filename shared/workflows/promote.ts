@@ -70,7 +70,7 @@ export interface ModelListing {
 export async function listModels(store: ModelStore): Promise<ModelListing[]> {
   const active = await store.getActive();
   const versions = await store.listModels();
-  return await Promise.all(
+  const listing = await Promise.all(
     versions.map(async (version) => {
       const model = await store.getModel(version);
       return {
@@ -84,4 +84,6 @@ export async function listModels(store: ModelStore): Promise<ModelListing[]> {
       };
     }),
   );
+  // versions of the same second sort by their hash part: order by creation time instead
+  return listing.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.modelVersion.localeCompare(b.modelVersion));
 }

@@ -243,6 +243,18 @@ describe('segments db (against DATABASE_URL)', () => {
     const status = JSON.parse((await cli('db', 'status', '--store', store, '--json')).out[0]!);
     expect(status).toMatchObject({ activeModel: a.modelVersion, customers: 200, pending: 0, byOrigin: { created: 200 } });
     expect((await cli('models', 'promote', 'nonsense', '--store', store)).err[0]).toMatch(/"nonsense" is not a model version/);
+
+    // a campaign list: one segment's customers, by id and by name
+    const model = JSON.parse(await readFile(join(store, 'models', a.modelVersion, 'model.json'), 'utf8'));
+    const segment = model.segments[0];
+    const byId = JSON.parse((await cli('export', '--segment', String(segment.id), '--store', store, '--json')).out[0]!);
+    expect(byId).toMatchObject({ modelVersion: a.modelVersion, segment: segment.id, name: segment.name, rows: status.bySegment.find((s: { segment: number }) => s.segment === segment.id).customers });
+    const rows = csvRecords(await readFile(byId.uri, 'utf8'));
+    expect(rows).toHaveLength(byId.rows);
+    expect(new Set(rows.map((r) => r.segment_name))).toEqual(new Set([segment.name]));
+    const byName = JSON.parse((await cli('export', '--segment', segment.name.toUpperCase(), '--store', store, '--json', '--out', file('list.csv'))).out[0]!);
+    expect(byName.rows).toBe(byId.rows);
+    expect((await cli('export', '--segment', 'nobody', '--store', store)).err[0]).toMatch(/has no segment "nobody"; its segments are 0 \(/);
   });
 
   it('runs the whole demo story', async () => {

@@ -66,6 +66,17 @@ describe('ingest handler', () => {
     expect(rows).toEqual([{ segment_origin: 'assigned', model_version: version }]);
   });
 
+  it('exports a segment of the active model as a campaign list under results/exports/ on direct invocation', async () => {
+    await promoteModel();
+    await ingest('uploads/customers/for-export.csv', csv(60, 9));
+    const handler = createIngestHandler(aws.runtime());
+    const result = await handler({ export: { segment: 0 } });
+    expect(result.export).toMatchObject({ status: 'ok', outcome: { segment: 0, uri: `s3://${aws.s3.bucket}/results/exports/segment-0/customers.csv` } });
+    const text = (await aws.get('results/exports/segment-0/customers.csv'))!;
+    expect(text.trimEnd().split('\n')).toHaveLength(result.export!.outcome!.rows + 1);
+    expect((await handler({ export: { segment: 'no such segment' } })).export).toMatchObject({ status: 'failed' });
+  });
+
   it('processes the same object once: a redelivery does nothing', async () => {
     const { etag } = await ingest('uploads/customers/again.csv', csv(10, 4));
     const handler = createIngestHandler(aws.runtime());
