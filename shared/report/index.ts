@@ -36,6 +36,38 @@ export interface ReportInput {
   readonly tableStats?: TableStats | null;
   /** Most customers drawn in the scatter (default 5,000); beyond it, a stratified sample. */
   readonly maxPoints?: number;
+  /** Where the table's customers went from the previously active model's segments to this one's. */
+  readonly movement?: Movement | null;
+}
+
+/** A "who moved where" matrix: customers by previous segment (rows) and new segment (columns). */
+export interface Movement {
+  readonly previous: string;
+  readonly from: readonly { readonly id: number; readonly name: string }[];
+  readonly to: readonly { readonly id: number; readonly name: string }[];
+  /** counts[i][j]: customers in previous segment from[i] and new segment to[j]. */
+  readonly counts: readonly (readonly number[])[];
+}
+
+function movementSection(movement: Movement): string {
+  const rows: Row[] = movement.from.map((f, i) => ({
+    attrs: { 'data-from': f.id },
+    cells: [
+      { text: `${f.id} · ${f.name}`, header: true },
+      ...movement.to.map((t, j) => ({ text: formatInt(movement.counts[i]![j]!), value: movement.counts[i]![j]!, attrs: { 'data-to': t.id } })),
+    ],
+  }));
+  const stayed = movement.from.reduce((sum, f, i) => sum + movement.to.reduce((s, t, j) => s + (t.id === f.id ? movement.counts[i]![j]! : 0), 0), 0);
+  const total = movement.counts.flat().reduce((a, b) => a + b, 0);
+  return el(
+    'section',
+    { id: 'movement' },
+    '<h2>Who moved where</h2>' +
+      `<p>The customers of this training, labeled by the previously active model ${el('code', {}, escapeHtml(movement.previous))} (rows) and by this one (columns). ` +
+      `Segments matched to the previous model keep their id; ${el('strong', { 'data-value': stayed, 'data-stat': 'stayed' }, formatInt(stayed))} of ${formatInt(total)} customers ` +
+      `(${formatPercent(total > 0 ? stayed / total : Number.NaN)}) stayed in a segment with the same id.</p>` +
+      table({ caption: 'Previous segment → new segment (customers)', columns: ['', ...movement.to.map((t) => `${t.id} · ${t.name}`)], rows, attrs: { class: 'movement' } }),
+  );
 }
 
 const FIELD_LABELS: Record<ProfileNumeric, { title: string; short: string }> = {
@@ -488,6 +520,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
     findingsSection(findings) +
     warningsSection(note === undefined ? model.warnings : [...model.warnings, note]) +
     (input.tableStats ? tableStatsSection(input.tableStats) : '') +
+    (input.movement ? movementSection(input.movement) : '') +
     (await choosingKSection(model)) +
     (await overviewSection(prepared, input.maxPoints ?? DEFAULT_MAX_POINTS)) +
     (await segmentsSection(prepared)) +

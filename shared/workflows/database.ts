@@ -9,7 +9,7 @@ import { assessDrift, type Drift } from '../model/drift.ts';
 import type { ModelStore, UpsertCounts } from '../ports.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
 import { activeModel, publishModel } from './promote.ts';
-import { tableStatsOf, writeReport } from './report.ts';
+import { movementOf, tableStatsOf, writeReport } from './report.ts';
 import { trainModel, type TrainOptions } from './train.ts';
 
 export interface DatabaseDeps {
@@ -154,11 +154,12 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
     customers.push(...page);
     log(`read ${customers.length} customers from the table`);
   }
+  const previous = await activeModel(store);
   const model = trainModel(
     { source: TABLE_SOURCE, customers, rowsRead: customers.length, rowsRejected: 0, duplicates: 0 },
     options,
     deps.clock(),
-    await activeModel(store),
+    previous,
   );
   // membership first: once the model is promoted, the origin rule needs it
   const members = await repo.recordTrainingMembers(model.modelVersion, snapshot);
@@ -169,7 +170,8 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
   });
   const assign = promoted ? await assignPending(deps) : null;
   // the report goes last, so its created / assigned shares describe the table after labeling
-  const reportUri = options.report === false ? null : await writeReport(store, model, customers, tableStatsOf(await repo.status()));
+  const movement = previous === null ? null : movementOf(previous, model, customers);
+  const reportUri = options.report === false ? null : await writeReport(store, model, customers, tableStatsOf(await repo.status()), movement);
   await repo.recordRun(
     { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
     deps.clock(),

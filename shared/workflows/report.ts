@@ -4,7 +4,8 @@
 import type { Customer } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
-import { renderReport, type TableStats } from '../report/index.ts';
+import { renderReport, type Movement, type TableStats } from '../report/index.ts';
+import { assignCustomers } from '../model/assign.ts';
 import type { TableStatus } from '../sql/customer-repository.ts';
 
 /** The report's table figures from the table status. */
@@ -19,7 +20,23 @@ export function tableStatsOf(status: TableStatus): TableStats {
   };
 }
 
+/** Where customers went from the previous model's segments to the new model's. */
+export function movementOf(previous: Model, next: Model, customers: readonly Customer[]): Movement {
+  const before = assignCustomers(customers, previous);
+  const after = assignCustomers(customers, next);
+  const counts = previous.segments.map(() => next.segments.map(() => 0));
+  before.forEach((b, i) => counts[b.index]![after[i]!.index]!++);
+  const brief = (m: Model) => m.segments.map((s) => ({ id: s.id, name: s.name }));
+  return { previous: previous.modelVersion, from: brief(previous), to: brief(next), counts };
+}
+
 /** Renders and stores `report.html` for a model; returns where it went. */
-export async function writeReport(store: ModelStore, model: Model, customers: readonly Customer[], tableStats: TableStats | null = null): Promise<string> {
-  return await store.putReport(model.modelVersion, await renderReport({ model, customers, tableStats }));
+export async function writeReport(
+  store: ModelStore,
+  model: Model,
+  customers: readonly Customer[],
+  tableStats: TableStats | null = null,
+  movement: Movement | null = null,
+): Promise<string> {
+  return await store.putReport(model.modelVersion, await renderReport({ model, customers, tableStats, movement }));
 }
