@@ -4,7 +4,8 @@
 
 import { join } from 'node:path';
 import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
-import { assignPending, loadCustomers, trainFromTable } from '../../shared/workflows/database.ts';
+import { assignPending, loadCustomers } from '../../shared/workflows/database.ts';
+import { trainFromTable } from '../../shared/workflows/train-table.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
 import { writeFileAtomic } from '../adapters/atomic-file.ts';
 import { databaseDeps, modelStore, openDatabase, type Output } from './context.ts';

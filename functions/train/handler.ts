@@ -4,7 +4,7 @@
 
 import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
 import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
-import { trainFromTable } from '../../shared/workflows/database.ts';
+import { trainFromTable } from '../../shared/workflows/train-table.ts';
 import { activeModel, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
 import { writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';

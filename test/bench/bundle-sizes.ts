@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import type { CfnElement } from 'aws-cdk-lib';
 import { PROJECT_ROOT } from '../../infra/constructs/segmentation-function.ts';
@@ -71,39 +72,52 @@ function bytesByPackage(code: string, map: { sources: string[]; mappings: string
 
 const kib = (bytes: number) => `${(bytes / KIB).toFixed(0)} KiB`;
 
-function main(): void {
+export interface BuiltBundle {
+  readonly name: string;
+  /** Directory holding index.mjs and its source map, as CDK staged it. */
+  readonly dir: string;
+  readonly bytes: number;
+  readonly mapBytes: number;
+  readonly zippedBytes: number;
+  /** The packages that weigh most in index.mjs, largest first. */
+  readonly largest: readonly [string, number][];
+}
+
+/** Synthesizes the app (bundling every function) into `outdir`; returns each bundle's figures. */
+export function buildBundles(outdir: string): BuiltBundle[] {
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const { app, stack } = createSegmentationApp({ outdir, context: cdkJson.context, builtinCloudFormationValidation: false });
+  const assembly = app.synth();
+  const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, { Properties?: { Code?: { S3Key?: string } } }> };
+  const manifest = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.assets.json`), 'utf8')) as {
+    files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
+  };
+  const functions = { train: stack.train, ingest: stack.ingest, assign: stack.assign, migrate: stack.migrations.handler };
+  return Object.entries(functions).map(([name, fn]) => {
+    const logicalId = stack.resolve((fn.function.node.defaultChild as CfnElement).logicalId) as string;
+    const key = template.Resources[logicalId]?.Properties?.Code?.S3Key;
+    const asset = Object.values(manifest.files).find((f) => Object.values(f.destinations).some((d) => d.objectKey === key));
+    if (asset === undefined) throw new Error(`no asset for ${name}`);
+    const dir = join(outdir, asset.source.path);
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    const mapText = readFileSync(join(dir, 'index.mjs.map'), 'utf8');
+    const zippedBytes = deflateRawSync(code, { level: ZIP_LEVEL }).length + deflateRawSync(mapText, { level: ZIP_LEVEL }).length;
+    const largest = [...bytesByPackage(code, JSON.parse(mapText) as { sources: string[]; mappings: string })].sort((a, b) => b[1] - a[1]).slice(0, TOP_PACKAGES);
+    return { name, dir, bytes: statSync(join(dir, 'index.mjs')).size, mapBytes: statSync(join(dir, 'index.mjs.map')).size, zippedBytes, largest };
+  });
+}
+
+function main(): void {
   const outdir = mkdtempSync(join(tmpdir(), 'segments-bundles-'));
   try {
-    const { app, stack } = createSegmentationApp({ outdir, context: cdkJson.context, builtinCloudFormationValidation: false });
-    const assembly = app.synth();
-    const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, { Properties?: { Code?: { S3Key?: string } } }> };
-    const manifest = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.assets.json`), 'utf8')) as {
-      files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
-    };
-    const functions = { train: stack.train, ingest: stack.ingest, assign: stack.assign, migrate: stack.migrations.handler };
-
+    const bundles = buildBundles(outdir);
     console.log('function  index.mjs  index.mjs.map  zipped (≈ deployment package)');
-    const details: string[] = [];
-    for (const [name, fn] of Object.entries(functions)) {
-      const logicalId = stack.resolve((fn.function.node.defaultChild as CfnElement).logicalId) as string;
-      const key = template.Resources[logicalId]?.Properties?.Code?.S3Key;
-      const asset = Object.values(manifest.files).find((f) => Object.values(f.destinations).some((d) => d.objectKey === key));
-      if (asset === undefined) throw new Error(`no asset for ${name}`);
-      const dir = join(outdir, asset.source.path);
-      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
-      const mapText = readFileSync(join(dir, 'index.mjs.map'), 'utf8');
-      const zipped = deflateRawSync(code, { level: ZIP_LEVEL }).length + deflateRawSync(mapText, { level: ZIP_LEVEL }).length;
-      console.log(
-        `${name.padEnd(8)}  ${kib(statSync(join(dir, 'index.mjs')).size).padStart(9)}  ${kib(statSync(join(dir, 'index.mjs.map')).size).padStart(13)}  ${kib(zipped).padStart(8)}`,
-      );
-      const totals = [...bytesByPackage(code, JSON.parse(mapText) as { sources: string[]; mappings: string })].sort((a, b) => b[1] - a[1]);
-      details.push(`${name}: ${totals.slice(0, TOP_PACKAGES).map(([pkg, bytes]) => `${pkg} ${kib(bytes)}`).join(', ')}`);
-    }
+    for (const b of bundles) console.log(`${b.name.padEnd(8)}  ${kib(b.bytes).padStart(9)}  ${kib(b.mapBytes).padStart(13)}  ${kib(b.zippedBytes).padStart(8)}`);
+    const details = bundles.map((b) => `${b.name}: ${b.largest.map(([pkg, bytes]) => `${pkg} ${kib(bytes)}`).join(', ')}`);
     console.log(`\nlargest packages in each index.mjs (minified bytes):\n${details.join('\n')}`);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
 }
 
-main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { benchInDatabase } from './in-database.ts';
+import { buildBundles } from './bundle-sizes.ts';
+import { pathToFileURL } from 'node:url';
 
 const PYTHON = '/usr/bin/python3';
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -113,6 +115,18 @@ async function main(): Promise<void> {
     report('assign 1,000,000 rows: rows/s', fmt(1e6 / (oAssign.wallMs / 1000)), fmt(1e6 / (tAssign.wallMs / 1000)), null, '');
     const oAssignSmall = measure('node', [CLI, 'assign', join(dir, 'customers-100000.csv'), '--store', store, '--out', join(dir, 'ours-small.csv')]);
     report('assign peak memory, 100,000 → 1,000,000 rows', `${fmt(oAssignSmall.peakMb)} → ${fmt(oAssign.peakMb)} MB`, `${fmt(tAssign.peakMb)} MB at 1,000,000`, null, 'flat in file size');
+
+    process.stderr.write('function bundles (as cdk synth builds them)\n');
+    for (const bundle of buildBundles(join(dir, 'cdk.out'))) {
+      const limit = bundle.name === 'train' ? 3_000_000 : 1_000_000;
+      const file = pathToFileURL(join(bundle.dir, 'index.mjs')).href;
+      const imports = Array.from({ length: SWEEP_REPEATS }, () => {
+        const out = measure('node', ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`]);
+        return Number(out.stdout.trim());
+      });
+      report(`${bundle.name} bundle: size`, `${fmt(bundle.bytes / 1000)} kB`, '', null, bundle.name === 'migrate' ? '' : `≤ ${fmt(limit / 1e6)} MB`);
+      report(`${bundle.name} bundle: module import`, `${fmt(median(imports))} ms`, '', null, '≤ 150 ms');
+    }
 
     process.stderr.write('in-database labeling, 1,000,000 customers\n');
     const db = await benchInDatabase(join(dir, 'pg'), 1_000_000);

@@ -1,0 +1,63 @@
+// Training from the customers table: the model records its training members; when it is promoted
+// the same run labels the table (members become `created`, everyone else `assigned`), and the
+// report shows the table's shares and who moved where from the previously active model.
+
+import type { Model } from '../model/artifact.ts';
+import { assignPending, TABLE_SOURCE, type AssignOutcome, type DatabaseDeps } from './database.ts';
+import { activeModel, publishModel } from './promote.ts';
+import { movementOf, tableStatsOf, writeReport } from './report.ts';
+import { trainModel, type TrainOptions } from './train.ts';
+
+export interface TableTrainOptions extends TrainOptions {
+  /** Promote explicitly (true/false); undefined follows `autoPromote`. */
+  readonly promote?: boolean;
+  readonly autoPromote: boolean;
+  /** Render report.html beside the model (default true). */
+  readonly report?: boolean;
+}
+
+export interface TableTrainOutcome {
+  readonly model: Model;
+  readonly modelUri: string;
+  readonly reportUri: string | null;
+  readonly promoted: boolean;
+  readonly members: number;
+  readonly assign: AssignOutcome | null;
+}
+
+/**
+ * Trains from the customers table. The model records its training members; when it is promoted,
+ * the same run labels the table — members become `created`, everyone else `assigned`.
+ */
+export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions): Promise<TableTrainOutcome> {
+  const { repo, store, log } = deps;
+  const snapshot = await repo.now();
+  const customers = [];
+  for await (const page of repo.readCustomers(snapshot)) {
+    customers.push(...page);
+    log(`read ${customers.length} customers from the table`);
+  }
+  const previous = await activeModel(store);
+  const model = trainModel(
+    { source: TABLE_SOURCE, customers, rowsRead: customers.length, rowsRejected: 0, duplicates: 0 },
+    options,
+    deps.clock(),
+    previous,
+  );
+  // membership first: once the model is promoted, the origin rule needs it
+  const members = await repo.recordTrainingMembers(model.modelVersion, snapshot);
+  const { modelUri, promoted } = await publishModel(store, model, {
+    promote: options.promote,
+    autoPromote: options.autoPromote,
+    now: deps.clock,
+  });
+  const assign = promoted ? await assignPending(deps) : null;
+  // the report goes last, so its created / assigned shares describe the table after labeling
+  const movement = previous === null ? null : movementOf(previous, model, customers);
+  const reportUri = options.report === false ? null : await writeReport(store, model, customers, tableStatsOf(await repo.status()), movement);
+  await repo.recordRun(
+    { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
+    deps.clock(),
+  );
+  return { model, modelUri, reportUri, promoted, members, assign };
+}
