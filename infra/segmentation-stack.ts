@@ -163,6 +163,14 @@ export class SegmentationStack extends Stack {
       value: `aws lambda invoke --function-name ${this.assign.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' assign.json`,
       description: 'Run the nightly assignment now',
     });
+    new CfnOutput(this, 'RollbackCommand', {
+      value: `aws lambda invoke --function-name ${this.train.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"rollback":true}' rollback.json`,
+      description: 'Make the previous model active again (or {"promote":"<version>"}); the next nightly run relabels',
+    });
+    new CfnOutput(this, 'ExportSegmentCommand', {
+      value: `aws lambda invoke --function-name ${this.ingest.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"export":{"segment":0}}' export.json`,
+      description: 'Write segment 0 of the active model to results/exports/segment-0/customers.csv',
+    });
     new CfnOutput(this, 'ClusterArn', { value: this.database.cluster.clusterArn, description: 'Aurora cluster (Data API enabled)' });
     new CfnOutput(this, 'SecretArn', { value: this.database.secret.secretArn, description: 'Database credentials, for the Data API' });
     new CfnOutput(this, 'DatabaseName', { value: this.database.databaseName });

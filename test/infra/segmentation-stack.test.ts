@@ -463,6 +463,21 @@ describe('outputs', () => {
     base.template.hasOutput('ClusterArn', { Value: clusterArn(base) });
     base.template.hasOutput('SecretArn', { Value: secretRef(base) });
   });
+
+  it('prints the lifecycle commands: rollback on the train function, segment export on the ingest function', () => {
+    const outputs = base.template.findOutputs('*');
+    const parts = (name: string) => (outputs[name]!.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    expect(parts('RollbackCommand')).toEqual([
+      'aws lambda invoke --function-name ',
+      { Ref: base.logicalId(base.stack.train.function) },
+      ` --cli-binary-format raw-in-base64-out --payload '{"rollback":true}' rollback.json`,
+    ]);
+    expect(parts('ExportSegmentCommand')).toEqual([
+      'aws lambda invoke --function-name ',
+      { Ref: base.logicalId(base.stack.ingest.function) },
+      ` --cli-binary-format raw-in-base64-out --payload '{"export":{"segment":0}}' export.json`,
+    ]);
+  });
 });
 
 describe('environment-agnostic', () => {
