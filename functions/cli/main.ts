@@ -13,7 +13,6 @@ import { loadCustomers, assignPending, TABLE_SOURCE } from '../../shared/workflo
 import { trainFromTable } from '../../shared/workflows/train-table.ts';
 import { labelFile } from '../../shared/workflows/label-file.ts';
 import { activeModel, listModels, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
-import { tableStatsOf, writeReport } from '../../shared/workflows/report.ts';
 import { exportSegment, findSegment } from '../../shared/workflows/export.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../shared/workflows/train.ts';
 import { writeFileAtomic } from '../adapters/atomic-file.ts';
@@ -142,7 +141,7 @@ async function train(args: string[], io: Output): Promise<void> {
     autoPromote: true,
     now: () => new Date(),
   });
-  const reportUri = values['no-report'] ? null : await writeReport(store, model, trainingData.customers);
+  const reportUri = values['no-report'] ? null : await (await import('../../shared/workflows/report.ts')).writeReport(store, model, trainingData.customers);
   if (values.json) {
     io.out(
       JSON.stringify({
@@ -365,6 +364,7 @@ async function report(args: string[], io: Output): Promise<void> {
     try {
       const customers = [];
       for await (const page of database.repo.readTrainingMembers(version)) customers.push(...page);
+      const { tableStatsOf, writeReport } = await import('../../shared/workflows/report.ts');
       path = await writeReport(store, model, customers, tableStatsOf(await database.repo.status()));
     } catch (error) {
       if (!(error instanceof ModelError)) throw error;

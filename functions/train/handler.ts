@@ -6,7 +6,6 @@ import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
 import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
 import { trainFromTable } from '../../shared/workflows/train-table.ts';
 import { activeModel, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
-import { writeReport } from '../../shared/workflows/report.ts';
 import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';
 import type { ActivePointer, Model } from '../../shared/model/artifact.ts';
 import { LifecycleRequestSchema, S3EventSchema, s3Objects, TrainRequestSchema, type LifecycleRequest, type TrainRequest } from '../events.ts';
@@ -74,6 +73,8 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
     const csv = await readCustomerCsv(object.body, { keepFields: false });
     const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
     const published = await publishModel(store, model, { ...options, now: clock });
+    // loaded on demand, so a cold start that only promotes or rolls back does not load the charts
+    const { writeReport } = await import('../../shared/workflows/report.ts');
     await writeReport(store, model, csv.accepted.map((r) => r.customer));
     await repo.recordRun(
       { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: csv.rowsRead, rowsAccepted: csv.accepted.length, rowsRejected: csv.rejected.length },

@@ -5,7 +5,6 @@
 import type { Model } from '../model/artifact.ts';
 import { assignPending, TABLE_SOURCE, type AssignOutcome, type DatabaseDeps } from './database.ts';
 import { activeModel, publishModel } from './promote.ts';
-import { movementOf, tableStatsOf, writeReport } from './report.ts';
 import { trainModel, type TrainOptions } from './train.ts';
 
 export interface TableTrainOptions extends TrainOptions {
@@ -53,8 +52,13 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
   });
   const assign = promoted ? await assignPending(deps) : null;
   // the report goes last, so its created / assigned shares describe the table after labeling
-  const movement = previous === null ? null : movementOf(previous, model, customers);
-  const reportUri = options.report === false ? null : await writeReport(store, model, customers, tableStatsOf(await repo.status()), movement);
+  let reportUri: string | null = null;
+  if (options.report !== false) {
+    // loaded on demand: the charting library is large, and only reports need it
+    const { movementOf, tableStatsOf, writeReport } = await import('./report.ts');
+    const movement = previous === null ? null : movementOf(previous, model, customers);
+    reportUri = await writeReport(store, model, customers, tableStatsOf(await repo.status()), movement);
+  }
   await repo.recordRun(
     { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
     deps.clock(),
