@@ -3,14 +3,16 @@
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { assignPending, type AssignOutcome } from '../../shared/workflows/database.ts';
-import { InvalidOptionError } from '../../shared/errors.ts';
 import { AssignEventSchema } from '../events.ts';
 import { lazyHandler, type Runtime } from '../runtime.ts';
 
 export function createAssignHandler(runtime: Runtime) {
-  return async (event: unknown): Promise<AssignOutcome & { durationMs: number }> => {
+  return async (event: unknown): Promise<(AssignOutcome & { durationMs: number }) | { status: 'failed'; error: string }> => {
     if (!AssignEventSchema.safeParse(event ?? {}).success) {
-      throw new InvalidOptionError('the assign function takes the scheduled event or {}');
+      // a mistaken manual invocation: say so, and do not let Lambda retry it or raise the alarm
+      const error = 'the assign function takes the scheduled event or {}';
+      runtime.logger.error('assign request refused', { error });
+      return { status: 'failed', error };
     }
     const started = runtime.clock().getTime();
     const outcome = await assignPending({

@@ -4,7 +4,7 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ingestObject, type IngestOutcome } from '../../shared/workflows/ingest.ts';
+import { CUSTOMERS_PREFIX, ingestObject, type IngestOutcome } from '../../shared/workflows/ingest.ts';
 import { ExportRequestSchema, S3EventSchema, s3Objects } from '../events.ts';
 import { putText } from '../adapters/s3-objects.ts';
 import { reportDataProblems } from '../outcome.ts';
@@ -13,7 +13,6 @@ import { exportSegment, findSegment, type ExportOutcome } from '../../shared/wor
 import { activeModel } from '../../shared/workflows/promote.ts';
 import { lazyHandler, type Runtime } from '../runtime.ts';
 
-export const CUSTOMERS_PREFIX = 'uploads/customers/';
 
 export interface IngestResult {
   readonly key: string;

@@ -26,8 +26,11 @@ export const REQUIRED_FIELDS: ReadonlyArray<{ field: CustomerField; headers: rea
   { field: 'spending_score', headers: ['spending_score', 'Spending Score (1-100)'] },
 ];
 
-/** Columns of an input file that are outputs, never features; labeled output replaces them. */
-export const OUTPUT_COLUMNS = ['segment', 'segment_origin'] as const;
+/**
+ * Columns of an input file that are outputs, never features; labeled output replaces them (all six
+ * label columns, so a labeled.csv fed back in does not get them twice).
+ */
+export const OUTPUT_COLUMNS = ['segment', 'segment_name', 'segment_origin', 'segment_distance', 'is_outlier', 'model_version'] as const;
 
 const MAX_AGE = 120;
 const MIN_SCORE = 1;

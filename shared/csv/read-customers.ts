@@ -2,6 +2,7 @@
 // physical line numbers, validates each row against the contract and resolves duplicate IDs.
 
 import Papa from 'papaparse';
+import { TextDecoder } from 'node:util';
 import { Readable } from 'node:stream';
 import { InvalidFileError } from '../errors.ts';
 import { resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
@@ -91,12 +92,12 @@ class LineIndex {
  * CR at the end of a chunk waits for the next one), refuses NUL bytes, records text for line numbers.
  */
 async function* textOf(source: AsyncIterable<Uint8Array | string>, index: LineIndex): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   let first = true;
   let pendingCr = false;
   for await (const piece of source) {
     if (typeof piece !== 'string' && piece.indexOf(NUL) >= 0) throw new InvalidFileError('not a text file (it contains NUL bytes)');
-    let text: string = (pendingCr ? CARRIAGE_RETURN : '') + (typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
+    let text: string = (pendingCr ? CARRIAGE_RETURN : '') + (typeof piece === 'string' ? piece : decodeUtf8(decoder, piece, true));
     if (typeof piece === 'string' && piece.includes('\u0000')) throw new InvalidFileError('not a text file (it contains NUL bytes)');
     if (first && text.length > 0) {
       if (text.startsWith(BOM)) text = text.slice(BOM.length);
@@ -109,10 +110,19 @@ async function* textOf(source: AsyncIterable<Uint8Array | string>, index: LineIn
     index.push(text);
     yield text;
   }
-  const rest = (pendingCr ? CARRIAGE_RETURN : '') + decoder.decode();
+  const rest = (pendingCr ? CARRIAGE_RETURN : '') + decodeUtf8(decoder, new Uint8Array(0), false);
   if (rest.length > 0) {
     index.push(rest);
     yield rest;
+  }
+}
+
+/** Decodes UTF-8, refusing anything else (a Windows-1252 file would otherwise lose characters). */
+function decodeUtf8(decoder: TextDecoder, bytes: Uint8Array, stream: boolean): string {
+  try {
+    return decoder.decode(bytes, { stream });
+  } catch {
+    throw new InvalidFileError('not a UTF-8 text file (save it as UTF-8 and upload it again)');
   }
 }
 

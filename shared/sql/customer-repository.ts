@@ -235,21 +235,24 @@ export class SqlCustomerRepository {
     return int(row?.n);
   }
 
-  /** Customers waiting for the active model: never labeled, or labeled by another model. */
+  /** Customers waiting for the active model: never labeled, or labeled by another model (null: none active). */
   async countPending(modelVersion: string | null): Promise<number> {
     const [row] = await this.sql.query(
-      `SELECT CAST(count(*) AS integer) AS n FROM customers
-       WHERE segment IS NULL OR model_version IS DISTINCT FROM :model_version`,
-      { model_version: modelVersion },
+      modelVersion === null
+        ? 'SELECT CAST(count(*) AS integer) AS n FROM customers WHERE segment IS NULL'
+        : `SELECT CAST(count(*) AS integer) AS n FROM customers
+           WHERE segment IS NULL OR model_version IS DISTINCT FROM :model_version`,
+      modelVersion === null ? {} : { model_version: modelVersion },
     );
     return int(row?.n);
   }
 
-  /** Labels the next bounded key range of pending customers in the database; null when none are left. */
+  /** Labels the next bounded key range of pending customers in the database; null when none are left after `after`. */
   async labelNextBatch(model: Model, after: string, batchSize: number): Promise<{ labeled: number; outliers: number; lastKey: string } | null> {
     const { sql, params } = labelBatchStatement(model, after, batchSize);
     const [row] = await this.sql.query(sql, params);
-    if (!row || int(row.labeled) === 0) return null;
+    // the batch read no pending row: done (a batch whose rows all changed meanwhile is not the end)
+    if (!row || int(row.seen) === 0) return null;
     return { labeled: int(row.labeled), outliers: int(row.outliers), lastKey: String(row.last_key) };
   }
 

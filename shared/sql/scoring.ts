@@ -18,6 +18,7 @@ export function sqlIdentifier(name: string): string {
 }
 
 const double = (param: string): string => `CAST(:${param} AS double precision)`;
+const VALUE_COLUMNS = 'customer_id, gender, age, annual_income_thousands, spending_score';
 
 /** SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive). */
 export function labelBatchStatement(model: Model, after: string, batchSize: number): { sql: string; params: SqlParams } {
@@ -64,13 +65,13 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   WHERE customer_id > :after AND (segment IS NULL OR model_version IS DISTINCT FROM :model_version)
   ORDER BY customer_id LIMIT :batch_size
 ), scaled AS MATERIALIZED (
-  SELECT customer_id, ${columns.join(', ')} FROM batch
+  SELECT batch.*, ${columns.join(', ')} FROM batch
 ), distances AS MATERIALIZED (
-  SELECT customer_id, ${distances.join(', ')} FROM scaled
+  SELECT ${VALUE_COLUMNS}, ${distances.join(', ')} FROM scaled
 ), nearest AS MATERIALIZED (
   SELECT *, ${k === 1 ? 'd0' : `LEAST(${all.join(', ')})`} AS m FROM distances
 ), best AS (
-  SELECT customer_id, ${nearest} AS segment, sqrt(m) AS distance FROM nearest
+  SELECT ${VALUE_COLUMNS}, ${nearest} AS segment, sqrt(m) AS distance FROM nearest
 ), updated AS (
   UPDATE customers AS c SET
     segment = b.segment,
@@ -86,9 +87,14 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   FROM best AS b
   -- the key range lets PostgreSQL reach the batch's rows by index instead of scanning the table
   WHERE c.customer_id = b.customer_id AND c.customer_id > :after AND c.customer_id <= (SELECT max(customer_id) FROM batch)
-  RETURNING c.customer_id, c.is_outlier
+    -- a row another run changed since this statement read it (an upload, a promotion) is left alone:
+    -- its label was computed from values it no longer has, or it no longer needs one
+    AND (c.segment IS NULL OR c.model_version IS DISTINCT FROM :model_version)
+    AND c.gender = b.gender AND c.age = b.age
+    AND c.annual_income_thousands = b.annual_income_thousands AND c.spending_score = b.spending_score
+  RETURNING c.is_outlier
 )
-SELECT CAST(count(*) AS integer) AS labeled, CAST(count(*) FILTER (WHERE is_outlier) AS integer) AS outliers,
-  max(customer_id) AS last_key FROM updated`;
+SELECT (SELECT CAST(count(*) AS integer) FROM batch) AS seen, (SELECT max(customer_id) FROM batch) AS last_key,
+  CAST(count(*) AS integer) AS labeled, CAST(count(*) FILTER (WHERE is_outlier) AS integer) AS outliers FROM updated`;
   return { sql, params };
 }

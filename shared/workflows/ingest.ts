@@ -32,10 +32,15 @@ export type IngestOutcome =
   | { readonly status: 'duplicate'; readonly summary: unknown }
   | { readonly status: 'superseded' };
 
-/** `uploads/customers/batch 1.csv` → `batch 1`: the results folder name. */
+export const CUSTOMERS_PREFIX = 'uploads/customers/';
+
+/**
+ * `uploads/customers/batch 1.csv` → `batch 1`: the results folder name. The whole path under the
+ * prefix is kept (`2026/01/batch`), so files of the same name in different folders do not collide.
+ */
 export function resultName(key: string): string {
-  const file = key.slice(key.lastIndexOf('/') + 1);
-  return file.replace(/\.csv$/i, '');
+  const name = key.startsWith(CUSTOMERS_PREFIX) ? key.slice(CUSTOMERS_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1);
+  return name.replace(/\.csv$/i, '');
 }
 
 /** Processes one uploaded customers file; data problems end in a summary, never a retry. */

@@ -30,6 +30,10 @@ async function activeModel(): Promise<string> {
 }
 
 describe('assign handler', () => {
+  it('refuses a mistaken manual invocation without throwing (no retries, no alarm)', async () => {
+    expect(await createAssignHandler(aws.runtime())({ hello: 'world' })).toEqual({ status: 'failed', error: 'the assign function takes the scheduled event or {}' });
+  });
+
   it('logs "no active model" and succeeds on a fresh deploy', async () => {
     await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 5, seed: 2 })]);
     const outcome = await createAssignHandler(aws.runtime())(scheduled);
@@ -66,8 +70,7 @@ describe('assign handler', () => {
     await expect(createAssignHandler(aws.runtime())(scheduled)).rejects.toThrow();
     aws.dataApi.faults.clear();
     const outcome = await createAssignHandler(aws.runtime())(scheduled);
-    expect(outcome.status).toBe('labeled');
-    expect(outcome.labeled).toBe(50_000);
+    expect(outcome).toMatchObject({ status: 'labeled', labeled: 50_000 });
     expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment IS NULL')).rows[0].n).toBe(0);
     expect(aws.dataApi.stats.maxResponseBytes).toBeLessThan(1024 * 1024);
   });

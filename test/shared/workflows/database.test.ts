@@ -215,3 +215,62 @@ describe('drift (nightly run against the training baseline)', () => {
     expect(Math.max(...Object.values(outcome.drift!.psi))).toBeLessThan(0.2);
   });
 });
+
+describe('concurrency (real PostgreSQL locks)', () => {
+  let store: { path: string; remove(): Promise<void> };
+  let local: DatabaseDeps;
+  beforeEach(async () => {
+    await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
+    store = await withTempDir('concurrency');
+    local = { repo: db.repo, store: new FileModelStore(store.path), clock: () => new Date(), log: () => undefined };
+    return () => store.remove();
+  });
+
+  it('lets only one of two simultaneous nightly runs label, and loses nothing', async () => {
+    await db.repo.upsertCustomers(customers(300, 61));
+    const model = trainModel({ source: 'f', customers: customers(300, 62), rowsRead: 300, rowsRejected: 0, duplicates: 0 }, { k: 3, maxK: 3 }, new Date());
+    await local.store.putModel(model);
+    await promoteModel(local.store, model.modelVersion, new Date());
+    const outcomes = await Promise.all([assignPending(local, { batchSize: 50 }), assignPending(local, { batchSize: 50 })]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['labeled', 'locked']);
+    expect(outcomes.reduce((sum, o) => sum + o.labeled, 0)).toBe(300);
+    expect(await db.repo.countPending(model.modelVersion)).toBe(0);
+  });
+
+  it('never writes a label computed from values a concurrent upload has just changed', async () => {
+    const rows = customers(50, 63);
+    await db.repo.upsertCustomers(rows);
+    const model = trainModel({ source: 'f', customers: customers(300, 64), rowsRead: 300, rowsRejected: 0, duplicates: 0 }, { k: 4, maxK: 4 }, new Date());
+    await local.store.putModel(model);
+    await promoteModel(local.store, model.modelVersion, new Date());
+    const target = rows[10]!;
+    const changed = { ...target, age: 90, annualIncomeThousands: 200, spendingScore: 2 };
+    // an upload holds the row: new values and their label, not yet committed
+    const upload = await db.repo.pool.connect();
+    try {
+      await upload.query('BEGIN');
+      const [label] = assignCustomers([changed], model);
+      await upload.query(
+        `UPDATE customers SET age = $2, annual_income_thousands = $3, spending_score = $4, segment = $5, segment_name = 'x',
+           segment_origin = 'assigned', model_version = $6, segment_distance = $7, is_outlier = false WHERE customer_id = $1`,
+        [target.customerId, changed.age, changed.annualIncomeThousands, changed.spendingScore, label!.segment, model.modelVersion, label!.distance],
+      );
+      const nightly = db.repo.labelNextBatch(model, '', 1000);
+      // commit only once the nightly statement is waiting for the row lock
+      for (;;) {
+        const { rows: waiting } = await db.repo.pool.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        if (waiting[0].n > 0) break;
+      }
+      await upload.query('COMMIT');
+      const batch = await nightly;
+      expect(batch).toMatchObject({ labeled: 49 });
+      const { rows: after } = await db.repo.pool.query('SELECT age, segment, segment_distance FROM customers WHERE customer_id = $1', [target.customerId]);
+      expect(after[0]).toMatchObject({ age: 90, segment: label!.segment });
+      expect(after[0].segment_distance).toBeCloseTo(label!.distance, 9);
+    } finally {
+      upload.release();
+    }
+  });
+});
