@@ -33,6 +33,8 @@ export const REQUIRED_FIELDS: ReadonlyArray<{ field: CustomerField; headers: rea
 export const OUTPUT_COLUMNS = ['segment', 'segment_name', 'segment_origin', 'segment_distance', 'is_outlier', 'model_version'] as const;
 
 const MAX_AGE = 120;
+/** Longest customer_id accepted: keeps every Data API request and response page within its limits. */
+export const MAX_ID_LENGTH = 128;
 const MIN_SCORE = 1;
 const MAX_SCORE = 100;
 
@@ -99,6 +101,7 @@ export function validateRow(fields: readonly string[], header: HeaderMap): RowRe
   const value = (field: CustomerField): string => fields[header.index[field]] ?? '';
   const customerId = value('customer_id');
   if (customerId.trim() === '') return { ok: false, reason: 'customer_id is empty' };
+  if (customerId.length > MAX_ID_LENGTH) return { ok: false, reason: `customer_id is longer than ${MAX_ID_LENGTH} characters` };
 
   const genderRaw = value('gender');
   const gender = parseGender(genderRaw);

@@ -33,8 +33,14 @@ export interface TableStatus {
   readonly lastDrift: unknown;
 }
 
-/** Upper bound on rows per upsert statement (keeps Data API requests far below 4 MiB). */
+/**
+ * Rows per statement and per page, sized for the Data API: with customer_id at most 128 characters,
+ * an upsert of 1,000 rows is under 0.5 MiB of request (limit 4 MiB), a page of 2,000 customers or
+ * 1,000 labeled rows under 0.5 MiB of response (limit 1 MiB).
+ */
 export const UPSERT_BATCH_ROWS = 1000;
+export const CUSTOMER_PAGE_ROWS = 2000;
+export const LABELED_PAGE_ROWS = 1000;
 
 const int = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
 
@@ -173,7 +179,7 @@ export class SqlCustomerRepository {
   }
 
   /** Customers last changed at or before `snapshot`, in key order, page by page (bounded responses). */
-  async *readCustomers(snapshot: string, pageSize = 5000): AsyncGenerator<Customer[]> {
+  async *readCustomers(snapshot: string, pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
     let after = '';
     for (;;) {
       const rows = await this.sql.query(
@@ -189,7 +195,7 @@ export class SqlCustomerRepository {
   }
 
   /** The current rows of a table-trained model's training customers, in key order, page by page. */
-  async *readTrainingMembers(modelVersion: string, pageSize = 5000): AsyncGenerator<Customer[]> {
+  async *readTrainingMembers(modelVersion: string, pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
     let after = '';
     for (;;) {
       const rows = await this.sql.query(
@@ -206,7 +212,7 @@ export class SqlCustomerRepository {
   }
 
   /** The customers of one segment of a model, with their labels, in key order, page by page. */
-  async *readSegment(modelVersion: string, segment: number, pageSize = 5000): AsyncGenerator<SqlRow[]> {
+  async *readSegment(modelVersion: string, segment: number, pageSize = LABELED_PAGE_ROWS): AsyncGenerator<SqlRow[]> {
     let after = '';
     for (;;) {
       const rows = await this.sql.query(

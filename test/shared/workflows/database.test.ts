@@ -274,3 +274,19 @@ describe('concurrency (real PostgreSQL locks)', () => {
     }
   });
 });
+
+describe.each(Object.keys(implementations))('%s pages within the Data API limits', (implementation) => {
+  it('reads a 2,500-customer segment page by page, every customer once', async () => {
+    await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
+    const repo = implementations[implementation]!();
+    const rows = customers(2500, 71);
+    await repo.upsertCustomers(rows);
+    const model = trainModel({ source: 'f', customers: rows, rowsRead: 2500, rowsRejected: 0, duplicates: 0 }, { k: 1, maxK: 1, restarts: 1 }, new Date());
+    expect(await repo.labelNextBatch(model, '', 50_000)).toMatchObject({ labeled: 2500 });
+    const seen: string[] = [];
+    for await (const page of repo.readSegment(model.modelVersion, 0)) seen.push(...page.map((r) => String(r.customer_id)));
+    expect(seen).toHaveLength(2500);
+    expect(new Set(seen).size).toBe(2500);
+    expect(dataApi.stats.maxResponseBytes).toBeLessThan(1024 * 1024);
+  });
+});
