@@ -100,7 +100,8 @@ export class SegmentationStack extends Stack {
     this.data.grantListPrefixes(this.train.function, [MODELS_PREFIX, TRAINING_PREFIX]);
     this.data.grantObjects(this.ingest.function, CUSTOMERS_PREFIX, ['s3:GetObject']);
     this.data.grantObjects(this.ingest.function, MODELS_PREFIX, ['s3:GetObject']);
-    this.data.grantObjects(this.ingest.function, RESULTS_PREFIX, ['s3:PutObject', 's3:AbortMultipartUpload']);
+    // delete: a failed re-upload removes the earlier labeled.csv / rejects.csv of the same name
+    this.data.grantObjects(this.ingest.function, RESULTS_PREFIX, ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject']);
     this.data.grantListPrefixes(this.ingest.function, [MODELS_PREFIX, CUSTOMERS_PREFIX]);
     this.data.grantObjects(this.assign.function, MODELS_PREFIX, ['s3:GetObject']);
     this.data.grantListPrefixes(this.assign.function, [MODELS_PREFIX]);

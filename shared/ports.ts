@@ -46,6 +46,8 @@ export type ResultName = 'labeled.csv' | 'rejects.csv' | 'summary.json';
 /** Where a labeling run's outputs go; every write is atomic (never a half-written file). */
 export interface ResultWriter {
   write(name: ResultName, content: AsyncIterable<string> | string): Promise<string>;
+  /** Removes an output if it exists (a failed run must not leave an earlier run's files beside it). */
+  remove(name: ResultName): Promise<void>;
 }
 
 /** An uploaded object, opened for streaming, with the ETag of the version being read. */

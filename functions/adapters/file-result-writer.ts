@@ -1,5 +1,6 @@
 // ResultWriter on local files: each output written atomically to the path chosen for its name.
 
+import { rm } from 'node:fs/promises';
 import type { ResultName, ResultWriter } from '../../shared/ports.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
@@ -10,5 +11,9 @@ export class FileResultWriter implements ResultWriter {
     const path = this.paths[name];
     await writeFileAtomic(path, content);
     return path;
+  }
+
+  async remove(name: ResultName): Promise<void> {
+    await rm(this.paths[name], { force: true });
   }
 }

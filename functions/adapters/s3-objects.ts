@@ -2,7 +2,7 @@
 // stream the object body; writes stream through a multipart upload, which S3 makes visible
 // only when complete — never a half-written result.
 
-import { GetObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import type { ObjectSource, OpenedObject, ResultName, ResultWriter } from '../../shared/ports.ts';
@@ -51,5 +51,9 @@ export class S3ResultWriter implements ResultWriter {
 
   write(name: ResultName, content: AsyncIterable<string> | string): Promise<string> {
     return putText(this.s3, this.bucket, `${this.prefix}${name}`, content, CONTENT_TYPES[name]);
+  }
+
+  async remove(name: ResultName): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${name}` }));
   }
 }

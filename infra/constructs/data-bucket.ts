@@ -31,7 +31,7 @@ const DEFAULT_NONCURRENT_DAYS = 30;
 const DEFAULT_ACCESS_LOG_DAYS = 90;
 const ABORT_MULTIPART_DAYS = 7;
 
-export type ObjectAccess = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload';
+export type ObjectAccess = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject';
 
 export class DataBucket extends Construct {
   readonly bucket: s3.Bucket;

@@ -71,6 +71,9 @@ export async function ingestObject(deps: IngestDeps, request: IngestRequest): Pr
   } catch (error) {
     if (!(error instanceof InvalidFileError)) throw error;
     summary = failedSummary(source, error.message, startedAt, deps.clock());
+    // an earlier upload of the same name may have left outputs: a failed file has none
+    await writer.remove('labeled.csv');
+    await writer.remove('rejects.csv');
     await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
   }
   await deps.repo.recordIngested(bucket, key, etag, summary);

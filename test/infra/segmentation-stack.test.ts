@@ -277,7 +277,7 @@ describe('least privilege', () => {
       sorted([
         ...logsAndDlq(base, 'ingest'),
         { Effect: 'Allow', Action: 's3:GetObject', Resource: [objectsArn(base, 'models/'), objectsArn(base, 'uploads/customers/')] },
-        { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:PutObject'], Resource: objectsArn(base, 'results/') },
+        { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], Resource: objectsArn(base, 'results/') },
         list(base, ['models/*', 'uploads/customers/*']),
         ...dataApi(base),
       ]),

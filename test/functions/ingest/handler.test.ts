@@ -98,6 +98,22 @@ describe('ingest handler', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('removes the earlier outputs of the same name when a re-upload fails', async () => {
+    await ingest('uploads/customers/weekly.csv', csv(5, 12));
+    expect(await aws.get('results/customers/weekly/labeled.csv')).not.toBeNull();
+    await ingest('uploads/customers/weekly.csv', 'not,the,contract\n1,2,3\n');
+    expect((await summaryOf('weekly')).status).toBe('failed');
+    expect(await aws.get('results/customers/weekly/labeled.csv')).toBeNull();
+    expect(await aws.get('results/customers/weekly/rejects.csv')).toBeNull();
+  });
+
+  it('keeps files of the same name in different folders apart', async () => {
+    await ingest('uploads/customers/2026/01/batch.csv', csv(3, 13, 300));
+    await ingest('uploads/customers/2026/02/batch.csv', csv(4, 14, 400));
+    expect((await summaryOf('2026/01/batch')).rowsRead).toBe(3);
+    expect((await summaryOf('2026/02/batch')).rowsRead).toBe(4);
+  });
+
   it('handles several records in one event and ignores keys outside uploads/customers/', async () => {
     const a = await aws.put('uploads/customers/a.csv', csv(5, 5, 100));
     const b = await aws.put('uploads/customers/b.csv', csv(5, 6, 200));
