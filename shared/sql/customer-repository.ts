@@ -172,21 +172,14 @@ export class SqlCustomerRepository {
     );
   }
 
-  /** The database clock, used to fence a training snapshot. */
-  async now(): Promise<string> {
-    const [row] = await this.sql.query(`SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS now`);
-    return String(row!.now);
-  }
-
-  /** Customers last changed at or before `snapshot`, in key order, page by page (bounded responses). */
-  async *readCustomers(snapshot: string, pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
+  /** Every customer, in key order, page by page (bounded responses). */
+  async *readCustomers(pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
     let after = '';
     for (;;) {
       const rows = await this.sql.query(
         `SELECT customer_id, gender, age, CAST(annual_income_thousands AS double precision) AS income, spending_score
-         FROM customers WHERE customer_id > :after AND updated_at <= CAST(:snapshot AS timestamptz)
-         ORDER BY customer_id LIMIT :page_size`,
-        { after, snapshot, page_size: pageSize },
+         FROM customers WHERE customer_id > :after ORDER BY customer_id LIMIT :page_size`,
+        { after, page_size: pageSize },
       );
       if (rows.length === 0) return;
       yield rows.map(toCustomer);
@@ -229,16 +222,25 @@ export class SqlCustomerRepository {
   }
 
   /** Records which customers a table-trained model was trained on (the origin rule needs it). */
-  async recordTrainingMembers(modelVersion: string, snapshot: string): Promise<number> {
-    const [row] = await this.sql.query(
-      `WITH added AS (
-         INSERT INTO training_members (model_version, customer_id)
-         SELECT :model_version, customer_id FROM customers WHERE updated_at <= CAST(:snapshot AS timestamptz)
-         ON CONFLICT DO NOTHING RETURNING 1)
-       SELECT CAST(count(*) AS integer) AS n FROM added`,
-      { model_version: modelVersion, snapshot },
-    );
-    return int(row?.n);
+  async recordTrainingMembers(modelVersion: string, customerIds: readonly string[]): Promise<number> {
+    let recorded = 0;
+    for (let start = 0; start < customerIds.length; start += UPSERT_BATCH_ROWS) {
+      const batch = customerIds.slice(start, start + UPSERT_BATCH_ROWS);
+      const params: Record<string, SqlValue> = { model_version: modelVersion };
+      const values = batch.map((id, i) => {
+        params[`id_${i}`] = id;
+        return `(:model_version, :id_${i})`;
+      });
+      const [row] = await this.sql.query(
+        `WITH added AS (
+           INSERT INTO training_members (model_version, customer_id) VALUES ${values.join(', ')}
+           ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT CAST(count(*) AS integer) AS n FROM added`,
+        params,
+      );
+      recorded += int(row?.n);
+    }
+    return recorded;
   }
 
   /** Customers waiting for the active model: never labeled, or labeled by another model (null: none active). */

@@ -2,6 +2,7 @@
 // the same run labels the table (members become `created`, everyone else `assigned`), and the
 // report shows the table's shares and who moved where from the previously active model.
 
+import { LockHeldError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import { assignPending, TABLE_SOURCE, type AssignOutcome, type DatabaseDeps } from './database.ts';
 import { activeModel, publishModel } from './promote.ts';
@@ -28,11 +29,15 @@ export interface TableTrainOutcome {
  * Trains from the customers table. The model records its training members; when it is promoted,
  * the same run labels the table — members become `created`, everyone else `assigned`.
  */
+function lostLease(error: unknown, model: Model): AssignOutcome {
+  if (!(error instanceof LockHeldError)) throw error;
+  return { status: 'locked', modelVersion: model.modelVersion, pending: 0, labeled: 0, outliers: 0, batches: 0, drift: null };
+}
+
 export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions): Promise<TableTrainOutcome> {
   const { repo, store, log } = deps;
-  const snapshot = await repo.now();
   const customers = [];
-  for await (const page of repo.readCustomers(snapshot)) {
+  for await (const page of repo.readCustomers()) {
     customers.push(...page);
     log(`read ${customers.length} customers from the table`);
   }
@@ -43,14 +48,16 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
     deps.clock(),
     previous,
   );
-  // membership first: once the model is promoted, the origin rule needs it
-  const members = await repo.recordTrainingMembers(model.modelVersion, snapshot);
+  // membership first, exactly the customers read: once the model is promoted, the origin rule needs it
+  const members = await repo.recordTrainingMembers(model.modelVersion, customers.map((c) => c.customerId));
   const { modelUri, promoted } = await publishModel(store, model, {
     promote: options.promote,
     autoPromote: options.autoPromote,
     now: deps.clock,
   });
-  const assign = promoted ? await assignPending(deps) : null;
+  // when the nightly run holds the lease, it labels nothing now: the next nightly run will (the new
+  // model is active); the outcome says 'locked' rather than failing, so a retry does not train again
+  const assign = promoted ? await assignPending(deps).catch((error: unknown) => lostLease(error, model)) : null;
   // the report goes last, so its created / assigned shares describe the table after labeling
   let reportUri: string | null = null;
   if (options.report !== false) {

@@ -237,6 +237,17 @@ describe('concurrency (real PostgreSQL locks)', () => {
     expect(await db.repo.countPending(model.modelVersion)).toBe(0);
   });
 
+  it('trains from the table while a nightly run holds the lease: promoted, labeled by the next run', async () => {
+    await db.repo.upsertCustomers(customers(120, 65));
+    expect(await db.repo.acquireLease(NIGHTLY_LOCK, 'a-nightly-run', 60)).toBe(true);
+    const outcome = await trainFromTable(local, { k: 2, autoPromote: true, report: false });
+    expect(outcome).toMatchObject({ promoted: true, members: 120, assign: { status: 'locked', labeled: 0 } });
+    await db.repo.releaseLease(NIGHTLY_LOCK, 'a-nightly-run');
+    expect(await assignPending(local)).toMatchObject({ status: 'labeled', labeled: 120 });
+    const { rows } = await db.repo.pool.query('SELECT DISTINCT segment_origin FROM customers');
+    expect(rows).toEqual([{ segment_origin: 'created' }]);
+  });
+
   it('never writes a label computed from values a concurrent upload has just changed', async () => {
     const rows = customers(50, 63);
     await db.repo.upsertCustomers(rows);
