@@ -243,6 +243,25 @@ export class SqlCustomerRepository {
     return recorded;
   }
 
+  /** Which of these customers a table-trained model was trained on. */
+  async trainingMembersAmong(modelVersion: string, customerIds: readonly string[]): Promise<Set<string>> {
+    const members = new Set<string>();
+    for (let start = 0; start < customerIds.length; start += UPSERT_BATCH_ROWS) {
+      const batch = customerIds.slice(start, start + UPSERT_BATCH_ROWS);
+      const params: Record<string, SqlValue> = { model_version: modelVersion };
+      const list = batch.map((id, i) => {
+        params[`id_${i}`] = id;
+        return `:id_${i}`;
+      });
+      const rows = await this.sql.query(
+        `SELECT customer_id FROM training_members WHERE model_version = :model_version AND customer_id IN (${list.join(', ')})`,
+        params,
+      );
+      for (const r of rows) members.add(String(r.customer_id));
+    }
+    return members;
+  }
+
   /** Customers waiting for the active model: never labeled, or labeled by another model (null: none active). */
   async countPending(modelVersion: string | null): Promise<number> {
     const [row] = await this.sql.query(

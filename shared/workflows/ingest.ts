@@ -8,6 +8,7 @@ import type { Model } from '../model/artifact.ts';
 import type { ModelStore, ObjectSource, ResultWriter } from '../ports.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
 import { labelRows, writeLabelOutputs } from './label-csv.ts';
+import { TABLE_SOURCE } from './database.ts';
 import { failedSummary, type LabelSummary } from './summary.ts';
 
 export interface IngestDeps {
@@ -67,7 +68,13 @@ export async function ingestObject(deps: IngestDeps, request: IngestRequest): Pr
     const result = labelRows(csv, model);
     if (model === null) await deps.repo.upsertCustomers(result.labeled.map((l) => l.row.customer));
     else await deps.repo.upsertLabeledCustomers(result.labeled.map((l) => ({ customer: l.row.customer, assignment: l.assignment! })), model);
-    summary = await writeLabelOutputs({ csv, result, source, startedAt, clock: deps.clock }, writer);
+    // with a model trained from the table, customers it was trained on are 'created' (origin rule)
+    const members =
+      model !== null && model.training.source === TABLE_SOURCE
+        ? await deps.repo.trainingMembersAmong(model.modelVersion, result.labeled.map((l) => l.row.customer.customerId))
+        : new Set<string>();
+    const originOf = (id: string) => (members.has(id) ? ('created' as const) : ('assigned' as const));
+    summary = await writeLabelOutputs({ csv, result, source, startedAt, clock: deps.clock, originOf }, writer);
   } catch (error) {
     if (!(error instanceof InvalidFileError)) throw error;
     summary = failedSummary(source, error.message, startedAt, deps.clock());

@@ -60,6 +60,8 @@ export interface LabelOutputInput {
   readonly startedAt: Date;
   readonly clock: () => Date;
   readonly warnings?: readonly string[];
+  /** Origin of each label (the origin rule); 'assigned' unless the caller knows training membership. */
+  readonly originOf?: (customerId: string) => 'created' | 'assigned';
 }
 
 /** Writes labeled.csv, rejects.csv, then summary.json (last, so a summary means the run finished). */
@@ -77,7 +79,7 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
         : [
             String(assignment.segment),
             model.segments[assignment.index]!.name,
-            'assigned',
+            input.originOf?.(row.customer.customerId) ?? 'assigned',
             assignment.distance.toFixed(DISTANCE_DECIMALS),
             String(assignment.isOutlier),
             model.modelVersion,

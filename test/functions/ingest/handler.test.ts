@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../../functions/ingest/handler.ts';
+import { createTrainHandler } from '../../../functions/train/handler.ts';
 import { publishModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
 import { generateCsv, generateCustomers } from '../../../shared/sample/generate.ts';
@@ -75,6 +76,18 @@ describe('ingest handler', () => {
     const text = (await aws.get('results/exports/segment-0/customers.csv'))!;
     expect(text.trimEnd().split('\n')).toHaveLength(result.export!.outcome!.rows + 1);
     expect((await handler({ export: { segment: 'no such segment' } })).export).toMatchObject({ status: 'failed' });
+  });
+
+  it('says created in labeled.csv for a customer the table-trained active model was trained on', async () => {
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 100, seed: 15 })]);
+    await createTrainHandler(aws.runtime())({ source: 'database', k: 2, promote: true });
+    // customer 0000001 was in the training data; 0009001 is new
+    await ingest('uploads/customers/mixed.csv', `${csv(1, 15)}0009001,Female,30,40,50\n`);
+    const labeled = (await aws.get('results/customers/mixed/labeled.csv'))!.trimEnd().split('\n').slice(1);
+    expect(labeled.map((line) => [line.split(',')[0], line.split(',')[7]])).toEqual([
+      ['0000001', 'created'],
+      ['0009001', 'assigned'],
+    ]);
   });
 
   it('processes the same object once: a redelivery does nothing', async () => {
