@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `segments` executable. Runs the CLI as one esbuild bundle (fast start-up), rebuilding it
+// The `segments` executable. Runs the CLI as an esbuild bundle (fast start-up), rebuilding it
 // when any TypeScript source is newer; falls back to tsx when esbuild is not installed.
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const bundle = join(here, 'dist', 'segments.mjs');
+const bundle = join(here, 'dist', 'segments.js');
 
 function newestSource(dir) {
   let newest = 0;
@@ -34,7 +34,11 @@ async function build() {
   mkdirSync(dirname(bundle), { recursive: true });
   await esbuild.build({
     entryPoints: [join(here, 'segments.ts')],
-    outfile: bundle,
+    outdir: dirname(bundle),
+    outExtension: { '.js': '.js' },
+    // lazily imported modules (the report's charting, the embedded server) become separate chunks,
+    // parsed only by the commands that use them
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
