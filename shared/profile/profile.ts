@@ -94,7 +94,7 @@ export function nameSegments(all: readonly { dev: Deviations; genderShares: Reco
 }
 
 /** Share of between-segment variance (η²) of a numeric field: 1 when the segments alone explain it. */
-function etaSquared(values: Float64Array, labels: Int32Array, k: number): number {
+export function etaSquared(values: Float64Array, labels: Int32Array, k: number): number {
   const { mean, std } = meanStd(values);
   if (std === 0) return 0;
   const sums = new Float64Array(k);

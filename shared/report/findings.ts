@@ -3,7 +3,7 @@
 
 import type { Customer } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
-import { PROFILE_NUMERICS, type ProfileNumeric } from '../profile/profile.ts';
+import { etaSquared, PROFILE_NUMERICS, type ProfileNumeric } from '../profile/profile.ts';
 import { meanStd, quantileSorted } from '../profile/stats.ts';
 import { numericValues } from './analysis.ts';
 import { formatInt, formatNumber, formatPercent } from './format.ts';
@@ -187,19 +187,7 @@ function singleSegmentFinding(model: Model, overall: Record<ProfileNumeric, { me
 /** Share of a field's variance explained by the segments (η²), for every profiled numeric field. */
 export function explainedByField(customers: readonly Customer[], labels: Int32Array, k: number): Record<ProfileNumeric, number> {
   const out = {} as Record<ProfileNumeric, number>;
-  for (const f of PROFILE_NUMERICS) {
-    const values = numericValues(customers, f);
-    const { mean, std } = meanStd(values);
-    const sums = new Float64Array(k);
-    const sizes = new Float64Array(k);
-    for (let i = 0; i < values.length; i++) {
-      sums[labels[i]!]! += values[i]!;
-      sizes[labels[i]!]!++;
-    }
-    let between = 0;
-    for (let c = 0; c < k; c++) if (sizes[c]! > 0) between += sizes[c]! * (sums[c]! / sizes[c]! - mean) ** 2;
-    out[f] = std > 0 ? between / (values.length * std * std) : 0;
-  }
+  for (const f of PROFILE_NUMERICS) out[f] = etaSquared(numericValues(customers, f), labels, k);
   return out;
 }
 
