@@ -18,7 +18,8 @@ export function sqlIdentifier(name: string): string {
 }
 
 const double = (param: string): string => `CAST(:${param} AS double precision)`;
-const VALUE_COLUMNS = 'customer_id, gender, age, annual_income_thousands, spending_score';
+/** Carried through every step: the key, and the row version the label is computed from. */
+const VALUE_COLUMNS = 'customer_id, row_version';
 
 /** SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive). */
 export function labelBatchStatement(model: Model, after: string, batchSize: number): { sql: string; params: SqlParams } {
@@ -61,7 +62,7 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
     `CASE b.segment ${names.map((id) => `WHEN ${id} THEN ${cast(`${prefix}_${id}`)}`).join(' ')} END`;
 
   const sql = `WITH batch AS (
-  SELECT customer_id, gender, age, annual_income_thousands, spending_score FROM customers
+  SELECT customer_id, xmin AS row_version, gender, age, annual_income_thousands, spending_score FROM customers
   WHERE customer_id > :after AND (segment IS NULL OR model_version IS DISTINCT FROM :model_version)
   ORDER BY customer_id LIMIT :batch_size
 ), scaled AS MATERIALIZED (
@@ -87,11 +88,9 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   FROM best AS b
   -- the key range lets PostgreSQL reach the batch's rows by index instead of scanning the table
   WHERE c.customer_id = b.customer_id AND c.customer_id > :after AND c.customer_id <= (SELECT max(customer_id) FROM batch)
-    -- a row another run changed since this statement read it (an upload, a promotion) is left alone:
-    -- its label was computed from values it no longer has, or it no longer needs one
-    AND (c.segment IS NULL OR c.model_version IS DISTINCT FROM :model_version)
-    AND c.gender = b.gender AND c.age = b.age
-    AND c.annual_income_thousands = b.annual_income_thousands AND c.spending_score = b.spending_score
+    -- a row another transaction changed since this statement read it (an upload, another run) has a
+    -- new row version: it is left alone, since its label was computed from values it no longer has
+    AND c.xmin = b.row_version
   RETURNING c.is_outlier
 )
 SELECT (SELECT CAST(count(*) AS integer) FROM batch) AS seen, (SELECT max(customer_id) FROM batch) AS last_key,
