@@ -23,7 +23,11 @@ export function decodeS3Key(key: string): string {
 }
 
 export function s3Objects(event: z.infer<typeof S3EventSchema>): S3ObjectRef[] {
-  return event.Records.map((r) => ({ bucket: r.s3.bucket.name, key: decodeS3Key(r.s3.object.key), etag: r.s3.object.eTag?.replace(/"/g, '') }));
+  return event.Records.map((r) => ({
+    bucket: r.s3.bucket.name,
+    key: decodeS3Key(r.s3.object.key),
+    etag: r.s3.object.eTag?.replace(/"/g, ''),
+  }));
 }
 
 export const TrainRequestSchema = z.object({
@@ -34,10 +38,7 @@ export const TrainRequestSchema = z.object({
 export type TrainRequest = z.infer<typeof TrainRequestSchema>;
 
 /** The nightly schedule's event, or `{}` for a manual run. */
-export const AssignEventSchema = z.union([
-  z.object({ 'detail-type': z.literal('Scheduled Event') }).passthrough(),
-  z.object({}).strict(),
-]);
+export const AssignEventSchema = z.union([z.object({ 'detail-type': z.literal('Scheduled Event') }).passthrough(), z.object({}).strict()]);
 
 /** Direct invocations of the train function that move the active model instead of training. */
 export const LifecycleRequestSchema = z.union([
@@ -47,4 +48,6 @@ export const LifecycleRequestSchema = z.union([
 export type LifecycleRequest = z.infer<typeof LifecycleRequestSchema>;
 
 /** Direct invocation of the ingest function: a segment's customers as a campaign list. */
-export const ExportRequestSchema = z.object({ export: z.object({ segment: z.union([z.number().int().nonnegative(), z.string().min(1)]) }).strict() }).strict();
+export const ExportRequestSchema = z
+  .object({ export: z.object({ segment: z.union([z.number().int().nonnegative(), z.string().min(1)]) }).strict() })
+  .strict();

@@ -59,7 +59,9 @@ function readAcu(name: string, value: unknown, fallback: number, min: number): n
   if (value === undefined) return fallback;
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
   if (!Number.isFinite(n) || n < min || n > MAX_ACU || !Number.isInteger(n / ACU_STEP)) {
-    throw new ParameterError(`context ${name} must be a number of ACUs from ${min} to ${MAX_ACU} in steps of ${ACU_STEP}, got ${text(value)}`);
+    throw new ParameterError(
+      `context ${name} must be a number of ACUs from ${min} to ${MAX_ACU} in steps of ${ACU_STEP}, got ${text(value)}`,
+    );
   }
   return n;
 }

@@ -120,10 +120,15 @@ export class SegmentationStack extends Stack {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue (the on-failure destination) of the functions; nothing consumes it automatically, so it needs no DLQ of its own.',
+      reason:
+        'This queue is itself the dead-letter queue (the on-failure destination) of the functions; nothing consumes it automatically, so it needs no DLQ of its own.',
     });
     this.alarms = new FailureAlarms(this, 'Alarms', { alertEmail: parameters.alertEmail });
-    for (const [name, fn] of [['Train', this.train], ['Ingest', this.ingest], ['Assign', this.assign]] as const) {
+    for (const [name, fn] of [
+      ['Train', this.train],
+      ['Ingest', this.ingest],
+      ['Assign', this.assign],
+    ] as const) {
       fn.function.configureAsyncInvoke({
         retryAttempts: ASYNC_RETRY_ATTEMPTS,
         maxEventAge: MAX_EVENT_AGE,
@@ -176,6 +181,9 @@ export class SegmentationStack extends Stack {
     new CfnOutput(this, 'SecretArn', { value: this.database.secret.secretArn, description: 'Database credentials, for the Data API' });
     new CfnOutput(this, 'DatabaseName', { value: this.database.databaseName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications' });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Events that failed after their retries' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      value: this.deadLetterQueue.queueUrl,
+      description: 'Events that failed after their retries',
+    });
   }
 }

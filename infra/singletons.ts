@@ -12,7 +12,7 @@ export function acknowledgeCdkSingletons(stack: Stack): void {
     Validations.of(notifications).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
-        'CDK\'s bucket notifications handler runs once per deploy to configure the data bucket\'s notifications; its role and managed logging policy are set by aws-cdk-lib.',
+        "CDK's bucket notifications handler runs once per deploy to configure the data bucket's notifications; its role and managed logging policy are set by aws-cdk-lib.",
     });
   }
 }

@@ -42,7 +42,9 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<RunningPos
     if (!existsSync(`${dataDir}/PG_VERSION`)) await server.initialise();
     await server.start();
   } catch (error) {
-    throw new Error(`could not start the embedded PostgreSQL server: ${logs.slice(-3).join(' ').trim() || String(error)}`, { cause: error });
+    throw new Error(`could not start the embedded PostgreSQL server: ${logs.slice(-3).join(' ').trim() || String(error)}`, {
+      cause: error,
+    });
   }
   return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
 }

@@ -4,7 +4,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '../../shared/errors.ts';
-import { ModelVersionSchema, parseActivePointer, parseModel, serializeModel, type ActivePointer, type Model } from '../../shared/model/artifact.ts';
+import {
+  ModelVersionSchema,
+  parseActivePointer,
+  parseModel,
+  serializeModel,
+  type ActivePointer,
+  type Model,
+} from '../../shared/model/artifact.ts';
 import type { ModelStore } from '../../shared/ports.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
@@ -38,7 +45,8 @@ export class FileModelStore implements ModelStore {
   }
 
   async getModel(version: string): Promise<Model> {
-    if (!ModelVersionSchema.safeParse(version).success) throw new NotFoundError(`"${version}" is not a model version (they look like 20261126T153000Z-3fa2b9c01d4e)`);
+    if (!ModelVersionSchema.safeParse(version).success)
+      throw new NotFoundError(`"${version}" is not a model version (they look like 20261126T153000Z-3fa2b9c01d4e)`);
     const path = this.modelPath(version);
     try {
       return parseModel(await readFile(path, 'utf8'), path);
@@ -65,7 +73,10 @@ export class FileModelStore implements ModelStore {
   async listModels(): Promise<string[]> {
     try {
       const entries = await readdir(join(this.root, 'models'), { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory() && ModelVersionSchema.safeParse(e.name).success).map((e) => e.name).sort();
+      return entries
+        .filter((e) => e.isDirectory() && ModelVersionSchema.safeParse(e.name).success)
+        .map((e) => e.name)
+        .sort();
     } catch (error) {
       if (isMissing(error)) return [];
       throw error;

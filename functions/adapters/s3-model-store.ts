@@ -3,7 +3,14 @@
 
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../../shared/errors.ts';
-import { ModelVersionSchema, parseActivePointer, parseModel, serializeModel, type ActivePointer, type Model } from '../../shared/model/artifact.ts';
+import {
+  ModelVersionSchema,
+  parseActivePointer,
+  parseModel,
+  serializeModel,
+  type ActivePointer,
+  type Model,
+} from '../../shared/model/artifact.ts';
 import type { ModelStore } from '../../shared/ports.ts';
 
 export const MODELS_PREFIX = 'models/';

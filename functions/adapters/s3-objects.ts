@@ -35,7 +35,13 @@ export class S3ObjectSource implements ObjectSource {
 }
 
 /** Streams text to one key through a multipart upload (visible only once complete). */
-export async function putText(s3: S3Client, bucket: string, key: string, content: AsyncIterable<string> | string, contentType: string): Promise<string> {
+export async function putText(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  content: AsyncIterable<string> | string,
+  contentType: string,
+): Promise<string> {
   const body = typeof content === 'string' ? content : Readable.from(content);
   await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType } }).done();
   return `s3://${bucket}/${key}`;

@@ -52,7 +52,12 @@ export async function runDemo(storeOption: string | undefined, io: Output): Prom
     io.out('');
     io.out(segmentTable(model));
     io.out('');
-    io.out(renderTable(['origin', 'customers'], Object.entries(status.byOrigin).map(([origin, n]) => [origin, String(n)])));
+    io.out(
+      renderTable(
+        ['origin', 'customers'],
+        Object.entries(status.byOrigin).map(([origin, n]) => [origin, String(n)]),
+      ),
+    );
     for (const warning of model.warnings) io.out(`warning: ${warning}`);
     io.out('');
     io.out(`model:    ${trained.modelUri}`);

@@ -89,7 +89,12 @@ function integer(value: string | undefined, name: string, min: number): number |
 }
 
 const list = (value: string | undefined): string[] | undefined =>
-  value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 
 function trainOptions(values: Record<string, string | boolean | undefined>, onSweep: TrainOptions['onSweep']): TrainOptions {
   const k = values.k as string | undefined;
@@ -119,8 +124,10 @@ function requestedPromotion(values: Record<string, unknown>): boolean | undefine
   return undefined;
 }
 
-const sweepProgress = (io: Output): TrainOptions['onSweep'] => (e) =>
-  io.err(`k = ${e.k}: inertia ${e.inertia.toFixed(2)}${e.silhouette === null ? '' : `, silhouette ${e.silhouette.toFixed(3)}`}`);
+const sweepProgress =
+  (io: Output): TrainOptions['onSweep'] =>
+  (e) =>
+    io.err(`k = ${e.k}: inertia ${e.inertia.toFixed(2)}${e.silhouette === null ? '' : `, silhouette ${e.silhouette.toFixed(3)}`}`);
 
 function one(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`);
@@ -141,7 +148,9 @@ async function train(args: string[], io: Output): Promise<void> {
     autoPromote: true,
     now: () => new Date(),
   });
-  const reportUri = values['no-report'] ? null : await (await import('../../shared/workflows/report.ts')).writeReport(store, model, trainingData.customers);
+  const reportUri = values['no-report']
+    ? null
+    : await (await import('../../shared/workflows/report.ts')).writeReport(store, model, trainingData.customers);
   if (values.json) {
     io.out(
       JSON.stringify({
@@ -204,7 +213,9 @@ async function assign(args: string[], io: Output): Promise<void> {
     io.out(JSON.stringify(summary));
     return;
   }
-  io.out(`${summary.rowsRead} rows read: ${summary.rowsAccepted} labeled, ${summary.rowsRejected} rejected (${summary.duplicates} duplicates), ${summary.outliers} outliers`);
+  io.out(
+    `${summary.rowsRead} rows read: ${summary.rowsAccepted} labeled, ${summary.rowsRejected} rejected (${summary.duplicates} duplicates), ${summary.outliers} outliers`,
+  );
   io.out(segmentTable(model, summary.segments));
   io.out(`labeled: ${paths['labeled.csv']}\nrejects: ${paths['rejects.csv']}\nsummary: ${paths['summary.json']}`);
 }
@@ -221,7 +232,12 @@ async function generate(args: string[], io: Output): Promise<void> {
   if (rows === undefined) throw new UsageError('--rows is required');
   const ageShift = values['age-shift'] === undefined ? 0 : Number(values['age-shift']);
   if (!Number.isFinite(ageShift)) throw new InvalidOptionError('--age-shift must be a number of years');
-  const chunks = generateCsv({ rows, seed: integer(values.seed, 'seed', 0) ?? 1, firstId: integer(values['first-id'], 'first-id', 0) ?? 1, ageShift });
+  const chunks = generateCsv({
+    rows,
+    seed: integer(values.seed, 'seed', 0) ?? 1,
+    firstId: integer(values['first-id'], 'first-id', 0) ?? 1,
+    ageShift,
+  });
   if (values.out === undefined) {
     for (const chunk of chunks) if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
     return;
@@ -247,15 +263,30 @@ async function db(args: string[], io: Output): Promise<void> {
         const file = one(positionals, 'CSV file');
         const csv = await readCustomerCsv(await openInput(file), { keepFields: false, onProgress: (n) => io.err(`read ${n} rows`) });
         const counts = await loadCustomers(csv, database.repo);
-        io.out(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${csv.rejected.length} rejected`);
+        io.out(
+          `${csv.rowsRead} rows read: ${csv.accepted.length} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${csv.rejected.length} rejected`,
+        );
         for (const r of csv.rejected.slice(0, 10)) io.out(`  line ${r.line}: ${r.reason}`);
         if (csv.rejected.length > 10) io.out(`  … and ${csv.rejected.length - 10} more`);
         return;
       }
       case 'train': {
-        const outcome = await trainFromTable(deps, { ...trainOptions(values, sweepProgress(io)), promote: requestedPromotion(values), autoPromote: true, report: !values['no-report'] });
+        const outcome = await trainFromTable(deps, {
+          ...trainOptions(values, sweepProgress(io)),
+          promote: requestedPromotion(values),
+          autoPromote: true,
+          report: !values['no-report'],
+        });
         if (values.json) {
-          io.out(JSON.stringify({ modelVersion: outcome.model.modelVersion, k: outcome.model.k, promoted: outcome.promoted, members: outcome.members, assign: outcome.assign }));
+          io.out(
+            JSON.stringify({
+              modelVersion: outcome.model.modelVersion,
+              k: outcome.model.k,
+              promoted: outcome.promoted,
+              members: outcome.members,
+              assign: outcome.assign,
+            }),
+          );
           return;
         }
         io.out(`model ${outcome.model.modelVersion}: k = ${outcome.model.k} (${outcome.model.metrics.sweep.rule})`);
@@ -268,7 +299,8 @@ async function db(args: string[], io: Output): Promise<void> {
         const outcome = await assignPending(deps, { batchSize: integer(values['batch-size'] as string | undefined, 'batch-size', 1) });
         if (values.json) io.out(JSON.stringify(outcome));
         else {
-          if (outcome.status === 'labeled') io.out(`labeled ${outcome.labeled} customers with model ${outcome.modelVersion} (${outcome.outliers} outliers)`);
+          if (outcome.status === 'labeled')
+            io.out(`labeled ${outcome.labeled} customers with model ${outcome.modelVersion} (${outcome.outliers} outliers)`);
           if (outcome.drift?.retrainRecommended) io.out(`retrain recommended: ${outcome.drift.reasons.join('; ')}`);
         }
         return;
@@ -281,16 +313,45 @@ async function db(args: string[], io: Output): Promise<void> {
           return;
         }
         io.out(`active model: ${active?.modelVersion ?? 'none'}`);
-        io.out(`customers: ${status.customers} (${status.pending} never labeled); by origin: ${Object.entries(status.byOrigin).map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}`);
-        io.out(renderTable(['model', 'segment', 'name', 'customers', 'outliers'], status.bySegment.map((s) => [s.modelVersion, String(s.segment), s.name, String(s.customers), String(s.outliers)])));
+        io.out(
+          `customers: ${status.customers} (${status.pending} never labeled); by origin: ${
+            Object.entries(status.byOrigin)
+              .map(([o, n]) => `${o} ${n}`)
+              .join(', ') || 'none'
+          }`,
+        );
+        io.out(
+          renderTable(
+            ['model', 'segment', 'name', 'customers', 'outliers'],
+            status.bySegment.map((s) => [s.modelVersion, String(s.segment), s.name, String(s.customers), String(s.outliers)]),
+          ),
+        );
         const drift = status.lastDrift as Drift | null;
         if (drift) {
           const share = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`);
-          io.out(`drift (latest nightly run): ${drift.assigned} assigned / ${drift.created} created (${share(drift.assignedShare)} assigned); outlier rate ${share(drift.outlierRate)} (training ${share(drift.trainingOutlierRate)}); PSI ${Object.entries(drift.psi).map(([f, v]) => `${f} ${v.toFixed(2)}`).join(', ')}`);
+          io.out(
+            `drift (latest nightly run): ${drift.assigned} assigned / ${drift.created} created (${share(drift.assignedShare)} assigned); outlier rate ${share(drift.outlierRate)} (training ${share(drift.trainingOutlierRate)}); PSI ${Object.entries(
+              drift.psi,
+            )
+              .map(([f, v]) => `${f} ${v.toFixed(2)}`)
+              .join(', ')}`,
+          );
           io.out(drift.retrainRecommended ? `retrain recommended: ${drift.reasons.join('; ')}` : 'no retraining needed');
         }
         io.out('recent runs:');
-        io.out(renderTable(['started', 'kind', 'status', 'model', 'labeled', 'error'], status.lastRuns.map((r) => [r.startedAt, r.kind, r.status, r.modelVersion ?? '', r.labeled === null ? '' : String(r.labeled), r.error ?? ''])));
+        io.out(
+          renderTable(
+            ['started', 'kind', 'status', 'model', 'labeled', 'error'],
+            status.lastRuns.map((r) => [
+              r.startedAt,
+              r.kind,
+              r.status,
+              r.modelVersion ?? '',
+              r.labeled === null ? '' : String(r.labeled),
+              r.error ?? '',
+            ]),
+          ),
+        );
         return;
       }
       default:
@@ -315,7 +376,11 @@ async function exportCommand(args: string[], io: Output): Promise<void> {
       await writeFileAtomic(path, content);
       return path;
     });
-    io.out(values.json ? JSON.stringify(outcome) : `${outcome.rows} customers of segment ${outcome.segment} ("${outcome.name}") written to ${outcome.uri}`);
+    io.out(
+      values.json
+        ? JSON.stringify(outcome)
+        : `${outcome.rows} customers of segment ${outcome.segment} ("${outcome.name}") written to ${outcome.uri}`,
+    );
   } finally {
     await database.close();
   }
@@ -331,23 +396,39 @@ async function models(args: string[], io: Output): Promise<void> {
       if (values.json) io.out(JSON.stringify(listing));
       else if (listing.length === 0) io.out(`no models in ${store.root}`);
       else {
-        const rows = listing.map((m) => [m.active ? 'active' : m.previous ? 'previous' : '', m.modelVersion, String(m.k), String(m.rows), m.source]);
+        const rows = listing.map((m) => [
+          m.active ? 'active' : m.previous ? 'previous' : '',
+          m.modelVersion,
+          String(m.k),
+          String(m.rows),
+          m.source,
+        ]);
         io.out(renderTable(['', 'model', 'k', 'customers', 'trained on'], rows));
       }
       return;
     }
     case 'promote': {
       const pointer = await promoteModel(store, one(positionals, 'model version'), new Date());
-      io.out(values.json ? JSON.stringify(pointer) : `active model: ${pointer.modelVersion} (previous: ${pointer.previous ?? 'none'}); the next nightly run relabels customers labeled by another model`);
+      io.out(
+        values.json
+          ? JSON.stringify(pointer)
+          : `active model: ${pointer.modelVersion} (previous: ${pointer.previous ?? 'none'}); the next nightly run relabels customers labeled by another model`,
+      );
       return;
     }
     case 'rollback': {
       const pointer = await rollbackModel(store, new Date());
-      io.out(values.json ? JSON.stringify(pointer) : `active model: ${pointer.modelVersion} (rolled back from ${pointer.previous}); the next nightly run relabels customers labeled by another model`);
+      io.out(
+        values.json
+          ? JSON.stringify(pointer)
+          : `active model: ${pointer.modelVersion} (rolled back from ${pointer.previous}); the next nightly run relabels customers labeled by another model`,
+      );
       return;
     }
     default:
-      throw new UsageError(sub === undefined ? 'models needs a subcommand: list, promote <version> or rollback' : `unknown models subcommand "${sub}"`);
+      throw new UsageError(
+        sub === undefined ? 'models needs a subcommand: list, promote <version> or rollback' : `unknown models subcommand "${sub}"`,
+      );
   }
 }
 
@@ -375,7 +456,10 @@ async function report(args: string[], io: Output): Promise<void> {
   }
   if (!existsSync(path)) throw new NotFoundError(`model ${version} has no report (${path})`);
   io.out(path);
-  if (values.open) spawn(process.platform === 'darwin' ? 'open' : 'xdg-open', [path], { detached: true, stdio: 'ignore' }).on('error', () => io.err(`open ${path} in a browser`)).unref();
+  if (values.open)
+    spawn(process.platform === 'darwin' ? 'open' : 'xdg-open', [path], { detached: true, stdio: 'ignore' })
+      .on('error', () => io.err(`open ${path} in a browser`))
+      .unref();
 }
 
 const COMMANDS: Record<string, (args: string[], io: Output) => Promise<void>> = {
@@ -395,7 +479,14 @@ const COMMANDS: Record<string, (args: string[], io: Output) => Promise<void>> = 
 /** Runs one command line; returns the process exit code (0 ok, 1 failed, 2 usage). */
 export async function runCli(argv: string[], io: Output = processOutput): Promise<number> {
   const [command, ...args] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h' || args.includes('--help') || args.includes('-h')) {
+  if (
+    command === undefined ||
+    command === 'help' ||
+    command === '--help' ||
+    command === '-h' ||
+    args.includes('--help') ||
+    args.includes('-h')
+  ) {
     io.out(USAGE);
     return command === undefined ? 2 : 0;
   }

@@ -51,7 +51,11 @@ async function build() {
   return true;
 }
 
-const sources = Math.max(newestSource(join(root, 'shared')), newestSource(join(root, 'functions')), statSync(join(root, 'package.json')).mtimeMs);
+const sources = Math.max(
+  newestSource(join(root, 'shared')),
+  newestSource(join(root, 'functions')),
+  statSync(join(root, 'package.json')).mtimeMs,
+);
 if (bundleTime() < sources && !(await build())) {
   const { register } = await import('tsx/esm/api');
   register();

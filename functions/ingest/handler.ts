@@ -13,7 +13,6 @@ import { exportSegment, findSegment, type ExportOutcome } from '../../shared/wor
 import { activeModel } from '../../shared/workflows/promote.ts';
 import { lazyHandler, type Runtime } from '../runtime.ts';
 
-
 export interface IngestResult {
   readonly key: string;
   readonly outcome: IngestOutcome | { status: 'ignored'; reason: string };
@@ -34,7 +33,13 @@ async function exportRequest(runtime: Runtime, selector: string | number): Promi
       const model = await activeModel(runtime.store);
       if (model === null) throw new InvalidOptionError('no active model: train and promote one first');
       const outcome = await exportSegment(runtime.repo, model, selector, (content) =>
-        putText(runtime.s3, runtime.config.DATA_BUCKET, `${EXPORTS_PREFIX}segment-${findSegment(model, selector).id}/customers.csv`, content, 'text/csv; charset=utf-8'),
+        putText(
+          runtime.s3,
+          runtime.config.DATA_BUCKET,
+          `${EXPORTS_PREFIX}segment-${findSegment(model, selector).id}/customers.csv`,
+          content,
+          'text/csv; charset=utf-8',
+        ),
       );
       runtime.logger.info('segment exported', { ...outcome });
       return { status: 'ok', error: null, outcome };
@@ -56,7 +61,10 @@ export function createIngestHandler(runtime: Runtime) {
     const results: IngestResult[] = [];
     for (const object of s3Objects(parsed.data)) {
       if (object.bucket !== runtime.config.DATA_BUCKET || !object.key.startsWith(CUSTOMERS_PREFIX) || object.etag === undefined) {
-        results.push({ key: object.key, outcome: { status: 'ignored', reason: `not a customers upload in ${runtime.config.DATA_BUCKET}/${CUSTOMERS_PREFIX}` } });
+        results.push({
+          key: object.key,
+          outcome: { status: 'ignored', reason: `not a customers upload in ${runtime.config.DATA_BUCKET}/${CUSTOMERS_PREFIX}` },
+        });
         continue;
       }
       const outcome = await ingestObject(

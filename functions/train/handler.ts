@@ -8,7 +8,14 @@ import { trainFromTable } from '../../shared/workflows/train-table.ts';
 import { activeModel, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
 import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';
 import type { ActivePointer, Model } from '../../shared/model/artifact.ts';
-import { LifecycleRequestSchema, S3EventSchema, s3Objects, TrainRequestSchema, type LifecycleRequest, type TrainRequest } from '../events.ts';
+import {
+  LifecycleRequestSchema,
+  S3EventSchema,
+  s3Objects,
+  TrainRequestSchema,
+  type LifecycleRequest,
+  type TrainRequest,
+} from '../events.ts';
 import { reportDataProblems } from '../outcome.ts';
 import { lazyHandler, type Runtime } from '../runtime.ts';
 
@@ -32,15 +39,35 @@ function requests(event: unknown, bucket: string): TrainRequest[] {
   const s3 = S3EventSchema.safeParse(event);
   if (s3.success) return s3Objects(s3.data).map((o) => ({ source: { bucket: o.bucket, key: o.key } }));
   const direct = TrainRequestSchema.safeParse(event);
-  if (!direct.success) throw new InvalidOptionError(`not a train request: expected an S3 event or {"source": {"bucket": "${bucket}", "key": "..."}} or {"source": "database"}`);
+  if (!direct.success)
+    throw new InvalidOptionError(
+      `not a train request: expected an S3 event or {"source": {"bucket": "${bucket}", "key": "..."}} or {"source": "database"}`,
+    );
   return [direct.data];
 }
 
 function failedSummary(source: string, error: string): TrainSummary {
-  return { status: 'failed', error, source, modelVersion: null, k: null, promoted: false, modelUri: null, warnings: [], rowsRead: 0, rowsAccepted: 0, rowsRejected: 0 };
+  return {
+    status: 'failed',
+    error,
+    source,
+    modelVersion: null,
+    k: null,
+    promoted: false,
+    modelUri: null,
+    warnings: [],
+    rowsRead: 0,
+    rowsAccepted: 0,
+    rowsRejected: 0,
+  };
 }
 
-function okSummary(source: string, model: Model, published: { modelUri: string; promoted: boolean }, rows: { read: number; rejected: number }): TrainSummary {
+function okSummary(
+  source: string,
+  model: Model,
+  published: { modelUri: string; promoted: boolean },
+  rows: { read: number; rejected: number },
+): TrainSummary {
   return {
     status: 'ok',
     error: null,
@@ -60,28 +87,43 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
   const { config, store, repo, clock, logger } = runtime;
   const source = request.source === 'database' ? 'table customers' : `s3://${request.source.bucket}/${request.source.key}`;
   const options = { k: request.k ?? 'auto', promote: request.promote, autoPromote: config.AUTO_PROMOTE } as const;
-  return await reportDataProblems(async () => {
-    if (request.source === 'database') {
-      const outcome = await trainFromTable({ repo, store, clock, log: (message) => logger.info(message) }, options);
-      return okSummary(source, outcome.model, outcome, { read: outcome.model.training.rowsRead, rejected: 0 });
-    }
-    const { bucket, key } = request.source;
-    if (bucket !== config.DATA_BUCKET) throw new InvalidOptionError(`the training file must be in the data bucket ${config.DATA_BUCKET}, not ${bucket}`);
-    if (!key.startsWith(TRAINING_PREFIX)) throw new InvalidOptionError(`training files go under ${TRAINING_PREFIX}, not ${key}`);
-    const object = await runtime.objects.open(key);
-    if (object === null) throw new NotFoundError(`${source} does not exist`);
-    const csv = await readCustomerCsv(object.body, { keepFields: false });
-    const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
-    const published = await publishModel(store, model, { ...options, now: clock });
-    // loaded on demand, so a cold start that only promotes or rolls back does not load the charts
-    const { writeReport } = await import('../../shared/workflows/report.ts');
-    await writeReport(store, model, csv.accepted.map((r) => r.customer));
-    await repo.recordRun(
-      { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: csv.rowsRead, rowsAccepted: csv.accepted.length, rowsRejected: csv.rejected.length },
-      clock(),
-    );
-    return okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
-  }, (error) => failedSummary(source, error));
+  return await reportDataProblems(
+    async () => {
+      if (request.source === 'database') {
+        const outcome = await trainFromTable({ repo, store, clock, log: (message) => logger.info(message) }, options);
+        return okSummary(source, outcome.model, outcome, { read: outcome.model.training.rowsRead, rejected: 0 });
+      }
+      const { bucket, key } = request.source;
+      if (bucket !== config.DATA_BUCKET)
+        throw new InvalidOptionError(`the training file must be in the data bucket ${config.DATA_BUCKET}, not ${bucket}`);
+      if (!key.startsWith(TRAINING_PREFIX)) throw new InvalidOptionError(`training files go under ${TRAINING_PREFIX}, not ${key}`);
+      const object = await runtime.objects.open(key);
+      if (object === null) throw new NotFoundError(`${source} does not exist`);
+      const csv = await readCustomerCsv(object.body, { keepFields: false });
+      const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
+      const published = await publishModel(store, model, { ...options, now: clock });
+      // loaded on demand, so a cold start that only promotes or rolls back does not load the charts
+      const { writeReport } = await import('../../shared/workflows/report.ts');
+      await writeReport(
+        store,
+        model,
+        csv.accepted.map((r) => r.customer),
+      );
+      await repo.recordRun(
+        {
+          kind: 'train',
+          modelVersion: model.modelVersion,
+          status: 'ok',
+          rowsRead: csv.rowsRead,
+          rowsAccepted: csv.accepted.length,
+          rowsRejected: csv.rejected.length,
+        },
+        clock(),
+      );
+      return okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
+    },
+    (error) => failedSummary(source, error),
+  );
 }
 
 export interface LifecycleSummary {
@@ -95,7 +137,8 @@ async function lifecycle(runtime: Runtime, request: LifecycleRequest): Promise<L
   return await reportDataProblems<LifecycleSummary>(
     async () => {
       const now = runtime.clock();
-      const active = 'promote' in request ? await promoteModel(runtime.store, request.promote, now) : await rollbackModel(runtime.store, now);
+      const active =
+        'promote' in request ? await promoteModel(runtime.store, request.promote, now) : await rollbackModel(runtime.store, now);
       runtime.logger.info('active model changed', { ...active });
       return { status: 'ok', error: null, active };
     },
@@ -107,7 +150,10 @@ export function createTrainHandler(runtime: Runtime) {
   return async (event: unknown): Promise<TrainSummary | LifecycleSummary | { results: TrainSummary[] }> => {
     const change = LifecycleRequestSchema.safeParse(event);
     if (change.success) return await lifecycle(runtime, change.data);
-    const parsed = await reportDataProblems<TrainRequest[] | string>(async () => requests(event, runtime.config.DATA_BUCKET), (error) => error);
+    const parsed = await reportDataProblems<TrainRequest[] | string>(
+      async () => requests(event, runtime.config.DATA_BUCKET),
+      (error) => error,
+    );
     if (typeof parsed === 'string') {
       runtime.logger.error('train request refused', { error: parsed });
       return failedSummary('', parsed);

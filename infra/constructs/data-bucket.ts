@@ -40,9 +40,7 @@ export class DataBucket extends Construct {
   constructor(scope: Construct, id: string, props: DataBucketProps = {}) {
     super(scope, id);
     const retain = props.retainData ?? true;
-    const removal = retain
-      ? { removalPolicy: RemovalPolicy.RETAIN }
-      : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true };
+    const removal = retain ? { removalPolicy: RemovalPolicy.RETAIN } : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true };
     const common = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -89,9 +87,7 @@ export class DataBucket extends Construct {
 
   /** Grants object actions on one prefix only. */
   grantObjects(grantee: iam.IGrantable, prefix: string, actions: readonly ObjectAccess[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...actions], resources: [this.objectsArn(prefix)] }),
-    );
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [this.objectsArn(prefix)] }));
     acknowledgeWildcardResource(
       grantee.grantPrincipal,
       `${arnInFinding(this.bucket)}/${prefix}*`,

@@ -23,7 +23,8 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * ESM bundles that include CommonJS dependencies call `require` for Node built-ins; without this
  * banner they fail at load with "Dynamic require of … is not supported".
  */
-export const ESM_REQUIRE_BANNER = "import { createRequire as __segmentsCreateRequire } from 'node:module'; const require = __segmentsCreateRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __segmentsCreateRequire } from 'node:module'; const require = __segmentsCreateRequire(import.meta.url);";
 
 /**
  * Bundling of every function. Nothing is external: the AWS SDK v3 clients are bundled too, so

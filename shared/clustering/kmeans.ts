@@ -60,7 +60,9 @@ export function checkClusterable(x: Matrix, k: number): void {
   }
   const distinct = countDistinctRows(x, k);
   if (distinct < k) {
-    throw new ClusteringError(`k = ${k} but the data has only ${distinct} distinct customer${distinct === 1 ? '' : 's'}; choose k ≤ ${distinct}`);
+    throw new ClusteringError(
+      `k = ${k} but the data has only ${distinct} distinct customer${distinct === 1 ? '' : 's'}; choose k ≤ ${distinct}`,
+    );
   }
 }
 
@@ -131,7 +133,11 @@ export function kmeansPlusPlus(x: Matrix, k: number, random: Random): Float64Arr
 }
 
 /** Nearest-centroid labels and the inertia they give. */
-export function assignToCentroids(x: Matrix, centroids: Float64Array, k: number): { labels: Int32Array; inertia: number; sizes: Int32Array } {
+export function assignToCentroids(
+  x: Matrix,
+  centroids: Float64Array,
+  k: number,
+): { labels: Int32Array; inertia: number; sizes: Int32Array } {
   const { data, rows: n, cols: d } = x;
   const labels = new Int32Array(n);
   const sizes = new Int32Array(k);
@@ -183,7 +189,13 @@ export function sampleRows(x: Matrix, size: number, random: Random): Matrix {
  * Lloyd iterations over the full data in place of ml-kmeans's arrays of arrays: labels and sums in
  * one pass per iteration, until no centroid moves more than `tolerance` (squared) or no label changes.
  */
-export function refineLloyd(x: Matrix, start: Float64Array, k: number, maxIterations: number, tolerance: number): { centroids: Float64Array; iterations: number; converged: boolean } {
+export function refineLloyd(
+  x: Matrix,
+  start: Float64Array,
+  k: number,
+  maxIterations: number,
+  tolerance: number,
+): { centroids: Float64Array; iterations: number; converged: boolean } {
   const { data, rows: n, cols: d } = x;
   let centroids = Float64Array.from(start);
   const sums = new Float64Array(k * d);
@@ -234,7 +246,8 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
   const tolerance = options.tolerance ?? KMEANS_DEFAULTS.tolerance;
   if (!Number.isInteger(options.seed)) throw new InvalidOptionError('a whole-number seed is required');
   if (!Number.isInteger(restarts) || restarts < 1) throw new InvalidOptionError(`restarts must be ≥ 1 (got ${restarts})`);
-  if (!Number.isInteger(maxIterations) || maxIterations < 1) throw new InvalidOptionError(`max iterations must be ≥ 1 (got ${maxIterations})`);
+  if (!Number.isInteger(maxIterations) || maxIterations < 1)
+    throw new InvalidOptionError(`max iterations must be ≥ 1 (got ${maxIterations})`);
   checkClusterable(x, k);
 
   const random = randomFor(options.seed, k);
@@ -254,7 +267,16 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
       continue;
     }
     if (best === undefined || inertia < best.inertia) {
-      best = { k, centroids, labels, inertia, iterations: result.iterations, converged: result.converged, bestRestart: r, emptyRestarts: 0 };
+      best = {
+        k,
+        centroids,
+        labels,
+        inertia,
+        iterations: result.iterations,
+        converged: result.converged,
+        bestRestart: r,
+        emptyRestarts: 0,
+      };
     }
   }
   if (best === undefined) {
@@ -264,5 +286,13 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
   const refined = refineLloyd(x, best.centroids, k, maxIterations, tolerance);
   const { labels, inertia, sizes } = assignToCentroids(x, refined.centroids, k);
   if (sizes.some((s) => s === 0)) throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);
-  return { ...best, centroids: refined.centroids, labels, inertia, iterations: best.iterations + refined.iterations, converged: refined.converged, emptyRestarts };
+  return {
+    ...best,
+    centroids: refined.centroids,
+    labels,
+    inertia,
+    iterations: best.iterations + refined.iterations,
+    converged: refined.converged,
+    emptyRestarts,
+  };
 }

@@ -128,7 +128,7 @@ export function calinskiHarabasz(x: Matrix, labels: Int32Array, centroids: Float
     between += sizes[c]! * dist * dist;
   }
   if (within === 0) return null;
-  return (between / (k - 1)) / (within / (n - k));
+  return between / (k - 1) / (within / (n - k));
 }
 
 /** All quality metrics for one clustering. */

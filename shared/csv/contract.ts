@@ -115,7 +115,10 @@ export function validateRow(fields: readonly string[], header: HeaderMap): RowRe
 
   const incomeRaw = value('annual_income_thousands').trim();
   if (!DECIMAL.test(incomeRaw)) {
-    return { ok: false, reason: incomeRaw === '' ? 'annual_income_thousands is empty' : `annual_income_thousands "${incomeRaw}" is not a number` };
+    return {
+      ok: false,
+      reason: incomeRaw === '' ? 'annual_income_thousands is empty' : `annual_income_thousands "${incomeRaw}" is not a number`,
+    };
   }
   const annualIncomeThousands = Number(incomeRaw);
   if (!Number.isFinite(annualIncomeThousands) || annualIncomeThousands < 0) {

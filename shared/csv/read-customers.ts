@@ -23,8 +23,7 @@ export interface RejectedRow {
 
 /** A parsed record before duplicate resolution: accepted or rejected on its own merits. */
 export type ParsedRecord =
-  | { readonly kind: 'accepted'; readonly row: AcceptedRow }
-  | { readonly kind: 'rejected'; readonly row: RejectedRow };
+  { readonly kind: 'accepted'; readonly row: AcceptedRow } | { readonly kind: 'rejected'; readonly row: RejectedRow };
 
 /** The whole file, validated: `rowsRead === accepted.length + rejected.length` always holds. */
 export interface CustomerCsv {
@@ -206,9 +205,7 @@ async function* parsedRows(source: AsyncIterable<Uint8Array | string>): AsyncGen
  * order, each with its physical starting line (the header is line 1). Throws InvalidFileError when
  * the stream cannot be read as the contract (empty, no header, missing column).
  */
-export async function* parseCustomerRecords(
-  source: AsyncIterable<Uint8Array | string>,
-): AsyncGenerator<HeaderMap | ParsedRecord[]> {
+export async function* parseCustomerRecords(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<HeaderMap | ParsedRecord[]> {
   let header: HeaderMap | undefined;
   for await (const batch of parsedRows(source)) {
     const records: ParsedRecord[] = [];
@@ -238,10 +235,7 @@ export async function* parseCustomerRecords(
  * Reads a whole customer CSV: every row ends accepted or rejected with a reason. When a
  * customer_id appears again later in the file the later row wins and the earlier one is rejected.
  */
-export async function readCustomerCsv(
-  source: AsyncIterable<Uint8Array | string>,
-  options: ReadOptions = {},
-): Promise<CustomerCsv> {
+export async function readCustomerCsv(source: AsyncIterable<Uint8Array | string>, options: ReadOptions = {}): Promise<CustomerCsv> {
   const every = options.progressEvery ?? DEFAULT_PROGRESS_EVERY;
   let header: HeaderMap | undefined;
   const accepted: AcceptedRow[] = [];
@@ -268,7 +262,12 @@ export async function readCustomerCsv(
         const earlier = latest.delete(customerId);
         if (earlier >= 0) {
           const superseded = accepted[earlier]!;
-          rejected.push({ line: superseded.line, customerId, reason: `duplicate customer_id, superseded by line ${row.line}`, fields: superseded.fields });
+          rejected.push({
+            line: superseded.line,
+            customerId,
+            reason: `duplicate customer_id, superseded by line ${row.line}`,
+            fields: superseded.fields,
+          });
           supersededRows.push(earlier);
           duplicates++;
         }

@@ -83,7 +83,10 @@ const HASH_DIGITS = 12;
 
 /** `YYYYMMDDTHHMMSSZ` of a date, in UTC. */
 export function compactUtc(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Stamps a model body with its creation time and content-derived version. */
@@ -121,7 +124,12 @@ export function parseModel(text: string, origin: string): Model {
   const model = parsed.data;
   const d = model.scaler.columns.length;
   const ids = new Set(model.segments.map((s) => s.id));
-  if (model.centroids.model.length !== model.k || model.centroids.model.some((c) => c.length !== d) || model.segments.length !== model.k || ids.size !== model.k) {
+  if (
+    model.centroids.model.length !== model.k ||
+    model.centroids.model.some((c) => c.length !== d) ||
+    model.segments.length !== model.k ||
+    ids.size !== model.k
+  ) {
     throw new ModelError(`${origin} is not a valid model: centroids or segments do not match k = ${model.k}`);
   }
   return model;

@@ -110,7 +110,9 @@ export function assessDrift(baseline: Baseline, observed: ObservedPopulation): D
     }
     const limit = OUTLIER_RATE_FACTOR * Math.max(baseline.outlierRate, EMPTY_BIN_SHARE);
     if (outlierRate !== null && outlierRate > limit) {
-      reasons.push(`outlier rate ${(outlierRate * 100).toFixed(1)} % is above ${OUTLIER_RATE_FACTOR}× the training rate (${(baseline.outlierRate * 100).toFixed(1)} %)`);
+      reasons.push(
+        `outlier rate ${(outlierRate * 100).toFixed(1)} % is above ${OUTLIER_RATE_FACTOR}× the training rate (${(baseline.outlierRate * 100).toFixed(1)} %)`,
+      );
     }
   }
   return {
@@ -126,4 +128,3 @@ export function assessDrift(baseline: Baseline, observed: ObservedPopulation): D
     reasons,
   };
 }
-

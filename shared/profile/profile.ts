@@ -185,10 +185,14 @@ export function profileSegments(
 
 /** Deviations of each segment's means from the population, in population standard deviations. */
 export function segmentDeviations(customers: readonly Customer[], profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
-  const overall = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, meanStd(numeric(customers, f))])) as Record<ProfileNumeric, { mean: number; std: number }>;
-  return profiles.map((p) =>
-    Object.fromEntries(
-      PROFILE_NUMERICS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
-    ) as Deviations,
+  const overall = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, meanStd(numeric(customers, f))])) as Record<
+    ProfileNumeric,
+    { mean: number; std: number }
+  >;
+  return profiles.map(
+    (p) =>
+      Object.fromEntries(
+        PROFILE_NUMERICS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
+      ) as Deviations,
   );
 }

@@ -52,7 +52,9 @@ export function projectPca(x: Matrix, centroids: readonly (readonly number[])[])
     for (let j = 0; j < d; j++) centred[j] = data[i * d + j]! - mean[j]!;
     for (let a = 0; a < d; a++) for (let b = a; b < d; b++) cov[a * d + b]! += centred[a]! * centred[b]!;
   }
-  const covariance = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => cov[Math.min(a, b) * d + Math.max(a, b)]! / (n || 1)));
+  const covariance = Array.from({ length: d }, (_, a) =>
+    Array.from({ length: d }, (_, b) => cov[Math.min(a, b) * d + Math.max(a, b)]! / (n || 1)),
+  );
   const pca = new PCA(covariance, { isCovarianceMatrix: true });
   const vectors = pca.getEigenvectors();
   const eigenvalues = pca.getEigenvalues().map((v) => Math.max(0, v));
@@ -134,7 +136,13 @@ export interface Histogram {
 }
 
 /** Equal-width histograms of one numeric field per segment, on common bins over all customers. */
-export function segmentHistogram(values: Float64Array, labels: Int32Array, k: number, feature: ProfileNumeric, bins = HISTOGRAM_BINS): Histogram {
+export function segmentHistogram(
+  values: Float64Array,
+  labels: Int32Array,
+  k: number,
+  feature: ProfileNumeric,
+  bins = HISTOGRAM_BINS,
+): Histogram {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (const v of values) {

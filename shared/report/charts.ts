@@ -25,7 +25,16 @@ const CONFIG: Config = {
   background: 'white',
   padding: 8,
   title: { anchor: 'start', fontSize: 14, fontWeight: 600, color: INK, subtitleColor: MUTED, subtitleFontSize: 11 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, labelColor: INK, titleColor: INK, gridColor: '#e8eaed', domainColor: '#8c959f', tickColor: '#8c959f' },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 600,
+    labelColor: INK,
+    titleColor: INK,
+    gridColor: '#e8eaed',
+    domainColor: '#8c959f',
+    tickColor: '#8c959f',
+  },
   legend: { labelFontSize: 11, titleFontSize: 12, labelColor: INK, titleColor: INK, labelLimit: 360 },
   view: { stroke: '#d0d7de' },
 };
@@ -133,11 +142,24 @@ const kAxis = (ks: readonly number[]) => ({
 
 function chosenRule(k: number, name: string, label: string) {
   return [
-    { name, data: { values: [{ k, label }] }, mark: { type: 'rule' as const, color: CHOSEN, strokeDash: [5, 4], strokeWidth: 1.5 }, encoding: { x: { field: 'k', type: 'quantitative' as const } } },
+    {
+      name,
+      data: { values: [{ k, label }] },
+      mark: { type: 'rule' as const, color: CHOSEN, strokeDash: [5, 4], strokeWidth: 1.5 },
+      encoding: { x: { field: 'k', type: 'quantitative' as const } },
+    },
     {
       name: `${name}_label`,
       data: { values: [{ k, label }] },
-      mark: { type: 'text' as const, color: CHOSEN, align: 'left' as const, baseline: 'top' as const, dx: 4, y: 4, fontWeight: 600 as const },
+      mark: {
+        type: 'text' as const,
+        color: CHOSEN,
+        align: 'left' as const,
+        baseline: 'top' as const,
+        dx: 4,
+        y: 4,
+        fontWeight: 600 as const,
+      },
       encoding: { x: { field: 'k', type: 'quantitative' as const }, text: { field: 'label' } },
     },
   ];
@@ -149,7 +171,16 @@ export interface MetricPoint {
 }
 
 /** A metric by k: a line, one point per k tried (layer `<name>_points`), the chosen k marked. */
-export function metricByKSpec(options: { title: string; subtitle: string; yTitle: string; name: string; points: readonly MetricPoint[]; ks: readonly number[]; chosenK: number; zero: boolean }): TopLevelSpec {
+export function metricByKSpec(options: {
+  title: string;
+  subtitle: string;
+  yTitle: string;
+  name: string;
+  points: readonly MetricPoint[];
+  ks: readonly number[];
+  chosenK: number;
+  zero: boolean;
+}): TopLevelSpec {
   const x = kAxis(options.ks);
   const y = { field: 'value', type: 'quantitative' as const, title: options.yTitle, scale: { zero: options.zero } };
   return {
@@ -178,7 +209,12 @@ export interface ScatterInput {
 /** The segments in two dimensions: one mark per plotted customer (`pca_points`), centroids (`pca_centroids`). */
 export function scatterSpec(input: ScatterInput): TopLevelSpec {
   const small = input.points.length > SMALL_POINT_THRESHOLD ? 'small' : 'large';
-  const color = { field: 'segment', type: 'nominal' as const, title: 'Segment', scale: { domain: [...input.labels], range: [...input.colors] } };
+  const color = {
+    field: 'segment',
+    type: 'nominal' as const,
+    title: 'Segment',
+    scale: { domain: [...input.labels], range: [...input.colors] },
+  };
   const x = { field: 'pc1', type: 'quantitative' as const, title: input.xTitle, scale: { zero: false } };
   const y = { field: 'pc2', type: 'quantitative' as const, title: input.yTitle, scale: { zero: false } };
   return {
@@ -209,10 +245,26 @@ export function scatterSpec(input: ScatterInput): TopLevelSpec {
 }
 
 /** Segment × model column heatmap of standardized centroid values (`centroid_cells`). */
-export function heatmapSpec(input: { cells: ReadonlyArray<{ segment: string; column: string; z: number }>; labels: readonly string[]; columns: readonly string[] }): TopLevelSpec {
+export function heatmapSpec(input: {
+  cells: ReadonlyArray<{ segment: string; column: string; z: number }>;
+  labels: readonly string[];
+  columns: readonly string[];
+}): TopLevelSpec {
   const extent = Math.max(1, Math.ceil(2 * Math.max(...input.cells.map((c) => Math.abs(c.z)))) / 2);
-  const x = { field: 'column', type: 'nominal' as const, title: 'Model column', sort: [...input.columns], axis: { labelAngle: -30, labelLimit: 160 } };
-  const y = { field: 'segment', type: 'nominal' as const, title: 'Segment', sort: [...input.labels], axis: { labelLimit: SEGMENT_LABEL_LIMIT, maxExtent: SEGMENT_LABEL_LIMIT + 12 } };
+  const x = {
+    field: 'column',
+    type: 'nominal' as const,
+    title: 'Model column',
+    sort: [...input.columns],
+    axis: { labelAngle: -30, labelLimit: 160 },
+  };
+  const y = {
+    field: 'segment',
+    type: 'nominal' as const,
+    title: 'Segment',
+    sort: [...input.labels],
+    axis: { labelLimit: SEGMENT_LABEL_LIMIT, maxExtent: SEGMENT_LABEL_LIMIT + 12 },
+  };
   return {
     title: { text: 'Segment centroids, standardized', subtitle: 'Standard deviations from the mean of all customers, per model column' },
     width: { step: 84 },
@@ -223,7 +275,15 @@ export function heatmapSpec(input: { cells: ReadonlyArray<{ segment: string; col
       {
         name: 'centroid_cells',
         mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
-        encoding: { color: { field: 'z', type: 'quantitative', title: 'z', scale: { scheme: 'blueorange', domain: [-extent, extent] }, legend: { gradientLength: 120 } } },
+        encoding: {
+          color: {
+            field: 'z',
+            type: 'quantitative',
+            title: 'z',
+            scale: { scheme: 'blueorange', domain: [-extent, extent] },
+            legend: { gradientLength: 120 },
+          },
+        },
       },
       {
         name: 'centroid_values',
@@ -248,9 +308,25 @@ export interface BoxRow {
 }
 
 /** Spending score per segment side by side: range, quartile box (`spending_box`), median, mean. */
-export function spendingSpec(input: { rows: readonly BoxRow[]; labels: readonly string[]; colors: readonly string[]; domain: readonly [number, number] }): TopLevelSpec {
-  const y = { field: 'segment', type: 'nominal' as const, title: 'Segment', sort: [...input.labels], axis: { labelLimit: SEGMENT_LABEL_LIMIT, maxExtent: SEGMENT_LABEL_LIMIT + 12 } };
-  const x = (field: string) => ({ field, type: 'quantitative' as const, title: 'Spending score (1–100)', scale: { domain: [...input.domain], nice: false } });
+export function spendingSpec(input: {
+  rows: readonly BoxRow[];
+  labels: readonly string[];
+  colors: readonly string[];
+  domain: readonly [number, number];
+}): TopLevelSpec {
+  const y = {
+    field: 'segment',
+    type: 'nominal' as const,
+    title: 'Segment',
+    sort: [...input.labels],
+    axis: { labelLimit: SEGMENT_LABEL_LIMIT, maxExtent: SEGMENT_LABEL_LIMIT + 12 },
+  };
+  const x = (field: string) => ({
+    field,
+    type: 'quantitative' as const,
+    title: 'Spending score (1–100)',
+    scale: { domain: [...input.domain], nice: false },
+  });
   return {
     title: { text: 'Spending score by segment', subtitle: 'Line: min to max · box: 25 % to 75 % · bar: median · ◆: mean' },
     width: 480,
@@ -262,16 +338,31 @@ export function spendingSpec(input: { rows: readonly BoxRow[]; labels: readonly 
       {
         name: 'spending_box',
         mark: { type: 'bar', size: 16, opacity: 0.9 },
-        encoding: { x: x('p25'), x2: { field: 'p75' }, color: { field: 'segment', type: 'nominal', scale: { domain: [...input.labels], range: [...input.colors] }, legend: null } },
+        encoding: {
+          x: x('p25'),
+          x2: { field: 'p75' },
+          color: { field: 'segment', type: 'nominal', scale: { domain: [...input.labels], range: [...input.colors] }, legend: null },
+        },
       },
       { name: 'spending_median', mark: { type: 'tick', color: INK, thickness: 2, size: 18 }, encoding: { x: x('median') } },
-      { name: 'spending_mean', mark: { type: 'point', shape: 'diamond', filled: true, color: 'white', stroke: INK, strokeWidth: 1, size: 60, opacity: 1 }, encoding: { x: x('mean') } },
+      {
+        name: 'spending_mean',
+        mark: { type: 'point', shape: 'diamond', filled: true, color: 'white', stroke: INK, strokeWidth: 1, size: 60, opacity: 1 },
+        encoding: { x: x('mean') },
+      },
     ],
   } as TopLevelSpec;
 }
 
 /** One histogram (`hist_bars`, one bar per bin) on axes shared with the other segments. */
-export function histogramSpec(input: { title: string; xTitle: string; bins: ReadonlyArray<{ start: number; end: number; percent: number }>; xDomain: readonly [number, number]; yMax: number; color: string }): TopLevelSpec {
+export function histogramSpec(input: {
+  title: string;
+  xTitle: string;
+  bins: ReadonlyArray<{ start: number; end: number; percent: number }>;
+  xDomain: readonly [number, number];
+  yMax: number;
+  color: string;
+}): TopLevelSpec {
   return {
     title: { text: input.title },
     width: 230,

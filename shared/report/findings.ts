@@ -91,8 +91,12 @@ function ageIncomeFinding(customers: readonly Customer[]): Finding {
     numbers[`${t.label}.older`] = t.older.meanSpending;
     numbers[`${t.label}.younger`] = t.younger.meanSpending;
     numbers[`${t.label}.high`] = t.high;
-    const range = t.label === 'lower' ? `up to ${num(t.high)} k$` : t.label === 'upper' ? `above ${num(t.low)} k$` : `${num(t.low)}–${num(t.high)} k$`;
-    const compared = t.older.count > 0 && t.younger.count > 0 ? `${num(t.older.meanSpending)} vs ${num(t.younger.meanSpending)}` : 'not comparable (one age group is empty)';
+    const range =
+      t.label === 'lower' ? `up to ${num(t.high)} k$` : t.label === 'upper' ? `above ${num(t.low)} k$` : `${num(t.low)}–${num(t.high)} k$`;
+    const compared =
+      t.older.count > 0 && t.younger.count > 0
+        ? `${num(t.older.meanSpending)} vs ${num(t.younger.meanSpending)}`
+        : 'not comparable (one age group is empty)';
     return `${t.label} incomes (${range}): ${compared}`;
   });
   const verdicts = test.olderSpendLess;
@@ -102,8 +106,13 @@ function ageIncomeFinding(customers: readonly Customer[]): Finding {
   if (less === TIER_LABELS.length) lead = 'Older customers spend less at every income level';
   else if (more === TIER_LABELS.length) lead = 'Older customers do not spend less: they spend more at every income level';
   else {
-    const where = (wanted: boolean): string => test.tiers.filter((_, t) => verdicts[t] === wanted).map((t) => t.label).join(' and ');
-    lead = `Older customers do not spend less at every income level: they spend less at ${less > 0 ? `${where(true)} incomes` : 'no income level'}` +
+    const where = (wanted: boolean): string =>
+      test.tiers
+        .filter((_, t) => verdicts[t] === wanted)
+        .map((t) => t.label)
+        .join(' and ');
+    lead =
+      `Older customers do not spend less at every income level: they spend less at ${less > 0 ? `${where(true)} incomes` : 'no income level'}` +
       (more > 0 ? ` but not at ${where(false)} incomes` : '') +
       (less + more < TIER_LABELS.length ? '; one tier cannot be compared' : '');
   }
@@ -144,7 +153,8 @@ function spendingGroupsFinding(model: Model, overallSpending: number): Finding |
   const low = model.segments.filter((s) => s.stats.spending_score.mean < overallSpending);
   const high = model.segments.filter((s) => s.stats.spending_score.mean >= overallSpending);
   if (low.length === 0 || high.length === 0) return undefined;
-  const weighted = (group: typeof low, f: ProfileNumeric): number => group.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / group.reduce((s, g) => s + g.size, 0);
+  const weighted = (group: typeof low, f: ProfileNumeric): number =>
+    group.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / group.reduce((s, g) => s + g.size, 0);
   const ageLow = weighted(low, 'age');
   const ageHigh = weighted(high, 'age');
   const incomeLow = weighted(low, 'annual_income_thousands');
@@ -170,7 +180,17 @@ function largestFinding(model: Model): Finding {
       ? `All ${formatInt(largest.size)} customers are in one segment ("${largest.name}").`
       : `The largest segment is ${segmentRef(largest)}: ${formatInt(largest.size)} customers, ${formatPercent(largest.share)} of all;` +
         ` the smallest is ${segmentRef(smallest)} with ${formatInt(smallest.size)} (${formatPercent(smallest.share)}).`;
-  return { id: 'largest', text, numbers: { largest: largest.id, largestSize: largest.size, largestShare: largest.share, smallest: smallest.id, smallestSize: smallest.size } };
+  return {
+    id: 'largest',
+    text,
+    numbers: {
+      largest: largest.id,
+      largestSize: largest.size,
+      largestShare: largest.share,
+      smallest: smallest.id,
+      smallestSize: smallest.size,
+    },
+  };
 }
 
 function singleSegmentFinding(model: Model, overall: Record<ProfileNumeric, { mean: number }>): Finding {
@@ -195,7 +215,10 @@ function dominantFinding(customers: readonly Customer[], labels: Int32Array, k: 
   const eta = explainedByField(customers, labels, k);
   const ranked = [...PROFILE_NUMERICS].sort((a, b) => eta[b] - eta[a]);
   const top = ranked[0]!;
-  const others = ranked.slice(1).map((f) => `${FIELD_WORDS[f].name} ${formatPercent(eta[f])}`).join(', ');
+  const others = ranked
+    .slice(1)
+    .map((f) => `${FIELD_WORDS[f].name} ${formatPercent(eta[f])}`)
+    .join(', ');
   return {
     id: 'dominant-feature',
     text:

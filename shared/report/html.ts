@@ -30,7 +30,11 @@ export interface Cell {
 const cellHtml = (cell: Cell | string): string => {
   const c = typeof cell === 'string' ? { text: cell } : cell;
   const tag = c.header ? 'th' : 'td';
-  const extra: Attrs = { ...(c.header ? { scope: 'row' } : {}), ...(c.value !== undefined ? { 'data-value': exact(c.value), class: 'num' } : {}), ...c.attrs };
+  const extra: Attrs = {
+    ...(c.header ? { scope: 'row' } : {}),
+    ...(c.value !== undefined ? { 'data-value': exact(c.value), class: 'num' } : {}),
+    ...c.attrs,
+  };
   return el(tag, extra, escapeHtml(c.text));
 };
 
@@ -48,7 +52,17 @@ export function table(options: { caption?: string; columns: readonly string[]; r
 }
 
 /** A chart figure: the SVG (labelled for assistive technology), a caption, and its data table. */
-export function figure(options: { id: string; chart: string; title: string; svg: string; caption: string; table: string; attrs?: Attrs; className?: string; wide?: boolean }): string {
+export function figure(options: {
+  id: string;
+  chart: string;
+  title: string;
+  svg: string;
+  caption: string;
+  table: string;
+  attrs?: Attrs;
+  className?: string;
+  wide?: boolean;
+}): string {
   return el(
     'figure',
     { id: options.id, class: `chart${options.className ? ` ${options.className}` : ''}`, 'data-chart': options.chart, ...options.attrs },

@@ -7,7 +7,16 @@ import { applyScaler, encodeRaw } from '../features/encode.ts';
 import { assignCustomers } from '../model/assign.ts';
 import type { Model } from '../model/artifact.ts';
 import { PROFILE_NUMERICS, type ProfileNumeric } from '../profile/profile.ts';
-import { countLabels, DEFAULT_MAX_POINTS, HISTOGRAM_BINS, numericValues, projectPca, segmentHistogram, stratifiedSample, type Histogram } from './analysis.ts';
+import {
+  countLabels,
+  DEFAULT_MAX_POINTS,
+  HISTOGRAM_BINS,
+  numericValues,
+  projectPca,
+  segmentHistogram,
+  stratifiedSample,
+  type Histogram,
+} from './analysis.ts';
 import { heatmapSpec, histogramSpec, metricByKSpec, renderSvg, scatterSpec, segmentColors, spendingSpec } from './charts.ts';
 import { escapeHtml } from './escape.ts';
 import { computeFindings, type Finding } from './findings.ts';
@@ -54,10 +63,17 @@ function movementSection(movement: Movement): string {
     attrs: { 'data-from': f.id },
     cells: [
       { text: `${f.id} · ${f.name}`, header: true },
-      ...movement.to.map((t, j) => ({ text: formatInt(movement.counts[i]![j]!), value: movement.counts[i]![j]!, attrs: { 'data-to': t.id } })),
+      ...movement.to.map((t, j) => ({
+        text: formatInt(movement.counts[i]![j]!),
+        value: movement.counts[i]![j]!,
+        attrs: { 'data-to': t.id },
+      })),
     ],
   }));
-  const stayed = movement.from.reduce((sum, f, i) => sum + movement.to.reduce((s, t, j) => s + (t.id === f.id ? movement.counts[i]![j]! : 0), 0), 0);
+  const stayed = movement.from.reduce(
+    (sum, f, i) => sum + movement.to.reduce((s, t, j) => s + (t.id === f.id ? movement.counts[i]![j]! : 0), 0),
+    0,
+  );
   const total = movement.counts.flat().reduce((a, b) => a + b, 0);
   return el(
     'section',
@@ -66,7 +82,12 @@ function movementSection(movement: Movement): string {
       `<p>The customers of this training, labeled by the previously active model ${el('code', {}, escapeHtml(movement.previous))} (rows) and by this one (columns). ` +
       `Segments matched to the previous model keep their id; ${el('strong', { 'data-value': stayed, 'data-stat': 'stayed' }, formatInt(stayed))} of ${formatInt(total)} customers ` +
       `(${formatPercent(total > 0 ? stayed / total : Number.NaN)}) stayed in a segment with the same id.</p>` +
-      table({ caption: 'Previous segment → new segment (customers)', columns: ['', ...movement.to.map((t) => `${t.id} · ${t.name}`)], rows, attrs: { class: 'movement' } }),
+      table({
+        caption: 'Previous segment → new segment (customers)',
+        columns: ['', ...movement.to.map((t) => `${t.id} · ${t.name}`)],
+        rows,
+        attrs: { class: 'movement' },
+      }),
   );
 }
 
@@ -103,7 +124,8 @@ function header(model: Model): string {
     model.k === sweep.suggestedK
       ? `suggested by the sweep: ${sweep.rule}`
       : `set explicitly; the sweep suggested k = ${sweep.suggestedK} (${sweep.rule})`;
-  const fact = (label: string, field: string, html: string): string => `<dt>${escapeHtml(label)}</dt>${el('dd', { 'data-field': field }, html)}`;
+  const fact = (label: string, field: string, html: string): string =>
+    `<dt>${escapeHtml(label)}</dt>${el('dd', { 'data-field': field }, html)}`;
   const featureRows: Row[] = model.features.map((f) => ({
     attrs: { 'data-feature': f.name },
     cells: [
@@ -141,8 +163,16 @@ function header(model: Model): string {
                 `Davies–Bouldin ${el('span', { 'data-value': exact(m.daviesBouldin), 'data-metric': 'daviesBouldin' }, formatNumber(m.daviesBouldin, DECIMALS.metric))} (lower is better), ` +
                 `Calinski–Harabasz ${el('span', { 'data-value': exact(m.calinskiHarabasz), 'data-metric': 'calinskiHarabasz' }, formatNumber(m.calinskiHarabasz, 1))}`,
             ) +
-            fact('k-means', 'kmeans', `k-means++ seeding, ${model.restarts} restarts, at most ${model.maxIterations} iterations, seed ${model.seed}`) +
-            fact('Features', 'features', table({ columns: ['Feature', 'Kind', 'Categories', 'Weight'], rows: featureRows, attrs: { class: 'features' } })),
+            fact(
+              'k-means',
+              'kmeans',
+              `k-means++ seeding, ${model.restarts} restarts, at most ${model.maxIterations} iterations, seed ${model.seed}`,
+            ) +
+            fact(
+              'Features',
+              'features',
+              table({ columns: ['Feature', 'Kind', 'Categories', 'Weight'], rows: featureRows, attrs: { class: 'features' } }),
+            ),
         ),
     ) +
     `<nav class="toc" aria-label="Contents"><a href="#findings">Findings</a><a href="#warnings">Warnings</a><a href="#choosing-k">Choosing k</a><a href="#overview">Segments at a glance</a><a href="#segments">Segment by segment</a></nav>`
@@ -167,10 +197,38 @@ function tableStatsSection(stats: TableStats): string {
   const share = (v: number): number => (stats.total > 0 ? v / stats.total : Number.NaN);
   const outlierRate = labeled > 0 ? stats.outliers / labeled : Number.NaN;
   const rows: Row[] = [
-    { attrs: { 'data-stat': 'created' }, cells: [{ text: 'created (in this model’s training data)', header: true }, { text: formatInt(stats.created), value: stats.created }, { text: formatPercent(share(stats.created)), value: share(stats.created) }] },
-    { attrs: { 'data-stat': 'assigned' }, cells: [{ text: 'assigned (labeled afterwards)', header: true }, { text: formatInt(stats.assigned), value: stats.assigned }, { text: formatPercent(share(stats.assigned)), value: share(stats.assigned) }] },
-    { attrs: { 'data-stat': 'unlabeled' }, cells: [{ text: 'not yet labeled', header: true }, { text: formatInt(stats.unlabeled), value: stats.unlabeled }, { text: formatPercent(share(stats.unlabeled)), value: share(stats.unlabeled) }] },
-    { attrs: { 'data-stat': 'total' }, cells: [{ text: 'all customers', header: true }, { text: formatInt(stats.total), value: stats.total }, { text: formatPercent(share(stats.total)), value: share(stats.total) }] },
+    {
+      attrs: { 'data-stat': 'created' },
+      cells: [
+        { text: 'created (in this model’s training data)', header: true },
+        { text: formatInt(stats.created), value: stats.created },
+        { text: formatPercent(share(stats.created)), value: share(stats.created) },
+      ],
+    },
+    {
+      attrs: { 'data-stat': 'assigned' },
+      cells: [
+        { text: 'assigned (labeled afterwards)', header: true },
+        { text: formatInt(stats.assigned), value: stats.assigned },
+        { text: formatPercent(share(stats.assigned)), value: share(stats.assigned) },
+      ],
+    },
+    {
+      attrs: { 'data-stat': 'unlabeled' },
+      cells: [
+        { text: 'not yet labeled', header: true },
+        { text: formatInt(stats.unlabeled), value: stats.unlabeled },
+        { text: formatPercent(share(stats.unlabeled)), value: share(stats.unlabeled) },
+      ],
+    },
+    {
+      attrs: { 'data-stat': 'total' },
+      cells: [
+        { text: 'all customers', header: true },
+        { text: formatInt(stats.total), value: stats.total },
+        { text: formatPercent(share(stats.total)), value: share(stats.total) },
+      ],
+    },
   ];
   return el(
     'section',
@@ -199,7 +257,11 @@ async function choosingKSection(model: Model): Promise<string> {
     }),
     'elbow',
   );
-  const metricCell = (value: number | null, metric: string, decimals: number) => ({ text: formatNumber(value, decimals), value, attrs: { 'data-metric': metric } });
+  const metricCell = (value: number | null, metric: string, decimals: number) => ({
+    text: formatNumber(value, decimals),
+    value,
+    attrs: { 'data-metric': metric },
+  });
   const rowAttrs = (k: number) => ({ 'data-k': k, class: k === chosen ? 'chosen' : undefined });
   const elbow = figure({
     id: 'chart-elbow',
@@ -213,7 +275,10 @@ async function choosingKSection(model: Model): Promise<string> {
     ),
     table: table({
       columns: ['k', 'Inertia'],
-      rows: sweep.entries.map((e) => ({ attrs: rowAttrs(e.k), cells: [{ text: String(e.k), header: true }, metricCell(e.inertia, 'inertia', 1)] })),
+      rows: sweep.entries.map((e) => ({
+        attrs: rowAttrs(e.k),
+        cells: [{ text: String(e.k), header: true }, metricCell(e.inertia, 'inertia', 1)],
+      })),
     }),
   });
   const quality = sweep.entries.filter((e) => e.silhouette !== null || e.daviesBouldin !== null);
@@ -224,8 +289,32 @@ async function choosingKSection(model: Model): Promise<string> {
     const silhouette = quality.filter((e) => e.silhouette !== null).map((e) => ({ k: e.k, value: e.silhouette! }));
     const daviesBouldin = quality.filter((e) => e.daviesBouldin !== null).map((e) => ({ k: e.k, value: e.daviesBouldin! }));
     const svgs =
-      (await renderSvg(metricByKSpec({ title: 'Silhouette by k', subtitle: 'Mean silhouette, higher is better (at most 1)', yTitle: 'Mean silhouette', name: 'silhouette', points: silhouette, ks, chosenK: chosen, zero: false }), 'silhouette')) +
-      (await renderSvg(metricByKSpec({ title: 'Davies–Bouldin by k', subtitle: 'Davies–Bouldin index, lower is better', yTitle: 'Davies–Bouldin index', name: 'davies_bouldin', points: daviesBouldin, ks, chosenK: chosen, zero: false }), 'davies-bouldin'));
+      (await renderSvg(
+        metricByKSpec({
+          title: 'Silhouette by k',
+          subtitle: 'Mean silhouette, higher is better (at most 1)',
+          yTitle: 'Mean silhouette',
+          name: 'silhouette',
+          points: silhouette,
+          ks,
+          chosenK: chosen,
+          zero: false,
+        }),
+        'silhouette',
+      )) +
+      (await renderSvg(
+        metricByKSpec({
+          title: 'Davies–Bouldin by k',
+          subtitle: 'Davies–Bouldin index, lower is better',
+          yTitle: 'Davies–Bouldin index',
+          name: 'davies_bouldin',
+          points: daviesBouldin,
+          ks,
+          chosenK: chosen,
+          zero: false,
+        }),
+        'davies-bouldin',
+      ));
     qualityHtml = figure({
       id: 'chart-quality',
       chart: 'quality',
@@ -233,7 +322,9 @@ async function choosingKSection(model: Model): Promise<string> {
       svg: svgs,
       className: 'pair',
       attrs: { 'data-silhouette-marks': silhouette.length, 'data-davies-bouldin-marks': daviesBouldin.length },
-      caption: escapeHtml(`How well separated the segments are for each k from 2 up; the dashed line marks the chosen k = ${chosen}. ${sweep.rule}.`),
+      caption: escapeHtml(
+        `How well separated the segments are for each k from 2 up; the dashed line marks the chosen k = ${chosen}. ${sweep.rule}.`,
+      ),
       table: table({
         columns: ['k', 'Silhouette', 'Davies–Bouldin', 'Calinski–Harabasz'],
         rows: sweep.entries.map((e) => ({
@@ -275,7 +366,10 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   const x = applyScaler(encodeRaw(customers, model.features), model.scaler);
   const projection = projectPca(x, model.centroids.model);
   const sample = stratifiedSample(labels, model.k, maxPoints);
-  const plotted = countLabels(Int32Array.from(sample, (i) => labels[i]!), model.k);
+  const plotted = countLabels(
+    Int32Array.from(sample, (i) => labels[i]!),
+    model.k,
+  );
   const pcTitle = (c: 0 | 1): string =>
     columns.length > c ? `PC${c + 1} (${formatPercent(projection.explained[c])} of variance)` : `PC${c + 1} (none: one model column)`;
   const points = Array.from(sample, (i) => ({ pc1: projection.pc1[i]!, pc2: projection.pc2[i]!, segment: labelsText[labels[i]!]! }));
@@ -290,7 +384,9 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
       colors,
       xTitle: pcTitle(0),
       yTitle: pcTitle(1),
-      subtitle: sampled ? `${formatInt(sample.length)} of ${formatInt(n)} customers (stratified sample) · ◆ centroids` : `All ${formatInt(n)} customers · ◆ centroids`,
+      subtitle: sampled
+        ? `${formatInt(sample.length)} of ${formatInt(n)} customers (stratified sample) · ◆ centroids`
+        : `All ${formatInt(n)} customers · ◆ centroids`,
     }),
     'pca',
   );
@@ -393,12 +489,21 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
     title: 'Spending score by segment',
     svg: spendingSvg,
     attrs: { 'data-boxes': model.k },
-    caption: escapeHtml('The question the business asked: how much each segment spends. The box spans the middle half of the segment (25 % to 75 %), the black bar is the median, the diamond the mean and the line runs from minimum to maximum.'),
+    caption: escapeHtml(
+      'The question the business asked: how much each segment spends. The box spans the middle half of the segment (25 % to 75 %), the black bar is the median, the diamond the mean and the line runs from minimum to maximum.',
+    ),
     table: table({
       columns: ['Segment', ...STAT_ROWS.map(([, label]) => label)],
       rows: model.segments.map((s, c) => ({
         attrs: { 'data-segment-id': s.id },
-        cells: [{ text: labelsText[c]!, header: true }, ...STAT_ROWS.map(([stat]) => ({ text: formatNumber(s.stats.spending_score[stat], DECIMALS.stat), value: s.stats.spending_score[stat], attrs: { 'data-stat': stat } }))],
+        cells: [
+          { text: labelsText[c]!, header: true },
+          ...STAT_ROWS.map(([stat]) => ({
+            text: formatNumber(s.stats.spending_score[stat], DECIMALS.stat),
+            value: s.stats.spending_score[stat],
+            attrs: { 'data-stat': stat },
+          })),
+        ],
       })),
     }),
   });
@@ -414,7 +519,11 @@ async function segmentCard(p: Prepared, segment: Segment, histograms: readonly H
     columns: ['Gender', 'Customers', 'Share'],
     rows: genders.map(([g, share]) => ({
       attrs: { 'data-category': g },
-      cells: [{ text: g, header: true }, { text: formatInt(share * segment.size), value: Math.round(share * segment.size) }, { text: formatPercent(share), value: share, attrs: { 'data-share': exact(share) } }],
+      cells: [
+        { text: g, header: true },
+        { text: formatInt(share * segment.size), value: Math.round(share * segment.size) },
+        { text: formatPercent(share), value: share, attrs: { 'data-share': exact(share) } },
+      ],
     })),
     attrs: { class: 'gender' },
   });
@@ -423,7 +532,14 @@ async function segmentCard(p: Prepared, segment: Segment, histograms: readonly H
     columns: ['', ...PROFILE_NUMERICS.map((f) => FIELD_LABELS[f].title)],
     rows: STAT_ROWS.map(([stat, label]) => ({
       attrs: { 'data-stat': stat },
-      cells: [{ text: label, header: true }, ...PROFILE_NUMERICS.map((f) => ({ text: formatNumber(segment.stats[f][stat], DECIMALS.stat), value: segment.stats[f][stat], attrs: { 'data-feature': f } }))],
+      cells: [
+        { text: label, header: true },
+        ...PROFILE_NUMERICS.map((f) => ({
+          text: formatNumber(segment.stats[f][stat], DECIMALS.stat),
+          value: segment.stats[f][stat],
+          attrs: { 'data-feature': f },
+        })),
+      ],
     })),
     attrs: { class: 'stats' },
   });
@@ -431,7 +547,12 @@ async function segmentCard(p: Prepared, segment: Segment, histograms: readonly H
   for (const h of histograms) {
     const counts = h.counts[c]!;
     const total = counts.reduce((s, v) => s + v, 0);
-    const bins = counts.map((count, b) => ({ start: h.edges[b]!, end: h.edges[b + 1]!, count, percent: total > 0 ? (100 * count) / total : 0 }));
+    const bins = counts.map((count, b) => ({
+      start: h.edges[b]!,
+      end: h.edges[b + 1]!,
+      count,
+      percent: total > 0 ? (100 * count) / total : 0,
+    }));
     const label = FIELD_LABELS[h.feature];
     const svg = await renderSvg(
       histogramSpec({ title: label.short, xTitle: label.title, bins, xDomain: [h.edges[0]!, h.edges[h.edges.length - 1]!], yMax, color }),
@@ -445,11 +566,17 @@ async function segmentCard(p: Prepared, segment: Segment, histograms: readonly H
         title: `Segment ${c}: ${label.short}`,
         svg,
         attrs: { 'data-segment': c, 'data-feature': h.feature, 'data-bins': bins.length },
-        caption: escapeHtml(`Most common: ${formatNumber(mode.start, 1)}–${formatNumber(mode.end, 1)} (${formatPercent(mode.percent / 100)} of the segment).`),
+        caption: escapeHtml(
+          `Most common: ${formatNumber(mode.start, 1)}–${formatNumber(mode.end, 1)} (${formatPercent(mode.percent / 100)} of the segment).`,
+        ),
         table: table({
           columns: [label.title, 'Customers', '% of segment'],
           rows: bins.map((b) => ({
-            cells: [`${formatNumber(b.start, 1)}–${formatNumber(b.end, 1)}`, { text: formatInt(b.count), value: b.count }, { text: formatNumber(b.percent, 1), value: b.percent }],
+            cells: [
+              `${formatNumber(b.start, 1)}–${formatNumber(b.end, 1)}`,
+              { text: formatInt(b.count), value: b.count },
+              { text: formatNumber(b.percent, 1), value: b.percent },
+            ],
           })),
         }),
       }),

@@ -28,7 +28,14 @@ export interface TableStatus {
   readonly pending: number;
   readonly byOrigin: Readonly<Record<string, number>>;
   readonly bySegment: ReadonlyArray<{ segment: number; name: string; modelVersion: string; customers: number; outliers: number }>;
-  readonly lastRuns: ReadonlyArray<{ kind: string; status: string; startedAt: string; modelVersion: string | null; labeled: number | null; error: string | null }>;
+  readonly lastRuns: ReadonlyArray<{
+    kind: string;
+    status: string;
+    startedAt: string;
+    modelVersion: string | null;
+    labeled: number | null;
+    error: string | null;
+  }>;
   /** The drift figures of the latest nightly run that computed them. */
   readonly lastDrift: unknown;
 }
@@ -275,7 +282,11 @@ export class SqlCustomerRepository {
   }
 
   /** Labels the next bounded key range of pending customers in the database; null when none are left after `after`. */
-  async labelNextBatch(model: Model, after: string, batchSize: number): Promise<{ labeled: number; outliers: number; lastKey: string } | null> {
+  async labelNextBatch(
+    model: Model,
+    after: string,
+    batchSize: number,
+  ): Promise<{ labeled: number; outliers: number; lastKey: string } | null> {
     const { sql, params } = labelBatchStatement(model, after, batchSize);
     const [row] = await this.sql.query(sql, params);
     // the batch read no pending row: done (a batch whose rows all changed meanwhile is not the end)

@@ -45,7 +45,8 @@ function closingQuote(sql: string, start: number, quote: string): number {
   let i = start + 1;
   while (i < sql.length) {
     if (sql[i] === quote) {
-      if (sql[i + 1] === quote) i += 2; // doubled quote inside the literal
+      if (sql[i + 1] === quote)
+        i += 2; // doubled quote inside the literal
       else return i + 1;
     } else i++;
   }

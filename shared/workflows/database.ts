@@ -64,7 +64,15 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
     if (active === null) {
       log('no active model: nothing to assign with');
       await repo.recordRun({ kind: 'assign', modelVersion: null, status: 'skipped', error: 'no active model' }, startedAt);
-      return { status: 'no-active-model', modelVersion: null, pending: await repo.countPending(null), labeled: 0, outliers: 0, batches: 0, drift: null };
+      return {
+        status: 'no-active-model',
+        modelVersion: null,
+        pending: await repo.countPending(null),
+        labeled: 0,
+        outliers: 0,
+        batches: 0,
+        drift: null,
+      };
     }
     const model = await store.getModel(active.modelVersion);
     const pending = await repo.countPending(model.modelVersion);
@@ -81,7 +89,10 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
     return { status: 'labeled', modelVersion: model.modelVersion, pending, ...totals, drift };
   } catch (error) {
     await repo
-      .recordRun({ kind: 'assign', modelVersion: null, status: 'failed', error: error instanceof Error ? error.message : String(error) }, startedAt)
+      .recordRun(
+        { kind: 'assign', modelVersion: null, status: 'failed', error: error instanceof Error ? error.message : String(error) },
+        startedAt,
+      )
       .catch(() => undefined);
     throw error;
   } finally {

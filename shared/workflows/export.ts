@@ -7,8 +7,17 @@ import type { Model } from '../model/artifact.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
 
 export const EXPORT_COLUMNS = [
-  'customer_id', 'gender', 'age', 'annual_income_thousands', 'spending_score',
-  'segment', 'segment_name', 'segment_origin', 'segment_distance', 'is_outlier', 'model_version',
+  'customer_id',
+  'gender',
+  'age',
+  'annual_income_thousands',
+  'spending_score',
+  'segment',
+  'segment_name',
+  'segment_origin',
+  'segment_distance',
+  'is_outlier',
+  'model_version',
 ] as const;
 
 /** A segment of `model` by id (`3`) or by name (case-insensitive), with a clear error otherwise. */

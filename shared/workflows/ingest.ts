@@ -67,11 +67,18 @@ export async function ingestObject(deps: IngestDeps, request: IngestRequest): Pr
     const model: Model | null = active === null ? null : await deps.store.getModel(active.modelVersion);
     const result = labelRows(csv, model);
     if (model === null) await deps.repo.upsertCustomers(result.labeled.map((l) => l.row.customer));
-    else await deps.repo.upsertLabeledCustomers(result.labeled.map((l) => ({ customer: l.row.customer, assignment: l.assignment! })), model);
+    else
+      await deps.repo.upsertLabeledCustomers(
+        result.labeled.map((l) => ({ customer: l.row.customer, assignment: l.assignment! })),
+        model,
+      );
     // with a model trained from the table, customers it was trained on are 'created' (origin rule)
     const members =
       model !== null && model.training.source === TABLE_SOURCE
-        ? await deps.repo.trainingMembersAmong(model.modelVersion, result.labeled.map((l) => l.row.customer.customerId))
+        ? await deps.repo.trainingMembersAmong(
+            model.modelVersion,
+            result.labeled.map((l) => l.row.customer.customerId),
+          )
         : new Set<string>();
     const originOf = (id: string) => (members.has(id) ? ('created' as const) : ('assigned' as const));
     summary = await writeLabelOutputs({ csv, result, source, startedAt, clock: deps.clock, originOf }, writer);

@@ -34,7 +34,10 @@ export function labelRows(csv: CustomerCsv, model: Model | null): LabeledRows {
     return reason === undefined;
   });
   rejected.sort((a, b) => a.line - b.line);
-  const assignments = assignCustomers(assignable.map((r) => r.customer), model);
+  const assignments = assignCustomers(
+    assignable.map((r) => r.customer),
+    model,
+  );
   const segments: Record<string, number> = {};
   let outliers = 0;
   const labeled = assignable.map((row, i) => {
@@ -88,7 +91,12 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
   );
   await writer.write(
     'rejects.csv',
-    csvChunks(['line', 'customer_id', 'reason', ...header.columns], result.rejected, (r) => [String(r.line), r.customerId, r.reason, ...r.fields]),
+    csvChunks(['line', 'customer_id', 'reason', ...header.columns], result.rejected, (r) => [
+      String(r.line),
+      r.customerId,
+      r.reason,
+      ...r.fields,
+    ]),
   );
   const summary: LabelSummary = {
     status: 'ok',

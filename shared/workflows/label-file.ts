@@ -68,7 +68,12 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
       }
       const supersededBy = known?.get(row.line);
       if (supersededBy !== undefined) {
-        state.rejected.push({ line: row.line, customerId, reason: `duplicate customer_id, superseded by line ${supersededBy}`, fields: row.fields });
+        state.rejected.push({
+          line: row.line,
+          customerId,
+          reason: `duplicate customer_id, superseded by line ${supersededBy}`,
+          fields: row.fields,
+        });
         continue;
       }
       const reason = unassignableReason(item.row.customer, model);
@@ -83,7 +88,10 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
       }
       keep.push(item.row);
     }
-    const assignments = assignCustomers(keep.map((r) => r.customer), model);
+    const assignments = assignCustomers(
+      keep.map((r) => r.customer),
+      model,
+    );
     const out = keep.map((row, i) => {
       const a = assignments[i]!;
       state.labeled++;

@@ -49,7 +49,10 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
     previous,
   );
   // membership first, exactly the customers read: once the model is promoted, the origin rule needs it
-  const members = await repo.recordTrainingMembers(model.modelVersion, customers.map((c) => c.customerId));
+  const members = await repo.recordTrainingMembers(
+    model.modelVersion,
+    customers.map((c) => c.customerId),
+  );
   const { modelUri, promoted } = await publishModel(store, model, {
     promote: options.promote,
     autoPromote: options.autoPromote,
@@ -67,7 +70,14 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
     reportUri = await writeReport(store, model, customers, tableStatsOf(await repo.status()), movement);
   }
   await repo.recordRun(
-    { kind: 'train', modelVersion: model.modelVersion, status: 'ok', rowsRead: customers.length, rowsAccepted: customers.length, rowsRejected: 0 },
+    {
+      kind: 'train',
+      modelVersion: model.modelVersion,
+      status: 'ok',
+      rowsRead: customers.length,
+      rowsAccepted: customers.length,
+      rowsRejected: 0,
+    },
     deps.clock(),
   );
   return { model, modelUri, reportUri, promoted, members, assign };

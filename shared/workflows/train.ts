@@ -51,7 +51,9 @@ export function trainingDataFromCsv(csv: CustomerCsv, source: string): TrainingD
 
 /** SHA-256 over the accepted rows in a canonical form, independent of file formatting. */
 export function fingerprint(customers: readonly Customer[]): string {
-  const lines = customers.map((c) => `${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`);
+  const lines = customers.map(
+    (c) => `${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`,
+  );
   return sha256(lines.join('\n'));
 }
 
@@ -148,7 +150,10 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   const d = x.cols;
   const model = Array.from({ length: k }, (_, c) => Array.from(fit.centroids.subarray(c * d, (c + 1) * d)));
   const original = model.map((c) => toOriginalUnits(c, scaler));
-  const matching = matchSegments({ columns: scaler.columns, original, scale: scaler.scale }, reference === null ? null : referenceOf(reference));
+  const matching = matchSegments(
+    { columns: scaler.columns, original, scale: scaler.scale },
+    reference === null ? null : referenceOf(reference),
+  );
   const kept = new Set(matching.names.filter((n): n is string => n !== undefined));
   const segments = profiles.map((p, i) => {
     const name = matching.names[i] ?? (kept.has(generated[i]!) ? `${generated[i]} (new)` : generated[i]!);

@@ -88,7 +88,9 @@ export function buildBundles(outdir: string): BuiltBundle[] {
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const { app, stack } = createSegmentationApp({ outdir, context: cdkJson.context, builtinCloudFormationValidation: false });
   const assembly = app.synth();
-  const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, { Properties?: { Code?: { S3Key?: string } } }> };
+  const template = assembly.getStackArtifact(stack.artifactId).template as {
+    Resources: Record<string, { Properties?: { Code?: { S3Key?: string } } }>;
+  };
   const manifest = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.assets.json`), 'utf8')) as {
     files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
   };
@@ -102,8 +104,17 @@ export function buildBundles(outdir: string): BuiltBundle[] {
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     const mapText = readFileSync(join(dir, 'index.mjs.map'), 'utf8');
     const zippedBytes = deflateRawSync(code, { level: ZIP_LEVEL }).length + deflateRawSync(mapText, { level: ZIP_LEVEL }).length;
-    const largest = [...bytesByPackage(code, JSON.parse(mapText) as { sources: string[]; mappings: string })].sort((a, b) => b[1] - a[1]).slice(0, TOP_PACKAGES);
-    return { name, dir, bytes: statSync(join(dir, 'index.mjs')).size, mapBytes: statSync(join(dir, 'index.mjs.map')).size, zippedBytes, largest };
+    const largest = [...bytesByPackage(code, JSON.parse(mapText) as { sources: string[]; mappings: string })]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP_PACKAGES);
+    return {
+      name,
+      dir,
+      bytes: statSync(join(dir, 'index.mjs')).size,
+      mapBytes: statSync(join(dir, 'index.mjs.map')).size,
+      zippedBytes,
+      largest,
+    };
   });
 }
 
@@ -112,7 +123,8 @@ function main(): void {
   try {
     const bundles = buildBundles(outdir);
     console.log('function  index.mjs  index.mjs.map  zipped (≈ deployment package)');
-    for (const b of bundles) console.log(`${b.name.padEnd(8)}  ${kib(b.bytes).padStart(9)}  ${kib(b.mapBytes).padStart(13)}  ${kib(b.zippedBytes).padStart(8)}`);
+    for (const b of bundles)
+      console.log(`${b.name.padEnd(8)}  ${kib(b.bytes).padStart(9)}  ${kib(b.mapBytes).padStart(13)}  ${kib(b.zippedBytes).padStart(8)}`);
     const details = bundles.map((b) => `${b.name}: ${b.largest.map(([pkg, bytes]) => `${pkg} ${kib(bytes)}`).join(', ')}`);
     console.log(`\nlargest packages in each index.mjs (minified bytes):\n${details.join('\n')}`);
   } finally {

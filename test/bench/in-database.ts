@@ -13,7 +13,10 @@ import { trainModel } from '../../shared/workflows/train.ts';
 const LOAD_BATCH = 100_000;
 const TRAINING_ROWS = 5000;
 
-export async function benchInDatabase(dir: string, rows: number): Promise<{ labelMs: number; rowsPerSecond: number; slowestStatementMs: number }> {
+export async function benchInDatabase(
+  dir: string,
+  rows: number,
+): Promise<{ labelMs: number; rowsPerSecond: number; slowestStatementMs: number }> {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const server = await startEmbeddedPostgres(`${dir}/data`);
@@ -26,13 +29,23 @@ export async function benchInDatabase(dir: string, rows: number): Promise<{ labe
       const b = customers.slice(i, i + LOAD_BATCH);
       await repo.pool.query(
         'INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score) SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::int[])',
-        [b.map((c) => c.customerId), b.map((c) => c.gender), b.map((c) => c.age), b.map((c) => c.annualIncomeThousands), b.map((c) => c.spendingScore)],
+        [
+          b.map((c) => c.customerId),
+          b.map((c) => c.gender),
+          b.map((c) => c.age),
+          b.map((c) => c.annualIncomeThousands),
+          b.map((c) => c.spendingScore),
+        ],
       );
     }
     await repo.pool.query('VACUUM ANALYZE customers');
     const store = new FileModelStore(`${dir}/store`);
     const sample = customers.slice(0, TRAINING_ROWS);
-    const model = trainModel({ source: 'bench', customers: sample, rowsRead: sample.length, rowsRejected: 0, duplicates: 0 }, { k: 5, maxK: 5, restarts: 3 }, new Date());
+    const model = trainModel(
+      { source: 'bench', customers: sample, rowsRead: sample.length, rowsRejected: 0, duplicates: 0 },
+      { k: 5, maxK: 5, restarts: 3 },
+      new Date(),
+    );
     await publishModel(store, model, { promote: true, autoPromote: true, now: () => new Date() });
     let slowest = 0;
     const label = repo.labelNextBatch.bind(repo);
@@ -52,4 +65,3 @@ export async function benchInDatabase(dir: string, rows: number): Promise<{ labe
     await server.stop();
   }
 }
-

@@ -46,7 +46,9 @@ function report(what: string, ours: string, theirs: string, ratio: number | null
 function requirePython(): void {
   const check = spawnSync(PYTHON, ['-c', 'import sklearn, pandas, threadpoolctl'], { encoding: 'utf8' });
   if (check.status !== 0) {
-    process.stderr.write(`npm run bench needs ${PYTHON} with scikit-learn, pandas and threadpoolctl (apt-get install python3-sklearn python3-pandas python3-threadpoolctl):\n${check.stderr}`);
+    process.stderr.write(
+      `npm run bench needs ${PYTHON} with scikit-learn, pandas and threadpoolctl (apt-get install python3-sklearn python3-pandas python3-threadpoolctl):\n${check.stderr}`,
+    );
     process.exit(1);
   }
 }
@@ -85,7 +87,13 @@ async function main(): Promise<void> {
       const tFit = median(t.map((r) => r.fit_ms));
       report(`fit ${fmt(n)} rows: time`, `${fmt(oFit)} ms`, `${fmt(tFit)} ms`, oFit / tFit, '≤ 1.0×');
       const inertiaGap = (o[0]!.inertia - t[0]!.inertia) / t[0]!.inertia;
-      report(`fit ${fmt(n)} rows: inertia`, fmt(o[0]!.inertia, 1), fmt(t[0]!.inertia, 1), null, `within 0.5 % (${fmt(inertiaGap * 100, 3)} %)`);
+      report(
+        `fit ${fmt(n)} rows: inertia`,
+        fmt(o[0]!.inertia, 1),
+        fmt(t[0]!.inertia, 1),
+        null,
+        `within 0.5 % (${fmt(inertiaGap * 100, 3)} %)`,
+      );
       const oPeak = median(ours.map((m) => m.peakMb));
       const tPeak = median(theirs.map((m) => m.peakMb));
       report(`fit ${fmt(n)} rows: peak memory (whole process)`, `${fmt(oPeak)} MB`, `${fmt(tPeak)} MB`, oPeak / tPeak, '≤ 0.5×');
@@ -96,7 +104,12 @@ async function main(): Promise<void> {
     const store = join(dir, 'store');
     measure('node', [CLI, 'help']); // warm the CLI bundle
     const sweep = (...extra: string[]): number =>
-      median(Array.from({ length: SWEEP_REPEATS }, () => measure('node', [CLI, 'train', small, '--store', store, '--json', '--no-report', ...extra]).wallMs));
+      median(
+        Array.from(
+          { length: SWEEP_REPEATS },
+          () => measure('node', [CLI, 'train', small, '--store', store, '--json', '--no-report', ...extra]).wallMs,
+        ),
+      );
     const tSweep = median(Array.from({ length: SWEEP_REPEATS }, () => measure(PYTHON, [SKLEARN, 'sweep', small]).wallMs));
     const oSweep = sweep('--restarts', '10');
     report('sweep k = 1..10, 200 rows, 10 starts (process)', `${fmt(oSweep)} ms`, `${fmt(tSweep)} ms`, oSweep / tSweep, '≤ 0.25×');
@@ -111,20 +124,50 @@ async function main(): Promise<void> {
     measure('node', [CLI, 'train', training, '--store', store, '--k', '5']);
     const oAssign = measure('node', [CLI, 'assign', big, '--store', store, '--out', join(dir, 'ours.csv')]);
     const tAssign = measure(PYTHON, [SKLEARN, 'assign', big, join(dir, 'theirs.csv')]);
-    report('assign 1,000,000 rows: time', `${fmt(oAssign.wallMs)} ms`, `${fmt(tAssign.wallMs)} ms`, oAssign.wallMs / tAssign.wallMs, '≤ 0.5×');
+    report(
+      'assign 1,000,000 rows: time',
+      `${fmt(oAssign.wallMs)} ms`,
+      `${fmt(tAssign.wallMs)} ms`,
+      oAssign.wallMs / tAssign.wallMs,
+      '≤ 0.5×',
+    );
     report('assign 1,000,000 rows: rows/s', fmt(1e6 / (oAssign.wallMs / 1000)), fmt(1e6 / (tAssign.wallMs / 1000)), null, '');
-    const oAssignSmall = measure('node', [CLI, 'assign', join(dir, 'customers-100000.csv'), '--store', store, '--out', join(dir, 'ours-small.csv')]);
-    report('assign peak memory, 100,000 → 1,000,000 rows', `${fmt(oAssignSmall.peakMb)} → ${fmt(oAssign.peakMb)} MB`, `${fmt(tAssign.peakMb)} MB at 1,000,000`, null, 'flat in file size');
+    const oAssignSmall = measure('node', [
+      CLI,
+      'assign',
+      join(dir, 'customers-100000.csv'),
+      '--store',
+      store,
+      '--out',
+      join(dir, 'ours-small.csv'),
+    ]);
+    report(
+      'assign peak memory, 100,000 → 1,000,000 rows',
+      `${fmt(oAssignSmall.peakMb)} → ${fmt(oAssign.peakMb)} MB`,
+      `${fmt(tAssign.peakMb)} MB at 1,000,000`,
+      null,
+      'flat in file size',
+    );
 
     process.stderr.write('function bundles (as cdk synth builds them)\n');
     for (const bundle of buildBundles(join(dir, 'cdk.out'))) {
       const limit = bundle.name === 'train' ? 3_000_000 : 1_000_000;
       const file = pathToFileURL(join(bundle.dir, 'index.mjs')).href;
       const imports = Array.from({ length: SWEEP_REPEATS }, () => {
-        const out = measure('node', ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`]);
+        const out = measure('node', [
+          '--input-type=module',
+          '-e',
+          `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`,
+        ]);
         return Number(out.stdout.trim());
       });
-      report(`${bundle.name} bundle: size`, `${fmt(bundle.bytes / 1000)} kB`, '', null, bundle.name === 'migrate' ? '' : `≤ ${fmt(limit / 1e6)} MB`);
+      report(
+        `${bundle.name} bundle: size`,
+        `${fmt(bundle.bytes / 1000)} kB`,
+        '',
+        null,
+        bundle.name === 'migrate' ? '' : `≤ ${fmt(limit / 1e6)} MB`,
+      );
       report(`${bundle.name} bundle: module import`, `${fmt(median(imports))} ms`, '', null, '≤ 150 ms');
     }
 
@@ -138,7 +181,11 @@ async function main(): Promise<void> {
   }
   const header = ['measure', 'this project', 'pandas + scikit-learn', 'ratio', 'target'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
 }
 

@@ -41,7 +41,12 @@ function bundleDir(fn: { node: { defaultChild?: unknown } }): string {
 
 beforeAll(() => {
   bundled = synth({}, { bundle: true });
-  const fns = { train: bundled.stack.train, ingest: bundled.stack.ingest, assign: bundled.stack.assign, migrate: bundled.stack.migrations.handler };
+  const fns = {
+    train: bundled.stack.train,
+    ingest: bundled.stack.ingest,
+    assign: bundled.stack.assign,
+    migrate: bundled.stack.migrations.handler,
+  };
   const files = NAMES.map((name) => [name, pathToFileURL(join(bundleDir(fns[name].function), 'index.mjs')).href]);
   const run = spawnSync(process.execPath, ['--input-type=module', '--enable-source-maps', '-e', PROBE, JSON.stringify(files)], {
     env: { PATH: process.env.PATH ?? '' },
@@ -61,7 +66,9 @@ describe('function bundles', () => {
       expect(result.hasMap).toBe(true);
       expect(result.firstLine).toContain('createRequire');
       // an empty environment: the bundled config parser names the missing variables
-      expect(result.error).toMatch(name === 'migrate' ? /^configuration: DB_CLUSTER_ARN is not set/ : /^configuration: DATA_BUCKET is not set/);
+      expect(result.error).toMatch(
+        name === 'migrate' ? /^configuration: DB_CLUSTER_ARN is not set/ : /^configuration: DATA_BUCKET is not set/,
+      );
     });
   }
 });

@@ -31,7 +31,13 @@ async function admin<T>(work: (c: pg.Client) => Promise<T>, database?: string): 
 }
 
 const tables = () =>
-  admin(async (c) => (await c.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.tablename), databaseName);
+  admin(
+    async (c) =>
+      (await c.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map(
+        (r) => r.tablename,
+      ),
+    databaseName,
+  );
 
 const env = () => ({ DB_CLUSTER_ARN: CLUSTER_ARN, DB_SECRET_ARN: SECRET_ARN, DB_NAME: databaseName, LOG_LEVEL: 'SILENT' });
 
@@ -41,7 +47,11 @@ beforeAll(async () => {
   const url = new URL(inject('databaseUrl'));
   url.pathname = `/${databaseName}`;
   emulator = await startDataApiEmulator({ databaseUrl: url.toString(), resourceArn: CLUSTER_ARN, secretArn: SECRET_ARN });
-  client = new RDSDataClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, endpoint: emulator.endpoint });
+  client = new RDSDataClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    endpoint: emulator.endpoint,
+  });
 });
 
 afterAll(async () => {
@@ -62,16 +72,26 @@ describe('migrate custom resource handler', () => {
 
   it('Update applies nothing more and keeps the physical id', async () => {
     const handler = createMigrateHandlerFromEnv(env(), client);
-    const response = await handler({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_RESOURCE_ID, ResourceProperties: { MigrationsFingerprint: 'changed' } });
+    const response = await handler({
+      RequestType: 'Update',
+      PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+      ResourceProperties: { MigrationsFingerprint: 'changed' },
+    });
     expect(response).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: '' } });
-    const applied = await admin(async (c) => (await c.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY 1')).rows.map((r) => r.version), databaseName);
+    const applied = await admin(
+      async (c) => (await c.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY 1')).rows.map((r) => r.version),
+      databaseName,
+    );
     expect(applied).toEqual(MIGRATIONS.map((m) => m.version).sort());
   });
 
   it('Delete leaves the schema and data alone, without calling the database', async () => {
     const before = emulator.stats.executeCalls;
     const handler = createMigrateHandlerFromEnv(env(), client);
-    expect(await handler({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_RESOURCE_ID })).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: '' } });
+    expect(await handler({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_RESOURCE_ID })).toEqual({
+      PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+      Data: { Applied: '' },
+    });
     expect(emulator.stats.executeCalls).toBe(before);
     expect(await tables()).toContain('customers');
   });

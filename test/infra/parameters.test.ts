@@ -23,10 +23,34 @@ describe('readParameters', () => {
   });
 
   it('accepts typed values (cdk.json) and strings (-c name=value)', () => {
-    const typed = read({ alertEmail: 'ops@example.com', schedule: 'rate(12 hours)', autoPromote: false, minCapacity: 0.5, maxCapacity: 16, deletionProtection: true, retainData: false });
-    const strings = read({ alertEmail: 'ops@example.com', schedule: 'rate(12 hours)', autoPromote: 'false', minCapacity: '0.5', maxCapacity: '16', deletionProtection: 'true', retainData: 'false' });
+    const typed = read({
+      alertEmail: 'ops@example.com',
+      schedule: 'rate(12 hours)',
+      autoPromote: false,
+      minCapacity: 0.5,
+      maxCapacity: 16,
+      deletionProtection: true,
+      retainData: false,
+    });
+    const strings = read({
+      alertEmail: 'ops@example.com',
+      schedule: 'rate(12 hours)',
+      autoPromote: 'false',
+      minCapacity: '0.5',
+      maxCapacity: '16',
+      deletionProtection: 'true',
+      retainData: 'false',
+    });
     expect(strings).toEqual(typed);
-    expect(typed).toEqual({ alertEmail: 'ops@example.com', schedule: 'rate(12 hours)', autoPromote: false, minCapacity: 0.5, maxCapacity: 16, deletionProtection: true, retainData: false });
+    expect(typed).toEqual({
+      alertEmail: 'ops@example.com',
+      schedule: 'rate(12 hours)',
+      autoPromote: false,
+      minCapacity: 0.5,
+      maxCapacity: 16,
+      deletionProtection: true,
+      retainData: false,
+    });
   });
 
   it('treats an empty alertEmail as none', () => {
@@ -40,7 +64,11 @@ describe('readParameters', () => {
   });
 
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['a word for a number', { minCapacity: 'abc' }, /context minCapacity must be a number of ACUs from 0 to 256 in steps of 0.5, got "abc"/],
+    [
+      'a word for a number',
+      { minCapacity: 'abc' },
+      /context minCapacity must be a number of ACUs from 0 to 256 in steps of 0.5, got "abc"/,
+    ],
     ['a negative capacity', { minCapacity: -1 }, /context minCapacity .* got -1/],
     ['a capacity off the half steps', { maxCapacity: 2.3 }, /context maxCapacity .* from 1 to 256 .* got 2.3/],
     ['a maximum of 0', { maxCapacity: 0 }, /context maxCapacity .* from 1 to 256/],
@@ -50,7 +78,11 @@ describe('readParameters', () => {
     ['yes for a boolean', { autoPromote: 'yes' }, /context autoPromote must be true or false, got "yes"/],
     ['a number for a boolean', { retainData: 1 }, /context retainData must be true or false, got 1/],
     ['TRUE in capitals', { deletionProtection: 'TRUE' }, /context deletionProtection must be true or false/],
-    ['a five-field cron', { schedule: 'cron(0 0 * * *)' }, /context schedule must be an EventBridge schedule expression .* got "cron\(0 0 \* \* \*\)"/],
+    [
+      'a five-field cron',
+      { schedule: 'cron(0 0 * * *)' },
+      /context schedule must be an EventBridge schedule expression .* got "cron\(0 0 \* \* \*\)"/,
+    ],
     ['a cron with both days', { schedule: 'cron(0 0 * * * *)' }, /context schedule/],
     ['a bare crontab line', { schedule: '0 0 * * *' }, /context schedule/],
     ['rate(1 days)', { schedule: 'rate(1 days)' }, /context schedule/],

@@ -38,10 +38,21 @@ const objectsArn = (s: Synthesized, prefix: string) => ({ 'Fn::Join': ['', [getA
 const clusterArn = (s: Synthesized) => ({
   'Fn::Join': [
     '',
-    ['arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':cluster:', { Ref: s.logicalId(s.stack.database.cluster) }],
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':rds:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':cluster:',
+      { Ref: s.logicalId(s.stack.database.cluster) },
+    ],
   ],
 });
-const secretRef = (s: Synthesized) => ({ Ref: s.logicalId(s.stack.database.cluster.node.findChild('Secret').node.findChild('Attachment') as never) });
+const secretRef = (s: Synthesized) => ({
+  Ref: s.logicalId(s.stack.database.cluster.node.findChild('Secret').node.findChild('Attachment') as never),
+});
 
 function resource(s: Synthesized, logicalId: string) {
   const r = s.json.Resources[logicalId];
@@ -50,7 +61,7 @@ function resource(s: Synthesized, logicalId: string) {
 }
 
 function policyStatements(s: Synthesized, role: { node: { findChild(id: string): unknown } }): Json[] {
-  const policy = (role.node.findChild('DefaultPolicy') as { node: { defaultChild: unknown } });
+  const policy = role.node.findChild('DefaultPolicy') as { node: { defaultChild: unknown } };
   const doc = resource(s, s.logicalId(policy as never)).Properties!.PolicyDocument as { Statement: Json[] };
   return doc.Statement;
 }
@@ -62,7 +73,12 @@ describe('data bucket', () => {
     const bucket = resource(base, base.logicalId(base.stack.data.bucket));
     expect(bucket.Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: { Ref: base.logicalId(base.stack.data.accessLogs) } },
     });
@@ -76,7 +92,12 @@ describe('data bucket', () => {
       Bucket: { Ref: base.logicalId(base.stack.data.bucket) },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       },
     });
@@ -86,13 +107,20 @@ describe('data bucket', () => {
     const rules = (resource(base, base.logicalId(base.stack.data.bucket)).Properties!.LifecycleConfiguration as { Rules: Json[] }).Rules;
     expect(rules).toEqual([
       { Id: 'ExpireOldResults', Prefix: 'results/', ExpirationInDays: 90, Status: 'Enabled' },
-      { Id: 'ExpireNoncurrentVersions', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' },
+      {
+        Id: 'ExpireNoncurrentVersions',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        Status: 'Enabled',
+      },
     ]);
   });
 
   it('is deleted with its objects when retainData is false', () => {
     expect(resource(custom, custom.logicalId(custom.stack.data.bucket))).toMatchObject({ DeletionPolicy: 'Delete' });
-    custom.template.hasResourceProperties('Custom::S3AutoDeleteObjects', { BucketName: { Ref: custom.logicalId(custom.stack.data.bucket) } });
+    custom.template.hasResourceProperties('Custom::S3AutoDeleteObjects', {
+      BucketName: { Ref: custom.logicalId(custom.stack.data.bucket) },
+    });
     base.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 });
@@ -140,7 +168,10 @@ describe('database', () => {
 
   it('takes capacity, deletion protection and retention from the parameters', () => {
     const cluster = resource(custom, custom.logicalId(custom.stack.database.cluster));
-    expect(cluster.Properties).toMatchObject({ DeletionProtection: true, ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 8 } });
+    expect(cluster.Properties).toMatchObject({
+      DeletionProtection: true,
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 8 },
+    });
     expect((cluster.Properties!.ServerlessV2ScalingConfiguration as Json).SecondsUntilAutoPause).toBeUndefined();
     expect(cluster).toMatchObject({ DeletionPolicy: 'Delete' });
   });
@@ -200,10 +231,15 @@ describe('functions', () => {
   });
 
   it('has an encrypted, TLS-only dead-letter queue', () => {
-    expect(resource(base, base.logicalId(base.stack.deadLetterQueue)).Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(resource(base, base.logicalId(base.stack.deadLetterQueue)).Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
     base.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: base.logicalId(base.stack.deadLetterQueue) }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 });
@@ -218,12 +254,26 @@ describe('triggers', () => {
       LambdaFunctionConfigurations: [
         {
           Events: ['s3:ObjectCreated:*'],
-          Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }, { Name: 'prefix', Value: 'uploads/training/' }] } },
+          Filter: {
+            Key: {
+              FilterRules: [
+                { Name: 'suffix', Value: '.csv' },
+                { Name: 'prefix', Value: 'uploads/training/' },
+              ],
+            },
+          },
           LambdaFunctionArn: getAtt(base.logicalId(base.stack.train.function)),
         },
         {
           Events: ['s3:ObjectCreated:*'],
-          Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }, { Name: 'prefix', Value: 'uploads/customers/' }] } },
+          Filter: {
+            Key: {
+              FilterRules: [
+                { Name: 'suffix', Value: '.csv' },
+                { Name: 'prefix', Value: 'uploads/customers/' },
+              ],
+            },
+          },
           LambdaFunctionArn: getAtt(base.logicalId(base.stack.ingest.function)),
         },
       ],
@@ -250,7 +300,11 @@ describe('least privilege', () => {
   ];
   const logsAndDlq = (s: Synthesized, name: 'train' | 'ingest' | 'assign') => [
     { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(s.logicalId(s.stack[name].logGroup)) },
-    { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(s.logicalId(s.stack.deadLetterQueue)) },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+      Resource: getAtt(s.logicalId(s.stack.deadLetterQueue)),
+    },
   ];
   const list = (s: Synthesized, prefixes: string[]) => ({
     Effect: 'Allow',
@@ -286,11 +340,16 @@ describe('least privilege', () => {
 
   it('assign: reads models/, the Data API', () => {
     expect(sorted(policyStatements(base, base.stack.assign.role))).toEqual(
-      sorted([...logsAndDlq(base, 'assign'), { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(base, 'models/') }, list(base, ['models/*']), ...dataApi(base)]),
+      sorted([
+        ...logsAndDlq(base, 'assign'),
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(base, 'models/') },
+        list(base, ['models/*']),
+        ...dataApi(base),
+      ]),
     );
   });
 
-  it('the functions\' roles carry no managed policy', () => {
+  it("the functions' roles carry no managed policy", () => {
     for (const name of ['train', 'ingest', 'assign'] as const) {
       expect(resource(base, base.logicalId(base.stack[name].role)).Properties!.ManagedPolicyArns).toBeUndefined();
     }
@@ -302,7 +361,8 @@ describe('least privilege', () => {
     for (const [id, r] of Object.entries(base.json.Resources)) {
       const documents: Array<{ Statement: Json[] }> = [];
       if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') documents.push(r.Properties!.PolicyDocument as never);
-      if (r.Type === 'AWS::IAM::Role') for (const p of (r.Properties!.Policies as Array<{ PolicyDocument: never }>) ?? []) documents.push(p.PolicyDocument);
+      if (r.Type === 'AWS::IAM::Role')
+        for (const p of (r.Properties!.Policies as Array<{ PolicyDocument: never }>) ?? []) documents.push(p.PolicyDocument);
       for (const statement of documents.flatMap((d) => d.Statement)) {
         const actions = asArray(statement.Action as string | string[]);
         const sensitive = actions.filter((a) => /^s3:.*Object/.test(a) || a.startsWith('rds-data:') || a === 's3:*' || a === '*');
@@ -384,13 +444,17 @@ describe('alarms', () => {
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicRef(base)]);
   });
 
-  it('the topic is encrypted with a rotating key CloudWatch may use, TLS-only, and open to this account\'s alarms', () => {
+  it("the topic is encrypted with a rotating key CloudWatch may use, TLS-only, and open to this account's alarms", () => {
     base.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: getAtt(base.logicalId(base.stack.alarms.key)) });
     base.template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow' }),
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Effect: 'Allow',
+          }),
         ]),
       },
     });
@@ -398,7 +462,12 @@ describe('alarms', () => {
       Topics: [topicRef(base)],
       PolicyDocument: {
         Statement: [
-          Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Principal: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
           {
             Sid: 'AllowCloudWatchAlarmsOfThisAccount',
             Effect: 'Allow',
@@ -407,7 +476,12 @@ describe('alarms', () => {
             Resource: topicRef(base),
             Condition: {
               ArnLike: {
-                'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] },
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*'],
+                  ],
+                },
               },
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
             },
@@ -434,7 +508,10 @@ describe('migrations on deploy', () => {
     expect(migrations.Properties).toMatchObject({ MigrationsFingerprint: migrationsFingerprint(), Versions: ['001_initial'] });
     expect(migrationsFingerprint()).toMatch(/^[0-9a-f]{64}$/);
     expect((migrations as { DependsOn?: string[] }).DependsOn).toEqual(
-      expect.arrayContaining([base.logicalId(base.stack.database.cluster), base.logicalId(base.stack.database.cluster.node.findChild('Writer') as never)]),
+      expect.arrayContaining([
+        base.logicalId(base.stack.database.cluster),
+        base.logicalId(base.stack.database.cluster.node.findChild('Writer') as never),
+      ]),
     );
     const handler = resource(base, base.logicalId(base.stack.migrations.handler.function));
     expect(handler.Properties).toMatchObject({
@@ -442,9 +519,16 @@ describe('migrations on deploy', () => {
       Architectures: ['arm64'],
       Environment: { Variables: { DB_CLUSTER_ARN: clusterArn(base), DB_SECRET_ARN: secretRef(base), DB_NAME: 'segments' } },
     });
-    expect(sortedActions(policyStatements(base, base.stack.migrations.handler.role))).toEqual(
-      ['logs:CreateLogStream', 'logs:PutLogEvents', 'rds-data:BatchExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction', 'secretsmanager:GetSecretValue'],
-    );
+    expect(sortedActions(policyStatements(base, base.stack.migrations.handler.role))).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'rds-data:BatchExecuteStatement',
+      'rds-data:BeginTransaction',
+      'rds-data:CommitTransaction',
+      'rds-data:ExecuteStatement',
+      'rds-data:RollbackTransaction',
+      'secretsmanager:GetSecretValue',
+    ]);
   });
 });
 
@@ -453,7 +537,9 @@ function sortedActions(statements: Json[]): string[] {
 }
 
 describe('outputs', () => {
-  const join = (s: Synthesized, before: string, after: string) => ({ 'Fn::Join': ['', [before, { Ref: s.logicalId(s.stack.data.bucket) }, after]] });
+  const join = (s: Synthesized, before: string, after: string) => ({
+    'Fn::Join': ['', [before, { Ref: s.logicalId(s.stack.data.bucket) }, after]],
+  });
 
   it('prints the bucket, the exact upload commands, the report pattern, the cluster and the secret', () => {
     base.template.hasOutput('BucketName', { Value: { Ref: base.logicalId(base.stack.data.bucket) } });
@@ -515,7 +601,10 @@ describe('cdk-nag AwsSolutions', () => {
     const key = (a: { path: string; id: string }) => `${a.path} ${a.id}`;
     expect(acks.sort((a, b) => (key(a) < key(b) ? -1 : 1))).toEqual([
       { path: 'CustomerSegmentation/Assign/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/models/*]` },
-      { path: 'CustomerSegmentation/BucketNotificationsHandler050a0587b7544547bf325f094a3db834', id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]' },
+      {
+        path: 'CustomerSegmentation/BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      },
       { path: 'CustomerSegmentation/DataBucket/AccessLogs', id: 'AwsSolutions-S1' },
       { path: 'CustomerSegmentation/Database/Cluster', id: 'AwsSolutions-RDS10' },
       { path: 'CustomerSegmentation/Database/Cluster', id: 'AwsSolutions-RDS11' },
@@ -524,7 +613,10 @@ describe('cdk-nag AwsSolutions', () => {
       { path: 'CustomerSegmentation/Ingest/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/models/*]` },
       { path: 'CustomerSegmentation/Ingest/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/results/*]` },
       { path: 'CustomerSegmentation/Ingest/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/uploads/customers/*]` },
-      { path: 'CustomerSegmentation/SchemaMigrations/ProviderRole', id: `AwsSolutions-IAM5[Resource::<${base.logicalId(base.stack.migrations.handler.function)}.Arn>:*]` },
+      {
+        path: 'CustomerSegmentation/SchemaMigrations/ProviderRole',
+        id: `AwsSolutions-IAM5[Resource::<${base.logicalId(base.stack.migrations.handler.function)}.Arn>:*]`,
+      },
       { path: 'CustomerSegmentation/Train/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/models/*]` },
       { path: 'CustomerSegmentation/Train/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/uploads/training/*]` },
     ]);

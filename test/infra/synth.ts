@@ -60,7 +60,10 @@ export interface ValidationViolation {
 /** Every violation (any severity) in the cloud assembly's validation report. */
 export function validationViolations(outdir: string): ValidationViolation[] {
   const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-    pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; severity: string; violatingConstructs?: Array<{ constructPath: string }> }> }>;
+    pluginReports: Array<{
+      pluginName: string;
+      violations: Array<{ ruleName: string; severity: string; violatingConstructs?: Array<{ constructPath: string }> }>;
+    }>;
   };
   return report.pluginReports.flatMap((plugin) =>
     plugin.violations.map((v) => ({

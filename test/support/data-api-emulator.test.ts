@@ -188,9 +188,7 @@ describe('the Data API emulator', () => {
 
     it('returns arrays as arrayValue', async () => {
       const result = await execute(`SELECT ARRAY[1, 2]::int8[] AS ids, ARRAY['a', NULL] AS names`);
-      expect(result.records).toEqual([
-        [{ arrayValue: { longValues: [1, 2] } }, { arrayValue: { stringValues: ['a', null] } }],
-      ]);
+      expect(result.records).toEqual([[{ arrayValue: { longValues: [1, 2] } }, { arrayValue: { stringValues: ['a', null] } }]]);
     });
 
     it('fails a SQL error with DatabaseErrorException carrying the message and SQLState', async () => {
@@ -410,7 +408,10 @@ describe('the Data API emulator', () => {
         const before = emulator.stats.executeCalls;
         const outcome = await retrying
           .send(new ExecuteStatementCommand({ resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN, sql: 'SELECT 1 AS one' }))
-          .then(() => 'succeeded', (error: Error) => error.name);
+          .then(
+            () => 'succeeded',
+            (error: Error) => error.name,
+          );
         expect(emulator.stats.executeCalls - before).toBe(expectedCalls);
         expect(outcome).toBe(expectedCalls > 1 ? 'succeeded' : errorName);
       } finally {

@@ -103,14 +103,42 @@ const TEXT_ARRAY_OID = 1009;
 const parseTextArray = (pg.types.getTypeParser as (oid: number) => (text: string) => unknown[])(TEXT_ARRAY_OID);
 // Array type OID → element type OID, for the arrays a result may reasonably hold.
 const ARRAY_ELEMENT_OID: ReadonlyMap<number, number> = new Map([
-  [1000, 16], [1001, 17], [1005, 21], [1007, 23], [1016, 20], [1021, 700], [1022, 701], [1231, 1700],
-  [1009, 25], [1015, 1043], [1014, 1042], [2951, 2950], [1182, 1082], [1115, 1114], [1185, 1184],
-  [199, 114], [3807, 3802],
+  [1000, 16],
+  [1001, 17],
+  [1005, 21],
+  [1007, 23],
+  [1016, 20],
+  [1021, 700],
+  [1022, 701],
+  [1231, 1700],
+  [1009, 25],
+  [1015, 1043],
+  [1014, 1042],
+  [2951, 2950],
+  [1182, 1082],
+  [1115, 1114],
+  [1185, 1184],
+  [199, 114],
+  [3807, 3802],
 ]);
 // java.sql.Types codes, as the real service reports them in columnMetadata.type.
 const JDBC_TYPE: ReadonlyMap<number, number> = new Map([
-  [16, -7], [17, -2], [20, -5], [21, 5], [23, 4], [26, -5], [700, 7], [701, 8], [1700, 2],
-  [25, 12], [1043, 12], [1042, 1], [1082, 91], [1083, 92], [1114, 93], [1184, 93],
+  [16, -7],
+  [17, -2],
+  [20, -5],
+  [21, 5],
+  [23, 4],
+  [26, -5],
+  [700, 7],
+  [701, 8],
+  [1700, 2],
+  [25, 12],
+  [1043, 12],
+  [1042, 1],
+  [1082, 91],
+  [1083, 92],
+  [1114, 93],
+  [1184, 93],
 ]);
 const JDBC_ARRAY = 2003;
 const JDBC_OTHER = 1111;
@@ -407,7 +435,13 @@ function bindParameters(sql: string, parameters: unknown): { text: string; value
     if (!parameter) throw badRequest(`No value specified for parameter: ${name}`);
     return parameter;
   });
-  return { text: addCasts(text, used.map((p) => p.cast)), values: used.map((p) => p.value) };
+  return {
+    text: addCasts(
+      text,
+      used.map((p) => p.cast),
+    ),
+    values: used.map((p) => p.value),
+  };
 }
 
 // ---- Results ----
@@ -469,10 +503,13 @@ function convertArray(elementOid: number, items: unknown[], options: ResultOptio
   const scalars = converted.map((c) => (c.field.isNull ? null : Object.values(c.field)[0]));
   const first = converted.find((c) => !c.field.isNull)?.field ?? {};
   const key: keyof ArrayValue =
-    'booleanValue' in first ? 'booleanValues'
-    : 'longValue' in first ? 'longValues'
-    : 'doubleValue' in first ? 'doubleValues'
-    : 'stringValues';
+    'booleanValue' in first
+      ? 'booleanValues'
+      : 'longValue' in first
+        ? 'longValues'
+        : 'doubleValue' in first
+          ? 'doubleValues'
+          : 'stringValues';
   return { field: { arrayValue: { [key]: scalars } }, json };
 }
 

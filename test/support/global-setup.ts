@@ -8,7 +8,6 @@ import type { TestProject } from 'vitest/node';
 import './provided-context.ts';
 import { startEmbeddedPostgres } from '../../functions/adapters/embedded-postgres.ts';
 
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.DATABASE_URL) {
     project.provide('databaseUrl', process.env.DATABASE_URL);

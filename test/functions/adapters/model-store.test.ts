@@ -19,7 +19,11 @@ import { withTempDir } from '../../support/temp.ts';
 
 function model(seed: number, at: string): Model {
   const customers = [...generateCustomers({ rows: 60, seed })];
-  return trainModel({ source: 'test', customers, rowsRead: 60, rowsRejected: 0, duplicates: 0 }, { k: 2, maxK: 2, restarts: 2 }, new Date(at));
+  return trainModel(
+    { source: 'test', customers, rowsRead: 60, rowsRejected: 0, duplicates: 0 },
+    { k: 2, maxK: 2, restarts: 2 },
+    new Date(at),
+  );
 }
 
 interface Subject {
@@ -83,7 +87,11 @@ describe.each(Object.keys(subjects))('%s (ModelStore contract)', (name) => {
     // with no model active, even promote:false promotes (something must be active)
     expect((await publishModel(store, first, { promote: false, autoPromote: false, now })).promoted).toBe(true);
     expect((await publishModel(store, second, { autoPromote: true, now })).promoted).toBe(true);
-    expect(await store.getActive()).toEqual({ modelVersion: second.modelVersion, promotedAt: '2026-03-01T00:00:00.000Z', previous: first.modelVersion });
+    expect(await store.getActive()).toEqual({
+      modelVersion: second.modelVersion,
+      promotedAt: '2026-03-01T00:00:00.000Z',
+      previous: first.modelVersion,
+    });
     expect((await publishModel(store, third, { promote: false, autoPromote: true, now })).promoted).toBe(false);
     expect((await store.getActive())?.modelVersion).toBe(second.modelVersion);
   });

@@ -20,18 +20,33 @@ beforeEach(async () => {
   await aws.db.repo.pool.query('TRUNCATE customers, runs, training_members, locks');
 });
 
-const scheduled = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-27T00:00:00Z', resources: [], detail: {} };
+const scheduled = {
+  version: '0',
+  id: 'e1',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  time: '2026-11-27T00:00:00Z',
+  resources: [],
+  detail: {},
+};
 
 async function activeModel(): Promise<string> {
   const customers = [...generateCustomers({ rows: 200, seed: 1 })];
-  const model = trainModel({ source: 'test', customers, rowsRead: 200, rowsRejected: 0, duplicates: 0 }, { k: 4, maxK: 4, restarts: 5 }, new Date());
+  const model = trainModel(
+    { source: 'test', customers, rowsRead: 200, rowsRejected: 0, duplicates: 0 },
+    { k: 4, maxK: 4, restarts: 5 },
+    new Date(),
+  );
   await publishModel(aws.runtime().store, model, { promote: true, autoPromote: true, now: () => new Date() });
   return model.modelVersion;
 }
 
 describe('assign handler', () => {
   it('refuses a mistaken manual invocation without throwing (no retries, no alarm)', async () => {
-    expect(await createAssignHandler(aws.runtime())({ hello: 'world' })).toEqual({ status: 'failed', error: 'the assign function takes the scheduled event or {}' });
+    expect(await createAssignHandler(aws.runtime())({ hello: 'world' })).toEqual({
+      status: 'failed',
+      error: 'the assign function takes the scheduled event or {}',
+    });
   });
 
   it('logs "no active model" and succeeds on a fresh deploy', async () => {
@@ -51,7 +66,10 @@ describe('assign handler', () => {
     expect(metric).toHaveBeenCalledWith('Labeled', 'Count', 300);
     expect(metric).toHaveBeenCalledWith('SuccessfulRuns', 'Count', 1);
     expect(await handler({})).toMatchObject({ status: 'no-new-customers', labeled: 0 });
-    const { rows } = await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment_origin = $1 AND model_version = $2', ['assigned', version]);
+    const { rows } = await aws.db.repo.pool.query(
+      'SELECT count(*)::int AS n FROM customers WHERE segment_origin = $1 AND model_version = $2',
+      ['assigned', version],
+    );
     expect(rows[0].n).toBe(300);
   });
 
@@ -66,7 +84,11 @@ describe('assign handler', () => {
   it('rethrows a failure mid-batch; the next run labels the rest and nothing is lost', async () => {
     await activeModel();
     await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 100_000, seed: 5 })]);
-    aws.dataApi.faults.failWhen(/UPDATE customers AS c SET/, { afterCalls: 1, errorName: 'StatementTimeoutException', message: 'statement timed out' });
+    aws.dataApi.faults.failWhen(/UPDATE customers AS c SET/, {
+      afterCalls: 1,
+      errorName: 'StatementTimeoutException',
+      message: 'statement timed out',
+    });
     await expect(createAssignHandler(aws.runtime())(scheduled)).rejects.toThrow();
     aws.dataApi.faults.clear();
     const outcome = await createAssignHandler(aws.runtime())(scheduled);

@@ -12,7 +12,8 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.ts
 import { withTempDir } from '../../support/temp.ts';
 
 /** A CSV document as records keyed by header (a second, independent parser reads our output). */
-const csvRecords = (text: string): Record<string, string>[] => Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true }).data;
+const csvRecords = (text: string): Record<string, string>[] =>
+  Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true }).data;
 
 interface Run {
   code: number;
@@ -138,8 +139,18 @@ describe('segments assign', () => {
     expect(JSON.parse(await readFile(file('out/labeled.summary.json'), 'utf8'))).toEqual(summary);
     const labeled = csvRecords(await readFile(file('out/labeled.csv'), 'utf8'));
     expect(Object.keys(labeled[0]!)).toEqual([
-      'CustomerID', 'Genre', 'Age', 'Annual Income (k$)', 'Spending Score (1-100)', 'store',
-      'segment', 'segment_name', 'segment_origin', 'segment_distance', 'is_outlier', 'model_version',
+      'CustomerID',
+      'Genre',
+      'Age',
+      'Annual Income (k$)',
+      'Spending Score (1-100)',
+      'store',
+      'segment',
+      'segment_name',
+      'segment_origin',
+      'segment_distance',
+      'is_outlier',
+      'model_version',
     ]);
     expect(labeled.map((row) => [row.CustomerID, row.store, row.segment_origin])).toEqual([
       ['0002', 'south', 'assigned'],
@@ -163,7 +174,10 @@ describe('segments assign', () => {
     expect((await cli('assign', batch, '--store', store)).code).toBe(0);
     expect((await readdir(join(store, 'results', 'customers', 'batch 1'))).sort()).toEqual(['labeled.csv', 'rejects.csv', 'summary.json']);
     const version = '20260101T000000Z-000000000000';
-    await writeFile(join(store, 'models', 'active.json'), JSON.stringify({ modelVersion: version, promotedAt: new Date().toISOString(), previous: null }));
+    await writeFile(
+      join(store, 'models', 'active.json'),
+      JSON.stringify({ modelVersion: version, promotedAt: new Date().toISOString(), previous: null }),
+    );
     const { mkdir } = await import('node:fs/promises');
     await mkdir(join(store, 'models', version), { recursive: true });
     await writeFile(join(store, 'models', version, 'model.json'), JSON.stringify({ schemaVersion: 99 }));
@@ -191,7 +205,7 @@ describe('segments db (against DATABASE_URL)', () => {
     await db.drop();
   });
 
-  it('renders a table-trained model\'s report again with the created and assigned shares', async () => {
+  it("renders a table-trained model's report again with the created and assigned shares", async () => {
     const own = await createTestDatabase('report');
     process.env.DATABASE_URL = own.url;
     onTestFinished(async () => {
@@ -203,7 +217,9 @@ describe('segments db (against DATABASE_URL)', () => {
     const r = await cli('report', '--store', store);
     expect(r.out).toEqual([join(store, 'models', trained.modelVersion, 'report.html')]);
     expect(await readFile(r.out[0]!, 'utf8')).toMatch(/created/i);
-    expect((await cli('report', '--store', store, '--model', '20200101T000000Z-000000000000')).err[0]).toMatch(/model 20200101T000000Z-000000000000 is not in/);
+    expect((await cli('report', '--store', store, '--model', '20200101T000000Z-000000000000')).err[0]).toMatch(
+      /model 20200101T000000Z-000000000000 is not in/,
+    );
   });
 
   it('loads, trains from the table, assigns nightly and reports status', async () => {
@@ -218,7 +234,12 @@ describe('segments db (against DATABASE_URL)', () => {
     const again = await cli('db', 'assign', '--store', store);
     expect(again.code).toBe(0);
     const status = JSON.parse((await cli('db', 'status', '--store', store, '--json')).out[0]!);
-    expect(status).toMatchObject({ activeModel: trained.modelVersion, customers: 162, pending: 0, byOrigin: { created: 150, assigned: 12 } });
+    expect(status).toMatchObject({
+      activeModel: trained.modelVersion,
+      customers: 162,
+      pending: 0,
+      byOrigin: { created: 150, assigned: 12 },
+    });
   });
 
   it('lists models, rolls back, and the next nightly run relabels with nothing lost', async () => {
@@ -232,10 +253,12 @@ describe('segments db (against DATABASE_URL)', () => {
     const a = JSON.parse((await cli('db', 'train', '--k', '3', '--store', store, '--json', '--no-report')).out[0]!);
     const b = JSON.parse((await cli('db', 'train', '--k', '4', '--store', store, '--json', '--no-report')).out[0]!);
     const listed = JSON.parse((await cli('models', 'list', '--store', store, '--json')).out[0]!);
-    expect(listed.map((m: { modelVersion: string; active: boolean; previous: boolean }) => [m.modelVersion, m.active, m.previous])).toEqual([
-      [a.modelVersion, false, true],
-      [b.modelVersion, true, false],
-    ]);
+    expect(listed.map((m: { modelVersion: string; active: boolean; previous: boolean }) => [m.modelVersion, m.active, m.previous])).toEqual(
+      [
+        [a.modelVersion, false, true],
+        [b.modelVersion, true, false],
+      ],
+    );
     const rolled = JSON.parse((await cli('models', 'rollback', '--store', store, '--json')).out[0]!);
     expect(rolled).toMatchObject({ modelVersion: a.modelVersion, previous: b.modelVersion });
     const nightly = JSON.parse((await cli('db', 'assign', '--store', store, '--json')).out[0]!);
@@ -248,11 +271,18 @@ describe('segments db (against DATABASE_URL)', () => {
     const model = JSON.parse(await readFile(join(store, 'models', a.modelVersion, 'model.json'), 'utf8'));
     const segment = model.segments[0];
     const byId = JSON.parse((await cli('export', '--segment', String(segment.id), '--store', store, '--json')).out[0]!);
-    expect(byId).toMatchObject({ modelVersion: a.modelVersion, segment: segment.id, name: segment.name, rows: status.bySegment.find((s: { segment: number }) => s.segment === segment.id).customers });
+    expect(byId).toMatchObject({
+      modelVersion: a.modelVersion,
+      segment: segment.id,
+      name: segment.name,
+      rows: status.bySegment.find((s: { segment: number }) => s.segment === segment.id).customers,
+    });
     const rows = csvRecords(await readFile(byId.uri, 'utf8'));
     expect(rows).toHaveLength(byId.rows);
     expect(new Set(rows.map((r) => r.segment_name))).toEqual(new Set([segment.name]));
-    const byName = JSON.parse((await cli('export', '--segment', segment.name.toUpperCase(), '--store', store, '--json', '--out', file('list.csv'))).out[0]!);
+    const byName = JSON.parse(
+      (await cli('export', '--segment', segment.name.toUpperCase(), '--store', store, '--json', '--out', file('list.csv'))).out[0]!,
+    );
     expect(byName.rows).toBe(byId.rows);
     expect((await cli('export', '--segment', 'nobody', '--store', store)).err[0]).toMatch(/has no segment "nobody"; its segments are 0 \(/);
   });

@@ -27,12 +27,19 @@ const csv = (rows: number, seed: number, firstId = 1): string => [...generateCsv
 async function promoteModel(): Promise<string> {
   const runtime = aws.runtime();
   const customers = [...generateCustomers({ rows: 200, seed: 1 })];
-  const model = trainModel({ source: 'test', customers, rowsRead: 200, rowsRejected: 0, duplicates: 0 }, { k: 3, maxK: 3, restarts: 5 }, new Date());
+  const model = trainModel(
+    { source: 'test', customers, rowsRead: 200, rowsRejected: 0, duplicates: 0 },
+    { k: 3, maxK: 3, restarts: 5 },
+    new Date(),
+  );
   await publishModel(runtime.store, model, { promote: true, autoPromote: true, now: () => new Date() });
   return model.modelVersion;
 }
 
-async function ingest(key: string, body: string): Promise<{ result: Awaited<ReturnType<ReturnType<typeof createIngestHandler>>>; etag: string }> {
+async function ingest(
+  key: string,
+  body: string,
+): Promise<{ result: Awaited<ReturnType<ReturnType<typeof createIngestHandler>>>; etag: string }> {
   const etag = await aws.put(key, body);
   const handler = createIngestHandler(aws.runtime());
   return { result: await handler(s3Event(aws.s3.bucket, [{ key, etag }])), etag };
@@ -60,7 +67,9 @@ describe('ingest handler', () => {
     expect(Object.values(summary.segments).reduce((a, b) => a + b, 0)).toBe(30);
     const labeled = (await aws.get('results/customers/batch 1/labeled.csv'))!.trimEnd().split('\n');
     expect(labeled).toHaveLength(31);
-    expect(labeled[0]).toBe('customer_id,gender,age,annual_income_thousands,spending_score,segment,segment_name,segment_origin,segment_distance,is_outlier,model_version');
+    expect(labeled[0]).toBe(
+      'customer_id,gender,age,annual_income_thousands,spending_score,segment,segment_name,segment_origin,segment_distance,is_outlier,model_version',
+    );
     const rejects = (await aws.get('results/customers/batch 1/rejects.csv'))!.trimEnd().split('\n');
     expect(rejects.slice(1).map((r) => r.split(',').slice(0, 2).join(','))).toEqual(['32,0000031', '33,0000032']);
     const { rows } = await aws.db.repo.pool.query('SELECT DISTINCT segment_origin, model_version FROM customers');
@@ -72,7 +81,10 @@ describe('ingest handler', () => {
     await ingest('uploads/customers/for-export.csv', csv(60, 9));
     const handler = createIngestHandler(aws.runtime());
     const result = await handler({ export: { segment: 0 } });
-    expect(result.export).toMatchObject({ status: 'ok', outcome: { segment: 0, uri: `s3://${aws.s3.bucket}/results/exports/segment-0/customers.csv` } });
+    expect(result.export).toMatchObject({
+      status: 'ok',
+      outcome: { segment: 0, uri: `s3://${aws.s3.bucket}/results/exports/segment-0/customers.csv` },
+    });
     const text = (await aws.get('results/exports/segment-0/customers.csv'))!;
     expect(text.trimEnd().split('\n')).toHaveLength(result.export!.outcome!.rows + 1);
     expect((await handler({ export: { segment: 'no such segment' } })).export).toMatchObject({ status: 'failed' });
@@ -131,7 +143,13 @@ describe('ingest handler', () => {
     const a = await aws.put('uploads/customers/a.csv', csv(5, 5, 100));
     const b = await aws.put('uploads/customers/b.csv', csv(5, 6, 200));
     const handler = createIngestHandler(aws.runtime());
-    const result = await handler(s3Event(aws.s3.bucket, [{ key: 'uploads/customers/a.csv', etag: a }, { key: 'uploads/customers/b.csv', etag: b }, { key: 'results/x.csv', etag: 'e' }]));
+    const result = await handler(
+      s3Event(aws.s3.bucket, [
+        { key: 'uploads/customers/a.csv', etag: a },
+        { key: 'uploads/customers/b.csv', etag: b },
+        { key: 'results/x.csv', etag: 'e' },
+      ]),
+    );
     expect(result.results.map((r) => r.outcome.status)).toEqual(['processed', 'processed', 'ignored']);
     expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(10);
   });
@@ -146,7 +164,11 @@ describe('ingest handler', () => {
   });
 
   it('rethrows an infrastructure failure so Lambda retries, and the retry finishes the job', async () => {
-    aws.dataApi.faults.failWhen(/INSERT INTO customers/, { afterCalls: 1, errorName: 'StatementTimeoutException', message: 'statement timed out' });
+    aws.dataApi.faults.failWhen(/INSERT INTO customers/, {
+      afterCalls: 1,
+      errorName: 'StatementTimeoutException',
+      message: 'statement timed out',
+    });
     const key = 'uploads/customers/flaky.csv';
     const etag = await aws.put(key, csv(2500, 8));
     const handler = createIngestHandler({ ...aws.runtime() });

@@ -26,7 +26,13 @@ describe('train handler', () => {
     const key = 'uploads/training/members 2026.csv';
     const etag = await aws.put(key, csv(300, 1));
     const summary = (await createTrainHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]))) as TrainSummary;
-    expect(summary).toMatchObject({ status: 'ok', source: `s3://${aws.s3.bucket}/${key}`, promoted: true, rowsRead: 300, rowsAccepted: 300 });
+    expect(summary).toMatchObject({
+      status: 'ok',
+      source: `s3://${aws.s3.bucket}/${key}`,
+      promoted: true,
+      rowsRead: 300,
+      rowsAccepted: 300,
+    });
     const model = parseModel((await aws.get(`models/${summary.modelVersion}/model.json`))!, 'model.json');
     expect(model.k).toBe(summary.k);
     expect(model.training.source).toBe(`s3://${aws.s3.bucket}/${key}`);
@@ -43,17 +49,34 @@ describe('train handler', () => {
   });
 
   it('keeps the active model when AUTO_PROMOTE is false and the caller does not ask', async () => {
-    const first = (await createTrainHandler(aws.runtime())({ source: { bucket: aws.s3.bucket, key: await put('uploads/training/a.csv', csv(100, 3)) }, k: 2 })) as TrainSummary;
-    const second = (await createTrainHandler(aws.runtime({ AUTO_PROMOTE: 'false' }))({ source: { bucket: aws.s3.bucket, key: 'uploads/training/a.csv' }, k: 3 })) as TrainSummary;
+    const first = (await createTrainHandler(aws.runtime())({
+      source: { bucket: aws.s3.bucket, key: await put('uploads/training/a.csv', csv(100, 3)) },
+      k: 2,
+    })) as TrainSummary;
+    const second = (await createTrainHandler(aws.runtime({ AUTO_PROMOTE: 'false' }))({
+      source: { bucket: aws.s3.bucket, key: 'uploads/training/a.csv' },
+      k: 3,
+    })) as TrainSummary;
     expect(second.promoted).toBe(false);
     expect(JSON.parse((await aws.get('models/active.json'))!).modelVersion).toBe(first.modelVersion);
   });
 
   it('promotes a version and rolls back by direct invocation', async () => {
     const handler = createTrainHandler(aws.runtime());
-    const first = (await handler({ source: { bucket: aws.s3.bucket, key: await put('uploads/training/p.csv', csv(80, 5)) }, k: 2, promote: true })) as TrainSummary;
-    const second = (await handler({ source: { bucket: aws.s3.bucket, key: 'uploads/training/p.csv' }, k: 3, promote: true })) as TrainSummary;
-    expect(await handler({ rollback: true })).toMatchObject({ status: 'ok', active: { modelVersion: first.modelVersion, previous: second.modelVersion } });
+    const first = (await handler({
+      source: { bucket: aws.s3.bucket, key: await put('uploads/training/p.csv', csv(80, 5)) },
+      k: 2,
+      promote: true,
+    })) as TrainSummary;
+    const second = (await handler({
+      source: { bucket: aws.s3.bucket, key: 'uploads/training/p.csv' },
+      k: 3,
+      promote: true,
+    })) as TrainSummary;
+    expect(await handler({ rollback: true })).toMatchObject({
+      status: 'ok',
+      active: { modelVersion: first.modelVersion, previous: second.modelVersion },
+    });
     expect(await handler({ promote: second.modelVersion })).toMatchObject({ status: 'ok', active: { modelVersion: second.modelVersion } });
     expect(await handler({ promote: '20200101T000000Z-000000000000' })).toMatchObject({ status: 'failed', active: null });
   });

@@ -3,13 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Random } from 'ml-random';
-import {
-  assignToCentroids,
-  checkClusterable,
-  countDistinctRows,
-  fitKMeans,
-  kmeansPlusPlus,
-} from '../../../shared/clustering/kmeans.ts';
+import { assignToCentroids, checkClusterable, countDistinctRows, fitKMeans, kmeansPlusPlus } from '../../../shared/clustering/kmeans.ts';
 import { ClusteringError, InvalidOptionError } from '../../../shared/errors.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
 
@@ -38,7 +32,8 @@ function bestContiguousInertia(values: number[], k: number): number {
   };
   if (k === 1) return sse(values);
   let best = Number.POSITIVE_INFINITY;
-  for (let cut = 1; cut <= values.length - k + 1; cut++) best = Math.min(best, sse(values.slice(0, cut)) + bestContiguousInertia(values.slice(cut), k - 1));
+  for (let cut = 1; cut <= values.length - k + 1; cut++)
+    best = Math.min(best, sse(values.slice(0, cut)) + bestContiguousInertia(values.slice(cut), k - 1));
   return best;
 }
 
@@ -65,7 +60,16 @@ describe('fitKMeans', () => {
   });
 
   it('gives inertia 0 when k equals the number of distinct rows', () => {
-    const fit = fitKMeans(matrix([[1, 2], [3, 4], [1, 2], [5, 6]]), 3, { seed: 3 });
+    const fit = fitKMeans(
+      matrix([
+        [1, 2],
+        [3, 4],
+        [1, 2],
+        [5, 6],
+      ]),
+      3,
+      { seed: 3 },
+    );
     expect(fit.inertia).toBe(0);
     expect(fit.labels[0]).toBe(fit.labels[2]);
   });
@@ -79,7 +83,16 @@ describe('fitKMeans', () => {
   it('fits a single column, and a constant column does not disturb the clusters', () => {
     const oneColumn = fitKMeans(matrix([[0], [1], [10], [11]]), 2, { seed: 5 });
     expect(oneColumn.inertia).toBe(1);
-    const withConstant = fitKMeans(matrix([[0, 3], [1, 3], [10, 3], [11, 3]]), 2, { seed: 5 });
+    const withConstant = fitKMeans(
+      matrix([
+        [0, 3],
+        [1, 3],
+        [10, 3],
+        [11, 3],
+      ]),
+      2,
+      { seed: 5 },
+    );
     expect(withConstant.inertia).toBe(1);
   });
 
@@ -113,7 +126,12 @@ describe('fitKMeans', () => {
   });
 
   it('refuses k larger than the number of distinct rows, saying how many there are', () => {
-    const duplicates = matrix([[1, 1], [1, 1], [2, 2], [2, 2]]);
+    const duplicates = matrix([
+      [1, 1],
+      [1, 1],
+      [2, 2],
+      [2, 2],
+    ]);
     expect(() => fitKMeans(duplicates, 3, { seed: 1 })).toThrow(ClusteringError);
     expect(() => fitKMeans(duplicates, 3, { seed: 1 })).toThrow('k = 3 but the data has only 2 distinct customers; choose k ≤ 2');
     expect(() => fitKMeans(matrix([[1], [1]]), 2, { seed: 1 })).toThrow('only 1 distinct customer;');
@@ -126,7 +144,11 @@ describe('fitKMeans', () => {
   });
 
   it('refuses NaN and infinite values, naming the row and column', () => {
-    const x = matrix([[0, 0], [1, Number.NaN], [2, 2]]);
+    const x = matrix([
+      [0, 0],
+      [1, Number.NaN],
+      [2, 2],
+    ]);
     expect(() => fitKMeans(x, 1, { seed: 1 })).toThrow(ClusteringError);
     expect(() => fitKMeans(x, 1, { seed: 1 })).toThrow('row 2 has a missing or non-finite value in column 2');
     expect(() => fitKMeans(matrix([[Number.POSITIVE_INFINITY]]), 1, { seed: 1 })).toThrow(/row 1 .* column 1/);
@@ -152,7 +174,13 @@ describe('checkClusterable', () => {
 
 describe('countDistinctRows', () => {
   it('counts distinct rows, and stops at the limit', () => {
-    const x = matrix([[1, 2], [1, 2], [2, 1], [3, 3], [2, 1]]);
+    const x = matrix([
+      [1, 2],
+      [1, 2],
+      [2, 1],
+      [3, 3],
+      [2, 1],
+    ]);
     expect(countDistinctRows(x)).toBe(3);
     expect(countDistinctRows(x, 2)).toBe(2);
   });

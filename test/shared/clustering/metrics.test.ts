@@ -32,7 +32,14 @@ const all = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => 
 const CASES = [
   {
     name: 'two clusters of three points in 2-D',
-    x: matrix([[0, 0], [0, 2], [1, 1], [5, 5], [6, 5], [5, 7]]),
+    x: matrix([
+      [0, 0],
+      [0, 2],
+      [1, 1],
+      [5, 5],
+      [6, 5],
+      [5, 7],
+    ]),
     labels: Int32Array.from([0, 0, 0, 1, 1, 1]),
     k: 2,
     silhouette: 0.7580771307219615,
@@ -41,7 +48,15 @@ const CASES = [
   },
   {
     name: 'three clusters of unequal size in 2-D',
-    x: matrix([[0, 0], [1, 0], [0, 1], [4, 4], [5, 4], [10, 0], [10, 1]]),
+    x: matrix([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [4, 4],
+      [5, 4],
+      [10, 0],
+      [10, 1],
+    ]),
     labels: Int32Array.from([0, 0, 0, 1, 1, 2, 2]),
     k: 3,
     silhouette: 0.8170034580920758,
@@ -91,7 +106,12 @@ describe('metrics for k = 1', () => {
     expect(silhouette(x, labels, 1, all(3))).toBeNull();
     expect(daviesBouldin(x, labels, centroid, 1)).toBeNull();
     expect(calinskiHarabasz(x, labels, centroid, 1)).toBeNull();
-    expect(clusterMetrics(x, labels, centroid, 1, 7)).toEqual({ silhouette: null, daviesBouldin: null, calinskiHarabasz: null, silhouetteRows: 3 });
+    expect(clusterMetrics(x, labels, centroid, 1, 7)).toEqual({
+      silhouette: null,
+      daviesBouldin: null,
+      calinskiHarabasz: null,
+      silhouetteRows: 3,
+    });
   });
 });
 
@@ -110,7 +130,16 @@ describe('calinskiHarabasz', () => {
 
 describe('silhouette on a subset of rows', () => {
   it('measures distances within the chosen rows only', () => {
-    const x = matrix([[0, 0], [9, 9], [0, 2], [1, 1], [5, 5], [6, 5], [5, 7], [-3, 4]]);
+    const x = matrix([
+      [0, 0],
+      [9, 9],
+      [0, 2],
+      [1, 1],
+      [5, 5],
+      [6, 5],
+      [5, 7],
+      [-3, 4],
+    ]);
     const labels = Int32Array.from([0, 1, 0, 0, 1, 1, 1, 0]);
     const rows = Int32Array.from([0, 2, 3, 4, 5, 6]); // the points of the first reference case
     expect(silhouette(x, labels, 2, rows)).toBeCloseTo(0.7580771307219615, 12);

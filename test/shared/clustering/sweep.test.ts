@@ -74,7 +74,7 @@ describe('sweepK', () => {
     expect(sweep.entries[0]).toMatchObject({ silhouette: null, daviesBouldin: null, calinskiHarabasz: null });
     expect(sweep.suggestedK).toBe(4);
     expect(sweep.elbowK).toBe(4);
-    expect(sweep.entries[3]!.inertia).toBeCloseTo(4 * 4 / 3, 12); // each group: 3 points, SSE 4/3
+    expect(sweep.entries[3]!.inertia).toBeCloseTo((4 * 4) / 3, 12); // each group: 3 points, SSE 4/3
     for (let i = 1; i < sweep.entries.length; i++) expect(sweep.entries[i]!.inertia).toBeLessThanOrEqual(sweep.entries[i - 1]!.inertia);
     expect(SweepSchema.parse(sweep)).toEqual(sweep);
   });

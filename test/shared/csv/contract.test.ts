@@ -41,7 +41,9 @@ describe('resolveHeader', () => {
   });
 
   it('lists every missing column at once', () => {
-    expect(() => resolveHeader(['customer_id', 'gender'])).toThrow(/missing required columns: age .*annual_income_thousands .*spending_score/);
+    expect(() => resolveHeader(['customer_id', 'gender'])).toThrow(
+      /missing required columns: age .*annual_income_thousands .*spending_score/,
+    );
   });
 
   it('refuses a header naming the same column twice', () => {
@@ -52,7 +54,13 @@ describe('resolveHeader', () => {
 describe('validateRow', () => {
   const header: HeaderMap = resolveHeader(SNAKE);
   const row = (overrides: Partial<Record<(typeof SNAKE)[number], string>> = {}): string[] => {
-    const base: Record<string, string> = { customer_id: '0001', gender: 'Female', age: '31', annual_income_thousands: '70.5', spending_score: '55' };
+    const base: Record<string, string> = {
+      customer_id: '0001',
+      gender: 'Female',
+      age: '31',
+      annual_income_thousands: '70.5',
+      spending_score: '55',
+    };
     return SNAKE.map((f) => overrides[f] ?? base[f]!);
   };
   const reasonFor = (fields: string[]): string => {
@@ -80,7 +88,13 @@ describe('validateRow', () => {
   });
 
   it('accepts the edges of every range: age 0 and 120, income 0, spending 1 and 100', () => {
-    for (const fields of [row({ age: '0' }), row({ age: '120' }), row({ annual_income_thousands: '0' }), row({ spending_score: '1' }), row({ spending_score: '100' })]) {
+    for (const fields of [
+      row({ age: '0' }),
+      row({ age: '120' }),
+      row({ annual_income_thousands: '0' }),
+      row({ spending_score: '1' }),
+      row({ spending_score: '100' }),
+    ]) {
       expect(validateRow(fields, header).ok).toBe(true);
     }
   });

@@ -29,7 +29,9 @@ describe('readCustomerCsv', () => {
 
   it('resolves snake_case headers in any case with surrounding spaces', async () => {
     const csv = await read(' Customer_ID , GENDER ,Age, Annual_Income_Thousands ,SPENDING_SCORE\n7,F,40,60,50\n');
-    expect(csv.accepted.map((r) => r.customer)).toEqual([{ customerId: '7', gender: 'Female', age: 40, annualIncomeThousands: 60, spendingScore: 50 }]);
+    expect(csv.accepted.map((r) => r.customer)).toEqual([
+      { customerId: '7', gender: 'Female', age: 40, annualIncomeThousands: 60, spendingScore: 50 },
+    ]);
   });
 
   it('stores M and F as Male and Female', async () => {

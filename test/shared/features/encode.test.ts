@@ -129,18 +129,22 @@ describe('toOriginalUnits', () => {
     });
     const weight = fc.double({ min: 0.1, max: 10, noNaN: true });
     fc.assert(
-      fc.property(fc.array(customerArb, { minLength: 1, maxLength: 20 }), fc.tuple(weight, weight, weight, weight), (rows, [wg, wa, wi, ws]) => {
-        const customers = rows.map((r, i) => customer(String(i), r.gender, r.age, r.income, r.spending));
-        const features = resolveFeatures({ weights: { gender: wg, age: wa, annual_income_thousands: wi, spending_score: ws } });
-        const raw = encodeRaw(customers, features);
-        const original = rowsOf({ ...raw, data: raw.data.slice() });
-        const scaler = fitScaler(raw, features);
-        const x = applyScaler(raw, scaler);
-        rowsOf(x).forEach((point, i) => {
-          const back = toOriginalUnits(point, scaler);
-          back.forEach((v, j) => expect(v).toBeCloseTo(original[i]![j]!, 6));
-        });
-      }),
+      fc.property(
+        fc.array(customerArb, { minLength: 1, maxLength: 20 }),
+        fc.tuple(weight, weight, weight, weight),
+        (rows, [wg, wa, wi, ws]) => {
+          const customers = rows.map((r, i) => customer(String(i), r.gender, r.age, r.income, r.spending));
+          const features = resolveFeatures({ weights: { gender: wg, age: wa, annual_income_thousands: wi, spending_score: ws } });
+          const raw = encodeRaw(customers, features);
+          const original = rowsOf({ ...raw, data: raw.data.slice() });
+          const scaler = fitScaler(raw, features);
+          const x = applyScaler(raw, scaler);
+          rowsOf(x).forEach((point, i) => {
+            const back = toOriginalUnits(point, scaler);
+            back.forEach((v, j) => expect(v).toBeCloseTo(original[i]![j]!, 6));
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });

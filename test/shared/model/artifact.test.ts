@@ -133,6 +133,8 @@ describe('parseActivePointer', () => {
 
   it('refuses non-JSON and a malformed version', () => {
     expect(() => parseActivePointer('nope', 'active.json')).toThrow(ModelError);
-    expect(() => parseActivePointer(JSON.stringify({ ...pointer, modelVersion: 'v1' }), 'active.json')).toThrow(/20261126T153000Z-3fa2b9c01d4e/);
+    expect(() => parseActivePointer(JSON.stringify({ ...pointer, modelVersion: 'v1' }), 'active.json')).toThrow(
+      /20261126T153000Z-3fa2b9c01d4e/,
+    );
   });
 });

@@ -12,7 +12,12 @@ const customers = (rows: number, seed: number, segments: readonly PlantedSegment
   [...generateCustomers({ rows, seed, segments })].map(({ planted: _p, ...c }) => c);
 
 const train = (data: Customer[], seed: number, reference: ReturnType<typeof trainModel> | null, k: number) =>
-  trainModel({ source: 'test', customers: data, rowsRead: data.length, rowsRejected: 0, duplicates: 0 }, { k, maxK: 2, seed, exclude: ['gender'] }, new Date('2026-01-01T00:00:00Z'), reference);
+  trainModel(
+    { source: 'test', customers: data, rowsRead: data.length, rowsRejected: 0, duplicates: 0 },
+    { k, maxK: 2, seed, exclude: ['gender'] },
+    new Date('2026-01-01T00:00:00Z'),
+    reference,
+  );
 
 describe('matchSegments', () => {
   const reference: ReferenceSegments = {
@@ -20,13 +25,28 @@ describe('matchSegments', () => {
     ids: [0, 1, 4],
     names: ['A', 'B', 'C'],
     columns: ['age', 'spending_score'],
-    original: [[20, 80], [60, 20], [40, 50]],
+    original: [
+      [20, 80],
+      [60, 20],
+      [40, 50],
+    ],
     scale: [10, 10],
     nextId: 5,
   };
 
   it('keeps the id and name of the nearest reference segment, whatever the order', () => {
-    const m = matchSegments({ columns: ['age', 'spending_score'], original: [[41, 50], [21, 79], [59, 21]], scale: [1, 1] }, reference);
+    const m = matchSegments(
+      {
+        columns: ['age', 'spending_score'],
+        original: [
+          [41, 50],
+          [21, 79],
+          [59, 21],
+        ],
+        scale: [1, 1],
+      },
+      reference,
+    );
     expect(m.ids).toEqual([4, 0, 1]);
     expect(m.names).toEqual(['C', 'A', 'B']);
     expect(m.lineage).toMatchObject({ parent: reference.modelVersion, added: [], vanished: [], nextId: 5 });
@@ -34,7 +54,18 @@ describe('matchSegments', () => {
 
   it('gives a segment farther than the cap a fresh id and reports the one it replaced as vanished', () => {
     const far = 40 + 10 * (SAME_SEGMENT_DISTANCE + 0.5);
-    const m = matchSegments({ columns: ['age', 'spending_score'], original: [[20, 80], [60, 20], [far, 50]], scale: [1, 1] }, reference);
+    const m = matchSegments(
+      {
+        columns: ['age', 'spending_score'],
+        original: [
+          [20, 80],
+          [60, 20],
+          [far, 50],
+        ],
+        scale: [1, 1],
+      },
+      reference,
+    );
     expect(m.ids).toEqual([0, 1, 5]);
     expect(m.lineage.added).toEqual([5]);
     expect(m.lineage.vanished).toEqual([4]);
@@ -42,13 +73,26 @@ describe('matchSegments', () => {
   });
 
   it('compares only the columns both models have, in the reference units', () => {
-    const m = matchSegments({ columns: ['gender=Female', 'age', 'spending_score'], original: [[1, 60, 20], [0, 20, 80]], scale: [1, 1, 1] }, reference);
+    const m = matchSegments(
+      {
+        columns: ['gender=Female', 'age', 'spending_score'],
+        original: [
+          [1, 60, 20],
+          [0, 20, 80],
+        ],
+        scale: [1, 1, 1],
+      },
+      reference,
+    );
     expect(m.ids).toEqual([1, 0]);
     expect(m.lineage.vanished).toEqual([4]);
   });
 
   it('numbers a first model 0..k−1', () => {
-    expect(matchSegments({ columns: ['age'], original: [[1], [2], [3]], scale: [1] }, null)).toMatchObject({ ids: [0, 1, 2], lineage: { parent: null, nextId: 3 } });
+    expect(matchSegments({ columns: ['age'], original: [[1], [2], [3]], scale: [1] }, null)).toMatchObject({
+      ids: [0, 1, 2],
+      lineage: { parent: null, nextId: 3 },
+    });
   });
 });
 

@@ -5,12 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Customer, Gender } from '../../../shared/csv/contract.ts';
 import { resolveFeatures } from '../../../shared/features/spec.ts';
-import {
-  dominanceWarnings,
-  nameSegments,
-  profileSegments,
-  segmentDeviations,
-} from '../../../shared/profile/profile.ts';
+import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../../../shared/profile/profile.ts';
 
 const customer = (id: string, gender: Gender, age: number, income: number, spending: number): Customer => ({
   customerId: id,
@@ -134,7 +129,15 @@ describe('dominanceWarnings', () => {
   const genderOf = (shares: Array<{ Female: number; Male: number }>) => shares.map((gender) => ({ categories: { gender } }));
 
   it('warns when every segment is one gender', () => {
-    const warnings = dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 0, Male: 1 }]), resolveFeatures());
+    const warnings = dominanceWarnings(
+      customers,
+      labels,
+      genderOf([
+        { Female: 1, Male: 0 },
+        { Female: 0, Male: 1 },
+      ]),
+      resolveFeatures(),
+    );
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^gender alone splits the customers/);
     expect(warnings[0]).toContain('(2 of 2 are 100 %)');
@@ -142,21 +145,59 @@ describe('dominanceWarnings', () => {
   });
 
   it('warns when every segment is at least 95 % one gender', () => {
-    const warnings = dominanceWarnings(customers, labels, genderOf([{ Female: 0.96, Male: 0.04 }, { Female: 0, Male: 1 }]), resolveFeatures());
+    const warnings = dominanceWarnings(
+      customers,
+      labels,
+      genderOf([
+        { Female: 0.96, Male: 0.04 },
+        { Female: 0, Male: 1 },
+      ]),
+      resolveFeatures(),
+    );
     expect(warnings.filter((w) => w.startsWith('gender'))).toHaveLength(1);
   });
 
   it('does not warn when one segment mixes genders', () => {
-    expect(dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 0.6, Male: 0.4 }]), resolveFeatures())).toEqual([]);
+    expect(
+      dominanceWarnings(
+        customers,
+        labels,
+        genderOf([
+          { Female: 1, Male: 0 },
+          { Female: 0.6, Male: 0.4 },
+        ]),
+        resolveFeatures(),
+      ),
+    ).toEqual([]);
   });
 
   it('does not warn when all customers share one gender', () => {
-    expect(dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 1, Male: 0 }]), resolveFeatures())).toEqual([]);
+    expect(
+      dominanceWarnings(
+        customers,
+        labels,
+        genderOf([
+          { Female: 1, Male: 0 },
+          { Female: 1, Male: 0 },
+        ]),
+        resolveFeatures(),
+      ),
+    ).toEqual([]);
   });
 
   it('does not warn about gender when gender is not a feature', () => {
     const features = resolveFeatures({ exclude: ['gender'] });
-    expect(dominanceWarnings(customers, labels, genderOf([{ Female: 1, Male: 0 }, { Female: 0, Male: 1 }]), features)).toEqual([]);
+    expect(
+      dominanceWarnings(
+        customers,
+        labels,
+        genderOf([
+          { Female: 1, Male: 0 },
+          { Female: 0, Male: 1 },
+        ]),
+        features,
+      ),
+    ).toEqual([]);
   });
 
   it('does not warn for a single segment', () => {
@@ -170,7 +211,10 @@ describe('dominanceWarnings', () => {
       customer('3', 'Female', 60, 10, 30),
       customer('4', 'Male', 61, 50, 70),
     ];
-    const mixed = genderOf([{ Female: 0.5, Male: 0.5 }, { Female: 0.5, Male: 0.5 }]);
+    const mixed = genderOf([
+      { Female: 0.5, Male: 0.5 },
+      { Female: 0.5, Male: 0.5 },
+    ]);
     const warnings = dominanceWarnings(byAge, labels, mixed, resolveFeatures());
     expect(warnings).toEqual([expect.stringMatching(/^age alone splits the customers: it explains 100 % of its variance/)]);
     // with income also separating the segments, age is not alone

@@ -3,12 +3,21 @@
 import { describe, expect, it } from 'vitest';
 import { projectPca, segmentHistogram, stratifiedSample } from '../../../shared/report/analysis.ts';
 
-const matrix = (rows: readonly (readonly number[])[]) => ({ data: Float64Array.from(rows.flat()), rows: rows.length, cols: rows[0]!.length });
+const matrix = (rows: readonly (readonly number[])[]) => ({
+  data: Float64Array.from(rows.flat()),
+  rows: rows.length,
+  cols: rows[0]!.length,
+});
 
 describe('projectPca', () => {
   it('finds the direction of points on a line, with all the variance, and the largest loading positive', () => {
     // points on y = −2x: PC1 = ±(1, −2)/√5; the sign makes the larger |loading| (−2) positive
-    const x = matrix([[0, 0], [1, -2], [2, -4], [3, -6]]);
+    const x = matrix([
+      [0, 0],
+      [1, -2],
+      [2, -4],
+      [3, -6],
+    ]);
     const p = projectPca(x, [[1.5, -3]]);
     expect(p.explained[0]).toBeCloseTo(1, 12);
     expect(p.explained[1]).toBeCloseTo(0, 12);
@@ -23,7 +32,13 @@ describe('projectPca', () => {
     const one = projectPca(matrix([[1], [2], [3]]), [[2]]);
     expect(one.explained).toEqual([1, 0]);
     expect(Array.from(one.pc2)).toEqual([0, 0, 0]);
-    const flat = projectPca(matrix([[5, 5], [5, 5]]), [[5, 5]]);
+    const flat = projectPca(
+      matrix([
+        [5, 5],
+        [5, 5],
+      ]),
+      [[5, 5]],
+    );
     expect(flat.explained).toEqual([0, 0]);
     expect(Array.from(flat.pc1)).toEqual([0, 0]);
   });

@@ -85,7 +85,9 @@ describe('computeFindings', () => {
     // upper tier: the 41- and 70-year-olds now spend 95 and 99 (mean 97) against 90 for the 25-year-old
     const { model, customers, labels } = modelOf(withSpending(ROWS, { 7: 95, 8: 99 }), 3);
     const finding = computeFindings(model, customers, labels).find((f) => f.id === 'age-within-income')!;
-    expect(finding.text).toMatch(/^Older customers do not spend less at every income level: they spend less at lower and middle incomes but not at upper incomes\./);
+    expect(finding.text).toMatch(
+      /^Older customers do not spend less at every income level: they spend less at lower and middle incomes but not at upper incomes\./,
+    );
     expect(finding.text).toContain('upper incomes (above 64.7 k$): 97.0 vs 90.0');
     expect(finding.numbers.tiersWhereOlderSpendLess).toBe(2);
   });
@@ -101,8 +103,12 @@ describe('computeFindings', () => {
     // (65 − 41.44) / 18.51 = 1.27 standard deviations above; its income (52 vs 51) barely differs
     const { model, customers, labels } = modelOf(ROWS, 3);
     const finding = computeFindings(model, customers, labels).find((f) => f.id === 'lowest-spending')!;
-    expect(finding.text).toMatch(/^Segment 2 \("Segment name 2"\) spends least: mean spending score 20\.0 against 50\.0 overall \(3 customers, 33\.3\u00a0%\)\./);
-    expect(finding.text).toContain('What sets it apart most is age: mean 65.0 years against 41.4 years overall, 1.3 standard deviations above.');
+    expect(finding.text).toMatch(
+      /^Segment 2 \("Segment name 2"\) spends least: mean spending score 20\.0 against 50\.0 overall \(3 customers, 33\.3\u00a0%\)\./,
+    );
+    expect(finding.text).toContain(
+      'What sets it apart most is age: mean 65.0 years against 41.4 years overall, 1.3 standard deviations above.',
+    );
     expect(finding.numbers.segment).toBe(2);
     expect(finding.numbers.meanSpending).toBe(20);
     expect(finding.numbers.overallSpending).toBeCloseTo(50, 12);
@@ -113,7 +119,9 @@ describe('computeFindings', () => {
     // below average: segments 1 and 2 (ages 40, 41, 60, 65, 70 → 55.2); above: segment 0 (20, 30, 22, 25 → 24.25)
     const { model, customers, labels } = modelOf(ROWS, 3);
     const finding = computeFindings(model, customers, labels).find((f) => f.id === 'spending-groups')!;
-    expect(finding.text).toMatch(/^Customers in the segments that spend below average \(1, 2; 55\.6\u00a0% of customers\) are older than those in the segments that spend above average \(0\): mean age 55\.2 vs 24\.3 years/);
+    expect(finding.text).toMatch(
+      /^Customers in the segments that spend below average \(1, 2; 55\.6\u00a0% of customers\) are older than those in the segments that spend above average \(0\): mean age 55\.2 vs 24\.3 years/,
+    );
     expect(finding.numbers.ageLow).toBeCloseTo(55.2, 12);
     expect(finding.numbers.ageHigh).toBeCloseTo(24.25, 12);
   });
@@ -136,7 +144,9 @@ describe('computeFindings', () => {
     const total = ROWS.reduce((s, r) => s + (r[0] - mean) ** 2, 0);
     expect(finding.numbers['eta2.spending_score']).toBeCloseTo(0.875, 12);
     expect(finding.numbers['eta2.age']).toBeCloseTo(between / total, 12);
-    expect(finding.text).toBe('Age separates the segments most: the segments explain 96.4\u00a0% of its variance (spending score 87.5\u00a0%, annual income 13.2\u00a0%).');
+    expect(finding.text).toBe(
+      'Age separates the segments most: the segments explain 96.4\u00a0% of its variance (spending score 87.5\u00a0%, annual income 13.2\u00a0%).',
+    );
   });
 
   it('says when one field alone nearly determines the segments', () => {
@@ -146,7 +156,9 @@ describe('computeFindings', () => {
     const { model, customers, labels } = modelOf(rows, 2);
     const finding = computeFindings(model, customers, labels).find((f) => f.id === 'dominant-feature')!;
     expect(finding.numbers['eta2.annual_income_thousands']).toBe(0);
-    expect(finding.text).toMatch(/^Age separates the segments most: the segments explain 99\.8\u00a0% of its variance .* It alone nearly determines the segments\.$/);
+    expect(finding.text).toMatch(
+      /^Age separates the segments most: the segments explain 99\.8\u00a0% of its variance .* It alone nearly determines the segments\.$/,
+    );
   });
 
   it('gives five findings in reading order for several segments, and three for one segment', () => {
@@ -158,7 +170,10 @@ describe('computeFindings', () => {
       'largest',
       'dominant-feature',
     ]);
-    const one = modelOf(ROWS.map((r) => [r[0], r[1], r[2], 0] as const), 1);
+    const one = modelOf(
+      ROWS.map((r) => [r[0], r[1], r[2], 0] as const),
+      1,
+    );
     const findings = computeFindings(one.model, one.customers, one.labels);
     expect(findings.map((f) => f.id)).toEqual(['single-segment', 'age-within-income', 'largest']);
     // ages sum to 373, incomes to 459, spending to 450 over 9 customers; 5 of 9 are women

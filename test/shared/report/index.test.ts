@@ -31,7 +31,9 @@ describe('renderReport numbers', () => {
       const s = model.segments[i]!;
       expect(Number(card.attrs['data-size'])).toBe(s.size);
       expect(Number(card.attrs['data-share'])).toBe(s.share);
-      expect(card.inner).toContain(`Segment ${s.id}, Number of customers <strong data-field="size" data-value="${s.size}">${formatInt(s.size)}</strong>`);
+      expect(card.inner).toContain(
+        `Segment ${s.id}, Number of customers <strong data-field="size" data-value="${s.size}">${formatInt(s.size)}</strong>`,
+      );
     });
   });
 
@@ -52,7 +54,9 @@ describe('renderReport numbers', () => {
         }
       }
       // the original notebook printed the minimum in the max row
-      for (const f of PROFILE_NUMERICS) if (s.stats[f].max !== s.stats[f].min) expect(rows.at(-1)!.inner).not.toContain(`data-value="${s.stats[f].min}" class="num" data-feature="${f}"`);
+      for (const f of PROFILE_NUMERICS)
+        if (s.stats[f].max !== s.stats[f].min)
+          expect(rows.at(-1)!.inner).not.toContain(`data-value="${s.stats[f].min}" class="num" data-feature="${f}"`);
     }
   });
 
@@ -185,7 +189,11 @@ describe('renderReport page', () => {
     expect(markCount(page, 'pca_points')).toBe(40);
     expect(markCount(page, 'centroid_cells')).toBe(1);
     expect(page).toContain('PC2 (none: one model column)');
-    expect(elements(page, 'li', 'data-finding=').map((f) => f.attrs['data-finding'])).toEqual(['single-segment', 'age-within-income', 'largest']);
+    expect(elements(page, 'li', 'data-finding=').map((f) => f.attrs['data-finding'])).toEqual([
+      'single-segment',
+      'age-within-income',
+      'largest',
+    ]);
     const noGender = trainModel(trainingData(few), { k: 3, exclude: ['gender'], maxK: 3, restarts: 1 }, TRAINED_AT);
     const other = await renderReport({ model: noGender, customers: few });
     expect(markCount(other, 'centroid_cells')).toBe(3 * 3);
@@ -193,9 +201,14 @@ describe('renderReport page', () => {
   });
 
   it('says so when relabeling the training customers does not reproduce the model’s segment sizes', async () => {
-    const shifted: Model = { ...model, segments: model.segments.map((s) => ({ ...s, size: s.size + (s.id === 0 ? 2 : s.id === 1 ? -2 : 0) })) };
+    const shifted: Model = {
+      ...model,
+      segments: model.segments.map((s) => ({ ...s, size: s.size + (s.id === 0 ? 2 : s.id === 1 ? -2 : 0) })),
+    };
     const page = await renderReport({ model: shifted, customers });
-    expect(page).toContain('<li data-warning>Relabeling the training customers with the model&#39;s centroids moves at least 2 customer(s)');
+    expect(page).toContain(
+      '<li data-warning>Relabeling the training customers with the model&#39;s centroids moves at least 2 customer(s)',
+    );
     expect(html).not.toContain('Relabeling the training customers');
   });
 

@@ -26,7 +26,10 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   temp = await withTempDir('report');
   const file = join(temp.path, 'report.html');
-  await writeFile(file, await renderReport({ model, customers, tableStats: { created: 240, assigned: 60, unlabeled: 0, outliers: 4, total: 300 } }));
+  await writeFile(
+    file,
+    await renderReport({ model, customers, tableStats: { created: 240, assigned: 60, unlabeled: 0, outliers: 4, total: 300 } }),
+  );
   fileUrl = pathToFileURL(file).href;
   browser = await launchBrowser();
   page = await browser.context.newPage();
@@ -72,7 +75,9 @@ describe('report in Chromium', () => {
     expect(await marks('pca', 'pca_points').count()).toBe(customers.length);
     expect(await marks('pca', 'pca_centroids').count()).toBe(model.k);
     // per segment: as many marks in the segment's colour (its card's swatch) as the data table says were plotted
-    const fills = await marks('pca', 'pca_points').evaluateAll((els) => (els as unknown as DomElement[]).map((e) => e.getAttribute('fill')));
+    const fills = await marks('pca', 'pca_points').evaluateAll((els) =>
+      (els as unknown as DomElement[]).map((e) => e.getAttribute('fill')),
+    );
     for (const s of model.segments) {
       const swatch = (await page.locator(`#segment-${s.id} .swatch`).getAttribute('style')) ?? '';
       const hex = /#[0-9a-f]{6}/.exec(swatch)?.[0];
@@ -107,7 +112,9 @@ describe('report in Chromium', () => {
     expect(await marks('spending', 'spending_box').count()).toBe(model.k);
     const histograms = page.locator('figure[data-chart="histogram"]');
     expect(await histograms.count()).toBe(model.k * PROFILE_NUMERICS.length);
-    const bars = await histograms.evaluateAll((figs) => (figs as unknown as DomElement[]).map((f) => f.querySelectorAll('g.hist_bars_marks > path').length));
+    const bars = await histograms.evaluateAll((figs) =>
+      (figs as unknown as DomElement[]).map((f) => f.querySelectorAll('g.hist_bars_marks > path').length),
+    );
     expect(bars).toEqual(new Array(model.k * PROFILE_NUMERICS.length).fill(HISTOGRAM_BINS));
   });
 
@@ -116,7 +123,9 @@ describe('report in Chromium', () => {
       (figs as unknown as DomElement[]).map((f) => ({
         feature: f.getAttribute('data-feature'),
         // tick labels of the x and y axes, in document order
-        ticks: Array.from(f.querySelectorAll('svg .role-axis'), (axis) => Array.from(axis.querySelectorAll('.role-axis-label text'), (t) => t.textContent).join(',')).filter((t) => t !== ''),
+        ticks: Array.from(f.querySelectorAll('svg .role-axis'), (axis) =>
+          Array.from(axis.querySelectorAll('.role-axis-label text'), (t) => t.textContent).join(','),
+        ).filter((t) => t !== ''),
       })),
     );
     for (const feature of PROFILE_NUMERICS) {
@@ -148,7 +157,9 @@ describe('report in Chromium', () => {
       expect(f.tableRows, f.chart!).toBeGreaterThan(0);
       expect(f.label, f.chart!).not.toBe('');
     }
-    expect(figures.find((f) => f.chart === 'pca')!.axisTitles.join(' | ')).toMatch(/^PC1 \(\d+\.\d\s% of variance\) \| PC2 \(\d+\.\d\s% of variance\)$/);
+    expect(figures.find((f) => f.chart === 'pca')!.axisTitles.join(' | ')).toMatch(
+      /^PC1 \(\d+\.\d\s% of variance\) \| PC2 \(\d+\.\d\s% of variance\)$/,
+    );
   });
 
   it('fits a phone without sideways scrolling of the page, and hides navigation and tables in print', async () => {

@@ -40,147 +40,168 @@ const implementations: Record<string, () => SqlCustomerRepository> = {
   PgCustomerRepository: () => db.repo,
   DataApiCustomerRepository: () =>
     new DataApiCustomerRepository(
-      { resourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:t', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t', database: 'postgres' },
+      {
+        resourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:t',
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t',
+        database: 'postgres',
+      },
       new RDSDataClient({ endpoint: dataApi.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     ),
 };
 
 describe.each(Object.keys(implementations))('%s (CustomerRepository contract)', (implementation) => {
-beforeEach(async () => {
-  await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
-  storeDir = await withTempDir('store');
-  logs.length = 0;
-  deps = { repo: implementations[implementation]!(), store: new FileModelStore(storeDir.path), clock: () => new Date(), log: (m) => logs.push(m) };
-  return () => storeDir.remove();
-});
-
-async function labels(): Promise<Map<string, { segment: number | null; origin: string | null; version: string | null; distance: number | null; outlier: boolean | null }>> {
-  const { rows } = await db.repo.pool.query(
-    'SELECT customer_id, segment, segment_origin, model_version, segment_distance, is_outlier FROM customers ORDER BY customer_id',
-  );
-  return new Map(
-    rows.map((r) => [r.customer_id, { segment: r.segment, origin: r.segment_origin, version: r.model_version, distance: r.segment_distance, outlier: r.is_outlier }]),
-  );
-}
-
-describe('migrations', () => {
-  it('apply once: a second run applies nothing', async () => {
-    expect(await deps.repo.migrate()).toEqual([]);
-  });
-});
-
-describe('upsertCustomers', () => {
-  it('inserts new rows, leaves identical ones untouched and clears the label of changed ones', async () => {
-    const batch = customers(30, 1);
-    expect(await deps.repo.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
-    await db.repo.pool.query("UPDATE customers SET segment = 1, segment_origin = 'assigned', model_version = 'x'");
-    const changed = batch.map((c, i) => (i < 3 ? { ...c, age: c.age + 1 } : c));
-    expect(await deps.repo.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
-    const all = await labels();
-    expect([...all.values()].filter((l) => l.segment === null)).toHaveLength(3);
+  beforeEach(async () => {
+    await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
+    storeDir = await withTempDir('store');
+    logs.length = 0;
+    deps = {
+      repo: implementations[implementation]!(),
+      store: new FileModelStore(storeDir.path),
+      clock: () => new Date(),
+      log: (m) => logs.push(m),
+    };
+    return () => storeDir.remove();
   });
 
-  it('splits large loads into bounded statements and loses no row', async () => {
-    expect((await deps.repo.upsertCustomers(customers(2500, 2))).inserted).toBe(2500);
-    expect((await labels()).size).toBe(2500);
-  });
-});
+  async function labels(): Promise<
+    Map<string, { segment: number | null; origin: string | null; version: string | null; distance: number | null; outlier: boolean | null }>
+  > {
+    const { rows } = await db.repo.pool.query(
+      'SELECT customer_id, segment, segment_origin, model_version, segment_distance, is_outlier FROM customers ORDER BY customer_id',
+    );
+    return new Map(
+      rows.map((r) => [
+        r.customer_id,
+        { segment: r.segment, origin: r.segment_origin, version: r.model_version, distance: r.segment_distance, outlier: r.is_outlier },
+      ]),
+    );
+  }
 
-describe('trainFromTable', () => {
-  it('labels the training customers created, in the database, exactly as the model assigns them', async () => {
-    const rows = customers(400, 3);
-    await deps.repo.upsertCustomers(rows);
-    const outcome = await trainFromTable(deps, { k: 4, exclude: ['gender'], autoPromote: true });
-    expect(outcome.promoted).toBe(true);
-    expect(outcome.members).toBe(400);
-    expect(outcome.assign?.labeled).toBe(400);
-    const expected = assignCustomers(rows, outcome.model);
-    const all = await labels();
-    rows.forEach((c, i) => {
-      const got = all.get(c.customerId)!;
-      expect(got.origin).toBe('created');
-      expect(got.version).toBe(outcome.model.modelVersion);
-      expect(got.segment).toBe(expected[i]!.segment);
-      expect(got.distance!).toBeCloseTo(expected[i]!.distance, 9);
-      expect(got.outlier).toBe(expected[i]!.isOutlier);
+  describe('migrations', () => {
+    it('apply once: a second run applies nothing', async () => {
+      expect(await deps.repo.migrate()).toEqual([]);
     });
-    expect((await deps.store.getActive())?.modelVersion).toBe(outcome.model.modelVersion);
-  });
-});
-
-describe('assignPending (the nightly job)', () => {
-  it('says "no active model" and succeeds when nothing was ever promoted', async () => {
-    await deps.repo.upsertCustomers(customers(10, 4));
-    const outcome = await assignPending(deps);
-    expect(outcome.status).toBe('no-active-model');
-    expect(outcome.pending).toBe(10);
-    expect(logs).toContain('no active model: nothing to assign with');
   });
 
-  it('labels new customers assigned, then finds no new customers', async () => {
-    await deps.repo.upsertCustomers(customers(200, 5));
-    await trainFromTable(deps, { k: 3, autoPromote: true });
-    await deps.repo.upsertCustomers(customers(25, 6, 10_000));
-    const first = await assignPending(deps, { batchSize: 7 });
-    expect(first).toMatchObject({ status: 'labeled', pending: 25, labeled: 25, batches: 4 });
-    const all = await labels();
-    expect([...all.entries()].filter(([id]) => Number(id) >= 10_000).every(([, l]) => l.origin === 'assigned')).toBe(true);
-    expect([...all.entries()].filter(([id]) => Number(id) < 10_000).every(([, l]) => l.origin === 'created')).toBe(true);
-    const second = await assignPending(deps);
-    expect(second.status).toBe('no-new-customers');
-    expect(logs).toContain('no new customers');
-    const { rows: runs } = await db.repo.pool.query("SELECT status, labeled FROM runs WHERE kind = 'assign' ORDER BY id");
-    expect(runs.slice(-2)).toEqual([{ status: 'ok', labeled: 25 }, { status: 'ok', labeled: 0 }]);
+  describe('upsertCustomers', () => {
+    it('inserts new rows, leaves identical ones untouched and clears the label of changed ones', async () => {
+      const batch = customers(30, 1);
+      expect(await deps.repo.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
+      await db.repo.pool.query("UPDATE customers SET segment = 1, segment_origin = 'assigned', model_version = 'x'");
+      const changed = batch.map((c, i) => (i < 3 ? { ...c, age: c.age + 1 } : c));
+      expect(await deps.repo.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
+      const all = await labels();
+      expect([...all.values()].filter((l) => l.segment === null)).toHaveLength(3);
+    });
+
+    it('splits large loads into bounded statements and loses no row', async () => {
+      expect((await deps.repo.upsertCustomers(customers(2500, 2))).inserted).toBe(2500);
+      expect((await labels()).size).toBe(2500);
+    });
   });
 
-  it('relabels after a promotion and a rollback following the origin rule', async () => {
-    const rows = customers(150, 7);
-    await deps.repo.upsertCustomers(rows);
-    const fromTable = await trainFromTable(deps, { k: 3, autoPromote: true });
-    // a model trained from a file: nobody in the table was in its training data
-    const fromFile = trainModel({ source: 'file.csv', customers: customers(150, 8), rowsRead: 150, rowsRejected: 0, duplicates: 0 }, { k: 4 }, new Date());
-    await deps.store.putModel(fromFile);
-    await promoteModel(deps.store, fromFile.modelVersion, new Date());
-    expect((await assignPending(deps)).labeled).toBe(150);
-    expect([...(await labels()).values()].every((l) => l.origin === 'assigned' && l.version === fromFile.modelVersion)).toBe(true);
-    await promoteModel(deps.store, fromTable.model.modelVersion, new Date());
-    expect((await assignPending(deps)).labeled).toBe(150);
-    expect([...(await labels()).values()].every((l) => l.origin === 'created' && l.version === fromTable.model.modelVersion)).toBe(true);
+  describe('trainFromTable', () => {
+    it('labels the training customers created, in the database, exactly as the model assigns them', async () => {
+      const rows = customers(400, 3);
+      await deps.repo.upsertCustomers(rows);
+      const outcome = await trainFromTable(deps, { k: 4, exclude: ['gender'], autoPromote: true });
+      expect(outcome.promoted).toBe(true);
+      expect(outcome.members).toBe(400);
+      expect(outcome.assign?.labeled).toBe(400);
+      const expected = assignCustomers(rows, outcome.model);
+      const all = await labels();
+      rows.forEach((c, i) => {
+        const got = all.get(c.customerId)!;
+        expect(got.origin).toBe('created');
+        expect(got.version).toBe(outcome.model.modelVersion);
+        expect(got.segment).toBe(expected[i]!.segment);
+        expect(got.distance!).toBeCloseTo(expected[i]!.distance, 9);
+        expect(got.outlier).toBe(expected[i]!.isOutlier);
+      });
+      expect((await deps.store.getActive())?.modelVersion).toBe(outcome.model.modelVersion);
+    });
   });
 
-  it('loses nothing when interrupted halfway: the next run finishes the job', async () => {
-    await deps.repo.upsertCustomers(customers(120, 9));
-    await trainFromTable(deps, { k: 3, autoPromote: false, promote: false });
-    await deps.repo.upsertCustomers(customers(60, 10, 5000));
-    // a fault a real server cannot produce on demand: the connection dies after two batches
-    class FailingRepository extends SqlCustomerRepository {
-      calls = 0;
-      override async labelNextBatch(...args: Parameters<SqlCustomerRepository['labelNextBatch']>) {
-        if (++this.calls > 2) throw new Error('connection terminated');
-        return super.labelNextBatch(...args);
+  describe('assignPending (the nightly job)', () => {
+    it('says "no active model" and succeeds when nothing was ever promoted', async () => {
+      await deps.repo.upsertCustomers(customers(10, 4));
+      const outcome = await assignPending(deps);
+      expect(outcome.status).toBe('no-active-model');
+      expect(outcome.pending).toBe(10);
+      expect(logs).toContain('no active model: nothing to assign with');
+    });
+
+    it('labels new customers assigned, then finds no new customers', async () => {
+      await deps.repo.upsertCustomers(customers(200, 5));
+      await trainFromTable(deps, { k: 3, autoPromote: true });
+      await deps.repo.upsertCustomers(customers(25, 6, 10_000));
+      const first = await assignPending(deps, { batchSize: 7 });
+      expect(first).toMatchObject({ status: 'labeled', pending: 25, labeled: 25, batches: 4 });
+      const all = await labels();
+      expect([...all.entries()].filter(([id]) => Number(id) >= 10_000).every(([, l]) => l.origin === 'assigned')).toBe(true);
+      expect([...all.entries()].filter(([id]) => Number(id) < 10_000).every(([, l]) => l.origin === 'created')).toBe(true);
+      const second = await assignPending(deps);
+      expect(second.status).toBe('no-new-customers');
+      expect(logs).toContain('no new customers');
+      const { rows: runs } = await db.repo.pool.query("SELECT status, labeled FROM runs WHERE kind = 'assign' ORDER BY id");
+      expect(runs.slice(-2)).toEqual([
+        { status: 'ok', labeled: 25 },
+        { status: 'ok', labeled: 0 },
+      ]);
+    });
+
+    it('relabels after a promotion and a rollback following the origin rule', async () => {
+      const rows = customers(150, 7);
+      await deps.repo.upsertCustomers(rows);
+      const fromTable = await trainFromTable(deps, { k: 3, autoPromote: true });
+      // a model trained from a file: nobody in the table was in its training data
+      const fromFile = trainModel(
+        { source: 'file.csv', customers: customers(150, 8), rowsRead: 150, rowsRejected: 0, duplicates: 0 },
+        { k: 4 },
+        new Date(),
+      );
+      await deps.store.putModel(fromFile);
+      await promoteModel(deps.store, fromFile.modelVersion, new Date());
+      expect((await assignPending(deps)).labeled).toBe(150);
+      expect([...(await labels()).values()].every((l) => l.origin === 'assigned' && l.version === fromFile.modelVersion)).toBe(true);
+      await promoteModel(deps.store, fromTable.model.modelVersion, new Date());
+      expect((await assignPending(deps)).labeled).toBe(150);
+      expect([...(await labels()).values()].every((l) => l.origin === 'created' && l.version === fromTable.model.modelVersion)).toBe(true);
+    });
+
+    it('loses nothing when interrupted halfway: the next run finishes the job', async () => {
+      await deps.repo.upsertCustomers(customers(120, 9));
+      await trainFromTable(deps, { k: 3, autoPromote: false, promote: false });
+      await deps.repo.upsertCustomers(customers(60, 10, 5000));
+      // a fault a real server cannot produce on demand: the connection dies after two batches
+      class FailingRepository extends SqlCustomerRepository {
+        calls = 0;
+        override async labelNextBatch(...args: Parameters<SqlCustomerRepository['labelNextBatch']>) {
+          if (++this.calls > 2) throw new Error('connection terminated');
+          return super.labelNextBatch(...args);
+        }
       }
-    }
-    const failing = new FailingRepository((deps.repo as unknown as { sql: ConstructorParameters<typeof SqlCustomerRepository>[0] }).sql);
-    await expect(assignPending({ ...deps, repo: failing }, { batchSize: 10 })).rejects.toThrow('connection terminated');
-    expect(await deps.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(40);
-    const rerun = await assignPending(deps, { batchSize: 10 });
-    expect(rerun.labeled).toBe(40);
-    expect([...(await labels()).values()].every((l) => l.segment !== null)).toBe(true);
-    const { rows } = await db.repo.pool.query("SELECT status FROM runs WHERE kind = 'assign' ORDER BY id");
-    expect(rows.map((r) => r.status)).toEqual(['ok', 'failed', 'ok']);
-  });
+      const failing = new FailingRepository((deps.repo as unknown as { sql: ConstructorParameters<typeof SqlCustomerRepository>[0] }).sql);
+      await expect(assignPending({ ...deps, repo: failing }, { batchSize: 10 })).rejects.toThrow('connection terminated');
+      expect(await deps.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(40);
+      const rerun = await assignPending(deps, { batchSize: 10 });
+      expect(rerun.labeled).toBe(40);
+      expect([...(await labels()).values()].every((l) => l.segment !== null)).toBe(true);
+      const { rows } = await db.repo.pool.query("SELECT status FROM runs WHERE kind = 'assign' ORDER BY id");
+      expect(rows.map((r) => r.status)).toEqual(['ok', 'failed', 'ok']);
+    });
 
-  it('does nothing while another run holds the lease, and takes an expired one', async () => {
-    await deps.repo.upsertCustomers(customers(20, 11));
-    await trainFromTable(deps, { k: 2, autoPromote: false, promote: false });
-    await deps.repo.upsertCustomers(customers(5, 12, 900));
-    expect(await deps.repo.acquireLease(NIGHTLY_LOCK, 'other-run', 60)).toBe(true);
-    expect((await assignPending(deps)).status).toBe('locked');
-    await db.repo.pool.query("UPDATE locks SET expires_at = now() - interval '1 second'");
-    expect((await assignPending(deps)).labeled).toBe(5);
-    expect((await db.repo.pool.query('SELECT count(*)::int AS n FROM locks')).rows[0].n).toBe(0);
+    it('does nothing while another run holds the lease, and takes an expired one', async () => {
+      await deps.repo.upsertCustomers(customers(20, 11));
+      await trainFromTable(deps, { k: 2, autoPromote: false, promote: false });
+      await deps.repo.upsertCustomers(customers(5, 12, 900));
+      expect(await deps.repo.acquireLease(NIGHTLY_LOCK, 'other-run', 60)).toBe(true);
+      expect((await assignPending(deps)).status).toBe('locked');
+      await db.repo.pool.query("UPDATE locks SET expires_at = now() - interval '1 second'");
+      expect((await assignPending(deps)).labeled).toBe(5);
+      expect((await db.repo.pool.query('SELECT count(*)::int AS n FROM locks')).rows[0].n).toBe(0);
+    });
   });
-});
 });
 
 describe('drift (nightly run against the training baseline)', () => {
@@ -205,7 +226,9 @@ describe('drift (nightly run against the training baseline)', () => {
     expect(outcome.drift).toMatchObject({ assigned: 400, created: 1000, retrainRecommended: true });
     expect(outcome.drift!.psi.age).toBeGreaterThan(0.2);
     expect(outcome.drift!.reasons[0]).toMatch(/^age has shifted: PSI/);
-    const { rows } = await db.repo.pool.query("SELECT drift->>'retrainRecommended' AS r FROM runs WHERE kind = 'assign' ORDER BY id DESC LIMIT 1");
+    const { rows } = await db.repo.pool.query(
+      "SELECT drift->>'retrainRecommended' AS r FROM runs WHERE kind = 'assign' ORDER BY id DESC LIMIT 1",
+    );
     expect(rows[0].r).toBe('true');
   });
 
@@ -228,7 +251,11 @@ describe('concurrency (real PostgreSQL locks)', () => {
 
   it('lets only one of two simultaneous nightly runs label, and loses nothing', async () => {
     await db.repo.upsertCustomers(customers(300, 61));
-    const model = trainModel({ source: 'f', customers: customers(300, 62), rowsRead: 300, rowsRejected: 0, duplicates: 0 }, { k: 3, maxK: 3 }, new Date());
+    const model = trainModel(
+      { source: 'f', customers: customers(300, 62), rowsRead: 300, rowsRejected: 0, duplicates: 0 },
+      { k: 3, maxK: 3 },
+      new Date(),
+    );
     await local.store.putModel(model);
     await promoteModel(local.store, model.modelVersion, new Date());
     const outcomes = await Promise.all([assignPending(local, { batchSize: 50 }), assignPending(local, { batchSize: 50 })]);
@@ -251,7 +278,11 @@ describe('concurrency (real PostgreSQL locks)', () => {
   it('never writes a label computed from values a concurrent upload has just changed', async () => {
     const rows = customers(50, 63);
     await db.repo.upsertCustomers(rows);
-    const model = trainModel({ source: 'f', customers: customers(300, 64), rowsRead: 300, rowsRejected: 0, duplicates: 0 }, { k: 4, maxK: 4 }, new Date());
+    const model = trainModel(
+      { source: 'f', customers: customers(300, 64), rowsRead: 300, rowsRejected: 0, duplicates: 0 },
+      { k: 4, maxK: 4 },
+      new Date(),
+    );
     await local.store.putModel(model);
     await promoteModel(local.store, model.modelVersion, new Date());
     const target = rows[10]!;
@@ -264,7 +295,15 @@ describe('concurrency (real PostgreSQL locks)', () => {
       await upload.query(
         `UPDATE customers SET age = $2, annual_income_thousands = $3, spending_score = $4, segment = $5, segment_name = 'x',
            segment_origin = 'assigned', model_version = $6, segment_distance = $7, is_outlier = false WHERE customer_id = $1`,
-        [target.customerId, changed.age, changed.annualIncomeThousands, changed.spendingScore, label!.segment, model.modelVersion, label!.distance],
+        [
+          target.customerId,
+          changed.age,
+          changed.annualIncomeThousands,
+          changed.spendingScore,
+          label!.segment,
+          model.modelVersion,
+          label!.distance,
+        ],
       );
       const nightly = db.repo.labelNextBatch(model, '', 1000);
       // commit only once the nightly statement is waiting for the row lock
@@ -277,7 +316,9 @@ describe('concurrency (real PostgreSQL locks)', () => {
       await upload.query('COMMIT');
       const batch = await nightly;
       expect(batch).toMatchObject({ labeled: 49 });
-      const { rows: after } = await db.repo.pool.query('SELECT age, segment, segment_distance FROM customers WHERE customer_id = $1', [target.customerId]);
+      const { rows: after } = await db.repo.pool.query('SELECT age, segment, segment_distance FROM customers WHERE customer_id = $1', [
+        target.customerId,
+      ]);
       expect(after[0]).toMatchObject({ age: 90, segment: label!.segment });
       expect(after[0].segment_distance).toBeCloseTo(label!.distance, 9);
     } finally {
@@ -292,7 +333,11 @@ describe.each(Object.keys(implementations))('%s pages within the Data API limits
     const repo = implementations[implementation]!();
     const rows = customers(2500, 71);
     await repo.upsertCustomers(rows);
-    const model = trainModel({ source: 'f', customers: rows, rowsRead: 2500, rowsRejected: 0, duplicates: 0 }, { k: 1, maxK: 1, restarts: 1 }, new Date());
+    const model = trainModel(
+      { source: 'f', customers: rows, rowsRead: 2500, rowsRejected: 0, duplicates: 0 },
+      { k: 1, maxK: 1, restarts: 1 },
+      new Date(),
+    );
     expect(await repo.labelNextBatch(model, '', 50_000)).toMatchObject({ labeled: 2500 });
     const seen: string[] = [];
     for await (const page of repo.readSegment(model.modelVersion, 0)) seen.push(...page.map((r) => String(r.customer_id)));

@@ -107,7 +107,8 @@ describe('trainModel', () => {
   });
 
   it('refuses a k that is not a whole number ≥ 1', () => {
-    for (const k of [0, -1, 2.5]) expect(() => trainModel(trainingData(customers), { ...QUICK, k }, new Date())).toThrow(InvalidOptionError);
+    for (const k of [0, -1, 2.5])
+      expect(() => trainModel(trainingData(customers), { ...QUICK, k }, new Date())).toThrow(InvalidOptionError);
   });
 
   it('refuses unknown features', () => {
@@ -125,7 +126,12 @@ describe('trainModel', () => {
     const trained = trainModel(trainingData(asCustomers(rows)), { exclude: ['gender'], k: 5, maxK: 5, restarts: 4 }, new Date());
     expect(trained.scaler.columns).toEqual(['age', 'annual_income_thousands', 'spending_score']);
     const labels = rows.map((c) => nearest(modelPoint(c, trained), trained.centroids.model).segment);
-    expect(adjustedRandIndex(labels, rows.map((c) => c.planted))).toBeGreaterThanOrEqual(0.95);
+    expect(
+      adjustedRandIndex(
+        labels,
+        rows.map((c) => c.planted),
+      ),
+    ).toBeGreaterThanOrEqual(0.95);
     expect(trained.warnings).toEqual([]);
   });
 
