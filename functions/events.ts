@@ -35,7 +35,8 @@ export const TrainRequestSchema = z.object({
   k: z.union([z.number().int().positive(), z.literal('auto')]).optional(),
   promote: z.boolean().optional(),
 });
-export type TrainRequest = z.infer<typeof TrainRequestSchema>;
+/** A train request; `etag` is set for upload events (the object version that triggered it). */
+export type TrainRequest = z.infer<typeof TrainRequestSchema> & { readonly etag?: string | undefined };
 
 /** The nightly schedule's event, or `{}` for a manual run. */
 export const AssignEventSchema = z.union([z.object({ 'detail-type': z.literal('Scheduled Event') }).passthrough(), z.object({}).strict()]);

@@ -33,11 +33,13 @@ export interface TrainSummary {
   readonly rowsRead: number;
   readonly rowsAccepted: number;
   readonly rowsRejected: number;
+  /** True when this upload had already been trained on (a redelivered event): nothing was done. */
+  readonly duplicate?: boolean;
 }
 
 function requests(event: unknown, bucket: string): TrainRequest[] {
   const s3 = S3EventSchema.safeParse(event);
-  if (s3.success) return s3Objects(s3.data).map((o) => ({ source: { bucket: o.bucket, key: o.key } }));
+  if (s3.success) return s3Objects(s3.data).map((o) => ({ source: { bucket: o.bucket, key: o.key }, etag: o.etag }));
   const direct = TrainRequestSchema.safeParse(event);
   if (!direct.success)
     throw new InvalidOptionError(
@@ -97,8 +99,17 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
       if (bucket !== config.DATA_BUCKET)
         throw new InvalidOptionError(`the training file must be in the data bucket ${config.DATA_BUCKET}, not ${bucket}`);
       if (!key.startsWith(TRAINING_PREFIX)) throw new InvalidOptionError(`training files go under ${TRAINING_PREFIX}, not ${key}`);
-      const object = await runtime.objects.open(key);
-      if (object === null) throw new NotFoundError(`${source} does not exist`);
+      // an upload event is delivered at least once: the same object (key and ETag) trains once
+      const { etag } = request;
+      if (etag !== undefined) {
+        const earlier = (await repo.ingestedSummary(bucket, key, etag)) as TrainSummary | null;
+        if (earlier !== null) {
+          logger.info('this upload was already trained on; nothing to do', { source, etag });
+          return { ...earlier, duplicate: true };
+        }
+      }
+      const object = await runtime.objects.open(key, etag);
+      if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
       const csv = await readCustomerCsv(object.body, { keepFields: false });
       const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
       const published = await publishModel(store, model, { ...options, now: clock });
@@ -120,7 +131,9 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
         },
         clock(),
       );
-      return okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
+      const summary = okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
+      if (etag !== undefined) await repo.recordIngested(bucket, key, etag, summary);
+      return summary;
     },
     (error) => failedSummary(source, error),
   );

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   aws.dataApi.faults.clear();
-  await aws.db.repo.pool.query('TRUNCATE customers, runs, training_members');
+  await aws.db.repo.pool.query('TRUNCATE customers, runs, training_members, ingested_objects');
 });
 
 const csv = (rows: number, seed: number): string => [...generateCsv({ rows, seed })].join('');
@@ -38,6 +38,17 @@ describe('train handler', () => {
     expect(model.training.source).toBe(`s3://${aws.s3.bucket}/${key}`);
     expect(JSON.parse((await aws.get('models/active.json'))!).modelVersion).toBe(summary.modelVersion);
     expect(await aws.get(`models/${summary.modelVersion}/report.html`)).toContain('<!doctype html>');
+  });
+
+  it('trains once per uploaded object: a redelivered event does nothing', async () => {
+    const key = 'uploads/training/once.csv';
+    const etag = await aws.put(key, csv(120, 6));
+    const event = s3Event(aws.s3.bucket, [{ key, etag }]);
+    const first = (await createTrainHandler(aws.runtime())(event)) as TrainSummary;
+    const models = await aws.runtime().store.listModels();
+    const again = (await createTrainHandler(aws.runtime())(event)) as TrainSummary;
+    expect(again).toMatchObject({ status: 'ok', duplicate: true, modelVersion: first.modelVersion });
+    expect(await aws.runtime().store.listModels()).toEqual(models);
   });
 
   it('trains from the table on {"source": "database"} and labels its customers created', async () => {
