@@ -161,6 +161,50 @@ export class SqlCustomerRepository {
     return { inserted, updated, unchanged: items.length - inserted - updated };
   }
 
+  /**
+   * Claims an uploaded object (bucket, key, ETag) for processing. Returns 'claimed' when this caller
+   * may process it; otherwise what the record says: 'done' (with its summary) or 'in-progress' (another
+   * delivery is on it). A claim older than `staleSeconds` (its run died) may be taken over.
+   */
+  async claimObject(
+    bucket: string,
+    key: string,
+    etag: string,
+    staleSeconds: number,
+  ): Promise<{ state: 'claimed' } | { state: 'done'; summary: unknown } | { state: 'in-progress' }> {
+    const claimed = await this.sql.query(
+      `INSERT INTO ingested_objects AS o (bucket, key, etag, summary) VALUES (:bucket, :key, :etag, CAST(:processing AS jsonb))
+       ON CONFLICT (bucket, key, etag) DO UPDATE SET processed_at = now(), summary = EXCLUDED.summary
+       WHERE o.summary->>'status' = 'processing' AND o.processed_at < now() - make_interval(secs => :stale)
+       RETURNING 1 AS claimed`,
+      { bucket, key, etag, processing: JSON.stringify({ status: 'processing' }), stale: staleSeconds },
+    );
+    if (claimed.length === 1) return { state: 'claimed' };
+    const rows = await this.sql.query(
+      'SELECT CAST(summary AS text) AS summary FROM ingested_objects WHERE bucket = :bucket AND key = :key AND etag = :etag',
+      { bucket, key, etag },
+    );
+    const summary = rows.length === 0 ? null : (JSON.parse(String(rows[0]!.summary)) as { status?: string });
+    return summary?.status === 'processing' ? { state: 'in-progress' } : { state: 'done', summary };
+  }
+
+  /** Records the outcome of a claimed object: the idempotency record for later deliveries. */
+  async recordIngested(bucket: string, key: string, etag: string, summary: unknown): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO ingested_objects (bucket, key, etag, summary) VALUES (:bucket, :key, :etag, CAST(:summary AS jsonb))
+       ON CONFLICT (bucket, key, etag) DO UPDATE SET summary = EXCLUDED.summary, processed_at = now()`,
+      { bucket, key, etag, summary: JSON.stringify(summary) },
+    );
+  }
+
+  /** Gives up a claim (the run failed and will be retried). */
+  async releaseObject(bucket: string, key: string, etag: string): Promise<void> {
+    await this.sql.query(
+      `DELETE FROM ingested_objects WHERE bucket = :bucket AND key = :key AND etag = :etag AND summary->>'status' = 'processing'`,
+      { bucket, key, etag },
+    );
+  }
+
   /** The summary recorded when this exact object (bucket, key, ETag) was processed, or null. */
   async ingestedSummary(bucket: string, key: string, etag: string): Promise<unknown> {
     const rows = await this.sql.query(
@@ -168,15 +212,6 @@ export class SqlCustomerRepository {
       { bucket, key, etag },
     );
     return rows.length === 0 ? null : JSON.parse(String(rows[0]!.summary));
-  }
-
-  /** Records that an object was processed (the idempotency record); a second record is ignored. */
-  async recordIngested(bucket: string, key: string, etag: string, summary: unknown): Promise<void> {
-    await this.sql.query(
-      `INSERT INTO ingested_objects (bucket, key, etag, summary) VALUES (:bucket, :key, :etag, CAST(:summary AS jsonb))
-       ON CONFLICT DO NOTHING`,
-      { bucket, key, etag, summary: JSON.stringify(summary) },
-    );
   }
 
   /** Every customer, in key order, page by page (bounded responses). */

@@ -31,7 +31,11 @@ export interface IngestRequest {
 export type IngestOutcome =
   | { readonly status: 'processed'; readonly summary: LabelSummary }
   | { readonly status: 'duplicate'; readonly summary: unknown }
+  | { readonly status: 'in-progress' }
   | { readonly status: 'superseded' };
+
+/** A claim older than the function's longest run (15 minutes) belongs to a run that died. */
+export const CLAIM_STALE_SECONDS = 15 * 60;
 
 export const CUSTOMERS_PREFIX = 'uploads/customers/';
 
@@ -48,14 +52,30 @@ export function resultName(key: string): string {
 export async function ingestObject(deps: IngestDeps, request: IngestRequest): Promise<IngestOutcome> {
   const { bucket, key, etag } = request;
   const source = `s3://${bucket}/${key}`;
-  const previous = await deps.repo.ingestedSummary(bucket, key, etag);
-  if (previous !== null) {
+  const claim = await deps.repo.claimObject(bucket, key, etag, CLAIM_STALE_SECONDS);
+  if (claim.state === 'done') {
     deps.log('already processed; nothing to do', { source, etag });
-    return { status: 'duplicate', summary: previous };
+    return { status: 'duplicate', summary: claim.summary };
   }
+  if (claim.state === 'in-progress') {
+    deps.log('another delivery of this upload is processing it; nothing to do', { source, etag });
+    return { status: 'in-progress' };
+  }
+  try {
+    return await processClaimed(deps, request, source);
+  } catch (error) {
+    // an infrastructure failure: give the claim up so that Lambda's retry processes the file
+    await deps.repo.releaseObject(bucket, key, etag).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function processClaimed(deps: IngestDeps, request: IngestRequest, source: string): Promise<IngestOutcome> {
+  const { bucket, key, etag } = request;
   const object = await deps.objects.open(key, etag);
   if (object === null) {
     deps.log('the object changed or was deleted since this event; the newer upload has its own event', { source, etag });
+    await deps.repo.recordIngested(bucket, key, etag, { status: 'superseded' });
     return { status: 'superseded' };
   }
   const startedAt = deps.clock();

@@ -111,6 +111,18 @@ describe('ingest handler', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('processes an upload once even when two deliveries arrive together', async () => {
+    const key = 'uploads/customers/twice.csv';
+    const etag = await aws.put(key, csv(300, 16));
+    const event = s3Event(aws.s3.bucket, [{ key, etag }]);
+    const [a, b] = await Promise.all([createIngestHandler(aws.runtime())(event), createIngestHandler(aws.runtime())(event)]);
+    const statuses = [a.results[0]!.outcome.status, b.results[0]!.outcome.status].sort();
+    expect(statuses[0]).toMatch(/^(duplicate|in-progress)$/);
+    expect(statuses[1]).toBe('processed');
+    const { rows } = await aws.db.repo.pool.query("SELECT count(*)::int AS n FROM runs WHERE kind = 'ingest'");
+    expect(rows[0].n).toBe(1);
+  });
+
   it('fails a file that is not the contract cleanly: a summary that says why, no other output, table unchanged, no retry', async () => {
     const { result } = await ingest('uploads/customers/broken.csv', 'name,email\nAda,ada@example.com\n');
     expect(result.results[0]!.outcome.status).toBe('processed');
