@@ -12,8 +12,11 @@ export interface ModelStore {
   getModel(version: string): Promise<Model>;
   /** The active-model pointer, or null when no model has been promoted yet. */
   getActive(): Promise<ActivePointer | null>;
-  /** Replaces the pointer atomically (readers see the old or the new one, never a partial file). */
-  setActive(pointer: ActivePointer): Promise<void>;
+  /**
+   * Compare-and-swap of the pointer: replaces it with `next` only if it still is `expected` (null:
+   * no pointer yet), atomically; false when another writer changed it first.
+   */
+  swapActive(expected: ActivePointer | null, next: ActivePointer): Promise<boolean>;
   /** All stored model versions, oldest first. */
   listModels(): Promise<string[]>;
 }

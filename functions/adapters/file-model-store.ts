@@ -1,10 +1,11 @@
 // ModelStore on a local directory, mirroring the bucket layout: models/<version>/model.json,
 // models/<version>/report.html, models/active.json.
 
-import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { NotFoundError } from '../../shared/errors.ts';
 import {
+  canonicalJson,
   ModelVersionSchema,
   parseActivePointer,
   parseModel,
@@ -16,6 +17,9 @@ import type { ModelStore } from '../../shared/ports.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
+const LOCK_POLL_MS = 20;
+const LOCK_WAIT_MS = 10_000;
+const LOCK_STALE_MS = 30_000;
 
 export class FileModelStore implements ModelStore {
   readonly root: string;
@@ -66,8 +70,35 @@ export class FileModelStore implements ModelStore {
     }
   }
 
-  async setActive(pointer: ActivePointer): Promise<void> {
-    await writeFileAtomic(join(this.root, 'models', 'active.json'), `${JSON.stringify(pointer, null, 2)}\n`);
+  async swapActive(expected: ActivePointer | null, next: ActivePointer): Promise<boolean> {
+    return await this.withPointerLock(async () => {
+      if (canonicalJson(await this.getActive()) !== canonicalJson(expected)) return false;
+      await writeFileAtomic(join(this.root, 'models', 'active.json'), `${JSON.stringify(next, null, 2)}\n`);
+      return true;
+    });
+  }
+
+  /** An exclusive lock file around the pointer's read-compare-write; a lock left by a dead process expires. */
+  private async withPointerLock<T>(work: () => Promise<T>): Promise<T> {
+    const lock = join(this.root, 'models', '.active.lock');
+    await mkdir(dirname(lock), { recursive: true });
+    for (let waited = 0; ; waited += LOCK_POLL_MS) {
+      try {
+        await writeFile(lock, String(process.pid), { flag: 'wx' });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+        if (age > LOCK_STALE_MS) await rm(lock, { force: true });
+        else if (waited > LOCK_WAIT_MS) throw new Error(`${lock} is held by another process; try again`);
+        else await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   async listModels(): Promise<string[]> {

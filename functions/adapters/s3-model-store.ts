@@ -4,6 +4,7 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../../shared/errors.ts';
 import {
+  canonicalJson,
   ModelVersionSchema,
   parseActivePointer,
   parseModel,
@@ -15,6 +16,8 @@ import type { ModelStore } from '../../shared/ports.ts';
 
 export const MODELS_PREFIX = 'models/';
 export const ACTIVE_KEY = 'models/active.json';
+const PRECONDITION_FAILED = 412;
+const CONFLICT = 409;
 
 export const isNoSuchKey = (error: unknown): boolean =>
   (error as S3ServiceException)?.name === 'NoSuchKey' || (error as S3ServiceException)?.$metadata?.httpStatusCode === 404;
@@ -68,8 +71,34 @@ export class S3ModelStore implements ModelStore {
     return text === null ? null : parseActivePointer(text, this.uri(ACTIVE_KEY));
   }
 
-  async setActive(pointer: ActivePointer): Promise<void> {
-    await this.put(ACTIVE_KEY, `${JSON.stringify(pointer, null, 2)}\n`, 'application/json');
+  /** Compare-and-swap with S3 conditional writes: If-Match on the ETag read, If-None-Match when absent. */
+  async swapActive(expected: ActivePointer | null, next: ActivePointer): Promise<boolean> {
+    let current: ActivePointer | null = null;
+    let etag: string | undefined;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: ACTIVE_KEY }));
+      current = parseActivePointer(await object.Body!.transformToString('utf8'), this.uri(ACTIVE_KEY));
+      etag = object.ETag;
+    } catch (error) {
+      if (!isNoSuchKey(error)) throw error;
+    }
+    if (canonicalJson(current) !== canonicalJson(expected)) return false;
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: ACTIVE_KEY,
+          Body: `${JSON.stringify(next, null, 2)}\n`,
+          ContentType: 'application/json',
+          ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = (error as S3ServiceException)?.$metadata?.httpStatusCode;
+      if (status === PRECONDITION_FAILED || status === CONFLICT) return false;
+      throw error;
+    }
   }
 
   async listModels(): Promise<string[]> {

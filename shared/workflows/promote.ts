@@ -10,17 +10,23 @@ export function shouldPromote(requested: boolean | undefined, autoPromote: boole
   return requested ?? autoPromote;
 }
 
+/** Promotions retried when another writer changes the pointer in between. */
+const PROMOTE_ATTEMPTS = 5;
+
 /** Makes `modelVersion` the active model (it must exist), keeping the previous one in the pointer. */
 export async function promoteModel(store: ModelStore, modelVersion: string, now: Date): Promise<ActivePointer> {
   await store.getModel(modelVersion);
-  const active = await store.getActive();
-  const pointer = {
-    modelVersion,
-    promotedAt: now.toISOString(),
-    previous: active && active.modelVersion !== modelVersion ? active.modelVersion : (active?.previous ?? null),
-  };
-  await store.setActive(pointer);
-  return pointer;
+  for (let attempt = 0; attempt < PROMOTE_ATTEMPTS; attempt++) {
+    const active = await store.getActive();
+    const pointer = {
+      modelVersion,
+      promotedAt: now.toISOString(),
+      previous: active && active.modelVersion !== modelVersion ? active.modelVersion : (active?.previous ?? null),
+    };
+    // compare-and-swap: two promotions at once both land, one after the other, history kept
+    if (await store.swapActive(active, pointer)) return pointer;
+  }
+  throw new Error(`the active model kept changing while promoting ${modelVersion}; try again`);
 }
 
 export interface PublishOptions {

@@ -9,7 +9,7 @@ import type { Model } from '../../../shared/model/artifact.ts';
 import { serializeModel } from '../../../shared/model/artifact.ts';
 import type { ModelStore } from '../../../shared/ports.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
-import { publishModel } from '../../../shared/workflows/promote.ts';
+import { promoteModel, publishModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -96,6 +96,21 @@ describe.each(Object.keys(subjects))('%s (ModelStore contract)', (name) => {
     expect((await store.getActive())?.modelVersion).toBe(second.modelVersion);
   });
 
+  it('swaps the active pointer only from the pointer the caller read (compare-and-swap)', async () => {
+    const { store } = await subject();
+    const a = model(5, '2026-04-01T00:00:00Z');
+    const b = model(6, '2026-04-02T00:00:00Z');
+    await store.putModel(a);
+    await store.putModel(b);
+    const first = { modelVersion: a.modelVersion, promotedAt: '2026-04-03T00:00:00.000Z', previous: null };
+    expect(await store.swapActive(null, first)).toBe(true);
+    const second = { modelVersion: b.modelVersion, promotedAt: '2026-04-04T00:00:00.000Z', previous: a.modelVersion };
+    expect(await store.swapActive(null, second)).toBe(false);
+    expect(await store.getActive()).toEqual(first);
+    expect(await store.swapActive(first, second)).toBe(true);
+    expect(await store.getActive()).toEqual(second);
+  });
+
   it('says which version is missing, and refuses a file that is not a model', async () => {
     const { store, plant } = await subject();
     await expect(store.getModel('20200101T000000Z-aaaaaaaaaaaa')).rejects.toThrow(NotFoundError);
@@ -104,5 +119,19 @@ describe.each(Object.keys(subjects))('%s (ModelStore contract)', (name) => {
     await expect(store.getModel('20200101T000000Z-bbbbbbbbbbbb')).rejects.toThrow(ModelError);
     await plant('20200101T000000Z-cccccccccccc', JSON.stringify({ schemaVersion: 2 }));
     await expect(store.getModel('20200101T000000Z-cccccccccccc')).rejects.toThrow(/schema version 2/);
+  });
+});
+
+describe('FileModelStore promotions at the same time', () => {
+  it('land one after the other, keeping the history', async () => {
+    const store = new FileModelStore(join(dir.path, 'race'));
+    const [a, b, c] = [model(7, '2026-05-01T00:00:00Z'), model(8, '2026-05-02T00:00:00Z'), model(9, '2026-05-03T00:00:00Z')];
+    for (const m of [a, b, c]) await store.putModel(m);
+    await promoteModel(store, a.modelVersion, new Date());
+    const [pb, pc] = await Promise.all([promoteModel(store, b.modelVersion, new Date()), promoteModel(store, c.modelVersion, new Date())]);
+    const previousOfLast = [pb, pc].find((p) => p.previous !== a.modelVersion)!.previous;
+    // one promotion saw a as previous, the other saw the first promotion's model: nothing lost
+    expect([pb.previous, pc.previous].sort()).toEqual([a.modelVersion, previousOfLast].sort());
+    expect([b.modelVersion, c.modelVersion]).toContain(previousOfLast);
   });
 });
