@@ -3,9 +3,8 @@
 
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { FileModelStore } from '../adapters/file-model-store.ts';
-import { PgCustomerRepository } from '../adapters/pg-customer-repository.ts';
+import type { PgCustomerRepository } from '../adapters/pg-customer-repository.ts';
 import type { DatabaseDeps } from '../../shared/workflows/database.ts';
 
 export const DEFAULT_STORE = '.segments';
@@ -32,6 +31,8 @@ export async function openDatabase(
   database = LOCAL_DATABASE,
   fresh = false,
 ): Promise<{ repo: PgCustomerRepository; close(): Promise<void> }> {
+  // loaded on demand: commands that do not touch a database start faster without the driver
+  const [{ default: pg }, { PgCustomerRepository }] = await Promise.all([import('pg'), import('../adapters/pg-customer-repository.ts')]);
   if (databaseUrl) {
     const repo = new PgCustomerRepository({ connectionString: databaseUrl });
     await repo.migrate();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `segments` executable. Runs the CLI as an esbuild bundle (fast start-up), rebuilding it
 // when any TypeScript source is newer; falls back to tsx when esbuild is not installed.
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -31,6 +31,8 @@ function bundleTime() {
 async function build() {
   const esbuild = await import('esbuild').catch(() => null);
   if (esbuild === null) return false;
+  // a fresh directory: chunks of an earlier build must not pile up
+  rmSync(dirname(bundle), { recursive: true, force: true });
   mkdirSync(dirname(bundle), { recursive: true });
   await esbuild.build({
     entryPoints: [join(here, 'segments.ts')],
