@@ -6,12 +6,13 @@ import type { CustomerCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from '../features/encode.ts';
 import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
+import { createHash } from 'node:crypto';
 import { Random } from 'ml-random';
 import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, sampleRows, type KMeansFit } from '../clustering/kmeans.ts';
 import { clusterMetrics } from '../clustering/metrics.ts';
 import { DEFAULT_MAX_K, sweepK, type SweepEntry } from '../clustering/sweep.ts';
 import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../profile/profile.ts';
-import { canonicalJson, SCHEMA_VERSION, sha256, stampModel, type Model } from '../model/artifact.ts';
+import { canonicalJson, SCHEMA_VERSION, stampModel, type Model } from '../model/artifact.ts';
 import { SOFTWARE } from '../model/software.ts';
 import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
 import { baselineOf } from '../model/drift.ts';
@@ -49,12 +50,13 @@ export function trainingDataFromCsv(csv: CustomerCsv, source: string): TrainingD
   };
 }
 
-/** SHA-256 over the accepted rows in a canonical form, independent of file formatting. */
+/** SHA-256 over the accepted rows in a canonical form, independent of file formatting (streamed, no copy). */
 export function fingerprint(customers: readonly Customer[]): string {
-  const lines = customers.map(
-    (c) => `${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`,
-  );
-  return sha256(lines.join('\n'));
+  const hash = createHash('sha256');
+  customers.forEach((c, i) => {
+    hash.update(`${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`);
+  });
+  return hash.digest('hex');
 }
 
 function rowDistances(x: Matrix, fit: KMeansFit): Float64Array {
