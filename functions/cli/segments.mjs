@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `segments` executable. Runs the CLI as an esbuild bundle (fast start-up), rebuilding it
 // when any TypeScript source is newer; falls back to tsx when esbuild is not installed.
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -31,12 +31,15 @@ function bundleTime() {
 async function build() {
   const esbuild = await import('esbuild').catch(() => null);
   if (esbuild === null) return false;
-  // a fresh directory: chunks of an earlier build must not pile up
-  rmSync(dirname(bundle), { recursive: true, force: true });
-  mkdirSync(dirname(bundle), { recursive: true });
+  // build beside, then swap in: chunks of an earlier build do not pile up, and a process starting
+  // meanwhile finds the old build or the new one
+  const dist = dirname(bundle);
+  const staging = `${dist}.${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
   await esbuild.build({
     entryPoints: [join(here, 'segments.ts')],
-    outdir: dirname(bundle),
+    outdir: staging,
     outExtension: { '.js': '.js' },
     // lazily imported modules (the report's charting, the embedded server) become separate chunks,
     // parsed only by the commands that use them
@@ -50,6 +53,8 @@ async function build() {
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'error',
   });
+  rmSync(dist, { recursive: true, force: true });
+  renameSync(staging, dist);
   return true;
 }
 
