@@ -60,10 +60,11 @@ export async function runDemo(storeOption: string | undefined, io: Output): Prom
     );
     for (const warning of model.warnings) io.out(`warning: ${warning}`);
     io.out('');
-    io.out(`model:    ${trained.modelUri}`);
-    io.out(`report:   ${trained.reportUri}`);
-    io.out(`active:   ${join(store.root, 'models', 'active.json')}`);
     io.out(`database: embedded PostgreSQL under ${join(store.root, 'postgres')} (database ${DEMO_DATABASE})`);
+    io.out(`active:   ${join(store.root, 'models', 'active.json')}`);
+    io.out(`model:    ${trained.modelUri}`);
+    // last: the report is what to open next
+    io.out(`report:   ${trained.reportUri}`);
   } finally {
     await database.close();
   }

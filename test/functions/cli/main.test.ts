@@ -300,7 +300,7 @@ describe('segments db (against DATABASE_URL)', () => {
     expect(text).toContain("5. nightly assignment: 150 customers labeled 'assigned'");
     expect(text).toContain('a second run finds no new customers');
     expect(text).toMatch(/model: +.*model\.json/);
-    expect(text).toMatch(/report: +.*report\.html$/m);
+    expect(r.out[r.out.length - 1]).toMatch(/^report: +\/.*report\.html$/);
   });
 });
 
