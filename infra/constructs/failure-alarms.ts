@@ -118,7 +118,7 @@ export class FailureAlarms extends Construct {
   }
 
   /** The nightly run's drift signal: any run that recommends retraining (missing data is no signal). */
-  watchRetrainSignal(props: Omit<NightlyRunAlarmProps, 'window' | 'metricName'> & { readonly metricName: string }): void {
+  watchRetrainSignal(props: Omit<NightlyRunAlarmProps, 'window'>): void {
     this.alarm('RetrainRecommended', {
       metric: new cloudwatch.Metric({
         namespace: props.namespace,

@@ -116,17 +116,3 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
   await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
-
-export interface LabelCsvInput {
-  readonly csv: CustomerCsv;
-  readonly source: string;
-  /** The model to label with; null when none is active (rows are validated, not labeled). */
-  readonly model: Model | null;
-  readonly startedAt: Date;
-  readonly clock: () => Date;
-}
-
-/** Labels an already-read CSV and writes its three outputs; returns the summary written. */
-export async function labelCsv(input: LabelCsvInput, writer: ResultWriter): Promise<LabelSummary> {
-  return await writeLabelOutputs({ ...input, result: labelRows(input.csv, input.model) }, writer);
-}

@@ -54,7 +54,9 @@ export function trainingDataFromCsv(csv: CustomerCsv, source: string): TrainingD
 export function fingerprint(customers: readonly Customer[]): string {
   const hash = createHash('sha256');
   customers.forEach((c, i) => {
-    hash.update(`${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`);
+    hash.update(
+      `${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`,
+    );
   });
   return hash.digest('hex');
 }
