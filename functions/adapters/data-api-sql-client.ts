@@ -20,8 +20,11 @@ export interface DataApiConfig {
   readonly database: string;
 }
 
-/** Resuming from auto-pause takes up to ~15 s: eight tries with backoff capped at 8 s cover ~35 s. */
-export const DATA_API_RETRY: Omit<RetryOptions, 'retryable'> = { attempts: 8, baseDelayMs: 250, maxDelayMs: 8000 };
+/**
+ * Resuming from auto-pause takes about 15 s, longer after a long pause: twelve tries with backoff
+ * from 250 ms capped at 10 s wait 37–75 s in all (jitter between half and all of each step).
+ */
+export const DATA_API_RETRY: Omit<RetryOptions, 'retryable'> = { attempts: 12, baseDelayMs: 250, maxDelayMs: 10_000 };
 
 function toField(value: SqlParams[string]): Field {
   if (value === null) return { isNull: true };

@@ -197,6 +197,9 @@ async function assign(args: string[], io: Output): Promise<void> {
   const model = await store.getModel(version);
   const input = await openInput(file); // fails early, with one line, when the file is missing
   const paths = outputPaths(file, values.out, store.root);
+  // an earlier run's outputs must not survive beside a failed one (summary first: it says "ok")
+  const writer = new FileResultWriter(paths);
+  for (const name of ['summary.json', 'rejects.csv', 'labeled.csv'] as const) await writer.remove(name);
   let opened = 0;
   const summary = await labelFile(
     {
@@ -207,7 +210,7 @@ async function assign(args: string[], io: Output): Promise<void> {
       clock: () => new Date(),
       onProgress: (n) => io.err(`read ${n} rows`),
     },
-    new FileResultWriter(paths),
+    writer,
   );
   if (values.json) {
     io.out(JSON.stringify(summary));

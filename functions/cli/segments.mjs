@@ -58,12 +58,22 @@ async function build() {
   return true;
 }
 
-const sources = Math.max(
-  newestSource(join(root, 'shared')),
-  newestSource(join(root, 'functions')),
-  statSync(join(root, 'package.json')).mtimeMs,
-);
-if (bundleTime() < sources && !(await build())) {
+/** Rebuilds when stale; false when it cannot (no esbuild, a read-only install, a build error). */
+async function fresh() {
+  const sources = Math.max(
+    newestSource(join(root, 'shared')),
+    newestSource(join(root, 'functions')),
+    statSync(join(root, 'package.json')).mtimeMs,
+  );
+  if (bundleTime() >= sources) return true;
+  try {
+    return await build();
+  } catch {
+    return false;
+  }
+}
+
+if (!(await fresh())) {
   const { register } = await import('tsx/esm/api');
   register();
   await import(pathToFileURL(join(here, 'segments.ts')).href);

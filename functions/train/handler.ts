@@ -85,6 +85,52 @@ function okSummary(
   };
 }
 
+/** A claim older than the train function's timeout (15 minutes, infra/) plus a minute is from a dead run. */
+const TRAIN_CLAIM_STALE_SECONDS = 16 * 60;
+
+async function trainFromUpload(
+  runtime: Runtime,
+  location: { bucket: string; key: string },
+  source: string,
+  options: { k: number | 'auto'; promote: boolean | undefined; autoPromote: boolean },
+  etag: string | undefined,
+): Promise<TrainSummary> {
+  const { store, repo, clock, logger } = runtime;
+  const object = await runtime.objects.open(location.key, etag);
+  if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
+  const csv = await readCustomerCsv(object.body, { keepFields: false });
+  const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
+  const published = await publishModel(store, model, { ...options, now: clock });
+  const summary = okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
+  // the model is published: from here a retry must not train again
+  if (etag !== undefined) await repo.recordIngested(location.bucket, location.key, etag, summary);
+  await repo.recordRun(
+    {
+      kind: 'train',
+      modelVersion: model.modelVersion,
+      status: 'ok',
+      rowsRead: csv.rowsRead,
+      rowsAccepted: csv.accepted.length,
+      rowsRejected: csv.rejected.length,
+    },
+    clock(),
+  );
+  try {
+    // loaded on demand, so a cold start that only promotes or rolls back does not load the charts
+    const { writeReport } = await import('../../shared/workflows/report.ts');
+    await writeReport(
+      store,
+      model,
+      csv.accepted.map((r) => r.customer),
+    );
+  } catch (error) {
+    // the model is usable without its report; say so rather than train again on a retry
+    logger.error('the report could not be written', { modelVersion: model.modelVersion, error: String(error) });
+    return { ...summary, warnings: [...summary.warnings, 'the report could not be written; see the function log'] };
+  }
+  return summary;
+}
+
 async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainSummary> {
   const { config, store, repo, clock, logger } = runtime;
   const source = request.source === 'database' ? 'table customers' : `s3://${request.source.bucket}/${request.source.key}`;
@@ -102,38 +148,23 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
       // an upload event is delivered at least once: the same object (key and ETag) trains once
       const { etag } = request;
       if (etag !== undefined) {
-        const earlier = (await repo.ingestedSummary(bucket, key, etag)) as TrainSummary | null;
-        if (earlier !== null) {
-          logger.info('this upload was already trained on; nothing to do', { source, etag });
+        const claim = await repo.claimObject(bucket, key, etag, TRAIN_CLAIM_STALE_SECONDS);
+        if (claim.state !== 'claimed') {
+          logger.info('this upload was already trained on, or is being trained on; nothing to do', { source, etag });
+          const earlier =
+            claim.state === 'done'
+              ? (claim.summary as TrainSummary)
+              : failedSummary(source, 'another delivery of this upload is training on it');
           return { ...earlier, duplicate: true };
         }
       }
-      const object = await runtime.objects.open(key, etag);
-      if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
-      const csv = await readCustomerCsv(object.body, { keepFields: false });
-      const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
-      const published = await publishModel(store, model, { ...options, now: clock });
-      // loaded on demand, so a cold start that only promotes or rolls back does not load the charts
-      const { writeReport } = await import('../../shared/workflows/report.ts');
-      await writeReport(
-        store,
-        model,
-        csv.accepted.map((r) => r.customer),
-      );
-      await repo.recordRun(
-        {
-          kind: 'train',
-          modelVersion: model.modelVersion,
-          status: 'ok',
-          rowsRead: csv.rowsRead,
-          rowsAccepted: csv.accepted.length,
-          rowsRejected: csv.rejected.length,
-        },
-        clock(),
-      );
-      const summary = okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
-      if (etag !== undefined) await repo.recordIngested(bucket, key, etag, summary);
-      return summary;
+      try {
+        return await trainFromUpload(runtime, request.source, source, options, etag);
+      } catch (error) {
+        // failed before the model was published: give the claim back so that Lambda's retry trains
+        if (etag !== undefined) await repo.releaseObject(bucket, key, etag).catch(() => undefined);
+        throw error;
+      }
     },
     (error) => failedSummary(source, error),
   );

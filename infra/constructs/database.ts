@@ -16,7 +16,6 @@ export const ADMIN_USER = 'segments_admin';
 
 /** The Data API operations the functions use (design.md "RDS Data API"). */
 export const DATA_API_ACTIONS = [
-  'rds-data:BatchExecuteStatement',
   'rds-data:BeginTransaction',
   'rds-data:CommitTransaction',
   'rds-data:ExecuteStatement',

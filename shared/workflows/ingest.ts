@@ -34,8 +34,11 @@ export type IngestOutcome =
   | { readonly status: 'in-progress' }
   | { readonly status: 'superseded' };
 
-/** A claim older than the function's longest run (15 minutes) belongs to a run that died. */
-export const CLAIM_STALE_SECONDS = 15 * 60;
+/**
+ * A claim older than this belongs to a run that died: the ingest function's timeout (5 minutes,
+ * infra/) plus a minute. Lambda's retries of a timed-out run come after it, so they take over.
+ */
+export const CLAIM_STALE_SECONDS = 6 * 60;
 
 export const CUSTOMERS_PREFIX = 'uploads/customers/';
 

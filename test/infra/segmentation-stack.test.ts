@@ -522,7 +522,6 @@ describe('migrations on deploy', () => {
     expect(sortedActions(policyStatements(base, base.stack.migrations.handler.role))).toEqual([
       'logs:CreateLogStream',
       'logs:PutLogEvents',
-      'rds-data:BatchExecuteStatement',
       'rds-data:BeginTransaction',
       'rds-data:CommitTransaction',
       'rds-data:ExecuteStatement',

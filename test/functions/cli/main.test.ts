@@ -187,6 +187,16 @@ describe('segments assign', () => {
     expect(existsSync(file('x.csv'))).toBe(false);
   });
 
+  it('leaves no earlier outputs behind when a later run of the same file fails', async () => {
+    await cli('train', await generated('train.csv', 100), '--store', store, '--k', '2');
+    const batch = await generated('weekly.csv', 10, 4, 700);
+    expect((await cli('assign', batch, '--store', store)).code).toBe(0);
+    await writeFile(batch, 'foo,bar\n1,2\n');
+    const failed = await cli('assign', batch, '--store', store);
+    expect(failed.code).toBe(1);
+    expect(await readdir(join(store, 'results', 'customers', 'weekly'))).toEqual([]);
+  });
+
   it('says so when there is no model to assign with', async () => {
     const r = await cli('assign', await generated('b.csv', 5), '--store', store);
     expect(r.code).toBe(1);
