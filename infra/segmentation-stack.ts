@@ -6,6 +6,9 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CSV_SUFFIX, CUSTOMERS_PREFIX, DataBucket, MODELS_PREFIX, RESULTS_PREFIX, TRAINING_PREFIX } from './constructs/data-bucket.ts';
+
+/** Where the train function writes the summary of an uploaded training file. */
+export const TRAINING_RESULTS_PREFIX = 'results/training/';
 import { Database } from './constructs/database.ts';
 import { FailureAlarms } from './constructs/failure-alarms.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
@@ -18,6 +21,8 @@ export const METRICS_NAMESPACE = 'CustomerSegmentation';
 export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
 /** Emitted by the assign function: 1 when a nightly run recommends retraining. */
 export const RETRAIN_RECOMMENDED_METRIC = 'RetrainRecommended';
+/** Emitted by the train function for an uploaded training file that could not be trained on. */
+export const TRAINING_FILES_FAILED_METRIC = 'TrainingFilesFailed';
 export const LOG_LEVEL = 'INFO';
 /** A nightly run plus two hours of slack. */
 export const NIGHTLY_ALARM_WINDOW = Duration.hours(26);
@@ -98,6 +103,8 @@ export class SegmentationStack extends Stack {
     this.data.grantObjects(this.train.function, TRAINING_PREFIX, ['s3:GetObject']);
     this.data.grantObjects(this.train.function, MODELS_PREFIX, ['s3:GetObject', 's3:PutObject']);
     this.data.grantListPrefixes(this.train.function, [MODELS_PREFIX, TRAINING_PREFIX]);
+    // the summary of each uploaded training file (a bad file is visible there, and alarms)
+    this.data.grantObjects(this.train.function, TRAINING_RESULTS_PREFIX, ['s3:PutObject', 's3:AbortMultipartUpload']);
     this.data.grantObjects(this.ingest.function, CUSTOMERS_PREFIX, ['s3:GetObject']);
     this.data.grantObjects(this.ingest.function, MODELS_PREFIX, ['s3:GetObject']);
     // delete: a failed re-upload removes the earlier labeled.csv / rejects.csv of the same name
@@ -144,6 +151,7 @@ export class SegmentationStack extends Stack {
       window: NIGHTLY_ALARM_WINDOW,
     });
     this.alarms.watchRetrainSignal({ namespace: METRICS_NAMESPACE, metricName: RETRAIN_RECOMMENDED_METRIC, service: SERVICE_NAME });
+    this.alarms.watchFailedTrainingFiles({ namespace: METRICS_NAMESPACE, metricName: TRAINING_FILES_FAILED_METRIC, service: SERVICE_NAME });
 
     this.migrations = new SchemaMigrations(this, 'SchemaMigrations', { database: this.database });
 

@@ -18,8 +18,20 @@ import {
 } from '../events.ts';
 import { reportDataProblems } from '../outcome.ts';
 import { lazyHandler, type Runtime } from '../runtime.ts';
+import { putText } from '../adapters/s3-objects.ts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const TRAINING_PREFIX = 'uploads/training/';
+export const TRAINING_RESULTS_PREFIX = 'results/training/';
+
+/** `uploads/training/2026/members.csv` → `results/training/2026/members/summary.json`. */
+export function trainingSummaryKey(key: string): string {
+  const name = (key.startsWith(TRAINING_PREFIX) ? key.slice(TRAINING_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1)).replace(
+    /\.csv$/i,
+    '',
+  );
+  return `${TRAINING_RESULTS_PREFIX}${name}/summary.json`;
+}
 
 export interface TrainSummary {
   readonly status: 'ok' | 'failed';
@@ -206,8 +218,20 @@ export function createTrainHandler(runtime: Runtime) {
     for (const request of parsed) {
       const summary = await trainOne(runtime, request);
       runtime.logger[summary.status === 'ok' ? 'info' : 'error']('train finished', { ...summary });
+      if (typeof request.source !== 'string' && request.etag !== undefined && !summary.duplicate) {
+        // an uploaded training file gets a summary beside the results, so a bad file is visible
+        await putText(
+          runtime.s3,
+          runtime.config.DATA_BUCKET,
+          trainingSummaryKey(request.source.key),
+          `${JSON.stringify(summary, null, 2)}\n`,
+          'application/json',
+        );
+        runtime.metrics.addMetric(summary.status === 'ok' ? 'TrainingFilesTrained' : 'TrainingFilesFailed', MetricUnit.Count, 1);
+      }
       summaries.push(summary);
     }
+    runtime.metrics.publishStoredMetrics();
     return summaries.length === 1 ? summaries[0]! : { results: summaries };
   };
 }

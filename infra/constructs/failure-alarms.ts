@@ -136,6 +136,24 @@ export class FailureAlarms extends Construct {
     });
   }
 
+  /** An uploaded training file that could not be trained on (its summary under results/training/ says why). */
+  watchFailedTrainingFiles(props: Omit<NightlyRunAlarmProps, 'window'>): void {
+    this.alarm('TrainingFileFailed', {
+      metric: new cloudwatch.Metric({
+        namespace: props.namespace,
+        metricName: props.metricName,
+        dimensionsMap: { service: props.service },
+        statistic: cloudwatch.Stats.SUM,
+        period: FUNCTION_ALARM_PERIOD,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'An uploaded training file could not be trained on; results/training/<name>/summary.json says why.',
+    });
+  }
+
   /** Sum of the success metric < 1 over every hour of the window; no data counts as no run. */
   watchNightlyRun(props: NightlyRunAlarmProps): void {
     const periods = Math.ceil(props.window.toHours() / NIGHTLY_RUN_PERIOD.toHours());

@@ -314,12 +314,13 @@ describe('least privilege', () => {
   });
   const sorted = (statements: Json[]) => [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-  it('train: reads uploads/training/, reads and writes models/, the Data API', () => {
+  it('train: reads uploads/training/, reads and writes models/, writes results/training/, the Data API', () => {
     expect(sorted(policyStatements(base, base.stack.train.role))).toEqual(
       sorted([
         ...logsAndDlq(base, 'train'),
         { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(base, 'uploads/training/') },
         { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objectsArn(base, 'models/') },
+        { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:PutObject'], Resource: objectsArn(base, 'results/training/') },
         list(base, ['models/*', 'uploads/training/*']),
         ...dataApi(base),
       ]),
@@ -438,9 +439,21 @@ describe('alarms', () => {
     });
   });
 
+  it('alarms when an uploaded training file could not be trained on', () => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CustomerSegmentation',
+      MetricName: 'TrainingFilesFailed',
+      Dimensions: [{ Name: 'service', Value: 'customer-segmentation' }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef(base)],
+    });
+  });
+
   it('every alarm notifies the topic', () => {
     const alarms = Object.values(base.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(9);
+    expect(alarms).toHaveLength(10);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicRef(base)]);
   });
 
@@ -617,6 +630,7 @@ describe('cdk-nag AwsSolutions', () => {
         id: `AwsSolutions-IAM5[Resource::<${base.logicalId(base.stack.migrations.handler.function)}.Arn>:*]`,
       },
       { path: 'CustomerSegmentation/Train/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/models/*]` },
+      { path: 'CustomerSegmentation/Train/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/results/training/*]` },
       { path: 'CustomerSegmentation/Train/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/uploads/training/*]` },
     ]);
   });

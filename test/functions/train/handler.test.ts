@@ -92,6 +92,16 @@ describe('train handler', () => {
     expect(await handler({ promote: '20200101T000000Z-000000000000' })).toMatchObject({ status: 'failed', active: null });
   });
 
+  it('writes a summary for every uploaded training file, so a bad one says why', async () => {
+    const key = 'uploads/training/2026/broken.csv';
+    const etag = await aws.put(key, 'name,email\nAda,ada@example.com\n');
+    const summary = (await createTrainHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]))) as TrainSummary;
+    expect(summary.status).toBe('failed');
+    const written = JSON.parse((await aws.get('results/training/2026/broken/summary.json'))!);
+    expect(written).toMatchObject({ status: 'failed', source: `s3://${aws.s3.bucket}/${key}`, modelVersion: null });
+    expect(written.error).toMatch(/^missing required columns/);
+  });
+
   it('ends user-fixable problems in a failed summary: a bad file, another bucket, a bad request', async () => {
     const handler = createTrainHandler(aws.runtime());
     await aws.put('uploads/training/bad.csv', 'just,some,columns\n1,2,3\n');
