@@ -26,10 +26,26 @@ const EnvSchema = z.object({
 
 export type Config = z.infer<typeof EnvSchema>;
 
-/** Parses the environment; the error names every variable that is missing or wrong. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+/** What the migration custom resource reads: the database and the log level only. */
+const MigrateEnvSchema = EnvSchema.pick({ DB_CLUSTER_ARN: true, DB_SECRET_ARN: true, DB_NAME: true, LOG_LEVEL: true });
+export type MigrateConfig = z.infer<typeof MigrateEnvSchema>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the environment against a schema; the error names every variable that is missing or wrong. */
+function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${env[String(i.path[0])] === undefined ? 'is not set' : i.message}`);
   throw new ConfigError(`configuration: ${problems.join('; ')}`);
+}
+
+/** The functions' configuration. */
+export function loadConfig(env: Env = process.env): Config {
+  return parseEnv(EnvSchema, env);
+}
+
+/** The migration custom resource's configuration. */
+export function loadMigrateConfig(env: Env = process.env): MigrateConfig {
+  return parseEnv(MigrateEnvSchema, env);
 }

@@ -6,12 +6,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadConfig, type Config } from './config.ts';
+import { CUSTOMER_RESULTS_PREFIX } from '../shared/storage-layout.ts';
 import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
 import { S3ModelStore } from './adapters/s3-model-store.ts';
 import { S3ObjectSource, S3ResultWriter } from './adapters/s3-objects.ts';
 
 export const METRICS_NAMESPACE = 'CustomerSegmentation';
-export const RESULTS_PREFIX = 'results/customers/';
 
 export interface Runtime {
   readonly config: Config;
@@ -43,7 +43,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     store: new S3ModelStore(config.DATA_BUCKET, s3),
     objects: new S3ObjectSource(config.DATA_BUCKET, s3),
     repo,
-    results: (name) => new S3ResultWriter(config.DATA_BUCKET, `${RESULTS_PREFIX}${name}/`, s3),
+    results: (name) => new S3ResultWriter(config.DATA_BUCKET, `${CUSTOMER_RESULTS_PREFIX}${name}/`, s3),
     logger,
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.POWERTOOLS_SERVICE_NAME }),
     clock: () => new Date(),

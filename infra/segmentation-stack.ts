@@ -5,10 +5,16 @@ import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cd
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { CSV_SUFFIX, CUSTOMERS_PREFIX, DataBucket, MODELS_PREFIX, RESULTS_PREFIX, TRAINING_PREFIX } from './constructs/data-bucket.ts';
+import { DataBucket } from './constructs/data-bucket.ts';
+import {
+  MODELS_PREFIX,
+  RESULTS_PREFIX,
+  TRAINING_RESULTS_PREFIX,
+  UPLOAD_SUFFIX,
+  UPLOADS_CUSTOMERS_PREFIX,
+  UPLOADS_TRAINING_PREFIX,
+} from '../shared/storage-layout.ts';
 
-/** Where the train function writes the summary of an uploaded training file. */
-export const TRAINING_RESULTS_PREFIX = 'results/training/';
 import { Database } from './constructs/database.ts';
 import { FailureAlarms } from './constructs/failure-alarms.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
@@ -100,23 +106,23 @@ export class SegmentationStack extends Stack {
     });
 
     // least privilege: each function its prefixes and actions, the Data API on this cluster
-    this.data.grantObjects(this.train.function, TRAINING_PREFIX, ['s3:GetObject']);
+    this.data.grantObjects(this.train.function, UPLOADS_TRAINING_PREFIX, ['s3:GetObject']);
     this.data.grantObjects(this.train.function, MODELS_PREFIX, ['s3:GetObject', 's3:PutObject']);
-    this.data.grantListPrefixes(this.train.function, [MODELS_PREFIX, TRAINING_PREFIX]);
+    this.data.grantListPrefixes(this.train.function, [MODELS_PREFIX, UPLOADS_TRAINING_PREFIX]);
     // the summary of each uploaded training file (a bad file is visible there, and alarms)
     this.data.grantObjects(this.train.function, TRAINING_RESULTS_PREFIX, ['s3:PutObject', 's3:AbortMultipartUpload']);
-    this.data.grantObjects(this.ingest.function, CUSTOMERS_PREFIX, ['s3:GetObject']);
+    this.data.grantObjects(this.ingest.function, UPLOADS_CUSTOMERS_PREFIX, ['s3:GetObject']);
     this.data.grantObjects(this.ingest.function, MODELS_PREFIX, ['s3:GetObject']);
     // delete: a failed re-upload removes the earlier labeled.csv / rejects.csv of the same name
     this.data.grantObjects(this.ingest.function, RESULTS_PREFIX, ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject']);
-    this.data.grantListPrefixes(this.ingest.function, [MODELS_PREFIX, CUSTOMERS_PREFIX]);
+    this.data.grantListPrefixes(this.ingest.function, [MODELS_PREFIX, UPLOADS_CUSTOMERS_PREFIX]);
     this.data.grantObjects(this.assign.function, MODELS_PREFIX, ['s3:GetObject']);
     this.data.grantListPrefixes(this.assign.function, [MODELS_PREFIX]);
     for (const fn of [this.train, this.ingest, this.assign]) this.database.grantDataApi(fn.function);
 
     // triggers
-    this.data.notifyOnUpload(TRAINING_PREFIX, CSV_SUFFIX, this.train.function);
-    this.data.notifyOnUpload(CUSTOMERS_PREFIX, CSV_SUFFIX, this.ingest.function);
+    this.data.notifyOnUpload(UPLOADS_TRAINING_PREFIX, UPLOAD_SUFFIX, this.train.function);
+    this.data.notifyOnUpload(UPLOADS_CUSTOMERS_PREFIX, UPLOAD_SUFFIX, this.ingest.function);
     new NightlySchedule(this, 'NightlySchedule', { schedule: parameters.schedule, target: this.assign.function });
 
     // failure handling: bounded retries, then the dead-letter queue; alarms to one topic
@@ -162,11 +168,11 @@ export class SegmentationStack extends Stack {
     const bucket = this.data.bucket.bucketName;
     new CfnOutput(this, 'BucketName', { value: bucket, description: 'The data bucket' });
     new CfnOutput(this, 'TrainCommand', {
-      value: `aws s3 cp customers.csv s3://${bucket}/${TRAINING_PREFIX}customers.csv`,
+      value: `aws s3 cp customers.csv s3://${bucket}/${UPLOADS_TRAINING_PREFIX}customers.csv`,
       description: 'Upload a training file: trains a new model version (and promotes it unless autoPromote=false)',
     });
     new CfnOutput(this, 'IngestCommand', {
-      value: `aws s3 cp new.csv s3://${bucket}/${CUSTOMERS_PREFIX}new.csv`,
+      value: `aws s3 cp new.csv s3://${bucket}/${UPLOADS_CUSTOMERS_PREFIX}new.csv`,
       description: `Upload new customers: labeled under s3://<bucket>/${RESULTS_PREFIX}customers/new/`,
     });
     new CfnOutput(this, 'ReportUrlPattern', {

@@ -13,9 +13,8 @@ import {
   type Model,
 } from '../../shared/model/artifact.ts';
 import type { ModelStore } from '../../shared/ports.ts';
+import { ACTIVE_MODEL_KEY, MODELS_PREFIX } from '../../shared/storage-layout.ts';
 
-export const MODELS_PREFIX = 'models/';
-export const ACTIVE_KEY = 'models/active.json';
 const PRECONDITION_FAILED = 412;
 const CONFLICT = 409;
 
@@ -67,8 +66,8 @@ export class S3ModelStore implements ModelStore {
   }
 
   async getActive(): Promise<ActivePointer | null> {
-    const text = await this.getText(ACTIVE_KEY);
-    return text === null ? null : parseActivePointer(text, this.uri(ACTIVE_KEY));
+    const text = await this.getText(ACTIVE_MODEL_KEY);
+    return text === null ? null : parseActivePointer(text, this.uri(ACTIVE_MODEL_KEY));
   }
 
   /** Compare-and-swap with S3 conditional writes: If-Match on the ETag read, If-None-Match when absent. */
@@ -76,8 +75,8 @@ export class S3ModelStore implements ModelStore {
     let current: ActivePointer | null = null;
     let etag: string | undefined;
     try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: ACTIVE_KEY }));
-      current = parseActivePointer(await object.Body!.transformToString('utf8'), this.uri(ACTIVE_KEY));
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: ACTIVE_MODEL_KEY }));
+      current = parseActivePointer(await object.Body!.transformToString('utf8'), this.uri(ACTIVE_MODEL_KEY));
       etag = object.ETag;
     } catch (error) {
       if (!isNoSuchKey(error)) throw error;
@@ -87,7 +86,7 @@ export class S3ModelStore implements ModelStore {
       await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
-          Key: ACTIVE_KEY,
+          Key: ACTIVE_MODEL_KEY,
           Body: `${JSON.stringify(next, null, 2)}\n`,
           ContentType: 'application/json',
           ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),

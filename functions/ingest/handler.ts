@@ -4,7 +4,8 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { CUSTOMERS_PREFIX, ingestObject, type IngestOutcome } from '../../shared/workflows/ingest.ts';
+import { ingestObject, type IngestOutcome } from '../../shared/workflows/ingest.ts';
+import { EXPORTS_PREFIX, UPLOADS_CUSTOMERS_PREFIX } from '../../shared/storage-layout.ts';
 import { ExportRequestSchema, S3EventSchema, s3Objects } from '../events.ts';
 import { putText } from '../adapters/s3-objects.ts';
 import { reportDataProblems } from '../outcome.ts';
@@ -17,8 +18,6 @@ export interface IngestResult {
   readonly key: string;
   readonly outcome: IngestOutcome | { status: 'ignored'; reason: string };
 }
-
-export const EXPORTS_PREFIX = 'results/exports/';
 
 /** {"export": {"segment": 3 | "name"}}: the active model's segment as a campaign list under results/exports/. */
 export interface ExportSummary {
@@ -60,10 +59,10 @@ export function createIngestHandler(runtime: Runtime) {
     }
     const results: IngestResult[] = [];
     for (const object of s3Objects(parsed.data)) {
-      if (object.bucket !== runtime.config.DATA_BUCKET || !object.key.startsWith(CUSTOMERS_PREFIX) || object.etag === undefined) {
+      if (object.bucket !== runtime.config.DATA_BUCKET || !object.key.startsWith(UPLOADS_CUSTOMERS_PREFIX) || object.etag === undefined) {
         results.push({
           key: object.key,
-          outcome: { status: 'ignored', reason: `not a customers upload in ${runtime.config.DATA_BUCKET}/${CUSTOMERS_PREFIX}` },
+          outcome: { status: 'ignored', reason: `not a customers upload in ${runtime.config.DATA_BUCKET}/${UPLOADS_CUSTOMERS_PREFIX}` },
         });
         continue;
       }

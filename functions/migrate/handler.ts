@@ -3,30 +3,12 @@
 
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod';
 import { DataApiCustomerRepository } from '../adapters/data-api-customer-repository.ts';
-import { ConfigError } from '../config.ts';
+import { loadMigrateConfig } from '../config.ts';
 
 /** The same physical id for the life of the stack: an update never replaces the resource. */
 export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
 const SERVICE_NAME = 'customer-segmentation';
-
-const EnvSchema = z.object({
-  DB_CLUSTER_ARN: z.string().startsWith('arn:', 'must be an ARN'),
-  DB_SECRET_ARN: z.string().startsWith('arn:', 'must be an ARN'),
-  DB_NAME: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a database name'),
-  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
-});
-
-export type MigrateConfig = z.infer<typeof EnvSchema>;
-
-/** Parses the environment; the error names every variable that is missing or wrong. */
-export function loadMigrateConfig(env: Readonly<Record<string, string | undefined>> = process.env): MigrateConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${env[String(i.path[0])] === undefined ? 'is not set' : i.message}`);
-  throw new ConfigError(`configuration: ${problems.join('; ')}`);
-}
 
 /** The Provider framework's onEvent request (the fields this handler reads). */
 export interface MigrateEvent {

@@ -19,17 +19,14 @@ import {
 import { reportDataProblems } from '../outcome.ts';
 import { lazyHandler, type Runtime } from '../runtime.ts';
 import { putText } from '../adapters/s3-objects.ts';
+import { TRAINING_RESULTS_PREFIX, UPLOADS_TRAINING_PREFIX } from '../../shared/storage-layout.ts';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-
-export const TRAINING_PREFIX = 'uploads/training/';
-export const TRAINING_RESULTS_PREFIX = 'results/training/';
 
 /** `uploads/training/2026/members.csv` → `results/training/2026/members/summary.json`. */
 export function trainingSummaryKey(key: string): string {
-  const name = (key.startsWith(TRAINING_PREFIX) ? key.slice(TRAINING_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1)).replace(
-    /\.csv$/i,
-    '',
-  );
+  const name = (
+    key.startsWith(UPLOADS_TRAINING_PREFIX) ? key.slice(UPLOADS_TRAINING_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1)
+  ).replace(/\.csv$/i, '');
   return `${TRAINING_RESULTS_PREFIX}${name}/summary.json`;
 }
 
@@ -156,7 +153,8 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
       const { bucket, key } = request.source;
       if (bucket !== config.DATA_BUCKET)
         throw new InvalidOptionError(`the training file must be in the data bucket ${config.DATA_BUCKET}, not ${bucket}`);
-      if (!key.startsWith(TRAINING_PREFIX)) throw new InvalidOptionError(`training files go under ${TRAINING_PREFIX}, not ${key}`);
+      if (!key.startsWith(UPLOADS_TRAINING_PREFIX))
+        throw new InvalidOptionError(`training files go under ${UPLOADS_TRAINING_PREFIX}, not ${key}`);
       // an upload event is delivered at least once: the same object (key and ETag) trains once
       const { etag } = request;
       if (etag !== undefined) {

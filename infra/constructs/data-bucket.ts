@@ -7,13 +7,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
+import { RESULTS_PREFIX } from '../../shared/storage-layout.ts';
 import { acknowledgeWildcardResource, arnInFinding } from '../nag.ts';
-
-export const TRAINING_PREFIX = 'uploads/training/';
-export const CUSTOMERS_PREFIX = 'uploads/customers/';
-export const MODELS_PREFIX = 'models/';
-export const RESULTS_PREFIX = 'results/';
-export const CSV_SUFFIX = '.csv';
 
 export interface DataBucketProps {
   /** Keep both buckets (and their objects) when the stack is deleted. @default true */

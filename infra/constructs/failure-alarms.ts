@@ -32,6 +32,17 @@ const FUNCTION_ALARM_PERIOD = Duration.minutes(5);
 const NIGHTLY_RUN_PERIOD = Duration.hours(1);
 const KEY_PENDING_WINDOW_DAYS = 7;
 
+/** A Powertools metric of the functions (namespace, name, and the `service` dimension it adds). */
+function serviceMetric(props: Omit<NightlyRunAlarmProps, 'window'>, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: props.namespace,
+    metricName: props.metricName,
+    dimensionsMap: { service: props.service },
+    statistic,
+    period,
+  });
+}
+
 export class FailureAlarms extends Construct {
   readonly topic: sns.Topic;
   readonly key: kms.Key;
@@ -120,13 +131,7 @@ export class FailureAlarms extends Construct {
   /** The nightly run's drift signal: any run that recommends retraining (missing data is no signal). */
   watchRetrainSignal(props: Omit<NightlyRunAlarmProps, 'window'>): void {
     this.alarm('RetrainRecommended', {
-      metric: new cloudwatch.Metric({
-        namespace: props.namespace,
-        metricName: props.metricName,
-        dimensionsMap: { service: props.service },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: NIGHTLY_RUN_PERIOD,
-      }),
+      metric: serviceMetric(props, cloudwatch.Stats.MAXIMUM, NIGHTLY_RUN_PERIOD),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -139,13 +144,7 @@ export class FailureAlarms extends Construct {
   /** An uploaded training file that could not be trained on (its summary under results/training/ says why). */
   watchFailedTrainingFiles(props: Omit<NightlyRunAlarmProps, 'window'>): void {
     this.alarm('TrainingFileFailed', {
-      metric: new cloudwatch.Metric({
-        namespace: props.namespace,
-        metricName: props.metricName,
-        dimensionsMap: { service: props.service },
-        statistic: cloudwatch.Stats.SUM,
-        period: FUNCTION_ALARM_PERIOD,
-      }),
+      metric: serviceMetric(props, cloudwatch.Stats.SUM, FUNCTION_ALARM_PERIOD),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -158,13 +157,7 @@ export class FailureAlarms extends Construct {
   watchNightlyRun(props: NightlyRunAlarmProps): void {
     const periods = Math.ceil(props.window.toHours() / NIGHTLY_RUN_PERIOD.toHours());
     this.alarm('NoSuccessfulNightlyRun', {
-      metric: new cloudwatch.Metric({
-        namespace: props.namespace,
-        metricName: props.metricName,
-        dimensionsMap: { service: props.service },
-        statistic: cloudwatch.Stats.SUM,
-        period: NIGHTLY_RUN_PERIOD,
-      }),
+      metric: serviceMetric(props, cloudwatch.Stats.SUM, NIGHTLY_RUN_PERIOD),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: periods,

@@ -64,7 +64,10 @@ export function columnNames(features: readonly FeatureSpec[]): string[] {
   return features.flatMap((f) => (f.kind === 'categorical' ? (f.categories ?? []).map((c) => `${f.name}=${c}`) : [f.name]));
 }
 
-const NUMERIC_VALUE: Record<Exclude<FeatureName, 'gender'>, (c: Customer) => number> = {
+/** The numeric customer fields. */
+export type NumericFeature = Exclude<FeatureName, 'gender'>;
+
+const NUMERIC_VALUE: Record<NumericFeature, (c: Customer) => number> = {
   age: (c) => c.age,
   annual_income_thousands: (c) => c.annualIncomeThousands,
   spending_score: (c) => c.spendingScore,
@@ -73,4 +76,10 @@ const NUMERIC_VALUE: Record<Exclude<FeatureName, 'gender'>, (c: Customer) => num
 /** The raw value of a feature for one customer (a category string or a number). */
 export function featureValue(customer: Customer, name: FeatureName): string | number {
   return name === 'gender' ? customer.gender : NUMERIC_VALUE[name](customer);
+}
+
+/** A numeric field's values, in customer order. */
+export function numericValues(customers: readonly Customer[], field: NumericFeature): Float64Array {
+  const value = NUMERIC_VALUE[field];
+  return Float64Array.from(customers, value);
 }

@@ -4,7 +4,7 @@
 
 import * as z from 'zod';
 import type { Customer } from '../csv/contract.ts';
-import { featureValue } from '../features/spec.ts';
+import { numericValues } from '../features/spec.ts';
 import { PROFILE_NUMERICS } from '../profile/profile.ts';
 import { quantileSorted } from '../profile/stats.ts';
 
@@ -48,7 +48,7 @@ export function decileEdges(values: Float64Array): number[] {
 export function baselineOf(customers: readonly Customer[], distances: Float64Array, outliers: number): Baseline {
   const bins: Baseline['bins'] = {};
   for (const field of PROFILE_NUMERICS) {
-    const values = Float64Array.from(customers, (c) => featureValue(c, field) as number);
+    const values = numericValues(customers, field);
     const edges = decileEdges(values);
     const counts = new Array<number>(edges.length + 1).fill(0);
     for (const v of values) counts[binOf(edges, v)]!++;

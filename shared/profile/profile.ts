@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { GENDERS, type Customer } from '../csv/contract.ts';
 import type { FeatureSpec, FeatureName } from '../features/spec.ts';
-import { featureValue } from '../features/spec.ts';
+import { numericValues } from '../features/spec.ts';
 import { meanStd, quantileSorted, summarize, SummarySchema } from './stats.ts';
 
 /** The numeric customer fields every profile describes, whatever the feature set. */
@@ -49,10 +49,6 @@ const WORDS: Record<ProfileNumeric, { low: string; high: string; mid: string }> 
   spending_score: { low: 'low spending', high: 'high spending', mid: 'average spending' },
 };
 const GENDER_WORDS: Record<string, string> = { Female: 'women', Male: 'men' };
-
-function numeric(customers: readonly Customer[], name: ProfileNumeric): Float64Array {
-  return Float64Array.from(customers, (c) => featureValue(c, name) as number);
-}
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -131,7 +127,7 @@ export function dominanceWarnings(
     }
   }
   if (k >= 2) {
-    const eta = PROFILE_NUMERICS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquared(numeric(customers, f), labels, k) }));
+    const eta = PROFILE_NUMERICS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquared(numericValues(customers, f), labels, k) }));
     const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
     if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
       const { f, eta: value } = dominant[0]!;
@@ -161,7 +157,7 @@ export function profileSegments(
   });
   return members.map((group, id) => {
     const genders = Object.fromEntries(GENDERS.map((g) => [g, group.filter((c) => c.gender === g).length / group.length]));
-    const stats = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, summarize(numeric(group, f))])) as SegmentProfile['stats'];
+    const stats = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, summarize(numericValues(group, f))])) as SegmentProfile['stats'];
     const dist = Float64Array.from(memberDistances[id]!).sort();
     let sum = 0;
     for (const v of dist) sum += v;
@@ -185,7 +181,7 @@ export function profileSegments(
 
 /** Deviations of each segment's means from the population, in population standard deviations. */
 export function segmentDeviations(customers: readonly Customer[], profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
-  const overall = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, meanStd(numeric(customers, f))])) as Record<
+  const overall = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, meanStd(numericValues(customers, f))])) as Record<
     ProfileNumeric,
     { mean: number; std: number }
   >;

@@ -2,9 +2,7 @@
 // customers, a 2-D PCA projection, a deterministic stratified sample, and per-segment histograms.
 
 import { PCA } from 'ml-pca';
-import type { Customer } from '../csv/contract.ts';
 import type { Matrix } from '../features/encode.ts';
-import { featureValue } from '../features/spec.ts';
 import type { ProfileNumeric } from '../profile/profile.ts';
 
 /** Most customers drawn in the scatter; beyond this a stratified sample keeps the page light. */
@@ -12,10 +10,7 @@ export const DEFAULT_MAX_POINTS = 5000;
 /** Bins per histogram, as in the original notebook. */
 export const HISTOGRAM_BINS = 20;
 
-/** A numeric field's values, in customer order. */
-export function numericValues(customers: readonly Customer[], feature: ProfileNumeric): Float64Array {
-  return Float64Array.from(customers, (c) => featureValue(c, feature) as number);
-}
+export { numericValues } from '../features/spec.ts';
 
 /** Segment sizes from labels. */
 export function countLabels(labels: Int32Array, k: number): number[] {

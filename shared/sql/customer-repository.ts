@@ -4,7 +4,7 @@
 import type { Customer } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import type { Assignment } from '../model/assign.ts';
-import type { SqlClient, SqlRow, SqlValue, UpsertCounts } from '../ports.ts';
+import type { SqlClient, SqlParams, SqlRow, SqlValue, UpsertCounts } from '../ports.ts';
 import { MIGRATION_LOCK, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.ts';
 import { labelBatchStatement } from './scoring.ts';
 import { populationStatement } from './drift.ts';
@@ -49,6 +49,11 @@ export const UPSERT_BATCH_ROWS = 1000;
 export const CUSTOMER_PAGE_ROWS = 2000;
 export const LABELED_PAGE_ROWS = 1000;
 
+/** Consecutive slices of at most UPSERT_BATCH_ROWS items: one bounded statement each. */
+function* batches<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let start = 0; start < items.length; start += UPSERT_BATCH_ROWS) yield items.slice(start, start + UPSERT_BATCH_ROWS);
+}
+
 const int = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
 
 export class SqlCustomerRepository {
@@ -79,8 +84,7 @@ export class SqlCustomerRepository {
   async upsertCustomers(customers: readonly Customer[]): Promise<UpsertCounts> {
     let inserted = 0;
     let updated = 0;
-    for (let start = 0; start < customers.length; start += UPSERT_BATCH_ROWS) {
-      const batch = customers.slice(start, start + UPSERT_BATCH_ROWS);
+    for (const batch of batches(customers)) {
       const params: Record<string, SqlValue> = {};
       const values = batch.map((c, i) => {
         params[`id_${i}`] = c.customerId;
@@ -117,8 +121,7 @@ export class SqlCustomerRepository {
   async upsertLabeledCustomers(items: ReadonlyArray<{ customer: Customer; assignment: Assignment }>, model: Model): Promise<UpsertCounts> {
     let inserted = 0;
     let updated = 0;
-    for (let start = 0; start < items.length; start += UPSERT_BATCH_ROWS) {
-      const batch = items.slice(start, start + UPSERT_BATCH_ROWS);
+    for (const batch of batches(items)) {
       const params: Record<string, SqlValue> = { model_version: model.modelVersion };
       const values = batch.map(({ customer: c, assignment: a }, i) => {
         Object.assign(params, {
@@ -205,58 +208,50 @@ export class SqlCustomerRepository {
     );
   }
 
-  /** The summary recorded when this exact object (bucket, key, ETag) was processed, or null. */
-  async ingestedSummary(bucket: string, key: string, etag: string): Promise<unknown> {
-    const rows = await this.sql.query(
-      'SELECT CAST(summary AS text) AS summary FROM ingested_objects WHERE bucket = :bucket AND key = :key AND etag = :etag',
-      { bucket, key, etag },
-    );
-    return rows.length === 0 ? null : JSON.parse(String(rows[0]!.summary));
-  }
-
   /** Every customer, in key order, page by page (bounded responses). */
   async *readCustomers(pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
-    let after = '';
-    for (;;) {
-      const rows = await this.sql.query(
-        `SELECT customer_id, gender, age, CAST(annual_income_thousands AS double precision) AS income, spending_score
-         FROM customers WHERE customer_id > :after ORDER BY customer_id LIMIT :page_size`,
-        { after, page_size: pageSize },
-      );
-      if (rows.length === 0) return;
-      yield rows.map(toCustomer);
-      after = String(rows[rows.length - 1]!.customer_id);
-    }
+    const pages = this.pagesByKey(
+      `SELECT customer_id, gender, age, CAST(annual_income_thousands AS double precision) AS income, spending_score
+       FROM customers WHERE customer_id > :after ORDER BY customer_id LIMIT :page_size`,
+      {},
+      pageSize,
+    );
+    for await (const rows of pages) yield rows.map(toCustomer);
   }
 
   /** The current rows of a table-trained model's training customers, in key order, page by page. */
   async *readTrainingMembers(modelVersion: string, pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
-    let after = '';
-    for (;;) {
-      const rows = await this.sql.query(
-        `SELECT c.customer_id, c.gender, c.age, CAST(c.annual_income_thousands AS double precision) AS income, c.spending_score
-         FROM training_members AS t JOIN customers AS c ON c.customer_id = t.customer_id
-         WHERE t.model_version = :model_version AND t.customer_id > :after
-         ORDER BY t.customer_id LIMIT :page_size`,
-        { model_version: modelVersion, after, page_size: pageSize },
-      );
-      if (rows.length === 0) return;
-      yield rows.map(toCustomer);
-      after = String(rows[rows.length - 1]!.customer_id);
-    }
+    const pages = this.pagesByKey(
+      `SELECT c.customer_id, c.gender, c.age, CAST(c.annual_income_thousands AS double precision) AS income, c.spending_score
+       FROM training_members AS t JOIN customers AS c ON c.customer_id = t.customer_id
+       WHERE t.model_version = :model_version AND t.customer_id > :after
+       ORDER BY t.customer_id LIMIT :page_size`,
+      { model_version: modelVersion },
+      pageSize,
+    );
+    for await (const rows of pages) yield rows.map(toCustomer);
   }
 
   /** The customers of one segment of a model, with their labels, in key order, page by page. */
-  async *readSegment(modelVersion: string, segment: number, pageSize = LABELED_PAGE_ROWS): AsyncGenerator<SqlRow[]> {
+  readSegment(modelVersion: string, segment: number, pageSize = LABELED_PAGE_ROWS): AsyncGenerator<SqlRow[]> {
+    return this.pagesByKey(
+      `SELECT customer_id, gender, age, CAST(annual_income_thousands AS text) AS annual_income_thousands, spending_score,
+         segment, segment_name, segment_origin, segment_distance, is_outlier, model_version
+       FROM customers WHERE model_version = :model_version AND segment = :segment AND customer_id > :after
+       ORDER BY customer_id LIMIT :page_size`,
+      { model_version: modelVersion, segment },
+      pageSize,
+    );
+  }
+
+  /**
+   * Keyset pagination: runs `sql` (which filters `customer_id > :after` and ends in
+   * `LIMIT :page_size`) page after page, each page starting after the last key of the one before.
+   */
+  private async *pagesByKey(sql: string, params: SqlParams, pageSize: number): AsyncGenerator<SqlRow[]> {
     let after = '';
     for (;;) {
-      const rows = await this.sql.query(
-        `SELECT customer_id, gender, age, CAST(annual_income_thousands AS text) AS annual_income_thousands, spending_score,
-           segment, segment_name, segment_origin, segment_distance, is_outlier, model_version
-         FROM customers WHERE model_version = :model_version AND segment = :segment AND customer_id > :after
-         ORDER BY customer_id LIMIT :page_size`,
-        { model_version: modelVersion, segment, after, page_size: pageSize },
-      );
+      const rows = await this.sql.query(sql, { ...params, after, page_size: pageSize });
       if (rows.length === 0) return;
       yield rows;
       after = String(rows[rows.length - 1]!.customer_id);
@@ -266,8 +261,7 @@ export class SqlCustomerRepository {
   /** Records which customers a table-trained model was trained on (the origin rule needs it). */
   async recordTrainingMembers(modelVersion: string, customerIds: readonly string[]): Promise<number> {
     let recorded = 0;
-    for (let start = 0; start < customerIds.length; start += UPSERT_BATCH_ROWS) {
-      const batch = customerIds.slice(start, start + UPSERT_BATCH_ROWS);
+    for (const batch of batches(customerIds)) {
       const params: Record<string, SqlValue> = { model_version: modelVersion };
       const values = batch.map((id, i) => {
         params[`id_${i}`] = id;
@@ -288,8 +282,7 @@ export class SqlCustomerRepository {
   /** Which of these customers a table-trained model was trained on. */
   async trainingMembersAmong(modelVersion: string, customerIds: readonly string[]): Promise<Set<string>> {
     const members = new Set<string>();
-    for (let start = 0; start < customerIds.length; start += UPSERT_BATCH_ROWS) {
-      const batch = customerIds.slice(start, start + UPSERT_BATCH_ROWS);
+    for (const batch of batches(customerIds)) {
       const params: Record<string, SqlValue> = { model_version: modelVersion };
       const list = batch.map((id, i) => {
         params[`id_${i}`] = id;

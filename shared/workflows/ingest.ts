@@ -9,6 +9,7 @@ import type { ModelStore, ObjectSource, ResultWriter } from '../ports.ts';
 import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
 import { labelRows, writeLabelOutputs } from './label-csv.ts';
 import { TABLE_SOURCE } from './database.ts';
+import { UPLOADS_CUSTOMERS_PREFIX } from '../storage-layout.ts';
 import { failedSummary, type LabelSummary } from './summary.ts';
 
 export interface IngestDeps {
@@ -40,14 +41,12 @@ export type IngestOutcome =
  */
 export const CLAIM_STALE_SECONDS = 6 * 60;
 
-export const CUSTOMERS_PREFIX = 'uploads/customers/';
-
 /**
  * `uploads/customers/batch 1.csv` → `batch 1`: the results folder name. The whole path under the
  * prefix is kept (`2026/01/batch`), so files of the same name in different folders do not collide.
  */
 export function resultName(key: string): string {
-  const name = key.startsWith(CUSTOMERS_PREFIX) ? key.slice(CUSTOMERS_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1);
+  const name = key.startsWith(UPLOADS_CUSTOMERS_PREFIX) ? key.slice(UPLOADS_CUSTOMERS_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1);
   return name.replace(/\.csv$/i, '');
 }
 

@@ -2,6 +2,7 @@
 // labeled.csv, rejects.csv and summary.json through a ResultWriter. Rows read = accepted + rejected.
 
 import { csvLines } from '../csv/write.ts';
+import type { HeaderMap } from '../csv/contract.ts';
 import type { AcceptedRow, CustomerCsv, RejectedRow } from '../csv/read-customers.ts';
 import type { Model } from '../model/artifact.ts';
 import { assignCustomers, unassignableReason, type Assignment } from '../model/assign.ts';
@@ -67,6 +68,44 @@ export interface LabelOutputInput {
   readonly originOf?: (customerId: string) => 'created' | 'assigned';
 }
 
+/** Header of labeled.csv: the input's columns (less old label columns), then the label columns. */
+export function labeledHeader(header: HeaderMap): string[] {
+  return [...header.passThrough.map((i) => header.columns[i]!), ...LABEL_COLUMNS];
+}
+
+/** One labeled.csv row: the input's pass-through fields, then the label columns. */
+export function labeledRow(
+  header: HeaderMap,
+  fields: readonly string[],
+  model: Model,
+  assignment: Assignment,
+  origin: 'created' | 'assigned',
+): string[] {
+  return [
+    ...header.passThrough.map((i) => fields[i] ?? ''),
+    String(assignment.segment),
+    model.segments[assignment.index]!.name,
+    origin,
+    assignment.distance.toFixed(DISTANCE_DECIMALS),
+    String(assignment.isOutlier),
+    model.modelVersion,
+  ];
+}
+
+/** Writes rejects.csv: line, customer_id, reason, then the original fields, in line order. */
+export async function writeRejects(writer: ResultWriter, header: HeaderMap, rejected: readonly RejectedRow[]): Promise<void> {
+  await writer.write(
+    'rejects.csv',
+    csvChunks(['line', 'customer_id', 'reason', ...header.columns], rejected, (r) => [String(r.line), r.customerId, r.reason, ...r.fields]),
+  );
+}
+
+/** Writes summary.json (last of the three, so a summary means the run finished). */
+export async function writeSummary(writer: ResultWriter, summary: LabelSummary): Promise<LabelSummary> {
+  await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
 /** Writes labeled.csv, rejects.csv, then summary.json (last, so a summary means the run finished). */
 export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultWriter): Promise<LabelSummary> {
   const { csv, result } = input;
@@ -75,29 +114,13 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
   const noLabel = LABEL_COLUMNS.map(() => '');
   await writer.write(
     'labeled.csv',
-    csvChunks([...header.passThrough.map((i) => header.columns[i]!), ...LABEL_COLUMNS], result.labeled, ({ row, assignment }) => [
-      ...header.passThrough.map((i) => row.fields[i] ?? ''),
-      ...(model === null || assignment === null
-        ? noLabel
-        : [
-            String(assignment.segment),
-            model.segments[assignment.index]!.name,
-            input.originOf?.(row.customer.customerId) ?? 'assigned',
-            assignment.distance.toFixed(DISTANCE_DECIMALS),
-            String(assignment.isOutlier),
-            model.modelVersion,
-          ]),
-    ]),
+    csvChunks(labeledHeader(header), result.labeled, ({ row, assignment }) =>
+      model === null || assignment === null
+        ? [...header.passThrough.map((i) => row.fields[i] ?? ''), ...noLabel]
+        : labeledRow(header, row.fields, model, assignment, input.originOf?.(row.customer.customerId) ?? 'assigned'),
+    ),
   );
-  await writer.write(
-    'rejects.csv',
-    csvChunks(['line', 'customer_id', 'reason', ...header.columns], result.rejected, (r) => [
-      String(r.line),
-      r.customerId,
-      r.reason,
-      ...r.fields,
-    ]),
-  );
+  await writeRejects(writer, header, result.rejected);
   const summary: LabelSummary = {
     status: 'ok',
     error: null,
@@ -113,6 +136,5 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.clock().toISOString(),
   };
-  await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
-  return summary;
+  return await writeSummary(writer, summary);
 }

@@ -10,10 +10,8 @@ import { parseCustomerRecords, type AcceptedRow, type RejectedRow } from '../csv
 import type { Model } from '../model/artifact.ts';
 import { assignCustomers, unassignableReason } from '../model/assign.ts';
 import type { ResultWriter } from '../ports.ts';
-import { LABEL_COLUMNS } from './label-csv.ts';
+import { labeledHeader, labeledRow, writeRejects, writeSummary } from './label-csv.ts';
 import type { LabelSummary } from './summary.ts';
-
-const DISTANCE_DECIMALS = 6;
 
 export interface LabelFileInput {
   /** Opens the file from the start (called once, or twice when it has duplicate customer_ids). */
@@ -49,7 +47,7 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
   for await (const batch of parseCustomerRecords(input.open())) {
     if (!Array.isArray(batch)) {
       state.header = batch;
-      yield csvLines([[...batch.passThrough.map((i) => batch.columns[i]!), ...LABEL_COLUMNS]]);
+      yield csvLines([labeledHeader(batch)]);
       continue;
     }
     const header = state.header!;
@@ -97,15 +95,7 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
       state.labeled++;
       state.segments[a.segment] = (state.segments[a.segment] ?? 0) + 1;
       if (a.isOutlier) state.outliers++;
-      return [
-        ...header.passThrough.map((c) => row.fields[c] ?? ''),
-        String(a.segment),
-        model.segments[a.index]!.name,
-        'assigned',
-        a.distance.toFixed(DISTANCE_DECIMALS),
-        String(a.isOutlier),
-        model.modelVersion,
-      ];
+      return labeledRow(header, row.fields, model, a, 'assigned');
     });
     if (out.length > 0) yield csvLines(out);
     if (state.rowsRead >= nextProgress) {
@@ -132,15 +122,7 @@ export async function labelFile(input: LabelFileInput, writer: ResultWriter): Pr
   }
   const header = state.header!;
   state.rejected.sort((a, b) => a.line - b.line);
-  await writer.write(
-    'rejects.csv',
-    (async function* () {
-      yield csvLines([['line', 'customer_id', 'reason', ...header.columns]]);
-      for (let i = 0; i < state.rejected.length; i += 10_000) {
-        yield csvLines(state.rejected.slice(i, i + 10_000).map((r) => [String(r.line), r.customerId, r.reason, ...r.fields]));
-      }
-    })(),
-  );
+  await writeRejects(writer, header, state.rejected);
   const summary: LabelSummary = {
     status: 'ok',
     error: null,
@@ -156,6 +138,5 @@ export async function labelFile(input: LabelFileInput, writer: ResultWriter): Pr
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.clock().toISOString(),
   };
-  await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
-  return summary;
+  return await writeSummary(writer, summary);
 }
