@@ -6,7 +6,7 @@ import { TextDecoder } from 'node:util';
 import { Readable } from 'node:stream';
 import { InvalidFileError } from '../errors.ts';
 import { resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
-import { IdIndex } from './id-index.ts';
+import { DuplicateFinder } from './duplicates.ts';
 
 export interface AcceptedRow {
   readonly line: number;
@@ -36,13 +36,6 @@ export interface CustomerCsv {
 
 const NO_FIELDS: readonly string[] = Object.freeze([]);
 
-/** `rows` without the entries at `drop` (indexes, any order). */
-function withoutRows<T>(rows: readonly T[], drop: readonly number[]): T[] {
-  const dropped = new Uint8Array(rows.length);
-  for (const i of drop) dropped[i] = 1;
-  return rows.filter((_, i) => dropped[i] === 0);
-}
-
 export interface ReadOptions {
   /** Keep each accepted row's original fields (for labeled output). Training needs only the values. */
   readonly keepFields?: boolean;
@@ -59,38 +52,11 @@ const BOM = '\uFEFF';
 /** Parsed rows buffered ahead of a slow consumer before the parser pauses (resuming costs a timer tick). */
 const QUEUE_HIGH = 100_000;
 
-/** Counts newlines up to monotonically increasing character offsets, dropping text it has passed. */
-class LineIndex {
-  private readonly chunks: string[] = [];
-  private chunkStart = 0; // absolute offset of chunks[0]
-  private position = 0; // absolute offset counted so far
-  private newlines = 0; // newlines in [0, position)
-
-  push(chunk: string): void {
-    this.chunks.push(chunk);
-  }
-
-  /** Physical line (1-based) of the character at `offset`. */
-  lineAt(offset: number): number {
-    while (this.position < offset && this.chunks.length > 0) {
-      const chunk = this.chunks[0]!;
-      const end = Math.min(offset - this.chunkStart, chunk.length);
-      for (let i = this.position - this.chunkStart; i < end; i++) if (chunk.charCodeAt(i) === NEWLINE) this.newlines++;
-      this.position = this.chunkStart + end;
-      if (end === chunk.length) {
-        this.chunks.shift();
-        this.chunkStart += chunk.length;
-      }
-    }
-    return this.newlines + 1;
-  }
-}
-
 /**
  * Decodes the input as UTF-8 text with LF line ends: drops a leading BOM, turns CRLF into LF (a
- * CR at the end of a chunk waits for the next one), refuses NUL bytes, records text for line numbers.
+ * CR at the end of a chunk waits for the next one), refuses NUL bytes.
  */
-async function* textOf(source: AsyncIterable<Uint8Array | string>, index: LineIndex): AsyncGenerator<string> {
+async function* textOf(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let first = true;
   let pendingCr = false;
@@ -106,14 +72,10 @@ async function* textOf(source: AsyncIterable<Uint8Array | string>, index: LineIn
     if (pendingCr) text = text.slice(0, -1);
     text = text.replace(/\r\n/g, '\n');
     if (text.length === 0) continue;
-    index.push(text);
     yield text;
   }
   const rest = (pendingCr ? CARRIAGE_RETURN : '') + decodeUtf8(decoder, new Uint8Array(0), false);
-  if (rest.length > 0) {
-    index.push(rest);
-    yield rest;
-  }
+  if (rest.length > 0) yield rest;
 }
 
 /** Decodes UTF-8, refusing anything else (a Windows-1252 file would otherwise lose characters). */
@@ -133,34 +95,50 @@ function countNewlines(fields: readonly string[]): number {
 
 type Parsed = { readonly line: number; readonly fields: string[]; readonly error: string | null };
 
+/** A blank or whitespace-only line (Papa Parse's "greedy" empty line): not a row. */
+function isBlank(fields: readonly string[]): boolean {
+  for (const field of fields) if (field.trim() !== '') return false;
+  return true;
+}
+
 /**
- * Runs Papa Parse over the text stream as an async iterator of batches of located rows (one hop
- * per batch, not per row: async iteration costs about a microsecond a step), with backpressure.
+ * Runs Papa Parse over the text stream as an async iterator of batches of located rows, one batch
+ * per parsed chunk (Papa's chunk mode: no per-row callback), with backpressure. A row starts on the
+ * line after the previous row ends, and ends after the line breaks its fields hold (line breaks
+ * are only ever inside fields or between rows), so lines are counted from the fields alone.
  */
 async function* parsedRows(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Parsed[]> {
-  const index = new LineIndex();
-  const input = Readable.from(textOf(source, index));
-  const queue: Parsed[] = [];
+  const input = Readable.from(textOf(source));
+  const queue: Parsed[][] = [];
+  let queued = 0;
   let finished = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
   let parser: Papa.Parser | undefined;
   let paused = false;
-  let previousEnd = 0;
+  let line = 1;
   Papa.parse<string[]>(input as unknown as File, {
     delimiter: ',',
     newline: '\n',
     quoteChar: '"',
-    skipEmptyLines: 'greedy',
-    step: (results, p) => {
+    chunk: (results, p) => {
       parser = p;
-      const fields = results.data;
-      const problem = results.errors[0];
-      // a malformed row may have swallowed line ends: it starts on the line after the previous row
-      const line = problem ? index.lineAt(previousEnd) : index.lineAt(results.meta.cursor - 1) - countNewlines(fields);
-      previousEnd = results.meta.cursor;
-      queue.push({ line, fields, error: problem ? `the row is not valid CSV (${problem.message.toLowerCase()})` : null });
-      if (queue.length >= QUEUE_HIGH && !paused) {
+      const problems = new Map<number, string>();
+      for (const e of results.errors) if (e.row !== undefined && !problems.has(e.row)) problems.set(e.row, e.message);
+      const batch: Parsed[] = [];
+      const rows = results.data;
+      for (let r = 0; r < rows.length; r++) {
+        const fields = rows[r]!;
+        const start = line;
+        line += 1 + countNewlines(fields);
+        const problem = problems.get(r);
+        if (problem === undefined && isBlank(fields)) continue;
+        batch.push({ line: start, fields, error: problem === undefined ? null : `the row is not valid CSV (${problem.toLowerCase()})` });
+      }
+      if (batch.length === 0) return;
+      queue.push(batch);
+      queued += batch.length;
+      if (queued >= QUEUE_HIGH && !paused) {
         paused = true;
         p.pause();
       }
@@ -178,9 +156,10 @@ async function* parsedRows(source: AsyncIterable<Uint8Array | string>): AsyncGen
   });
   try {
     for (;;) {
-      if (queue.length > 0) {
-        const batch = queue.splice(0, queue.length);
-        if (paused) {
+      const batch = queue.shift();
+      if (batch !== undefined) {
+        queued -= batch.length;
+        if (paused && queued < QUEUE_HIGH) {
           paused = false;
           parser?.resume();
         }
@@ -240,12 +219,9 @@ export async function readCustomerCsv(source: AsyncIterable<Uint8Array | string>
   let header: HeaderMap | undefined;
   const accepted: AcceptedRow[] = [];
   const rejected: RejectedRow[] = [];
-  const supersededRows: number[] = [];
-  // per customer_id, the index of its accepted row (a rejected row has nothing to supersede later)
-  const latest = new IdIndex((at) => accepted[at]!.customer.customerId);
+  const ids = new DuplicateFinder();
   const keepFields = options.keepFields ?? true;
   let rowsRead = 0;
-  let duplicates = 0;
 
   for await (const batch of parseCustomerRecords(source)) {
     if (!Array.isArray(batch)) {
@@ -258,30 +234,24 @@ export async function readCustomerCsv(source: AsyncIterable<Uint8Array | string>
       const { row } = item;
       const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
       // the later row wins; an earlier row already rejected for its own reason stays as it is
-      if (customerId.trim() !== '') {
-        const earlier = latest.delete(customerId);
-        if (earlier >= 0) {
-          const superseded = accepted[earlier]!;
-          rejected.push({
-            line: superseded.line,
-            customerId,
-            reason: `duplicate customer_id, superseded by line ${row.line}`,
-            fields: superseded.fields,
-          });
-          supersededRows.push(earlier);
-          duplicates++;
-        }
-      }
-      if (item.kind === 'rejected') {
-        rejected.push(item.row);
-        continue;
-      }
-      accepted.push(keepFields ? item.row : { line: row.line, fields: NO_FIELDS, customer: item.row.customer });
-      latest.add(accepted.length - 1);
+      if (customerId.trim() !== '') ids.add(customerId, row.line, item.kind === 'accepted');
+      if (item.kind === 'rejected') rejected.push(item.row);
+      else accepted.push(keepFields ? item.row : { line: row.line, fields: NO_FIELDS, customer: item.row.customer });
     }
   }
   if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
+  const superseded = ids.superseded();
+  const kept = superseded.size === 0 ? accepted : accepted.filter((row) => !superseded.has(row.line));
+  for (const row of superseded.size === 0 ? [] : accepted) {
+    const by = superseded.get(row.line);
+    if (by === undefined) continue;
+    rejected.push({
+      line: row.line,
+      customerId: row.customer.customerId,
+      reason: `duplicate customer_id, superseded by line ${by}`,
+      fields: row.fields,
+    });
+  }
   rejected.sort((a, b) => a.line - b.line);
-  const kept = supersededRows.length === 0 ? accepted : withoutRows(accepted, supersededRows);
-  return { header, accepted: kept, rejected, rowsRead, duplicates };
+  return { header, accepted: kept, rejected, rowsRead, duplicates: superseded.size };
 }

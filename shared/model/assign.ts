@@ -2,7 +2,7 @@
 // nearest centroid, Euclidean distance in model space, and the segment's outlier threshold.
 
 import type { Customer } from '../csv/contract.ts';
-import { applyScaler, encodeRaw } from '../features/encode.ts';
+import { featureValue } from '../features/spec.ts';
 import type { Model } from './artifact.ts';
 
 export interface Assignment {
@@ -26,19 +26,41 @@ export function unassignableReason(customer: Customer, model: Model): string | u
   return undefined;
 }
 
-/** Labels customers with the nearest centroid; customers must be assignable (see unassignableReason). */
-export function assignCustomers(customers: readonly Customer[], model: Model): Assignment[] {
-  const x = applyScaler(encodeRaw(customers, model.features), model.scaler);
-  const { data, cols: d } = x;
-  const centroids = model.centroids.model;
-  return customers.map((_, i) => {
+/**
+ * Nearest-centroid labeling with one model, one customer at a time and no intermediate matrix (the
+ * streaming CLI labels a million rows this way); the arithmetic is encodeRaw + applyScaler's.
+ */
+export class Assigner {
+  private readonly d: number;
+  private readonly point: Float64Array;
+  private readonly centroids: Float64Array;
+  private readonly encode: (customer: Customer, into: Float64Array) => void;
+
+  constructor(private readonly model: Model) {
+    const { mean, scale, weight } = model.scaler;
+    this.d = mean.length;
+    this.point = new Float64Array(this.d);
+    this.centroids = Float64Array.from(model.centroids.model.flat());
+    const columns = model.features.flatMap((f) =>
+      f.kind === 'categorical'
+        ? (f.categories ?? []).map((category) => (c: Customer) => (featureValue(c, f.name) === category ? 1 : 0))
+        : [(c: Customer) => featureValue(c, f.name) as number],
+    );
+    this.encode = (customer, into) => {
+      for (let j = 0; j < columns.length; j++) into[j] = ((columns[j]!(customer) - mean[j]!) / scale[j]!) * weight[j]!;
+    };
+  }
+
+  /** The customer's label; the customer must be assignable (see unassignableReason). */
+  assign(customer: Customer): Assignment {
+    const { d, point, centroids } = this;
+    this.encode(customer, point);
     let best = 0;
     let bestDist = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < centroids.length; c++) {
-      const centroid = centroids[c]!;
+    for (let c = 0, at = 0; at < centroids.length; c++, at += d) {
       let s = 0;
       for (let j = 0; j < d; j++) {
-        const diff = data[i * d + j]! - centroid[j]!;
+        const diff = point[j]! - centroids[at + j]!;
         s += diff * diff;
       }
       if (s < bestDist) {
@@ -47,7 +69,13 @@ export function assignCustomers(customers: readonly Customer[], model: Model): A
       }
     }
     const distance = Math.sqrt(bestDist);
-    const segment = model.segments[best]!;
+    const segment = this.model.segments[best]!;
     return { index: best, segment: segment.id, distance, isOutlier: distance > segment.outlierThreshold };
-  });
+  }
+}
+
+/** Labels customers with the nearest centroid; customers must be assignable (see unassignableReason). */
+export function assignCustomers(customers: readonly Customer[], model: Model): Assignment[] {
+  const assigner = new Assigner(model);
+  return customers.map((c) => assigner.assign(c));
 }

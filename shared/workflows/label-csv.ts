@@ -1,7 +1,7 @@
 // Labeling a customers CSV with a model: nearest centroid for every accepted row, then
 // labeled.csv, rejects.csv and summary.json through a ResultWriter. Rows read = accepted + rejected.
 
-import { csvLines } from '../csv/write.ts';
+import { csvField, csvRecord } from '../csv/write.ts';
 import type { HeaderMap } from '../csv/contract.ts';
 import type { AcceptedRow, CustomerCsv, RejectedRow } from '../csv/read-customers.ts';
 import type { Model } from '../model/artifact.ts';
@@ -50,10 +50,13 @@ export function labelRows(csv: CustomerCsv, model: Model | null): LabeledRows {
   return { model, labeled, rejected, segments, outliers };
 }
 
-async function* csvChunks<T>(header: readonly string[], rows: readonly T[], toFields: (row: T) => string[]): AsyncGenerator<string> {
-  yield csvLines([header]);
+/** A header line, then the rows as lines in chunks of ROWS_PER_CHUNK. */
+async function* textChunks<T>(header: string, rows: readonly T[], toLine: (row: T) => string): AsyncGenerator<string> {
+  yield `${header}\n`;
   for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
-    yield csvLines(rows.slice(start, start + ROWS_PER_CHUNK).map(toFields));
+    let text = '';
+    for (const row of rows.slice(start, start + ROWS_PER_CHUNK)) text += `${toLine(row)}\n`;
+    yield text;
   }
 }
 
@@ -73,30 +76,50 @@ export function labeledHeader(header: HeaderMap): string[] {
   return [...header.passThrough.map((i) => header.columns[i]!), ...LABEL_COLUMNS];
 }
 
-/** One labeled.csv row: the input's pass-through fields, then the label columns. */
-export function labeledRow(
-  header: HeaderMap,
-  fields: readonly string[],
-  model: Model,
-  assignment: Assignment,
-  origin: 'created' | 'assigned',
-): string[] {
-  return [
-    ...header.passThrough.map((i) => fields[i] ?? ''),
-    String(assignment.segment),
-    model.segments[assignment.index]!.name,
-    origin,
-    assignment.distance.toFixed(DISTANCE_DECIMALS),
-    String(assignment.isOutlier),
-    model.modelVersion,
-  ];
+/**
+ * labeled.csv lines for one file and model: the input's pass-through fields, then the label
+ * columns. The label columns other than the distance depend only on the segment, the outlier flag
+ * and the origin, so they are quoted once per model rather than once per row.
+ */
+export class LabeledLines {
+  private readonly suffixes: Array<readonly [string, string] | undefined> = [];
+
+  constructor(
+    private readonly header: HeaderMap,
+    private readonly model: Model,
+  ) {}
+
+  /** One labeled.csv line (no line end). */
+  line(fields: readonly string[], assignment: Assignment, origin: 'created' | 'assigned'): string {
+    const { passThrough } = this.header;
+    let line = '';
+    for (let i = 0; i < passThrough.length; i++) line += `${csvField(fields[passThrough[i]!] ?? '')},`;
+    const [beforeDistance, afterDistance] = this.suffix(assignment, origin);
+    return `${line}${beforeDistance}${assignment.distance.toFixed(DISTANCE_DECIMALS)}${afterDistance}`;
+  }
+
+  private suffix(assignment: Assignment, origin: 'created' | 'assigned'): readonly [string, string] {
+    const key = assignment.index * 4 + (origin === 'created' ? 2 : 0) + (assignment.isOutlier ? 1 : 0);
+    let suffix = this.suffixes[key];
+    if (suffix === undefined) {
+      const segment = this.model.segments[assignment.index]!;
+      suffix = [
+        `${csvRecord([String(segment.id), segment.name, origin])},`,
+        `,${csvRecord([String(assignment.isOutlier), this.model.modelVersion])}`,
+      ];
+      this.suffixes[key] = suffix;
+    }
+    return suffix;
+  }
 }
 
 /** Writes rejects.csv: line, customer_id, reason, then the original fields, in line order. */
 export async function writeRejects(writer: ResultWriter, header: HeaderMap, rejected: readonly RejectedRow[]): Promise<void> {
   await writer.write(
     'rejects.csv',
-    csvChunks(['line', 'customer_id', 'reason', ...header.columns], rejected, (r) => [String(r.line), r.customerId, r.reason, ...r.fields]),
+    textChunks(csvRecord(['line', 'customer_id', 'reason', ...header.columns]), rejected, (r) =>
+      csvRecord([String(r.line), r.customerId, r.reason, ...r.fields]),
+    ),
   );
 }
 
@@ -112,12 +135,13 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
   const { model } = result;
   const header = csv.header;
   const noLabel = LABEL_COLUMNS.map(() => '');
+  const lines = model === null ? null : new LabeledLines(header, model);
   await writer.write(
     'labeled.csv',
-    csvChunks(labeledHeader(header), result.labeled, ({ row, assignment }) =>
-      model === null || assignment === null
-        ? [...header.passThrough.map((i) => row.fields[i] ?? ''), ...noLabel]
-        : labeledRow(header, row.fields, model, assignment, input.originOf?.(row.customer.customerId) ?? 'assigned'),
+    textChunks(csvRecord(labeledHeader(header)), result.labeled, ({ row, assignment }) =>
+      lines === null || assignment === null
+        ? csvRecord([...header.passThrough.map((i) => row.fields[i] ?? ''), ...noLabel])
+        : lines.line(row.fields, assignment, input.originOf?.(row.customer.customerId) ?? 'assigned'),
     ),
   );
   await writeRejects(writer, header, result.rejected);

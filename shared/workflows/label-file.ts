@@ -3,14 +3,14 @@
 // duplicate rule (the later row wins) is checked on the fly; only a file that has duplicates is
 // read a second time, to write labeled.csv without the superseded rows.
 
-import { csvLines } from '../csv/write.ts';
+import { csvRecord } from '../csv/write.ts';
 import type { HeaderMap } from '../csv/contract.ts';
-import { IdIndex } from '../csv/id-index.ts';
-import { parseCustomerRecords, type AcceptedRow, type RejectedRow } from '../csv/read-customers.ts';
+import { DuplicateFinder } from '../csv/duplicates.ts';
+import { parseCustomerRecords, type RejectedRow } from '../csv/read-customers.ts';
 import type { Model } from '../model/artifact.ts';
-import { assignCustomers, unassignableReason } from '../model/assign.ts';
+import { Assigner, unassignableReason } from '../model/assign.ts';
 import type { ResultWriter } from '../ports.ts';
-import { labeledHeader, labeledRow, writeRejects, writeSummary } from './label-csv.ts';
+import { LabeledLines, labeledHeader, writeRejects, writeSummary } from './label-csv.ts';
 import type { LabelSummary } from './summary.ts';
 
 export interface LabelFileInput {
@@ -23,7 +23,7 @@ export interface LabelFileInput {
   readonly onProgress?: (rowsRead: number) => void;
 }
 
-/** What one pass learns: counts, rejects, and which earlier rows later rows superseded. */
+/** What one pass learns: counts, rejects, and (the first pass) which earlier rows later rows superseded. */
 interface PassState {
   header: HeaderMap | undefined;
   rowsRead: number;
@@ -39,28 +39,25 @@ const PROGRESS_EVERY = 100_000;
 
 async function* labeledChunks(input: LabelFileInput, state: PassState, known: ReadonlyMap<number, number> | null): AsyncGenerator<string> {
   const { model } = input;
-  // accepted rows so far, for the duplicate check of the first pass (ids and lines only)
-  const ids: string[] = [];
-  const lines: number[] = [];
-  const latest = new IdIndex((at) => ids[at]!);
+  const assigner = new Assigner(model);
+  // the first pass records every customer_id for the duplicate rule; the second knows the outcome
+  const ids = known === null ? new DuplicateFinder() : null;
+  let lines: LabeledLines | undefined;
   let nextProgress = PROGRESS_EVERY;
   for await (const batch of parseCustomerRecords(input.open())) {
     if (!Array.isArray(batch)) {
       state.header = batch;
-      yield csvLines([labeledHeader(batch)]);
+      lines = new LabeledLines(batch, model);
+      yield `${csvRecord(labeledHeader(batch))}\n`;
       continue;
     }
-    const header = state.header!;
-    const keep: AcceptedRow[] = [];
+    let text = '';
     for (const item of batch) {
       state.rowsRead++;
       const { row } = item;
       const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
-      if (known === null && customerId.trim() !== '') {
-        const earlier = latest.delete(customerId);
-        if (earlier >= 0) state.superseded.set(lines[earlier]!, row.line);
-      }
       if (item.kind === 'rejected') {
+        if (customerId.trim() !== '') ids?.add(customerId, row.line, false);
         state.rejected.push(item.row);
         continue;
       }
@@ -75,34 +72,24 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
         continue;
       }
       const reason = unassignableReason(item.row.customer, model);
+      ids?.add(customerId, row.line, reason === undefined);
       if (reason !== undefined) {
         state.rejected.push({ line: row.line, customerId, reason, fields: row.fields });
         continue;
       }
-      if (known === null) {
-        ids.push(customerId);
-        lines.push(row.line);
-        latest.add(ids.length - 1);
-      }
-      keep.push(item.row);
-    }
-    const assignments = assignCustomers(
-      keep.map((r) => r.customer),
-      model,
-    );
-    const out = keep.map((row, i) => {
-      const a = assignments[i]!;
+      const assignment = assigner.assign(item.row.customer);
       state.labeled++;
-      state.segments[a.segment] = (state.segments[a.segment] ?? 0) + 1;
-      if (a.isOutlier) state.outliers++;
-      return labeledRow(header, row.fields, model, a, 'assigned');
-    });
-    if (out.length > 0) yield csvLines(out);
+      state.segments[assignment.segment] = (state.segments[assignment.segment] ?? 0) + 1;
+      if (assignment.isOutlier) state.outliers++;
+      text += `${lines!.line(row.fields, assignment, 'assigned')}\n`;
+    }
+    if (text.length > 0) yield text;
     if (state.rowsRead >= nextProgress) {
       input.onProgress?.(state.rowsRead);
       nextProgress += PROGRESS_EVERY;
     }
   }
+  if (ids !== null) state.superseded = ids.superseded();
 }
 
 function freshState(): PassState {

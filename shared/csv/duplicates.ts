@@ -1,0 +1,118 @@
+// The duplicate rule for million-row files (design.md: the later row wins): customer_ids are
+// recorded in file order, packed as UTF-16 code units in one typed array with a hash each, and
+// matched once at the end by radix-sorting the hashes. No string object or hash-table probe per
+// customer: a probe into a table of a million ids is a cache miss (~190 ns here, 0.4 s a million
+// rows), the sort reads memory in order. About 14 bytes plus two per character for each id.
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const INITIAL_ROWS = 1024;
+const RADIX_BITS = 16;
+const RADIX = 1 << RADIX_BITS;
+
+/**
+ * FNV-1a over the UTF-16 code units of a string, then MurmurHash3's finalizer (FNV alone leaves
+ * sequential ids like "0000001", "0000002" with clustered bits).
+ */
+function hash(text: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, FNV_PRIME);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function grown<T extends Uint16Array | Uint32Array | Int32Array>(array: T, needed: number): T {
+  if (needed <= array.length) return array;
+  const next = new (array.constructor as new (length: number) => T)(Math.max(needed, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+/** Row numbers 0..n-1 ordered by key, stably (two 16-bit LSD radix passes). */
+function sortedByKey(keys: Uint32Array, n: number): Int32Array {
+  let order = Int32Array.from({ length: n }, (_, i) => i);
+  let next = new Int32Array(n);
+  const counts = new Int32Array(RADIX + 1);
+  for (let shift = 0; shift < 32; shift += RADIX_BITS) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[((keys[i]! >>> shift) & (RADIX - 1)) + 1]!++;
+    for (let b = 0; b < RADIX; b++) counts[b + 1]! += counts[b]!;
+    for (let i = 0; i < n; i++) {
+      const row = order[i]!;
+      next[counts[(keys[row]! >>> shift) & (RADIX - 1)]!++] = row;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
+}
+
+export class DuplicateFinder {
+  private chars = new Uint16Array(INITIAL_ROWS * 8);
+  private charCount = 0;
+  /** per recorded row: where its id starts in `chars` (row n ends where row n + 1 starts) */
+  private starts = new Int32Array(INITIAL_ROWS + 1);
+  private hashes = new Uint32Array(INITIAL_ROWS);
+  /** per recorded row: its line, negative when a later row cannot supersede it */
+  private lines = new Int32Array(INITIAL_ROWS);
+  private rows = 0;
+
+  /**
+   * Records a row with a non-blank customer_id, in file order. A `supersedable` row (one that would
+   * be kept) is superseded by the next row with the same id; any row can supersede.
+   */
+  add(id: string, line: number, supersedable: boolean): void {
+    const row = this.rows++;
+    this.starts = grown(this.starts, row + 2);
+    this.hashes = grown(this.hashes, row + 1);
+    this.lines = grown(this.lines, row + 1);
+    this.chars = grown(this.chars, this.charCount + id.length);
+    for (let i = 0; i < id.length; i++) this.chars[this.charCount++] = id.charCodeAt(i);
+    this.starts[row + 1] = this.charCount;
+    this.hashes[row] = hash(id);
+    this.lines[row] = supersedable ? line : -line;
+  }
+
+  /** Line of each superseded row → line of the row that superseded it (the next with its id). */
+  superseded(): Map<number, number> {
+    const result = new Map<number, number>();
+    const n = this.rows;
+    const order = sortedByKey(this.hashes, n);
+    for (let start = 0; start < n; ) {
+      let end = start + 1;
+      const h = this.hashes[order[start]!]!;
+      while (end < n && this.hashes[order[end]!] === h) end++;
+      if (end - start > 1) this.supersedeWithin(order.subarray(start, end), result);
+      start = end;
+    }
+    return result;
+  }
+
+  /** Rows with one hash, in file order: each supersedable row is superseded by the next equal id. */
+  private supersedeWithin(rows: Int32Array, result: Map<number, number>): void {
+    for (let i = 0; i < rows.length; i++) {
+      const line = this.lines[rows[i]!]!;
+      if (line < 0) continue;
+      for (let j = i + 1; j < rows.length; j++) {
+        if (this.sameId(rows[i]!, rows[j]!)) {
+          result.set(line, Math.abs(this.lines[rows[j]!]!));
+          break;
+        }
+      }
+    }
+  }
+
+  private sameId(a: number, b: number): boolean {
+    const start = this.starts[a]!;
+    const length = this.starts[a + 1]! - start;
+    const other = this.starts[b]!;
+    if (this.starts[b + 1]! - other !== length) return false;
+    for (let i = 0; i < length; i++) if (this.chars[start + i] !== this.chars[other + i]) return false;
+    return true;
+  }
+}

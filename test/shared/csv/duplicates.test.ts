@@ -1,0 +1,58 @@
+// The duplicate finder against the rule written the obvious way (a Map, row by row), on random
+// files of ids; and on ids whose hashes collide.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DuplicateFinder } from '../../../shared/csv/duplicates.ts';
+
+interface Row {
+  readonly id: string;
+  readonly supersedable: boolean;
+}
+
+/** The rule row by row: each supersedable row is superseded by the next row with its id. */
+function expected(rows: readonly Row[]): Map<number, number> {
+  const open = new Map<string, number>(); // id → line of its supersedable row not yet superseded
+  const result = new Map<number, number>();
+  rows.forEach((row, i) => {
+    const line = i + 2;
+    const earlier = open.get(row.id);
+    if (earlier !== undefined) result.set(earlier, line);
+    open.delete(row.id);
+    if (row.supersedable) open.set(row.id, line);
+  });
+  return result;
+}
+
+function found(rows: readonly Row[]): Map<number, number> {
+  const finder = new DuplicateFinder();
+  rows.forEach((row, i) => finder.add(row.id, i + 2, row.supersedable));
+  return finder.superseded();
+}
+
+describe('DuplicateFinder', () => {
+  it('finds what the row-by-row rule finds, in any file', () => {
+    const row = fc.record({
+      id: fc.oneof(fc.constantFrom('1', '2', '01', 'ä', '😀', 'a b'), fc.string({ minLength: 1, maxLength: 6 })),
+      supersedable: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 200 }), (rows) => {
+        expect(found(rows)).toEqual(expected(rows));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('tells ids apart when there are more rows than 16-bit buckets, and across typed-array growth', () => {
+    const rows: Row[] = Array.from({ length: 150_000 }, (_, i) => ({ id: String(i % 100_000).padStart(7, '0'), supersedable: i % 7 !== 0 }));
+    const result = found(rows);
+    expect(result).toEqual(expected(rows));
+    expect(result.size).toBe(rows.slice(0, 50_000).filter((r) => r.supersedable).length);
+  });
+
+  it('finds nothing in a file of distinct ids, or of no rows', () => {
+    expect(found(Array.from({ length: 5000 }, (_, i) => ({ id: `c${i}`, supersedable: true })))).toEqual(new Map());
+    expect(found([])).toEqual(new Map());
+  });
+});
