@@ -36,7 +36,8 @@ function grown<T extends Uint16Array | Uint32Array | Int32Array>(array: T, neede
 
 /** Row numbers 0..n-1 ordered by key, stably (two 16-bit LSD radix passes). */
 function sortedByKey(keys: Uint32Array, n: number): Int32Array {
-  let order = Int32Array.from({ length: n }, (_, i) => i);
+  let order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   let next = new Int32Array(n);
   const counts = new Int32Array(RADIX + 1);
   for (let shift = 0; shift < 32; shift += RADIX_BITS) {

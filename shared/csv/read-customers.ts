@@ -50,7 +50,7 @@ const CARRIAGE_RETURN = '\r';
 const NUL = 0x00;
 const BOM = '\uFEFF';
 /** Parsed rows buffered ahead of a slow consumer before the parser pauses (resuming costs a timer tick). */
-const QUEUE_HIGH = 100_000;
+const QUEUE_HIGH = 10_000;
 
 /**
  * Decodes the input as UTF-8 text with LF line ends: drops a leading BOM, turns CRLF into LF (a

@@ -51,7 +51,7 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
       yield `${csvRecord(labeledHeader(batch))}\n`;
       continue;
     }
-    let text = '';
+    const out: string[] = [];
     for (const item of batch) {
       state.rowsRead++;
       const { row } = item;
@@ -81,9 +81,10 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
       state.labeled++;
       state.segments[assignment.segment] = (state.segments[assignment.segment] ?? 0) + 1;
       if (assignment.isOutlier) state.outliers++;
-      text += `${lines!.line(row.fields, assignment, 'assigned')}\n`;
+      out.push(lines!.line(row.fields, assignment, 'assigned'));
     }
-    if (text.length > 0) yield text;
+    // joined, not concatenated: flattening a rope of ropes for the write cost a quarter of the run
+    if (out.length > 0) yield `${out.join('\n')}\n`;
     if (state.rowsRead >= nextProgress) {
       input.onProgress?.(state.rowsRead);
       nextProgress += PROGRESS_EVERY;
