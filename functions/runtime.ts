@@ -1,11 +1,12 @@
 // Adapters for the deployed functions, built once per cold start from the configuration:
-// S3 for models, uploads and results; the RDS Data API for the customers table.
+// S3 for models, uploads and results; the RDS Data API for the customers table. Loaded on the
+// first invocation by `lazyHandler` (./lazy.ts), so that importing a function's bundle stays cheap.
 
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { loadConfig, type Config } from './config.ts';
+import type { Config } from './config.ts';
 import { CUSTOMER_RESULTS_PREFIX } from '../shared/storage-layout.ts';
 import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
 import { S3ModelStore } from './adapters/s3-model-store.ts';
@@ -47,17 +48,5 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     logger,
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.POWERTOOLS_SERVICE_NAME }),
     clock: () => new Date(),
-  };
-}
-
-/**
- * A Lambda handler whose dependencies are built on the first invocation (once per cold start),
- * so importing the module never reads the environment.
- */
-export function lazyHandler<E, R>(factory: (runtime: Runtime) => (event: E) => Promise<R>, env = process.env): (event: E) => Promise<R> {
-  let handler: ((event: E) => Promise<R>) | undefined;
-  return async (event) => {
-    handler ??= factory(createRuntime(loadConfig(env)));
-    return await handler(event);
   };
 }

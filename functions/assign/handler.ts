@@ -1,44 +1,16 @@
 // Assign function (the nightly EventBridge schedule, or {} by hand): labels pending customers
 // with the active model inside Aurora, in bounded batches, under a lease; emits metrics.
+// The work is in implementation.ts, loaded on the first invocation, so that importing this module
+// (the cold start's init) does not evaluate the AWS SDK, Powertools or the workflows.
 
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { assignPending, type AssignOutcome } from '../../shared/workflows/database.ts';
-import { AssignEventSchema } from '../events.ts';
-import { lazyHandler, type Runtime } from '../runtime.ts';
+import { deferredHandler, lazyHandler, type Handler } from '../lazy.ts';
+import type { Runtime } from '../runtime.ts';
+import type { AssignResponse } from './implementation.ts';
 
-export function createAssignHandler(runtime: Runtime) {
-  return async (event: unknown): Promise<(AssignOutcome & { durationMs: number }) | { status: 'failed'; error: string }> => {
-    if (!AssignEventSchema.safeParse(event ?? {}).success) {
-      // a mistaken manual invocation: say so, and do not let Lambda retry it or raise the alarm
-      const error = 'the assign function takes the scheduled event or {}';
-      runtime.logger.error('assign request refused', { error });
-      return { status: 'failed', error };
-    }
-    const started = runtime.clock().getTime();
-    const outcome = await assignPending({
-      repo: runtime.repo,
-      store: runtime.store,
-      clock: runtime.clock,
-      log: (message) => runtime.logger.info(message),
-    });
-    const durationMs = runtime.clock().getTime() - started;
-    runtime.metrics.addMetric('Pending', MetricUnit.Count, outcome.pending);
-    runtime.metrics.addMetric('Labeled', MetricUnit.Count, outcome.labeled);
-    runtime.metrics.addMetric('Outliers', MetricUnit.Count, outcome.outliers);
-    runtime.metrics.addMetric('DurationMs', MetricUnit.Milliseconds, durationMs);
-    // a run that found nothing to do (or no model yet) succeeded too; only a lost lease race did not run
-    if (outcome.status !== 'locked') runtime.metrics.addMetric('SuccessfulRuns', MetricUnit.Count, 1);
-    const { drift } = outcome;
-    if (drift !== null) {
-      runtime.metrics.addMetric('MaxPsi', MetricUnit.NoUnit, Math.max(0, ...Object.values(drift.psi)));
-      if (drift.outlierRate !== null) runtime.metrics.addMetric('AssignedOutlierRate', MetricUnit.Percent, drift.outlierRate * 100);
-      if (drift.assignedShare !== null) runtime.metrics.addMetric('AssignedShare', MetricUnit.Percent, drift.assignedShare * 100);
-      runtime.metrics.addMetric('RetrainRecommended', MetricUnit.Count, drift.retrainRecommended ? 1 : 0);
-    }
-    runtime.metrics.publishStoredMetrics();
-    runtime.logger.info('assign finished', { ...outcome, durationMs });
-    return { ...outcome, durationMs };
-  };
+export type { AssignResponse } from './implementation.ts';
+
+export function createAssignHandler(runtime: Runtime): Handler<unknown, AssignResponse> {
+  return deferredHandler(async () => (await import('./implementation.ts')).createAssignHandler(runtime));
 }
 
 export const handler = lazyHandler(createAssignHandler);

@@ -1,10 +1,11 @@
 // Migrations on deploy: the onEvent handler of a CloudFormation custom resource (CDK Provider
 // framework). Create and Update apply the pending migrations through the Data API; Delete keeps the schema.
+// The SDK client, the logger and the configuration are loaded on the first event, so that importing
+// this module (the cold start's init) stays cheap.
 
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DataApiCustomerRepository } from '../adapters/data-api-customer-repository.ts';
-import { loadMigrateConfig } from '../config.ts';
+import type { RDSDataClient } from '@aws-sdk/client-rds-data';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { deferredHandler } from '../lazy.ts';
 
 /** The same physical id for the life of the stack: an update never replaces the resource. */
 export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
@@ -42,18 +43,20 @@ export function createMigrateHandler(repo: Migrator, logger: Logger) {
 
 /** Builds the repository from the environment on the first event (once per cold start). */
 export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, client?: RDSDataClient) {
-  let handler: ((event: MigrateEvent) => Promise<MigrateResponse>) | undefined;
-  return async (event: MigrateEvent): Promise<MigrateResponse> => {
-    if (handler === undefined) {
-      const config = loadMigrateConfig(env);
-      const repo = new DataApiCustomerRepository(
-        { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
-        client ?? new RDSDataClient({}),
-      );
-      handler = createMigrateHandler(repo, new Logger({ serviceName: SERVICE_NAME, logLevel: config.LOG_LEVEL }));
-    }
-    return await handler(event);
-  };
+  return deferredHandler(async () => {
+    const [{ RDSDataClient }, { Logger }, { DataApiCustomerRepository }, { loadMigrateConfig }] = await Promise.all([
+      import('@aws-sdk/client-rds-data'),
+      import('@aws-lambda-powertools/logger'),
+      import('../adapters/data-api-customer-repository.ts'),
+      import('../config.ts'),
+    ]);
+    const config = loadMigrateConfig(env);
+    const repo = new DataApiCustomerRepository(
+      { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
+      client ?? new RDSDataClient({}),
+    );
+    return createMigrateHandler(repo, new Logger({ serviceName: SERVICE_NAME, logLevel: config.LOG_LEVEL }));
+  });
 }
 
 export const handler = createMigrateHandlerFromEnv();

@@ -1,0 +1,45 @@
+// The assign function's work (loaded by handler.ts on the first invocation): labels pending
+// customers with the active model inside Aurora, in bounded batches, under a lease; emits metrics.
+
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { assignPending, type AssignOutcome } from '../../shared/workflows/database.ts';
+import { AssignEventSchema } from '../events.ts';
+import type { Runtime } from '../runtime.ts';
+
+/** What the assign function returns for one event. */
+export type AssignResponse = (AssignOutcome & { durationMs: number }) | { status: 'failed'; error: string };
+
+export function createAssignHandler(runtime: Runtime) {
+  return async (event: unknown): Promise<AssignResponse> => {
+    if (!AssignEventSchema.safeParse(event ?? {}).success) {
+      // a mistaken manual invocation: say so, and do not let Lambda retry it or raise the alarm
+      const error = 'the assign function takes the scheduled event or {}';
+      runtime.logger.error('assign request refused', { error });
+      return { status: 'failed', error };
+    }
+    const started = runtime.clock().getTime();
+    const outcome = await assignPending({
+      repo: runtime.repo,
+      store: runtime.store,
+      clock: runtime.clock,
+      log: (message) => runtime.logger.info(message),
+    });
+    const durationMs = runtime.clock().getTime() - started;
+    runtime.metrics.addMetric('Pending', MetricUnit.Count, outcome.pending);
+    runtime.metrics.addMetric('Labeled', MetricUnit.Count, outcome.labeled);
+    runtime.metrics.addMetric('Outliers', MetricUnit.Count, outcome.outliers);
+    runtime.metrics.addMetric('DurationMs', MetricUnit.Milliseconds, durationMs);
+    // a run that found nothing to do (or no model yet) succeeded too; only a lost lease race did not run
+    if (outcome.status !== 'locked') runtime.metrics.addMetric('SuccessfulRuns', MetricUnit.Count, 1);
+    const { drift } = outcome;
+    if (drift !== null) {
+      runtime.metrics.addMetric('MaxPsi', MetricUnit.NoUnit, Math.max(0, ...Object.values(drift.psi)));
+      if (drift.outlierRate !== null) runtime.metrics.addMetric('AssignedOutlierRate', MetricUnit.Percent, drift.outlierRate * 100);
+      if (drift.assignedShare !== null) runtime.metrics.addMetric('AssignedShare', MetricUnit.Percent, drift.assignedShare * 100);
+      runtime.metrics.addMetric('RetrainRecommended', MetricUnit.Count, drift.retrainRecommended ? 1 : 0);
+    }
+    runtime.metrics.publishStoredMetrics();
+    runtime.logger.info('assign finished', { ...outcome, durationMs });
+    return { ...outcome, durationMs };
+  };
+}
