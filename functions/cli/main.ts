@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
+import { readCustomerColumns, readCustomerCsv } from '../../shared/csv/read-customers.ts';
 import { InvalidOptionError, ModelError, NotFoundError, SegmentationError, userMessage } from '../../shared/errors.ts';
 import type { ResultName } from '../../shared/ports.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
@@ -139,8 +139,8 @@ async function train(args: string[], io: Output): Promise<void> {
   const file = one(positionals, 'CSV file');
   const options = trainOptions(values, sweepProgress(io));
   const store = modelStore(values.store);
-  const csv = await readCustomerCsv(await openInput(file), { keepFields: false, onProgress: (n) => io.err(`read ${n} rows`) });
-  io.err(`${csv.rowsRead} rows read: ${csv.accepted.length} accepted, ${csv.rejected.length} rejected`);
+  const csv = await readCustomerColumns(await openInput(file), { onProgress: (n) => io.err(`read ${n} rows`) });
+  io.err(`${csv.rowsRead} rows read: ${csv.columns.length} accepted, ${csv.rejected.length} rejected`);
   const trainingData = trainingDataFromCsv(csv, basename(file));
   const model = trainModel(trainingData, options, new Date(), await activeModel(store));
   const { modelUri, promoted } = await publishModel(store, model, {

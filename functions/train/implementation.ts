@@ -3,7 +3,7 @@
 // promoted when asked, when AUTO_PROMOTE, or when none is active. Also the model lifecycle by
 // direct invocation: {"promote": "<version>"} and {"rollback": true}.
 
-import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
+import { readCustomerColumns } from '../../shared/csv/read-customers.ts';
 import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
 import { trainFromTable } from '../../shared/workflows/train-table.ts';
 import { activeModel, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
@@ -85,7 +85,7 @@ async function trainFromUpload(
   const { store, repo, clock, logger } = runtime;
   const object = await runtime.objects.open(location.key, etag);
   if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
-  const csv = await readCustomerCsv(object.body, { keepFields: false });
+  const csv = await readCustomerColumns(object.body);
   const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
   const published = await publishModel(store, model, { ...options, now: clock });
   const summary = okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
@@ -97,7 +97,7 @@ async function trainFromUpload(
       modelVersion: model.modelVersion,
       status: 'ok',
       rowsRead: csv.rowsRead,
-      rowsAccepted: csv.accepted.length,
+      rowsAccepted: csv.columns.length,
       rowsRejected: csv.rejected.length,
     },
     clock(),
@@ -105,11 +105,7 @@ async function trainFromUpload(
   try {
     // loaded on demand, so a cold start that only promotes or rolls back does not load the charts
     const { writeReport } = await import('../../shared/workflows/report.ts');
-    await writeReport(
-      store,
-      model,
-      csv.accepted.map((r) => r.customer),
-    );
+    await writeReport(store, model, csv.columns);
   } catch (error) {
     // the model is usable without its report; say so rather than train again on a retry
     logger.error('the report could not be written', { modelVersion: model.modelVersion, error: String(error) });

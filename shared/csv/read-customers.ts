@@ -6,6 +6,7 @@ import { TextDecoder } from 'node:util';
 import { Readable } from 'node:stream';
 import { InvalidFileError } from '../errors.ts';
 import { resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
+import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
 import { DuplicateFinder } from './duplicates.ts';
 
 export interface AcceptedRow {
@@ -211,18 +212,19 @@ export async function* parseCustomerRecords(source: AsyncIterable<Uint8Array | s
 }
 
 /**
- * Reads a whole customer CSV: every row ends accepted or rejected with a reason. When a
- * customer_id appears again later in the file the later row wins and the earlier one is rejected.
+ * Reads every record of a customer CSV in file order, counting rows and reporting progress; each
+ * record with a non-blank customer_id is recorded in `ids` (accepted ones as supersedable: the
+ * later row wins, and an earlier row already rejected for its own reason stays as it is).
  */
-export async function readCustomerCsv(source: AsyncIterable<Uint8Array | string>, options: ReadOptions = {}): Promise<CustomerCsv> {
+async function readRecords(
+  source: AsyncIterable<Uint8Array | string>,
+  options: ReadOptions,
+  ids: DuplicateFinder,
+  onRecord: (record: ParsedRecord) => void,
+): Promise<{ header: HeaderMap; rowsRead: number }> {
   const every = options.progressEvery ?? DEFAULT_PROGRESS_EVERY;
   let header: HeaderMap | undefined;
-  const accepted: AcceptedRow[] = [];
-  const rejected: RejectedRow[] = [];
-  const ids = new DuplicateFinder();
-  const keepFields = options.keepFields ?? true;
   let rowsRead = 0;
-
   for await (const batch of parseCustomerRecords(source)) {
     if (!Array.isArray(batch)) {
       header = batch;
@@ -231,15 +233,28 @@ export async function readCustomerCsv(source: AsyncIterable<Uint8Array | string>
     for (const item of batch) {
       rowsRead++;
       if (options.onProgress && rowsRead % every === 0) options.onProgress(rowsRead);
-      const { row } = item;
       const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
-      // the later row wins; an earlier row already rejected for its own reason stays as it is
-      if (customerId.trim() !== '') ids.add(customerId, row.line, item.kind === 'accepted');
-      if (item.kind === 'rejected') rejected.push(item.row);
-      else accepted.push(keepFields ? item.row : { line: row.line, fields: NO_FIELDS, customer: item.row.customer });
+      if (customerId.trim() !== '') ids.add(customerId, item.row.line, item.kind === 'accepted');
+      onRecord(item);
     }
   }
   if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
+  return { header, rowsRead };
+}
+
+/**
+ * Reads a whole customer CSV: every row ends accepted or rejected with a reason. When a
+ * customer_id appears again later in the file the later row wins and the earlier one is rejected.
+ */
+export async function readCustomerCsv(source: AsyncIterable<Uint8Array | string>, options: ReadOptions = {}): Promise<CustomerCsv> {
+  const accepted: AcceptedRow[] = [];
+  const rejected: RejectedRow[] = [];
+  const ids = new DuplicateFinder();
+  const keepFields = options.keepFields ?? true;
+  const { header, rowsRead } = await readRecords(source, options, ids, (item) => {
+    if (item.kind === 'rejected') rejected.push(item.row);
+    else accepted.push(keepFields ? item.row : { line: item.row.line, fields: NO_FIELDS, customer: item.row.customer });
+  });
   const superseded = ids.superseded();
   const kept = superseded.size === 0 ? accepted : accepted.filter((row) => !superseded.has(row.line));
   for (const row of superseded.size === 0 ? [] : accepted) {
@@ -254,4 +269,65 @@ export async function readCustomerCsv(source: AsyncIterable<Uint8Array | string>
   }
   rejected.sort((a, b) => a.line - b.line);
   return { header, accepted: kept, rejected, rowsRead, duplicates: superseded.size };
+}
+
+/** A whole customer CSV for training: the accepted customers as columns, every rejected row. */
+export interface CustomerColumnsCsv {
+  readonly header: HeaderMap;
+  readonly columns: CustomerColumns;
+  readonly rejected: readonly RejectedRow[];
+  readonly rowsRead: number;
+  readonly duplicates: number;
+}
+
+/**
+ * Reads a whole customer CSV into columns, with the rules of readCustomerCsv (the later row wins),
+ * keeping no object per accepted customer: what training a million rows holds in memory.
+ */
+export async function readCustomerColumns(
+  source: AsyncIterable<Uint8Array | string>,
+  options: Omit<ReadOptions, 'keepFields'> = {},
+): Promise<CustomerColumnsCsv> {
+  const builder = new CustomerColumnsBuilder();
+  // per accepted row: its id's row in the duplicate finder (which has its id and line)
+  let idRows = new Int32Array(1024);
+  const rejected: RejectedRow[] = [];
+  const ids = new DuplicateFinder();
+  const { header, rowsRead } = await readRecords(source, options, ids, (item) => {
+    if (item.kind === 'rejected') {
+      rejected.push(item.row);
+      return;
+    }
+    const row = builder.length;
+    if (row === idRows.length) idRows = grownInt32(idRows);
+    idRows[row] = ids.size - 1; // readRecords recorded its id just now
+    builder.push(item.row.customer);
+  });
+  const superseded = ids.superseded();
+  if (superseded.size > 0) {
+    const before = builder.length;
+    let kept = 0;
+    const keep = new Uint8Array(before);
+    for (let row = 0; row < before; row++) {
+      const line = ids.lineAt(idRows[row]!);
+      const by = superseded.get(line);
+      if (by === undefined) {
+        keep[row] = 1;
+        continue;
+      }
+      const customerId = ids.idAt(idRows[row]!);
+      rejected.push({ line, customerId, reason: `duplicate customer_id, superseded by line ${by}`, fields: NO_FIELDS });
+    }
+    builder.compact((row) => keep[row] === 1);
+    for (let row = 0; row < before; row++) if (keep[row] === 1) idRows[kept++] = idRows[row]!;
+  }
+  rejected.sort((a, b) => a.line - b.line);
+  const columns = builder.build({ get: (row) => ids.idAt(idRows[row]!) });
+  return { header, columns, rejected, rowsRead, duplicates: superseded.size };
+}
+
+function grownInt32(array: Int32Array): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(Math.ceil(array.length * 1.5));
+  next.set(array);
+  return next;
 }

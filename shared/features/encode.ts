@@ -2,8 +2,9 @@
 // standard scaling (population std, constant column safe) and per-feature weights.
 
 import * as z from 'zod';
-import type { Customer } from '../csv/contract.ts';
-import { columnNames, featureValue, type FeatureSpec } from './spec.ts';
+import { columnsOf, type Customers } from '../csv/columns.ts';
+import { GENDERS } from '../csv/contract.ts';
+import { columnNames, type FeatureSpec, type NumericFeature } from './spec.ts';
 
 export const ScalerSchema = z.object({
   columns: z.array(z.string()),
@@ -20,24 +21,33 @@ export interface Matrix {
   readonly cols: number;
 }
 
-/** Encodes customers into raw (unscaled) model columns; an unseen category yields NaN in its row. */
-export function encodeRaw(customers: readonly Customer[], features: readonly FeatureSpec[]): Matrix {
+/**
+ * Encodes customers into raw (unscaled) model columns, column by column; an unseen category yields
+ * NaN in its row.
+ */
+export function encodeRaw(customers: Customers, features: readonly FeatureSpec[]): Matrix {
   const cols = columnNames(features).length;
-  const data = new Float64Array(customers.length * cols);
-  for (let i = 0; i < customers.length; i++) {
-    const customer = customers[i]!;
-    let j = i * cols;
-    for (const f of features) {
-      const value = featureValue(customer, f.name);
-      if (f.kind === 'numeric') data[j++] = value as number;
-      else {
-        const categories = f.categories ?? [];
-        const known = categories.includes(value as string);
-        for (const c of categories) data[j++] = known ? (c === value ? 1 : 0) : Number.NaN;
-      }
+  const rows = customers.length;
+  const columns = columnsOf(customers);
+  const data = new Float64Array(rows * cols);
+  let j = 0;
+  for (const f of features) {
+    if (f.kind === 'numeric') {
+      columns.copyNumeric(f.name as NumericFeature, data, j, cols);
+      j++;
+      continue;
     }
+    // the one categorical feature is gender; each row's category is matched against the list
+    const categories = f.categories ?? [];
+    const codes = columns.genderCodes;
+    const column = GENDERS.map((g) => categories.indexOf(g));
+    for (let i = 0; i < rows; i++) {
+      const at = column[codes[i]!]!;
+      for (let c = 0; c < categories.length; c++) data[i * cols + j + c] = at < 0 ? Number.NaN : at === c ? 1 : 0;
+    }
+    j += categories.length;
   }
-  return { data, rows: customers.length, cols };
+  return { data, rows, cols };
 }
 
 /** Fits the scaler: per-column mean and population standard deviation (a constant column gets scale 1). */

@@ -1,6 +1,7 @@
 // Feature configuration: which customer fields become model columns, how, and with what weight.
 
 import * as z from 'zod';
+import { columnsOf, type Customers } from '../csv/columns.ts';
 import { GENDERS, type Customer } from '../csv/contract.ts';
 import { InvalidOptionError } from '../errors.ts';
 
@@ -78,8 +79,7 @@ export function featureValue(customer: Customer, name: FeatureName): string | nu
   return name === 'gender' ? customer.gender : NUMERIC_VALUE[name](customer);
 }
 
-/** A numeric field's values, in customer order. */
-export function numericValues(customers: readonly Customer[], field: NumericFeature): Float64Array {
-  const value = NUMERIC_VALUE[field];
-  return Float64Array.from(customers, value);
+/** A numeric field's values, in customer order (a new array). */
+export function numericValues(customers: Customers, field: NumericFeature): Float64Array {
+  return customers instanceof Array ? Float64Array.from(customers, NUMERIC_VALUE[field]) : columnsOf(customers).numeric(field);
 }

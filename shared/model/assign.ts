@@ -1,7 +1,9 @@
 // Labeling customers with a model: encode with the model's fixed categories and scaler, then
 // nearest centroid, Euclidean distance in model space, and the segment's outlier threshold.
 
+import type { Customers } from '../csv/columns.ts';
 import type { Customer } from '../csv/contract.ts';
+import { applyScaler, encodeRaw } from '../features/encode.ts';
 import { featureValue } from '../features/spec.ts';
 import type { Model } from './artifact.ts';
 
@@ -31,15 +33,13 @@ export function unassignableReason(customer: Customer, model: Model): string | u
  * streaming CLI labels a million rows this way); the arithmetic is encodeRaw + applyScaler's.
  */
 export class Assigner {
-  private readonly d: number;
   private readonly point: Float64Array;
   private readonly centroids: Float64Array;
   private readonly encode: (customer: Customer, into: Float64Array) => void;
 
   constructor(private readonly model: Model) {
     const { mean, scale, weight } = model.scaler;
-    this.d = mean.length;
-    this.point = new Float64Array(this.d);
+    this.point = new Float64Array(mean.length);
     this.centroids = Float64Array.from(model.centroids.model.flat());
     const columns = model.features.flatMap((f) =>
       f.kind === 'categorical'
@@ -53,29 +53,41 @@ export class Assigner {
 
   /** The customer's label; the customer must be assignable (see unassignableReason). */
   assign(customer: Customer): Assignment {
-    const { d, point, centroids } = this;
-    this.encode(customer, point);
-    let best = 0;
-    let bestDist = Number.POSITIVE_INFINITY;
-    for (let c = 0, at = 0; at < centroids.length; c++, at += d) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const diff = point[j]! - centroids[at + j]!;
-        s += diff * diff;
-      }
-      if (s < bestDist) {
-        bestDist = s;
-        best = c;
-      }
-    }
-    const distance = Math.sqrt(bestDist);
-    const segment = this.model.segments[best]!;
-    return { index: best, segment: segment.id, distance, isOutlier: distance > segment.outlierThreshold };
+    this.encode(customer, this.point);
+    return nearest(this.point, this.centroids, this.model);
   }
 }
 
-/** Labels customers with the nearest centroid; customers must be assignable (see unassignableReason). */
-export function assignCustomers(customers: readonly Customer[], model: Model): Assignment[] {
-  const assigner = new Assigner(model);
-  return customers.map((c) => assigner.assign(c));
+/**
+ * Labels customers with the nearest centroid, all at once (as a matrix, column by column: training
+ * customers held as columns are never turned into objects); customers must be assignable (see
+ * unassignableReason). The same arithmetic as Assigner.
+ */
+export function assignCustomers(customers: Customers, model: Model): Assignment[] {
+  const { data, rows, cols: d } = applyScaler(encodeRaw(customers, model.features), model.scaler);
+  const centroids = Float64Array.from(model.centroids.model.flat());
+  const out: Assignment[] = new Array(rows);
+  for (let i = 0; i < rows; i++) out[i] = nearest(data.subarray(i * d, (i + 1) * d), centroids, model);
+  return out;
+}
+
+/** The nearest centroid to a model-space point. */
+function nearest(point: Float64Array, centroids: Float64Array, model: Model): Assignment {
+  const d = point.length;
+  let best = 0;
+  let bestDist = Number.POSITIVE_INFINITY;
+  for (let c = 0, at = 0; at < centroids.length; c++, at += d) {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const diff = point[j]! - centroids[at + j]!;
+      s += diff * diff;
+    }
+    if (s < bestDist) {
+      bestDist = s;
+      best = c;
+    }
+  }
+  const distance = Math.sqrt(bestDist);
+  const segment = model.segments[best]!;
+  return { index: best, segment: segment.id, distance, isOutlier: distance > segment.outlierThreshold };
 }

@@ -3,7 +3,7 @@
 // population stability index (PSI) per field, outlier rate, share assigned vs created.
 
 import * as z from 'zod';
-import type { Customer } from '../csv/contract.ts';
+import type { Customers } from '../csv/columns.ts';
 import { numericValues } from '../features/spec.ts';
 import { PROFILE_NUMERICS } from '../profile/profile.ts';
 import { quantileSorted } from '../profile/stats.ts';
@@ -45,7 +45,7 @@ export function decileEdges(values: Float64Array): number[] {
 }
 
 /** The training population's figures that nightly runs compare against. */
-export function baselineOf(customers: readonly Customer[], distances: Float64Array, outliers: number): Baseline {
+export function baselineOf(customers: Customers, distances: Float64Array, outliers: number): Baseline {
   const bins: Baseline['bins'] = {};
   for (const field of PROFILE_NUMERICS) {
     const values = numericValues(customers, field);

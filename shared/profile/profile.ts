@@ -2,7 +2,8 @@
 // members sit from the centroid, a generated name, and warnings about dominant features.
 
 import * as z from 'zod';
-import { GENDERS, type Customer } from '../csv/contract.ts';
+import { columnsOf, type Customers } from '../csv/columns.ts';
+import { GENDERS } from '../csv/contract.ts';
 import type { FeatureSpec, FeatureName } from '../features/spec.ts';
 import { numericValues } from '../features/spec.ts';
 import { meanStd, quantileSorted, summarize, SummarySchema } from './stats.ts';
@@ -106,7 +107,7 @@ export function etaSquared(values: Float64Array, labels: Int32Array, k: number):
 
 /** Warnings when one feature alone determines the segments. */
 export function dominanceWarnings(
-  customers: readonly Customer[],
+  customers: Customers,
   labels: Int32Array,
   profiles: readonly Pick<SegmentProfile, 'categories'>[],
   features: readonly FeatureSpec[],
@@ -143,30 +144,32 @@ export function dominanceWarnings(
  * Profiles every segment from the customers, their labels and their distances to the centroid.
  * Segment ids are the label values 0..k−1.
  */
-export function profileSegments(
-  customers: readonly Customer[],
-  labels: Int32Array,
-  distances: Float64Array,
-  k: number,
-): Omit<SegmentProfile, 'name'>[] {
-  const members: Customer[][] = Array.from({ length: k }, () => []);
-  const memberDistances: number[][] = Array.from({ length: k }, () => []);
-  labels.forEach((label, i) => {
-    members[label]!.push(customers[i]!);
-    memberDistances[label]!.push(distances[i]!);
-  });
-  return members.map((group, id) => {
-    const genders = Object.fromEntries(GENDERS.map((g) => [g, group.filter((c) => c.gender === g).length / group.length]));
-    const stats = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, summarize(numericValues(group, f))])) as SegmentProfile['stats'];
-    const dist = Float64Array.from(memberDistances[id]!).sort();
+export function profileSegments(customers: Customers, labels: Int32Array, distances: Float64Array, k: number): Omit<SegmentProfile, 'name'>[] {
+  const sizes = new Int32Array(k);
+  for (const label of labels) sizes[label]!++;
+  // a field's values split by segment, in customer order within each
+  const bySegment = (values: Float64Array): Float64Array[] => {
+    const groups = Array.from(sizes, (size) => new Float64Array(size));
+    const filled = new Int32Array(k);
+    labels.forEach((label, i) => (groups[label]![filled[label]!++] = values[i]!));
+    return groups;
+  };
+  const stats = PROFILE_NUMERICS.map((f) => bySegment(numericValues(customers, f)).map(summarize));
+  const memberDistances = bySegment(distances);
+  const genderCounts = Array.from({ length: k }, () => new Int32Array(GENDERS.length));
+  const codes = columnsOf(customers).genderCodes;
+  labels.forEach((label, i) => genderCounts[label]![codes[i]!]!++);
+  return Array.from(sizes, (size, id) => {
+    const genders = Object.fromEntries(GENDERS.map((g, code) => [g, genderCounts[id]![code]! / size]));
+    const dist = memberDistances[id]!.sort();
     let sum = 0;
     for (const v of dist) sum += v;
     return {
       id,
-      size: group.length,
-      share: group.length / customers.length,
+      size,
+      share: size / customers.length,
       categories: { gender: genders },
-      stats,
+      stats: Object.fromEntries(PROFILE_NUMERICS.map((f, j) => [f, stats[j]![id]!])) as SegmentProfile['stats'],
       distance: {
         mean: sum / dist.length,
         median: quantileSorted(dist, 0.5),
@@ -180,7 +183,7 @@ export function profileSegments(
 }
 
 /** Deviations of each segment's means from the population, in population standard deviations. */
-export function segmentDeviations(customers: readonly Customer[], profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
+export function segmentDeviations(customers: Customers, profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
   const overall = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, meanStd(numericValues(customers, f))])) as Record<
     ProfileNumeric,
     { mean: number; std: number }

@@ -1,7 +1,7 @@
 // Findings: three to five plain-language observations computed from the model and its training
 // customers, each with the numbers behind it — the sentences an analyst would otherwise write.
 
-import type { Customer } from '../csv/contract.ts';
+import type { Customers } from '../csv/columns.ts';
 import type { Model } from '../model/artifact.ts';
 import { etaSquared, PROFILE_NUMERICS, type ProfileNumeric } from '../profile/profile.ts';
 import { meanStd, quantileSorted } from '../profile/stats.ts';
@@ -50,22 +50,22 @@ const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text
  * Tests "older customers spend less at every income level": incomes split into terciles, ages
  * split at the median (older = above it), mean spending score compared within each tercile.
  */
-export function ageIncomeTest(customers: readonly Customer[]): AgeIncomeTest {
+export function ageIncomeTest(customers: Customers): AgeIncomeTest {
   const ages = numericValues(customers, 'age');
   const incomes = numericValues(customers, 'annual_income_thousands');
+  const spending = numericValues(customers, 'spending_score');
   const medianAge = quantileSorted(Float64Array.from(ages).sort(), 0.5);
   const sortedIncome = Float64Array.from(incomes).sort();
   const cuts = [quantileSorted(sortedIncome, 1 / 3), quantileSorted(sortedIncome, 2 / 3)] as const;
   const sums = Array.from({ length: 3 }, () => ({ older: 0, olderN: 0, younger: 0, youngerN: 0 }));
-  customers.forEach((c, i) => {
-    const income = incomes[i]!;
+  incomes.forEach((income, i) => {
     const tier = income <= cuts[0] ? 0 : income <= cuts[1] ? 1 : 2;
     const s = sums[tier]!;
     if (ages[i]! > medianAge) {
-      s.older += c.spendingScore;
+      s.older += spending[i]!;
       s.olderN++;
     } else {
-      s.younger += c.spendingScore;
+      s.younger += spending[i]!;
       s.youngerN++;
     }
   });
@@ -84,7 +84,7 @@ export function ageIncomeTest(customers: readonly Customer[]): AgeIncomeTest {
   };
 }
 
-function ageIncomeFinding(customers: readonly Customer[]): Finding {
+function ageIncomeFinding(customers: Customers): Finding {
   const test = ageIncomeTest(customers);
   const numbers: Record<string, number> = { medianAge: test.medianAge };
   const parts = test.tiers.map((t) => {
@@ -205,13 +205,13 @@ function singleSegmentFinding(model: Model, overall: Record<ProfileNumeric, { me
 }
 
 /** Share of a field's variance explained by the segments (η²), for every profiled numeric field. */
-export function explainedByField(customers: readonly Customer[], labels: Int32Array, k: number): Record<ProfileNumeric, number> {
+export function explainedByField(customers: Customers, labels: Int32Array, k: number): Record<ProfileNumeric, number> {
   const out = {} as Record<ProfileNumeric, number>;
   for (const f of PROFILE_NUMERICS) out[f] = etaSquared(numericValues(customers, f), labels, k);
   return out;
 }
 
-function dominantFinding(customers: readonly Customer[], labels: Int32Array, k: number): Finding {
+function dominantFinding(customers: Customers, labels: Int32Array, k: number): Finding {
   const eta = explainedByField(customers, labels, k);
   const ranked = [...PROFILE_NUMERICS].sort((a, b) => eta[b] - eta[a]);
   const top = ranked[0]!;
@@ -234,7 +234,7 @@ function dominantFinding(customers: readonly Customer[], labels: Int32Array, k: 
  * segment: the average customer, the age-and-income test, the segment).
  * `labels` are the training customers' segments.
  */
-export function computeFindings(model: Model, customers: readonly Customer[], labels: Int32Array): Finding[] {
+export function computeFindings(model: Model, customers: Customers, labels: Int32Array): Finding[] {
   const n = model.segments.reduce((s, g) => s + g.size, 0);
   const overall = Object.fromEntries(
     PROFILE_NUMERICS.map((f) => {

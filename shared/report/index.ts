@@ -1,7 +1,7 @@
 // The segmentation report (issue 5): one self-contained HTML page beside every model, with the
 // charts rendered to inline SVG by Vega-Lite at generation time. Pure: no I/O, no clock.
 
-import type { Customer } from '../csv/contract.ts';
+import type { Customers } from '../csv/columns.ts';
 import { ModelError } from '../errors.ts';
 import { applyScaler, encodeRaw } from '../features/encode.ts';
 import { assignCustomers } from '../model/assign.ts';
@@ -40,7 +40,7 @@ export interface ReportInput {
   /** The trained model (model.json). */
   readonly model: Model;
   /** The accepted training customers, in training order. */
-  readonly customers: readonly Customer[];
+  readonly customers: Customers;
   /** Label counts from the customers table, or null/absent when generated without it. */
   readonly tableStats?: TableStats | null;
   /** Most customers drawn in the scatter (default 5,000); beyond it, a stratified sample. */
@@ -354,7 +354,7 @@ function describeLoadings(loadings: readonly number[], columns: readonly string[
 
 interface Prepared {
   readonly model: Model;
-  readonly customers: readonly Customer[];
+  readonly customers: Customers;
   readonly labels: Int32Array;
   readonly labelsText: readonly string[];
   readonly colors: readonly string[];

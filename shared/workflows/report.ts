@@ -1,7 +1,7 @@
 // Writing a model's report: rendered from the model and its training customers (plus the table's
 // label counts when the caller has the table), stored beside model.json.
 
-import type { Customer } from '../csv/contract.ts';
+import type { Customers } from '../csv/columns.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
 import { renderReport, type Movement, type TableStats } from '../report/index.ts';
@@ -21,7 +21,7 @@ export function tableStatsOf(status: TableStatus): TableStats {
 }
 
 /** Where customers went from the previous model's segments to the new model's. */
-export function movementOf(previous: Model, next: Model, customers: readonly Customer[]): Movement {
+export function movementOf(previous: Model, next: Model, customers: Customers): Movement {
   const before = assignCustomers(customers, previous);
   const after = assignCustomers(customers, next);
   const counts = previous.segments.map(() => next.segments.map(() => 0));
@@ -34,7 +34,7 @@ export function movementOf(previous: Model, next: Model, customers: readonly Cus
 export async function writeReport(
   store: ModelStore,
   model: Model,
-  customers: readonly Customer[],
+  customers: Customers,
   tableStats: TableStats | null = null,
   movement: Movement | null = null,
 ): Promise<string> {

@@ -1,8 +1,8 @@
 // Training: encode and scale → sweep k → fit → profile and name → a stamped model artifact.
 // Pure: the caller supplies customers, the clock and where the data came from.
 
-import type { Customer } from '../csv/contract.ts';
-import type { CustomerCsv } from '../csv/read-customers.ts';
+import { columnsOf, type Customers } from '../csv/columns.ts';
+import type { CustomerColumnsCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from '../features/encode.ts';
 import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
@@ -33,17 +33,17 @@ export interface TrainOptions extends FeatureOptions {
 /** What the training data was and how it read. */
 export interface TrainingData {
   readonly source: string;
-  readonly customers: readonly Customer[];
+  readonly customers: Customers;
   readonly rowsRead: number;
   readonly rowsRejected: number;
   readonly duplicates: number;
 }
 
-/** Training data from a parsed CSV. */
-export function trainingDataFromCsv(csv: CustomerCsv, source: string): TrainingData {
+/** Training data from a CSV read into columns. */
+export function trainingDataFromCsv(csv: CustomerColumnsCsv, source: string): TrainingData {
   return {
     source,
-    customers: csv.accepted.map((r) => r.customer),
+    customers: csv.columns,
     rowsRead: csv.rowsRead,
     rowsRejected: csv.rejected.length,
     duplicates: csv.duplicates,
@@ -51,13 +51,15 @@ export function trainingDataFromCsv(csv: CustomerCsv, source: string): TrainingD
 }
 
 /** SHA-256 over the accepted rows in a canonical form, independent of file formatting (streamed, no copy). */
-export function fingerprint(customers: readonly Customer[]): string {
+export function fingerprint(customers: Customers): string {
+  const columns = columnsOf(customers);
   const hash = createHash('sha256');
-  customers.forEach((c, i) => {
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns.at(i);
     hash.update(
       `${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`,
     );
-  });
+  }
   return hash.digest('hex');
 }
 

@@ -1,16 +1,16 @@
-// One fit measured in its own process (npm run bench): read a CSV, encode as the original
-// analysis did, fit k-means with fixed restarts; prints fit time, inertia and peak memory as JSON.
+// One fit measured in its own process (npm run bench): read a CSV into columns as training does,
+// encode as the original analysis did, fit k-means with fixed restarts; prints fit time, inertia
+// and peak memory as JSON.
 
 import { createReadStream } from 'node:fs';
-import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
+import { readCustomerColumns } from '../../shared/csv/read-customers.ts';
 import { applyScaler, encodeRaw, fitScaler } from '../../shared/features/encode.ts';
 import { DEFAULT_FEATURES } from '../../shared/features/spec.ts';
 import { fitKMeans } from '../../shared/clustering/kmeans.ts';
 
 const [path, k, restarts] = process.argv.slice(2);
-const csv = await readCustomerCsv(createReadStream(path!), { keepFields: false });
-const customers = csv.accepted.map((r) => r.customer);
-const raw = encodeRaw(customers, DEFAULT_FEATURES);
+const csv = await readCustomerColumns(createReadStream(path!));
+const raw = encodeRaw(csv.columns, DEFAULT_FEATURES);
 const x = applyScaler(raw, fitScaler(raw, DEFAULT_FEATURES));
 const start = performance.now();
 const fit = fitKMeans(x, Number(k), { seed: 0, restarts: Number(restarts) });

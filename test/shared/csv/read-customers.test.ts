@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCustomerRecords, readCustomerCsv, type CustomerCsv } from '../../../shared/csv/read-customers.ts';
+import { parseCustomerRecords, readCustomerColumns, readCustomerCsv, type CustomerCsv } from '../../../shared/csv/read-customers.ts';
 import { InvalidFileError } from '../../../shared/errors.ts';
 import { byteChunks, oneString, stringChunks } from '../support/csv-source.ts';
 
@@ -384,6 +384,20 @@ describe('readCustomerCsv on random files', () => {
         expect(csv.duplicates).toBe(csv.rejected.filter((r) => r.reason.startsWith('duplicate customer_id, superseded by line ')).length);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('reads into columns exactly what it reads into objects without fields', async () => {
+    await fc.assert(
+      fc.asyncProperty(fileArb, async ({ header, rows, eol, chunks }) => {
+        const text = [header.join(','), ...rows.map((row) => row.fields.map((f, i) => encodeField(f, row.quote[i] ?? false)).join(','))].join(eol);
+        const objects = await readCustomerCsv(byteChunks(text, chunks), { keepFields: false });
+        const columns = await readCustomerColumns(byteChunks(text, chunks));
+        expect(Array.from({ length: columns.columns.length }, (_, i) => columns.columns.at(i))).toEqual(objects.accepted.map((r) => r.customer));
+        expect(columns.rejected).toEqual(objects.rejected);
+        expect([columns.rowsRead, columns.duplicates, columns.header]).toEqual([objects.rowsRead, objects.duplicates, objects.header]);
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -2,7 +2,8 @@
 // the clock, explicit k over the sweep's suggestion, recovery of planted segments, and warnings.
 
 import { describe, expect, it } from 'vitest';
-import { readCustomerCsv } from '../../../shared/csv/read-customers.ts';
+import { columnsOf } from '../../../shared/csv/columns.ts';
+import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
 import { toOriginalUnits } from '../../../shared/features/encode.ts';
 import { parseModel, serializeModel } from '../../../shared/model/artifact.ts';
@@ -147,11 +148,13 @@ describe('trainingDataFromCsv', () => {
       yield* generateCsv({ rows: 5, seed: 3 });
       yield '0000001,Male,30,40,50\nbad,X,1,1,1\n';
     }
-    const csv = await readCustomerCsv(source());
+    const csv = await readCustomerColumns(source());
     const data = trainingDataFromCsv(csv, 'upload.csv');
     expect(data).toMatchObject({ source: 'upload.csv', rowsRead: 7, rowsRejected: 2, duplicates: 1 });
     expect(data.customers).toHaveLength(5);
-    expect(data.customers.find((c) => c.customerId === '0000001')).toMatchObject({ age: 30, annualIncomeThousands: 40 });
+    const columns = columnsOf(data.customers);
+    const customers = Array.from({ length: columns.length }, (_, i) => columns.at(i));
+    expect(customers.find((c) => c.customerId === '0000001')).toMatchObject({ age: 30, annualIncomeThousands: 40 });
   });
 });
 
