@@ -15,8 +15,11 @@ import { pipeline } from 'node:stream/promises';
  */
 const WRITE_BUFFER_BYTES = 4 << 20;
 
-/** Writes `content` (text, or text chunks) to `path` atomically, creating parent directories. */
-export async function writeFileAtomic(path: string, content: string | AsyncIterable<string> | Iterable<string>): Promise<void> {
+/** Writes `content` (text, or chunks of text or bytes) to `path` atomically, creating parent directories. */
+export async function writeFileAtomic(
+  path: string,
+  content: string | AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {

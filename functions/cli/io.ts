@@ -1,11 +1,11 @@
 // CLI plumbing: reading input files as byte streams with a clear error.
 
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { InvalidFileError, NotFoundError } from '../../shared/errors.ts';
 
 /** Opens a local file as a byte stream, failing with one line when it is missing or a directory. */
-export async function openInput(path: string): Promise<AsyncIterable<Uint8Array>> {
+export async function openInput(path: string): Promise<ReadStream> {
   let info;
   try {
     info = await stat(path);

@@ -3,6 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readCustomerColumns, readCustomerCsv } from '../../shared/csv/read-customers.ts';
@@ -21,7 +23,11 @@ import { databaseDeps, modelStore, openDatabase, processOutput, type Output } fr
 import { runDemo } from './demo.ts';
 import type { Drift } from '../../shared/model/drift.ts';
 import { openInput } from './io.ts';
+import { labelFileInParallel, PARALLEL_MIN_BYTES } from './parallel-assign.ts';
 import { renderTable, segmentTable } from './table.ts';
+
+/** Most worker threads `assign` starts by default. */
+const MAX_WORKERS = 4;
 
 const USAGE = `usage: segments <command> [options]
 
@@ -31,6 +37,7 @@ const USAGE = `usage: segments <command> [options]
                   [--no-report] [--json]
   assign <csv>    label customers in a CSV with the active (or --model) model
                   [--model <version>] [--out <labeled.csv>] [--json]
+                  [--workers <n>] (default: one per core, up to ${MAX_WORKERS}, for files of 8 MB and more)
   generate        write synthetic mall customers as CSV
                   --rows <n> [--seed <n>] [--first-id <n>] [--age-shift <years>] [--out <file>]
   db migrate      apply database migrations
@@ -185,8 +192,9 @@ function outputPaths(file: string, out: string | undefined, storeRoot: string): 
 }
 
 async function assign(args: string[], io: Output): Promise<void> {
-  const { values, positionals } = parse(args, { model: { type: 'string' }, out: { type: 'string' } });
+  const { values, positionals } = parse(args, { model: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' } });
   const file = one(positionals, 'CSV file');
+  const workers = integer(values.workers, 'workers', 1);
   const store = modelStore(values.store);
   let version = values.model;
   if (version === undefined) {
@@ -201,17 +209,30 @@ async function assign(args: string[], io: Output): Promise<void> {
   const writer = new FileResultWriter(paths);
   for (const name of ['summary.json', 'rejects.csv', 'labeled.csv'] as const) await writer.remove(name);
   let opened = 0;
-  const summary = await labelFile(
-    {
-      open: () => (opened++ === 0 ? input : createReadStream(file)),
-      source: file,
-      model,
-      startedAt: new Date(),
-      clock: () => new Date(),
-      onProgress: (n) => io.err(`read ${n} rows`),
-    },
+  const onProgress = (n: number): void => io.err(`read ${n} rows`);
+  const startedAt = new Date();
+  const clock = (): Date => new Date();
+  const { size } = await stat(file);
+  const parallel = workers ?? (size >= PARALLEL_MIN_BYTES ? Math.min(availableParallelism(), MAX_WORKERS) : 1);
+  const onParts = (parts: number): void => io.err(`labeling in ${parts} parts on worker threads`);
+  const inParallel = await labelFileInParallel({
+    path: file,
+    model,
+    workers: parallel,
+    paths,
     writer,
-  );
+    startedAt,
+    clock,
+    onProgress,
+    onParts,
+  });
+  if (inParallel !== null) input.destroy();
+  const summary =
+    inParallel ??
+    (await labelFile(
+      { open: () => (opened++ === 0 ? input : createReadStream(file)), source: file, model, startedAt, clock, onProgress },
+      writer,
+    ));
   if (values.json) {
     io.out(JSON.stringify(summary));
     return;

@@ -38,7 +38,8 @@ async function build() {
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   await esbuild.build({
-    entryPoints: [join(here, 'segments.ts')],
+    // the worker threads of a parallel `assign` run label-worker.js from the same directory
+    entryPoints: [join(here, 'segments.ts'), join(here, 'label-worker.ts')],
     outdir: staging,
     outExtension: { '.js': '.js' },
     // lazily imported modules (the report's charting, the embedded server) become separate chunks,

@@ -55,6 +55,14 @@ function sortedByKey(keys: Uint32Array, n: number): Int32Array {
   return order;
 }
 
+/** A finder's recorded rows (row n's id is chars[starts[n], starts[n + 1]); starts[0] is 0). */
+export interface DuplicateRecords {
+  readonly chars: Uint8Array | Uint16Array;
+  readonly starts: Int32Array;
+  readonly hashes: Uint32Array;
+  readonly lines: Int32Array;
+}
+
 export class DuplicateFinder {
   /** the ids' UTF-16 code units, one byte each while they all fit */
   private chars: Uint8Array | Uint16Array = new Uint8Array(INITIAL_ROWS * 8);
@@ -86,6 +94,33 @@ export class DuplicateFinder {
     this.lines[row] = supersedable ? line : -line;
   }
 
+  /** The rows recorded so far, as typed arrays a worker thread can hand back (see append). */
+  records(): DuplicateRecords {
+    return {
+      chars: this.chars.slice(0, this.charCount),
+      starts: this.starts.slice(0, this.rows + 1),
+      hashes: this.hashes.slice(0, this.rows),
+      lines: this.lines.slice(0, this.rows),
+    };
+  }
+
+  /** Appends another finder's records, as rows later in the file than this finder's. */
+  append(records: DuplicateRecords): void {
+    const rows = records.hashes.length;
+    const base = this.rows;
+    this.starts = grown(this.starts, base + rows + 1);
+    this.hashes = grown(this.hashes, base + rows);
+    this.lines = grown(this.lines, base + rows);
+    if (records.chars instanceof Uint16Array && this.chars instanceof Uint8Array) this.chars = Uint16Array.from(this.chars);
+    this.chars = grown(this.chars, this.charCount + records.chars.length);
+    this.chars.set(records.chars, this.charCount);
+    for (let row = 0; row < rows; row++) this.starts[base + row + 1] = this.charCount + records.starts[row + 1]!;
+    this.hashes.set(records.hashes, base);
+    this.lines.set(records.lines, base);
+    this.charCount += records.chars.length;
+    this.rows += rows;
+  }
+
   /** Rows recorded so far. */
   get size(): number {
     return this.rows;
@@ -109,7 +144,7 @@ export class DuplicateFinder {
     const result = new Map<number, number>();
     const n = this.rows;
     const order = sortedByKey(this.hashes, n);
-    for (let start = 0; start < n; ) {
+    for (let start = 0; start < n;) {
       let end = start + 1;
       const h = this.hashes[order[start]!]!;
       while (end < n && this.hashes[order[end]!] === h) end++;

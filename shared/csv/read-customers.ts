@@ -108,7 +108,7 @@ function isBlank(fields: readonly string[]): boolean {
  * line after the previous row ends, and ends after the line breaks its fields hold (line breaks
  * are only ever inside fields or between rows), so lines are counted from the fields alone.
  */
-async function* parsedRows(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Parsed[]> {
+async function* parsedRows(source: AsyncIterable<Uint8Array | string>, firstLine: number): AsyncGenerator<Parsed[]> {
   const input = Readable.from(textOf(source));
   const queue: Parsed[][] = [];
   let queued = 0;
@@ -117,7 +117,7 @@ async function* parsedRows(source: AsyncIterable<Uint8Array | string>): AsyncGen
   let wake: (() => void) | undefined;
   let parser: Papa.Parser | undefined;
   let paused = false;
-  let line = 1;
+  let line = firstLine;
   Papa.parse<string[]>(input as unknown as File, {
     delimiter: ',',
     newline: '\n',
@@ -182,12 +182,16 @@ async function* parsedRows(source: AsyncIterable<Uint8Array | string>): AsyncGen
 
 /**
  * Parses a customer CSV stream. Yields the resolved header first, then batches of records in file
- * order, each with its physical starting line (the header is line 1). Throws InvalidFileError when
- * the stream cannot be read as the contract (empty, no header, missing column).
+ * order, each with its physical starting line (the header is line `firstLine`, 1 unless the stream
+ * is a header followed by a later part of a file). Throws InvalidFileError when the stream cannot be
+ * read as the contract (empty, no header, missing column).
  */
-export async function* parseCustomerRecords(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<HeaderMap | ParsedRecord[]> {
+export async function* parseCustomerRecords(
+  source: AsyncIterable<Uint8Array | string>,
+  firstLine = 1,
+): AsyncGenerator<HeaderMap | ParsedRecord[]> {
   let header: HeaderMap | undefined;
-  for await (const batch of parsedRows(source)) {
+  for await (const batch of parsedRows(source, firstLine)) {
     const records: ParsedRecord[] = [];
     for (const { line, fields, error } of batch) {
       if (header === undefined) {

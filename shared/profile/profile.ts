@@ -144,7 +144,12 @@ export function dominanceWarnings(
  * Profiles every segment from the customers, their labels and their distances to the centroid.
  * Segment ids are the label values 0..k−1.
  */
-export function profileSegments(customers: Customers, labels: Int32Array, distances: Float64Array, k: number): Omit<SegmentProfile, 'name'>[] {
+export function profileSegments(
+  customers: Customers,
+  labels: Int32Array,
+  distances: Float64Array,
+  k: number,
+): Omit<SegmentProfile, 'name'>[] {
   const sizes = new Int32Array(k);
   for (const label of labels) sizes[label]!++;
   // a field's values split by segment, in customer order within each

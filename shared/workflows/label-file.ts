@@ -1,7 +1,8 @@
 // Labeling a customers file as a stream (CLI `segments assign`): rows are parsed, validated,
 // labeled and written batch by batch, so memory does not grow with the rows' content. The
-// duplicate rule (the later row wins) is checked on the fly; only a file that has duplicates is
-// read a second time, to write labeled.csv without the superseded rows.
+// duplicate rule (the later row wins) is settled at the end of the pass; only a file that has
+// duplicates is read a second time, to write labeled.csv without the superseded rows. A pass can
+// also run over a part of a file (the CLI labels a large local file in parallel parts).
 
 import { csvRecord } from '../csv/write.ts';
 import type { HeaderMap } from '../csv/contract.ts';
@@ -23,32 +24,53 @@ export interface LabelFileInput {
   readonly onProgress?: (rowsRead: number) => void;
 }
 
-/** What one pass learns: counts, rejects, and (the first pass) which earlier rows later rows superseded. */
-interface PassState {
+/** What one pass learns: counts and rejects; the first pass also records every customer_id. */
+export interface PassState {
   header: HeaderMap | undefined;
   rowsRead: number;
   labeled: number;
   outliers: number;
   segments: Record<string, number>;
   rejected: RejectedRow[];
-  /** line of a superseded row → line of the row that superseded it */
-  superseded: Map<number, number>;
+}
+
+export interface PassOptions {
+  readonly model: Model;
+  /** line of a superseded row → line of the row that superseded it; null in the first pass */
+  readonly known: ReadonlyMap<number, number> | null;
+  /** the first pass records every customer_id here (for the duplicate rule) */
+  readonly ids: DuplicateFinder | null;
+  /** Write the labeled header line first (not for the later parts of a file labeled in parts). */
+  readonly withHeader: boolean;
+  /** Physical line of the source's header line (a part of a file is read after the file's header). */
+  readonly firstLine?: number;
+  readonly onProgress?: (rowsRead: number) => void;
 }
 
 const PROGRESS_EVERY = 100_000;
 
-async function* labeledChunks(input: LabelFileInput, state: PassState, known: ReadonlyMap<number, number> | null): AsyncGenerator<string> {
-  const { model } = input;
+export function freshState(): PassState {
+  return { header: undefined, rowsRead: 0, labeled: 0, outliers: 0, segments: {}, rejected: [] };
+}
+
+/**
+ * One pass over a customers file, or over its header and a later part of it: labeled.csv's lines
+ * in chunks, with counts and rejects accumulated in `state` as the chunks are consumed.
+ */
+export async function* labeledChunks(
+  source: AsyncIterable<Uint8Array | string>,
+  state: PassState,
+  options: PassOptions,
+): AsyncGenerator<string> {
+  const { model, known, ids } = options;
   const assigner = new Assigner(model);
-  // the first pass records every customer_id for the duplicate rule; the second knows the outcome
-  const ids = known === null ? new DuplicateFinder() : null;
   let lines: LabeledLines | undefined;
   let nextProgress = PROGRESS_EVERY;
-  for await (const batch of parseCustomerRecords(input.open())) {
+  for await (const batch of parseCustomerRecords(source, options.firstLine)) {
     if (!Array.isArray(batch)) {
       state.header = batch;
       lines = new LabeledLines(batch, model);
-      yield `${csvRecord(labeledHeader(batch))}\n`;
+      if (options.withHeader) yield `${csvRecord(labeledHeader(batch))}\n`;
       continue;
     }
     const out: string[] = [];
@@ -86,31 +108,21 @@ async function* labeledChunks(input: LabelFileInput, state: PassState, known: Re
     // joined, not concatenated: flattening a rope of ropes for the write cost a quarter of the run
     if (out.length > 0) yield `${out.join('\n')}\n`;
     if (state.rowsRead >= nextProgress) {
-      input.onProgress?.(state.rowsRead);
+      options.onProgress?.(state.rowsRead);
       nextProgress += PROGRESS_EVERY;
     }
   }
-  if (ids !== null) state.superseded = ids.superseded();
 }
 
-function freshState(): PassState {
-  return { header: undefined, rowsRead: 0, labeled: 0, outliers: 0, segments: {}, rejected: [], superseded: new Map() };
-}
-
-/** Labels a customers file with `model` and writes labeled.csv, rejects.csv and summary.json. */
-export async function labelFile(input: LabelFileInput, writer: ResultWriter): Promise<LabelSummary> {
-  let state = freshState();
-  await writer.write('labeled.csv', labeledChunks(input, state, null));
-  const duplicates = state.superseded.size;
-  if (duplicates > 0) {
-    // the first pass wrote rows that later rows superseded: write labeled.csv again without them
-    const known = state.superseded;
-    state = freshState();
-    await writer.write('labeled.csv', labeledChunks(input, state, known));
-  }
-  const header = state.header!;
+/** Writes rejects.csv and summary.json for a labeled file, from its last pass's state. */
+export async function finishLabelFile(
+  writer: ResultWriter,
+  input: Pick<LabelFileInput, 'source' | 'model' | 'startedAt' | 'clock'>,
+  state: PassState,
+  duplicates: number,
+): Promise<LabelSummary> {
   state.rejected.sort((a, b) => a.line - b.line);
-  await writeRejects(writer, header, state.rejected);
+  await writeRejects(writer, state.header!, state.rejected);
   const summary: LabelSummary = {
     status: 'ok',
     error: null,
@@ -127,4 +139,19 @@ export async function labelFile(input: LabelFileInput, writer: ResultWriter): Pr
     finishedAt: input.clock().toISOString(),
   };
   return await writeSummary(writer, summary);
+}
+
+/** Labels a customers file with `model` and writes labeled.csv, rejects.csv and summary.json. */
+export async function labelFile(input: LabelFileInput, writer: ResultWriter): Promise<LabelSummary> {
+  const { model, onProgress } = input;
+  let state = freshState();
+  const ids = new DuplicateFinder();
+  await writer.write('labeled.csv', labeledChunks(input.open(), state, { model, known: null, ids, withHeader: true, onProgress }));
+  const known = ids.superseded();
+  if (known.size > 0) {
+    // the first pass wrote rows that later rows superseded: write labeled.csv again without them
+    state = freshState();
+    await writer.write('labeled.csv', labeledChunks(input.open(), state, { model, known, ids: null, withHeader: true, onProgress }));
+  }
+  return await finishLabelFile(writer, input, state, known.size);
 }

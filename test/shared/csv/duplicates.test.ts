@@ -45,10 +45,30 @@ describe('DuplicateFinder', () => {
   });
 
   it('tells ids apart when there are more rows than 16-bit buckets, and across typed-array growth', () => {
-    const rows: Row[] = Array.from({ length: 150_000 }, (_, i) => ({ id: String(i % 100_000).padStart(7, '0'), supersedable: i % 7 !== 0 }));
+    const rows: Row[] = Array.from({ length: 150_000 }, (_, i) => ({
+      id: String(i % 100_000).padStart(7, '0'),
+      supersedable: i % 7 !== 0,
+    }));
     const result = found(rows);
     expect(result).toEqual(expected(rows));
     expect(result.size).toBe(rows.slice(0, 50_000).filter((r) => r.supersedable).length);
+  });
+
+  it('finds the same across parts recorded apart and appended in file order', () => {
+    const row = fc.record({ id: fc.constantFrom('1', '2', '3', 'é', '😀'), supersedable: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 3 }), (rows, cuts) => {
+        const bounds = [0, ...cuts.map((c) => Math.min(c, rows.length)).sort((a, b) => a - b), rows.length];
+        const whole = new DuplicateFinder();
+        for (let p = 0; p + 1 < bounds.length; p++) {
+          const part = new DuplicateFinder();
+          for (let i = bounds[p]!; i < bounds[p + 1]!; i++) part.add(rows[i]!.id, i + 2, rows[i]!.supersedable);
+          whole.append(part.records());
+        }
+        expect(whole.superseded()).toEqual(expected(rows));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('finds nothing in a file of distinct ids, or of no rows', () => {

@@ -390,10 +390,15 @@ describe('readCustomerCsv on random files', () => {
   it('reads into columns exactly what it reads into objects without fields', async () => {
     await fc.assert(
       fc.asyncProperty(fileArb, async ({ header, rows, eol, chunks }) => {
-        const text = [header.join(','), ...rows.map((row) => row.fields.map((f, i) => encodeField(f, row.quote[i] ?? false)).join(','))].join(eol);
+        const text = [
+          header.join(','),
+          ...rows.map((row) => row.fields.map((f, i) => encodeField(f, row.quote[i] ?? false)).join(',')),
+        ].join(eol);
         const objects = await readCustomerCsv(byteChunks(text, chunks), { keepFields: false });
         const columns = await readCustomerColumns(byteChunks(text, chunks));
-        expect(Array.from({ length: columns.columns.length }, (_, i) => columns.columns.at(i))).toEqual(objects.accepted.map((r) => r.customer));
+        expect(Array.from({ length: columns.columns.length }, (_, i) => columns.columns.at(i))).toEqual(
+          objects.accepted.map((r) => r.customer),
+        );
         expect(columns.rejected).toEqual(objects.rejected);
         expect([columns.rowsRead, columns.duplicates, columns.header]).toEqual([objects.rowsRead, objects.duplicates, objects.header]);
       }),

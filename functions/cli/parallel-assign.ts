@@ -1,0 +1,225 @@
+// `segments assign` on a large local file, on every core: the file is cut at line ends into one
+// part per worker thread, each part is labeled by the same pass as the sequential path
+// (label-file.ts), and the parts are joined in file order. The duplicate rule spans the parts:
+// the workers hand back the ids they saw, the main thread settles the rule over all of them, and a
+// file with duplicates gets a second parallel pass, as the sequential path gets a second pass.
+// A file with a quote character anywhere is labeled sequentially (a quoted field may hold a line
+// break, so a line end is not always a row end); so is a run without the CLI bundle's worker.
+
+import { existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DuplicateFinder, type DuplicateRecords } from '../../shared/csv/duplicates.ts';
+import { InvalidFileError, SegmentationError } from '../../shared/errors.ts';
+import type { Model } from '../../shared/model/artifact.ts';
+import type { ResultName, ResultWriter } from '../../shared/ports.ts';
+import { labeledHeader } from '../../shared/workflows/label-csv.ts';
+import { finishLabelFile, freshState, type PassState } from '../../shared/workflows/label-file.ts';
+import type { LabelSummary } from '../../shared/workflows/summary.ts';
+import { csvRecord } from '../../shared/csv/write.ts';
+import { writeFileAtomic } from '../adapters/atomic-file.ts';
+import type { PartTask } from './label-worker.ts';
+
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
+/** Read size when joining the parts (the default 64 kB makes a syscall per 64 kB of a 100 MB file). */
+const JOIN_BUFFER_BYTES = 4 << 20;
+/** Below this size a file is labeled on one thread: starting workers costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 8 << 20;
+
+/** Where a part starts and the physical line of its first line. */
+interface Part {
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+}
+
+interface Plan {
+  readonly header: string;
+  readonly parts: readonly Part[];
+}
+
+/**
+ * Reads the file once for where to cut it: after the header line, then at the first line end past
+ * each 1/n of the bytes. Null when it cannot be cut safely (a quote anywhere) or has no data rows.
+ */
+async function planParts(path: string, size: number, n: number): Promise<Plan | null> {
+  const targets = Array.from({ length: n - 1 }, (_, i) => Math.floor(((i + 1) * size) / n));
+  const cuts: Array<{ at: number; line: number }> = [];
+  const headerBytes: Buffer[] = [];
+  let headerEnd = -1;
+  let offset = 0;
+  let newlines = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    if (chunk.includes(QUOTE)) return null;
+    for (let i = chunk.indexOf(NEWLINE); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) {
+      newlines++;
+      const at = offset + i + 1; // the byte after this line end
+      if (headerEnd < 0) {
+        headerEnd = at;
+        headerBytes.push(chunk.subarray(0, i + 1));
+      } else if (cuts.length < targets.length && at > targets[cuts.length]!) cuts.push({ at, line: newlines + 1 });
+    }
+    if (headerEnd < 0) headerBytes.push(chunk);
+    offset += chunk.length;
+  }
+  if (headerEnd < 0 || headerEnd >= size) return null;
+  let header: string;
+  try {
+    header = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(headerBytes));
+  } catch {
+    return null; // the sequential path says what is wrong with it
+  }
+  const starts = [{ at: headerEnd, line: 2 }, ...cuts.filter((c) => c.at < size)];
+  const parts = starts.map((s, i) => ({ start: s.at, end: starts[i + 1]?.at ?? size, line: s.line }));
+  return { header, parts };
+}
+
+interface PartResult {
+  readonly state: PassState;
+  readonly records: DuplicateRecords | null;
+}
+
+/** Runs one part on a new worker; `workers` collects it, so a failed pass can stop the others. */
+function runPart(workerFile: string, task: PartTask, workers: Worker[], onProgress: (rowsRead: number) => void): Promise<PartResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerFile, { workerData: task });
+    workers.push(worker);
+    let settled = false;
+    worker.on('message', (message: { type: string; rowsRead?: number; name?: string; message?: string } & Partial<PartResult>) => {
+      if (message.type === 'progress') onProgress(message.rowsRead!);
+      else if (message.type === 'done') {
+        settled = true;
+        resolve({ state: message.state!, records: message.records ?? null });
+      } else if (message.type === 'error') {
+        settled = true;
+        // the file's own problems keep their one-line message; anything else is a failure
+        reject(message.name === InvalidFileError.name ? new InvalidFileError(message.message!) : new Error(message.message));
+      }
+    });
+    worker.on('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new SegmentationError(`a labeling worker stopped unexpectedly (exit code ${code})`, { userFacing: false }));
+    });
+  });
+}
+
+/** One pass over every part at once; each part's labeled lines go to its part file. */
+async function pass(
+  workerFile: string,
+  input: { path: string; model: Model; plan: Plan; partPaths: readonly string[] },
+  known: ReadonlyMap<number, number> | null,
+  onProgress?: (rowsRead: number) => void,
+): Promise<PartResult[]> {
+  const progress = input.plan.parts.map(() => 0);
+  const knownEntries = known === null ? null : [...known];
+  const workers: Worker[] = [];
+  const parts = Promise.all(
+    input.plan.parts.map((part, i) =>
+      runPart(
+        workerFile,
+        {
+          path: input.path,
+          start: part.start,
+          end: part.end,
+          header: input.plan.header,
+          firstLine: part.line - 1,
+          model: input.model,
+          known: knownEntries,
+          partPath: input.partPaths[i]!,
+        },
+        workers,
+        (rowsRead) => {
+          progress[i] = rowsRead;
+          onProgress?.(progress.reduce((a, b) => a + b, 0));
+        },
+      ),
+    ),
+  );
+  try {
+    return await parts;
+  } catch (error) {
+    // one part failed: stop the others before the caller removes their part files
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw error;
+  }
+}
+
+/** The parts' states as one, in file order. */
+function merged(results: readonly PartResult[]): PassState {
+  const state = freshState();
+  state.header = results[0]!.state.header;
+  for (const { state: part } of results) {
+    state.rowsRead += part.rowsRead;
+    state.labeled += part.labeled;
+    state.outliers += part.outliers;
+    for (const [segment, count] of Object.entries(part.segments)) state.segments[segment] = (state.segments[segment] ?? 0) + count;
+    for (const row of part.rejected) state.rejected.push(row);
+  }
+  return state;
+}
+
+async function* joinedParts(header: string, partPaths: readonly string[]): AsyncGenerator<string | Uint8Array> {
+  yield header;
+  for (const path of partPaths) yield* createReadStream(path, { highWaterMark: JOIN_BUFFER_BYTES }) as AsyncIterable<Buffer>;
+}
+
+export interface ParallelLabelInput {
+  readonly path: string;
+  readonly model: Model;
+  readonly workers: number;
+  readonly paths: Readonly<Record<ResultName, string>>;
+  readonly writer: ResultWriter;
+  readonly startedAt: Date;
+  readonly clock: () => Date;
+  readonly onProgress?: (rowsRead: number) => void;
+  /** Told how many parts the file is labeled in, when it is. */
+  readonly onParts?: (parts: number) => void;
+}
+
+/** The worker script beside this module in the CLI bundle, or null when running from source. */
+function workerScript(): string | null {
+  const file = fileURLToPath(new URL('./label-worker.js', import.meta.url));
+  return existsSync(file) ? file : null;
+}
+
+/**
+ * Labels a local file in parallel parts and writes labeled.csv, rejects.csv and summary.json as the
+ * sequential path does, byte for byte. Null when the file is not for this path (see the top).
+ */
+export async function labelFileInParallel(input: ParallelLabelInput): Promise<LabelSummary | null> {
+  const workerFile = workerScript();
+  if (workerFile === null || input.workers < 2) return null;
+  const { size } = await stat(input.path);
+  const plan = await planParts(input.path, size, input.workers);
+  if (plan === null || plan.parts.length < 2) return null;
+  input.onParts?.(plan.parts.length);
+  const labeled = input.paths['labeled.csv'];
+  // the parts go to a directory of their own beside the output (same file system), removed after
+  const partsDir = await mkdtemp(join(dirname(labeled), '.segments-parts-'));
+  const partPaths = plan.parts.map((_, i) => join(partsDir, `part${i}.csv`));
+  const job = { path: input.path, model: input.model, plan, partPaths };
+  try {
+    let results = await pass(workerFile, job, null, input.onProgress);
+    const ids = new DuplicateFinder();
+    for (const { records } of results) ids.append(records!);
+    const known = ids.superseded();
+    if (known.size > 0) results = await pass(workerFile, job, known, input.onProgress);
+    const state = merged(results);
+    await writeFileAtomic(labeled, joinedParts(`${csvRecord(labeledHeader(state.header!))}\n`, partPaths));
+    return await finishLabelFile(
+      input.writer,
+      { source: input.path, model: input.model, startedAt: input.startedAt, clock: input.clock },
+      state,
+      known.size,
+    );
+  } finally {
+    await rm(partsDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,104 @@
+// `segments assign` in parallel parts (worker threads of the CLI bundle, so run as a process):
+// the same labeled.csv, rejects.csv and summary as one thread, whatever the file holds.
+
+import { execFile } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { withTempDir } from '../../support/temp.ts';
+
+const BIN = join(import.meta.dirname, '../../../functions/cli/segments.mjs');
+const run = promisify(execFile);
+
+let dir: string;
+let store: string;
+let rows: string[];
+
+beforeAll(async () => {
+  const temp = await withTempDir('parallel-assign');
+  dir = temp.path;
+  store = join(dir, 'store');
+  await run('node', [BIN, 'generate', '--rows', '3000', '--seed', '5', '--out', join(dir, 'train.csv')]);
+  await run('node', [BIN, 'train', join(dir, 'train.csv'), '--store', store, '--k', '4', '--no-report']);
+  rows = (await readFile(join(dir, 'train.csv'), 'utf8')).trimEnd().split('\n');
+  return () => temp.remove();
+});
+
+interface Outputs {
+  readonly labeled: string;
+  readonly rejects: string;
+  readonly summary: Record<string, unknown>;
+}
+
+async function assign(name: string, text: string, workers: number): Promise<Outputs & { threads: string | undefined }> {
+  const input = join(dir, name);
+  await writeFile(input, text);
+  const out = join(dir, `${name}.w${workers}.csv`);
+  const { stderr } = await run('node', [BIN, 'assign', input, '--store', store, '--out', out, '--workers', String(workers)]);
+  const stem = out.slice(0, -'.csv'.length);
+  const {
+    startedAt: _s,
+    finishedAt: _f,
+    ...summary
+  } = JSON.parse(await readFile(`${stem}.summary.json`, 'utf8')) as Record<string, unknown>;
+  const threads = /labeling in (\d+) parts/.exec(stderr)?.[1];
+  return { labeled: await readFile(out, 'utf8'), rejects: await readFile(`${stem}.rejects.csv`, 'utf8'), summary, threads };
+}
+
+/** Labels the file on one thread and on 2 and 3; the outputs are the same. Returns how many parts each used. */
+async function expectSameAsOneThread(name: string, text: string): Promise<{ one: Outputs; parts: Array<string | undefined> }> {
+  const { threads, ...one } = await assign(name, text, 1);
+  const parts = [threads];
+  for (const workers of [2, 3]) {
+    const { threads: used, ...outputs } = await assign(name, text, workers);
+    expect(outputs).toEqual(one);
+    parts.push(used);
+  }
+  return { one, parts };
+}
+
+describe('segments assign --workers', () => {
+  it('labels a file in parts exactly as on one thread: rejects, duplicates across parts, blank lines, CRLF, BOM, extra columns', async () => {
+    const [header, ...data] = rows;
+    const body = data.map((row, i) => {
+      if (i === 10) return `${row.split(',')[0]},X,30,40,50`; // unknown gender
+      if (i === 2500) return data[20]!; // a duplicate of a row in the first part
+      if (i === 1700) return `${data[1800]!.split(',')[0]},Male,30,40,50`; // superseded by a later row, across parts
+      return row;
+    });
+    // a BOM, CRLF line ends, an extra column with non-ASCII text, and a blank line every 500 rows
+    const lines = body.map((row, i) => `${row},Zürich ${i}${i % 500 === 0 ? '\r\n' : ''}`);
+    const text = `\uFEFF${header},city\r\n${lines.join('\r\n')}\r\n`;
+    const { one: outputs, parts } = await expectSameAsOneThread('mixed.csv', text);
+    expect(parts).toEqual([undefined, '2', '3']);
+    expect(outputs.summary).toMatchObject({ rowsRead: 3000, duplicates: 2 });
+    expect(outputs.rejects).toContain('duplicate customer_id, superseded by line');
+    expect(outputs.labeled.split('\n')[0]).toBe(
+      `${header},city,segment,segment_name,segment_origin,segment_distance,is_outlier,model_version`,
+    );
+  });
+
+  it('labels a file with quoted fields on one thread (a quoted field may hold a line end)', async () => {
+    const [header, ...data] = rows;
+    const text = `${header},note\n${data.map((row, i) => `${row},"line ${i}\nand more"`).join('\n')}\n`;
+    const { one: outputs, parts } = await expectSameAsOneThread('quoted.csv', text);
+    expect(parts).toEqual([undefined, undefined, undefined]);
+    expect(outputs.summary).toMatchObject({ rowsRead: 3000, rowsRejected: 0 });
+  });
+
+  it('fails with one line and leaves no part files when a part is not UTF-8', async () => {
+    const text = Buffer.concat([Buffer.from(`${rows.join('\n')}\n`), Buffer.from([0x31, 0x2c, 0xff, 0x0a])]);
+    const input = join(dir, 'broken.csv');
+    await writeFile(input, text);
+    const out = join(dir, 'broken-out.csv');
+    const failed = await run('node', [BIN, 'assign', input, '--store', store, '--out', out, '--workers', '2']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({
+      code: 1,
+      stderr: 'labeling in 2 parts on worker threads\nsegments: not a UTF-8 text file (save it as UTF-8 and upload it again)\n',
+    });
+    expect((await readdir(dir)).filter((f) => f.includes('broken-out') || f.includes('parts'))).toEqual([]);
+  });
+});
