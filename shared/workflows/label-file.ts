@@ -73,7 +73,7 @@ export async function* labeledChunks(
       if (options.withHeader) yield `${csvRecord(labeledHeader(batch))}\n`;
       continue;
     }
-    const out: string[] = [];
+    let text = '';
     for (const item of batch) {
       state.rowsRead++;
       const { row } = item;
@@ -103,10 +103,11 @@ export async function* labeledChunks(
       state.labeled++;
       state.segments[assignment.segment] = (state.segments[assignment.segment] ?? 0) + 1;
       if (assignment.isOutlier) state.outliers++;
-      out.push(lines!.line(row.fields, assignment, 'assigned'));
+      text += `${lines!.line(row.fields, assignment, 'assigned')}\n`;
     }
-    // joined, not concatenated: flattening a rope of ropes for the write cost a quarter of the run
-    if (out.length > 0) yield `${out.join('\n')}\n`;
+    // one string per chunk, built by concatenation: the write flattens it once (measured faster
+    // than joining an array of lines, which flattens every line on its own)
+    if (text.length > 0) yield text;
     if (state.rowsRead >= nextProgress) {
       options.onProgress?.(state.rowsRead);
       nextProgress += PROGRESS_EVERY;
