@@ -5,7 +5,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { DuplicateFinder } from '../../shared/csv/duplicates.ts';
 import type { Model } from '../../shared/model/artifact.ts';
 import { freshState, labeledChunks } from '../../shared/workflows/label-file.ts';
@@ -51,7 +51,10 @@ async function run(task: PartTask): Promise<void> {
   parentPort!.postMessage({ type: 'done', state, records }, transfer as ArrayBuffer[]);
 }
 
-run(workerData as PartTask).catch((error: unknown) => {
-  const { name, message } = error instanceof Error ? error : new Error(String(error));
-  parentPort!.postMessage({ type: 'error', name, message });
+// started before the file is planned (starting a thread overlaps the planning), then told its part
+parentPort!.once('message', (task: PartTask) => {
+  run(task).catch((error: unknown) => {
+    const { name, message } = error instanceof Error ? error : new Error(String(error));
+    parentPort!.postMessage({ type: 'error', name, message });
+  });
 });

@@ -8,7 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -83,11 +83,9 @@ interface PartResult {
   readonly records: DuplicateRecords | null;
 }
 
-/** Runs one part on a new worker; `workers` collects it, so a failed pass can stop the others. */
-function runPart(workerFile: string, task: PartTask, workers: Worker[], onProgress: (rowsRead: number) => void): Promise<PartResult> {
+/** Runs one part on a started worker. */
+function runPart(worker: Worker, task: PartTask, onProgress: (rowsRead: number) => void): Promise<PartResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerFile, { workerData: task });
-    workers.push(worker);
     let settled = false;
     worker.on('message', (message: { type: string; rowsRead?: number; name?: string; message?: string } & Partial<PartResult>) => {
       if (message.type === 'progress') onProgress(message.rowsRead!);
@@ -107,23 +105,23 @@ function runPart(workerFile: string, task: PartTask, workers: Worker[], onProgre
     worker.on('exit', (code) => {
       if (!settled) reject(new SegmentationError(`a labeling worker stopped unexpectedly (exit code ${code})`, { userFacing: false }));
     });
+    worker.postMessage(task);
   });
 }
 
 /** One pass over every part at once; each part's labeled lines go to its part file. */
 async function pass(
-  workerFile: string,
+  workers: readonly Worker[],
   input: { path: string; model: Model; plan: Plan; partPaths: readonly string[] },
   known: ReadonlyMap<number, number> | null,
   onProgress?: (rowsRead: number) => void,
 ): Promise<PartResult[]> {
   const progress = input.plan.parts.map(() => 0);
   const knownEntries = known === null ? null : [...known];
-  const workers: Worker[] = [];
   const parts = Promise.all(
     input.plan.parts.map((part, i) =>
       runPart(
-        workerFile,
+        workers[i]!,
         {
           path: input.path,
           start: part.start,
@@ -134,7 +132,6 @@ async function pass(
           known: knownEntries,
           partPath: input.partPaths[i]!,
         },
-        workers,
         (rowsRead) => {
           progress[i] = rowsRead;
           onProgress?.(progress.reduce((a, b) => a + b, 0));
@@ -196,21 +193,32 @@ function workerScript(): string | null {
 export async function labelFileInParallel(input: ParallelLabelInput): Promise<LabelSummary | null> {
   const workerFile = workerScript();
   if (workerFile === null || input.workers < 2) return null;
-  const { size } = await stat(input.path);
-  const plan = await planParts(input.path, size, input.workers);
-  if (plan === null || plan.parts.length < 2) return null;
-  input.onParts?.(plan.parts.length);
-  const labeled = input.paths['labeled.csv'];
-  // the parts go to a directory of their own beside the output (same file system), removed after
-  const partsDir = await mkdtemp(join(dirname(labeled), '.segments-parts-'));
-  const partPaths = plan.parts.map((_, i) => join(partsDir, `part${i}.csv`));
-  const job = { path: input.path, model: input.model, plan, partPaths };
+  const workers: Worker[] = [];
+  const start = (n: number): Worker[] => {
+    const started = Array.from({ length: n }, () => new Worker(workerFile));
+    workers.push(...started);
+    return started;
+  };
+  let partsDir: string | undefined;
   try {
-    let results = await pass(workerFile, job, null, input.onProgress);
+    // threads start while the file is planned; the ones the plan does not need are stopped
+    const started = start(input.workers);
+    const { size } = await stat(input.path);
+    const plan = await planParts(input.path, size, input.workers);
+    if (plan === null || plan.parts.length < 2) return null;
+    await Promise.all(started.slice(plan.parts.length).map((worker) => worker.terminate()));
+    input.onParts?.(plan.parts.length);
+    const labeled = input.paths['labeled.csv'];
+    // the parts go to a directory of their own beside the output (same file system), removed after
+    await mkdir(dirname(labeled), { recursive: true });
+    partsDir = await mkdtemp(join(dirname(labeled), '.segments-parts-'));
+    const partPaths = plan.parts.map((_, i) => join(partsDir!, `part${i}.csv`));
+    const job = { path: input.path, model: input.model, plan, partPaths };
+    let results = await pass(started, job, null, input.onProgress);
     const ids = new DuplicateFinder();
     for (const { records } of results) ids.append(records!);
     const known = ids.superseded();
-    if (known.size > 0) results = await pass(workerFile, job, known, input.onProgress);
+    if (known.size > 0) results = await pass(start(plan.parts.length), job, known, input.onProgress);
     const state = merged(results);
     await writeFileAtomic(labeled, joinedParts(`${csvRecord(labeledHeader(state.header!))}\n`, partPaths));
     return await finishLabelFile(
@@ -220,6 +228,8 @@ export async function labelFileInParallel(input: ParallelLabelInput): Promise<La
       known.size,
     );
   } finally {
-    await rm(partsDir, { recursive: true, force: true });
+    // a worker still running or waiting (the file failed, or was not for this path) is stopped
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    if (partsDir !== undefined) await rm(partsDir, { recursive: true, force: true });
   }
 }
