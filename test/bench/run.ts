@@ -86,18 +86,20 @@ async function main(): Promise<void> {
       const t = theirs.map((m) => JSON.parse(m.stdout) as { fit_ms: number; inertia: number; peak_rss_mb: number });
       const oFit = median(o.map((r) => r.fit_ms));
       const tFit = median(t.map((r) => r.fit_ms));
-      report(`fit ${fmt(n)} rows: time`, `${fmt(oFit)} ms`, `${fmt(tFit)} ms`, oFit / tFit, '≤ 1.0×');
+      // the targets are the issue's, for 10⁶ rows; 10⁵ rows is shown for the trend
+      const target = (text: string): string => (n >= 1_000_000 ? text : '');
+      report(`fit ${fmt(n)} rows: time`, `${fmt(oFit)} ms`, `${fmt(tFit)} ms`, oFit / tFit, target('≤ 1.0×'));
       const inertiaGap = (o[0]!.inertia - t[0]!.inertia) / t[0]!.inertia;
       report(
         `fit ${fmt(n)} rows: inertia`,
         fmt(o[0]!.inertia, 1),
         fmt(t[0]!.inertia, 1),
         null,
-        `within 0.5 % (${fmt(inertiaGap * 100, 3)} %)`,
+        `${target('within 0.5 % ')}(${fmt(inertiaGap * 100, 3)} %)`,
       );
       const oPeak = median(ours.map((m) => m.peakMb));
       const tPeak = median(theirs.map((m) => m.peakMb));
-      report(`fit ${fmt(n)} rows: peak memory (whole process)`, `${fmt(oPeak)} MB`, `${fmt(tPeak)} MB`, oPeak / tPeak, '≤ 0.5×');
+      report(`fit ${fmt(n)} rows: peak memory (whole process)`, `${fmt(oPeak)} MB`, `${fmt(tPeak)} MB`, oPeak / tPeak, target('≤ 0.5×'));
     }
 
     process.stderr.write('sweep k = 1..10 on 200 rows, whole process\n');
