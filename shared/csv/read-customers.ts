@@ -71,7 +71,7 @@ async function* textOf(source: AsyncIterable<Uint8Array | string>): AsyncGenerat
     }
     pendingCr = text.endsWith(CARRIAGE_RETURN);
     if (pendingCr) text = text.slice(0, -1);
-    text = text.replace(/\r\n/g, '\n');
+    if (text.includes(CARRIAGE_RETURN)) text = text.replace(/\r\n/g, '\n');
     if (text.length === 0) continue;
     yield text;
   }

@@ -68,7 +68,8 @@ export function columnNames(features: readonly FeatureSpec[]): string[] {
 /** The numeric customer fields. */
 export type NumericFeature = Exclude<FeatureName, 'gender'>;
 
-const NUMERIC_VALUE: Record<NumericFeature, (c: Customer) => number> = {
+/** Each numeric field's value of a customer. */
+export const NUMERIC_VALUE: Readonly<Record<NumericFeature, (c: Customer) => number>> = {
   age: (c) => c.age,
   annual_income_thousands: (c) => c.annualIncomeThousands,
   spending_score: (c) => c.spendingScore,

@@ -4,7 +4,7 @@
 import type { Customers } from '../csv/columns.ts';
 import type { Customer } from '../csv/contract.ts';
 import { applyScaler, encodeRaw } from '../features/encode.ts';
-import { featureValue } from '../features/spec.ts';
+import { featureValue, NUMERIC_VALUE, type NumericFeature } from '../features/spec.ts';
 import type { Model } from './artifact.ts';
 
 export interface Assignment {
@@ -41,10 +41,11 @@ export class Assigner {
     const { mean, scale, weight } = model.scaler;
     this.point = new Float64Array(mean.length);
     this.centroids = Float64Array.from(model.centroids.model.flat());
-    const columns = model.features.flatMap((f) =>
+    // one accessor per model column, resolved once: the per-row work is a property read
+    const columns = model.features.flatMap((f): Array<(c: Customer) => number> =>
       f.kind === 'categorical'
         ? (f.categories ?? []).map((category) => (c: Customer) => (featureValue(c, f.name) === category ? 1 : 0))
-        : [(c: Customer) => featureValue(c, f.name) as number],
+        : [NUMERIC_VALUE[f.name as NumericFeature]],
     );
     this.encode = (customer, into) => {
       for (let j = 0; j < columns.length; j++) into[j] = ((columns[j]!(customer) - mean[j]!) / scale[j]!) * weight[j]!;

@@ -64,6 +64,8 @@ export async function* labeledChunks(
 ): AsyncGenerator<string> {
   const { model, known, ids } = options;
   const assigner = new Assigner(model);
+  // labeled rows per centroid index in the current batch, added to state.segments after it
+  const counts = new Int32Array(model.segments.length);
   let lines: LabeledLines | undefined;
   let nextProgress = PROGRESS_EVERY;
   for await (const batch of parseCustomerRecords(source, options.firstLine)) {
@@ -101,12 +103,18 @@ export async function* labeledChunks(
       }
       const assignment = assigner.assign(item.row.customer);
       state.labeled++;
-      state.segments[assignment.segment] = (state.segments[assignment.segment] ?? 0) + 1;
+      counts[assignment.index]!++;
       if (assignment.isOutlier) state.outliers++;
       text += `${lines!.line(row.fields, assignment, 'assigned')}\n`;
     }
     // one string per chunk, built by concatenation: the write flattens it once (measured faster
     // than joining an array of lines, which flattens every line on its own)
+    counts.forEach((count, index) => {
+      if (count === 0) return;
+      const id = model.segments[index]!.id;
+      state.segments[id] = (state.segments[id] ?? 0) + count;
+    });
+    counts.fill(0);
     if (text.length > 0) yield text;
     if (state.rowsRead >= nextProgress) {
       options.onProgress?.(state.rowsRead);
