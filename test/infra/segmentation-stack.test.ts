@@ -518,7 +518,10 @@ describe('migrations on deploy', () => {
   it('a custom resource runs the migrate handler after the cluster exists, keyed by the migrations', () => {
     const migrations = resource(base, base.logicalId(base.stack.migrations.resource));
     expect(migrations.Type).toBe('Custom::SchemaMigrations');
-    expect(migrations.Properties).toMatchObject({ MigrationsFingerprint: migrationsFingerprint(), Versions: ['001_initial'] });
+    expect(migrations.Properties).toMatchObject({
+      MigrationsFingerprint: migrationsFingerprint(),
+      Versions: ['001_initial', '002_customers_fillfactor'],
+    });
     expect(migrationsFingerprint()).toMatch(/^[0-9a-f]{64}$/);
     expect((migrations as { DependsOn?: string[] }).DependsOn).toEqual(
       expect.arrayContaining([
