@@ -26,8 +26,9 @@ import { openInput } from './io.ts';
 import { labelFileInParallel, PARALLEL_MIN_BYTES } from './parallel-assign.ts';
 import { renderTable, segmentTable } from './table.ts';
 
-/** Most worker threads `assign` starts by default. */
+/** Most worker threads `assign` starts by default, and when asked. */
 const MAX_WORKERS = 4;
+const MAX_EXPLICIT_WORKERS = 16;
 
 const USAGE = `usage: segments <command> [options]
 
@@ -195,6 +196,9 @@ async function assign(args: string[], io: Output): Promise<void> {
   const { values, positionals } = parse(args, { model: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' } });
   const file = one(positionals, 'CSV file');
   const workers = integer(values.workers, 'workers', 1);
+  if (workers !== undefined && workers > MAX_EXPLICIT_WORKERS) {
+    throw new InvalidOptionError(`--workers must be at most ${MAX_EXPLICIT_WORKERS} (got ${workers})`);
+  }
   const store = modelStore(values.store);
   let version = values.model;
   if (version === undefined) {

@@ -24,6 +24,8 @@ import { writeFileAtomic } from '../adapters/atomic-file.ts';
 import type { PartTask } from './label-worker.ts';
 
 const QUOTE = 0x22;
+/** What a line holds when the reader skips it as blank: separators, spaces, a BOM, line ends. */
+const BLANK_LINE_CHARACTERS = /[\s,\uFEFF]/g;
 const NEWLINE = 0x0a;
 /** Read size when joining the parts (the default 64 kB makes a syscall per 64 kB of a 100 MB file). */
 const JOIN_BUFFER_BYTES = 4 << 20;
@@ -73,6 +75,8 @@ async function planParts(path: string, size: number, n: number): Promise<Plan | 
   } catch {
     return null; // the sequential path says what is wrong with it
   }
+  // a blank first line is not the header (the reader skips it): the sequential path finds the header
+  if (header.replace(BLANK_LINE_CHARACTERS, '') === '') return null;
   const starts = [{ at: headerEnd, line: 2 }, ...cuts.filter((c) => c.at < size)];
   const parts = starts.map((s, i) => ({ start: s.at, end: starts[i + 1]?.at ?? size, line: s.line }));
   return { header, parts };
@@ -83,9 +87,30 @@ interface PartResult {
   readonly records: DuplicateRecords | null;
 }
 
+/** A started worker, and how it failed if it did before it was given a part. */
+interface Started {
+  readonly worker: Worker;
+  failure: Error | undefined;
+}
+
+/** Starts a worker whose failures are caught from the start (a thread can fail while loading). */
+function startWorker(file: string): Started {
+  const started: Started = { worker: new Worker(file), failure: undefined };
+  started.worker.on('error', (error) => (started.failure ??= error));
+  started.worker.on('exit', (code) => (started.failure ??= workerStopped(code)));
+  return started;
+}
+
+const workerStopped = (code: number): Error =>
+  new SegmentationError(`a labeling worker stopped unexpectedly (exit code ${code})`, { userFacing: false });
+
 /** Runs one part on a started worker. */
-function runPart(worker: Worker, task: PartTask, onProgress: (rowsRead: number) => void): Promise<PartResult> {
+function runPart({ worker, failure }: Started, task: PartTask, onProgress: (rowsRead: number) => void): Promise<PartResult> {
   return new Promise((resolve, reject) => {
+    if (failure !== undefined) {
+      reject(failure);
+      return;
+    }
     let settled = false;
     worker.on('message', (message: { type: string; rowsRead?: number; name?: string; message?: string } & Partial<PartResult>) => {
       if (message.type === 'progress') onProgress(message.rowsRead!);
@@ -103,7 +128,7 @@ function runPart(worker: Worker, task: PartTask, onProgress: (rowsRead: number) 
       reject(error);
     });
     worker.on('exit', (code) => {
-      if (!settled) reject(new SegmentationError(`a labeling worker stopped unexpectedly (exit code ${code})`, { userFacing: false }));
+      if (!settled) reject(workerStopped(code));
     });
     worker.postMessage(task);
   });
@@ -111,7 +136,7 @@ function runPart(worker: Worker, task: PartTask, onProgress: (rowsRead: number) 
 
 /** One pass over every part at once; each part's labeled lines go to its part file. */
 async function pass(
-  workers: readonly Worker[],
+  workers: readonly Started[],
   input: { path: string; model: Model; plan: Plan; partPaths: readonly string[] },
   known: ReadonlyMap<number, number> | null,
   onProgress?: (rowsRead: number) => void,
@@ -143,7 +168,7 @@ async function pass(
     return await parts;
   } catch (error) {
     // one part failed: stop the others before the caller removes their part files
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(workers.map(({ worker }) => worker.terminate()));
     throw error;
   }
 }
@@ -193,20 +218,22 @@ function workerScript(): string | null {
 export async function labelFileInParallel(input: ParallelLabelInput): Promise<LabelSummary | null> {
   const workerFile = workerScript();
   if (workerFile === null || input.workers < 2) return null;
-  const workers: Worker[] = [];
-  const start = (n: number): Worker[] => {
-    const started = Array.from({ length: n }, () => new Worker(workerFile));
+  const workers: Started[] = [];
+  const start = (n: number): Started[] => {
+    const started = Array.from({ length: n }, () => startWorker(workerFile));
     workers.push(...started);
     return started;
   };
   let partsDir: string | undefined;
   try {
     // threads start while the file is planned; the ones the plan does not need are stopped
+    const file = await stat(input.path);
+    if (!file.isFile()) return null; // a pipe or a device is read once, by the sequential path
+    const { size } = file;
     const started = start(input.workers);
-    const { size } = await stat(input.path);
     const plan = await planParts(input.path, size, input.workers);
     if (plan === null || plan.parts.length < 2) return null;
-    await Promise.all(started.slice(plan.parts.length).map((worker) => worker.terminate()));
+    await Promise.all(started.slice(plan.parts.length).map(({ worker }) => worker.terminate()));
     input.onParts?.(plan.parts.length);
     const labeled = input.paths['labeled.csv'];
     // the parts go to a directory of their own beside the output (same file system), removed after
@@ -229,7 +256,7 @@ export async function labelFileInParallel(input: ParallelLabelInput): Promise<La
     );
   } finally {
     // a worker still running or waiting (the file failed, or was not for this path) is stopped
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(workers.map(({ worker }) => worker.terminate()));
     if (partsDir !== undefined) await rm(partsDir, { recursive: true, force: true });
   }
 }

@@ -79,7 +79,10 @@ const fromArrays = new WeakMap<readonly Customer[], CustomerColumns>();
 /** Customers held as objects or as columns: what the training and report functions take. */
 export type Customers = readonly Customer[] | CustomerColumns;
 
-/** The customers as columns (an array's columns are built once and remembered). */
+/**
+ * The customers as columns. An array's columns are built once and remembered, so an array must not
+ * change after it is first used as training or report data (none does: they come from a read).
+ */
 export function columnsOf(customers: Customers): CustomerColumns {
   return customers instanceof CustomerColumns ? customers : CustomerColumns.from(customers);
 }

@@ -140,8 +140,11 @@ async function* parsedRows(source: AsyncIterable<Uint8Array | string>, firstLine
       queue.push(batch);
       queued += batch.length;
       if (queued >= QUEUE_HIGH && !paused) {
+        // Papa's pause stops parsing, not its reading: the input is paused too, or a slow
+        // consumer would find the whole file read into Papa's queue
         paused = true;
         p.pause();
+        input.pause();
       }
       wake?.();
     },
@@ -163,6 +166,7 @@ async function* parsedRows(source: AsyncIterable<Uint8Array | string>, firstLine
         if (paused && queued < QUEUE_HIGH) {
           paused = false;
           parser?.resume();
+          input.resume();
         }
         yield batch;
         continue;

@@ -309,7 +309,11 @@ export class SqlCustomerRepository {
     return int(row?.n);
   }
 
-  /** Labels the next bounded key range of pending customers in the database; null when none are left after `after`. */
+  /**
+   * Labels the next bounded key range of pending customers in the database; null when none are left
+   * after `after`. Runs as its own transaction, never inside one: the statement commits without
+   * waiting for the WAL flush, which inside a transaction would apply to everything before it too.
+   */
   async labelNextBatch(
     model: Model,
     after: string,

@@ -1,7 +1,7 @@
 // `segments assign` in parallel parts (worker threads of the CLI bundle, so run as a process):
 // the same labeled.csv, rejects.csv and summary as one thread, whatever the file holds.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,6 +85,37 @@ describe('segments assign --workers', () => {
     const { one: outputs, parts } = await expectSameAsOneThread('quoted.csv', text);
     expect(parts).toEqual([undefined, undefined, undefined]);
     expect(outputs.summary).toMatchObject({ rowsRead: 3000, rowsRejected: 0 });
+  });
+
+  it('labels on one thread a file whose first line is blank (the header comes later)', async () => {
+    const [header, ...data] = rows;
+    for (const [name, start] of [
+      ['blank-first.csv', '\n'],
+      ['bom-blank-first.csv', '\uFEFF \r\n,,\r\n'],
+    ] as const) {
+      const { one, parts } = await expectSameAsOneThread(name, `${start}${header}\n${data.join('\n')}\n`);
+      expect(parts).toEqual([undefined, undefined, undefined]);
+      expect(one.summary).toMatchObject({ rowsRead: 3000, rowsRejected: 0 });
+    }
+  });
+
+  it('labels a pipe on one thread, whatever --workers says', async () => {
+    const text = `${rows.join('\n')}\n`;
+    const out = join(dir, 'piped.csv');
+    await writeFile(join(dir, 'piped-input.csv'), text);
+    const command = `cat '${join(dir, 'piped-input.csv')}' | node '${BIN}' assign /dev/stdin --store '${store}' --out '${out}' --workers 2`;
+    const piped = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
+
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).not.toContain('labeling in');
+    expect((await readFile(out, 'utf8')).split('\n')).toHaveLength(3002);
+  });
+
+  it('refuses more workers than it will start', async () => {
+    const refused = await run('node', [BIN, 'assign', join(dir, 'train.csv'), '--store', store, '--workers', '17']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(refused).toMatchObject({ code: 1, stderr: 'segments: --workers must be at most 16 (got 17)\n' });
   });
 
   it('fails with one line and leaves no part files when a part is not UTF-8', async () => {

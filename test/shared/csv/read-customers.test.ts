@@ -273,6 +273,38 @@ describe('readCustomerCsv', () => {
 });
 
 describe('parseCustomerRecords', () => {
+  it('reads no further ahead than a slow consumer needs (the source is paused with the parser)', async () => {
+    const rows = 200_000;
+    let bytesRead = 0;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of byteChunks(
+        `${SNAKE}\n${Array.from({ length: rows }, (_, i) => `${i},M,20,30,40`).join('\n')}\n`,
+        [65_536],
+      )) {
+        bytesRead += chunk.length;
+        yield chunk;
+      }
+    }
+    let consumed = 0;
+    let readWhenConsumed = 0;
+    for await (const item of parseCustomerRecords(counted())) {
+      if (!Array.isArray(item)) continue;
+      consumed += item.length;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (consumed >= 20_000 && readWhenConsumed === 0) readWhenConsumed = bytesRead;
+    }
+    expect(consumed).toBe(rows);
+    // 20,000 rows are about 0.3 MB; the file is about 3 MB
+    expect(readWhenConsumed).toBeLessThan(1_500_000);
+  });
+
+  it('numbers a malformed row after blank lines by its own line', async () => {
+    // the unterminated quote swallows the rest of the file into this one row
+    const csv = await read(`${SNAKE}\n\n0,Male,2a"","0,30,40\n1,M,20,30,40\n`);
+    expect(csv.rejected.map((r) => [r.line, r.reason])).toEqual([[3, 'the row is not valid CSV (quoted field unterminated)']]);
+    expect(csv.rowsRead).toBe(1);
+  });
+
   it('yields the header first, then the records in file order, in batches', async () => {
     const items = [];
     for await (const item of parseCustomerRecords(byteChunks(`${SNAKE}\n1,M,20,30,40\n2,X,20,30,40\n1,F,20,30,40\n`))) {
