@@ -9,6 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { DuplicateFinder } from '../../shared/csv/duplicates.ts';
 import type { Model } from '../../shared/model/artifact.ts';
 import { freshState, labeledChunks } from '../../shared/workflows/label-file.ts';
+import { FILE_BUFFER_BYTES } from '../adapters/atomic-file.ts';
 
 /** What parallel-assign.ts asks of a worker. */
 export interface PartTask {
@@ -27,8 +28,6 @@ export interface PartTask {
   readonly partPath: string;
 }
 
-const WRITE_BUFFER_BYTES = 4 << 20;
-
 async function* partSource(task: PartTask): AsyncGenerator<Uint8Array | string> {
   yield task.header;
   if (task.end > task.start) yield* createReadStream(task.path, { start: task.start, end: task.end - 1 });
@@ -45,7 +44,7 @@ async function run(task: PartTask): Promise<void> {
     firstLine: task.firstLine,
     onProgress: (rowsRead) => parentPort!.postMessage({ type: 'progress', rowsRead }),
   });
-  await pipeline(Readable.from(chunks), createWriteStream(task.partPath, { highWaterMark: WRITE_BUFFER_BYTES }));
+  await pipeline(Readable.from(chunks), createWriteStream(task.partPath, { highWaterMark: FILE_BUFFER_BYTES }));
   const records = ids?.records() ?? null;
   const transfer = records === null ? [] : [records.chars.buffer, records.starts.buffer, records.hashes.buffer, records.lines.buffer];
   parentPort!.postMessage({ type: 'done', state, records }, transfer as ArrayBuffer[]);

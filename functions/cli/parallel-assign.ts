@@ -6,8 +6,7 @@
 // A file with a quote character anywhere is labeled sequentially (a quoted field may hold a line
 // break, so a line end is not always a row end); so is a run without the CLI bundle's worker.
 
-import { existsSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,19 +15,16 @@ import { DuplicateFinder, type DuplicateRecords } from '../../shared/csv/duplica
 import { InvalidFileError, SegmentationError } from '../../shared/errors.ts';
 import type { Model } from '../../shared/model/artifact.ts';
 import type { ResultName, ResultWriter } from '../../shared/ports.ts';
-import { labeledHeader } from '../../shared/workflows/label-csv.ts';
+import { labeledHeaderLine } from '../../shared/workflows/label-csv.ts';
 import { finishLabelFile, freshState, type PassState } from '../../shared/workflows/label-file.ts';
 import type { LabelSummary } from '../../shared/workflows/summary.ts';
-import { csvRecord } from '../../shared/csv/write.ts';
-import { writeFileAtomic } from '../adapters/atomic-file.ts';
+import { FILE_BUFFER_BYTES, writeFileAtomic } from '../adapters/atomic-file.ts';
 import type { PartTask } from './label-worker.ts';
 
 const QUOTE = 0x22;
 /** What a line holds when the reader skips it as blank: separators, spaces, a BOM, line ends. */
 const BLANK_LINE_CHARACTERS = /[\s,\uFEFF]/g;
 const NEWLINE = 0x0a;
-/** Read size when joining the parts (the default 64 kB makes a syscall per 64 kB of a 100 MB file). */
-const JOIN_BUFFER_BYTES = 4 << 20;
 /** Below this size a file is labeled on one thread: starting workers costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
@@ -189,7 +185,7 @@ function merged(results: readonly PartResult[]): PassState {
 
 async function* joinedParts(header: string, partPaths: readonly string[]): AsyncGenerator<string | Uint8Array> {
   yield header;
-  for (const path of partPaths) yield* createReadStream(path, { highWaterMark: JOIN_BUFFER_BYTES }) as AsyncIterable<Buffer>;
+  for (const path of partPaths) yield* createReadStream(path, { highWaterMark: FILE_BUFFER_BYTES }) as AsyncIterable<Buffer>;
 }
 
 export interface ParallelLabelInput {
@@ -247,7 +243,7 @@ export async function labelFileInParallel(input: ParallelLabelInput): Promise<La
     const known = ids.superseded();
     if (known.size > 0) results = await pass(start(plan.parts.length), job, known, input.onProgress);
     const state = merged(results);
-    await writeFileAtomic(labeled, joinedParts(`${csvRecord(labeledHeader(state.header!))}\n`, partPaths));
+    await writeFileAtomic(labeled, joinedParts(labeledHeaderLine(state.header!), partPaths));
     return await finishLabelFile(
       input.writer,
       { source: input.path, model: input.model, startedAt: input.startedAt, clock: input.clock },

@@ -5,6 +5,7 @@
 
 import { GENDERS, type Customer, type Gender } from './contract.ts';
 import type { NumericFeature } from '../features/spec.ts';
+import { grown } from './typed-arrays.ts';
 
 /** Ids by row number. */
 export interface IdColumn {
@@ -92,13 +93,6 @@ const GENDER_CODE: Readonly<Record<Gender, number>> = Object.fromEntries(GENDERS
 const GROWTH = 1.5;
 const INITIAL_ROWS = 1024;
 
-function grown<T extends Uint8Array | Float64Array>(array: T, rows: number): T {
-  if (rows <= array.length) return array;
-  const next = new (array.constructor as new (length: number) => T)(Math.max(rows, Math.ceil(array.length * GROWTH)));
-  next.set(array);
-  return next;
-}
-
 /** Appends customers' values row by row (the ids are kept by the caller); `keep` then compacts. */
 export class CustomerColumnsBuilder {
   private genders: Uint8Array;
@@ -126,10 +120,10 @@ export class CustomerColumnsBuilder {
     }
     const row = this.rows++;
     if (row >= this.ages.length) {
-      this.genders = grown(this.genders, row + 1);
-      this.ages = grown(this.ages, row + 1);
-      this.incomes = grown(this.incomes, row + 1);
-      this.scores = grown(this.scores, row + 1);
+      this.genders = grown(this.genders, row + 1, GROWTH);
+      this.ages = grown(this.ages, row + 1, GROWTH);
+      this.incomes = grown(this.incomes, row + 1, GROWTH);
+      this.scores = grown(this.scores, row + 1, GROWTH);
     }
     this.genders[row] = GENDER_CODE[customer.gender];
     this.ages[row] = customer.age;

@@ -5,6 +5,8 @@
 // rows), the sort reads memory in order. About 12 bytes plus one per character for each id (two
 // per character once an id has a character beyond Latin-1).
 
+import { grown } from './typed-arrays.ts';
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const INITIAL_ROWS = 1024;
@@ -27,13 +29,6 @@ function hash(text: string): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
-}
-
-function grown<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(array: T, needed: number): T {
-  if (needed <= array.length) return array;
-  const next = new (array.constructor as new (length: number) => T)(Math.max(needed, array.length * 2));
-  next.set(array);
-  return next;
 }
 
 /** Row numbers 0..n-1 ordered by key, stably (two 16-bit LSD radix passes). */

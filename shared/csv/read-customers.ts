@@ -8,6 +8,7 @@ import { InvalidFileError } from '../errors.ts';
 import { resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
 import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
 import { DuplicateFinder } from './duplicates.ts';
+import { grown } from './typed-arrays.ts';
 
 export interface AcceptedRow {
   readonly line: number;
@@ -307,7 +308,7 @@ export async function readCustomerColumns(
       return;
     }
     const row = builder.length;
-    if (row === idRows.length) idRows = grownInt32(idRows);
+    idRows = grown(idRows, row + 1, 1.5);
     idRows[row] = ids.size - 1; // readRecords recorded its id just now
     builder.push(item.row.customer);
   });
@@ -332,10 +333,4 @@ export async function readCustomerColumns(
   rejected.sort((a, b) => a.line - b.line);
   const columns = builder.build({ get: (row) => ids.idAt(idRows[row]!) });
   return { header, columns, rejected, rowsRead, duplicates: superseded.size };
-}
-
-function grownInt32(array: Int32Array): Int32Array<ArrayBuffer> {
-  const next = new Int32Array(Math.ceil(array.length * 1.5));
-  next.set(array);
-  return next;
 }

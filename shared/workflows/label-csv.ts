@@ -51,8 +51,8 @@ export function labelRows(csv: CustomerCsv, model: Model | null): LabeledRows {
 }
 
 /** A header line, then the rows as lines in chunks of ROWS_PER_CHUNK. */
-async function* textChunks<T>(header: string, rows: readonly T[], toLine: (row: T) => string): AsyncGenerator<string> {
-  yield `${header}\n`;
+async function* textChunks<T>(headerLine: string, rows: readonly T[], toLine: (row: T) => string): AsyncGenerator<string> {
+  yield headerLine;
   for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
     let text = '';
     for (const row of rows.slice(start, start + ROWS_PER_CHUNK)) text += `${toLine(row)}\n`;
@@ -74,6 +74,11 @@ export interface LabelOutputInput {
 /** Header of labeled.csv: the input's columns (less old label columns), then the label columns. */
 export function labeledHeader(header: HeaderMap): string[] {
   return [...header.passThrough.map((i) => header.columns[i]!), ...LABEL_COLUMNS];
+}
+
+/** labeled.csv's header line, line end included. */
+export function labeledHeaderLine(header: HeaderMap): string {
+  return `${csvRecord(labeledHeader(header))}\n`;
 }
 
 /**
@@ -117,7 +122,7 @@ export class LabeledLines {
 export async function writeRejects(writer: ResultWriter, header: HeaderMap, rejected: readonly RejectedRow[]): Promise<void> {
   await writer.write(
     'rejects.csv',
-    textChunks(csvRecord(['line', 'customer_id', 'reason', ...header.columns]), rejected, (r) =>
+    textChunks(`${csvRecord(['line', 'customer_id', 'reason', ...header.columns])}\n`, rejected, (r) =>
       csvRecord([String(r.line), r.customerId, r.reason, ...r.fields]),
     ),
   );
@@ -138,7 +143,7 @@ export async function writeLabelOutputs(input: LabelOutputInput, writer: ResultW
   const lines = model === null ? null : new LabeledLines(header, model);
   await writer.write(
     'labeled.csv',
-    textChunks(csvRecord(labeledHeader(header)), result.labeled, ({ row, assignment }) =>
+    textChunks(labeledHeaderLine(header), result.labeled, ({ row, assignment }) =>
       lines === null || assignment === null
         ? csvRecord([...header.passThrough.map((i) => row.fields[i] ?? ''), ...noLabel])
         : lines.line(row.fields, assignment, input.originOf?.(row.customer.customerId) ?? 'assigned'),

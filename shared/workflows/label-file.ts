@@ -4,14 +4,13 @@
 // duplicates is read a second time, to write labeled.csv without the superseded rows. A pass can
 // also run over a part of a file (the CLI labels a large local file in parallel parts).
 
-import { csvRecord } from '../csv/write.ts';
 import type { HeaderMap } from '../csv/contract.ts';
 import { DuplicateFinder } from '../csv/duplicates.ts';
 import { parseCustomerRecords, type RejectedRow } from '../csv/read-customers.ts';
 import type { Model } from '../model/artifact.ts';
 import { Assigner, unassignableReason } from '../model/assign.ts';
 import type { ResultWriter } from '../ports.ts';
-import { LabeledLines, labeledHeader, writeRejects, writeSummary } from './label-csv.ts';
+import { LabeledLines, labeledHeaderLine, writeRejects, writeSummary } from './label-csv.ts';
 import type { LabelSummary } from './summary.ts';
 
 export interface LabelFileInput {
@@ -72,7 +71,7 @@ export async function* labeledChunks(
     if (!Array.isArray(batch)) {
       state.header = batch;
       lines = new LabeledLines(batch, model);
-      if (options.withHeader) yield `${csvRecord(labeledHeader(batch))}\n`;
+      if (options.withHeader) yield labeledHeaderLine(batch);
       continue;
     }
     let text = '';

@@ -140,20 +140,10 @@ async function main(): Promise<void> {
     const oAssign = medianRun((r) => r.ours);
     const oAssignOne = medianRun((r) => r.one);
     const tAssign = medianRun((r) => r.theirs);
-    report(
-      'assign 1,000,000 rows: time (default: a worker per core)',
-      `${fmt(oAssign.wallMs)} ms`,
-      `${fmt(tAssign.wallMs)} ms`,
-      oAssign.wallMs / tAssign.wallMs,
-      '≤ 0.5×',
-    );
-    report(
-      '  … on one thread (--workers 1)',
-      `${fmt(oAssignOne.wallMs)} ms`,
-      `${fmt(tAssign.wallMs)} ms`,
-      oAssignOne.wallMs / tAssign.wallMs,
-      '',
-    );
+    const reportAssign = (what: string, ours: Measured, target: string): void =>
+      report(what, `${fmt(ours.wallMs)} ms`, `${fmt(tAssign.wallMs)} ms`, ours.wallMs / tAssign.wallMs, target);
+    reportAssign('assign 1,000,000 rows: time (default: a worker per core)', oAssign, '≤ 0.5×');
+    reportAssign('  … on one thread (--workers 1)', oAssignOne, '');
     report('assign 1,000,000 rows: rows/s', fmt(1e6 / (oAssign.wallMs / 1000)), fmt(1e6 / (tAssign.wallMs / 1000)), null, '');
     const oAssignSmall = measure('node', [
       CLI,
