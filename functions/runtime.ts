@@ -2,13 +2,14 @@
 // S3 for models, uploads and results; the RDS Data API for the customers table. Loaded on the
 // first invocation by `lazyHandler` (./lazy.ts), so that importing a function's bundle stays cheap.
 
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import type { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Config } from './config.ts';
 import { CUSTOMER_RESULTS_PREFIX } from '../shared/storage-layout.ts';
 import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
+import { dataApiClient } from './adapters/data-api-sql-client.ts';
 import { S3ModelStore } from './adapters/s3-model-store.ts';
 import { S3ObjectSource, S3ResultWriter } from './adapters/s3-objects.ts';
 
@@ -35,7 +36,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
   const s3 = clients.s3 ?? new S3Client({ forcePathStyle: config.S3_FORCE_PATH_STYLE });
   const repo = new DataApiCustomerRepository(
     { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
-    clients.rdsData ?? new RDSDataClient({}),
+    clients.rdsData ?? dataApiClient(),
   );
   const logger = new Logger({ serviceName: config.POWERTOOLS_SERVICE_NAME, logLevel: config.LOG_LEVEL });
   return {

@@ -7,8 +7,11 @@ export interface RetryOptions {
   readonly maxDelayMs: number;
   readonly retryable: (error: unknown) => boolean;
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Gives up once the next wait would end later than this many ms after the first try. @default no limit */
+  readonly maxElapsedMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  readonly now?: () => number;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -17,6 +20,8 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const started = now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
@@ -24,6 +29,7 @@ export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions
       if (attempt >= options.attempts || !options.retryable(error)) throw error;
       const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
       const delay = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+      if (options.maxElapsedMs !== undefined && now() + delay - started > options.maxElapsedMs) throw error;
       options.onRetry?.(error, attempt, delay);
       await sleep(delay);
     }
@@ -41,3 +47,12 @@ export const TRANSIENT_DATA_API_ERRORS = new Set([
 ]);
 
 export const isTransientDataApiError = (error: unknown): boolean => TRANSIENT_DATA_API_ERRORS.has((error as { name?: string })?.name ?? '');
+
+/**
+ * What a cluster created minutes ago can answer for a while (its HTTP endpoint or instance not
+ * ready yet), besides the transient errors: worth waiting for on a first deploy, nowhere else.
+ */
+export const CLUSTER_STARTING_ERRORS = new Set(['HttpEndpointNotEnabledException', 'InvalidResourceStateException']);
+
+export const isClusterStartingError = (error: unknown): boolean =>
+  isTransientDataApiError(error) || CLUSTER_STARTING_ERRORS.has((error as { name?: string })?.name ?? '');

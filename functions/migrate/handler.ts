@@ -1,15 +1,29 @@
 // Migrations on deploy: the onEvent handler of a CloudFormation custom resource (CDK Provider
-// framework). Create and Update apply the pending migrations through the Data API; Delete keeps the schema.
-// The SDK client, the logger and the configuration are loaded on the first event, so that importing
-// this module (the cold start's init) stays cheap.
+// framework). Create and Update apply the pending migrations through the Data API as the master
+// user, then set up the application and read-only roles from their secrets; Delete keeps the schema.
+// The SDK clients, the logger and the configuration are loaded on the first event, so that
+// importing this module (the cold start's init) stays cheap.
 
 import type { RDSDataClient } from '@aws-sdk/client-rds-data';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
 import { deferredHandler } from '../lazy.ts';
+import { ConfigError } from '../config.ts';
+import type { RetryOptions } from '../adapters/retry.ts';
 
 /** The same physical id for the life of the stack: an update never replaces the resource. */
 export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
 const SERVICE_NAME = 'customer-segmentation';
+/**
+ * How long a deploy waits for a cluster that cannot answer yet (created minutes ago, or resuming).
+ * The migration function's timeout (infra/constructs/schema-migrations.ts) leaves room for it.
+ */
+export const CLUSTER_WAIT_MS = 5 * 60 * 1000;
+const CLUSTER_WAIT_BASE_MS = 1000;
+const CLUSTER_WAIT_MAX_STEP_MS = 15_000;
+const CLUSTER_WAIT_ATTEMPTS = 1000;
 
 /** The Provider framework's onEvent request (the fields this handler reads). */
 export interface MigrateEvent {
@@ -20,42 +34,108 @@ export interface MigrateEvent {
 
 export interface MigrateResponse {
   readonly PhysicalResourceId: string;
-  readonly Data: { readonly Applied: string };
+  readonly Data: { readonly Applied: string; readonly Roles: string };
 }
 
-export interface Migrator {
+/** The custom resource's properties this handler needs (set by infra/constructs/schema-migrations.ts). */
+const RolePropertiesSchema = z.object({
+  AppSecretArn: z.string().startsWith('arn:', 'must be a secret ARN'),
+  ReaderSecretArn: z.string().startsWith('arn:', 'must be a secret ARN'),
+});
+
+export interface MigrateDeps {
+  /** Applies pending migrations; returns the versions applied now. */
   migrate(): Promise<string[]>;
+  /** Creates or updates the role whose credentials are in `secretArn`; returns its name. */
+  ensureRole(kind: 'app' | 'reader', secretArn: string): Promise<string>;
+  /** Runs `work`, waiting (bounded, with a log line per attempt) while the cluster cannot answer yet. */
+  untilClusterAnswers<T>(work: () => Promise<T>): Promise<T>;
+  readonly logger: Logger;
 }
 
-/** A handler over the given repository (tests pass one on a local Data API emulator). */
-export function createMigrateHandler(repo: Migrator, logger: Logger) {
-  return async (event: MigrateEvent): Promise<MigrateResponse> => {
+function roleProperties(event: MigrateEvent): z.infer<typeof RolePropertiesSchema> {
+  const parsed = RolePropertiesSchema.safeParse(event.ResourceProperties ?? {});
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(`custom resource properties: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+}
+
+/** A handler over the given dependencies (tests pass them on a local Data API emulator). */
+export function createMigrateHandler(deps: MigrateDeps) {
+  const { logger } = deps;
+  return async (event: MigrateEvent, context?: Context): Promise<MigrateResponse> => {
+    if (context) logger.addContext(context);
     const physicalId = event.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID;
     if (event.RequestType === 'Delete') {
-      logger.info('stack deletion: the schema and its data stay with the cluster');
-      return { PhysicalResourceId: physicalId, Data: { Applied: '' } };
+      logger.info('stack deletion: the schema, its data and the roles stay with the cluster');
+      return { PhysicalResourceId: physicalId, Data: { Applied: '', Roles: '' } };
     }
-    const applied = await repo.migrate();
+    const { AppSecretArn, ReaderSecretArn } = roleProperties(event);
+    const applied = await deps.untilClusterAnswers(() => deps.migrate());
     logger.info(applied.length > 0 ? 'migrations applied' : 'schema up to date', { applied });
-    return { PhysicalResourceId: physicalId, Data: { Applied: applied.join(',') } };
+    const roles = [
+      await deps.untilClusterAnswers(() => deps.ensureRole('app', AppSecretArn)),
+      await deps.untilClusterAnswers(() => deps.ensureRole('reader', ReaderSecretArn)),
+    ];
+    logger.info('database roles set up', { roles });
+    return { PhysicalResourceId: physicalId, Data: { Applied: applied.join(','), Roles: roles.join(',') } };
   };
 }
 
-/** Builds the repository from the environment on the first event (once per cold start). */
-export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, client?: RDSDataClient) {
+export interface MigrateClients {
+  readonly rdsData?: RDSDataClient;
+  readonly secrets?: SecretsManagerClient;
+  /** Overrides of the wait for a starting cluster (tests shorten it). */
+  readonly clusterWait?: Partial<RetryOptions>;
+}
+
+/** Builds the dependencies from the environment on the first event (once per cold start). */
+export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, clients: MigrateClients = {}) {
   return deferredHandler(async () => {
-    const [{ RDSDataClient }, { Logger }, { DataApiCustomerRepository }, { loadMigrateConfig }] = await Promise.all([
-      import('@aws-sdk/client-rds-data'),
-      import('@aws-lambda-powertools/logger'),
-      import('../adapters/data-api-customer-repository.ts'),
-      import('../config.ts'),
-    ]);
-    const config = loadMigrateConfig(env);
-    const repo = new DataApiCustomerRepository(
-      { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
-      client ?? new RDSDataClient({}),
+    const [{ SecretsManagerClient }, { Logger }, { DataApiSqlClient, dataApiClient }, { SqlCustomerRepository }, roles, secrets, scram, retry, config] =
+      await Promise.all([
+        import('@aws-sdk/client-secrets-manager'),
+        import('@aws-lambda-powertools/logger'),
+        import('../adapters/data-api-sql-client.ts'),
+        import('../../shared/sql/customer-repository.ts'),
+        import('../../shared/sql/roles.ts'),
+        import('../adapters/database-secret.ts'),
+        import('../adapters/scram.ts'),
+        import('../adapters/retry.ts'),
+        import('../config.ts'),
+      ]);
+    const settings = config.loadMigrateConfig(env);
+    const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: settings.LOG_LEVEL });
+    const sql = new DataApiSqlClient(
+      { resourceArn: settings.DB_CLUSTER_ARN, secretArn: settings.DB_SECRET_ARN, database: settings.DB_NAME },
+      clients.rdsData ?? dataApiClient(),
     );
-    return createMigrateHandler(repo, new Logger({ serviceName: SERVICE_NAME, logLevel: config.LOG_LEVEL }));
+    const repo = new SqlCustomerRepository(sql);
+    const secretsClient = clients.secrets ?? new SecretsManagerClient({});
+    return createMigrateHandler({
+      logger,
+      migrate: () => repo.migrate(),
+      ensureRole: async (kind, secretArn) => {
+        const { username, password } = await secrets.readDatabaseSecret(secretArn, secretsClient);
+        const grants = kind === 'app' ? roles.APP_GRANTS : roles.READER_GRANTS;
+        await roles.ensureRole(sql, username, scram.scramSha256Verifier(password), grants);
+        return username;
+      },
+      untilClusterAnswers: (work) =>
+        retry.withRetry(work, {
+          attempts: CLUSTER_WAIT_ATTEMPTS,
+          baseDelayMs: CLUSTER_WAIT_BASE_MS,
+          maxDelayMs: CLUSTER_WAIT_MAX_STEP_MS,
+          maxElapsedMs: CLUSTER_WAIT_MS,
+          retryable: retry.isClusterStartingError,
+          onRetry: (error, attempt, delayMs) =>
+            logger.warn('the cluster cannot answer yet; waiting', {
+              attempt,
+              delayMs,
+              error: (error as { name?: string }).name ?? String(error),
+            }),
+          ...clients.clusterWait,
+        }),
+    });
   });
 }
 

@@ -66,10 +66,10 @@ export class SqlCustomerRepository {
     for (const migration of MIGRATIONS) {
       const done = await this.sql.transaction(async (tx) => {
         await tx.query(MIGRATION_LOCK);
-        const rows = await tx.query('SELECT version FROM schema_migrations WHERE version = :version', { version: migration.version });
+        const rows = await tx.query('SELECT version FROM schema_migrations WHERE version = CAST(:version AS text)', { version: migration.version });
         if (rows.length > 0) return false;
         for (const statement of migration.statements) await tx.query(statement);
-        await tx.query('INSERT INTO schema_migrations (version) VALUES (:version)', { version: migration.version });
+        await tx.query('INSERT INTO schema_migrations (version) VALUES (CAST(:version AS text))', { version: migration.version });
         return true;
       });
       if (done) applied.push(migration.version);
@@ -92,7 +92,7 @@ export class SqlCustomerRepository {
         params[`age_${i}`] = c.age;
         params[`income_${i}`] = String(c.annualIncomeThousands);
         params[`score_${i}`] = c.spendingScore;
-        return `(:id_${i}, :gender_${i}, CAST(:age_${i} AS integer), CAST(:income_${i} AS numeric), CAST(:score_${i} AS integer))`;
+        return `(CAST(:id_${i} AS text), CAST(:gender_${i} AS text), CAST(:age_${i} AS integer), CAST(:income_${i} AS numeric), CAST(:score_${i} AS integer))`;
       });
       const rows = await this.sql.query(
         `INSERT INTO customers AS c (customer_id, gender, age, annual_income_thousands, spending_score)
@@ -135,13 +135,13 @@ export class SqlCustomerRepository {
           [`distance_${i}`]: a.distance,
           [`outlier_${i}`]: a.isOutlier,
         });
-        return `(:id_${i}, :gender_${i}, CAST(:age_${i} AS integer), CAST(:income_${i} AS numeric), CAST(:score_${i} AS integer),
-          CAST(:segment_${i} AS integer), :name_${i}, CAST(:distance_${i} AS double precision), CAST(:outlier_${i} AS boolean))`;
+        return `(CAST(:id_${i} AS text), CAST(:gender_${i} AS text), CAST(:age_${i} AS integer), CAST(:income_${i} AS numeric), CAST(:score_${i} AS integer),
+          CAST(:segment_${i} AS integer), CAST(:name_${i} AS text), CAST(:distance_${i} AS double precision), CAST(:outlier_${i} AS boolean))`;
       });
       const rows = await this.sql.query(
         `INSERT INTO customers AS c (customer_id, gender, age, annual_income_thousands, spending_score,
            segment, segment_name, segment_distance, is_outlier, segment_origin, model_version, segmented_at)
-         SELECT v.*, 'assigned', :model_version, now() FROM (VALUES ${values.join(', ')}) AS v
+         SELECT v.*, 'assigned', CAST(:model_version AS text), now() FROM (VALUES ${values.join(', ')}) AS v
          ON CONFLICT (customer_id) DO UPDATE SET
            gender = EXCLUDED.gender, age = EXCLUDED.age,
            annual_income_thousands = EXCLUDED.annual_income_thousands, spending_score = EXCLUDED.spending_score,
@@ -176,15 +176,15 @@ export class SqlCustomerRepository {
     staleSeconds: number,
   ): Promise<{ state: 'claimed' } | { state: 'done'; summary: unknown } | { state: 'in-progress' }> {
     const claimed = await this.sql.query(
-      `INSERT INTO ingested_objects AS o (bucket, key, etag, summary) VALUES (:bucket, :key, :etag, CAST(:processing AS jsonb))
+      `INSERT INTO ingested_objects AS o (bucket, key, etag, summary) VALUES (CAST(:bucket AS text), CAST(:key AS text), CAST(:etag AS text), CAST(:processing AS jsonb))
        ON CONFLICT (bucket, key, etag) DO UPDATE SET processed_at = now(), summary = EXCLUDED.summary
-       WHERE o.summary->>'status' = 'processing' AND o.processed_at < now() - make_interval(secs => :stale)
+       WHERE o.summary->>'status' = 'processing' AND o.processed_at < now() - make_interval(secs => CAST(:stale AS double precision))
        RETURNING 1 AS claimed`,
       { bucket, key, etag, processing: JSON.stringify({ status: 'processing' }), stale: staleSeconds },
     );
     if (claimed.length === 1) return { state: 'claimed' };
     const rows = await this.sql.query(
-      'SELECT CAST(summary AS text) AS summary FROM ingested_objects WHERE bucket = :bucket AND key = :key AND etag = :etag',
+      'SELECT CAST(summary AS text) AS summary FROM ingested_objects WHERE bucket = CAST(:bucket AS text) AND key = CAST(:key AS text) AND etag = CAST(:etag AS text)',
       { bucket, key, etag },
     );
     const summary = rows.length === 0 ? null : (JSON.parse(String(rows[0]!.summary)) as { status?: string });
@@ -194,7 +194,7 @@ export class SqlCustomerRepository {
   /** Records the outcome of a claimed object: the idempotency record for later deliveries. */
   async recordIngested(bucket: string, key: string, etag: string, summary: unknown): Promise<void> {
     await this.sql.query(
-      `INSERT INTO ingested_objects (bucket, key, etag, summary) VALUES (:bucket, :key, :etag, CAST(:summary AS jsonb))
+      `INSERT INTO ingested_objects (bucket, key, etag, summary) VALUES (CAST(:bucket AS text), CAST(:key AS text), CAST(:etag AS text), CAST(:summary AS jsonb))
        ON CONFLICT (bucket, key, etag) DO UPDATE SET summary = EXCLUDED.summary, processed_at = now()`,
       { bucket, key, etag, summary: JSON.stringify(summary) },
     );
@@ -203,7 +203,7 @@ export class SqlCustomerRepository {
   /** Gives up a claim (the run failed and will be retried). */
   async releaseObject(bucket: string, key: string, etag: string): Promise<void> {
     await this.sql.query(
-      `DELETE FROM ingested_objects WHERE bucket = :bucket AND key = :key AND etag = :etag AND summary->>'status' = 'processing'`,
+      `DELETE FROM ingested_objects WHERE bucket = CAST(:bucket AS text) AND key = CAST(:key AS text) AND etag = CAST(:etag AS text) AND summary->>'status' = 'processing'`,
       { bucket, key, etag },
     );
   }
@@ -212,7 +212,7 @@ export class SqlCustomerRepository {
   async *readCustomers(pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
     const pages = this.pagesByKey(
       `SELECT customer_id, gender, age, CAST(annual_income_thousands AS double precision) AS income, spending_score
-       FROM customers WHERE customer_id > :after ORDER BY customer_id LIMIT :page_size`,
+       FROM customers WHERE customer_id > CAST(:after AS text) ORDER BY customer_id LIMIT CAST(:page_size AS integer)`,
       {},
       pageSize,
     );
@@ -224,8 +224,8 @@ export class SqlCustomerRepository {
     const pages = this.pagesByKey(
       `SELECT c.customer_id, c.gender, c.age, CAST(c.annual_income_thousands AS double precision) AS income, c.spending_score
        FROM training_members AS t JOIN customers AS c ON c.customer_id = t.customer_id
-       WHERE t.model_version = :model_version AND t.customer_id > :after
-       ORDER BY t.customer_id LIMIT :page_size`,
+       WHERE t.model_version = CAST(:model_version AS text) AND t.customer_id > CAST(:after AS text)
+       ORDER BY t.customer_id LIMIT CAST(:page_size AS integer)`,
       { model_version: modelVersion },
       pageSize,
     );
@@ -237,8 +237,8 @@ export class SqlCustomerRepository {
     return this.pagesByKey(
       `SELECT customer_id, gender, age, CAST(annual_income_thousands AS text) AS annual_income_thousands, spending_score,
          segment, segment_name, segment_origin, segment_distance, is_outlier, model_version
-       FROM customers WHERE model_version = :model_version AND segment = :segment AND customer_id > :after
-       ORDER BY customer_id LIMIT :page_size`,
+       FROM customers WHERE model_version = CAST(:model_version AS text) AND segment = CAST(:segment AS integer) AND customer_id > CAST(:after AS text)
+       ORDER BY customer_id LIMIT CAST(:page_size AS integer)`,
       { model_version: modelVersion, segment },
       pageSize,
     );
@@ -265,7 +265,7 @@ export class SqlCustomerRepository {
       const params: Record<string, SqlValue> = { model_version: modelVersion };
       const values = batch.map((id, i) => {
         params[`id_${i}`] = id;
-        return `(:model_version, :id_${i})`;
+        return `(CAST(:model_version AS text), CAST(:id_${i} AS text))`;
       });
       const [row] = await this.sql.query(
         `WITH added AS (
@@ -286,10 +286,10 @@ export class SqlCustomerRepository {
       const params: Record<string, SqlValue> = { model_version: modelVersion };
       const list = batch.map((id, i) => {
         params[`id_${i}`] = id;
-        return `:id_${i}`;
+        return `CAST(:id_${i} AS text)`;
       });
       const rows = await this.sql.query(
-        `SELECT customer_id FROM training_members WHERE model_version = :model_version AND customer_id IN (${list.join(', ')})`,
+        `SELECT customer_id FROM training_members WHERE model_version = CAST(:model_version AS text) AND customer_id IN (${list.join(', ')})`,
         params,
       );
       for (const r of rows) members.add(String(r.customer_id));
@@ -303,7 +303,7 @@ export class SqlCustomerRepository {
       modelVersion === null
         ? 'SELECT CAST(count(*) AS integer) AS n FROM customers WHERE segment IS NULL'
         : `SELECT CAST(count(*) AS integer) AS n FROM customers
-           WHERE segment IS NULL OR model_version IS DISTINCT FROM :model_version`,
+           WHERE segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text)`,
       modelVersion === null ? {} : { model_version: modelVersion },
     );
     return int(row?.n);
@@ -350,7 +350,7 @@ export class SqlCustomerRepository {
   /** Takes or renews the named lease for `ttlSeconds`; false when another owner holds it. */
   async acquireLease(name: string, owner: string, ttlSeconds: number): Promise<boolean> {
     const rows = await this.sql.query(
-      `INSERT INTO locks AS l (name, owner, expires_at) VALUES (:name, :owner, now() + make_interval(secs => :ttl))
+      `INSERT INTO locks AS l (name, owner, expires_at) VALUES (CAST(:name AS text), CAST(:owner AS text), now() + make_interval(secs => CAST(:ttl AS double precision)))
        ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
        WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner
        RETURNING owner`,
@@ -360,14 +360,23 @@ export class SqlCustomerRepository {
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    await this.sql.query('DELETE FROM locks WHERE name = :name AND owner = :owner', { name, owner });
+    await this.sql.query('DELETE FROM locks WHERE name = CAST(:name AS text) AND owner = CAST(:owner AS text)', { name, owner });
   }
 
-  async recordRun(run: RunRecord, startedAt: Date): Promise<void> {
+  /**
+   * Records a finished run once. `runKey` is the idempotency key (a new one per call by default): a
+   * statement retried after an error that left it unclear whether the first attempt ran (the Data
+   * API's InternalServerErrorException) inserts nothing the second time.
+   */
+  async recordRun(run: RunRecord, startedAt: Date, runKey: string = globalThis.crypto.randomUUID()): Promise<void> {
     await this.sql.query(
-      `INSERT INTO runs (kind, started_at, finished_at, model_version, rows_read, rows_accepted, rows_rejected, labeled, outliers, status, error, drift)
-       VALUES (:kind, CAST(:started_at AS timestamptz), now(), :model_version, :rows_read, :rows_accepted, :rows_rejected, :labeled, :outliers, :status, :error, CAST(:drift AS jsonb))`,
+      `INSERT INTO runs (run_key, kind, started_at, finished_at, model_version, rows_read, rows_accepted, rows_rejected, labeled, outliers, status, error, drift)
+       VALUES (CAST(:run_key AS text), CAST(:kind AS text), CAST(:started_at AS timestamptz), now(), CAST(:model_version AS text),
+         CAST(:rows_read AS integer), CAST(:rows_accepted AS integer), CAST(:rows_rejected AS integer), CAST(:labeled AS integer),
+         CAST(:outliers AS integer), CAST(:status AS text), CAST(:error AS text), CAST(:drift AS jsonb))
+       ON CONFLICT (run_key) DO NOTHING`,
       {
+        run_key: runKey,
         kind: run.kind,
         started_at: startedAt.toISOString(),
         model_version: run.modelVersion,

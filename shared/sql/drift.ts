@@ -20,13 +20,13 @@ export function populationStatement(model: Model): { sql: string; params: SqlPar
     const bin = cases.length === 0 ? '0' : `CASE ${cases.join(' ')} ELSE ${edges.length} END`;
     return `SELECT CAST(:field_${f} AS text) AS field, ${bin} AS bin, CAST(count(*) AS integer) AS n,
       0 AS assigned, 0 AS created, 0 AS outliers, 0.0 AS distance_sum
-    FROM customers WHERE model_version = :model_version AND segment_origin = 'assigned' GROUP BY 2`;
+    FROM customers WHERE model_version = CAST(:model_version AS text) AND segment_origin = 'assigned' GROUP BY 2`;
   });
   const totals = `SELECT CAST('' AS text) AS field, 0 AS bin, 0 AS n,
       CAST(count(*) FILTER (WHERE segment_origin = 'assigned') AS integer) AS assigned,
       CAST(count(*) FILTER (WHERE segment_origin = 'created') AS integer) AS created,
       CAST(count(*) FILTER (WHERE segment_origin = 'assigned' AND is_outlier) AS integer) AS outliers,
       COALESCE(sum(segment_distance) FILTER (WHERE segment_origin = 'assigned'), 0) AS distance_sum
-    FROM customers WHERE model_version = :model_version`;
+    FROM customers WHERE model_version = CAST(:model_version AS text)`;
   return { sql: [totals, ...parts].join('\nUNION ALL\n'), params };
 }

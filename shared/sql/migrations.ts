@@ -70,6 +70,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: '002_customers_fillfactor',
     statements: ['ALTER TABLE customers SET (fillfactor = 30)'],
   },
+  {
+    // The idempotency key of a run record: a retried insert (an error that left it unclear whether
+    // the first attempt ran) finds its key taken and records nothing twice. Older rows have none.
+    version: '003_runs_run_key',
+    statements: ['ALTER TABLE runs ADD COLUMN run_key text', 'CREATE UNIQUE INDEX runs_run_key ON runs (run_key)'],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -77,5 +83,9 @@ export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 )`;
 
-/** Serialises concurrent migrators (e.g. two deploys) for the length of one transaction. */
-export const MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(727274)`;
+/**
+ * Serialises concurrent migrators (e.g. two deploys) for the length of one transaction. The lock
+ * function returns `void`, a type the Data API does not return (UnsupportedResultException): the
+ * result is cast to text.
+ */
+export const MIGRATION_LOCK = `SELECT CAST(pg_advisory_xact_lock(727274) AS text) AS locked`;

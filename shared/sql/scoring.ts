@@ -50,7 +50,7 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
       let raw = `CAST(${column} AS double precision)`;
       if (category !== null) {
         params[`category_${j}`] = category;
-        raw = `CASE WHEN ${column} = :category_${j} THEN ${ONE} ELSE ${ZERO} END`;
+        raw = `CASE WHEN ${column} = CAST(:category_${j} AS text) THEN ${ONE} ELSE ${ZERO} END`;
       }
       columns.push(`(${raw} - ${double(`mean_${j}`)}) / ${double(`scale_${j}`)} * ${double(`weight_${j}`)} AS x${j}`);
       j++;
@@ -75,10 +75,15 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   const byId = (prefix: string, cast: (p: string) => string): string =>
     `CASE b.segment ${names.map((id) => `WHEN ${id} THEN ${cast(`${prefix}_${id}`)}`).join(' ')} END`;
 
+  // No comments inside the SQL text (the Data API's parameter scanner and comments: design.md).
+  // In the UPDATE: the key range (`> :after`, `<= last_key`) lets PostgreSQL reach the batch's rows
+  // by index instead of scanning the table; `c.xmin = b.row_version` leaves alone a row that another
+  // transaction changed since this statement read it (an upload, another run), since its label was
+  // computed from values it no longer has.
   const sql = `WITH batch AS (
   SELECT customer_id, xmin AS row_version, gender, age, annual_income_thousands, spending_score FROM customers
-  WHERE customer_id > :after AND (segment IS NULL OR model_version IS DISTINCT FROM :model_version)
-  ORDER BY customer_id LIMIT :batch_size
+  WHERE customer_id > CAST(:after AS text) AND (segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text))
+  ORDER BY customer_id LIMIT CAST(:batch_size AS integer)
 ), bounds AS (
   SELECT CAST(count(*) AS integer) AS seen, max(customer_id) AS last_key FROM batch
 ), best AS (
@@ -92,20 +97,17 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
 ), updated AS (
   UPDATE customers AS c SET
     segment = b.segment,
-    segment_name = ${byId('name', (p) => `:${p}`)},
+    segment_name = ${byId('name', (p) => `CAST(:${p} AS text)`)},
     segment_origin = CASE WHEN EXISTS (
-      SELECT 1 FROM training_members AS t WHERE t.model_version = :model_version AND t.customer_id = c.customer_id
+      SELECT 1 FROM training_members AS t WHERE t.model_version = CAST(:model_version AS text) AND t.customer_id = c.customer_id
     ) THEN 'created' ELSE 'assigned' END,
-    model_version = :model_version,
+    model_version = CAST(:model_version AS text),
     segment_distance = b.distance,
     is_outlier = b.distance > ${byId('threshold', double)},
     segmented_at = now(),
     updated_at = now()
   FROM best AS b
-  -- the key range lets PostgreSQL reach the batch's rows by index instead of scanning the table
-  WHERE c.customer_id = b.customer_id AND c.customer_id > :after AND c.customer_id <= (SELECT last_key FROM bounds)
-    -- a row another transaction changed since this statement read it (an upload, another run) has a
-    -- new row version: it is left alone, since its label was computed from values it no longer has
+  WHERE c.customer_id = b.customer_id AND c.customer_id > CAST(:after AS text) AND c.customer_id <= (SELECT last_key FROM bounds)
     AND c.xmin = b.row_version
   RETURNING c.is_outlier
 )

@@ -1,22 +1,41 @@
 // The migrations custom resource handler (functions/migrate/handler.ts) as CloudFormation drives
-// it: Create and Update migrate a real PostgreSQL through the Data API (the suite's emulator),
-// Delete leaves the schema, the physical id never changes, and a paused cluster is waited for.
+// it: Create and Update migrate a real PostgreSQL through the Data API (the suite's strict emulator)
+// as the master user and set up the application and read-only roles from their secrets (a local
+// Secrets Manager); the roles then work, and only for what they are for. Delete leaves everything,
+// the physical id never changes, a starting or resuming cluster is waited for, and a database
+// migrated by the previous release is upgraded by a plain update.
 
 import { randomBytes } from 'node:crypto';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createMigrateHandlerFromEnv, PHYSICAL_RESOURCE_ID } from '../../functions/migrate/handler.ts';
+import { createMigrateHandlerFromEnv, PHYSICAL_RESOURCE_ID, type MigrateEvent } from '../../functions/migrate/handler.ts';
 import { ConfigError } from '../../functions/config.ts';
-import { MIGRATIONS } from '../../shared/sql/migrations.ts';
+import { dataApiClient } from '../../functions/adapters/data-api-sql-client.ts';
+import { MIGRATIONS, MIGRATIONS_TABLE } from '../../shared/sql/migrations.ts';
 import { startDataApiEmulator, type DataApiEmulator } from '../support/data-api-emulator.ts';
+import { startSecretsManagerStub, type SecretsManagerStub } from '../support/secrets-manager-stub.ts';
 
 const CLUSTER_ARN = 'arn:aws:rds:us-east-1:123456789012:cluster:migrate-test';
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:migrate-test';
+const MASTER_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:migrate-master';
+const APP_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:migrate-app';
+const READER_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:migrate-reader';
+const SDK = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+/** Waits for a starting cluster in milliseconds instead of seconds. */
+const FAST_WAIT = { baseDelayMs: 5, maxDelayMs: 20 };
 
-let databaseName: string;
-let emulator: DataApiEmulator;
-let client: RDSDataClient;
+interface Cluster {
+  readonly database: string;
+  readonly emulator: DataApiEmulator;
+  readonly client: RDSDataClient;
+  readonly appUser: string;
+  readonly readerUser: string;
+}
+
+let secrets: SecretsManagerStub;
+let secretsClient: SecretsManagerClient;
+const clusters: Cluster[] = [];
 
 async function admin<T>(work: (c: pg.Client) => Promise<T>, database?: string): Promise<T> {
   const url = new URL(inject('databaseUrl'));
@@ -30,86 +49,234 @@ async function admin<T>(work: (c: pg.Client) => Promise<T>, database?: string): 
   }
 }
 
-const tables = () =>
+/**
+ * A fresh database behind its own emulator; the master secret is the suite server's own user.
+ * Role names are cluster-wide in PostgreSQL, so each cluster's roles get a unique suffix.
+ */
+async function newCluster(): Promise<Cluster> {
+  const suffix = randomBytes(4).toString('hex');
+  const database = `t_migrate_${suffix}`;
+  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`));
+  const url = new URL(inject('databaseUrl'));
+  url.pathname = `/${database}`;
+  secrets.put(MASTER_ARN, { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+  const appUser = `segments_app_${suffix}`;
+  const readerUser = `segments_reader_${suffix}`;
+  secrets.put(`${APP_ARN}-${suffix}`, { username: appUser });
+  secrets.put(`${READER_ARN}-${suffix}`, { username: readerUser });
+  const emulator = await startDataApiEmulator({ databaseUrl: url.toString(), resourceArn: CLUSTER_ARN, resolveSecret: (arn) => secrets.resolve(arn) });
+  const cluster = { database, emulator, client: dataApiClient({ ...SDK, endpoint: emulator.endpoint }), appUser, readerUser };
+  clusters.push(cluster);
+  return cluster;
+}
+
+const suffixOf = (cluster: Cluster) => cluster.appUser.slice('segments_app_'.length);
+const properties = (cluster: Cluster) => ({
+  ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+  MigrationsFingerprint: 'f',
+  AppSecretArn: `${APP_ARN}-${suffixOf(cluster)}`,
+  ReaderSecretArn: `${READER_ARN}-${suffixOf(cluster)}`,
+});
+const env = (cluster: Cluster) => ({ DB_CLUSTER_ARN: CLUSTER_ARN, DB_SECRET_ARN: MASTER_ARN, DB_NAME: cluster.database, LOG_LEVEL: 'SILENT' });
+const handlerFor = (cluster: Cluster, envOverride?: Record<string, string>) =>
+  createMigrateHandlerFromEnv(envOverride ?? env(cluster), { rdsData: cluster.client, secrets: secretsClient, clusterWait: FAST_WAIT });
+const create = (cluster: Cluster): MigrateEvent => ({ RequestType: 'Create', ResourceProperties: properties(cluster) });
+const update = (cluster: Cluster): MigrateEvent => ({
+  RequestType: 'Update',
+  PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+  ResourceProperties: properties(cluster),
+});
+
+const tables = (cluster: Cluster) =>
   admin(
     async (c) =>
       (await c.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map(
         (r) => r.tablename,
       ),
-    databaseName,
+    cluster.database,
   );
 
-const env = () => ({ DB_CLUSTER_ARN: CLUSTER_ARN, DB_SECRET_ARN: SECRET_ARN, DB_NAME: databaseName, LOG_LEVEL: 'SILENT' });
+/** One statement through the Data API as the user of `secretArn`; the error name when it fails. */
+async function runAs(cluster: Cluster, secretArn: string, sql: string): Promise<string> {
+  try {
+    await cluster.client.send(new ExecuteStatementCommand({ resourceArn: CLUSTER_ARN, secretArn, database: cluster.database, sql }));
+    return 'ok';
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
 
 beforeAll(async () => {
-  databaseName = `t_migrate_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(databaseName)}`));
-  const url = new URL(inject('databaseUrl'));
-  url.pathname = `/${databaseName}`;
-  emulator = await startDataApiEmulator({ databaseUrl: url.toString(), resourceArn: CLUSTER_ARN, secretArn: SECRET_ARN });
-  client = new RDSDataClient({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    endpoint: emulator.endpoint,
-  });
+  secrets = await startSecretsManagerStub();
+  secretsClient = new SecretsManagerClient({ ...SDK, endpoint: secrets.endpoint });
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await emulator?.close();
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`));
+  secretsClient?.destroy();
+  for (const cluster of clusters) {
+    cluster.client.destroy();
+    await cluster.emulator.close();
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(cluster.database)} WITH (FORCE)`));
+    for (const role of [cluster.appUser, cluster.readerUser]) await admin((c) => c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`));
+  }
+  await secrets?.close();
 });
 
 describe('migrate custom resource handler', () => {
-  it('Create applies every migration, waiting for a cluster that is resuming from auto-pause', async () => {
-    expect(await tables()).toEqual([]);
-    emulator.faults.failNext('DatabaseResumingException', 1);
-    const handler = createMigrateHandlerFromEnv(env(), client);
-    const response = await handler({ RequestType: 'Create' });
-    expect(response).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: MIGRATIONS.map((m) => m.version).join(',') } });
-    expect(await tables()).toEqual(expect.arrayContaining(['customers', 'runs', 'schema_migrations']));
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await newCluster();
   });
 
-  it('Update applies nothing more and keeps the physical id', async () => {
-    const handler = createMigrateHandlerFromEnv(env(), client);
-    const response = await handler({
-      RequestType: 'Update',
+  it('Create applies every migration and sets up both roles, waiting for a cluster that is resuming from auto-pause', async () => {
+    expect(await tables(cluster)).toEqual([]);
+    cluster.emulator.faults.failNext('DatabaseResumingException', 1);
+    const response = await handlerFor(cluster)(create(cluster));
+    expect(response).toEqual({
       PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-      ResourceProperties: { MigrationsFingerprint: 'changed' },
+      Data: { Applied: MIGRATIONS.map((m) => m.version).join(','), Roles: `${cluster.appUser},${cluster.readerUser}` },
     });
-    expect(response).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: '' } });
+    expect(await tables(cluster)).toEqual(expect.arrayContaining(['customers', 'runs', 'schema_migrations']));
+  });
+
+  it('the application role may read and write the rows the functions need, and nothing else', async () => {
+    const app = properties(cluster).AppSecretArn;
+    expect(
+      await runAs(cluster, app, `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score) VALUES ('c1', 'Female', 30, 50, 60)`),
+    ).toBe('ok');
+    expect(await runAs(cluster, app, `UPDATE customers SET segment = 1 WHERE customer_id = 'c1'`)).toBe('ok');
+    expect(await runAs(cluster, app, `INSERT INTO runs (kind, status) VALUES ('assign', 'ok')`)).toBe('ok');
+    expect(await runAs(cluster, app, `INSERT INTO locks (name, owner, expires_at) VALUES ('n', 'o', now())`)).toBe('ok');
+    expect(await runAs(cluster, app, `DELETE FROM locks WHERE name = 'n'`)).toBe('ok');
+    for (const forbidden of [
+      'DELETE FROM customers',
+      'DROP TABLE customers',
+      'CREATE TABLE sneaky (x integer)',
+      'TRUNCATE runs',
+      `INSERT INTO schema_migrations (version) VALUES ('999_fake')`,
+      'ALTER TABLE customers ADD COLUMN x integer',
+    ]) {
+      expect(await runAs(cluster, app, forbidden), forbidden).toMatch(/^DatabaseErrorException: .*(permission denied|must be owner)/);
+    }
+  });
+
+  it('the read-only role reads customers and runs and cannot change anything', async () => {
+    const reader = properties(cluster).ReaderSecretArn;
+    expect(await runAs(cluster, reader, 'SELECT customer_id, segment FROM customers')).toBe('ok');
+    expect(await runAs(cluster, reader, 'SELECT CAST(count(*) AS integer) AS n FROM runs')).toBe('ok');
+    expect(await runAs(cluster, reader, `UPDATE customers SET segment = 2`)).toMatch(/^DatabaseErrorException: .*permission denied/);
+    expect(await runAs(cluster, reader, 'SELECT * FROM ingested_objects')).toMatch(/^DatabaseErrorException: .*permission denied/);
+  });
+
+  it('sends no password in the clear: the roles log in with their secrets while the SQL carried only SCRAM verifiers', async () => {
+    const stored = await admin(
+      (c) =>
+        c.query<{ rolname: string; rolpassword: string }>('SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1)', [
+          [cluster.appUser, cluster.readerUser],
+        ]),
+      cluster.database,
+    );
+    expect(stored.rows).toHaveLength(2);
+    for (const row of stored.rows) expect(row.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+    const { password } = (await secrets.resolve(properties(cluster).AppSecretArn))!;
+    const url = new URL(inject('databaseUrl'));
+    url.pathname = `/${cluster.database}`;
+    url.username = cluster.appUser;
+    url.password = password;
+    const direct = new pg.Client({ connectionString: url.toString() });
+    await direct.connect();
+    await direct.end();
+  });
+
+  it('Update applies nothing more, keeps the physical id, and sets the roles again (a changed password takes effect)', async () => {
+    const app = properties(cluster).AppSecretArn;
+    secrets.put(app, { username: cluster.appUser });
+    const response = await handlerFor(cluster)(update(cluster));
+    expect(response).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: '', Roles: `${cluster.appUser},${cluster.readerUser}` } });
     const applied = await admin(
       async (c) => (await c.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY 1')).rows.map((r) => r.version),
-      databaseName,
+      cluster.database,
     );
     expect(applied).toEqual(MIGRATIONS.map((m) => m.version).sort());
+    expect(await runAs(cluster, app, 'SELECT customer_id FROM customers')).toBe('ok');
   });
 
-  it('Delete leaves the schema and data alone, without calling the database', async () => {
-    const before = emulator.stats.executeCalls;
-    const handler = createMigrateHandlerFromEnv(env(), client);
-    expect(await handler({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_RESOURCE_ID })).toEqual({
+  it('Delete leaves the schema, data and roles alone, without calling the database', async () => {
+    const before = cluster.emulator.stats.executeCalls;
+    expect(await handlerFor(cluster)({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_RESOURCE_ID })).toEqual({
       PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-      Data: { Applied: '' },
+      Data: { Applied: '', Roles: '' },
     });
-    expect(emulator.stats.executeCalls).toBe(before);
-    expect(await tables()).toContain('customers');
+    expect(cluster.emulator.stats.executeCalls).toBe(before);
+    expect(await tables(cluster)).toContain('customers');
   });
 
   it('fails the deployment with the names of missing or malformed variables', async () => {
-    const handler = createMigrateHandlerFromEnv({ DB_CLUSTER_ARN: 'cluster', DB_NAME: databaseName }, client);
-    const error = await handler({ RequestType: 'Create' }).catch((e: unknown) => e);
+    const handler = handlerFor(cluster, { DB_CLUSTER_ARN: 'cluster', DB_NAME: cluster.database });
+    const error = await handler(create(cluster)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe('configuration: DB_CLUSTER_ARN must be an ARN; DB_SECRET_ARN is not set');
   });
 
+  it('fails the deployment naming a missing role secret property', async () => {
+    const error = await handlerFor(cluster)({ RequestType: 'Update', ResourceProperties: { AppSecretArn: APP_ARN } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^custom resource properties: ReaderSecretArn/);
+  });
+
   it('rethrows a database error so CloudFormation reports the failure', async () => {
-    emulator.faults.failWhen(/schema_migrations/, { errorName: 'BadRequestException', message: 'boom' });
+    cluster.emulator.faults.failWhen(/schema_migrations/, { errorName: 'BadRequestException', message: 'boom' });
     try {
-      const handler = createMigrateHandlerFromEnv(env(), client);
-      await expect(handler({ RequestType: 'Update', PhysicalResourceId: PHYSICAL_RESOURCE_ID })).rejects.toThrow(/boom/);
+      await expect(handlerFor(cluster)(update(cluster))).rejects.toThrow(/boom/);
     } finally {
-      emulator.faults.clear();
+      cluster.emulator.faults.clear();
     }
+  });
+});
+
+describe('migrate handler on a cluster created moments ago', () => {
+  it('waits while the Data API endpoint is not enabled yet or the cluster is not available, then migrates', async () => {
+    const cluster = await newCluster();
+    cluster.emulator.faults.failNext('HttpEndpointNotEnabledException', 2, 'HttpEndpoint is not enabled for cluster migrate-test.');
+    cluster.emulator.faults.failNext('InvalidResourceStateException', 1, 'The cluster is not in a valid state.');
+    const response = await handlerFor(cluster)(create(cluster));
+    expect(response.Data.Applied).toBe(MIGRATIONS.map((m) => m.version).join(','));
+  });
+
+  it('gives up after its time budget with the service error', async () => {
+    const cluster = await newCluster();
+    cluster.emulator.faults.failNext('HttpEndpointNotEnabledException', 1000, 'HttpEndpoint is not enabled for cluster migrate-test.');
+    const handler = createMigrateHandlerFromEnv(env(cluster), {
+      rdsData: cluster.client,
+      secrets: secretsClient,
+      clusterWait: { ...FAST_WAIT, maxElapsedMs: 100 },
+    });
+    await expect(handler(create(cluster))).rejects.toMatchObject({ name: 'HttpEndpointNotEnabledException' });
+    cluster.emulator.faults.clear();
+  });
+});
+
+describe('upgrade of a deployment migrated by the previous release', () => {
+  it('a plain update adds the new migrations and the roles, keeps the data, and the functions can use the app role', async () => {
+    const cluster = await newCluster();
+    const previous = MIGRATIONS.filter((m) => m.version === '001_initial' || m.version === '002_customers_fillfactor');
+    await admin(async (c) => {
+      await c.query(MIGRATIONS_TABLE);
+      for (const migration of previous) {
+        for (const statement of migration.statements) await c.query(statement);
+        await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [migration.version]);
+      }
+      await c.query(
+        `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score) VALUES ('old-1', 'Male', 40, 70, 20)`,
+      );
+      await c.query(`INSERT INTO runs (kind, status) VALUES ('assign', 'ok')`);
+    }, cluster.database);
+
+    const response = await handlerFor(cluster)(update(cluster));
+    expect(response.Data.Applied.split(',')).toEqual(MIGRATIONS.filter((m) => !previous.includes(m)).map((m) => m.version));
+    const app = properties(cluster).AppSecretArn;
+    expect(await runAs(cluster, app, `UPDATE customers SET segment = 0 WHERE customer_id = 'old-1'`)).toBe('ok');
+    const rows = await admin(async (c) => (await c.query('SELECT customer_id, segment FROM customers')).rows, cluster.database);
+    expect(rows).toEqual([{ customer_id: 'old-1', segment: 0 }]);
   });
 });
