@@ -55,6 +55,9 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const startedAt = deps.clock();
+  // one record per run: a retried insert, or the failure record after an ok record whose call
+  // failed in transit, finds the key taken
+  const runKey = `assign:${owner}`;
   if (!(await repo.acquireLease(NIGHTLY_LOCK, owner, leaseSeconds))) {
     log('another assignment run holds the lock; nothing to do');
     return { status: 'locked', modelVersion: null, pending: 0, labeled: 0, outliers: 0, batches: 0, drift: null };
@@ -63,7 +66,7 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
     const active = await store.getActive();
     if (active === null) {
       log('no active model: nothing to assign with');
-      await repo.recordRun({ kind: 'assign', modelVersion: null, status: 'skipped', error: 'no active model' }, startedAt);
+      await repo.recordRun({ kind: 'assign', modelVersion: null, status: 'skipped', error: 'no active model' }, startedAt, runKey);
       return {
         status: 'no-active-model',
         modelVersion: null,
@@ -79,19 +82,20 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
     if (pending === 0) {
       log('no new customers');
       const drift = await checkDrift(deps, model);
-      await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0, drift }, startedAt);
+      await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0, drift }, startedAt, runKey);
       return { status: 'no-new-customers', modelVersion: model.modelVersion, pending, labeled: 0, outliers: 0, batches: 0, drift };
     }
     log(`${pending} pending customer${pending === 1 ? '' : 's'}; labeling with model ${model.modelVersion}`);
     const totals = await labelAll(deps, model, owner, leaseSeconds, batchSize);
     const drift = await checkDrift(deps, model);
-    await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', ...totals, drift }, startedAt);
+    await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', ...totals, drift }, startedAt, runKey);
     return { status: 'labeled', modelVersion: model.modelVersion, pending, ...totals, drift };
   } catch (error) {
     await repo
       .recordRun(
         { kind: 'assign', modelVersion: null, status: 'failed', error: error instanceof Error ? error.message : String(error) },
         startedAt,
+        runKey,
       )
       .catch(() => undefined);
     throw error;

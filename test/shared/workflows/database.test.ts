@@ -14,7 +14,7 @@ import { promoteModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { startDataApiEmulator, type DataApiEmulator } from '../../support/data-api-emulator.ts';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { dataApiClient } from '../../../functions/adapters/data-api-sql-client.ts';
 import { DataApiCustomerRepository } from '../../../functions/adapters/data-api-customer-repository.ts';
 import { withTempDir } from '../../support/temp.ts';
 
@@ -45,7 +45,7 @@ const implementations: Record<string, () => SqlCustomerRepository> = {
         secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t',
         database: 'postgres',
       },
-      new RDSDataClient({ endpoint: dataApi.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+      dataApiClient({ endpoint: dataApi.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     ),
 };
 
