@@ -17,6 +17,12 @@ export interface SegmentationParameters {
   readonly deletionProtection: boolean;
   /** Keep the data bucket and a final database snapshot when the stack is deleted. */
   readonly retainData: boolean;
+  /**
+   * Reserved concurrency of the assign function; none = unreserved. Not needed for correctness
+   * (the lease row serialises nightly runs), and any reservation fails the deploy in accounts whose
+   * concurrency quota is 10 (Lambda keeps 10 unreserved).
+   */
+  readonly assignReservedConcurrency: number | undefined;
 }
 
 export const DEFAULT_PARAMETERS: SegmentationParameters = {
@@ -27,6 +33,7 @@ export const DEFAULT_PARAMETERS: SegmentationParameters = {
   maxCapacity: 4,
   deletionProtection: false,
   retainData: true,
+  assignReservedConcurrency: undefined,
 };
 
 export const PARAMETER_NAMES = Object.keys(DEFAULT_PARAMETERS) as ReadonlyArray<keyof SegmentationParameters>;
@@ -91,6 +98,16 @@ function readSchedule(value: unknown): string {
   return value;
 }
 
+/** A positive whole number, typed (cdk.json) or as a string (`-c name=2`); absent or '' = none. */
+function readPositiveInteger(name: string, value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new ParameterError(`context ${name} must be a positive whole number (or absent for none), got ${text(value)}`);
+  }
+  return n;
+}
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function readEmail(value: unknown): string | undefined {
@@ -119,5 +136,6 @@ export function readParameters(lookup: Lookup): SegmentationParameters {
     maxCapacity,
     deletionProtection: readBoolean('deletionProtection', lookup('deletionProtection'), DEFAULT_PARAMETERS.deletionProtection),
     retainData: readBoolean('retainData', lookup('retainData'), DEFAULT_PARAMETERS.retainData),
+    assignReservedConcurrency: readPositiveInteger('assignReservedConcurrency', lookup('assignReservedConcurrency')),
   };
 }

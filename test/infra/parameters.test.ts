@@ -9,7 +9,7 @@ import { cdkJsonContext } from './synth.ts';
 const read = (context: Record<string, unknown>) => readParameters((name) => context[name]);
 
 describe('readParameters', () => {
-  it('defaults: no email, nightly at 00:00 UTC, auto-promote, 0–4 ACUs, no deletion protection, data retained', () => {
+  it('defaults: no email, nightly at 00:00 UTC, auto-promote, 0–4 ACUs, no deletion protection, data retained, no reserved concurrency', () => {
     expect(read({})).toEqual({
       alertEmail: undefined,
       schedule: 'cron(0 0 * * ? *)',
@@ -18,6 +18,7 @@ describe('readParameters', () => {
       maxCapacity: 4,
       deletionProtection: false,
       retainData: true,
+      assignReservedConcurrency: undefined,
     });
     expect(read({})).toEqual(DEFAULT_PARAMETERS);
   });
@@ -31,6 +32,7 @@ describe('readParameters', () => {
       maxCapacity: 16,
       deletionProtection: true,
       retainData: false,
+      assignReservedConcurrency: 1,
     });
     const strings = read({
       alertEmail: 'ops@example.com',
@@ -40,6 +42,7 @@ describe('readParameters', () => {
       maxCapacity: '16',
       deletionProtection: 'true',
       retainData: 'false',
+      assignReservedConcurrency: '1',
     });
     expect(strings).toEqual(typed);
     expect(typed).toEqual({
@@ -50,11 +53,18 @@ describe('readParameters', () => {
       maxCapacity: 16,
       deletionProtection: true,
       retainData: false,
+      assignReservedConcurrency: 1,
     });
   });
 
   it('treats an empty alertEmail as none', () => {
     expect(read({ alertEmail: '' }).alertEmail).toBeUndefined();
+  });
+
+  it('takes assignReservedConcurrency as a positive whole number; empty means none', () => {
+    expect(read({ assignReservedConcurrency: 5 }).assignReservedConcurrency).toBe(5);
+    expect(read({ assignReservedConcurrency: '20' }).assignReservedConcurrency).toBe(20);
+    expect(read({ assignReservedConcurrency: '' }).assignReservedConcurrency).toBeUndefined();
   });
 
   it('accepts EventBridge cron and rate expressions', () => {
@@ -88,6 +98,15 @@ describe('readParameters', () => {
     ['rate(1 days)', { schedule: 'rate(1 days)' }, /context schedule/],
     ['rate(2 day)', { schedule: 'rate(2 day)' }, /context schedule/],
     ['not an email', { alertEmail: 'ops-at-example.com' }, /context alertEmail must be an email address, got "ops-at-example.com"/],
+    [
+      'a reserved concurrency of 0',
+      { assignReservedConcurrency: 0 },
+      /context assignReservedConcurrency must be a positive whole number \(or absent for none\), got 0/,
+    ],
+    ['a negative reserved concurrency', { assignReservedConcurrency: '-1' }, /context assignReservedConcurrency .* got "-1"/],
+    ['a fractional reserved concurrency', { assignReservedConcurrency: 1.5 }, /context assignReservedConcurrency .* got 1.5/],
+    ['a word for a reserved concurrency', { assignReservedConcurrency: 'one' }, /context assignReservedConcurrency .* got "one"/],
+    ['true for a reserved concurrency', { assignReservedConcurrency: true }, /context assignReservedConcurrency .* got true/],
   ];
 
   for (const [what, context, message] of bad) {
