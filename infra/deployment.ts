@@ -13,3 +13,22 @@ export const AVAILABILITY_ZONES = 2;
 export const ADMIN_USER = 'segments_admin';
 export const APP_USER = 'segments_app';
 export const READER_USER = 'segments_reader';
+
+/**
+ * Names of the stack outputs other tools read (`segments smoke`, scripts): values from
+ * `aws cloudformation describe-stacks --stack-name CustomerSegmentation`.
+ */
+export const STACK_OUTPUT = {
+  /** The data bucket. */
+  bucketName: 'BucketName',
+  /** The Aurora cluster (Data API enabled). */
+  clusterArn: 'ClusterArn',
+  /** The read-only role's secret (segments_reader), for analysts and downstream tools. */
+  secretArn: 'SecretArn',
+  /** The master user's secret: migrations and `segments smoke` cleanup, never applications. */
+  adminSecretArn: 'AdminSecretArn',
+  databaseName: 'DatabaseName',
+  trainFunctionName: 'TrainFunctionName',
+  ingestFunctionName: 'IngestFunctionName',
+  assignFunctionName: 'AssignFunctionName',
+} as const;

@@ -3,11 +3,12 @@
 
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME } from './deployment.ts';
 import { readParameters, type SegmentationParameters } from './parameters.ts';
 import { SegmentationStack } from './segmentation-stack.ts';
 import { acknowledgeCdkSingletons } from './singletons.ts';
 
-export const STACK_NAME = 'CustomerSegmentation';
+export { STACK_NAME };
 
 export interface SegmentationApp {
   readonly app: App;

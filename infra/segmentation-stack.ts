@@ -1,7 +1,7 @@
 // The whole system in one environment-agnostic stack: data bucket, Aurora through the Data API,
 // the train / ingest / assign functions and their triggers, failure handling, alarms, migrations.
 
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -14,21 +14,16 @@ import {
   UPLOADS_CUSTOMERS_PREFIX,
   UPLOADS_TRAINING_PREFIX,
 } from '../shared/storage-layout.ts';
-
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../shared/metrics.ts';
+import { ADMIN_USER, READER_USER, STACK_OUTPUT } from './deployment.ts';
+import { FunctionLogRetention } from './log-retention.ts';
 import { Database } from './constructs/database.ts';
 import { FailureAlarms } from './constructs/failure-alarms.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { SchemaMigrations } from './constructs/schema-migrations.ts';
-import { SegmentationFunction } from './constructs/segmentation-function.ts';
+import { LOG_RETENTION, SegmentationFunction } from './constructs/segmentation-function.ts';
 import { DEFAULT_PARAMETERS, type SegmentationParameters } from './parameters.ts';
 
-export const SERVICE_NAME = 'customer-segmentation';
-export const METRICS_NAMESPACE = 'CustomerSegmentation';
-export const SUCCESSFUL_RUNS_METRIC = 'SuccessfulRuns';
-/** Emitted by the assign function: 1 when a nightly run recommends retraining. */
-export const RETRAIN_RECOMMENDED_METRIC = 'RetrainRecommended';
-/** Emitted by the train function for an uploaded training file that could not be trained on. */
-export const TRAINING_FILES_FAILED_METRIC = 'TrainingFilesFailed';
 export const LOG_LEVEL = 'INFO';
 /** A nightly run plus two hours of slack. */
 export const NIGHTLY_ALARM_WINDOW = Duration.hours(26);
@@ -78,7 +73,8 @@ export class SegmentationStack extends Stack {
     const environment = {
       DATA_BUCKET: this.data.bucket.bucketName,
       DB_CLUSTER_ARN: this.database.cluster.clusterArn,
-      DB_SECRET_ARN: this.database.secret.secretArn,
+      // the application role's secret: the functions cannot read the master secret
+      DB_SECRET_ARN: this.database.appSecret.secretArn,
       DB_NAME: this.database.databaseName,
       AUTO_PROMOTE: String(parameters.autoPromote),
       LOG_LEVEL,
@@ -102,7 +98,8 @@ export class SegmentationStack extends Stack {
       entry: 'functions/assign/handler.ts',
       description: 'Nightly: labels pending customers with the active model',
       environment,
-      reservedConcurrentExecutions: 1, // one nightly run at a time (the lease row is the second guard)
+      // none by default: the lease row serialises nightly runs (deploy parameter assignReservedConcurrency)
+      reservedConcurrentExecutions: parameters.assignReservedConcurrency,
     });
 
     // least privilege: each function its prefixes and actions, the Data API on this cluster
@@ -118,12 +115,12 @@ export class SegmentationStack extends Stack {
     this.data.grantListPrefixes(this.ingest.function, [MODELS_PREFIX, UPLOADS_CUSTOMERS_PREFIX]);
     this.data.grantObjects(this.assign.function, MODELS_PREFIX, ['s3:GetObject']);
     this.data.grantListPrefixes(this.assign.function, [MODELS_PREFIX]);
-    for (const fn of [this.train, this.ingest, this.assign]) this.database.grantDataApi(fn.function);
+    for (const fn of [this.train, this.ingest, this.assign]) this.database.grantDataApi(fn.function, this.database.appSecret);
 
     // triggers
     this.data.notifyOnUpload(UPLOADS_TRAINING_PREFIX, UPLOAD_SUFFIX, this.train.function);
     this.data.notifyOnUpload(UPLOADS_CUSTOMERS_PREFIX, UPLOAD_SUFFIX, this.ingest.function);
-    new NightlySchedule(this, 'NightlySchedule', { schedule: parameters.schedule, target: this.assign.function });
+    const nightly = new NightlySchedule(this, 'NightlySchedule', { schedule: parameters.schedule, target: this.assign.function });
 
     // failure handling: bounded retries, then the dead-letter queue; alarms to one topic
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -150,23 +147,36 @@ export class SegmentationStack extends Stack {
       this.alarms.watchFunction(name, fn.function);
     }
     this.alarms.watchDeadLetterQueue(this.deadLetterQueue);
-    this.alarms.watchNightlyRun({
-      namespace: METRICS_NAMESPACE,
-      metricName: SUCCESSFUL_RUNS_METRIC,
-      service: SERVICE_NAME,
-      window: NIGHTLY_ALARM_WINDOW,
+    const metrics = { namespace: METRICS_NAMESPACE, service: SERVICE_NAME };
+    this.alarms.watchNightlyRun({ ...metrics, metricName: METRIC.successfulRuns, window: NIGHTLY_ALARM_WINDOW });
+    this.alarms.watchRetrainSignal({ ...metrics, metricName: METRIC.retrainRecommended });
+    this.alarms.watchFailedFiles('TrainingFileFailed', {
+      ...metrics,
+      metricName: METRIC.trainingFilesFailed,
+      alarmDescription: 'An uploaded training file could not be trained on; results/training/<name>/summary.json says why.',
     });
-    this.alarms.watchRetrainSignal({ namespace: METRICS_NAMESPACE, metricName: RETRAIN_RECOMMENDED_METRIC, service: SERVICE_NAME });
-    this.alarms.watchFailedTrainingFiles({ namespace: METRICS_NAMESPACE, metricName: TRAINING_FILES_FAILED_METRIC, service: SERVICE_NAME });
+    this.alarms.watchFailedFiles('IngestFileFailed', {
+      ...metrics,
+      metricName: METRIC.filesFailed,
+      alarmDescription:
+        'An uploaded customers file could not be read as the CSV contract (nothing was upserted); results/customers/<name>/summary.json says why.',
+    });
 
     this.migrations = new SchemaMigrations(this, 'SchemaMigrations', { database: this.database });
+    // deploy order: on an update, no new code runs before its schema and database roles exist
+    for (const dependent of [this.train.function, this.ingest.function, this.assign.function, this.data.notifications(), nightly.rule]) {
+      if (dependent !== undefined) dependent.node.addDependency(this.migrations.resource);
+    }
+
+    // every Lambda function's logs expire, CDK's own helper functions included
+    Aspects.of(this).add(new FunctionLogRetention(LOG_RETENTION), { priority: AspectPriority.MUTATING });
 
     this.outputs();
   }
 
   private outputs(): void {
     const bucket = this.data.bucket.bucketName;
-    new CfnOutput(this, 'BucketName', { value: bucket, description: 'The data bucket' });
+    new CfnOutput(this, STACK_OUTPUT.bucketName, { value: bucket, description: 'The data bucket' });
     new CfnOutput(this, 'TrainCommand', {
       value: `aws s3 cp customers.csv s3://${bucket}/${UPLOADS_TRAINING_PREFIX}customers.csv`,
       description: 'Upload a training file: trains a new model version (and promotes it unless autoPromote=false)',
@@ -179,25 +189,66 @@ export class SegmentationStack extends Stack {
       value: `s3://${bucket}/${MODELS_PREFIX}<version>/report.html`,
       description: 'Where each model version report is written',
     });
+    // The commands that run a function invoke it asynchronously (--invocation-type Event): Lambda
+    // queues the event, answers 202 at once and runs it once, with the same retries, dead-letter
+    // queue and alarms as the scheduled run. A synchronous `aws lambda invoke` gives up reading
+    // after 60 s and sends the request again, so a long nightly run or table training ran twice;
+    // `--cli-read-timeout 0` would avoid that but holds the terminal for up to 15 minutes and still
+    // retries on a dropped connection. The result is in the function's log (the *LogsCommand
+    // outputs) and in what the run writes.
     new CfnOutput(this, 'RunNightlyCommand', {
-      value: `aws lambda invoke --function-name ${this.assign.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' assign.json`,
-      description: 'Run the nightly assignment now',
+      value: asyncInvoke(this.assign.function.functionName, '{}'),
+      description:
+        'Run the nightly assignment now, once (asynchronous: returns StatusCode 202 at once). Result: AssignLogsCommand, or the latest row of the runs table.',
     });
     new CfnOutput(this, 'RollbackCommand', {
-      value: `aws lambda invoke --function-name ${this.train.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"rollback":true}' rollback.json`,
-      description: 'Make the previous model active again (or {"promote":"<version>"}); the next nightly run relabels',
+      value: asyncInvoke(this.train.function.functionName, '{"rollback":true}'),
+      description:
+        'Make the previous model active again (or {"promote":"<version>"}), asynchronously; the next nightly run relabels. Result: TrainLogsCommand, or models/active.json.',
     });
     new CfnOutput(this, 'ExportSegmentCommand', {
-      value: `aws lambda invoke --function-name ${this.ingest.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"export":{"segment":0}}' export.json`,
-      description: 'Write segment 0 of the active model to results/exports/segment-0/customers.csv',
+      value: asyncInvoke(this.ingest.function.functionName, '{"export":{"segment":0}}'),
+      description:
+        'Write segment 0 of the active model to results/exports/segment-0/customers.csv, asynchronously. Result: IngestLogsCommand, or that object.',
     });
-    new CfnOutput(this, 'ClusterArn', { value: this.database.cluster.clusterArn, description: 'Aurora cluster (Data API enabled)' });
-    new CfnOutput(this, 'SecretArn', { value: this.database.secret.secretArn, description: 'Database credentials, for the Data API' });
-    new CfnOutput(this, 'DatabaseName', { value: this.database.databaseName });
+    for (const [name, fn] of [
+      ['Train', this.train],
+      ['Ingest', this.ingest],
+      ['Assign', this.assign],
+    ] as const) {
+      new CfnOutput(this, `${name}LogsCommand`, {
+        value: `aws logs tail ${fn.logGroup.logGroupName} --since 10m`,
+        description: `The ${name.toLowerCase()} function's log of the last 10 minutes (add --follow to keep watching)`,
+      });
+    }
+    new CfnOutput(this, STACK_OUTPUT.trainFunctionName, { value: this.train.function.functionName, description: 'The train function' });
+    new CfnOutput(this, STACK_OUTPUT.ingestFunctionName, { value: this.ingest.function.functionName, description: 'The ingest function' });
+    new CfnOutput(this, STACK_OUTPUT.assignFunctionName, {
+      value: this.assign.function.functionName,
+      description: 'The nightly assign function',
+    });
+    new CfnOutput(this, STACK_OUTPUT.clusterArn, {
+      value: this.database.cluster.clusterArn,
+      description: 'Aurora cluster (Data API enabled)',
+    });
+    new CfnOutput(this, STACK_OUTPUT.secretArn, {
+      value: this.database.readerSecret.secretArn,
+      description: `Read-only database credentials (${READER_USER}) for analysts and downstream tools, with aws rds-data execute-statement --resource-arn <ClusterArn> --secret-arn <SecretArn> --database <DatabaseName>`,
+    });
+    new CfnOutput(this, STACK_OUTPUT.adminSecretArn, {
+      value: this.database.secret.secretArn,
+      description: `The master user's secret (${ADMIN_USER}): for migrations and segments smoke cleanup, never for applications`,
+    });
+    new CfnOutput(this, STACK_OUTPUT.databaseName, { value: this.database.databaseName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications' });
     new CfnOutput(this, 'DeadLetterQueueUrl', {
       value: this.deadLetterQueue.queueUrl,
       description: 'Events that failed after their retries',
     });
   }
+}
+
+/** `aws lambda invoke` of one asynchronous run; nothing comes back but the 202, so no output file. */
+function asyncInvoke(functionName: string, payload: string): string {
+  return `aws lambda invoke --function-name ${functionName} --invocation-type Event --cli-binary-format raw-in-base64-out --payload '${payload}' /dev/null`;
 }

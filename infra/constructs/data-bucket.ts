@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { RESULTS_PREFIX } from '../../shared/storage-layout.ts';
 import { acknowledgeWildcardResource, arnInFinding } from '../nag.ts';
 
@@ -25,6 +25,8 @@ const DEFAULT_RESULTS_DAYS = 90;
 const DEFAULT_NONCURRENT_DAYS = 30;
 const DEFAULT_ACCESS_LOG_DAYS = 90;
 const ABORT_MULTIPART_DAYS = 7;
+/** Construct id of the BucketNotifications resource under an s3.Bucket (fixed in aws-cdk-lib). */
+const NOTIFICATIONS_ID = 'Notifications';
 
 export type ObjectAccess = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:DeleteObject';
 
@@ -103,6 +105,14 @@ export class DataBucket extends Construct {
         conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
       }),
     );
+  }
+
+  /**
+   * The custom resource that configures the bucket's notifications (created by the first
+   * `notifyOnUpload`), so that the stack can order it after other resources; none before.
+   */
+  notifications(): IConstruct | undefined {
+    return this.bucket.node.tryFindChild(NOTIFICATIONS_ID);
   }
 
   /** Invokes `fn` (asynchronously) for every object created under `prefix` whose key ends in `suffix`. */

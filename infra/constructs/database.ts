@@ -1,5 +1,6 @@
 // Aurora PostgreSQL 16 Serverless v2 reached only through the RDS Data API: a VPC with isolated
-// subnets (no NAT, no internet), a generated secret, encrypted storage, auto-pause at 0 ACUs.
+// subnets (no NAT, no internet), encrypted storage, auto-pause at 0 ACUs, and one generated secret
+// per database role: the master user (migrations), the application role and the read-only role.
 
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,12 +8,21 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { ADMIN_USER, APP_USER, AVAILABILITY_ZONES, READER_USER } from '../deployment.ts';
 
 /** Pinned: auto-pause (minimum 0 ACUs) needs Aurora PostgreSQL 16.3 or later. */
 export const ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13;
 export const DATABASE_NAME = 'segments';
-export const ADMIN_USER = 'segments_admin';
+export { ADMIN_USER, APP_USER, READER_USER };
+
+/**
+ * Characters kept out of the generated passwords of the application and reader roles: every ASCII
+ * punctuation mark but the URL-unreserved `-`, `.` and `_`, so a password needs no escaping in a
+ * connection URL, a shell, JSON or a libpq conninfo string, and still holds one punctuation mark
+ * (Secrets Manager requires each included character type by default).
+ */
+export const PASSWORD_EXCLUDED_CHARACTERS = ' !"#$%&\'()*+,/:;<=>?@[\\]^`{|}~';
 
 /** The Data API operations the functions use (design.md "RDS Data API"). */
 export const DATA_API_ACTIONS = [
@@ -37,17 +47,34 @@ export interface DatabaseProps {
   readonly backupRetention?: Duration;
 }
 
-const AVAILABILITY_ZONES = 2;
 const SUBNET_CIDR_MASK = 24;
 const DEFAULT_BACKUP_DAYS = 7;
 const DEFAULT_AUTO_PAUSE_MINUTES = 5;
 const DEFAULT_MAX_ACU = 4;
 const FLOW_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
+/** Why the secrets do not rotate (cdk-nag AwsSolutions-SMG4), for a secret read on behalf of `readers`. */
+function rotationTradeOff(readers: string, setByMigration: boolean): string {
+  return [
+    'Rotation needs a rotation Lambda inside the VPC plus a Secrets Manager interface endpoint, since the subnets are isolated (no NAT).',
+    `The RDS Data API reads this secret on behalf of ${readers}; no person holds the password.`,
+    ...(setByMigration
+      ? [
+          "The migration sets this role's password as a SCRAM verifier computed from the secret, so a rotation would also have to run the migration.",
+        ]
+      : []),
+  ].join(' ');
+}
+
 export class Database extends Construct {
   readonly vpc: ec2.Vpc;
   readonly cluster: rds.DatabaseCluster;
+  /** The master user's secret (attached to the cluster): migrations and smoke-test cleanup only. */
   readonly secret: secretsmanager.ISecret;
+  /** The application role's secret (attached): DML on the project's tables; train, ingest, assign. */
+  readonly appSecret: secretsmanager.ISecret;
+  /** The read-only role's secret (attached): analysts and downstream tools (the SecretArn output). */
+  readonly readerSecret: secretsmanager.ISecret;
   readonly databaseName = DATABASE_NAME;
 
   constructor(scope: Construct, id: string, props: DatabaseProps = {}) {
@@ -100,20 +127,55 @@ export class Database extends Construct {
       });
     }
     // the generated DatabaseSecret; `cluster.secret` is its attachment to the cluster
-    Validations.of(this.cluster.node.findChild('Secret')).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Rotation needs a rotation Lambda inside the VPC plus a Secrets Manager interface endpoint, since the subnets are isolated. The secret is read only by the RDS Data API on behalf of the functions; no person or client holds the password.',
+    acknowledgeNoRotation(
+      this.cluster.node.findChild('Secret'),
+      rotationTradeOff('the migration function (and `segments smoke` cleanup)', false),
+    );
+
+    this.appSecret = this.roleSecret('AppSecret', {
+      username: APP_USER,
+      purpose: 'the application role (DML on the project tables), used by the train, ingest and assign functions through the Data API',
+      readers: 'the train, ingest and assign functions',
+    });
+    this.readerSecret = this.roleSecret('ReaderSecret', {
+      username: READER_USER,
+      purpose: 'the read-only role, for analysts and downstream tools (aws rds-data execute-statement)',
+      readers: 'analysts and downstream tools that query through it',
     });
   }
 
-  /** Data API statements on this cluster only, and reading its secret (what the Data API needs). */
-  grantDataApi(grantee: iam.IGrantable): void {
+  /**
+   * A generated secret for a role the migration creates, attached to the cluster so that it carries
+   * host, port, engine and cluster id like the master secret. A change of the password rules gives a
+   * new secret (new ARN), so the migration, keyed by the ARN, sets the new password.
+   */
+  private roleSecret(id: string, role: { username: string; purpose: string; readers: string }): secretsmanager.ISecret {
+    const secret = new rds.DatabaseSecret(this, id, {
+      username: role.username,
+      dbname: DATABASE_NAME,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+      replaceOnPasswordCriteriaChanges: true,
+    });
+    (secret.node.defaultChild as secretsmanager.CfnSecret).description =
+      `Customer segmentation database credentials of ${role.username}: ${role.purpose}`;
+    acknowledgeNoRotation(secret, rotationTradeOff(role.readers, true));
+    return secret.attach(this.cluster);
+  }
+
+  /**
+   * Data API statements on this cluster only, and reading the one secret the grantee connects with
+   * (the Data API reads it with the caller's permissions).
+   */
+  grantDataApi(grantee: iam.IGrantable, secret: secretsmanager.ISecret): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: [...DATA_API_ACTIONS], resources: [this.cluster.clusterArn] }),
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }),
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
     );
   }
+}
+
+function acknowledgeNoRotation(secret: IConstruct, reason: string): void {
+  Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason });
 }

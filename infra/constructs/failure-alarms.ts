@@ -1,5 +1,5 @@
-// The original project's failure email: CloudWatch alarms (function errors and throttles, failed
-// invocations waiting in the dead-letter queue, no successful nightly run) to one SNS topic.
+// The original project's failure email: CloudWatch alarms (function errors and throttles, events
+// newly dead-lettered, failed uploads, no successful nightly run, the drift signal) to one SNS topic.
 
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,15 +17,23 @@ export interface FailureAlarmsProps {
   readonly alertEmail?: string;
 }
 
-export interface NightlyRunAlarmProps {
+/** A custom metric the functions emit with Powertools (names in shared/metrics.ts). */
+export interface ServiceMetricProps {
   /** The custom metric's namespace (POWERTOOLS_METRICS_NAMESPACE of the function). */
   readonly namespace: string;
-  /** The metric counting successful runs. */
   readonly metricName: string;
   /** Powertools Metrics adds a `service` dimension holding POWERTOOLS_SERVICE_NAME. */
   readonly service: string;
+}
+
+export interface NightlyRunAlarmProps extends ServiceMetricProps {
   /** The alarm fires when no successful run was counted for this long. */
   readonly window: Duration;
+}
+
+/** An uploaded file that could not be processed: a metric counting them and where the reason is. */
+export interface FailedFileAlarmProps extends ServiceMetricProps {
+  readonly alarmDescription: string;
 }
 
 const FUNCTION_ALARM_PERIOD = Duration.minutes(5);
@@ -33,7 +41,7 @@ const NIGHTLY_RUN_PERIOD = Duration.hours(1);
 const KEY_PENDING_WINDOW_DAYS = 7;
 
 /** A Powertools metric of the functions (namespace, name, and the `service` dimension it adds). */
-function serviceMetric(props: Omit<NightlyRunAlarmProps, 'window'>, statistic: string, period: Duration): cloudwatch.Metric {
+function serviceMetric(props: ServiceMetricProps, statistic: string, period: Duration): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: props.namespace,
     metricName: props.metricName,
@@ -116,20 +124,37 @@ export class FailureAlarms extends Construct {
     });
   }
 
-  /** Any message in the dead-letter queue: an invocation failed after its retries. */
+  /**
+   * Events newly dead-lettered: ALARM in a 5-minute period in which an invocation failed after its
+   * retries, OK again in the next period without one, however many messages the queue still holds
+   * (a depth alarm would stay in ALARM for the 14 days of retention, and page for none of the later
+   * failures).
+   *
+   * The metric is the queue's NumberOfMessagesSent. The SQS Developer Guide ("Using dead-letter
+   * queues in Amazon SQS", https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html#sqs-dlq-number-of-messages,
+   * and the metric's row in "Available CloudWatch metrics for Amazon SQS") says a message sent to a
+   * dead-letter queue manually (SendMessage) is counted, one moved there by a redrive policy after a
+   * failed processing attempt is not. This queue is no redrive target: it is the functions'
+   * on-failure destination, to which Lambda sends the invocation record with the function's
+   * execution role (Lambda Developer Guide, "Capturing records of Lambda asynchronous
+   * invocations": delivery fails without the permission, hence sqs:SendMessage on each function
+   * role). Those are SendMessage calls, so they count. The guides do not name Lambda destinations
+   * explicitly: that step is inferred, and worth one check on a real deployment.
+   */
   watchDeadLetterQueue(queue: sqs.IQueue): void {
-    this.alarm('DeadLetterQueueNotEmpty', {
-      metric: queue.metricApproximateNumberOfMessagesVisible({ period: FUNCTION_ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM }),
+    this.alarm('EventsDeadLettered', {
+      metric: queue.metricNumberOfMessagesSent({ period: FUNCTION_ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'An invocation failed after its retries; the event is in the dead-letter queue.',
+      alarmDescription:
+        'An invocation failed after its retries; its event was sent to the dead-letter queue (the DeadLetterQueueUrl output). The alarm returns to OK after 5 minutes without a new one, even while the queue still holds events.',
     });
   }
 
   /** The nightly run's drift signal: any run that recommends retraining (missing data is no signal). */
-  watchRetrainSignal(props: Omit<NightlyRunAlarmProps, 'window'>): void {
+  watchRetrainSignal(props: ServiceMetricProps): void {
     this.alarm('RetrainRecommended', {
       metric: serviceMetric(props, cloudwatch.Stats.MAXIMUM, NIGHTLY_RUN_PERIOD),
       threshold: 1,
@@ -141,15 +166,15 @@ export class FailureAlarms extends Construct {
     });
   }
 
-  /** An uploaded training file that could not be trained on (its summary under results/training/ says why). */
-  watchFailedTrainingFiles(props: Omit<NightlyRunAlarmProps, 'window'>): void {
-    this.alarm('TrainingFileFailed', {
+  /** Any uploaded file that could not be processed, in a 5-minute period (its summary says why). */
+  watchFailedFiles(id: string, props: FailedFileAlarmProps): void {
+    this.alarm(id, {
       metric: serviceMetric(props, cloudwatch.Stats.SUM, FUNCTION_ALARM_PERIOD),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'An uploaded training file could not be trained on; results/training/<name>/summary.json says why.',
+      alarmDescription: props.alarmDescription,
     });
   }
 

@@ -1,5 +1,7 @@
 // Migrations on deploy: a custom resource whose handler (functions/migrate/handler.ts) applies the
-// pending migrations through the Data API. It reruns whenever the migrations change.
+// pending migrations through the Data API as the master user, and creates the application and
+// read-only roles with the passwords of their secrets. It reruns whenever the migrations or the
+// role secrets change.
 
 import { createHash } from 'node:crypto';
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -44,7 +46,14 @@ export class SchemaMigrations extends Construct {
         LOG_LEVEL: 'INFO',
       },
     });
-    database.grantDataApi(this.handler.function);
+    database.grantDataApi(this.handler.function, database.secret);
+    // the roles' passwords: read here to set them (as SCRAM verifiers) on the roles it creates
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [database.appSecret.secretArn, database.readerSecret.secretArn],
+      }),
+    );
 
     const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
     const frameworkRole = new iam.Role(this, 'ProviderRole', {
@@ -68,7 +77,12 @@ export class SchemaMigrations extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::SchemaMigrations',
-      properties: { MigrationsFingerprint: migrationsFingerprint(), Versions: MIGRATIONS.map((m) => m.version) },
+      properties: {
+        MigrationsFingerprint: migrationsFingerprint(),
+        Versions: MIGRATIONS.map((m) => m.version),
+        AppSecretArn: database.appSecret.secretArn,
+        ReaderSecretArn: database.readerSecret.secretArn,
+      },
     });
     this.resource.node.addDependency(database.cluster);
   }

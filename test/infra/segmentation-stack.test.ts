@@ -1,11 +1,14 @@
-// The synthesized stack, property by property: storage, database, functions, triggers, least
-// privilege, failure handling, alarms, migrations, outputs, and cdk-nag's verdict.
+// The synthesized stack, property by property: storage, database and its role secrets, functions,
+// triggers, least privilege, deploy order, failure handling, alarms, migrations, outputs, log
+// retention of every function, and cdk-nag's verdict.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Token, Validations } from 'aws-cdk-lib';
-import { DATA_API_ACTIONS } from '../../infra/constructs/database.ts';
+import { DATA_API_ACTIONS, ENGINE_VERSION } from '../../infra/constructs/database.ts';
 import { migrationsFingerprint } from '../../infra/constructs/schema-migrations.ts';
+import { AURORA_POSTGRES_VERSION, STACK_OUTPUT } from '../../infra/deployment.ts';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/metrics.ts';
 import { synth, validationViolations, type Synthesized } from './synth.ts';
 
 type Json = Record<string, unknown>;
@@ -21,6 +24,7 @@ const CUSTOM_CONTEXT = {
   maxCapacity: 8,
   deletionProtection: 'true',
   retainData: false,
+  assignReservedConcurrency: '2',
 };
 
 beforeAll(() => {
@@ -50,9 +54,16 @@ const clusterArn = (s: Synthesized) => ({
     ],
   ],
 });
+/** The master secret, as the cluster's secret attachment (what `cluster.secret` is). */
 const secretRef = (s: Synthesized) => ({
   Ref: s.logicalId(s.stack.database.cluster.node.findChild('Secret').node.findChild('Attachment') as never),
 });
+/** A role secret, as its attachment to the cluster (appSecret / readerSecret). */
+const roleSecretRef = (s: Synthesized, id: 'AppSecret' | 'ReaderSecret') => ({
+  Ref: s.logicalId(s.stack.database.node.findChild(id).node.findChild('Attachment') as never),
+});
+const appSecretRef = (s: Synthesized) => roleSecretRef(s, 'AppSecret');
+const readerSecretRef = (s: Synthesized) => roleSecretRef(s, 'ReaderSecret');
 
 function resource(s: Synthesized, logicalId: string) {
   const r = s.json.Resources[logicalId];
@@ -155,6 +166,41 @@ describe('database', () => {
     });
   });
 
+  it('pins the engine version the preflight checks (infra/deployment.ts)', () => {
+    expect(ENGINE_VERSION.auroraPostgresFullVersion).toBe(AURORA_POSTGRES_VERSION);
+  });
+
+  it('generates a secret for the application role and one for the read-only role, attached to the cluster', () => {
+    const secrets = base.template.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets)).toHaveLength(3);
+    for (const [id, username] of [
+      ['AppSecret', 'segments_app'],
+      ['ReaderSecret', 'segments_reader'],
+    ] as const) {
+      const secret = base.stack.database.node.findChild(id);
+      const generated = resource(base, base.logicalId(secret)).Properties!.GenerateSecretString as Json;
+      // dbname in the secret; host, port, engine and the cluster id come from the attachment
+      expect(JSON.parse(generated.SecretStringTemplate as string)).toEqual({ username, dbname: 'segments' });
+      expect(generated.GenerateStringKey).toBe('password');
+      // no character that needs escaping in a URL, a shell, JSON or SQL: all punctuation but - . _
+      const excluded = generated.ExcludeCharacters as string;
+      for (const c of '!"#$%&\'()*+,/:;<=>?@[\\]^`{|}~ ') expect(excluded, `excludes ${c}`).toContain(c);
+      for (const c of '-._') expect(excluded).not.toContain(c);
+      // encrypted with the Secrets Manager key (no KmsKeyId = aws/secretsmanager), like the master secret
+      expect(resource(base, base.logicalId(secret)).Properties!.KmsKeyId).toBeUndefined();
+      expect(resource(base, roleSecretRef(base, id).Ref)).toEqual({
+        Type: 'AWS::SecretsManager::SecretTargetAttachment',
+        Properties: {
+          SecretId: { Ref: base.logicalId(secret) },
+          TargetId: { Ref: base.logicalId(base.stack.database.cluster) },
+          TargetType: 'AWS::RDS::DBCluster',
+        },
+      });
+    }
+    expect(base.stack.resolve(base.stack.database.appSecret.secretArn)).toEqual(appSecretRef(base));
+    expect(base.stack.resolve(base.stack.database.readerSecret.secretArn)).toEqual(readerSecretRef(base));
+  });
+
   it('lives in isolated subnets only: no internet or NAT gateway, no public subnet', () => {
     for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::Route']) base.template.resourceCountIs(type, 0);
     const subnets = base.template.findResources('AWS::EC2::Subnet');
@@ -195,7 +241,7 @@ describe('functions', () => {
         NODE_OPTIONS: '--enable-source-maps',
         DATA_BUCKET: { Ref: base.logicalId(base.stack.data.bucket) },
         DB_CLUSTER_ARN: clusterArn(base),
-        DB_SECRET_ARN: secretRef(base),
+        DB_SECRET_ARN: appSecretRef(base),
         DB_NAME: 'segments',
         AUTO_PROMOTE: 'true',
         LOG_LEVEL: 'INFO',
@@ -211,11 +257,18 @@ describe('functions', () => {
     expect((fn.Properties!.Environment as { Variables: Json }).Variables.AUTO_PROMOTE).toBe('false');
   });
 
-  it('runs one nightly assignment at a time', () => {
-    expect(resource(base, base.logicalId(base.stack.assign.function)).Properties!.ReservedConcurrentExecutions).toBe(1);
-    for (const name of ['train', 'ingest'] as const) {
-      expect(resource(base, base.logicalId(base.stack[name].function)).Properties!.ReservedConcurrentExecutions).toBeUndefined();
+  it('reserves no concurrency by default (any reservation fails the deploy where the quota is 10)', () => {
+    for (const fn of Object.values(base.template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     }
+  });
+
+  it('reserves assignReservedConcurrency for the assign function only, when given', () => {
+    expect(resource(custom, custom.logicalId(custom.stack.assign.function)).Properties!.ReservedConcurrentExecutions).toBe(2);
+    const reserved = Object.values(custom.template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reserved).toHaveLength(1);
   });
 
   it('retries async invocations twice, then sends them to the dead-letter queue', () => {
@@ -293,10 +346,38 @@ describe('triggers', () => {
   });
 });
 
+describe('deploy order', () => {
+  const dependsOn = (s: Synthesized, logicalId: string) => (resource(s, logicalId) as { DependsOn?: string[] }).DependsOn ?? [];
+
+  it('the functions, the bucket notifications and the nightly rule wait for the migrations (schema and roles)', () => {
+    const migrations = base.logicalId(base.stack.migrations.resource);
+    const notifications = Object.keys(base.template.findResources('Custom::S3BucketNotifications'));
+    const rules = Object.keys(base.template.findResources('AWS::Events::Rule'));
+    expect(notifications).toHaveLength(1);
+    expect(rules).toHaveLength(1);
+    for (const id of [
+      base.logicalId(base.stack.train.function),
+      base.logicalId(base.stack.ingest.function),
+      base.logicalId(base.stack.assign.function),
+      ...notifications,
+      ...rules,
+    ]) {
+      expect(dependsOn(base, id), id).toContain(migrations);
+    }
+  });
+
+  it('the migrations wait for the cluster and reference the role secrets, never the functions', () => {
+    const migrations = resource(base, base.logicalId(base.stack.migrations.resource));
+    expect(dependsOn(base, base.logicalId(base.stack.migrations.resource))).toContain(base.logicalId(base.stack.database.cluster));
+    const text = JSON.stringify(migrations);
+    for (const name of ['train', 'ingest', 'assign'] as const) expect(text).not.toContain(base.logicalId(base.stack[name].function));
+  });
+});
+
 describe('least privilege', () => {
   const dataApi = (s: Synthesized) => [
     { Effect: 'Allow', Action: [...DATA_API_ACTIONS], Resource: clusterArn(s) },
-    { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretRef(s) },
+    { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: appSecretRef(s) },
   ];
   const logsAndDlq = (s: Synthesized, name: 'train' | 'ingest' | 'assign') => [
     { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(s.logicalId(s.stack[name].logGroup)) },
@@ -350,6 +431,31 @@ describe('least privilege', () => {
     );
   });
 
+  it("no role but the migration function's may use the master secret", () => {
+    const master = [secretRef(base).Ref, base.logicalId(base.stack.database.cluster.node.findChild('Secret'))];
+    const migrationRole = base.logicalId(base.stack.migrations.handler.role);
+    const offending: string[] = [];
+    let rolesChecked = 0;
+    const mentionsMaster = (statements: Json[]) =>
+      statements.filter((st) => master.some((id) => JSON.stringify(st.Resource ?? null).includes(`"${id}"`)));
+    for (const [id, r] of Object.entries(base.json.Resources)) {
+      if (r.Type === 'AWS::IAM::Policy') {
+        const roles = (r.Properties!.Roles as Array<{ Ref: string }>).map((role) => role.Ref);
+        const statements = (r.Properties!.PolicyDocument as { Statement: Json[] }).Statement;
+        if (roles.some((role) => role !== migrationRole) && mentionsMaster(statements).length > 0) offending.push(id);
+      }
+      if (r.Type === 'AWS::IAM::Role') {
+        rolesChecked += 1;
+        const inline = (r.Properties!.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>) ?? [];
+        if (id !== migrationRole && mentionsMaster(inline.flatMap((p) => p.PolicyDocument.Statement)).length > 0) offending.push(id);
+      }
+    }
+    expect(rolesChecked).toBeGreaterThanOrEqual(6);
+    expect(offending).toEqual([]);
+    // the check does see the master secret where it is granted
+    expect(mentionsMaster(policyStatements(base, base.stack.migrations.handler.role))).toHaveLength(1);
+  });
+
   it("the functions' roles carry no managed policy", () => {
     for (const name of ['train', 'ingest', 'assign'] as const) {
       expect(resource(base, base.logicalId(base.stack[name].role)).Properties!.ManagedPolicyArns).toBeUndefined();
@@ -399,15 +505,23 @@ describe('alarms', () => {
     }
   });
 
-  it('alarms when the dead-letter queue holds a message', () => {
+  it('alarms when events are newly dead-lettered, and not on what the queue still holds', () => {
     base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      MetricName: 'NumberOfMessagesSent',
       Dimensions: [{ Name: 'QueueName', Value: getAtt(base.logicalId(base.stack.deadLetterQueue), 'QueueName') }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
       AlarmActions: [topicRef(base)],
     });
+    const depth = Object.values(base.template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      String(a.Properties.MetricName).startsWith('ApproximateNumberOfMessages'),
+    );
+    expect(depth).toEqual([]);
   });
 
   it('alarms when no nightly run succeeded in 26 hours (Powertools metric with the service dimension)', () => {
@@ -451,9 +565,44 @@ describe('alarms', () => {
     });
   });
 
+  it('alarms when an uploaded customers file could not be ingested', () => {
+    const alarm = base.stack.alarms.node.findChild('IngestFileFailed');
+    expect(resource(base, base.logicalId(alarm)).Properties).toMatchObject({
+      Namespace: 'CustomerSegmentation',
+      MetricName: 'FilesFailed',
+      Dimensions: [{ Name: 'service', Value: 'customer-segmentation' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef(base)],
+    });
+  });
+
+  it('watches only metrics the functions emit: names from shared/metrics.ts, its namespace, the service the functions run as', () => {
+    const custom = Object.values(base.template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties as Json)
+      .filter((p) => !String(p.Namespace).startsWith('AWS/'));
+    expect(custom.map((p) => p.MetricName).sort()).toEqual(
+      [METRIC.filesFailed, METRIC.retrainRecommended, METRIC.successfulRuns, METRIC.trainingFilesFailed].sort(),
+    );
+    const emitted: string[] = Object.values(METRIC);
+    for (const p of custom) {
+      expect(emitted).toContain(p.MetricName);
+      expect(p.Namespace).toBe(METRICS_NAMESPACE);
+      expect(p.Dimensions).toEqual([{ Name: 'service', Value: SERVICE_NAME }]);
+    }
+    for (const name of ['train', 'ingest', 'assign'] as const) {
+      const variables = (resource(base, base.logicalId(base.stack[name].function)).Properties!.Environment as { Variables: Json })
+        .Variables;
+      expect(variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: SERVICE_NAME });
+    }
+  });
+
   it('every alarm notifies the topic', () => {
     const alarms = Object.values(base.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(10);
+    expect(alarms).toHaveLength(11);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicRef(base)]);
   });
 
@@ -520,7 +669,10 @@ describe('migrations on deploy', () => {
     expect(migrations.Type).toBe('Custom::SchemaMigrations');
     expect(migrations.Properties).toMatchObject({
       MigrationsFingerprint: migrationsFingerprint(),
-      Versions: ['001_initial', '002_customers_fillfactor'],
+      Versions: expect.arrayContaining(['001_initial', '002_customers_fillfactor']),
+      // the migration creates the roles with the passwords of these secrets
+      AppSecretArn: appSecretRef(base),
+      ReaderSecretArn: readerSecretRef(base),
     });
     expect(migrationsFingerprint()).toMatch(/^[0-9a-f]{64}$/);
     expect((migrations as { DependsOn?: string[] }).DependsOn).toEqual(
@@ -535,7 +687,8 @@ describe('migrations on deploy', () => {
       Architectures: ['arm64'],
       Environment: { Variables: { DB_CLUSTER_ARN: clusterArn(base), DB_SECRET_ARN: secretRef(base), DB_NAME: 'segments' } },
     });
-    expect(sortedActions(policyStatements(base, base.stack.migrations.handler.role))).toEqual([
+    const statements = policyStatements(base, base.stack.migrations.handler.role);
+    expect(sortedActions(statements)).toEqual([
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'rds-data:BeginTransaction',
@@ -544,6 +697,10 @@ describe('migrations on deploy', () => {
       'rds-data:RollbackTransaction',
       'secretsmanager:GetSecretValue',
     ]);
+    // it connects as the master user, and reads exactly the two role secrets besides
+    const secrets = statements.filter((st) => st.Action === 'secretsmanager:GetSecretValue').flatMap((st) => asArray(st.Resource));
+    const key = (v: unknown) => JSON.stringify(v);
+    expect(secrets.map(key).sort()).toEqual([secretRef(base), appSecretRef(base), readerSecretRef(base)].map(key).sort());
   });
 });
 
@@ -555,29 +712,94 @@ describe('outputs', () => {
   const join = (s: Synthesized, before: string, after: string) => ({
     'Fn::Join': ['', [before, { Ref: s.logicalId(s.stack.data.bucket) }, after]],
   });
+  const outputs = () => base.template.findOutputs('*');
+  const parts = (name: string) => (outputs()[name]!.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  const description = (name: string) => outputs()[name]!.Description as string;
 
-  it('prints the bucket, the exact upload commands, the report pattern, the cluster and the secret', () => {
+  it('prints the bucket, the exact upload commands, the report pattern and the cluster', () => {
     base.template.hasOutput('BucketName', { Value: { Ref: base.logicalId(base.stack.data.bucket) } });
     base.template.hasOutput('TrainCommand', { Value: join(base, 'aws s3 cp customers.csv s3://', '/uploads/training/customers.csv') });
     base.template.hasOutput('IngestCommand', { Value: join(base, 'aws s3 cp new.csv s3://', '/uploads/customers/new.csv') });
     base.template.hasOutput('ReportUrlPattern', { Value: join(base, 's3://', '/models/<version>/report.html') });
     base.template.hasOutput('ClusterArn', { Value: clusterArn(base) });
-    base.template.hasOutput('SecretArn', { Value: secretRef(base) });
+    base.template.hasOutput('DatabaseName', { Value: 'segments' });
   });
 
-  it('prints the lifecycle commands: rollback on the train function, segment export on the ingest function', () => {
-    const outputs = base.template.findOutputs('*');
-    const parts = (name: string) => (outputs[name]!.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-    expect(parts('RollbackCommand')).toEqual([
-      'aws lambda invoke --function-name ',
-      { Ref: base.logicalId(base.stack.train.function) },
-      ` --cli-binary-format raw-in-base64-out --payload '{"rollback":true}' rollback.json`,
-    ]);
-    expect(parts('ExportSegmentCommand')).toEqual([
-      'aws lambda invoke --function-name ',
-      { Ref: base.logicalId(base.stack.ingest.function) },
-      ` --cli-binary-format raw-in-base64-out --payload '{"export":{"segment":0}}' export.json`,
-    ]);
+  it('SecretArn names the read-only secret; AdminSecretArn the master secret, for migrations and smoke cleanup only', () => {
+    base.template.hasOutput('SecretArn', { Value: readerSecretRef(base) });
+    expect(description('SecretArn')).toMatch(/read-only .*analysts and downstream tools.*aws rds-data execute-statement/i);
+    base.template.hasOutput('AdminSecretArn', { Value: secretRef(base) });
+    expect(description('AdminSecretArn')).toMatch(/master user.*migrations and segments smoke cleanup, never for applications/);
+    // the application role's secret is for the functions only: no output hands it out
+    expect(JSON.stringify(outputs())).not.toContain(`"${appSecretRef(base).Ref}"`);
+  });
+
+  it('names the three functions (what `segments smoke` invokes)', () => {
+    for (const name of ['train', 'ingest', 'assign'] as const) {
+      const output = `${name[0]!.toUpperCase()}${name.slice(1)}FunctionName`;
+      base.template.hasOutput(output, { Value: { Ref: base.logicalId(base.stack[name].function) } });
+    }
+  });
+
+  it('every output segments smoke reads exists under its name in infra/deployment.ts', () => {
+    expect(Object.keys(outputs())).toEqual(expect.arrayContaining(Object.values(STACK_OUTPUT)));
+  });
+
+  it('runs functions asynchronously, once (a synchronous CLI call times out after 60 s and invokes again)', () => {
+    const commands = [
+      ['RunNightlyCommand', 'assign', '{}', 'AssignLogsCommand'],
+      ['RollbackCommand', 'train', '{"rollback":true}', 'TrainLogsCommand'],
+      ['ExportSegmentCommand', 'ingest', '{"export":{"segment":0}}', 'IngestLogsCommand'],
+    ] as const;
+    for (const [output, name, payload, logs] of commands) {
+      expect(parts(output)).toEqual([
+        'aws lambda invoke --function-name ',
+        { Ref: base.logicalId(base.stack[name].function) },
+        ` --invocation-type Event --cli-binary-format raw-in-base64-out --payload '${payload}' /dev/null`,
+      ]);
+      // how to see the result of a run that returns nothing but 202
+      expect(description(output)).toContain('asynchronous');
+      expect(description(output)).toContain(logs);
+    }
+    for (const value of Object.values(outputs()).map((o) => JSON.stringify(o.Value))) {
+      if (value.includes('aws lambda invoke')) expect(value).toContain('--invocation-type Event');
+    }
+  });
+
+  it("prints where each function's log is: aws logs tail <its log group> --since 10m", () => {
+    for (const name of ['Train', 'Ingest', 'Assign'] as const) {
+      const fn = base.stack[name.toLowerCase() as 'train' | 'ingest' | 'assign'];
+      expect(parts(`${name}LogsCommand`)).toEqual(['aws logs tail ', { Ref: base.logicalId(fn.logGroup) }, ' --since 10m']);
+    }
+  });
+});
+
+describe('log retention', () => {
+  for (const [label, s] of [
+    ['default parameters', () => base],
+    ['every parameter changed (auto-delete of objects too)', () => custom],
+  ] as const) {
+    it(`every Lambda function, CDK's helpers included, logs to a log group that expires (${label})`, () => {
+      const synthesized = s();
+      const functions = synthesized.template.findResources('AWS::Lambda::Function');
+      const ids = Object.keys(functions);
+      // ours (train, ingest, assign, migrate), the provider framework, the bucket notifications handler, the VPC default SG restriction
+      expect(ids.length).toBeGreaterThanOrEqual(7);
+      expect(ids.some((id) => id.startsWith('BucketNotificationsHandler'))).toBe(true);
+      expect(ids.some((id) => id.startsWith('CustomVpcRestrictDefaultSG'))).toBe(true);
+      for (const [id, fn] of Object.entries(functions)) {
+        const logGroup = (fn.Properties.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
+        expect(logGroup, `${id} names its log group`).toBeDefined();
+        const group = resource(synthesized, logGroup!);
+        expect(group.Type, id).toBe('AWS::Logs::LogGroup');
+        expect(group.Properties!.RetentionInDays, id).toBe(30);
+      }
+    });
+  }
+
+  it('auto-deleting objects (retainData=false) gets its log group too', () => {
+    const ids = Object.keys(custom.template.findResources('AWS::Lambda::Function'));
+    expect(ids.some((id) => id.startsWith('CustomS3AutoDeleteObjects'))).toBe(true);
   });
 });
 
@@ -621,9 +843,11 @@ describe('cdk-nag AwsSolutions', () => {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       },
       { path: 'CustomerSegmentation/DataBucket/AccessLogs', id: 'AwsSolutions-S1' },
+      { path: 'CustomerSegmentation/Database/AppSecret', id: 'AwsSolutions-SMG4' },
       { path: 'CustomerSegmentation/Database/Cluster', id: 'AwsSolutions-RDS10' },
       { path: 'CustomerSegmentation/Database/Cluster', id: 'AwsSolutions-RDS11' },
       { path: 'CustomerSegmentation/Database/Cluster/Secret', id: 'AwsSolutions-SMG4' },
+      { path: 'CustomerSegmentation/Database/ReaderSecret', id: 'AwsSolutions-SMG4' },
       { path: 'CustomerSegmentation/DeadLetterQueue', id: 'AwsSolutions-SQS3' },
       { path: 'CustomerSegmentation/Ingest/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/models/*]` },
       { path: 'CustomerSegmentation/Ingest/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/results/*]` },
@@ -636,6 +860,26 @@ describe('cdk-nag AwsSolutions', () => {
       { path: 'CustomerSegmentation/Train/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/results/training/*]` },
       { path: 'CustomerSegmentation/Train/Role', id: `AwsSolutions-IAM5[Resource::${bucket}/uploads/training/*]` },
     ]);
+  });
+
+  it('says why no secret rotates: the isolated subnets, who reads it, and for the roles the migration', () => {
+    const reason = (construct: { node: { metadata: Array<{ type: string; data: unknown }> } }) =>
+      construct.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>))
+        .find(([id]) => id.includes('AwsSolutions-SMG4'))?.[1];
+    const { database } = base.stack;
+    for (const secret of [
+      database.cluster.node.findChild('Secret'),
+      database.node.findChild('AppSecret'),
+      database.node.findChild('ReaderSecret'),
+    ]) {
+      expect(reason(secret as never)).toMatch(/rotation Lambda inside the VPC plus a Secrets Manager interface endpoint.*isolated/);
+      expect(reason(secret as never)).toMatch(/Data API reads this secret on behalf of .*no person holds the password/);
+    }
+    for (const id of ['AppSecret', 'ReaderSecret']) {
+      expect(reason(database.node.findChild(id) as never)).toMatch(/SCRAM verifier.*rotation would also have to run the migration/);
+    }
   });
 
   it('acknowledges RDS10 only while deletion protection is off', () => {
