@@ -4,9 +4,11 @@
 // esbuild keeps a dynamic import() inside a single-file bundle lazy: the imported module and its
 // dependencies are wrapped in init functions that run when the import() is first reached.
 
+import type { Context } from 'aws-lambda';
 import type { Runtime } from './runtime.ts';
 
-export type Handler<E, R> = (event: E) => Promise<R>;
+/** A Lambda handler: the event, and the invocation's context when Lambda (or a test) gives one. */
+export type Handler<E, R> = (event: E, context?: Context) => Promise<R>;
 
 /**
  * A handler that builds the real one on its first call, then delegates every call to it. A failed
@@ -14,14 +16,35 @@ export type Handler<E, R> = (event: E) => Promise<R>;
  */
 export function deferredHandler<E, R>(build: () => Promise<Handler<E, R>>): Handler<E, R> {
   let built: Promise<Handler<E, R>> | undefined;
-  return async (event) => {
+  return async (event, context) => {
     built ??= build().catch((error: unknown) => {
       built = undefined;
       throw error;
     });
     return await (
       await built
-    )(event);
+    )(event, context);
+  };
+}
+
+/**
+ * What Powertools' `injectLambdaContext` and `logMetrics` middlewares do, without Middy: every log
+ * line of the invocation carries the Lambda context (function_request_id, cold_start, …), and the
+ * stored metrics are published however the invocation ends, so a run that fails half-way still
+ * reports what it did. Only the types of the runtime are imported here, so a bundle's init stays cheap.
+ */
+export function observedHandler<E, R>(runtime: Pick<Runtime, 'logger' | 'metrics'>, handler: Handler<E, R>): Handler<E, R> {
+  return async (event, context) => {
+    if (context !== undefined) runtime.logger.addContext(context);
+    try {
+      return await handler(event, context);
+    } catch (error) {
+      runtime.logger.error('invocation failed', error as Error);
+      throw error;
+    } finally {
+      // nothing stored (a refused request, a lifecycle change): no empty EMF document, no warning
+      if (runtime.metrics.hasStoredMetrics()) runtime.metrics.publishStoredMetrics();
+    }
   };
 }
 

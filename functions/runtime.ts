@@ -7,13 +7,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Config } from './config.ts';
+import { METRICS_NAMESPACE } from '../shared/metrics.ts';
 import { CUSTOMER_RESULTS_PREFIX } from '../shared/storage-layout.ts';
 import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
 import { dataApiClient } from './adapters/data-api-sql-client.ts';
 import { S3ModelStore } from './adapters/s3-model-store.ts';
 import { S3ObjectSource, S3ResultWriter } from './adapters/s3-objects.ts';
-
-export const METRICS_NAMESPACE = 'CustomerSegmentation';
 
 export interface Runtime {
   readonly config: Config;

@@ -1,7 +1,9 @@
 // The assign function's work (loaded by handler.ts on the first invocation): labels pending
-// customers with the active model inside Aurora, in bounded batches, under a lease; emits metrics.
+// customers with the active model inside Aurora, in bounded batches, under a lease; emits metrics
+// (published by handler.ts however the run ends).
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC } from '../../shared/metrics.ts';
 import { assignPending, type AssignOutcome } from '../../shared/workflows/database.ts';
 import { AssignEventSchema } from '../events.ts';
 import type { Runtime } from '../runtime.ts';
@@ -25,20 +27,19 @@ export function createAssignHandler(runtime: Runtime) {
       log: (message) => runtime.logger.info(message),
     });
     const durationMs = runtime.clock().getTime() - started;
-    runtime.metrics.addMetric('Pending', MetricUnit.Count, outcome.pending);
-    runtime.metrics.addMetric('Labeled', MetricUnit.Count, outcome.labeled);
-    runtime.metrics.addMetric('Outliers', MetricUnit.Count, outcome.outliers);
-    runtime.metrics.addMetric('DurationMs', MetricUnit.Milliseconds, durationMs);
+    runtime.metrics.addMetric(METRIC.pending, MetricUnit.Count, outcome.pending);
+    runtime.metrics.addMetric(METRIC.labeled, MetricUnit.Count, outcome.labeled);
+    runtime.metrics.addMetric(METRIC.outliers, MetricUnit.Count, outcome.outliers);
+    runtime.metrics.addMetric(METRIC.durationMs, MetricUnit.Milliseconds, durationMs);
     // a run that found nothing to do (or no model yet) succeeded too; only a lost lease race did not run
-    if (outcome.status !== 'locked') runtime.metrics.addMetric('SuccessfulRuns', MetricUnit.Count, 1);
+    if (outcome.status !== 'locked') runtime.metrics.addMetric(METRIC.successfulRuns, MetricUnit.Count, 1);
     const { drift } = outcome;
     if (drift !== null) {
-      runtime.metrics.addMetric('MaxPsi', MetricUnit.NoUnit, Math.max(0, ...Object.values(drift.psi)));
-      if (drift.outlierRate !== null) runtime.metrics.addMetric('AssignedOutlierRate', MetricUnit.Percent, drift.outlierRate * 100);
-      if (drift.assignedShare !== null) runtime.metrics.addMetric('AssignedShare', MetricUnit.Percent, drift.assignedShare * 100);
-      runtime.metrics.addMetric('RetrainRecommended', MetricUnit.Count, drift.retrainRecommended ? 1 : 0);
+      runtime.metrics.addMetric(METRIC.maxPsi, MetricUnit.NoUnit, Math.max(0, ...Object.values(drift.psi)));
+      if (drift.outlierRate !== null) runtime.metrics.addMetric(METRIC.assignedOutlierRate, MetricUnit.Percent, drift.outlierRate * 100);
+      if (drift.assignedShare !== null) runtime.metrics.addMetric(METRIC.assignedShare, MetricUnit.Percent, drift.assignedShare * 100);
+      runtime.metrics.addMetric(METRIC.retrainRecommended, MetricUnit.Count, drift.retrainRecommended ? 1 : 0);
     }
-    runtime.metrics.publishStoredMetrics();
     runtime.logger.info('assign finished', { ...outcome, durationMs });
     return { ...outcome, durationMs };
   };

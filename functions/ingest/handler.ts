@@ -4,14 +4,18 @@
 // The work is in implementation.ts, loaded on the first invocation, so that importing this module
 // (the cold start's init) does not evaluate the AWS SDK, Powertools or the workflows.
 
-import { deferredHandler, lazyHandler, type Handler } from '../lazy.ts';
+import { deferredHandler, lazyHandler, observedHandler, type Handler } from '../lazy.ts';
 import type { Runtime } from '../runtime.ts';
 import type { IngestResponse } from './implementation.ts';
 
 export type { ExportSummary, IngestResponse, IngestResult } from './implementation.ts';
 
+/** The handler over `runtime` (tests pass one on local services); takes (event, context). */
 export function createIngestHandler(runtime: Runtime): Handler<unknown, IngestResponse> {
-  return deferredHandler(async () => (await import('./implementation.ts')).createIngestHandler(runtime));
+  return observedHandler(
+    runtime,
+    deferredHandler(async () => (await import('./implementation.ts')).createIngestHandler(runtime)),
+  );
 }
 
 export const handler = lazyHandler(createIngestHandler);

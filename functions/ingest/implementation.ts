@@ -5,6 +5,7 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC } from '../../shared/metrics.ts';
 import { ingestObject, type IngestOutcome } from '../../shared/workflows/ingest.ts';
 import { EXPORTS_PREFIX, UPLOADS_CUSTOMERS_PREFIX } from '../../shared/storage-layout.ts';
 import { ExportRequestSchema, S3EventSchema, s3Objects } from '../events.ts';
@@ -79,14 +80,13 @@ export function createIngestHandler(runtime: Runtime) {
       );
       if (outcome.status === 'processed') {
         const { summary } = outcome;
-        runtime.metrics.addMetric('RowsRead', MetricUnit.Count, summary.rowsRead);
-        runtime.metrics.addMetric('RowsRejected', MetricUnit.Count, summary.rowsRejected);
-        runtime.metrics.addMetric('Outliers', MetricUnit.Count, summary.outliers);
-        runtime.metrics.addMetric(summary.status === 'ok' ? 'FilesIngested' : 'FilesFailed', MetricUnit.Count, 1);
+        runtime.metrics.addMetric(METRIC.rowsRead, MetricUnit.Count, summary.rowsRead);
+        runtime.metrics.addMetric(METRIC.rowsRejected, MetricUnit.Count, summary.rowsRejected);
+        runtime.metrics.addMetric(METRIC.outliers, MetricUnit.Count, summary.outliers);
+        runtime.metrics.addMetric(summary.status === 'ok' ? METRIC.filesIngested : METRIC.filesFailed, MetricUnit.Count, 1);
       }
       results.push({ key: object.key, outcome });
     }
-    runtime.metrics.publishStoredMetrics();
     return { results };
   };
 }

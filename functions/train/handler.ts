@@ -4,14 +4,18 @@
 // The work is in implementation.ts, loaded on the first invocation: importing this module (the
 // cold start's init) evaluates neither the AWS SDK, nor the training code, nor the report's charts.
 
-import { deferredHandler, lazyHandler, type Handler } from '../lazy.ts';
+import { deferredHandler, lazyHandler, observedHandler, type Handler } from '../lazy.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TrainResponse } from './summary.ts';
 
 export { trainingSummaryKey, type LifecycleSummary, type TrainResponse, type TrainSummary } from './summary.ts';
 
+/** The handler over `runtime` (tests pass one on local services); takes (event, context). */
 export function createTrainHandler(runtime: Runtime): Handler<unknown, TrainResponse> {
-  return deferredHandler(async () => (await import('./implementation.ts')).createTrainHandler(runtime));
+  return observedHandler(
+    runtime,
+    deferredHandler(async () => (await import('./implementation.ts')).createTrainHandler(runtime)),
+  );
 }
 
 export const handler = lazyHandler(createTrainHandler);

@@ -23,6 +23,7 @@ import { trainingSummaryKey, type LifecycleSummary, type TrainResponse, type Tra
 import { putText } from '../adapters/s3-objects.ts';
 import { UPLOADS_TRAINING_PREFIX } from '../../shared/storage-layout.ts';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC } from '../../shared/metrics.ts';
 
 function requests(event: unknown, bucket: string): TrainRequest[] {
   const s3 = S3EventSchema.safeParse(event);
@@ -193,11 +194,10 @@ export function createTrainHandler(runtime: Runtime) {
           `${JSON.stringify(summary, null, 2)}\n`,
           'application/json',
         );
-        runtime.metrics.addMetric(summary.status === 'ok' ? 'TrainingFilesTrained' : 'TrainingFilesFailed', MetricUnit.Count, 1);
+        runtime.metrics.addMetric(summary.status === 'ok' ? METRIC.trainingFilesTrained : METRIC.trainingFilesFailed, MetricUnit.Count, 1);
       }
       summaries.push(summary);
     }
-    runtime.metrics.publishStoredMetrics();
     return summaries.length === 1 ? summaries[0]! : { results: summaries };
   };
 }

@@ -1,11 +1,13 @@
 // The nightly assign function end to end through the Data API emulator: scheduled event, no model,
 // no new customers, faults the SDK does not retry, and an interrupted run finished by the next.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAssignHandler } from '../../../functions/assign/handler.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { publishModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
+import { METRIC } from '../../../shared/metrics.ts';
 import { startLocalAws, type LocalAws } from '../../support/aws-local.ts';
 
 let aws: LocalAws;
@@ -62,9 +64,9 @@ describe('assign handler', () => {
     const metric = vi.spyOn(runtime.metrics, 'addMetric');
     const handler = createAssignHandler(runtime);
     expect(await handler(scheduled)).toMatchObject({ status: 'labeled', pending: 300, labeled: 300, modelVersion: version });
-    expect(metric).toHaveBeenCalledWith('Pending', 'Count', 300);
-    expect(metric).toHaveBeenCalledWith('Labeled', 'Count', 300);
-    expect(metric).toHaveBeenCalledWith('SuccessfulRuns', 'Count', 1);
+    expect(metric).toHaveBeenCalledWith(METRIC.pending, 'Count', 300);
+    expect(metric).toHaveBeenCalledWith(METRIC.labeled, 'Count', 300);
+    expect(metric).toHaveBeenCalledWith(METRIC.successfulRuns, 'Count', 1);
     expect(await handler({})).toMatchObject({ status: 'no-new-customers', labeled: 0 });
     const { rows } = await aws.db.repo.pool.query(
       'SELECT count(*)::int AS n FROM customers WHERE segment_origin = $1 AND model_version = $2',
@@ -95,5 +97,91 @@ describe('assign handler', () => {
     expect(outcome).toMatchObject({ status: 'labeled', labeled: 50_000 });
     expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment IS NULL')).rows[0].n).toBe(0);
     expect(aws.dataApi.stats.maxResponseBytes).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe('assign handler as Lambda runs it', () => {
+  /** The invocation context Lambda passes as the second argument (the fields Powertools reads). */
+  const lambdaContext = (awsRequestId: string): Context => ({
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'CustomerSegmentation-AssignFunction',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:CustomerSegmentation-AssignFunction',
+    memoryLimitInMB: '512',
+    awsRequestId,
+    logGroupName: 'CustomerSegmentation-AssignLogs',
+    logStreamName: '2026/11/27/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  });
+
+  /** JSON log lines the function writes (Powertools writes to stdout and stderr, not through console). */
+  function captureLogs(): Array<Record<string, unknown>> {
+    const lines: Array<Record<string, unknown>> = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream);
+      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
+        for (const line of String(chunk).split('\n')) {
+          if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+      });
+    }
+    return lines;
+  }
+
+  /** Records the metric names of every publish (POWERTOOLS_METRICS_DISABLED prints nothing). */
+  function recordPublished(runtime: ReturnType<LocalAws['runtime']>): string[][] {
+    const publish = runtime.metrics.publishStoredMetrics.bind(runtime.metrics);
+    const published: string[][] = [];
+    vi.spyOn(runtime.metrics, 'publishStoredMetrics').mockImplementation(() => {
+      published.push(runtime.metrics.serializeMetrics()._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)));
+      return publish();
+    });
+    return published;
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('logs with the Lambda context: every line of the run carries its request id', async () => {
+    const logs = captureLogs();
+    const handler = createAssignHandler(aws.runtime({ LOG_LEVEL: 'INFO' }));
+    await handler(scheduled, lambdaContext('req-assign-1'));
+    const lines = logs.filter((l) => l.service === 'segments-test');
+    expect(lines.map((l) => l.message)).toContain('assign finished');
+    for (const line of lines) {
+      expect(line).toMatchObject({ function_request_id: 'req-assign-1', function_name: 'CustomerSegmentation-AssignFunction' });
+    }
+  });
+
+  it('publishes its metrics once per run, after the run', async () => {
+    await activeModel();
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 50, seed: 6 })]);
+    const runtime = aws.runtime();
+    const published = recordPublished(runtime);
+    expect(await createAssignHandler(runtime)(scheduled, lambdaContext('req-assign-2'))).toMatchObject({ labeled: 50 });
+    expect(published).toHaveLength(1);
+    expect(published[0]).toEqual(expect.arrayContaining([METRIC.pending, METRIC.labeled, METRIC.durationMs, METRIC.successfulRuns]));
+  });
+
+  it('a run that fails on infrastructure is rethrown and logged with its request id; it leaves no metric behind for the next run', async () => {
+    await activeModel();
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 20, seed: 7 })]);
+    aws.dataApi.faults.failWhen(/UPDATE customers AS c SET/, { errorName: 'StatementTimeoutException', message: 'statement timed out' });
+    const logs = captureLogs();
+    const runtime = aws.runtime();
+    const published = recordPublished(runtime);
+    const handler = createAssignHandler(runtime);
+    await expect(handler(scheduled, lambdaContext('req-assign-3'))).rejects.toThrow(/statement timed out/);
+    expect(logs.find((l) => l.message === 'invocation failed')).toMatchObject({ level: 'ERROR', function_request_id: 'req-assign-3' });
+    expect(runtime.metrics.hasStoredMetrics()).toBe(false);
+    aws.dataApi.faults.clear();
+    expect(await handler(scheduled, lambdaContext('req-assign-4'))).toMatchObject({ status: 'labeled', labeled: 20 });
+    expect(published).toHaveLength(1);
+    expect(published[0]!.filter((name) => name === METRIC.successfulRuns)).toHaveLength(1);
   });
 });

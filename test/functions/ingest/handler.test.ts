@@ -1,13 +1,15 @@
 // The ingest function end to end: S3 events through the real handler, s3rver for the bucket, the
 // Data API emulator over a real PostgreSQL database, unmodified AWS SDK clients.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createIngestHandler } from '../../../functions/ingest/handler.ts';
 import { createTrainHandler } from '../../../functions/train/handler.ts';
 import { publishModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
 import { generateCsv, generateCustomers } from '../../../shared/sample/generate.ts';
 import type { LabelSummary } from '../../../shared/workflows/summary.ts';
+import { METRIC } from '../../../shared/metrics.ts';
 import { startLocalAws, s3Event, type LocalAws } from '../../support/aws-local.ts';
 
 let aws: LocalAws;
@@ -189,5 +191,87 @@ describe('ingest handler', () => {
     const retry = await createIngestHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]));
     expect(retry.results[0]!.outcome.status).toBe('processed');
     expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(2500);
+  });
+});
+
+describe('ingest handler as Lambda runs it', () => {
+  /** The invocation context Lambda passes as the second argument (the fields Powertools reads). */
+  const lambdaContext = (awsRequestId: string): Context => ({
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'CustomerSegmentation-IngestFunction',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:CustomerSegmentation-IngestFunction',
+    memoryLimitInMB: '1024',
+    awsRequestId,
+    logGroupName: 'CustomerSegmentation-IngestLogs',
+    logStreamName: '2026/11/27/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => 300_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  });
+
+  /** JSON log lines the function writes (Powertools writes to stdout and stderr, not through console). */
+  function captureLogs(): Array<Record<string, unknown>> {
+    const lines: Array<Record<string, unknown>> = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream);
+      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
+        for (const line of String(chunk).split('\n')) {
+          if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+      });
+    }
+    return lines;
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('logs with the Lambda context: every line of the invocation carries its request id', async () => {
+    const logs = captureLogs();
+    const key = 'uploads/customers/context.csv';
+    const etag = await aws.put(key, csv(3, 11, 500));
+    const handler = createIngestHandler(aws.runtime({ LOG_LEVEL: 'INFO' }));
+    await handler(s3Event(aws.s3.bucket, [{ key, etag }]), lambdaContext('req-ingest-1'));
+    const lines = logs.filter((l) => l.service === 'segments-test');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatchObject({ function_request_id: 'req-ingest-1', function_name: 'CustomerSegmentation-IngestFunction' });
+    }
+    expect(lines.map((l) => l.message)).toContain('ingested');
+  });
+
+  it('publishes the metrics of the files it did process when a later one fails on infrastructure, and logs the failure', async () => {
+    const logs = captureLogs();
+    const a = await aws.put('uploads/customers/before-failure.csv', csv(5, 12, 600));
+    const b = await aws.put('uploads/customers/failing.csv', csv(5, 13, 700));
+    // the first file's upsert succeeds, the second one's times out: an infrastructure error, rethrown
+    aws.dataApi.faults.failWhen(/INSERT INTO customers/, {
+      afterCalls: 1,
+      errorName: 'StatementTimeoutException',
+      message: 'statement timed out',
+    });
+    const runtime = aws.runtime();
+    // a spy on the Metrics instance: with POWERTOOLS_METRICS_DISABLED nothing is printed, so record what would be
+    const publish = runtime.metrics.publishStoredMetrics.bind(runtime.metrics);
+    const published: string[][] = [];
+    vi.spyOn(runtime.metrics, 'publishStoredMetrics').mockImplementation(() => {
+      const emf = runtime.metrics.serializeMetrics();
+      published.push(emf._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)));
+      return publish();
+    });
+    const event = s3Event(aws.s3.bucket, [
+      { key: 'uploads/customers/before-failure.csv', etag: a },
+      { key: 'uploads/customers/failing.csv', etag: b },
+    ]);
+    await expect(createIngestHandler(runtime)(event, lambdaContext('req-ingest-2'))).rejects.toThrow(/statement timed out/);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toEqual(expect.arrayContaining([METRIC.rowsRead, METRIC.rowsRejected, METRIC.filesIngested]));
+    expect(runtime.metrics.hasStoredMetrics()).toBe(false);
+    const failure = logs.find((l) => l.message === 'invocation failed');
+    expect(failure).toMatchObject({ level: 'ERROR', function_request_id: 'req-ingest-2' });
   });
 });

@@ -1,10 +1,12 @@
 // The train function end to end: an upload under uploads/training/, a direct invocation from the
 // table, and user-fixable problems that end in a failed summary rather than a retry.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTrainHandler, type TrainSummary } from '../../../functions/train/handler.ts';
 import { parseModel } from '../../../shared/model/artifact.ts';
 import { generateCsv, generateCustomers } from '../../../shared/sample/generate.ts';
+import { METRIC } from '../../../shared/metrics.ts';
 import { startLocalAws, s3Event, type LocalAws } from '../../support/aws-local.ts';
 
 let aws: LocalAws;
@@ -113,6 +115,83 @@ describe('train handler', () => {
     const nonsense = (await handler({ hello: 'world' })) as TrainSummary;
     expect(nonsense).toMatchObject({ status: 'failed' });
     expect(nonsense.error).toMatch(/^not a train request/);
+  });
+});
+
+describe('train handler as Lambda runs it', () => {
+  /** The invocation context Lambda passes as the second argument (the fields Powertools reads). */
+  const lambdaContext = (awsRequestId: string): Context => ({
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'CustomerSegmentation-TrainFunction',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:CustomerSegmentation-TrainFunction',
+    memoryLimitInMB: '2048',
+    awsRequestId,
+    logGroupName: 'CustomerSegmentation-TrainLogs',
+    logStreamName: '2026/11/27/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  });
+
+  /** JSON log lines the function writes (Powertools writes to stdout and stderr, not through console). */
+  function captureLogs(): Array<Record<string, unknown>> {
+    const lines: Array<Record<string, unknown>> = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream);
+      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
+        for (const line of String(chunk).split('\n')) {
+          if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+      });
+    }
+    return lines;
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('logs with the Lambda context: a refused request names the invocation it refused', async () => {
+    const logs = captureLogs();
+    const handler = createTrainHandler(aws.runtime());
+    expect(await handler({ hello: 'world' }, lambdaContext('req-train-1'))).toMatchObject({ status: 'failed' });
+    expect(logs.find((l) => l.message === 'train request refused')).toMatchObject({
+      level: 'ERROR',
+      function_request_id: 'req-train-1',
+      function_name: 'CustomerSegmentation-TrainFunction',
+    });
+  });
+
+  it('publishes the metric of a file it trained on when a later file of the event fails on infrastructure', async () => {
+    const logs = captureLogs();
+    const good = 'uploads/training/before-failure.csv';
+    const goodTag = await aws.put(good, csv(120, 7));
+    const failing = 'uploads/training/failing.csv';
+    const failingTag = await aws.put(failing, csv(120, 8));
+    // the first upload's claim succeeds, the second one's times out: an infrastructure error, rethrown
+    aws.dataApi.faults.failWhen(/INSERT INTO ingested_objects AS o/, {
+      afterCalls: 1,
+      errorName: 'StatementTimeoutException',
+      message: 'statement timed out',
+    });
+    const runtime = aws.runtime();
+    // a spy on the Metrics instance: with POWERTOOLS_METRICS_DISABLED nothing is printed, so record what would be
+    const publish = runtime.metrics.publishStoredMetrics.bind(runtime.metrics);
+    const published: string[][] = [];
+    vi.spyOn(runtime.metrics, 'publishStoredMetrics').mockImplementation(() => {
+      published.push(runtime.metrics.serializeMetrics()._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name)));
+      return publish();
+    });
+    const event = s3Event(aws.s3.bucket, [
+      { key: good, etag: goodTag },
+      { key: failing, etag: failingTag },
+    ]);
+    await expect(createTrainHandler(runtime)(event, lambdaContext('req-train-2'))).rejects.toThrow(/statement timed out/);
+    expect(published).toEqual([[METRIC.trainingFilesTrained]]);
+    expect(logs.find((l) => l.message === 'invocation failed')).toMatchObject({ level: 'ERROR', function_request_id: 'req-train-2' });
   });
 });
 
