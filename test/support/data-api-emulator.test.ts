@@ -2,6 +2,7 @@
 // @aws-sdk/client-rds-data against the suite's real PostgreSQL.
 
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   BatchExecuteStatementCommand,
   BeginTransactionCommand,
@@ -14,7 +15,13 @@ import {
 } from '@aws-sdk/client-rds-data';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startDataApiEmulator, type DataApiEmulator } from './data-api-emulator.ts';
+import {
+  RULES,
+  startDataApiEmulator,
+  type DataApiEmulator,
+  type DataApiEmulatorOptions,
+  type SecretCredentials,
+} from './data-api-emulator.ts';
 
 const RESOURCE_ARN = 'arn:aws:rds:us-east-1:123456789012:cluster:emulated';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:emulated';
@@ -24,8 +31,15 @@ const MIB = 1024 * 1024;
 const RESPONSE_LIMIT_BYTES = MIB;
 const REQUEST_LIMIT_BYTES = 4 * MIB;
 const ROW_LIMIT_BYTES = 64 * 1024;
+// The timeout rules, shortened: a statement sleeps twice as long as a call may take.
+const CALL_TIMEOUT_MS = 300;
+const SLOW_STATEMENT_SECONDS = 0.6;
+const TRANSACTION_IDLE_MS = 200;
+const POLL_MS = 50;
+const POLL_LIMIT_MS = 5_000;
 
 let databaseName: string;
+let databaseUrl: string;
 let emulator: DataApiEmulator;
 let client: RDSDataClient;
 
@@ -48,10 +62,64 @@ function newClient(options: { maxAttempts?: number; endpoint?: string } = {}): R
   });
 }
 
-function execute(sql: string, parameters?: SqlParameter[], extra: Partial<ExecuteStatementCommandInput> = {}) {
-  return client.send(
+function executeWith(target: RDSDataClient, sql: string, parameters?: SqlParameter[], extra: Partial<ExecuteStatementCommandInput> = {}) {
+  return target.send(
     new ExecuteStatementCommand({ resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN, database: databaseName, sql, parameters, ...extra }),
   );
+}
+
+function execute(sql: string, parameters?: SqlParameter[], extra: Partial<ExecuteStatementCommandInput> = {}) {
+  return executeWith(client, sql, parameters, extra);
+}
+
+/** Runs `work` against a second emulator over the same database, started with `options`. */
+async function withEmulator<T>(options: Partial<DataApiEmulatorOptions>, work: (target: RDSDataClient) => Promise<T>): Promise<T> {
+  const other = await startDataApiEmulator({ databaseUrl, resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN, ...options });
+  const otherClient = newClient({ maxAttempts: 1, endpoint: other.endpoint });
+  try {
+    return await work(otherClient);
+  } finally {
+    otherClient.destroy();
+    await other.close();
+  }
+}
+
+async function begin(target: RDSDataClient): Promise<string> {
+  const { transactionId } = await target.send(new BeginTransactionCommand({ resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN }));
+  expect(transactionId).toBeTruthy();
+  return transactionId!;
+}
+
+/** How many statements containing `marker` the server is running now (asked through the main emulator). */
+async function runningStatements(marker: string): Promise<number> {
+  const result = await execute(
+    `SELECT CAST(count(*) AS integer) AS n FROM pg_stat_activity
+     WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE CAST(:pattern AS text)`,
+    [{ name: 'pattern', value: { stringValue: `%${marker}%` } }],
+  );
+  return result.records?.[0]?.[0]?.longValue ?? -1;
+}
+
+async function sampleRows(id: number): Promise<number> {
+  const result = await execute('SELECT CAST(count(*) AS integer) AS n FROM sample WHERE id = CAST(:id AS bigint)', [
+    { name: 'id', value: { longValue: id } },
+  ]);
+  return result.records?.[0]?.[0]?.longValue ?? -1;
+}
+
+/** Probes until `done` holds or the poll limit passes; returns the last value. */
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + POLL_LIMIT_MS;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await delay(POLL_MS);
+  }
+}
+
+/** A statement that sleeps past the call timeout, then inserts sample row `id` labelled `marker`. */
+function slowInsert(id: number, marker: string): string {
+  return `WITH pause AS (SELECT pg_sleep(${SLOW_STATEMENT_SECONDS})) INSERT INTO sample (id, label) SELECT ${id}, '${marker}' FROM pause`;
 }
 
 /** The rejection of `promise`, so a test can check its name and message. */
@@ -69,7 +137,8 @@ beforeAll(async () => {
   await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(databaseName)}`));
   const url = new URL(inject('databaseUrl'));
   url.pathname = `/${databaseName}`;
-  emulator = await startDataApiEmulator({ databaseUrl: url.toString(), resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN });
+  databaseUrl = url.toString();
+  emulator = await startDataApiEmulator({ databaseUrl, resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN });
   client = newClient({ maxAttempts: 1 });
   await execute(`CREATE TABLE sample (
     id bigint PRIMARY KEY, score double precision, label text, active boolean, note text,
@@ -88,7 +157,9 @@ afterAll(async () => {
 });
 
 const INSERT_SAMPLE = `INSERT INTO sample (id, score, label, active, note, amount, seen_at, seen_tz, payload, day, uid)
-  VALUES (:id, :score, :label, :active, :note, :amount, :seenAt, :seenTz, :payload, :day, :uid)`;
+  VALUES (CAST(:id AS bigint), CAST(:score AS double precision), CAST(:label AS text), CAST(:active AS boolean),
+    CAST(:note AS text), CAST(:amount AS numeric(10, 2)), CAST(:seenAt AS timestamp), CAST(:seenTz AS timestamptz),
+    CAST(:payload AS jsonb), CAST(:day AS date), CAST(:uid AS uuid))`;
 
 function sampleParameters(id: number): SqlParameter[] {
   return [
@@ -106,7 +177,9 @@ function sampleParameters(id: number): SqlParameter[] {
   ];
 }
 
-const SELECT_SAMPLE = 'SELECT id, score, label, active, note, amount, seen_at, seen_tz, payload, day, uid FROM sample ORDER BY id';
+// timestamptz is no documented result type: sessions run in UTC, so a cast to timestamp shows the UTC time.
+const SELECT_SAMPLE =
+  'SELECT id, score, label, active, note, amount, seen_at, CAST(seen_tz AS timestamp) AS seen_tz, payload, day, uid FROM sample ORDER BY id';
 
 describe('the Data API emulator', () => {
   describe('ExecuteStatement', () => {
@@ -141,15 +214,17 @@ describe('the Data API emulator', () => {
       expect(asNumbers.records).toEqual([[{ doubleValue: 1.5 }, { longValue: 7 }]]);
     });
 
-    it('binds a string without typeHint as text, so PostgreSQL refuses it for a typed column', async () => {
-      const error = await failure(execute('UPDATE sample SET count = :n', [{ name: 'n', value: { stringValue: '3' } }]));
+    it('binds a string without typeHint as text and a doubleValue as float8, which CAST converts differently', async () => {
+      const sql = 'SELECT CAST(:n AS integer) AS n';
+      expect((await execute(sql, [{ name: 'n', value: { doubleValue: 2.7 } }])).records).toEqual([[{ longValue: 3 }]]);
+      const error = await failure(execute(sql, [{ name: 'n', value: { stringValue: '2.7' } }]));
       expect(error.name).toBe('DatabaseErrorException');
-      expect(error.message).toMatch(/column "count" is of type integer but expression is of type text/);
+      expect(error.message).toMatch(/invalid input syntax for type integer: "2.7"/);
     });
 
     it('rejects a TIMESTAMP typeHint value that is not in YYYY-MM-DD HH:MM:SS[.FFF] form', async () => {
       const parameters = [{ name: 't', value: { stringValue: '2024-01-02T03:04:05.000Z' }, typeHint: 'TIMESTAMP' as const }];
-      const error = await failure(execute('SELECT :t AS t', parameters));
+      const error = await failure(execute('SELECT CAST(:t AS timestamp) AS t', parameters));
       expect(error.name).toBe('BadRequestException');
     });
 
@@ -175,13 +250,13 @@ describe('the Data API emulator', () => {
     });
 
     it('returns column metadata only when includeResultMetadata is set', async () => {
-      const sql = 'SELECT 1::int4 AS n, 2.5::numeric(4, 1) AS d, now() AS at';
+      const sql = 'SELECT 1::int4 AS n, 2.5::numeric(4, 1) AS d, CAST(now() AS timestamp) AS at';
       expect((await execute(sql)).columnMetadata).toBeUndefined();
       const result = await execute(sql, undefined, { includeResultMetadata: true });
       expect(result.columnMetadata?.map((c) => [c.name, c.typeName])).toEqual([
         ['n', 'int4'],
         ['d', 'numeric'],
-        ['at', 'timestamptz'],
+        ['at', 'timestamp'],
       ]);
       expect(result.columnMetadata?.[1]).toMatchObject({ precision: 4, scale: 1 });
     });
@@ -198,24 +273,28 @@ describe('the Data API emulator', () => {
       expect(error.message).toMatch(/^ERROR: relation "missing_table" does not exist\n {2}Position: \d+; SQLState: 42P01$/);
     });
 
-    it('rejects more than one statement per call, but accepts semicolons inside literals, bodies and at the end', async () => {
+    it('rejects more than one statement per call with ValidationException, but accepts semicolons inside literals, bodies and at the end', async () => {
       const error = await failure(execute('SELECT 1; SELECT 2'));
-      expect(error.name).toBe('BadRequestException');
-      const accepted = await execute(`SELECT ';' AS a, $$x;y$$ AS b, E'\\';' AS c /* ; */; -- trailing; comment`);
+      expect([error.name, error.message, error.$metadata?.httpStatusCode]).toEqual([
+        'ValidationException',
+        "Multistatements aren't supported.",
+        400,
+      ]);
+      const accepted = await execute(`SELECT ';' AS a, $$x;y$$ AS b, E'\\';' AS c ;`);
       expect(accepted.records).toEqual([[{ stringValue: ';' }, { stringValue: 'x;y' }, { stringValue: "';" }]]);
-      expect((await failure(execute(`SELECT E'\\'' AS c; SELECT 2`))).name).toBe('BadRequestException');
+      expect((await failure(execute(`SELECT E'\\'' AS c; SELECT 2`))).name).toBe('ValidationException');
       await execute(`DO $body$ BEGIN PERFORM 1; PERFORM 2; END $body$;`);
     });
 
     it('rejects array parameters', async () => {
       const parameters = [{ name: 'ids', value: { arrayValue: { longValues: [1, 2] } } }];
-      const error = await failure(execute('SELECT :ids AS ids', parameters));
+      const error = await failure(execute('SELECT CAST(:ids AS int8[]) AS ids', parameters));
       expect(error.name).toBe('BadRequestException');
       expect(error.message).toMatch(/Array parameters are not supported/);
     });
 
     it('rejects a placeholder without a parameter', async () => {
-      const error = await failure(execute('SELECT :missing::int AS n'));
+      const error = await failure(execute('SELECT CAST(:missing AS integer) AS n'));
       expect(error.name).toBe('BadRequestException');
       expect(error.message).toMatch(/missing/);
     });
@@ -245,13 +324,23 @@ describe('the Data API emulator', () => {
     });
 
     it('runs in the database of databaseUrl whatever database the request names', async () => {
-      const result = await execute('SELECT current_database() AS name', undefined, { database: 'postgres' });
+      const result = await execute('SELECT CAST(current_database() AS text) AS name', undefined, { database: 'postgres' });
       expect(result.records).toEqual([[{ stringValue: databaseName }]]);
     });
 
     it('rejects another cluster ARN', async () => {
       const error = await failure(execute('SELECT 1', undefined, { resourceArn: `${RESOURCE_ARN}-other` }));
       expect(error.name).toBe('BadRequestException');
+    });
+
+    it('rejects another secret ARN when the secretArn option is set', async () => {
+      const error = await failure(execute('SELECT 1', undefined, { secretArn: `${SECRET_ARN}-other` }));
+      expect(error.name).toBe('BadRequestException');
+    });
+
+    it('rejects the schema parameter with ValidationException', async () => {
+      const error = await failure(execute('SELECT 1 AS one', undefined, { schema: 'public' }));
+      expect([error.name, error.message]).toEqual(['ValidationException', "The schema parameter isn't supported"]);
     });
   });
 
@@ -262,7 +351,7 @@ describe('the Data API emulator', () => {
           resourceArn: RESOURCE_ARN,
           secretArn: SECRET_ARN,
           database: databaseName,
-          sql: 'INSERT INTO sample (id, label) VALUES (:id, :label)',
+          sql: 'INSERT INTO sample (id, label) VALUES (CAST(:id AS bigint), CAST(:label AS text))',
           parameterSets: [1, 2, 3].map((id) => [
             { name: 'id', value: { longValue: id } },
             { name: 'label', value: { stringValue: `row ${id}` } },
@@ -271,6 +360,18 @@ describe('the Data API emulator', () => {
       );
       expect(result.updateResults).toHaveLength(3);
       expect((await execute('SELECT count(*) AS n FROM sample')).records).toEqual([[{ longValue: 3 }]]);
+    });
+
+    it('returns empty generatedFields even for a statement with RETURNING, as on Aurora PostgreSQL', async () => {
+      const result = await client.send(
+        new BatchExecuteStatementCommand({
+          resourceArn: RESOURCE_ARN,
+          secretArn: SECRET_ARN,
+          sql: 'INSERT INTO sample (id) VALUES (CAST(:id AS bigint)) RETURNING id',
+          parameterSets: [[{ name: 'id', value: { longValue: 4 } }], [{ name: 'id', value: { longValue: 5 } }]],
+        }),
+      );
+      expect(result.updateResults).toEqual([{ generatedFields: [] }, { generatedFields: [] }]);
     });
   });
 
@@ -335,7 +436,7 @@ describe('the Data API emulator', () => {
 
     it('rejects a request over 4 MiB', async () => {
       const parameters = [{ name: 'blob', value: { stringValue: 'y'.repeat(REQUEST_LIMIT_BYTES + MIB) } }];
-      const error = await failure(execute('SELECT length(:blob) AS n', parameters));
+      const error = await failure(execute('SELECT length(CAST(:blob AS text)) AS n', parameters));
       expect(error.name).toBe('BadRequestException');
       expect(error.message).toBe('Request size exceeded');
       expect(emulator.stats.maxRequestBytes).toBeGreaterThan(REQUEST_LIMIT_BYTES);
@@ -417,6 +518,270 @@ describe('the Data API emulator', () => {
       } finally {
         retrying.destroy();
       }
+    });
+  });
+  describe('SQL the emulator refuses (undocumented service behaviour the product avoids)', () => {
+    it.each([
+      ['a -- comment', 'SELECT 1 AS one -- why'],
+      ['a /* */ comment', '/* why */ SELECT 1 AS one'],
+      ['a comment holding an apostrophe before a parameter', "SELECT 1 AS one -- the batch's\n, CAST(:x AS integer) AS x"],
+    ])('refuses SQL with %s, saying why', async (_, sql) => {
+      const error = await failure(execute(sql, [{ name: 'x', value: { longValue: 1 } }]));
+      expect(error.name).toBe('BadRequestException');
+      expect(error.message).toMatch(/^SQL comments are not accepted: how the Data API's :name scanner treats comments is undocumented/);
+    });
+
+    it('accepts comment marks inside string literals, quoted identifiers and dollar quotes', async () => {
+      const result = await execute(`SELECT '-- no' AS a, $$/* nor */$$ AS b, 1 AS "--c"`);
+      expect(result.records).toEqual([[{ stringValue: '-- no' }, { stringValue: '/* nor */' }, { longValue: 1 }]]);
+    });
+
+    it.each([
+      ['a comparison', 'SELECT 1 AS n WHERE 1 = :x'],
+      ['a :: cast', 'SELECT :x::int AS n'],
+      ['LIMIT', 'SELECT 1 AS n LIMIT :x'],
+      ['VALUES', 'SELECT * FROM (VALUES (:x)) AS v (n)'],
+      ['a function argument', 'SELECT abs(:x) AS n'],
+      ['an expression inside CAST', 'SELECT CAST(:x + 1 AS integer) AS n'],
+    ])('refuses an untyped parameter in %s, naming it and the fix', async (_, sql) => {
+      const error = await failure(execute(sql, [{ name: 'x', value: { longValue: 1 } }]));
+      expect(error.name).toBe('BadRequestException');
+      expect(error.message).toMatch(/^parameter :x has no explicit type: write CAST\(:x AS <type>\)/);
+    });
+
+    it('accepts CAST(:name AS <type>) in any case and spacing, and leaves :name inside literals and :: casts alone', async () => {
+      const result = await execute(
+        `SELECT CAST(:x AS integer) AS a, cast( :x  as  double precision ) AS b, CAST(:x AS numeric(10, 2)) AS c,
+           1::int AS d, ':y' AS e`,
+        [{ name: 'x', value: { longValue: 1 } }],
+      );
+      expect(result.records).toEqual([
+        [{ longValue: 1 }, { doubleValue: 1 }, { stringValue: '1.00' }, { longValue: 1 }, { stringValue: ':y' }],
+      ]);
+    });
+  });
+
+  describe('result types', () => {
+    it.each([
+      ['void', 'SELECT pg_advisory_xact_lock(1) AS locked'],
+      ['name', "SELECT CAST('x' AS name) AS n"],
+      ['regtype', "SELECT CAST('integer' AS regtype) AS t"],
+      ['char', `SELECT CAST('a' AS "char") AS c`],
+      ['oid', 'SELECT CAST(1 AS oid) AS o'],
+      ['timestamptz', 'SELECT now() AS at'],
+      ['interval', "SELECT interval '1 day' AS span"],
+      ['_bytea', "SELECT ARRAY[CAST('x' AS bytea)] AS blobs"],
+      ['_jsonb', "SELECT ARRAY[CAST('{}' AS jsonb)] AS docs"],
+    ])('fails a column of type %s with UnsupportedResultException', async (typeName, sql) => {
+      const error = await failure(execute(sql));
+      expect([error.name, error.$metadata?.httpStatusCode, error.message]).toEqual([
+        'UnsupportedResultException',
+        400,
+        `The result contains the unsupported data type ${typeName}.`,
+      ]);
+    });
+
+    it('returns the documented types: an enum, cidr, inet, json, real, char(n), varchar, time and their documented arrays', async () => {
+      await execute(`CREATE TYPE mood AS ENUM ('calm', 'busy')`);
+      try {
+        const result = await execute(
+          `SELECT CAST('calm' AS mood) AS m, CAST('10.0.0.0/8' AS cidr) AS c, CAST('10.0.0.1' AS inet) AS i,
+             CAST('{"a":1}' AS json) AS j, CAST(1.5 AS real) AS r, CAST('ab' AS char(3)) AS ch, CAST('v' AS varchar) AS v,
+             CAST('12:34:56' AS time) AS t, ARRAY[CAST('12:00:00' AS time)] AS ts, ARRAY[CAST('{}' AS json)] AS js`,
+        );
+        expect(result.records).toEqual([
+          [
+            { stringValue: 'calm' },
+            { stringValue: '10.0.0.0/8' },
+            { stringValue: '10.0.0.1' },
+            { stringValue: '{"a":1}' },
+            { doubleValue: 1.5 },
+            { stringValue: 'ab ' },
+            { stringValue: 'v' },
+            { stringValue: '12:34:56' },
+            { arrayValue: { stringValues: ['12:00:00'] } },
+            { arrayValue: { stringValues: ['{}'] } },
+          ],
+        ]);
+      } finally {
+        await execute('DROP TYPE mood');
+      }
+    });
+
+    it('fails a multidimensional array with UnsupportedResultException', async () => {
+      const error = await failure(execute('SELECT ARRAY[[1, 2], [3, 4]] AS grid'));
+      expect(error.name).toBe('UnsupportedResultException');
+      expect(error.message).toMatch(/multidimensional array/);
+    });
+  });
+
+  describe('call timeout (callTimeoutMs, 45 s by default)', () => {
+    it('fails a call past the timeout with StatementTimeoutException and cancels its statement', async () => {
+      await withEmulator({ callTimeoutMs: CALL_TIMEOUT_MS }, async (short) => {
+        const error = await failure(executeWith(short, slowInsert(31, 'timeout-cancel')));
+        expect([error.name, error.$metadata?.httpStatusCode]).toEqual(['StatementTimeoutException', 400]);
+        expect((error as { dbConnectionId?: number }).dbConnectionId).toEqual(expect.any(Number));
+        expect(await runningStatements('timeout-cancel')).toBe(0);
+        expect(await sampleRows(31)).toBe(0);
+      });
+    });
+
+    it('lets the statement run to completion with continueAfterTimeout, though the call fails', async () => {
+      await withEmulator({ callTimeoutMs: CALL_TIMEOUT_MS }, async (short) => {
+        const error = await failure(executeWith(short, slowInsert(32, 'timeout-continue'), undefined, { continueAfterTimeout: true }));
+        expect(error.name).toBe('StatementTimeoutException');
+        expect(await runningStatements('timeout-continue')).toBe(1);
+        expect(
+          await eventually(
+            () => sampleRows(32),
+            (n) => n === 1,
+          ),
+        ).toBe(1);
+      });
+    });
+
+    it('aborts the transaction whose statement it cancelled, as PostgreSQL does', async () => {
+      await withEmulator({ callTimeoutMs: CALL_TIMEOUT_MS }, async (short) => {
+        const transactionId = await begin(short);
+        const sleep = `SELECT 1 AS n FROM (SELECT pg_sleep(${SLOW_STATEMENT_SECONDS})) AS pause`;
+        expect((await failure(executeWith(short, sleep, undefined, { transactionId }))).name).toBe('StatementTimeoutException');
+        const next = await failure(executeWith(short, 'SELECT 1 AS one', undefined, { transactionId }));
+        expect(next.name).toBe('DatabaseErrorException');
+        expect(next.message).toMatch(/current transaction is aborted/);
+        const rolledBack = await short.send(
+          new RollbackTransactionCommand({ resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN, transactionId }),
+        );
+        expect(rolledBack.transactionStatus).toBe('Rollback Complete');
+      });
+    });
+
+    it('refuses a call on a transaction still running a statement with DatabaseErrorException', async () => {
+      await withEmulator({ callTimeoutMs: CALL_TIMEOUT_MS }, async (short) => {
+        const transactionId = await begin(short);
+        const slow = await failure(
+          executeWith(short, slowInsert(34, 'timeout-busy'), undefined, { transactionId, continueAfterTimeout: true }),
+        );
+        expect(slow.name).toBe('StatementTimeoutException');
+        const busy = await failure(executeWith(short, 'SELECT 1 AS one', undefined, { transactionId }));
+        expect([busy.name, busy.message]).toEqual(['DatabaseErrorException', 'Transaction is still running a query']);
+        const next = () =>
+          executeWith(short, 'SELECT 1 AS one', undefined, { transactionId }).then(
+            () => 'answered',
+            (error: Error) => error.message,
+          );
+        expect(await eventually(next, (outcome) => outcome === 'answered')).toBe('answered');
+        await short.send(new CommitTransactionCommand({ resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN, transactionId }));
+        expect(await sampleRows(34)).toBe(1);
+      });
+    });
+  });
+
+  describe('transaction idle timeout (transactionIdleTimeoutMs, 3 minutes by default)', () => {
+    it('rolls back a transaction that sees no call for the timeout, then answers NotFoundException', async () => {
+      await withEmulator({ transactionIdleTimeoutMs: TRANSACTION_IDLE_MS, callTimeoutMs: POLL_LIMIT_MS }, async (idle) => {
+        const transactionId = await begin(idle);
+        await executeWith(idle, INSERT_SAMPLE, sampleParameters(33), { transactionId });
+        await delay(TRANSACTION_IDLE_MS * 3); // the rule itself: the transaction sees no call
+        const error = await failure(executeWith(idle, 'SELECT 1 AS one', undefined, { transactionId }));
+        expect([error.name, error.$metadata?.httpStatusCode, error.message]).toEqual([
+          'NotFoundException',
+          404,
+          `Transaction ${transactionId} is not found`,
+        ]);
+        // rolled back: the key it inserted is free at once (a live transaction would hold it until the call timed out)
+        await executeWith(idle, INSERT_SAMPLE, sampleParameters(33));
+        expect(await sampleRows(33)).toBe(1);
+      });
+    });
+
+    it('keeps a transaction alive while calls keep coming, each restarting the clock', async () => {
+      const idleMs = 400;
+      const gapMs = 100;
+      await withEmulator({ transactionIdleTimeoutMs: idleMs }, async (idle) => {
+        const transactionId = await begin(idle);
+        for (let elapsed = 0; elapsed < idleMs * 1.5; elapsed += gapMs) {
+          await delay(gapMs);
+          await executeWith(idle, 'SELECT 1 AS one', undefined, { transactionId });
+        }
+        const committed = await idle.send(
+          new CommitTransactionCommand({ resourceArn: RESOURCE_ARN, secretArn: SECRET_ARN, transactionId }),
+        );
+        expect(committed.transactionStatus).toBe('Transaction Committed');
+      });
+    });
+  });
+
+  describe('credentials per secret (resolveSecret)', () => {
+    const suffix = randomBytes(3).toString('hex');
+    const reader: SecretCredentials = { username: `emu_reader_${suffix}`, password: 'reader-password' };
+    const writer: SecretCredentials = { username: `emu_writer_${suffix}`, password: 'writer-password' };
+    const secrets = new Map<string, SecretCredentials>();
+    const resolveSecret = async (secretArn: string) => secrets.get(secretArn);
+    const currentUser = async (target: RDSDataClient, secretArn: string) =>
+      (await executeWith(target, 'SELECT CAST(current_user AS text) AS u', undefined, { secretArn })).records?.[0]?.[0]?.stringValue;
+
+    beforeAll(() =>
+      admin(async (c) => {
+        for (const { username, password } of [reader, writer]) {
+          await c.query(`CREATE ROLE ${pg.escapeIdentifier(username)} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+        }
+      }),
+    );
+
+    afterEach(() => secrets.clear());
+
+    afterAll(() =>
+      admin(async (c) => {
+        for (const { username } of [reader, writer]) await c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(username)}`);
+      }),
+    );
+
+    it("connects as the user of the request's secret", async () => {
+      secrets.set(`${SECRET_ARN}-reader`, reader).set(`${SECRET_ARN}-writer`, writer);
+      await withEmulator({ resolveSecret }, async (target) => {
+        expect(await currentUser(target, `${SECRET_ARN}-reader`)).toBe(reader.username);
+        expect(await currentUser(target, `${SECRET_ARN}-writer`)).toBe(writer.username);
+      });
+    });
+
+    it('fails a secret the resolver does not know with BadRequestException', async () => {
+      await withEmulator({ resolveSecret }, async (target) => {
+        const error = await failure(currentUser(target, `${SECRET_ARN}-unknown`));
+        expect([error.name, error.message]).toEqual([
+          'BadRequestException',
+          `Error fetching secret ${SECRET_ARN}-unknown : Secrets Manager can't find the specified secret.`,
+        ]);
+      });
+    });
+
+    it("fails a refused login with BadRequestException carrying PostgreSQL's message", async () => {
+      secrets.set(`${SECRET_ARN}-stale`, { username: reader.username, password: 'not-the-password' });
+      await withEmulator({ resolveSecret }, async (target) => {
+        const error = await failure(currentUser(target, `${SECRET_ARN}-stale`));
+        expect(error.name).toBe('BadRequestException');
+        expect(error.message).toBe(`FATAL: password authentication failed for user "${reader.username}"; SQLState: 28P01`);
+      });
+    });
+
+    it("connects with the resolver's new answer when a secret changes", async () => {
+      const arn = `${SECRET_ARN}-rotating`;
+      await withEmulator({ resolveSecret }, async (target) => {
+        secrets.set(arn, reader);
+        expect(await currentUser(target, arn)).toBe(reader.username);
+        secrets.set(arn, writer);
+        expect(await currentUser(target, arn)).toBe(writer.username);
+      });
+    });
+  });
+
+  describe('RULES', () => {
+    it('lists each enforced rule with an AWS page or the reason it has none, frozen', () => {
+      expect(RULES.length).toBeGreaterThan(0);
+      for (const { rule, source } of RULES) {
+        expect(rule).not.toBe('');
+        expect(source).toMatch(/https:\/\/docs\.aws\.amazon\.com\/|^undocumented/);
+      }
+      expect(Object.isFrozen(RULES) && RULES.every((rule) => Object.isFrozen(rule))).toBe(true);
     });
   });
 });

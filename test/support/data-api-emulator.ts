@@ -1,12 +1,117 @@
 // A small RDS Data API emulator for tests: speaks restJson1 to the unmodified
 // @aws-sdk/client-rds-data, runs each statement on a real PostgreSQL through `pg`, enforces the real
-// service's limits and lets a test inject the faults the real service produces (resuming, throttling).
+// service's rules (RULES below, each with its source) and lets a test inject the faults the real service produces.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { toPositional } from '../../shared/sql/named-parameters.ts';
+
+// ---- The rules the emulator enforces, and where each comes from ----
+
+const DOCS = {
+  limitations:
+    '"Limitations for the Amazon RDS Data API" (Aurora User Guide), https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html',
+  differences:
+    '"Comparing Amazon RDS Data API behaviors for Aurora Serverless v2 and provisioned clusters with Aurora Serverless v1 clusters" (Aurora User Guide), https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.differences.html',
+  operations:
+    '"Amazon RDS Data API operations reference" (Aurora User Guide), https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api-operations.html',
+  timeouts:
+    '"Controlling Data API timeout behavior" (Aurora User Guide), https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api-timeouts.html',
+  executeStatement:
+    '"ExecuteStatement" (RDS Data API Reference), https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html',
+  batchExecuteStatement:
+    '"BatchExecuteStatement" (RDS Data API Reference), https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_BatchExecuteStatement.html',
+  beginTransaction:
+    '"BeginTransaction" (RDS Data API Reference), https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_BeginTransaction.html',
+} as const;
+const UNDOCUMENTED = 'undocumented: the product avoids the construct, the emulator refuses it';
+
+export interface EmulatorRule {
+  /** What the emulator does, and the error a call gets. */
+  readonly rule: string;
+  /** The AWS page it comes from (title and URL), or why there is none. */
+  readonly source: string;
+}
+
+/** Every rule the emulator enforces, with its source. */
+export const RULES: readonly EmulatorRule[] = Object.freeze(
+  [
+    {
+      rule: 'A request body over 4 MiB is refused: BadRequestException "Request size exceeded".',
+      source: DOCS.batchExecuteStatement,
+    },
+    {
+      rule: 'A response over 1 MiB fails the call: BadRequestException "Database returned more than the allowed response size limit".',
+      source: DOCS.limitations,
+    },
+    {
+      rule: "A result row over 64 KB fails the call: BadRequestException (the message is the emulator's own).",
+      source: DOCS.limitations,
+    },
+    {
+      rule: 'One statement per call: more SQL after a `;` fails with ValidationException "Multistatements aren\'t supported.".',
+      source: `${DOCS.differences}, "Multistatement support"`,
+    },
+    {
+      rule: 'The `schema` parameter fails with ValidationException "The schema parameter isn\'t supported".',
+      source: `${DOCS.differences}, "Schema parameter behavior"`,
+    },
+    {
+      rule: 'Array parameters (`arrayValue`) fail with BadRequestException "Array parameters are not supported.".',
+      source:
+        "undocumented (the Field reference lists arrayValue); the service's answer as quoted in https://github.com/boto/boto3/issues/2272 and https://github.com/aws/aws-sdk/issues/9",
+    },
+    {
+      rule: 'A DATE, TIME or TIMESTAMP typeHint value must be YYYY-MM-DD, HH:MM:SS[.FFF] or YYYY-MM-DD HH:MM:SS[.FFF]: BadRequestException otherwise.',
+      source: `${DOCS.operations} (typeHint)`,
+    },
+    {
+      rule: 'Only result columns of the documented Aurora PostgreSQL types come back: BOOL, BYTEA, DATE, CIDR, DECIMAL/NUMERIC, ENUM, FLOAT8, INET, INT2/INT4/INT8, JSON/JSONB, REAL, TEXT, CHAR(N), VARCHAR, TIME, TIMESTAMP, UUID, VECTOR; arrays of BOOL, DATE, NUMERIC, FLOAT8, INT2/INT4/INT8, JSON, REAL, TEXT, CHAR(N), VARCHAR, TIME, TIMESTAMP, UUID. Any other (void, name, regtype, "char", oid, interval, timestamptz, bytea[], jsonb[], an enum array ...) fails with UnsupportedResultException "The result contains the unsupported data type <typname>.". Stricter than the page on three points: TIMESTAMPTZ appears only in a note ("always returns ... TIMESTAMPTZ in UTC"), not in the list; NAME and NAME[] are listed but design.md records the service refusing `name`; BIT[] is listed without BIT. Cast such columns to text.',
+      source: `${DOCS.operations} (type lists); ${DOCS.differences}, "ExecuteStatement behavior" (the error and its message)`,
+    },
+    {
+      rule: 'A multidimensional array value fails with UnsupportedResultException.',
+      source: `${DOCS.differences}, "ExecuteStatement behavior"`,
+    },
+    {
+      rule: 'An ExecuteStatement or BatchExecuteStatement call fails with StatementTimeoutException after 45 s (option callTimeoutMs). With continueAfterTimeout false (the default) the statement is cancelled, which inside a transaction aborts the transaction; with continueAfterTimeout true it runs to completion though the call has failed.',
+      source: `${DOCS.timeouts}; ${DOCS.executeStatement} (continueAfterTimeout)`,
+    },
+    {
+      rule: 'A transaction that sees no call with its id for 3 minutes (option transactionIdleTimeoutMs) is rolled back; later calls with its id fail with NotFoundException "Transaction <id> is not found" (the error name and message are the emulator\'s).',
+      source: DOCS.beginTransaction,
+    },
+    {
+      rule: 'A call naming a transaction that is still running a statement fails with DatabaseErrorException "Transaction is still running a query".',
+      source: `${DOCS.differences}, "Concurrent requests for the same transaction ID"`,
+    },
+    {
+      rule: 'BatchExecuteStatement returns empty generatedFields (Aurora PostgreSQL).',
+      source: `${DOCS.differences}, "BatchExecuteStatement behavior"`,
+    },
+    {
+      rule: "SQL with a `--` or `/* */` comment outside literals, quoted identifiers and dollar quotes fails with BadRequestException (how the service's :name scanner treats comments is undocumented; such scanners read an apostrophe in a comment as a string literal and leave the next parameter unbound).",
+      source: UNDOCUMENTED,
+    },
+    {
+      rule: 'Every :name placeholder must appear directly as CAST(:name AS <type>): anything else fails with BadRequestException "parameter :name has no explicit type: write CAST(:name AS <type>)" (how the service types an untyped parameter, NULLs included, is undocumented).',
+      source: UNDOCUMENTED,
+    },
+    {
+      rule: 'With resolveSecret, each call connects as the user of its secretArn; an unknown secret fails with BadRequestException "Error fetching secret <arn> : Secrets Manager can\'t find the specified secret." and a failed login with BadRequestException carrying PostgreSQL\'s message and SQLState.',
+      source: `${DOCS.operations} (secretArn: "The name or ARN of the secret that enables access to the DB cluster"); the messages are undocumented, the first as reproduced by koxudaxi/local-data-api (https://github.com/koxudaxi/local-data-api/issues/217)`,
+    },
+    {
+      rule: 'No session between calls: outside a transaction each call runs on any pooled connection, reset (DISCARD ALL) afterwards, so SET, temporary tables and session locks do not survive.',
+      source: 'undocumented: design.md ("there is no session"); the emulator makes it so',
+    },
+  ].map((rule) => Object.freeze(rule)),
+);
+
+// ---- Public interface ----
 
 export interface DataApiEmulator {
   /** `http://127.0.0.1:<port>`: give it to the SDK as `endpoint` or `AWS_ENDPOINT_URL_RDS_DATA`. */
@@ -28,6 +133,12 @@ export interface FaultInjector {
   clear(): void;
 }
 
+/** The database user a secret holds. */
+export interface SecretCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface DataApiEmulatorOptions {
   /**
    * The PostgreSQL database every call runs in. A request's `database` is accepted and ignored (the
@@ -36,20 +147,38 @@ export interface DataApiEmulatorOptions {
   readonly databaseUrl: string;
   /** When set, requests naming another cluster ARN fail with BadRequestException. */
   readonly resourceArn?: string;
-  /** When set, requests naming another secret ARN fail with BadRequestException. */
+  /** When set (and resolveSecret is not), requests naming another secret ARN fail with BadRequestException. */
   readonly secretArn?: string;
+  /**
+   * The credentials of a secret, or undefined for a secret that does not exist. When given, each call
+   * connects as its secret's user (host, port and database from databaseUrl, a pool per secret and
+   * credentials) and the secretArn option is not consulted; without it every call uses databaseUrl's user.
+   */
+  readonly resolveSecret?: (secretArn: string) => Promise<SecretCredentials | undefined>;
+  /** How long an ExecuteStatement or BatchExecuteStatement call may run. Default: 45 000 ms, the service's. */
+  readonly callTimeoutMs?: number;
+  /** How long a transaction may see no call before it is rolled back. Default: 180 000 ms, the service's. */
+  readonly transactionIdleTimeoutMs?: number;
 }
 
-// Limits of the real service (Aurora Serverless v2 / provisioned, "Data API limitations").
+// ---- Limits and errors ----
+
 const MIB = 1024 * 1024;
 const MAX_REQUEST_BYTES = 4 * MIB;
 const MAX_RESPONSE_BYTES = 1 * MIB;
 const MAX_ROW_BYTES = 64 * 1024;
+const DEFAULT_CALL_TIMEOUT_MS = 45_000;
+const DEFAULT_TRANSACTION_IDLE_TIMEOUT_MS = 3 * 60_000;
 const RESPONSE_TOO_LARGE = 'Database returned more than the allowed response size limit';
+const STATEMENT_TIMED_OUT = 'Request timed out';
 // Our own choices.
 const POOL_SIZE = 20;
 const TRANSACTION_ID_BYTES = 48;
 const HTTP_OK = 200;
+/** After cancelling a timed-out statement, how long to wait for it to stop before answering anyway. */
+const CANCEL_GRACE_MS = 5_000;
+/** SQLSTATEs of a refused login: invalid_password, invalid_authorization_specification. */
+const LOGIN_FAILED = new Set(['28P01', '28000']);
 
 // What @aws-sdk/client-rds-data 3.1143 (standard retry mode, default maxAttempts 3) does with these,
 // observed against this emulator and pinned by its tests: it retries ThrottlingException (by name
@@ -63,6 +192,9 @@ const ERROR_STATUS: Readonly<Record<string, number>> = {
   DatabaseResumingException: 400,
   StatementTimeoutException: 400,
   InvalidSecretException: 400,
+  SecretsErrorException: 400,
+  UnsupportedResultException: 400,
+  ValidationException: 400,
   AccessDeniedException: 403,
   ForbiddenException: 403,
   NotFoundException: 404,
@@ -81,30 +213,40 @@ const DEFAULT_FAULT_MESSAGES: Readonly<Record<string, string>> = {
     'The Aurora DB instance emulator-instance is resuming after being auto-paused. Please wait a few seconds and try again.',
   ThrottlingException: 'Rate exceeded',
   ServiceUnavailableError: 'The service is unavailable. Try again later.',
-  StatementTimeoutException: 'Request timed out',
+  StatementTimeoutException: STATEMENT_TIMED_OUT,
   DatabaseErrorException: 'ERROR: fault injected by the Data API emulator; SQLState: XX000',
 };
 
-// PostgreSQL type OIDs the emulator converts specially; everything else comes back as stringValue.
-const OID = {
-  bool: 16,
-  bytea: 17,
-  int8: 20,
-  int2: 21,
-  int4: 23,
-  oid: 26,
-  float4: 700,
-  float8: 701,
-  timestamptz: 1184,
-  numeric: 1700,
-} as const;
-const TEXT_ARRAY_OID = 1009;
-/** pg's parser for text[]: splits any array's text output into (nested) element strings and nulls. */
-const parseTextArray = (pg.types.getTypeParser as (oid: number) => (text: string) => unknown[])(TEXT_ARRAY_OID);
-// Array type OID → element type OID, for the arrays a result may reasonably hold.
-const ARRAY_ELEMENT_OID: ReadonlyMap<number, number> = new Map([
+// ---- Result types ----
+
+// The scalar types the Data API documents for Aurora PostgreSQL ("Amazon RDS Data API operations
+// reference"), by OID; enums (pg_type.typtype 'e') and `vector` (an extension's, so no fixed OID) too.
+const DOCUMENTED_SCALARS: ReadonlyMap<number, string> = new Map([
+  [16, 'bool'],
+  [17, 'bytea'],
+  [20, 'int8'],
+  [21, 'int2'],
+  [23, 'int4'],
+  [25, 'text'],
+  [114, 'json'],
+  [650, 'cidr'],
+  [700, 'float4'],
+  [701, 'float8'],
+  [869, 'inet'],
+  [1042, 'bpchar'],
+  [1043, 'varchar'],
+  [1082, 'date'],
+  [1083, 'time'],
+  [1114, 'timestamp'],
+  [1700, 'numeric'],
+  [2950, 'uuid'],
+  [3802, 'jsonb'],
+]);
+const ENUM_TYPTYPE = 'e';
+const VECTOR_TYPNAME = 'vector';
+// The array types it documents: array type OID → element type OID.
+const DOCUMENTED_ARRAYS: ReadonlyMap<number, number> = new Map([
   [1000, 16],
-  [1001, 17],
   [1005, 21],
   [1007, 23],
   [1016, 20],
@@ -116,11 +258,25 @@ const ARRAY_ELEMENT_OID: ReadonlyMap<number, number> = new Map([
   [1014, 1042],
   [2951, 2950],
   [1182, 1082],
+  [1183, 1083],
   [1115, 1114],
-  [1185, 1184],
   [199, 114],
-  [3807, 3802],
 ]);
+
+// PostgreSQL type OIDs the emulator converts specially; everything else comes back as stringValue.
+const OID = {
+  bool: 16,
+  bytea: 17,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  float4: 700,
+  float8: 701,
+  numeric: 1700,
+} as const;
+const TEXT_ARRAY_OID = 1009;
+/** pg's parser for text[]: splits any array's text output into (nested) element strings and nulls. */
+const parseTextArray = (pg.types.getTypeParser as (oid: number) => (text: string) => unknown[])(TEXT_ARRAY_OID);
 // java.sql.Types codes, as the real service reports them in columnMetadata.type.
 const JDBC_TYPE: ReadonlyMap<number, number> = new Map([
   [16, -7],
@@ -128,7 +284,6 @@ const JDBC_TYPE: ReadonlyMap<number, number> = new Map([
   [20, -5],
   [21, 5],
   [23, 4],
-  [26, -5],
   [700, 7],
   [701, 8],
   [1700, 2],
@@ -138,7 +293,6 @@ const JDBC_TYPE: ReadonlyMap<number, number> = new Map([
   [1082, 91],
   [1083, 92],
   [1114, 93],
-  [1184, 93],
 ]);
 const JDBC_ARRAY = 2003;
 const JDBC_OTHER = 1111;
@@ -167,7 +321,7 @@ const HINT_FORMAT: Readonly<Record<string, RegExp>> = {
 
 /** pg hands every value over as PostgreSQL's text output; the emulator converts it by type itself. */
 const RAW_TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-/** The session time zone of every emulator connection, as on Aurora; timestamptz is shown in it. */
+/** The session time zone of every emulator connection, as on Aurora. */
 const SESSION_OPTIONS = '-c TimeZone=UTC';
 
 type JsonObject = Record<string, unknown>;
@@ -177,7 +331,6 @@ interface ArrayValue {
   longValues?: (number | null)[];
   doubleValues?: (number | null)[];
   stringValues?: (string | null)[];
-  arrayValues?: ArrayValue[];
 }
 interface Field {
   isNull?: boolean;
@@ -202,6 +355,8 @@ class DataApiError extends Error {
   constructor(
     readonly errorName: string,
     message: string,
+    /** Members of the error shape besides the message, e.g. StatementTimeoutException's dbConnectionId. */
+    readonly members: JsonObject = {},
   ) {
     super(message);
   }
@@ -211,6 +366,10 @@ class DataApiError extends Error {
 }
 
 const badRequest = (message: string) => new DataApiError('BadRequestException', message);
+const timedOut = (pid: number | undefined) =>
+  new DataApiError('StatementTimeoutException', STATEMENT_TIMED_OUT, pid === undefined ? {} : { dbConnectionId: pid });
+const unsupportedType = (typeName: string) =>
+  new DataApiError('UnsupportedResultException', `The result contains the unsupported data type ${typeName}.`);
 
 /** The real message format: the server's message, detail, hint and position, then the SQLState. */
 function databaseError(error: pg.DatabaseError): DataApiError {
@@ -361,19 +520,99 @@ function closingComment(sql: string, start: number): number {
   return sql.length;
 }
 
+const COMMENTS_REFUSED =
+  "SQL comments are not accepted: how the Data API's :name scanner treats comments is undocumented " +
+  '(scanners of this kind read an apostrophe inside a comment as a string literal and leave the next parameter unbound). ' +
+  'Keep the explanation in TypeScript next to the SQL.';
+
+function rejectComments(sql: string): void {
+  if (sqlSpans(sql).some((span) => span.kind === 'comment')) throw badRequest(COMMENTS_REFUSED);
+}
+
 /** The real service runs one statement per call; a `;` followed by more SQL is a second one. */
 function rejectMultipleStatements(sql: string): void {
+  const refused = new DataApiError('ValidationException', "Multistatements aren't supported.");
   let ended = false;
   for (const span of sqlSpans(sql)) {
     if (span.kind === 'comment') continue;
-    if (ended && (span.kind === 'literal' || /[^\s;]/.test(span.text))) {
-      throw badRequest('Multistatement SQL is not supported: send one statement per call');
-    }
-    if (span.kind === 'code' && /;[\s;]*\S/.test(span.text)) {
-      throw badRequest('Multistatement SQL is not supported: send one statement per call');
-    }
+    if (ended && (span.kind === 'literal' || /[^\s;]/.test(span.text))) throw refused;
+    if (span.kind === 'code' && /;[\s;]*\S/.test(span.text)) throw refused;
     if (span.kind === 'code' && span.text.includes(';')) ended = true;
   }
+}
+
+interface Placeholder {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The `:name` placeholders exactly where toPositional (shared/sql/named-parameters.ts), which binds
+ * them, finds them: the same skipping of comments, quotes and `::` casts, with offsets kept.
+ */
+function placeholders(sql: string): Placeholder[] {
+  const found: Placeholder[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end;
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 2;
+    } else if (ch === "'" || ch === '"') {
+      i = closingQuote(sql, i, ch, false);
+    } else if (sql.startsWith('::', i)) {
+      i += 2;
+    } else if (ch === ':' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
+      let j = i + 1;
+      while (j < sql.length && /\w/.test(sql[j]!)) j++;
+      found.push({ name: sql.slice(i + 1, j), start: i, end: j });
+      i = j;
+    } else {
+      i++;
+    }
+  }
+  return found;
+}
+
+const CAST_WORD = 'CAST';
+/** What must follow a placeholder: `AS <type>)`, the type possibly several words, schema-qualified, with modifiers and array brackets. */
+const CAST_CLOSE =
+  /\s+AS\s+(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_][\w$]*))?(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\)|\s+[A-Za-z_][\w$]*)*(?:\s*\[\s*\d*\s*\])*\s*\)/iy;
+
+/** Whether `CAST (` (any case and spacing) ends right before offset `at`. */
+function castOpensAt(sql: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && /\s/.test(sql[i]!)) i--;
+  if (sql[i] !== '(') return false;
+  i--;
+  while (i >= 0 && /\s/.test(sql[i]!)) i--;
+  const wordStart = i - CAST_WORD.length + 1;
+  if (wordStart < 0 || sql.slice(wordStart, i + 1).toUpperCase() !== CAST_WORD) return false;
+  return wordStart === 0 || !/[\w$]/.test(sql[wordStart - 1]!);
+}
+
+/** Every placeholder must be typed in the SQL itself, as `CAST(:name AS <type>)`. */
+function rejectUntypedPlaceholders(sql: string, found: readonly Placeholder[]): void {
+  for (const { name, start, end } of found) {
+    CAST_CLOSE.lastIndex = end;
+    if (!castOpensAt(sql, start) || !CAST_CLOSE.test(sql)) {
+      throw badRequest(
+        `parameter :${name} has no explicit type: write CAST(:${name} AS <type>) ` +
+          '(how the Data API types an untyped parameter, a NULL or a string where a number is expected, is undocumented)',
+      );
+    }
+  }
+}
+
+/** The SQL rules every ExecuteStatement and BatchExecuteStatement call passes before it runs. */
+function checkSql(sql: string): void {
+  rejectComments(sql);
+  rejectMultipleStatements(sql);
+  rejectUntypedPlaceholders(sql, placeholders(sql));
 }
 
 /** Adds `::type` after each `$n` in code, so a parameter takes the type its Field says. */
@@ -430,6 +669,14 @@ function bindParameters(sql: string, parameters: unknown): { text: string; value
   const bound = [...byName].map(([name, parameter]) => [name, bindField(name, parameter)] as const);
   const boundByName = new Map(bound);
   const { text, names } = toPositional(sql);
+  const checked = [...new Set(placeholders(sql).map((p) => p.name))];
+  if (checked.join(',') !== names.join(',')) {
+    // The typed-parameter rule must see the placeholders toPositional binds; keep placeholders() in step with it.
+    throw new DataApiError(
+      'InternalServerErrorException',
+      `the emulator's placeholder scan (${checked}) disagrees with toPositional (${names})`,
+    );
+  }
   const used = names.map((name) => {
     const parameter = boundByName.get(name);
     if (!parameter) throw badRequest(`No value specified for parameter: ${name}`);
@@ -446,6 +693,11 @@ function bindParameters(sql: string, parameters: unknown): { text: string; value
 
 // ---- Results ----
 
+interface TypeInfo {
+  readonly name: string;
+  readonly documented: boolean;
+}
+
 function resultOptions(input: Record<string, unknown>): ResultOptions {
   const options = input.resultSetOptions === undefined ? {} : asObject(input.resultSetOptions, 'resultSetOptions');
   return {
@@ -457,7 +709,7 @@ function resultOptions(input: Record<string, unknown>): ResultOptions {
 function convert(oid: number, raw: unknown, options: ResultOptions): Converted {
   if (raw === null || raw === undefined) return { field: { isNull: true }, json: null };
   const text = String(raw);
-  const element = ARRAY_ELEMENT_OID.get(oid);
+  const element = DOCUMENTED_ARRAYS.get(oid);
   if (element !== undefined) return convertArray(element, parseTextArray(text), options);
   switch (oid) {
     case OID.bool:
@@ -465,7 +717,6 @@ function convert(oid: number, raw: unknown, options: ResultOptions): Converted {
     case OID.int2:
     case OID.int4:
     case OID.int8:
-    case OID.oid:
       return options.longAsString
         ? { field: { stringValue: text }, json: text }
         : { field: { longValue: Number(text) }, json: Number(text) };
@@ -481,10 +732,6 @@ function convert(oid: number, raw: unknown, options: ResultOptions): Converted {
       const base64 = Buffer.from(text.replace(/^\\x/, ''), 'hex').toString('base64');
       return { field: { blobValue: base64 }, json: base64 };
     }
-    case OID.timestamptz: {
-      const utc = text.replace(/\+00$/, ''); // sessions run in UTC; the real service shows no offset
-      return { field: { stringValue: utc }, json: utc };
-    }
     default:
       return { field: { stringValue: text }, json: text };
   }
@@ -492,11 +739,7 @@ function convert(oid: number, raw: unknown, options: ResultOptions): Converted {
 
 function convertArray(elementOid: number, items: unknown[], options: ResultOptions): Converted {
   if (items.some(Array.isArray)) {
-    const nested = items.map((item) => convertArray(elementOid, Array.isArray(item) ? item : [], options));
-    return {
-      field: { arrayValue: { arrayValues: nested.map((n) => n.field.arrayValue ?? {}) } },
-      json: nested.map((n) => n.json),
-    };
+    throw new DataApiError('UnsupportedResultException', 'The result contains a multidimensional array, which is not supported.');
   }
   const converted = items.map((item) => convert(elementOid, item, options));
   const json = converted.map((c) => c.json);
@@ -513,16 +756,16 @@ function convertArray(elementOid: number, items: unknown[], options: ResultOptio
   return { field: { arrayValue: { [key]: scalars } }, json };
 }
 
-function columnMetadata(fields: readonly pg.FieldDef[], typeNames: ReadonlyMap<number, string>): JsonObject[] {
+function columnMetadata(fields: readonly pg.FieldDef[], types: ReadonlyMap<number, TypeInfo>): JsonObject[] {
   return fields.map((field) => {
     const oid = field.dataTypeID;
-    const isArray = ARRAY_ELEMENT_OID.has(oid);
+    const element = DOCUMENTED_ARRAYS.get(oid);
     const numericTypmod = oid === OID.numeric && field.dataTypeModifier >= 0 ? field.dataTypeModifier - VARHDRSZ : -1;
     return {
       name: field.name,
       label: field.name,
-      type: isArray ? JDBC_ARRAY : (JDBC_TYPE.get(oid) ?? JDBC_OTHER),
-      typeName: typeNames.get(oid) ?? String(oid),
+      type: element !== undefined ? JDBC_ARRAY : (JDBC_TYPE.get(oid) ?? JDBC_OTHER),
+      typeName: types.get(oid)?.name ?? String(oid),
       schemaName: '',
       tableName: '',
       isAutoIncrement: false,
@@ -532,23 +775,23 @@ function columnMetadata(fields: readonly pg.FieldDef[], typeNames: ReadonlyMap<n
       nullable: NULLABLE_UNKNOWN,
       precision: numericTypmod >= 0 ? numericTypmod >> NUMERIC_PRECISION_SHIFT : 0,
       scale: numericTypmod >= 0 ? numericTypmod & NUMERIC_SCALE_MASK : 0,
-      arrayBaseColumnType: isArray ? (JDBC_TYPE.get(ARRAY_ELEMENT_OID.get(oid)!) ?? JDBC_OTHER) : 0,
+      arrayBaseColumnType: element !== undefined ? (JDBC_TYPE.get(element) ?? JDBC_OTHER) : 0,
     };
   });
 }
 
-async function lookUpTypeNames(client: pg.ClientBase, fields: readonly pg.FieldDef[]): Promise<Map<number, string>> {
-  const oids = [...new Set(fields.map((f) => f.dataTypeID))];
-  const { rows } = await client.query<{ oid: string; typname: string }>(
-    'SELECT oid::text AS oid, typname::text AS typname FROM pg_type WHERE oid = ANY($1::oid[])',
-    [oids],
-  );
-  return new Map(rows.map((r) => [Number(r.oid), r.typname]));
+/** The documented types by OID, before any lookup. */
+function staticTypeInfo(oid: number): TypeInfo | undefined {
+  const scalar = DOCUMENTED_SCALARS.get(oid);
+  if (scalar !== undefined) return { name: scalar, documented: true };
+  const element = DOCUMENTED_ARRAYS.get(oid);
+  const elementName = element === undefined ? undefined : DOCUMENTED_SCALARS.get(element);
+  return elementName === undefined ? undefined : { name: `_${elementName}`, documented: true };
 }
 
 interface StatementOutcome {
   readonly result: pg.QueryArrayResult<unknown[]>;
-  readonly typeNames: Map<number, string> | undefined;
+  readonly types: ReadonlyMap<number, TypeInfo>;
 }
 
 /** The response body: the 1 MiB response limit is checked first, then the 64 KB row limit. */
@@ -557,9 +800,7 @@ function formatOutcome(outcome: StatementOutcome, input: Record<string, unknown>
   const output: JsonObject = {
     numberOfRecordsUpdated: result.command === 'SELECT' ? 0 : (result.rowCount ?? 0),
   };
-  if (input.includeResultMetadata === true && outcome.typeNames) {
-    output.columnMetadata = columnMetadata(result.fields, outcome.typeNames);
-  }
+  if (input.includeResultMetadata === true) output.columnMetadata = columnMetadata(result.fields, outcome.types);
   if (result.fields.length === 0) return measure(JSON.stringify(output));
   const options = resultOptions(input);
   const rows = result.rows.map((row) => result.fields.map((field, i) => convert(field.dataTypeID, row[i], options)));
@@ -583,30 +824,73 @@ function formatOutcome(outcome: StatementOutcome, input: Record<string, unknown>
 
 // ---- The emulator ----
 
+/** A pool of connections as one database user, and how to open one more (to cancel a statement). */
+interface Database {
+  readonly pool: pg.Pool;
+  readonly connectionString: string;
+}
+
+function openDatabase(connectionString: string): Database {
+  const pool = new pg.Pool({ connectionString, max: POOL_SIZE, types: RAW_TEXT_TYPES, options: SESSION_OPTIONS });
+  pool.on('error', () => undefined); // an idle connection dropped by the server is simply replaced
+  return { pool, connectionString };
+}
+
+function withCredentials(databaseUrl: string, credentials: SecretCredentials): string {
+  const url = new URL(databaseUrl);
+  url.username = encodeURIComponent(credentials.username);
+  url.password = encodeURIComponent(credentials.password);
+  return url.toString();
+}
+
 interface Transaction {
+  readonly id: string;
   readonly client: pg.PoolClient;
+  readonly database: Database;
+  readonly pid: number;
   readonly onError: (error: Error) => void;
   broken: Error | undefined;
+  /** A call with this transaction's id is running a statement (or one continues after its call timed out). */
+  busy: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
 }
+
+/** A statement (or a batch) under way: what a call timeout needs to cancel it. */
+interface Running {
+  readonly database: Database;
+  pid: number | undefined;
+  /** Set when the call timed out and the statement must stop, or not start. */
+  cancelled: boolean;
+  /** The cancel request in flight; the connection is not reset or reused before it is done. */
+  cancelling: Promise<void> | undefined;
+}
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
 
 type Operation = (input: Record<string, unknown>) => Promise<JsonObject | string>;
 
 class Emulator implements DataApiEmulator {
   readonly faults = new Faults();
   readonly stats = { executeCalls: 0, maxRequestBytes: 0, maxResponseBytes: 0 };
-  private readonly pool: pg.Pool;
+  private readonly database: Database;
+  private readonly secretDatabases = new Map<string, { readonly key: string; readonly database: Database }>();
+  private readonly retiredPools: Promise<void>[] = [];
   private readonly transactions = new Map<string, Transaction>();
+  /** Statements still running after their call timed out with continueAfterTimeout. */
+  private readonly continuing = new Map<Running, Promise<void>>();
+  /** Transactions being rolled back after they expired. */
+  private readonly expiring = new Set<Promise<void>>();
+  private readonly backendPids = new WeakMap<pg.ClientBase, number>();
+  private readonly types = new Map<number, TypeInfo>();
+  private readonly callTimeoutMs: number;
+  private readonly transactionIdleTimeoutMs: number;
   private readonly server = createServer((req, res) => void this.handle(req, res));
   private port = 0;
 
   constructor(private readonly options: DataApiEmulatorOptions) {
-    this.pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: POOL_SIZE,
-      types: RAW_TEXT_TYPES,
-      options: SESSION_OPTIONS,
-    });
-    this.pool.on('error', () => undefined); // an idle connection dropped by the server is simply replaced
+    this.database = openDatabase(options.databaseUrl);
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.transactionIdleTimeoutMs = options.transactionIdleTimeoutMs ?? DEFAULT_TRANSACTION_IDLE_TIMEOUT_MS;
   }
 
   get endpoint(): string {
@@ -625,13 +909,14 @@ class Emulator implements DataApiEmulator {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
-    for (const transaction of this.transactions.values()) {
-      await transaction.client.query('ROLLBACK').catch(() => undefined);
-      transaction.client.off('error', transaction.onError);
-      transaction.client.release(true);
-    }
+    for (const transaction of this.transactions.values()) clearTimeout(transaction.idleTimer);
+    for (const running of this.continuing.keys()) void this.cancel(running);
+    await Promise.all(this.continuing.values());
+    for (const transaction of this.transactions.values()) await this.discard(transaction);
     this.transactions.clear();
-    await this.pool.end();
+    await Promise.all(this.expiring);
+    const pools = [this.database, ...[...this.secretDatabases.values()].map((s) => s.database)].map((d) => d.pool.end());
+    await Promise.all([...pools, ...this.retiredPools]);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -694,7 +979,7 @@ class Emulator implements DataApiEmulator {
   }
 
   private sendError(res: ServerResponse, error: DataApiError): void {
-    const body = JSON.stringify({ message: error.message });
+    const body = JSON.stringify({ message: error.message, ...error.members });
     res.writeHead(error.status, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
@@ -704,40 +989,145 @@ class Emulator implements DataApiEmulator {
     res.end(body);
   }
 
-  private checkArns(input: Record<string, unknown>): void {
+  /** Checks the ARNs and returns the database the call's secret connects to. */
+  private async databaseFor(input: Record<string, unknown>): Promise<Database> {
     const resourceArn = requiredString(input, 'resourceArn');
     if (this.options.resourceArn && resourceArn !== this.options.resourceArn) {
       throw badRequest(`Invalid cluster arn: ${resourceArn}`);
     }
-    const secretArn = requiredString(input, 'secretArn');
-    if (this.options.secretArn && secretArn !== this.options.secretArn) {
-      throw badRequest(`Invalid secret arn: ${secretArn}`);
+    if (input.schema !== undefined && input.schema !== null) {
+      throw new DataApiError('ValidationException', "The schema parameter isn't supported");
     }
+    const secretArn = requiredString(input, 'secretArn');
+    const resolveSecret = this.options.resolveSecret;
+    if (!resolveSecret) {
+      if (this.options.secretArn && secretArn !== this.options.secretArn) throw badRequest(`Invalid secret arn: ${secretArn}`);
+      return this.database;
+    }
+    const credentials = await resolveSecret(secretArn);
+    if (!credentials) throw badRequest(`Error fetching secret ${secretArn} : Secrets Manager can't find the specified secret.`);
+    const key = JSON.stringify([credentials.username, credentials.password]);
+    const known = this.secretDatabases.get(secretArn);
+    if (known?.key === key) return known.database;
+    // A changed answer (a new password, another user) gets a pool of its own; the old one ends once its clients are back.
+    if (known) this.retiredPools.push(known.database.pool.end().catch(() => undefined));
+    const database = openDatabase(withCredentials(this.options.databaseUrl, credentials));
+    this.secretDatabases.set(secretArn, { key, database });
+    return database;
   }
 
-  private async connect(): Promise<pg.PoolClient> {
+  private async connect(database: Database): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      return await database.pool.connect();
     } catch (error) {
       if (error instanceof pg.DatabaseError && error.code === '3D000') {
         throw new DataApiError('DatabaseNotFoundException', error.message);
+      }
+      if (error instanceof pg.DatabaseError && error.code !== undefined && LOGIN_FAILED.has(error.code)) {
+        throw badRequest(`FATAL: ${error.message}; SQLState: ${error.code}`);
       }
       throw error;
     }
   }
 
+  /** The server process of a connection, asked once per connection. */
+  private async backendPid(client: pg.ClientBase): Promise<number> {
+    const known = this.backendPids.get(client);
+    if (known !== undefined) return known;
+    const { rows } = await client.query<{ pid: string }>('SELECT pg_backend_pid() AS pid');
+    const pid = Number(rows[0]?.pid);
+    this.backendPids.set(client, pid);
+    return pid;
+  }
+
   /** Runs work on a pooled connection in autocommit, then resets it: there is no session between calls. */
-  private async autocommit<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.connect();
+  private async autocommit<T>(running: Running, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect(running.database);
     let reusable = true;
     try {
+      running.pid = await this.backendPid(client);
       return await work(client);
     } finally {
       // DISCARD ALL drops settings, temporary tables and session advisory locks; it fails inside
       // a transaction block (a stray BEGIN), and then the connection is closed instead.
       await client.query('DISCARD ALL').catch(() => (reusable = false));
+      // A cancel sent for this call may land later: such a connection is closed, never reused.
+      if (running.cancelled) {
+        await running.cancelling;
+        reusable = false;
+      }
       client.release(!reusable);
     }
+  }
+
+  /** One statement of a call, unless the call has timed out meanwhile. */
+  private async statement(
+    running: Running,
+    client: pg.ClientBase,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryArrayResult<unknown[]>> {
+    if (running.cancelled) throw timedOut(running.pid);
+    const query: pg.QueryArrayConfig & { queryMode: 'extended' } = { text, values, rowMode: 'array', queryMode: 'extended' };
+    return await client.query(query);
+  }
+
+  /**
+   * Runs a call's statements within the call timeout. Past it the call fails with
+   * StatementTimeoutException; the statement is cancelled first (and has stopped when the call
+   * answers), unless the request set continueAfterTimeout.
+   */
+  private async withCallTimeout<T>(
+    input: Record<string, unknown>,
+    database: Database,
+    transaction: Transaction | undefined,
+    work: (running: Running) => Promise<T>,
+  ): Promise<T> {
+    const running: Running = { database, pid: transaction?.pid, cancelled: false, cancelling: undefined };
+    if (transaction) this.hold(transaction);
+    const settled = work(running).finally(() => {
+      if (transaction) this.free(transaction);
+    });
+    const stopped = settled.then(
+      () => undefined,
+      () => undefined,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, this.callTimeoutMs, TIMED_OUT)));
+    try {
+      const outcome = await Promise.race([settled, timeout]);
+      if (outcome !== TIMED_OUT) return outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (input.continueAfterTimeout === true) {
+      this.continuing.set(running, stopped);
+      void stopped.then(() => this.continuing.delete(running));
+    } else {
+      running.cancelled = true;
+      await this.cancel(running);
+      await Promise.race([stopped, delay(CANCEL_GRACE_MS)]);
+    }
+    throw timedOut(running.pid);
+  }
+
+  /** Cancels a running statement as its own user would, from another connection (pg_cancel_backend). */
+  private cancel(running: Running): Promise<void> {
+    const pid = running.pid;
+    if (pid === undefined) return Promise.resolve();
+    running.cancelled = true;
+    running.cancelling ??= (async () => {
+      const canceller = new pg.Client({ connectionString: running.database.connectionString });
+      try {
+        await canceller.connect();
+        await canceller.query('SELECT pg_cancel_backend($1)', [pid]);
+      } catch {
+        // the statement has ended, or the server is gone: nothing left to cancel
+      } finally {
+        await canceller.end().catch(() => undefined);
+      }
+    })();
+    return running.cancelling;
   }
 
   private transaction(input: Record<string, unknown>): Transaction | undefined {
@@ -746,66 +1136,130 @@ class Emulator implements DataApiEmulator {
     const transaction = this.transactions.get(id);
     if (!transaction) throw new DataApiError('NotFoundException', `Transaction ${id} is not found`);
     if (transaction.broken) {
-      this.transactions.delete(id);
+      this.forget(transaction);
       transaction.client.off('error', transaction.onError);
       transaction.client.release(true);
       throw new DataApiError('NotFoundException', `Transaction ${id} is not found: ${transaction.broken.message}`);
     }
+    if (transaction.busy) throw new DataApiError('DatabaseErrorException', 'Transaction is still running a query');
+    this.armIdleTimer(transaction);
     return transaction;
   }
 
+  /** A call is using the transaction: it cannot expire, and another call with its id is refused. */
+  private hold(transaction: Transaction): void {
+    transaction.busy = true;
+    clearTimeout(transaction.idleTimer);
+  }
+
+  private free(transaction: Transaction): void {
+    transaction.busy = false;
+    this.armIdleTimer(transaction);
+  }
+
+  private armIdleTimer(transaction: Transaction): void {
+    clearTimeout(transaction.idleTimer);
+    if (transaction.busy || this.transactions.get(transaction.id) !== transaction) return;
+    transaction.idleTimer = setTimeout(() => this.expire(transaction), this.transactionIdleTimeoutMs);
+    transaction.idleTimer.unref();
+  }
+
+  /** No call for the idle timeout: roll back and forget, so later calls get NotFoundException. */
+  private expire(transaction: Transaction): void {
+    if (transaction.busy || this.transactions.get(transaction.id) !== transaction) return;
+    this.forget(transaction);
+    const rolledBack = this.discard(transaction);
+    this.expiring.add(rolledBack);
+    void rolledBack.then(() => this.expiring.delete(rolledBack));
+  }
+
+  private forget(transaction: Transaction): void {
+    clearTimeout(transaction.idleTimer);
+    this.transactions.delete(transaction.id);
+  }
+
+  /** Rolls a transaction back and closes its connection. */
+  private async discard(transaction: Transaction): Promise<void> {
+    await transaction.client.query('ROLLBACK').catch(() => undefined);
+    transaction.client.off('error', transaction.onError);
+    transaction.client.release(true);
+  }
+
   private async executeStatement(input: Record<string, unknown>): Promise<string> {
-    this.checkArns(input);
+    const database = await this.databaseFor(input);
     const sql = requiredString(input, 'sql');
-    rejectMultipleStatements(sql);
+    checkSql(sql);
     const { text, values } = bindParameters(sql, input.parameters);
-    const transaction = this.transaction(input);
-    await this.injectStatementFault(sql, transaction);
-    const run = async (client: pg.ClientBase): Promise<StatementOutcome> => {
-      const query: pg.QueryArrayConfig & { queryMode: 'extended' } = { text, values, rowMode: 'array', queryMode: 'extended' };
-      const result = await client.query(query);
-      const typeNames = input.includeResultMetadata === true ? await lookUpTypeNames(client, result.fields) : undefined;
-      return { result, typeNames };
+    const run = async (running: Running, client: pg.ClientBase): Promise<StatementOutcome> => {
+      const result = await this.statement(running, client, text, values);
+      return { result, types: await this.resultTypes(client, result.fields) };
     };
-    const outcome = transaction ? await run(transaction.client) : await this.autocommit(run);
+    // Looking the transaction up and holding it happen in one tick: a concurrent call with its id is refused.
+    const transaction = this.transaction(input);
+    const outcome = await this.withCallTimeout(input, database, transaction, async (running) => {
+      await this.injectStatementFault(sql, transaction);
+      return transaction ? run(running, transaction.client) : this.autocommit(running, (client) => run(running, client));
+    });
     return formatOutcome(outcome, input, (body) => this.measure(body));
   }
 
+  /** The type of each result column; a type the Data API does not document fails the call. */
+  private async resultTypes(client: pg.ClientBase, fields: readonly pg.FieldDef[]): Promise<Map<number, TypeInfo>> {
+    const oids = [...new Set(fields.map((f) => f.dataTypeID))];
+    const unknown = oids.filter((oid) => !this.types.has(oid) && staticTypeInfo(oid) === undefined);
+    if (unknown.length > 0) {
+      const { rows } = await client.query<{ oid: string; typname: string; typtype: string }>(
+        'SELECT oid::text AS oid, typname::text AS typname, typtype::text AS typtype FROM pg_type WHERE oid = ANY($1::oid[])',
+        [unknown],
+      );
+      for (const row of rows) {
+        const documented = row.typtype === ENUM_TYPTYPE || row.typname === VECTOR_TYPNAME;
+        this.types.set(Number(row.oid), { name: row.typname, documented });
+      }
+    }
+    const types = new Map<number, TypeInfo>();
+    for (const oid of oids) {
+      const info = staticTypeInfo(oid) ?? this.types.get(oid) ?? { name: String(oid), documented: false };
+      if (!info.documented) throw unsupportedType(info.name);
+      types.set(oid, info);
+    }
+    return types;
+  }
+
   private async batchExecuteStatement(input: Record<string, unknown>): Promise<JsonObject> {
-    this.checkArns(input);
+    const database = await this.databaseFor(input);
     const sql = requiredString(input, 'sql');
-    rejectMultipleStatements(sql);
+    checkSql(sql);
     const sets = input.parameterSets ?? [];
     if (!Array.isArray(sets)) throw badRequest('parameterSets must be a list');
     const statements = (sets.length === 0 ? [[]] : sets).map((set: unknown) => bindParameters(sql, set));
-    const transaction = this.transaction(input);
-    await this.injectStatementFault(sql, transaction);
-    const options = resultOptions(input);
-    const run = async (client: pg.ClientBase): Promise<JsonObject[]> => {
+    const run = async (running: Running, client: pg.ClientBase): Promise<JsonObject[]> => {
       const updateResults: JsonObject[] = [];
+      // On Aurora PostgreSQL the service returns no generated fields, whatever the statement returns.
       for (const { text, values } of statements) {
-        const query: pg.QueryArrayConfig & { queryMode: 'extended' } = { text, values, rowMode: 'array', queryMode: 'extended' };
-        const result = await client.query(query);
-        const first = result.rows[0];
-        const generatedFields = first ? result.fields.map((f, i) => convert(f.dataTypeID, first[i], options).field) : [];
-        updateResults.push({ generatedFields });
+        await this.statement(running, client, text, values);
+        updateResults.push({ generatedFields: [] });
       }
       return updateResults;
     };
     // Outside a transaction the batch is made atomic here; do not rely on that against the real service.
-    const updateResults = transaction
-      ? await run(transaction.client)
-      : await this.autocommit(async (client) => {
-          await client.query('BEGIN');
-          try {
-            const results = await run(client);
-            await client.query('COMMIT');
-            return results;
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-          }
-        });
+    const atomically = (running: Running) =>
+      this.autocommit(running, async (client) => {
+        await client.query('BEGIN');
+        try {
+          const results = await run(running, client);
+          await client.query('COMMIT');
+          return results;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      });
+    const transaction = this.transaction(input);
+    const updateResults = await this.withCallTimeout(input, database, transaction, async (running) => {
+      await this.injectStatementFault(sql, transaction);
+      return transaction ? run(running, transaction.client) : atomically(running);
+    });
     return { updateResults };
   }
 
@@ -820,27 +1274,39 @@ class Emulator implements DataApiEmulator {
   }
 
   private async beginTransaction(input: Record<string, unknown>): Promise<JsonObject> {
-    this.checkArns(input);
-    const client = await this.connect();
+    const database = await this.databaseFor(input);
+    const client = await this.connect(database);
+    let pid: number;
     try {
+      pid = await this.backendPid(client);
       await client.query('BEGIN');
     } catch (error) {
       client.release(true);
       throw error;
     }
-    const transactionId = randomBytes(TRANSACTION_ID_BYTES).toString('base64');
-    const transaction: Transaction = { client, broken: undefined, onError: (error) => (transaction.broken = error) };
+    const id = randomBytes(TRANSACTION_ID_BYTES).toString('base64');
+    const transaction: Transaction = {
+      id,
+      client,
+      database,
+      pid,
+      broken: undefined,
+      busy: false,
+      idleTimer: undefined,
+      onError: (error) => (transaction.broken = error),
+    };
     client.on('error', transaction.onError);
-    this.transactions.set(transactionId, transaction);
-    return { transactionId };
+    this.transactions.set(id, transaction);
+    this.armIdleTimer(transaction);
+    return { transactionId: id };
   }
 
   private async endTransaction(input: Record<string, unknown>, command: 'COMMIT' | 'ROLLBACK'): Promise<JsonObject> {
-    this.checkArns(input);
+    await this.databaseFor(input);
     const transactionId = requiredString(input, 'transactionId');
     const transaction = this.transaction(input);
     if (!transaction) throw new DataApiError('NotFoundException', `Transaction ${transactionId} is not found`);
-    this.transactions.delete(transactionId);
+    this.forget(transaction);
     let reusable = true;
     try {
       const result = await transaction.client.query(command);
