@@ -10,21 +10,27 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { MIGRATIONS } from '../../shared/sql/migrations.ts';
+import { APP_GRANTS, READER_GRANTS } from '../../shared/sql/roles.ts';
+import { CLUSTER_WAIT_MS } from '../../functions/migrate/handler.ts';
 import { acknowledgeWildcardResource, arnInFinding } from '../nag.ts';
 import type { Database } from './database.ts';
 import { LOG_RETENTION, SegmentationFunction } from './segmentation-function.ts';
 
-/** Changes exactly when a migration is added or edited (comments in the source do not count). */
+/**
+ * Changes exactly when a migration or a role's grants are added or edited (comments in the source
+ * do not count), so the custom resource runs again.
+ */
 export function migrationsFingerprint(): string {
-  return createHash('sha256').update(JSON.stringify(MIGRATIONS)).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ MIGRATIONS, APP_GRANTS, READER_GRANTS })).digest('hex');
 }
 
 export interface SchemaMigrationsProps {
   readonly database: Database;
 }
 
-// Resuming an auto-paused cluster takes ~15 s and each migration is one transaction: minutes at most.
-const MIGRATE_TIMEOUT = Duration.minutes(5);
+// The handler waits up to CLUSTER_WAIT_MS (5 minutes) for a just-created cluster whose Data API
+// endpoint is not answering yet, then applies the migrations (one transaction each) and the roles.
+const MIGRATE_TIMEOUT = Duration.millis(CLUSTER_WAIT_MS).plus(Duration.minutes(5));
 const MIGRATE_MEMORY_MB = 512;
 
 export class SchemaMigrations extends Construct {

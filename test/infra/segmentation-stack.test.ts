@@ -3,6 +3,8 @@
 // retention of every function, and cdk-nag's verdict.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTER_WAIT_MS } from '../../functions/migrate/handler.ts';
+import { APP_GRANTS } from '../../shared/sql/roles.ts';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Token, Validations } from 'aws-cdk-lib';
 import { DATA_API_ACTIONS, ENGINE_VERSION } from '../../infra/constructs/database.ts';
@@ -701,6 +703,24 @@ describe('migrations on deploy', () => {
     const secrets = statements.filter((st) => st.Action === 'secretsmanager:GetSecretValue').flatMap((st) => asArray(st.Resource));
     const key = (v: unknown) => JSON.stringify(v);
     expect(secrets.map(key).sort()).toEqual([secretRef(base), appSecretRef(base), readerSecretRef(base)].map(key).sort());
+  });
+
+  it("gives the migration time to wait for a just-created cluster (CLUSTER_WAIT_MS) and still apply everything", () => {
+    const handler = resource(base, base.logicalId(base.stack.migrations.handler.function));
+    const timeoutSeconds = (handler.Properties as { Timeout: number }).Timeout;
+    expect(timeoutSeconds * 1000).toBeGreaterThanOrEqual(CLUSTER_WAIT_MS + 3 * 60 * 1000);
+  });
+
+  it('runs the migration again when a role\'s grants change, not only a migration', () => {
+    const before = migrationsFingerprint();
+    const tables = APP_GRANTS.tables as Record<string, string[]>;
+    const saved = tables.customers!;
+    try {
+      tables.customers = [...saved, 'DELETE'];
+      expect(migrationsFingerprint()).not.toBe(before);
+    } finally {
+      tables.customers = saved;
+    }
   });
 });
 
