@@ -55,6 +55,9 @@ const USAGE = `usage: segments <command> [options]
   export          a segment's customers as a CSV for a mailing tool (from the table)
                   --segment <id|name> [--model <version>] [--out <file>] [--json]
   demo            the whole story end to end on the embedded database (npm start)
+  preflight       before cdk deploy: read-only AWS checks of what would make it fail
+                  [--region <region>] [--stack <name>] [--toolkit-stack-name <name>]
+                  [--assign-reserved-concurrency <n>] [--json]
 
 common options: --store <dir> (default ./.segments); db commands use DATABASE_URL when set,
 otherwise an embedded PostgreSQL kept under the store.`;
@@ -501,6 +504,12 @@ const COMMANDS: Record<string, (args: string[], io: Output) => Promise<void>> = 
   demo: async (args, io) => {
     const { values } = parse(args, {});
     await runDemo(values.store, io);
+  },
+  preflight: async (args, io) => {
+    const { PREFLIGHT_OPTIONS, preflight } = await import('./preflight.ts');
+    const { values, positionals } = parse(args, PREFLIGHT_OPTIONS);
+    if (positionals.length > 0) throw new UsageError('preflight takes no arguments');
+    await preflight(values, io);
   },
 };
 
