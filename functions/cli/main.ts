@@ -58,6 +58,8 @@ const USAGE = `usage: segments <command> [options]
   preflight       before cdk deploy: read-only AWS checks of what would make it fail
                   [--region <region>] [--stack <name>] [--toolkit-stack-name <name>]
                   [--assign-reserved-concurrency <n>] [--json]
+  smoke           after cdk deploy: run each deployed function on tiny inputs, then remove
+                  what it added [--region <region>] [--stack <name>] [--json]
 
 common options: --store <dir> (default ./.segments); db commands use DATABASE_URL when set,
 otherwise an embedded PostgreSQL kept under the store.`;
@@ -510,6 +512,12 @@ const COMMANDS: Record<string, (args: string[], io: Output) => Promise<void>> = 
     const { values, positionals } = parse(args, PREFLIGHT_OPTIONS);
     if (positionals.length > 0) throw new UsageError('preflight takes no arguments');
     await preflight(values, io);
+  },
+  smoke: async (args, io) => {
+    const { SMOKE_OPTIONS, smoke } = await import('./smoke.ts');
+    const { values, positionals } = parse(args, SMOKE_OPTIONS);
+    if (positionals.length > 0) throw new UsageError('smoke takes no arguments');
+    await smoke(values, io);
   },
 };
 
