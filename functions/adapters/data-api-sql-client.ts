@@ -87,6 +87,8 @@ export class DataApiSqlClient implements SqlClient {
    * Runs `work` in one transaction. A transient failure anywhere (begin, a statement, commit) rolls
    * the transaction back and runs it again from the start; statements inside are never retried one
    * by one, so a statement that ran before its call failed cannot run twice in one transaction.
+   * `work` may therefore run more than once, and a commit whose answer was lost may have committed:
+   * it must be safe to run again (the migrations check their version first).
    */
   transaction<T>(work: (tx: Pick<SqlClient, 'query'>) => Promise<T>): Promise<T> {
     return withRetry(() => this.transactionOnce(work), this.retry);

@@ -9,7 +9,10 @@ const DatabaseSecretSchema = z.object({ username: z.string().min(1), password: z
 export type DatabaseCredentials = z.infer<typeof DatabaseSecretSchema>;
 
 /** The username and password in the secret `secretArn`; a ConfigError names the secret when it has neither. */
-export async function readDatabaseSecret(secretArn: string, client: SecretsManagerClient = new SecretsManagerClient({})): Promise<DatabaseCredentials> {
+export async function readDatabaseSecret(
+  secretArn: string,
+  client: SecretsManagerClient = new SecretsManagerClient({}),
+): Promise<DatabaseCredentials> {
   const output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
   let value: unknown;
   try {

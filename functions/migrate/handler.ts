@@ -91,18 +91,27 @@ export interface MigrateClients {
 /** Builds the dependencies from the environment on the first event (once per cold start). */
 export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, clients: MigrateClients = {}) {
   return deferredHandler(async () => {
-    const [{ SecretsManagerClient }, { Logger }, { DataApiSqlClient, dataApiClient }, { SqlCustomerRepository }, roles, secrets, scram, retry, config] =
-      await Promise.all([
-        import('@aws-sdk/client-secrets-manager'),
-        import('@aws-lambda-powertools/logger'),
-        import('../adapters/data-api-sql-client.ts'),
-        import('../../shared/sql/customer-repository.ts'),
-        import('../../shared/sql/roles.ts'),
-        import('../adapters/database-secret.ts'),
-        import('../adapters/scram.ts'),
-        import('../adapters/retry.ts'),
-        import('../config.ts'),
-      ]);
+    const [
+      { SecretsManagerClient },
+      { Logger },
+      { DataApiSqlClient, dataApiClient },
+      { SqlCustomerRepository },
+      roles,
+      secrets,
+      scram,
+      retry,
+      config,
+    ] = await Promise.all([
+      import('@aws-sdk/client-secrets-manager'),
+      import('@aws-lambda-powertools/logger'),
+      import('../adapters/data-api-sql-client.ts'),
+      import('../../shared/sql/customer-repository.ts'),
+      import('../../shared/sql/roles.ts'),
+      import('../adapters/database-secret.ts'),
+      import('../adapters/scram.ts'),
+      import('../adapters/retry.ts'),
+      import('../config.ts'),
+    ]);
     const settings = config.loadMigrateConfig(env);
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: settings.LOG_LEVEL });
     const sql = new DataApiSqlClient(

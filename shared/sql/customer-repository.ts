@@ -66,7 +66,9 @@ export class SqlCustomerRepository {
     for (const migration of MIGRATIONS) {
       const done = await this.sql.transaction(async (tx) => {
         await tx.query(MIGRATION_LOCK);
-        const rows = await tx.query('SELECT version FROM schema_migrations WHERE version = CAST(:version AS text)', { version: migration.version });
+        const rows = await tx.query('SELECT version FROM schema_migrations WHERE version = CAST(:version AS text)', {
+          version: migration.version,
+        });
         if (rows.length > 0) return false;
         for (const statement of migration.statements) await tx.query(statement);
         await tx.query('INSERT INTO schema_migrations (version) VALUES (CAST(:version AS text))', { version: migration.version });

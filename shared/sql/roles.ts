@@ -53,7 +53,8 @@ function identifier(name: string, what: string): string {
  */
 export async function ensureRole(sql: SqlClient, username: string, passwordVerifier: string, grants: RoleGrants): Promise<void> {
   const role = identifier(username, 'role name');
-  if (!SCRAM_VERIFIER.test(passwordVerifier)) throw new InvalidOptionError(`the password of role ${username} is not a SCRAM-SHA-256 verifier`);
+  if (!SCRAM_VERIFIER.test(passwordVerifier))
+    throw new InvalidOptionError(`the password of role ${username} is not a SCRAM-SHA-256 verifier`);
   const statements = [
     `ALTER ROLE ${role} WITH LOGIN PASSWORD '${passwordVerifier}'`,
     `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`,

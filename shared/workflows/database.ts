@@ -82,7 +82,11 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
     if (pending === 0) {
       log('no new customers');
       const drift = await checkDrift(deps, model);
-      await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0, drift }, startedAt, runKey);
+      await repo.recordRun(
+        { kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0, drift },
+        startedAt,
+        runKey,
+      );
       return { status: 'no-new-customers', modelVersion: model.modelVersion, pending, labeled: 0, outliers: 0, batches: 0, drift };
     }
     log(`${pending} pending customer${pending === 1 ? '' : 's'}; labeling with model ${model.modelVersion}`);

@@ -47,7 +47,12 @@ function resolve(value: Json): Json {
   if (value === null || typeof value !== 'object') return value;
   const [key, argument] = Object.entries(value)[0] ?? [];
   if (key === 'Ref') {
-    const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
+    const pseudo: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': REGION,
+      'AWS::AccountId': ACCOUNT,
+      'AWS::URLSuffix': 'amazonaws.com',
+    };
     const resolved = pseudo[String(argument)] ?? refs.get(String(argument));
     if (resolved === undefined) throw new Error(`no local value for Ref ${String(argument)}`);
     return resolved;

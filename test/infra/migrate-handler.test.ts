@@ -64,7 +64,11 @@ async function newCluster(): Promise<Cluster> {
   const readerUser = `segments_reader_${suffix}`;
   secrets.put(`${APP_ARN}-${suffix}`, { username: appUser });
   secrets.put(`${READER_ARN}-${suffix}`, { username: readerUser });
-  const emulator = await startDataApiEmulator({ databaseUrl: url.toString(), resourceArn: CLUSTER_ARN, resolveSecret: (arn) => secrets.resolve(arn) });
+  const emulator = await startDataApiEmulator({
+    databaseUrl: url.toString(),
+    resourceArn: CLUSTER_ARN,
+    resolveSecret: (arn) => secrets.resolve(arn),
+  });
   const cluster = { database, emulator, client: dataApiClient({ ...SDK, endpoint: emulator.endpoint }), appUser, readerUser };
   clusters.push(cluster);
   return cluster;
@@ -77,7 +81,12 @@ const properties = (cluster: Cluster) => ({
   AppSecretArn: `${APP_ARN}-${suffixOf(cluster)}`,
   ReaderSecretArn: `${READER_ARN}-${suffixOf(cluster)}`,
 });
-const env = (cluster: Cluster) => ({ DB_CLUSTER_ARN: CLUSTER_ARN, DB_SECRET_ARN: MASTER_ARN, DB_NAME: cluster.database, LOG_LEVEL: 'SILENT' });
+const env = (cluster: Cluster) => ({
+  DB_CLUSTER_ARN: CLUSTER_ARN,
+  DB_SECRET_ARN: MASTER_ARN,
+  DB_NAME: cluster.database,
+  LOG_LEVEL: 'SILENT',
+});
 const handlerFor = (cluster: Cluster, envOverride?: Record<string, string>) =>
   createMigrateHandlerFromEnv(envOverride ?? env(cluster), { rdsData: cluster.client, secrets: secretsClient, clusterWait: FAST_WAIT });
 const create = (cluster: Cluster): MigrateEvent => ({ RequestType: 'Create', ResourceProperties: properties(cluster) });
@@ -117,7 +126,8 @@ afterAll(async () => {
     cluster.client.destroy();
     await cluster.emulator.close();
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(cluster.database)} WITH (FORCE)`));
-    for (const role of [cluster.appUser, cluster.readerUser]) await admin((c) => c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`));
+    for (const role of [cluster.appUser, cluster.readerUser])
+      await admin((c) => c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`));
   }
   await secrets?.close();
 });
@@ -142,7 +152,11 @@ describe('migrate custom resource handler', () => {
   it('the application role may read and write the rows the functions need, and nothing else', async () => {
     const app = properties(cluster).AppSecretArn;
     expect(
-      await runAs(cluster, app, `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score) VALUES ('c1', 'Female', 30, 50, 60)`),
+      await runAs(
+        cluster,
+        app,
+        `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score) VALUES ('c1', 'Female', 30, 50, 60)`,
+      ),
     ).toBe('ok');
     expect(await runAs(cluster, app, `UPDATE customers SET segment = 1 WHERE customer_id = 'c1'`)).toBe('ok');
     expect(await runAs(cluster, app, `INSERT INTO runs (kind, status) VALUES ('assign', 'ok')`)).toBe('ok');
@@ -192,7 +206,10 @@ describe('migrate custom resource handler', () => {
     const app = properties(cluster).AppSecretArn;
     secrets.put(app, { username: cluster.appUser });
     const response = await handlerFor(cluster)(update(cluster));
-    expect(response).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: '', Roles: `${cluster.appUser},${cluster.readerUser}` } });
+    expect(response).toEqual({
+      PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+      Data: { Applied: '', Roles: `${cluster.appUser},${cluster.readerUser}` },
+    });
     const applied = await admin(
       async (c) => (await c.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY 1')).rows.map((r) => r.version),
       cluster.database,
@@ -219,7 +236,9 @@ describe('migrate custom resource handler', () => {
   });
 
   it('fails the deployment naming a missing role secret property', async () => {
-    const error = await handlerFor(cluster)({ RequestType: 'Update', ResourceProperties: { AppSecretArn: APP_ARN } }).catch((e: unknown) => e);
+    const error = await handlerFor(cluster)({ RequestType: 'Update', ResourceProperties: { AppSecretArn: APP_ARN } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/^custom resource properties: ReaderSecretArn/);
   });

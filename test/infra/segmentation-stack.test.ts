@@ -705,13 +705,13 @@ describe('migrations on deploy', () => {
     expect(secrets.map(key).sort()).toEqual([secretRef(base), appSecretRef(base), readerSecretRef(base)].map(key).sort());
   });
 
-  it("gives the migration time to wait for a just-created cluster (CLUSTER_WAIT_MS) and still apply everything", () => {
+  it('gives the migration time to wait for a just-created cluster (CLUSTER_WAIT_MS) and still apply everything', () => {
     const handler = resource(base, base.logicalId(base.stack.migrations.handler.function));
     const timeoutSeconds = (handler.Properties as { Timeout: number }).Timeout;
     expect(timeoutSeconds * 1000).toBeGreaterThanOrEqual(CLUSTER_WAIT_MS + 3 * 60 * 1000);
   });
 
-  it('runs the migration again when a role\'s grants change, not only a migration', () => {
+  it("runs the migration again when a role's grants change, not only a migration", () => {
     const before = migrationsFingerprint();
     const tables = APP_GRANTS.tables as Record<string, string[]>;
     const saved = tables.customers!;

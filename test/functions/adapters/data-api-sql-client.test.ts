@@ -53,7 +53,11 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   client?.destroy();
-  client = dataApiClient({ endpoint: dataApi.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = dataApiClient({
+    endpoint: dataApi.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   await db.repo.pool.query('TRUNCATE runs, locks');
 });
 
@@ -76,7 +80,10 @@ describe('DataApiSqlClient', () => {
         name: 'l',
         owner: 'o',
       });
-      await tx.query(`INSERT INTO runs (kind, status) VALUES (CAST(:kind AS text), CAST(:status AS text))`, { kind: 'train', status: 'ok' });
+      await tx.query(`INSERT INTO runs (kind, status) VALUES (CAST(:kind AS text), CAST(:status AS text))`, {
+        kind: 'train',
+        status: 'ok',
+      });
     });
     expect(fault.injected()).toBe(1);
     expect(attempts).toBe(2);
@@ -90,7 +97,9 @@ describe('DataApiSqlClient', () => {
       const sql = new DataApiSqlClient(CONFIG, client, { ...FAST, attempts: 2 });
       const before = dataApi.stats.executeCalls;
       await expect(
-        sql.transaction((tx) => tx.query(`INSERT INTO runs (kind, status) VALUES (CAST(:kind AS text), CAST(:status AS text))`, { kind: 'train', status: 'ok' })),
+        sql.transaction((tx) =>
+          tx.query(`INSERT INTO runs (kind, status) VALUES (CAST(:kind AS text), CAST(:status AS text))`, { kind: 'train', status: 'ok' }),
+        ),
       ).rejects.toMatchObject({ name: 'InternalServerErrorException' });
       // two whole transactions, one ExecuteStatement each
       expect(dataApi.stats.executeCalls - before).toBe(2);
