@@ -492,15 +492,17 @@ export async function smoke(
     for (const client of Object.values(clients)) client.destroy();
   }
   if (values.json) io.out(JSON.stringify(report));
-  const cleanupFailed = report.steps.some((s) => s.step.startsWith('cleanup') && s.status === 'fail');
+  const cleanup = report.steps.filter((s) => s.step.startsWith('cleanup'));
   if (!report.passed) {
     const failed = report.steps.find((s) => s.step === report.failedStep)!;
-    throw new SmokeFailedError(
-      `smoke ${report.runId} failed at step ${failed.step}: ${failed.message}${
-        failed.step.startsWith('cleanup') ? '' : cleanupFailed ? '; the cleanup is incomplete too (see above)' : '; cleanup done'
-      }`,
-      report,
-    );
+    const after = failed.step.startsWith('cleanup')
+      ? ''
+      : cleanup.length === 0
+        ? '; nothing had been created'
+        : cleanup.some((s) => s.status === 'fail')
+          ? '; the cleanup is incomplete too (see above)'
+          : '; cleanup done';
+    throw new SmokeFailedError(`smoke ${report.runId} failed at step ${failed.step}: ${failed.message}${after}`, report);
   }
   if (!values.json) io.out(`smoke ${report.runId} (${region}): every function answered as expected, and the deployment is as it was`);
   return report;

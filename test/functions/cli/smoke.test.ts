@@ -283,7 +283,17 @@ describe('segments smoke', () => {
     expect(code).toBe(1);
     expect(out).toHaveLength(1);
     expect(out[0]).toMatch(/^FAIL\s+stack: no Elsewhere stack in this region: deploy it first \(npx cdk deploy\), or name it with --stack/);
-    expect(err).toEqual([expect.stringMatching(/^segments: smoke [0-9a-f-]+ failed at step stack: no Elsewhere stack/)]);
+    expect(err).toEqual([
+      expect.stringMatching(/^segments: smoke [0-9a-f-]+ failed at step stack: no Elsewhere stack .*; nothing had been created$/),
+    ]);
     expect(await runCli(['smoke', 'now'], { out: () => undefined, err: () => undefined })).toBe(2);
+
+    // --json: the report on stdout, the step lines on stderr
+    const json: string[] = [];
+    const progress: string[] = [];
+    expect(await runCli(['smoke', '--json', '--stack', 'Elsewhere'], { out: (t) => json.push(t), err: (t) => progress.push(t) })).toBe(1);
+    expect(json).toHaveLength(1);
+    expect(JSON.parse(json[0]!)).toMatchObject({ passed: false, failedStep: 'stack', steps: [{ step: 'stack', status: 'fail' }] });
+    expect(progress[0]).toMatch(/^FAIL\s+stack: no Elsewhere stack/);
   });
 });
