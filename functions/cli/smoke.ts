@@ -8,7 +8,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
-import { STACK_NAME } from '../../infra/deployment.ts';
+import { STACK_NAME, STACK_OUTPUT } from '../../infra/deployment.ts';
 import { SegmentationError } from '../../shared/errors.ts';
 import { ActivePointerSchema, compactUtc, ModelVersionSchema } from '../../shared/model/artifact.ts';
 import { generateCsv } from '../../shared/sample/generate.ts';
@@ -48,16 +48,16 @@ export function smokeClients(region: string): SmokeClients {
   };
 }
 
-/** The stack outputs smoke needs (infra/segmentation-stack.ts). */
+/** The stack outputs smoke reads, by their key in infra/deployment.ts STACK_OUTPUT. */
 export const REQUIRED_OUTPUTS = [
-  'BucketName',
-  'TrainFunctionName',
-  'IngestFunctionName',
-  'AssignFunctionName',
-  'ClusterArn',
-  'AdminSecretArn',
-  'DatabaseName',
-] as const;
+  'bucketName',
+  'trainFunctionName',
+  'ingestFunctionName',
+  'assignFunctionName',
+  'clusterArn',
+  'adminSecretArn',
+  'databaseName',
+] as const satisfies ReadonlyArray<keyof typeof STACK_OUTPUT>;
 type Outputs = Record<(typeof REQUIRED_OUTPUTS)[number], string>;
 
 const TRAINING_ROWS = 60;
@@ -192,19 +192,19 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
       stack.status.endsWith('_COMPLETE') && !stack.status.startsWith('ROLLBACK') && !stack.status.startsWith('DELETE'),
       `the ${options.stackName} stack is ${stack.status}, not deployed`,
     );
-    const missing = REQUIRED_OUTPUTS.filter((o) => !stack.outputs[o]);
+    const missing = REQUIRED_OUTPUTS.map((o) => STACK_OUTPUT[o]).filter((o) => !stack.outputs[o]);
     check(
       missing.length === 0,
       `the ${options.stackName} stack has no output ${missing.join(', ')}: deploy this version of the stack (npx cdk deploy)`,
     );
-    const values = Object.fromEntries(REQUIRED_OUTPUTS.map((o) => [o, stack.outputs[o]!])) as Outputs;
-    return { message: `${options.stackName} is ${stack.status}; bucket ${values.BucketName}`, value: values };
+    const values = Object.fromEntries(REQUIRED_OUTPUTS.map((o) => [o, stack.outputs[STACK_OUTPUT[o]]!])) as Outputs;
+    return { message: `${options.stackName} is ${stack.status}; bucket ${values.bucketName}`, value: values };
   });
   if (outputs === undefined) return { runId, passed: false, failedStep, steps };
 
-  const bucket = new Bucket(clients.s3, outputs.BucketName);
-  const store = new S3ModelStore(outputs.BucketName, clients.s3);
-  const database: DataApiTarget = { resourceArn: outputs.ClusterArn, secretArn: outputs.AdminSecretArn, database: outputs.DatabaseName };
+  const bucket = new Bucket(clients.s3, outputs.bucketName);
+  const store = new S3ModelStore(outputs.bucketName, clients.s3);
+  const database: DataApiTarget = { resourceArn: outputs.clusterArn, secretArn: outputs.adminSecretArn, database: outputs.databaseName };
   const created: Created = { modelVersions: new Set() };
 
   const activeBefore = await step('active model', async () => {
@@ -230,7 +230,7 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
     while (text === null) {
       check(
         Date.now() < deadline,
-        `no ${summaryKey} ${seconds(timeout)} after the upload: the upload trigger did not run the ingest function to its end; its log: aws logs tail /aws/lambda/${outputs.IngestFunctionName} --since 15m (if it finishes later, remove its customers: DELETE FROM customers WHERE customer_id LIKE '${idPrefix}%')`,
+        `no ${summaryKey} ${seconds(timeout)} after the upload: the upload trigger did not run the ingest function to its end; its log: aws logs tail /aws/lambda/${outputs.ingestFunctionName} --since 15m (if it finishes later, remove its customers: DELETE FROM customers WHERE customer_id LIKE '${idPrefix}%')`,
       );
       await sleep(options.pollIntervalMs ?? POLL_INTERVAL_MS);
       text = await bucket.getText(summaryKey);
@@ -273,7 +273,7 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
   });
 
   await step('assign', async () => {
-    const answer = (await invokeJson(clients.lambda, outputs.AssignFunctionName, {})) as {
+    const answer = (await invokeJson(clients.lambda, outputs.assignFunctionName, {})) as {
       status?: string;
       error?: string;
       labeled?: number;
@@ -297,8 +297,8 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
     created.trainingKey = key;
     await bucket.putText(key, smokeCsv(TRAINING_ROWS, 1, idPrefix), 'text/csv');
     created.trainInvoked = true;
-    const answer = (await invokeJson(clients.lambda, outputs.TrainFunctionName, {
-      source: { bucket: outputs.BucketName, key },
+    const answer = (await invokeJson(clients.lambda, outputs.trainFunctionName, {
+      source: { bucket: outputs.bucketName, key },
       k: SMOKE_K,
       promote: false,
     })) as Record<string, unknown> | null;
@@ -339,7 +339,7 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
     await step(
       'cleanup: find models',
       async () => {
-        const found = await smokeModels(store, outputs.BucketName, created.trainingKey!, startedAt);
+        const found = await smokeModels(store, outputs.bucketName, created.trainingKey!, startedAt);
         for (const v of found) created.modelVersions.add(v);
         return { message: created.modelVersions.size === 0 ? 'none written' : [...created.modelVersions].join(', '), value: null };
       },
@@ -366,7 +366,7 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
       }
       check(
         now === activeBefore.text,
-        `!!! THE ACTIVE MODEL CHANGED during the smoke run: models/active.json was ${oneLine(activeBefore.text)}, is now ${oneLine(now)}; if the smoke model (${[...created.modelVersions].join(', ') || 'none'}) is active, promote the previous one again: aws lambda invoke --function-name ${outputs.TrainFunctionName} --cli-binary-format raw-in-base64-out --payload '{"promote":"${activeBefore.version ?? '<version>'}"}' /dev/stdout`,
+        `!!! THE ACTIVE MODEL CHANGED during the smoke run: models/active.json was ${oneLine(activeBefore.text)}, is now ${oneLine(now)}; if the smoke model (${[...created.modelVersions].join(', ') || 'none'}) is active, promote the previous one again: aws lambda invoke --function-name ${outputs.trainFunctionName} --invocation-type Event --cli-binary-format raw-in-base64-out --payload '{"promote":"${activeBefore.version ?? '<version>'}"}' /dev/null`,
       );
       return {
         message: restored
@@ -410,7 +410,7 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
           clients.rdsData,
           database,
           'DELETE FROM ingested_objects WHERE bucket = CAST(:bucket AS text) AND key IN (CAST(:customers AS text), CAST(:training AS text))',
-          { bucket: outputs.BucketName, customers: created.customersKey ?? '', training: created.trainingKey ?? '' },
+          { bucket: outputs.bucketName, customers: created.customersKey ?? '', training: created.trainingKey ?? '' },
         );
         let members = 0;
         for (const version of created.modelVersions) {

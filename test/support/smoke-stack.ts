@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createAssignHandler } from '../../functions/assign/handler.ts';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { createTrainHandler } from '../../functions/train/handler.ts';
-import { STACK_NAME } from '../../infra/deployment.ts';
+import { STACK_NAME, STACK_OUTPUT } from '../../infra/deployment.ts';
 import { UPLOAD_SUFFIX, UPLOADS_CUSTOMERS_PREFIX, UPLOADS_TRAINING_PREFIX } from '../../shared/storage-layout.ts';
 import { CLUSTER_ARN, SECRET_ARN, s3Event, type LocalAws } from './aws-local.ts';
 import type { ControlPlaneStub, StubFunction } from './control-plane-stub.ts';
@@ -69,15 +69,15 @@ export function deploySmokeStack(aws: LocalAws, stub: ControlPlaneStub): SmokeSt
       (payload: unknown) => handlers[kind](payload, lambdaContext(FUNCTION_NAMES[kind])),
     ]),
   ) as Record<FunctionKind, StubFunction>;
-  const outputs = {
-    BucketName: aws.s3.bucket,
-    TrainFunctionName: FUNCTION_NAMES.train,
-    IngestFunctionName: FUNCTION_NAMES.ingest,
-    AssignFunctionName: FUNCTION_NAMES.assign,
-    ClusterArn: CLUSTER_ARN,
-    AdminSecretArn: SECRET_ARN,
-    SecretArn: SECRET_ARN,
-    DatabaseName: new URL(aws.db.url).pathname.slice(1),
+  const outputs: Record<string, string> = {
+    [STACK_OUTPUT.bucketName]: aws.s3.bucket,
+    [STACK_OUTPUT.trainFunctionName]: FUNCTION_NAMES.train,
+    [STACK_OUTPUT.ingestFunctionName]: FUNCTION_NAMES.ingest,
+    [STACK_OUTPUT.assignFunctionName]: FUNCTION_NAMES.assign,
+    [STACK_OUTPUT.clusterArn]: CLUSTER_ARN,
+    [STACK_OUTPUT.adminSecretArn]: SECRET_ARN,
+    [STACK_OUTPUT.secretArn]: SECRET_ARN,
+    [STACK_OUTPUT.databaseName]: new URL(aws.db.url).pathname.slice(1),
   };
   const pending = new Set<Promise<void>>();
   const deliveries: SmokeStack['deliveries'] = [];
