@@ -4,11 +4,17 @@
 
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeAvailabilityZonesCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAccountSettingsCommand, GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeOrderableDBInstanceOptionsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { ParseArgsConfig } from 'node:util';
-import { AURORA_POSTGRES_VERSION, AVAILABILITY_ZONES, SERVERLESS_INSTANCE_CLASS, STACK_NAME } from '../../infra/deployment.ts';
+import {
+  AURORA_POSTGRES_VERSION,
+  AVAILABILITY_ZONES,
+  SERVERLESS_INSTANCE_CLASS,
+  STACK_NAME,
+  STACK_OUTPUT,
+} from '../../infra/deployment.ts';
 import { InvalidOptionError, SegmentationError } from '../../shared/errors.ts';
 import { AwsCallError, callAws, type AwsCall } from './aws/errors.ts';
 import { resolveRegion } from './aws/region.ts';
@@ -87,6 +93,7 @@ const CALLS = {
   quota: { name: 'Service Quotas GetServiceQuota', permission: 'servicequotas:GetServiceQuota' },
   defaultQuota: { name: 'Service Quotas GetAWSDefaultServiceQuota', permission: 'servicequotas:GetAWSDefaultServiceQuota' },
   lambdaSettings: { name: 'Lambda GetAccountSettings', permission: 'lambda:GetAccountSettings' },
+  functionConcurrency: { name: 'Lambda GetFunctionConcurrency', permission: 'lambda:GetFunctionConcurrency' },
 } as const satisfies Record<string, AwsCall>;
 
 /**
@@ -312,10 +319,14 @@ export function checkBootstrap(cloudFormation: CloudFormationClient, region: str
 }
 
 /** The app's stack: absent (a first deploy), updatable, or in a state CloudFormation refuses to deploy over. */
-export async function checkExistingStack(
-  cloudFormation: CloudFormationClient,
-  stackName: string,
-): Promise<{ finding: Finding; createsVpc: boolean }> {
+export interface ExistingStack {
+  readonly finding: Finding;
+  readonly createsVpc: boolean;
+  /** The deployed assign function, whose current reservation a new one replaces. */
+  readonly assignFunctionName?: string | undefined;
+}
+
+export async function checkExistingStack(cloudFormation: CloudFormationClient, stackName: string): Promise<ExistingStack> {
   const check = 'stack';
   try {
     const stack = await describeStack(cloudFormation, stackName);
@@ -347,6 +358,7 @@ export async function checkExistingStack(
     return {
       finding: { check, status: 'ok', message: `the ${stackName} stack exists (${status}): this deploy is an update`, fix: null },
       createsVpc: false,
+      assignFunctionName: stack.outputs[STACK_OUTPUT.assignFunctionName],
     };
   } catch (error) {
     if (!(error instanceof AwsCallError)) throw error;
@@ -354,19 +366,38 @@ export async function checkExistingStack(
   }
 }
 
+/**
+ * The assign function's reservation today (an update replaces it, so it counts as unreserved);
+ * 0 when there is no deployed function, with a note when it cannot be read.
+ */
+async function currentReservation(lambda: LambdaClient, functionName: string | undefined): Promise<{ value: number; note: string }> {
+  if (functionName === undefined) return { value: 0, note: '' };
+  try {
+    const out = await callAws(CALLS.functionConcurrency, () =>
+      lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: functionName })),
+    );
+    const value = out.ReservedConcurrentExecutions ?? 0;
+    return { value, note: value === 0 ? '' : ` (the deployed assign function's ${value} counted as unreserved: the deploy replaces it)` };
+  } catch (error) {
+    if (!(error instanceof AwsCallError)) throw error;
+    return { value: 0, note: ` (the deployed assign function's current reservation is unknown: ${error.problem})` };
+  }
+}
+
 /** (e) The account's Lambda concurrency: room for a reservation, and a quota that does not throttle. */
-export function checkLambdaConcurrency(lambda: LambdaClient, reserved?: number): Promise<Finding> {
+export function checkLambdaConcurrency(lambda: LambdaClient, reserved?: number, assignFunctionName?: string): Promise<Finding> {
   const check = 'lambda-concurrency';
   const moreConcurrency = `ask for a higher quota (${LAMBDA_CONCURRENCY_QUOTA}; new accounts often start at 10)`;
   return guarded(check, async () => {
     const out = await callAws(CALLS.lambdaSettings, () => lambda.send(new GetAccountSettingsCommand({})));
     const quota = out.AccountLimit?.ConcurrentExecutions ?? 0;
-    const unreserved = out.AccountLimit?.UnreservedConcurrentExecutions ?? quota;
+    const current = reserved === undefined ? { value: 0, note: '' } : await currentReservation(lambda, assignFunctionName);
+    const unreserved = (out.AccountLimit?.UnreservedConcurrentExecutions ?? quota) + current.value;
     if (reserved !== undefined && unreserved - reserved < MIN_UNRESERVED_CONCURRENCY)
       return {
         check,
         status: 'fail',
-        message: `reserving ${reserved} for the assign function leaves ${unreserved - reserved} of the account's ${quota} unreserved, below the ${MIN_UNRESERVED_CONCURRENCY} Lambda keeps: the deploy would fail with "decreases account's UnreservedConcurrentExecution below its minimum value"`,
+        message: `reserving ${reserved} for the assign function leaves ${unreserved - reserved} of the account's ${quota} unreserved, below the ${MIN_UNRESERVED_CONCURRENCY} Lambda keeps: the deploy would fail with "decreases account's UnreservedConcurrentExecution below its minimum value"${current.note}`,
         fix: `deploy without -c assignReservedConcurrency (the lease row already keeps nightly runs apart), or ${moreConcurrency}`,
       };
     if (quota <= MIN_UNRESERVED_CONCURRENCY)
@@ -381,7 +412,7 @@ export function checkLambdaConcurrency(lambda: LambdaClient, reserved?: number):
       status: 'ok',
       message: `Lambda concurrency quota ${quota}, ${unreserved} unreserved; ${
         reserved === undefined ? 'the stack reserves none' : `reserving ${reserved} leaves ${unreserved - reserved}`
-      }`,
+      }${current.note}`,
       fix: null,
     };
   });
@@ -408,7 +439,9 @@ export async function runPreflight(clients: ControlPlaneClients, options: Prefli
     checkAvailabilityZones(clients.ec2, region),
     existing.then(({ createsVpc }) => checkVpcQuota(clients.ec2, clients.serviceQuotas, region, createsVpc)),
     checkBootstrap(clients.cloudFormation, region, options.toolkitStackName),
-    checkLambdaConcurrency(clients.lambda, options.assignReservedConcurrency),
+    existing.then(({ assignFunctionName }) =>
+      checkLambdaConcurrency(clients.lambda, options.assignReservedConcurrency, assignFunctionName),
+    ),
   ]);
   return [stack.finding, aurora, zones, vpcs, bootstrap, concurrency, dataApiAvailability(region, version)];
 }

@@ -1,7 +1,7 @@
 // A local stand-in for the AWS control-plane calls `segments preflight` and `segments smoke` make,
 // spoken in each service's own protocol so the unmodified SDK clients parse it: RDS, EC2 and
 // CloudFormation (awsQuery / EC2 query: form-encoded POST, XML), Service Quotas (awsJson1_1) and
-// Lambda (restJson1: GetAccountSettings, Invoke). Point the SDK at it with AWS_ENDPOINT_URL_<SERVICE>.
+// Lambda (restJson1: GetAccountSettings, GetFunctionConcurrency, Invoke). Point the SDK at it with AWS_ENDPOINT_URL_<SERVICE>.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -34,6 +34,8 @@ export interface ControlPlaneAccount {
   vpcQuota: number | null;
   stacks: Record<string, StubStack>;
   concurrency: { limit: number; unreserved: number };
+  /** Function name → its reserved concurrency (GetFunctionConcurrency); absent = none reserved. */
+  reservations: Record<string, number>;
   functions: Record<string, StubFunction>;
   /** Operation name (e.g. DescribeAvailabilityZones, Invoke) → the error it answers with. */
   errors: Record<string, StubError>;
@@ -59,6 +61,7 @@ export function healthyAccount(): ControlPlaneAccount {
     vpcQuota: 5,
     stacks: { CDKToolkit: { status: 'UPDATE_COMPLETE', outputs: { BootstrapVersion: '29', BucketName: 'cdk-hnb659fds-assets' } } },
     concurrency: { limit: 1000, unreserved: 1000 },
+    reservations: {},
     functions: {},
     errors: {},
   };
@@ -87,6 +90,7 @@ const DENIED_CODE: Record<string, { status: number; code: string }> = {
   GetServiceQuota: { status: 400, code: 'AccessDeniedException' },
   GetAWSDefaultServiceQuota: { status: 400, code: 'AccessDeniedException' },
   GetAccountSettings: { status: 403, code: 'AccessDeniedException' },
+  GetFunctionConcurrency: { status: 403, code: 'AccessDeniedException' },
   Invoke: { status: 403, code: 'AccessDeniedException' },
 };
 
@@ -231,6 +235,14 @@ async function handleLambda(account: ControlPlaneAccount, path: string, body: Bu
       }),
     );
   }
+  const concurrency = /^\/2019-09-30\/functions\/([^/]+)\/concurrency$/.exec(path);
+  if (concurrency !== null) {
+    calls.push('GetFunctionConcurrency');
+    const error = account.errors.GetFunctionConcurrency;
+    if (error !== undefined) return lambdaError(res, error);
+    const reserved = account.reservations[decodeURIComponent(concurrency[1]!)];
+    return send(res, 200, 'application/json', JSON.stringify(reserved === undefined ? {} : { ReservedConcurrentExecutions: reserved }));
+  }
   const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
   if (invoke === null) return lambdaError(res, { status: 404, code: 'UnknownOperationException', message: `no route ${path}` });
   calls.push('Invoke');
@@ -278,7 +290,7 @@ export async function startControlPlaneStub(account: ControlPlaneAccount = healt
         const out = handleServiceQuotas(account, operation, body.length === 0 ? {} : JSON.parse(body.toString('utf8')));
         return send(res, out.status, 'application/x-amz-json-1.1', JSON.stringify(out.body));
       }
-      if (path.startsWith('/2015-03-31/') || path.startsWith('/2016-08-19/')) return await handleLambda(account, path, body, res, calls);
+      if (/^\/20(15-03-31|16-08-19|19-09-30)\//.test(path)) return await handleLambda(account, path, body, res, calls);
       const params = new URLSearchParams(body.toString('utf8'));
       const action = params.get('Action') ?? '';
       calls.push(action);

@@ -238,6 +238,26 @@ describe('segments preflight', () => {
     expect(lineOf(roomy, 'lambda-concurrency')).toContain('quota 1000, 900 unreserved; reserving 5 leaves 895');
   });
 
+  it("counts the deployed assign function's current reservation as unreserved on an update (the deploy replaces it)", async () => {
+    stub.account.stacks[STACK_NAME] = { status: 'UPDATE_COMPLETE', outputs: { AssignFunctionName: 'CustomerSegmentation-Assign' } };
+    stub.account.reservations['CustomerSegmentation-Assign'] = 5;
+    stub.account.concurrency = { limit: 50, unreserved: 45 };
+    const same = await cli('preflight', '--assign-reserved-concurrency', '5');
+    expect(same.code).toBe(0);
+    expect(lineOf(same, 'lambda-concurrency')).toContain(
+      "quota 50, 50 unreserved; reserving 5 leaves 45 (the deployed assign function's 5 counted as unreserved: the deploy replaces it)",
+    );
+    const more = await cli('preflight', '--assign-reserved-concurrency', '41');
+    expect(more.code).toBe(1);
+    expect(lineOf(more, 'lambda-concurrency')).toContain("reserving 41 for the assign function leaves 9 of the account's 50 unreserved");
+
+    denyAccess(stub.account, 'GetFunctionConcurrency');
+    const unknown = await cli('preflight', '--assign-reserved-concurrency', '5');
+    expect(lineOf(unknown, 'lambda-concurrency')).toContain(
+      "reserving 5 leaves 40 (the deployed assign function's current reservation is unknown: Lambda GetFunctionConcurrency was denied (AccessDeniedException))",
+    );
+  });
+
   it('reports a denied call as one line naming the call and the permission, not a stack trace', async () => {
     denyAccess(stub.account, 'DescribeAvailabilityZones');
     const run = await cli('preflight');
