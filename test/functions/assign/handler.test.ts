@@ -1,8 +1,8 @@
 // The nightly assign function end to end through the Data API emulator: scheduled event, no model,
 // no new customers, faults the SDK does not retry, and an interrupted run finished by the next.
 
-import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { captureLogs, lambdaContext as invocationContext } from '../../support/lambda-invocation.ts';
 import { createAssignHandler } from '../../../functions/assign/handler.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { publishModel } from '../../../shared/workflows/promote.ts';
@@ -101,36 +101,7 @@ describe('assign handler', () => {
 });
 
 describe('assign handler as Lambda runs it', () => {
-  /** The invocation context Lambda passes as the second argument (the fields Powertools reads). */
-  const lambdaContext = (awsRequestId: string): Context => ({
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'CustomerSegmentation-AssignFunction',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:CustomerSegmentation-AssignFunction',
-    memoryLimitInMB: '512',
-    awsRequestId,
-    logGroupName: 'CustomerSegmentation-AssignLogs',
-    logStreamName: '2026/11/27/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  });
-
-  /** JSON log lines the function writes (Powertools writes to stdout and stderr, not through console). */
-  function captureLogs(): Array<Record<string, unknown>> {
-    const lines: Array<Record<string, unknown>> = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      const write = stream.write.bind(stream);
-      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
-        for (const line of String(chunk).split('\n')) {
-          if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-      });
-    }
-    return lines;
-  }
+  const lambdaContext = (awsRequestId: string) => invocationContext('CustomerSegmentation-AssignFunction', awsRequestId, '512');
 
   /** Records the metric names of every publish (POWERTOOLS_METRICS_DISABLED prints nothing). */
   function recordPublished(runtime: ReturnType<LocalAws['runtime']>): string[][] {

@@ -1,8 +1,8 @@
 // The ingest function end to end: S3 events through the real handler, s3rver for the bucket, the
 // Data API emulator over a real PostgreSQL database, unmodified AWS SDK clients.
 
-import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { captureLogs, lambdaContext as invocationContext } from '../../support/lambda-invocation.ts';
 import { createIngestHandler } from '../../../functions/ingest/handler.ts';
 import { createTrainHandler } from '../../../functions/train/handler.ts';
 import { publishModel } from '../../../shared/workflows/promote.ts';
@@ -195,36 +195,7 @@ describe('ingest handler', () => {
 });
 
 describe('ingest handler as Lambda runs it', () => {
-  /** The invocation context Lambda passes as the second argument (the fields Powertools reads). */
-  const lambdaContext = (awsRequestId: string): Context => ({
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'CustomerSegmentation-IngestFunction',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:CustomerSegmentation-IngestFunction',
-    memoryLimitInMB: '1024',
-    awsRequestId,
-    logGroupName: 'CustomerSegmentation-IngestLogs',
-    logStreamName: '2026/11/27/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 300_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  });
-
-  /** JSON log lines the function writes (Powertools writes to stdout and stderr, not through console). */
-  function captureLogs(): Array<Record<string, unknown>> {
-    const lines: Array<Record<string, unknown>> = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      const write = stream.write.bind(stream);
-      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
-        for (const line of String(chunk).split('\n')) {
-          if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-      });
-    }
-    return lines;
-  }
+  const lambdaContext = (awsRequestId: string) => invocationContext('CustomerSegmentation-IngestFunction', awsRequestId, '1024');
 
   afterEach(() => {
     vi.restoreAllMocks();

@@ -1,8 +1,8 @@
 // The train function end to end: an upload under uploads/training/, a direct invocation from the
 // table, and user-fixable problems that end in a failed summary rather than a retry.
 
-import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { captureLogs, lambdaContext as invocationContext } from '../../support/lambda-invocation.ts';
 import { createTrainHandler, type TrainSummary } from '../../../functions/train/handler.ts';
 import { parseModel } from '../../../shared/model/artifact.ts';
 import { generateCsv, generateCustomers } from '../../../shared/sample/generate.ts';
@@ -119,36 +119,7 @@ describe('train handler', () => {
 });
 
 describe('train handler as Lambda runs it', () => {
-  /** The invocation context Lambda passes as the second argument (the fields Powertools reads). */
-  const lambdaContext = (awsRequestId: string): Context => ({
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'CustomerSegmentation-TrainFunction',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:CustomerSegmentation-TrainFunction',
-    memoryLimitInMB: '2048',
-    awsRequestId,
-    logGroupName: 'CustomerSegmentation-TrainLogs',
-    logStreamName: '2026/11/27/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  });
-
-  /** JSON log lines the function writes (Powertools writes to stdout and stderr, not through console). */
-  function captureLogs(): Array<Record<string, unknown>> {
-    const lines: Array<Record<string, unknown>> = [];
-    for (const stream of [process.stdout, process.stderr]) {
-      const write = stream.write.bind(stream);
-      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
-        for (const line of String(chunk).split('\n')) {
-          if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-      });
-    }
-    return lines;
-  }
+  const lambdaContext = (awsRequestId: string) => invocationContext('CustomerSegmentation-TrainFunction', awsRequestId, '2048');
 
   afterEach(() => {
     vi.restoreAllMocks();
