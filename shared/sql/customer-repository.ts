@@ -169,20 +169,24 @@ export class SqlCustomerRepository {
   /**
    * Claims an uploaded object (bucket, key, ETag) for processing. Returns 'claimed' when this caller
    * may process it; otherwise what the record says: 'done' (with its summary) or 'in-progress' (another
-   * delivery is on it). A claim older than `staleSeconds` (its run died) may be taken over.
+   * delivery is on it). A claim older than `staleSeconds` (its run died) may be taken over. The claim
+   * carries `claimId` (a new one per call by default): the same statement retried after an error that
+   * hid its success finds its own claim and still gets 'claimed', instead of 'in-progress'.
    */
   async claimObject(
     bucket: string,
     key: string,
     etag: string,
     staleSeconds: number,
+    claimId: string = globalThis.crypto.randomUUID(),
   ): Promise<{ state: 'claimed' } | { state: 'done'; summary: unknown } | { state: 'in-progress' }> {
     const claimed = await this.sql.query(
       `INSERT INTO ingested_objects AS o (bucket, key, etag, summary) VALUES (CAST(:bucket AS text), CAST(:key AS text), CAST(:etag AS text), CAST(:processing AS jsonb))
        ON CONFLICT (bucket, key, etag) DO UPDATE SET processed_at = now(), summary = EXCLUDED.summary
-       WHERE o.summary->>'status' = 'processing' AND o.processed_at < now() - make_interval(secs => CAST(:stale AS double precision))
+       WHERE o.summary->>'status' = 'processing'
+         AND (o.processed_at < now() - make_interval(secs => CAST(:stale AS double precision)) OR o.summary->>'claim' = CAST(:claim AS text))
        RETURNING 1 AS claimed`,
-      { bucket, key, etag, processing: JSON.stringify({ status: 'processing' }), stale: staleSeconds },
+      { bucket, key, etag, processing: JSON.stringify({ status: 'processing', claim: claimId }), stale: staleSeconds, claim: claimId },
     );
     if (claimed.length === 1) return { state: 'claimed' };
     const rows = await this.sql.query(

@@ -70,6 +70,16 @@ describe('DataApiSqlClient', () => {
     expect(await count('runs')).toBe(1);
   });
 
+  it('claims an upload once even when the claim is retried after an error that hid its success', async () => {
+    await db.repo.pool.query('TRUNCATE ingested_objects');
+    const fault = failAfterRunning(/INSERT INTO ingested_objects/);
+    const repo = new SqlCustomerRepository(new DataApiSqlClient(CONFIG, client, FAST));
+    expect(await repo.claimObject('b', 'uploads/customers/a.csv', 'e1', 360)).toEqual({ state: 'claimed' });
+    expect(fault.injected()).toBe(1);
+    // another delivery of the same object still finds it in progress
+    expect(await repo.claimObject('b', 'uploads/customers/a.csv', 'e1', 360)).toEqual({ state: 'in-progress' });
+  });
+
   it('retries a transaction as a whole: the interrupted attempt is rolled back, no statement runs twice in one transaction', async () => {
     const fault = failAfterRunning(/INSERT INTO runs/);
     const sql = new DataApiSqlClient(CONFIG, client, FAST);
