@@ -67,3 +67,37 @@ export interface ObjectSource {
    */
   open(key: string, etag?: string): Promise<OpenedObject | null>;
 }
+
+/** A finished run of one of the jobs, as the runs table records it. */
+export interface RunRecord {
+  readonly kind: 'train' | 'ingest' | 'assign';
+  readonly modelVersion: string | null;
+  readonly status: 'ok' | 'failed' | 'skipped';
+  readonly rowsRead?: number;
+  readonly rowsAccepted?: number;
+  readonly rowsRejected?: number;
+  readonly labeled?: number;
+  readonly outliers?: number;
+  readonly error?: string | null;
+  readonly drift?: unknown;
+}
+
+/** The history of runs (the `runs` table). */
+export interface RunLog {
+  /** Records a finished run once: a repeated call with the same `runKey` records nothing more. */
+  recordRun(run: RunRecord, startedAt: Date, runKey?: string): Promise<void>;
+}
+
+/** What a claim on an uploaded object found: this caller may process it, or what the ledger says. */
+export type ObjectClaim =
+  { readonly state: 'claimed' } | { readonly state: 'done'; readonly summary: unknown } | { readonly state: 'in-progress' };
+
+/** The ledger of uploaded objects (bucket, key, ETag) processed once each (the `ingested_objects` table). */
+export interface UploadLedger {
+  /** Claims the object for processing; a claim older than `staleSeconds` belongs to a dead run and is taken over. */
+  claimObject(bucket: string, key: string, etag: string, staleSeconds: number): Promise<ObjectClaim>;
+  /** Records the outcome: later deliveries of the same object find it 'done' with this summary. */
+  recordIngested(bucket: string, key: string, etag: string, summary: unknown): Promise<void>;
+  /** Gives up an unfinished claim, so that a retry processes the object. */
+  releaseObject(bucket: string, key: string, etag: string): Promise<void>;
+}

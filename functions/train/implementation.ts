@@ -3,12 +3,10 @@
 // promoted when asked, when AUTO_PROMOTE, or when none is active. Also the model lifecycle by
 // direct invocation: {"promote": "<version>"} and {"rollback": true}.
 
-import { readCustomerColumns } from '../../shared/csv/read-customers.ts';
-import { InvalidOptionError, NotFoundError } from '../../shared/errors.ts';
+import { InvalidOptionError } from '../../shared/errors.ts';
 import { trainFromTable } from '../../shared/workflows/train-table.ts';
-import { activeModel, promoteModel, publishModel, rollbackModel } from '../../shared/workflows/promote.ts';
-import { trainModel, trainingDataFromCsv } from '../../shared/workflows/train.ts';
-import type { Model } from '../../shared/model/artifact.ts';
+import { promoteModel, rollbackModel } from '../../shared/workflows/promote.ts';
+import { failedTrainSummary, okTrainSummary, trainUpload, type TrainSummary } from '../../shared/workflows/train-upload.ts';
 import {
   LifecycleRequestSchema,
   S3EventSchema,
@@ -19,7 +17,7 @@ import {
 } from '../events.ts';
 import { reportDataProblems } from '../outcome.ts';
 import type { Runtime } from '../runtime.ts';
-import { trainingSummaryKey, type LifecycleSummary, type TrainResponse, type TrainSummary } from './summary.ts';
+import { trainingSummaryKey, type LifecycleSummary, type TrainResponse } from './summary.ts';
 import { putText } from '../adapters/s3-objects.ts';
 import { UPLOADS_TRAINING_PREFIX } from '../../shared/storage-layout.ts';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -36,85 +34,6 @@ function requests(event: unknown, bucket: string): TrainRequest[] {
   return [direct.data];
 }
 
-function failedSummary(source: string, error: string): TrainSummary {
-  return {
-    status: 'failed',
-    error,
-    source,
-    modelVersion: null,
-    k: null,
-    promoted: false,
-    modelUri: null,
-    warnings: [],
-    rowsRead: 0,
-    rowsAccepted: 0,
-    rowsRejected: 0,
-  };
-}
-
-function okSummary(
-  source: string,
-  model: Model,
-  published: { modelUri: string; promoted: boolean },
-  rows: { read: number; rejected: number },
-): TrainSummary {
-  return {
-    status: 'ok',
-    error: null,
-    source,
-    modelVersion: model.modelVersion,
-    k: model.k,
-    promoted: published.promoted,
-    modelUri: published.modelUri,
-    warnings: model.warnings,
-    rowsRead: rows.read,
-    rowsAccepted: model.training.rowsAccepted,
-    rowsRejected: rows.rejected,
-  };
-}
-
-/** A claim older than the train function's timeout (15 minutes, infra/) plus a minute is from a dead run. */
-const TRAIN_CLAIM_STALE_SECONDS = 16 * 60;
-
-async function trainFromUpload(
-  runtime: Runtime,
-  location: { bucket: string; key: string },
-  source: string,
-  options: { k: number | 'auto'; promote: boolean | undefined; autoPromote: boolean },
-  etag: string | undefined,
-): Promise<TrainSummary> {
-  const { store, repo, clock, logger } = runtime;
-  const object = await runtime.objects.open(location.key, etag);
-  if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
-  const csv = await readCustomerColumns(object.body);
-  const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
-  const published = await publishModel(store, model, { ...options, now: clock });
-  const summary = okSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
-  // the model is published: from here a retry must not train again
-  if (etag !== undefined) await repo.recordIngested(location.bucket, location.key, etag, summary);
-  await repo.recordRun(
-    {
-      kind: 'train',
-      modelVersion: model.modelVersion,
-      status: 'ok',
-      rowsRead: csv.rowsRead,
-      rowsAccepted: csv.columns.length,
-      rowsRejected: csv.rejected.length,
-    },
-    clock(),
-  );
-  try {
-    // loaded on demand, so a cold start that only promotes or rolls back does not load the charts
-    const { writeReport } = await import('../../shared/workflows/report.ts');
-    await writeReport(store, model, csv.columns);
-  } catch (error) {
-    // the model is usable without its report; say so rather than train again on a retry
-    logger.error('the report could not be written', { modelVersion: model.modelVersion, error: String(error) });
-    return { ...summary, warnings: [...summary.warnings, 'the report could not be written; see the function log'] };
-  }
-  return summary;
-}
-
 async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainSummary> {
   const { config, store, repo, clock, logger } = runtime;
   const source = request.source === 'database' ? 'table customers' : `s3://${request.source.bucket}/${request.source.key}`;
@@ -123,35 +42,18 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
     async () => {
       if (request.source === 'database') {
         const outcome = await trainFromTable({ repo, store, clock, log: (message) => logger.info(message) }, options);
-        return okSummary(source, outcome.model, outcome, { read: outcome.model.training.rowsRead, rejected: 0 });
+        return okTrainSummary(source, outcome.model, outcome, { read: outcome.model.training.rowsRead, rejected: 0 });
       }
       const { bucket, key } = request.source;
       if (bucket !== config.DATA_BUCKET)
         throw new InvalidOptionError(`the training file must be in the data bucket ${config.DATA_BUCKET}, not ${bucket}`);
       if (!key.startsWith(UPLOADS_TRAINING_PREFIX))
         throw new InvalidOptionError(`training files go under ${UPLOADS_TRAINING_PREFIX}, not ${key}`);
-      // an upload event is delivered at least once: the same object (key and ETag) trains once
-      const { etag } = request;
-      if (etag !== undefined) {
-        const claim = await repo.claimObject(bucket, key, etag, TRAIN_CLAIM_STALE_SECONDS);
-        if (claim.state !== 'claimed') {
-          logger.info('this upload was already trained on, or is being trained on; nothing to do', { source, etag });
-          const earlier =
-            claim.state === 'done'
-              ? (claim.summary as TrainSummary)
-              : failedSummary(source, 'another delivery of this upload is training on it');
-          return { ...earlier, duplicate: true };
-        }
-      }
-      try {
-        return await trainFromUpload(runtime, request.source, source, options, etag);
-      } catch (error) {
-        // failed before the model was published: give the claim back so that Lambda's retry trains
-        if (etag !== undefined) await repo.releaseObject(bucket, key, etag).catch(() => undefined);
-        throw error;
-      }
+      const log = (message: string, details?: Record<string, unknown>) => logger.info(message, { ...details });
+      const deps = { objects: runtime.objects, store, ledger: repo, runs: repo, clock, log };
+      return await trainUpload(deps, { bucket, key, etag: request.etag }, options);
     },
-    (error) => failedSummary(source, error),
+    (error) => failedTrainSummary(source, error),
   );
 }
 
@@ -179,7 +81,7 @@ export function createTrainHandler(runtime: Runtime) {
     );
     if (typeof parsed === 'string') {
       runtime.logger.error('train request refused', { error: parsed });
-      return failedSummary('', parsed);
+      return failedTrainSummary('', parsed);
     }
     const summaries: TrainSummary[] = [];
     for (const request of parsed) {

@@ -1,6 +1,9 @@
 // The train function's summaries, and where an uploaded training file's summary goes.
 
 import type { ActivePointer } from '../../shared/model/artifact.ts';
+import type { TrainSummary } from '../../shared/workflows/train-upload.ts';
+
+export type { TrainSummary } from '../../shared/workflows/train-upload.ts';
 import { TRAINING_RESULTS_PREFIX, UPLOADS_TRAINING_PREFIX } from '../../shared/storage-layout.ts';
 
 /** `uploads/training/2026/members.csv` → `results/training/2026/members/summary.json`. */
@@ -9,22 +12,6 @@ export function trainingSummaryKey(key: string): string {
     key.startsWith(UPLOADS_TRAINING_PREFIX) ? key.slice(UPLOADS_TRAINING_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1)
   ).replace(/\.csv$/i, '');
   return `${TRAINING_RESULTS_PREFIX}${name}/summary.json`;
-}
-
-export interface TrainSummary {
-  readonly status: 'ok' | 'failed';
-  readonly error: string | null;
-  readonly source: string;
-  readonly modelVersion: string | null;
-  readonly k: number | null;
-  readonly promoted: boolean;
-  readonly modelUri: string | null;
-  readonly warnings: readonly string[];
-  readonly rowsRead: number;
-  readonly rowsAccepted: number;
-  readonly rowsRejected: number;
-  /** True when this upload had already been trained on (a redelivered event): nothing was done. */
-  readonly duplicate?: boolean;
 }
 
 export interface LifecycleSummary {

@@ -4,24 +4,13 @@
 import type { Customer } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import type { Assignment } from '../model/assign.ts';
-import type { SqlClient, SqlParams, SqlRow, SqlValue, UpsertCounts } from '../ports.ts';
+import type { ObjectClaim, RunLog, RunRecord, SqlClient, SqlParams, SqlRow, SqlValue, UploadLedger, UpsertCounts } from '../ports.ts';
+
+export type { RunRecord } from '../ports.ts';
 import { MIGRATION_LOCK, MIGRATIONS, MIGRATIONS_TABLE } from './migrations.ts';
 import { labelBatchStatement } from './scoring.ts';
 import { populationStatement } from './drift.ts';
 import type { ObservedPopulation } from '../model/drift.ts';
-
-export interface RunRecord {
-  readonly kind: 'train' | 'ingest' | 'assign';
-  readonly modelVersion: string | null;
-  readonly status: 'ok' | 'failed' | 'skipped';
-  readonly rowsRead?: number;
-  readonly rowsAccepted?: number;
-  readonly rowsRejected?: number;
-  readonly labeled?: number;
-  readonly outliers?: number;
-  readonly error?: string | null;
-  readonly drift?: unknown;
-}
 
 export interface TableStatus {
   readonly customers: number;
@@ -56,7 +45,7 @@ function* batches<T>(items: readonly T[]): Generator<readonly T[]> {
 
 const int = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
 
-export class SqlCustomerRepository {
+export class SqlCustomerRepository implements UploadLedger, RunLog {
   constructor(protected readonly sql: SqlClient) {}
 
   /** Applies pending migrations; returns the versions applied now (empty when up to date). */
@@ -179,7 +168,7 @@ export class SqlCustomerRepository {
     etag: string,
     staleSeconds: number,
     claimId: string = globalThis.crypto.randomUUID(),
-  ): Promise<{ state: 'claimed' } | { state: 'done'; summary: unknown } | { state: 'in-progress' }> {
+  ): Promise<ObjectClaim> {
     const claimed = await this.sql.query(
       `INSERT INTO ingested_objects AS o (bucket, key, etag, summary) VALUES (CAST(:bucket AS text), CAST(:key AS text), CAST(:etag AS text), CAST(:processing AS jsonb))
        ON CONFLICT (bucket, key, etag) DO UPDATE SET processed_at = now(), summary = EXCLUDED.summary

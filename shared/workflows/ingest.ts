@@ -11,6 +11,7 @@ import { labelRows, writeLabelOutputs } from './label-csv.ts';
 import { TABLE_SOURCE } from './database.ts';
 import { UPLOADS_CUSTOMERS_PREFIX } from '../storage-layout.ts';
 import { failedSummary, type LabelSummary } from './summary.ts';
+import { processOnce } from './claim.ts';
 
 export interface IngestDeps {
   readonly objects: ObjectSource;
@@ -52,24 +53,17 @@ export function resultName(key: string): string {
 
 /** Processes one uploaded customers file; data problems end in a summary, never a retry. */
 export async function ingestObject(deps: IngestDeps, request: IngestRequest): Promise<IngestOutcome> {
-  const { bucket, key, etag } = request;
-  const source = `s3://${bucket}/${key}`;
-  const claim = await deps.repo.claimObject(bucket, key, etag, CLAIM_STALE_SECONDS);
-  if (claim.state === 'done') {
-    deps.log('already processed; nothing to do', { source, etag });
-    return { status: 'duplicate', summary: claim.summary };
+  const source = `s3://${request.bucket}/${request.key}`;
+  const once = await processOnce(deps.repo, request, CLAIM_STALE_SECONDS, () => processClaimed(deps, request, source));
+  if (once.state === 'done') {
+    deps.log('already processed; nothing to do', { source, etag: request.etag });
+    return { status: 'duplicate', summary: once.summary };
   }
-  if (claim.state === 'in-progress') {
-    deps.log('another delivery of this upload is processing it; nothing to do', { source, etag });
+  if (once.state === 'in-progress') {
+    deps.log('another delivery of this upload is processing it; nothing to do', { source, etag: request.etag });
     return { status: 'in-progress' };
   }
-  try {
-    return await processClaimed(deps, request, source);
-  } catch (error) {
-    // an infrastructure failure: give the claim up so that Lambda's retry processes the file
-    await deps.repo.releaseObject(bucket, key, etag).catch(() => undefined);
-    throw error;
-  }
+  return once.result;
 }
 
 async function processClaimed(deps: IngestDeps, request: IngestRequest, source: string): Promise<IngestOutcome> {

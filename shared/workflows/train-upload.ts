@@ -1,0 +1,159 @@
+// Training from an uploaded file: claim the object once (an upload event may be delivered again),
+// train, publish (promote when asked, when AUTO_PROMOTE, or when none is active), record in the
+// ledger and the runs, then write the report, and summarise. The train function runs it for
+// `uploads/training/*.csv`; a request without an ETag (a direct invocation) trains unclaimed.
+
+import { readCustomerColumns } from '../csv/read-customers.ts';
+import { NotFoundError } from '../errors.ts';
+import type { Model } from '../model/artifact.ts';
+import type { ModelStore, ObjectSource, RunLog, UploadLedger } from '../ports.ts';
+import { processOnce } from './claim.ts';
+import { activeModel, publishModel } from './promote.ts';
+import { trainModel, trainingDataFromCsv, type TrainOptions } from './train.ts';
+
+/** What training from a file, from the table, or a failed attempt at either comes to. */
+export interface TrainSummary {
+  readonly status: 'ok' | 'failed';
+  readonly error: string | null;
+  readonly source: string;
+  readonly modelVersion: string | null;
+  readonly k: number | null;
+  readonly promoted: boolean;
+  readonly modelUri: string | null;
+  readonly warnings: readonly string[];
+  readonly rowsRead: number;
+  readonly rowsAccepted: number;
+  readonly rowsRejected: number;
+  /** True when this upload had already been trained on (a redelivered event): nothing was done. */
+  readonly duplicate?: boolean;
+}
+
+/** The summary of training that could not happen (`error` says why, for a person). */
+export function failedTrainSummary(source: string, error: string): TrainSummary {
+  return {
+    status: 'failed',
+    error,
+    source,
+    modelVersion: null,
+    k: null,
+    promoted: false,
+    modelUri: null,
+    warnings: [],
+    rowsRead: 0,
+    rowsAccepted: 0,
+    rowsRejected: 0,
+  };
+}
+
+/** The summary of a published model. */
+export function okTrainSummary(
+  source: string,
+  model: Model,
+  published: { modelUri: string; promoted: boolean },
+  rows: { read: number; rejected: number },
+): TrainSummary {
+  return {
+    status: 'ok',
+    error: null,
+    source,
+    modelVersion: model.modelVersion,
+    k: model.k,
+    promoted: published.promoted,
+    modelUri: published.modelUri,
+    warnings: model.warnings,
+    rowsRead: rows.read,
+    rowsAccepted: model.training.rowsAccepted,
+    rowsRejected: rows.rejected,
+  };
+}
+
+/**
+ * A claim older than the train function's timeout (15 minutes, infra/) plus a minute belongs to a
+ * run that died.
+ */
+export const TRAIN_CLAIM_STALE_SECONDS = 16 * 60;
+
+export interface TrainUploadDeps {
+  readonly objects: ObjectSource;
+  readonly store: ModelStore;
+  readonly ledger: UploadLedger;
+  readonly runs: RunLog;
+  readonly clock: () => Date;
+  readonly log: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export interface TrainUploadRequest {
+  readonly bucket: string;
+  readonly key: string;
+  /** The ETag of the upload event: only that version is read, and it trains once. */
+  readonly etag?: string | undefined;
+}
+
+export interface PublishChoice {
+  /** Promote the new model: true / false, or undefined to follow `autoPromote`. */
+  readonly promote: boolean | undefined;
+  readonly autoPromote: boolean;
+}
+
+/**
+ * Trains a model version from an uploaded CSV and publishes it. Data problems throw the project's
+ * user-facing errors (the caller turns them into a failed summary); the model, once published, is
+ * recorded before the report is written, so that a failure after it never trains again.
+ */
+export async function trainUpload(
+  deps: TrainUploadDeps,
+  request: TrainUploadRequest,
+  options: TrainOptions & PublishChoice,
+): Promise<TrainSummary> {
+  const source = `s3://${request.bucket}/${request.key}`;
+  const { etag } = request;
+  if (etag === undefined) return await trainClaimed(deps, request, source, options);
+  const once = await processOnce(deps.ledger, { ...request, etag }, TRAIN_CLAIM_STALE_SECONDS, () =>
+    trainClaimed(deps, request, source, options),
+  );
+  if (once.state === 'processed') return once.result;
+  deps.log('this upload was already trained on, or is being trained on; nothing to do', { source, etag });
+  const earlier =
+    once.state === 'done'
+      ? (once.summary as TrainSummary)
+      : failedTrainSummary(source, 'another delivery of this upload is training on it');
+  return { ...earlier, duplicate: true };
+}
+
+async function trainClaimed(
+  deps: TrainUploadDeps,
+  request: TrainUploadRequest,
+  source: string,
+  options: TrainOptions & PublishChoice,
+): Promise<TrainSummary> {
+  const { store, clock } = deps;
+  const object = await deps.objects.open(request.key, request.etag);
+  if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
+  const csv = await readCustomerColumns(object.body);
+  const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
+  const published = await publishModel(store, model, { ...options, now: clock });
+  const summary = okTrainSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
+  // the model is published: from here a retry must not train again
+  if (request.etag !== undefined) await deps.ledger.recordIngested(request.bucket, request.key, request.etag, summary);
+  await deps.runs.recordRun(
+    {
+      kind: 'train',
+      modelVersion: model.modelVersion,
+      status: 'ok',
+      rowsRead: csv.rowsRead,
+      rowsAccepted: csv.columns.length,
+      rowsRejected: csv.rejected.length,
+    },
+    clock(),
+  );
+  try {
+    // loaded on demand, so that a run that only promotes or rolls back does not load the charts
+    const { writeReport } = await import('./report.ts');
+    await writeReport(store, model, csv.columns);
+  } catch (error) {
+    // the model is usable without its report; say so rather than train again on a retry
+    deps.log('the report could not be written', { modelVersion: model.modelVersion, error: String(error) });
+    return { ...summary, warnings: [...summary.warnings, 'the report could not be written; see the function log'] };
+  }
+  return summary;
+}
