@@ -164,7 +164,9 @@ export class SegmentationStack extends Stack {
 
     this.migrations = new SchemaMigrations(this, 'SchemaMigrations', { database: this.database });
     // deploy order: on an update, no new code runs before its schema and database roles exist
-    for (const dependent of [this.train.function, this.ingest.function, this.assign.function, this.data.notifications(), nightly.rule]) {
+    // (the whole function constructs: their roles' policies too, so a role never loses the old
+    // secret before the migration has created the user of the new one)
+    for (const dependent of [this.train, this.ingest, this.assign, this.data.notifications(), nightly.rule]) {
       if (dependent !== undefined) dependent.node.addDependency(this.migrations.resource);
     }
 

@@ -368,6 +368,17 @@ describe('deploy order', () => {
     }
   });
 
+  it("the functions' role policies wait for the migrations too: a role never loses the master secret before the app user exists", () => {
+    const migrations = base.logicalId(base.stack.migrations.resource);
+    for (const name of ['train', 'ingest', 'assign'] as const) {
+      const policies = Object.keys(base.template.findResources('AWS::IAM::Policy')).filter((id) =>
+        JSON.stringify(resource(base, id).Properties).includes(base.logicalId(base.stack[name].role)),
+      );
+      expect(policies.length, name).toBeGreaterThan(0);
+      for (const id of policies) expect(dependsOn(base, id), `${name}: ${id}`).toContain(migrations);
+    }
+  });
+
   it('the migrations wait for the cluster and reference the role secrets, never the functions', () => {
     const migrations = resource(base, base.logicalId(base.stack.migrations.resource));
     expect(dependsOn(base, base.logicalId(base.stack.migrations.resource))).toContain(base.logicalId(base.stack.database.cluster));
