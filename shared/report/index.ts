@@ -1,5 +1,7 @@
-// The segmentation report (issue 5): one self-contained HTML page beside every model, with the
-// charts rendered to inline SVG by Vega-Lite at generation time. Pure: no I/O, no clock.
+// The segmentation report: one self-contained HTML page beside every model, with the charts
+// rendered to inline SVG by Vega-Lite at generation time. Pure: no I/O, no clock.
+// A segment is named by its id everywhere on the page; after a retrain that keeps ids, an id is
+// not its position in the model's arrays (centroids, segments, labels), which only index data.
 
 import type { Customers } from '../csv/columns.ts';
 import { ModelError } from '../errors.ts';
@@ -355,13 +357,35 @@ function describeLoadings(loadings: readonly number[], columns: readonly string[
 interface Prepared {
   readonly model: Model;
   readonly customers: Customers;
+  /** Training customers' segments, as positions in the model's arrays. */
   readonly labels: Int32Array;
+  /** `id · name` per position. */
   readonly labelsText: readonly string[];
+  /** Colour per position. */
   readonly colors: readonly string[];
+  /** Positions in reading order: by ascending segment id. */
+  readonly order: readonly number[];
+}
+
+/** Positions of the model's segments by ascending id, the order the page lists them in. */
+function readingOrder(model: Model): number[] {
+  return model.segments.map((_, c) => c).sort((a, b) => model.segments[a]!.id - model.segments[b]!.id);
+}
+
+/**
+ * Colour per position, given by rank in reading order: a retrain that keeps every id keeps every
+ * colour, and the same segment looks the same in the previous report and this one.
+ */
+function colorsByPosition(order: readonly number[]): string[] {
+  const palette = segmentColors(order.length);
+  const colors = new Array<string>(order.length);
+  order.forEach((c, rank) => (colors[c] = palette[rank]!));
+  return colors;
 }
 
 async function overviewSection(p: Prepared, maxPoints: number): Promise<string> {
-  const { model, customers, labels, labelsText, colors } = p;
+  const { model, customers, labels, labelsText, order } = p;
+  const legend = { labels: order.map((c) => labelsText[c]!), colors: order.map((c) => p.colors[c]!) };
   const columns = model.scaler.columns;
   const x = applyScaler(encodeRaw(customers, model.features), model.scaler);
   const projection = projectPca(x, model.centroids.model);
@@ -373,15 +397,15 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   const pcTitle = (c: 0 | 1): string =>
     columns.length > c ? `PC${c + 1} (${formatPercent(projection.explained[c])} of variance)` : `PC${c + 1} (none: one model column)`;
   const points = Array.from(sample, (i) => ({ pc1: projection.pc1[i]!, pc2: projection.pc2[i]!, segment: labelsText[labels[i]!]! }));
-  const centroids = projection.centroids.map(([pc1, pc2], c) => ({ pc1, pc2, segment: labelsText[c]!, id: c }));
+  const centroids = projection.centroids.map(([pc1, pc2], c) => ({ pc1, pc2, segment: labelsText[c]!, id: model.segments[c]!.id }));
   const n = customers.length;
   const sampled = sample.length < n;
   const scatterSvg = await renderSvg(
     scatterSpec({
       points,
-      centroids,
-      labels: labelsText,
-      colors,
+      centroids: order.map((c) => centroids[c]!),
+      labels: legend.labels,
+      colors: legend.colors,
       xTitle: pcTitle(0),
       yTitle: pcTitle(1),
       subtitle: sampled
@@ -411,11 +435,11 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
       table({
         caption: 'Segments',
         columns: ['Segment', 'Customers', 'Plotted', 'Centroid PC1', 'Centroid PC2'],
-        rows: model.segments.map((s, c) => ({
-          attrs: { 'data-segment-id': s.id },
+        rows: order.map((c) => ({
+          attrs: { 'data-segment-id': model.segments[c]!.id },
           cells: [
             { text: labelsText[c]!, header: true },
-            { text: formatInt(s.size), value: s.size },
+            { text: formatInt(model.segments[c]!.size), value: model.segments[c]!.size },
             { text: formatInt(plotted[c]!), value: plotted[c]! },
             { text: formatNumber(centroids[c]!.pc1, DECIMALS.pc), value: centroids[c]!.pc1 },
             { text: formatNumber(centroids[c]!.pc2, DECIMALS.pc), value: centroids[c]!.pc2 },
@@ -440,8 +464,8 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   const columnLabels = columns.map(columnLabel);
   const heatmapSvg = await renderSvg(
     heatmapSpec({
-      cells: model.segments.flatMap((_, c) => columns.map((_, j) => ({ segment: labelsText[c]!, column: columnLabels[j]!, z: z[c]![j]! }))),
-      labels: labelsText,
+      cells: order.flatMap((c) => columns.map((_, j) => ({ segment: labelsText[c]!, column: columnLabels[j]!, z: z[c]![j]! }))),
+      labels: legend.labels,
       columns: columnLabels,
     }),
     'centroids',
@@ -459,8 +483,8 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
     table: table({
       caption: 'Centroids: standardized value (value in original units)',
       columns: ['Segment', ...columnLabels],
-      rows: model.segments.map((s, c) => ({
-        attrs: { 'data-segment-id': s.id },
+      rows: order.map((c) => ({
+        attrs: { 'data-segment-id': model.segments[c]!.id },
         cells: [
           { text: labelsText[c]!, header: true },
           ...columns.map((col, j) => ({
@@ -475,9 +499,9 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
 
   const spendingSvg = await renderSvg(
     spendingSpec({
-      rows: model.segments.map((s, c) => ({ segment: labelsText[c]!, ...s.stats.spending_score })),
-      labels: labelsText,
-      colors,
+      rows: order.map((c) => ({ segment: labelsText[c]!, ...model.segments[c]!.stats.spending_score })),
+      labels: legend.labels,
+      colors: legend.colors,
       domain: SPENDING_DOMAIN,
     }),
     'spending',
@@ -494,13 +518,13 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
     ),
     table: table({
       columns: ['Segment', ...STAT_ROWS.map(([, label]) => label)],
-      rows: model.segments.map((s, c) => ({
-        attrs: { 'data-segment-id': s.id },
+      rows: order.map((c) => ({
+        attrs: { 'data-segment-id': model.segments[c]!.id },
         cells: [
           { text: labelsText[c]!, header: true },
           ...STAT_ROWS.map(([stat]) => ({
-            text: formatNumber(s.stats.spending_score[stat], DECIMALS.stat),
-            value: s.stats.spending_score[stat],
+            text: formatNumber(model.segments[c]!.stats.spending_score[stat], DECIMALS.stat),
+            value: model.segments[c]!.stats.spending_score[stat],
             attrs: { 'data-stat': stat },
           })),
         ],
@@ -510,8 +534,10 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   return el('section', { id: 'overview' }, `<h2>Segments at a glance</h2>${scatter}${heatmap}${spending}`);
 }
 
-async function segmentCard(p: Prepared, segment: Segment, histograms: readonly Histogram[], yMax: number): Promise<string> {
-  const c = p.model.segments.indexOf(segment);
+/** The card of the segment at position `c` (histogram counts and colours are by position; everything a reader sees names its id). */
+async function segmentCard(p: Prepared, c: number, histograms: readonly Histogram[], yMax: number): Promise<string> {
+  const segment = p.model.segments[c]!;
+  const id = segment.id;
   const color = p.colors[c]!;
   const genders = Object.entries(segment.categories.gender);
   const genderTable = table({
@@ -556,16 +582,16 @@ async function segmentCard(p: Prepared, segment: Segment, histograms: readonly H
     const label = FIELD_LABELS[h.feature];
     const svg = await renderSvg(
       histogramSpec({ title: label.short, xTitle: label.title, bins, xDomain: [h.edges[0]!, h.edges[h.edges.length - 1]!], yMax, color }),
-      `hist-${c}-${h.feature}`,
+      `hist-${id}-${h.feature}`,
     );
     const mode = bins.reduce((a, b) => (b.count > a.count ? b : a));
     figures.push(
       figure({
-        id: `chart-hist-${c}-${h.feature}`,
+        id: `chart-hist-${id}-${h.feature}`,
         chart: 'histogram',
-        title: `Segment ${c}: ${label.short}`,
+        title: `Segment ${id}: ${label.short}`,
         svg,
-        attrs: { 'data-segment': c, 'data-feature': h.feature, 'data-bins': bins.length },
+        attrs: { 'data-segment': id, 'data-feature': h.feature, 'data-bins': bins.length },
         caption: escapeHtml(
           `Most common: ${formatNumber(mode.start, 1)}–${formatNumber(mode.end, 1)} (${formatPercent(mode.percent / 100)} of the segment).`,
         ),
@@ -584,9 +610,9 @@ async function segmentCard(p: Prepared, segment: Segment, histograms: readonly H
   }
   return el(
     'article',
-    { class: 'segment-card', id: `segment-${c}`, 'data-segment-id': c, 'data-size': segment.size, 'data-share': exact(segment.share) },
-    `<h3><span class="swatch" style="background:${escapeHtml(color)}" aria-hidden="true"></span>${escapeHtml(`Segment ${c} · ${segment.name}`)}</h3>` +
-      `<p class="lead">Segment ${c}, Number of customers ${el('strong', { 'data-field': 'size', 'data-value': segment.size }, formatInt(segment.size))} ` +
+    { class: 'segment-card', id: `segment-${id}`, 'data-segment-id': id, 'data-size': segment.size, 'data-share': exact(segment.share) },
+    `<h3><span class="swatch" style="background:${escapeHtml(color)}" aria-hidden="true"></span>${escapeHtml(`Segment ${id} · ${segment.name}`)}</h3>` +
+      `<p class="lead">Segment ${id}, Number of customers ${el('strong', { 'data-field': 'size', 'data-value': segment.size }, formatInt(segment.size))} ` +
       `(${el('span', { 'data-field': 'share', 'data-value': exact(segment.share) }, formatPercent(segment.share))} of all). ` +
       `Median distance to the centroid ${formatNumber(segment.distance.median, 3)}; customers farther than ` +
       `${el('span', { 'data-field': 'outlierThreshold', 'data-value': exact(segment.outlierThreshold) }, formatNumber(segment.outlierThreshold, 3))} are flagged as outliers when labeled.</p>` +
@@ -605,7 +631,7 @@ async function segmentsSection(p: Prepared): Promise<string> {
     });
   }
   const cards: string[] = [];
-  for (const s of p.model.segments) cards.push(await segmentCard(p, s, histograms, yMax || 1));
+  for (const c of p.order) cards.push(await segmentCard(p, c, histograms, yMax || 1));
   return el(
     'section',
     { id: 'segments' },
@@ -633,12 +659,14 @@ export async function renderReport(input: ReportInput): Promise<string> {
   }
   const labels = Int32Array.from(assignCustomers(customers, model), (a) => a.index);
   const sizes = countLabels(labels, model.k);
+  const order = readingOrder(model);
   const prepared: Prepared = {
     model,
     customers,
     labels,
     labelsText: model.segments.map(segmentLabel),
-    colors: segmentColors(model.k),
+    colors: colorsByPosition(order),
+    order,
   };
   const note = labelNote(model, sizes);
   const findings = computeFindings(model, customers, labels);

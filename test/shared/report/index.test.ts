@@ -1,17 +1,29 @@
 // renderReport: the numbers on the page are model.json's, the page is self-contained and
-// deterministic, text is escaped, the scatter samples large inputs, the input is checked.
+// deterministic, text is escaped, the scatter samples large inputs, the input is checked, and a
+// retrained model's segments are named by their ids, not by their positions in model.json.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../shared/errors.ts';
 import { parseModel, serializeModel, type Model } from '../../../shared/model/artifact.ts';
+import { assignCustomers } from '../../../shared/model/assign.ts';
 import { PROFILE_NUMERICS } from '../../../shared/profile/profile.ts';
-import { renderReport } from '../../../shared/report/index.ts';
+import { computeFindings, escapeHtml, renderReport } from '../../../shared/report/index.ts';
 import { formatInt, formatNumber } from '../../../shared/report/format.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
-import { asCustomers, generated, smallModel, TRAINED_AT, trainingData } from '../support/model-fixtures.ts';
+import { asCustomers, generated, QUICK, smallModel, TRAINED_AT, trainingData } from '../support/model-fixtures.ts';
 import { cells, elements, markCount } from './report-html.ts';
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const TABLE_STATS = { created: 240, assigned: 57, unlabeled: 3, outliers: 6, total: 300 };
+
+/** Position in the model's arrays of the segment with this id. */
+function positionOf(m: Model, id: number): number {
+  const c = m.segments.findIndex((s) => s.id === id);
+  if (c < 0) throw new Error(`no segment ${id} in ${m.modelVersion}`);
+  return c;
+}
+const segmentWithId = (m: Model, id: number) => m.segments[positionOf(m, id)]!;
 
 let model: Model;
 let html: string;
@@ -39,7 +51,7 @@ describe('renderReport numbers', () => {
 
   it('gives each segment the six-number table of model.json, maximum in the max row', () => {
     for (const card of elements(html, 'article', 'class="segment-card"')) {
-      const s = model.segments[Number(card.attrs['data-segment-id'])]!;
+      const s = segmentWithId(model, Number(card.attrs['data-segment-id']));
       const table = elements(card.inner, 'table', 'class="stats"')[0]!;
       const rows = elements(table.inner, 'tr', 'data-stat=');
       expect(rows.map((r) => r.attrs['data-stat'])).toEqual(['min', 'p25', 'median', 'mean', 'p75', 'max']);
@@ -62,7 +74,7 @@ describe('renderReport numbers', () => {
 
   it('gives gender shares of model.json', () => {
     for (const card of elements(html, 'article', 'class="segment-card"')) {
-      const s = model.segments[Number(card.attrs['data-segment-id'])]!;
+      const s = segmentWithId(model, Number(card.attrs['data-segment-id']));
       const shares = cells(elements(card.inner, 'table', 'class="gender"')[0]!.inner).filter((c) => c.attrs['data-share'] !== undefined);
       expect(shares.map((c) => Number(c.attrs['data-share']))).toEqual(Object.values(s.categories.gender));
     }
@@ -99,14 +111,16 @@ describe('renderReport numbers', () => {
 
   it('shows the centroids of model.json in the heatmap table', () => {
     const rows = elements(elements(html, 'figure', 'data-chart="centroids"')[0]!.inner, 'tr', 'data-segment-id=');
-    rows.forEach((r, c) => {
+    expect(rows).toHaveLength(model.k);
+    for (const r of rows) {
+      const c = positionOf(model, Number(r.attrs['data-segment-id']));
       const values = cells(r.inner).filter((cell) => cell.attrs['data-column'] !== undefined);
       expect(values.map((v) => v.attrs['data-column'])).toEqual(model.centroids.columns);
       values.forEach((v, j) => {
         expect(Number(v.attrs['data-original'])).toBe(model.centroids.original[c]![j]);
         expect(Number(v.attrs['data-value'])).toBeCloseTo(model.centroids.model[c]![j]! / model.scaler.weight[j]!, 12);
       });
-    });
+    }
   });
 
   it('shows the model’s warnings, findings and the table statistics', () => {
@@ -215,5 +229,136 @@ describe('renderReport page', () => {
   it('refuses customers that are not the model’s training customers', async () => {
     await expect(renderReport({ model, customers: customers.slice(1) })).rejects.toThrow(ModelError);
     await expect(renderReport({ model, customers: customers.slice(1) })).rejects.toThrow(/needs its 240 training customers; got 239/);
+  });
+});
+
+describe('renderReport on a retrained model (segment ids are not positions)', () => {
+  // A line of models whose ids were handed out in reverse order: a retrain on the same customers
+  // matches every segment and keeps its id, so the segment at position c has another id.
+  const reference: Model = { ...trained, segments: trained.segments.map((s, c) => ({ ...s, id: trained.k - 1 - c })) };
+  let retrained: Model;
+  let page: string;
+  /** The segment id of every training customer, as labeled.csv writes it. */
+  let labeled: number[];
+  const count = (id: number) => labeled.filter((l) => l === id).length;
+  const sortedIds = () => retrained.segments.map((s) => s.id).sort((a, b) => a - b);
+
+  beforeAll(async () => {
+    const fitted = trainModel(trainingData(customers), { ...QUICK, k: trained.k, seed: 7 }, TRAINED_AT, reference);
+    retrained = parseModel(serializeModel(fitted), 'model.json');
+    labeled = assignCustomers(customers, retrained).map((a) => a.segment);
+    page = await renderReport({ model: retrained, customers });
+  });
+
+  it('is a model whose ids are 0..k−1, kept from the previous model, but not in position order', () => {
+    expect(retrained.lineage.parent).toBe(reference.modelVersion);
+    expect(retrained.lineage.matched).toHaveLength(retrained.k);
+    expect(sortedIds()).toEqual(retrained.segments.map((_, c) => c));
+    expect(retrained.segments.map((s) => s.id)).not.toEqual(retrained.segments.map((_, c) => c));
+    // the customers the model was trained on land where its profiles say
+    for (const s of retrained.segments) expect(count(s.id)).toBe(s.size);
+  });
+
+  it('heads each card with its segment id and name, and fills it with that segment’s customers', () => {
+    const cards = elements(page, 'article', 'class="segment-card"');
+    expect(cards.map((c) => Number(c.attrs['data-segment-id']))).toEqual(sortedIds());
+    for (const card of cards) {
+      const id = Number(card.attrs['data-segment-id']);
+      const s = segmentWithId(retrained, id);
+      expect(card.attrs.id).toBe(`segment-${id}`);
+      expect(Number(card.attrs['data-size'])).toBe(s.size);
+      expect(card.inner).toMatch(new RegExp(`</span>Segment ${id} · ${escapeRegExp(escapeHtml(s.name))}</h3>`));
+      expect(card.inner).toContain(`<p class="lead">Segment ${id}, Number of customers <strong data-field="size" data-value="${s.size}">`);
+      const histograms = elements(card.inner, 'figure', 'data-chart="histogram"');
+      expect(histograms).toHaveLength(PROFILE_NUMERICS.length);
+      for (const h of histograms) {
+        expect(Number(h.attrs['data-segment'])).toBe(id);
+        expect(h.inner).toContain(`Segment ${id}: `);
+        // the bars count the customers labeled.csv puts in this segment
+        const customersInBins = cells(h.inner)
+          .filter((c) => c.attrs['data-value'] !== undefined)
+          .filter((_, i) => i % 2 === 0)
+          .reduce((sum, c) => sum + Number(c.attrs['data-value']), 0);
+        expect(customersInBins).toBe(count(id));
+      }
+    }
+  });
+
+  it('labels each centroid in the scatter with its segment id, and colours legend, points and cards alike', () => {
+    const figure = elements(page, 'figure', 'data-chart="pca"')[0]!;
+    const rows = elements(figure.inner, 'tr', 'data-segment-id=');
+    const rowIds = rows.map((r) => Number(r.attrs['data-segment-id']));
+    expect(rowIds).toEqual(sortedIds());
+    rows.forEach((r, i) => {
+      const s = segmentWithId(retrained, rowIds[i]!);
+      const [name, size, plotted] = cells(r.inner);
+      expect(name!.text).toBe(escapeHtml(`${s.id} · ${s.name}`));
+      expect(Number(size!.attrs['data-value'])).toBe(s.size);
+      expect(Number(plotted!.attrs['data-value'])).toBe(count(s.id));
+    });
+    // the diamonds' labels, drawn in the table's order
+    const labels = [...elements(page, 'g', 'pca_centroid_labels_marks"')[0]!.inner.matchAll(/<text\b[^>]*>([^<]*)<\/text>/g)].map(
+      (m) => m[1],
+    );
+    expect(labels).toEqual(rowIds.map(String));
+    // legend entries, in id order, each in its card's colour; as many points in that colour as customers in the segment
+    const legend = [
+      ...figure.inner.matchAll(
+        /role-legend-symbol"><path [^>]*fill="(#[0-9a-f]{6})"[^>]*\/><\/g><g class="mark-text role-legend-label"><text [^>]*>([^<]*)<\/text>/g,
+      ),
+    ].map((m) => ({ color: m[1]!, label: m[2]! }));
+    expect(legend.map((l) => l.label)).toEqual(rowIds.map((id) => escapeHtml(`${id} · ${segmentWithId(retrained, id).name}`)));
+    const fills = [...elements(figure.inner, 'g', 'pca_points_marks"')[0]!.inner.matchAll(/fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+    for (const { color, label } of legend) {
+      const id = Number(label.split(' ')[0]);
+      const card = elements(page, 'article', `id="segment-${id}"`)[0]!;
+      expect(card.inner).toContain(`style="background:${color}"`);
+      expect(fills.filter((f) => f === color)).toHaveLength(count(id));
+    }
+  });
+
+  it('keeps every segment’s colour from the previous report when every id is kept', async () => {
+    const before = await renderReport({ model: reference, customers });
+    const swatch = (html: string, id: number) =>
+      /style="background:(#[0-9a-f]{6})"/.exec(elements(html, 'article', `id="segment-${id}"`)[0]!.inner)![1];
+    for (const id of sortedIds()) expect(swatch(page, id)).toBe(swatch(before, id));
+  });
+
+  it('puts each segment’s own centroid and spending figures on its heatmap and spending rows', () => {
+    const heatmapRows = elements(elements(page, 'figure', 'data-chart="centroids"')[0]!.inner, 'tr', 'data-segment-id=');
+    expect(heatmapRows.map((r) => Number(r.attrs['data-segment-id']))).toEqual(sortedIds());
+    for (const r of heatmapRows) {
+      const id = Number(r.attrs['data-segment-id']);
+      const c = positionOf(retrained, id);
+      expect(cells(r.inner)[0]!.text).toBe(escapeHtml(`${id} · ${retrained.segments[c]!.name}`));
+      const originals = cells(r.inner)
+        .filter((cell) => cell.attrs['data-original'] !== undefined)
+        .map((cell) => Number(cell.attrs['data-original']));
+      expect(originals).toEqual(retrained.centroids.original[c]);
+    }
+    const spendingRows = elements(elements(page, 'figure', 'data-chart="spending"')[0]!.inner, 'tr', 'data-segment-id=');
+    expect(spendingRows.map((r) => Number(r.attrs['data-segment-id']))).toEqual(sortedIds());
+    for (const r of spendingRows) {
+      const s = segmentWithId(retrained, Number(r.attrs['data-segment-id']));
+      const median = cells(r.inner).find((cell) => cell.attrs['data-stat'] === 'median')!;
+      expect(Number(median.attrs['data-value'])).toBe(s.stats.spending_score.median);
+    }
+  });
+
+  it('names segments in the findings by id', () => {
+    const findings = computeFindings(
+      retrained,
+      customers,
+      Int32Array.from(assignCustomers(customers, retrained), (a) => a.index),
+    );
+    const lowest = retrained.segments.reduce((a, b) => (b.stats.spending_score.mean < a.stats.spending_score.mean ? b : a));
+    const largest = [...retrained.segments].sort((a, b) => b.size - a.size || a.id - b.id)[0]!;
+    const lowestFinding = findings.find((f) => f.id === 'lowest-spending')!;
+    expect(lowestFinding.numbers.segment).toBe(lowest.id);
+    expect(lowestFinding.text).toContain(`egment ${lowest.id} ("${lowest.name}") spends least`);
+    const largestFinding = findings.find((f) => f.id === 'largest')!;
+    expect(largestFinding.numbers.largest).toBe(largest.id);
+    expect(largestFinding.text).toContain(`The largest segment is segment ${largest.id} ("${largest.name}")`);
+    expect(elements(page, 'li', 'data-finding="largest"')[0]!.inner).toBe(escapeHtml(largestFinding.text));
   });
 });
