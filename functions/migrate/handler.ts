@@ -17,8 +17,9 @@ import type { RetryOptions } from '../adapters/retry.ts';
 export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
 const SERVICE_NAME = 'customer-segmentation';
 /**
- * How long a deploy waits for a cluster that cannot answer yet (created minutes ago, or resuming).
- * The migration function's timeout (infra/constructs/schema-migrations.ts) leaves room for it.
+ * How long a deploy waits, in all, for a cluster that cannot answer yet (created minutes ago, or
+ * resuming). The last attempt may then take its own Data API retries (about 75 s at most) and the
+ * work itself: the migration function's timeout (infra/constructs/schema-migrations.ts) leaves room.
  */
 export const CLUSTER_WAIT_MS = 5 * 60 * 1000;
 const CLUSTER_WAIT_BASE_MS = 1000;
@@ -70,12 +71,14 @@ export function createMigrateHandler(deps: MigrateDeps) {
       return { PhysicalResourceId: physicalId, Data: { Applied: '', Roles: '' } };
     }
     const { AppSecretArn, ReaderSecretArn } = roleProperties(event);
-    const applied = await deps.untilClusterAnswers(() => deps.migrate());
-    logger.info(applied.length > 0 ? 'migrations applied' : 'schema up to date', { applied });
-    const roles = [
-      await deps.untilClusterAnswers(() => deps.ensureRole('app', AppSecretArn)),
-      await deps.untilClusterAnswers(() => deps.ensureRole('reader', ReaderSecretArn)),
-    ];
+    // one wait for the whole of it (every step is safe to run again): the budget is the deploy's, not each step's
+    let applied: string[] = [];
+    const roles = await deps.untilClusterAnswers(async () => {
+      const now = await deps.migrate();
+      if (now.length > 0) applied = now;
+      logger.info(applied.length > 0 ? 'migrations applied' : 'schema up to date', { applied });
+      return [await deps.ensureRole('app', AppSecretArn), await deps.ensureRole('reader', ReaderSecretArn)];
+    });
     logger.info('database roles set up', { roles });
     return { PhysicalResourceId: physicalId, Data: { Applied: applied.join(','), Roles: roles.join(',') } };
   };

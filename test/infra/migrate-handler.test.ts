@@ -27,6 +27,10 @@ const FAST_WAIT = { baseDelayMs: 5, maxDelayMs: 20 };
 
 interface Cluster {
   readonly database: string;
+  /** The master user's connection: a role with CREATEROLE and CREATEDB that owns the database, not a superuser (as on Aurora). */
+  readonly masterUrl: string;
+  readonly masterArn: string;
+  readonly masterUser: string;
   readonly emulator: DataApiEmulator;
   readonly client: RDSDataClient;
   readonly appUser: string;
@@ -50,16 +54,24 @@ async function admin<T>(work: (c: pg.Client) => Promise<T>, database?: string): 
 }
 
 /**
- * A fresh database behind its own emulator; the master secret is the suite server's own user.
- * Role names are cluster-wide in PostgreSQL, so each cluster's roles get a unique suffix.
+ * A fresh database behind its own emulator. Its master user is what Aurora's is: not a superuser,
+ * but a role with CREATEROLE and CREATEDB that owns the database (the rights of rds_superuser that
+ * matter here). Role names are cluster-wide in PostgreSQL, so each cluster's roles get a unique suffix.
  */
 async function newCluster(): Promise<Cluster> {
   const suffix = randomBytes(4).toString('hex');
   const database = `t_migrate_${suffix}`;
-  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`));
+  const masterUser = `segments_admin_${suffix}`;
+  const masterPassword = randomBytes(12).toString('hex');
+  await admin((c) => c.query(`CREATE ROLE ${pg.escapeIdentifier(masterUser)} LOGIN CREATEROLE CREATEDB PASSWORD '${masterPassword}'`));
+  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER ${pg.escapeIdentifier(masterUser)}`));
   const url = new URL(inject('databaseUrl'));
   url.pathname = `/${database}`;
-  secrets.put(MASTER_ARN, { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+  const masterArn = `${MASTER_ARN}-${suffix}`;
+  secrets.put(masterArn, { username: masterUser, password: masterPassword });
+  const masterUrl = new URL(url);
+  masterUrl.username = masterUser;
+  masterUrl.password = masterPassword;
   const appUser = `segments_app_${suffix}`;
   const readerUser = `segments_reader_${suffix}`;
   secrets.put(`${APP_ARN}-${suffix}`, { username: appUser });
@@ -69,7 +81,8 @@ async function newCluster(): Promise<Cluster> {
     resourceArn: CLUSTER_ARN,
     resolveSecret: (arn) => secrets.resolve(arn),
   });
-  const cluster = { database, emulator, client: dataApiClient({ ...SDK, endpoint: emulator.endpoint }), appUser, readerUser };
+  const client = dataApiClient({ ...SDK, endpoint: emulator.endpoint });
+  const cluster = { database, masterUrl: masterUrl.toString(), masterArn, masterUser, emulator, client, appUser, readerUser };
   clusters.push(cluster);
   return cluster;
 }
@@ -83,7 +96,7 @@ const properties = (cluster: Cluster) => ({
 });
 const env = (cluster: Cluster) => ({
   DB_CLUSTER_ARN: CLUSTER_ARN,
-  DB_SECRET_ARN: MASTER_ARN,
+  DB_SECRET_ARN: cluster.masterArn,
   DB_NAME: cluster.database,
   LOG_LEVEL: 'SILENT',
 });
@@ -126,8 +139,9 @@ afterAll(async () => {
     cluster.client.destroy();
     await cluster.emulator.close();
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(cluster.database)} WITH (FORCE)`));
-    for (const role of [cluster.appUser, cluster.readerUser])
+    for (const role of [cluster.appUser, cluster.readerUser, cluster.masterUser]) {
       await admin((c) => c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`));
+    }
   }
   await secrets?.close();
 });
@@ -279,7 +293,10 @@ describe('upgrade of a deployment migrated by the previous release', () => {
   it('a plain update adds the new migrations and the roles, keeps the data, and the functions can use the app role', async () => {
     const cluster = await newCluster();
     const previous = MIGRATIONS.filter((m) => m.version === '001_initial' || m.version === '002_customers_fillfactor');
-    await admin(async (c) => {
+    // the previous release migrated as the master user, who therefore owns the tables
+    const master = new pg.Client({ connectionString: cluster.masterUrl });
+    await master.connect();
+    await (async (c: pg.Client) => {
       await c.query(MIGRATIONS_TABLE);
       for (const migration of previous) {
         for (const statement of migration.statements) await c.query(statement);
@@ -289,7 +306,7 @@ describe('upgrade of a deployment migrated by the previous release', () => {
         `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score) VALUES ('old-1', 'Male', 40, 70, 20)`,
       );
       await c.query(`INSERT INTO runs (kind, status) VALUES ('assign', 'ok')`);
-    }, cluster.database);
+    })(master).finally(() => master.end());
 
     const response = await handlerFor(cluster)(update(cluster));
     expect(response.Data.Applied.split(',')).toEqual(MIGRATIONS.filter((m) => !previous.includes(m)).map((m) => m.version));
