@@ -10,18 +10,20 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { MIGRATIONS } from '../../shared/sql/migrations.ts';
-import { APP_GRANTS, READER_GRANTS } from '../../shared/sql/roles.ts';
+import { APP_GRANTS, EXAMPLE_VERIFIER, READER_GRANTS, roleStatements } from '../../shared/sql/roles.ts';
+import { APP_USER, READER_USER } from '../deployment.ts';
 import { CLUSTER_WAIT_MS } from '../../functions/migrate/handler.ts';
 import { acknowledgeWildcardResource, arnInFinding } from '../nag.ts';
 import type { Database } from './database.ts';
 import { LOG_RETENTION, SegmentationFunction } from './segmentation-function.ts';
 
 /**
- * Changes exactly when a migration or a role's grants are added or edited (comments in the source
- * do not count), so the custom resource runs again.
+ * Changes exactly when a migration or a role's statements (its grants) are added or edited
+ * (comments in the source do not count), so the custom resource runs again.
  */
 export function migrationsFingerprint(): string {
-  return createHash('sha256').update(JSON.stringify({ MIGRATIONS, APP_GRANTS, READER_GRANTS })).digest('hex');
+  const roles = [roleStatements(APP_USER, EXAMPLE_VERIFIER, APP_GRANTS), roleStatements(READER_USER, EXAMPLE_VERIFIER, READER_GRANTS)];
+  return createHash('sha256').update(JSON.stringify({ MIGRATIONS, roles })).digest('hex');
 }
 
 export interface SchemaMigrationsProps {

@@ -400,7 +400,7 @@ export class SqlCustomerRepository implements UploadLedger, RunLog {
        FROM customers WHERE segment IS NOT NULL GROUP BY 1, 2, 3 ORDER BY model_version, segment`,
     );
     const runs = await this.sql.query(
-      `SELECT kind, status, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at, model_version, labeled, error
+      `SELECT kind, status, CAST(started_at AT TIME ZONE 'UTC' AS text) AS started_at, model_version, labeled, error
        FROM runs ORDER BY id DESC LIMIT 5`,
     );
     const drift = await this.sql.query(
@@ -421,13 +421,22 @@ export class SqlCustomerRepository implements UploadLedger, RunLog {
       lastRuns: runs.map((r) => ({
         kind: String(r.kind),
         status: String(r.status),
-        startedAt: String(r.started_at),
+        startedAt: isoSeconds(String(r.started_at)),
         modelVersion: r.model_version === null ? null : String(r.model_version),
         labeled: r.labeled === null ? null : int(r.labeled),
         error: r.error === null ? null : String(r.error),
       })),
     };
   }
+}
+
+/**
+ * `2026-11-30 18:24:34.123456` (a UTC timestamp as PostgreSQL writes it) → `2026-11-30T18:24:34Z`.
+ * Formatted here rather than with to_char: its pattern would put colons in a string literal of the
+ * statement, next to the Data API's `:name` parameters (the service's scanner is undocumented).
+ */
+function isoSeconds(utc: string): string {
+  return `${utc.slice(0, 19).replace(' ', 'T')}Z`;
 }
 
 function toCustomer(row: SqlRow): Customer {

@@ -46,16 +46,15 @@ function identifier(name: string, what: string): string {
 }
 
 /**
- * Creates the role when missing, sets its password and makes its privileges exactly `grants`, in
- * one transaction. The password travels only as a SCRAM-SHA-256 verifier (PostgreSQL's `PASSWORD`
- * takes no parameter, so the verifier is the literal; the clear password never reaches SQL text).
- * Safe to run on every deploy.
+ * The statements that give an existing role its password and exactly `grants`. The password
+ * travels only as a SCRAM-SHA-256 verifier (PostgreSQL's `PASSWORD` takes no parameter, so the
+ * verifier is the literal; the clear password never reaches SQL text).
  */
-export async function ensureRole(sql: SqlClient, username: string, passwordVerifier: string, grants: RoleGrants): Promise<void> {
+export function roleStatements(username: string, passwordVerifier: string, grants: RoleGrants): string[] {
   const role = identifier(username, 'role name');
   if (!SCRAM_VERIFIER.test(passwordVerifier))
     throw new InvalidOptionError(`the password of role ${username} is not a SCRAM-SHA-256 verifier`);
-  const statements = [
+  return [
     `ALTER ROLE ${role} WITH LOGIN PASSWORD '${passwordVerifier}'`,
     `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`,
     `REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role}`,
@@ -65,11 +64,22 @@ export async function ensureRole(sql: SqlClient, username: string, passwordVerif
     ),
     ...grants.sequences.map((sequence) => `GRANT USAGE ON SEQUENCE ${identifier(sequence, 'sequence name')} TO ${role}`),
   ];
+}
+
+/** A verifier of the right form, for showing the statements without a password (the deploy fingerprint). */
+export const EXAMPLE_VERIFIER = 'SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy';
+
+/**
+ * Creates the role when missing, sets its password and makes its privileges exactly `grants`, in
+ * one transaction (`roleStatements`). Safe to run on every deploy.
+ */
+export async function ensureRole(sql: SqlClient, username: string, passwordVerifier: string, grants: RoleGrants): Promise<void> {
+  const statements = roleStatements(username, passwordVerifier, grants);
   await sql.transaction(async (tx) => {
     const [existing] = await tx.query('SELECT CAST(count(*) AS integer) AS n FROM pg_roles WHERE rolname = CAST(:name AS text)', {
       name: username,
     });
-    if (Number(existing?.n ?? 0) === 0) await tx.query(`CREATE ROLE ${role} LOGIN`);
+    if (Number(existing?.n ?? 0) === 0) await tx.query(`CREATE ROLE ${identifier(username, 'role name')} LOGIN`);
     for (const statement of statements) await tx.query(statement);
   });
 }
