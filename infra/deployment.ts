@@ -31,4 +31,8 @@ export const STACK_OUTPUT = {
   trainFunctionName: 'TrainFunctionName',
   ingestFunctionName: 'IngestFunctionName',
   assignFunctionName: 'AssignFunctionName',
+  /** The functions' log groups (`aws logs tail <name>`): CDK names them, not /aws/lambda/<function>. */
+  trainLogGroup: 'TrainLogGroup',
+  ingestLogGroup: 'IngestLogGroup',
+  assignLogGroup: 'AssignLogGroup',
 } as const;

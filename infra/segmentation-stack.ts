@@ -218,6 +218,10 @@ export class SegmentationStack extends Stack {
       ['Ingest', this.ingest],
       ['Assign', this.assign],
     ] as const) {
+      new CfnOutput(this, `${name}LogGroup`, {
+        value: fn.logGroup.logGroupName,
+        description: `The ${name.toLowerCase()} function's log group`,
+      });
       new CfnOutput(this, `${name}LogsCommand`, {
         value: `aws logs tail ${fn.logGroup.logGroupName} --since 10m`,
         description: `The ${name.toLowerCase()} function's log of the last 10 minutes (add --follow to keep watching)`,

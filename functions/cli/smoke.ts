@@ -3,7 +3,6 @@
 // and ledger rows removed), the cleanup running whatever failed before it.
 
 import { randomBytes } from 'node:crypto';
-import type { ParseArgsConfig } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
@@ -54,6 +53,9 @@ export const REQUIRED_OUTPUTS = [
   'trainFunctionName',
   'ingestFunctionName',
   'assignFunctionName',
+  'trainLogGroup',
+  'ingestLogGroup',
+  'assignLogGroup',
   'clusterArn',
   'adminSecretArn',
   'databaseName',
@@ -230,7 +232,7 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
     while (text === null) {
       check(
         Date.now() < deadline,
-        `no ${summaryKey} ${seconds(timeout)} after the upload: the upload trigger did not run the ingest function to its end; its log: aws logs tail /aws/lambda/${outputs.ingestFunctionName} --since 15m (if it finishes later, remove its customers: DELETE FROM customers WHERE customer_id LIKE '${idPrefix}%')`,
+        `no ${summaryKey} ${seconds(timeout)} after the upload: the upload trigger did not run the ingest function to its end; its log: aws logs tail ${outputs.ingestLogGroup} --since 15m (if it finishes later, remove its customers: DELETE FROM customers WHERE customer_id LIKE '${idPrefix}%')`,
       );
       await sleep(options.pollIntervalMs ?? POLL_INTERVAL_MS);
       text = await bucket.getText(summaryKey);
@@ -273,7 +275,7 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
   });
 
   await step('assign', async () => {
-    const answer = (await invokeJson(clients.lambda, outputs.assignFunctionName, {})) as {
+    const answer = (await invokeJson(clients.lambda, outputs.assignFunctionName, {}, outputs.assignLogGroup)) as {
       status?: string;
       error?: string;
       labeled?: number;
@@ -297,11 +299,12 @@ export async function runSmoke(clients: SmokeClients, options: SmokeOptions): Pr
     created.trainingKey = key;
     await bucket.putText(key, smokeCsv(TRAINING_ROWS, 1, idPrefix), 'text/csv');
     created.trainInvoked = true;
-    const answer = (await invokeJson(clients.lambda, outputs.trainFunctionName, {
-      source: { bucket: outputs.bucketName, key },
-      k: SMOKE_K,
-      promote: false,
-    })) as Record<string, unknown> | null;
+    const answer = (await invokeJson(
+      clients.lambda,
+      outputs.trainFunctionName,
+      { source: { bucket: outputs.bucketName, key }, k: SMOKE_K, promote: false },
+      outputs.trainLogGroup,
+    )) as Record<string, unknown> | null;
     const version = answer?.modelVersion;
     if (typeof version === 'string' && ModelVersionSchema.safeParse(version).success) created.modelVersions.add(version);
     check(
@@ -453,11 +456,6 @@ async function smokeModels(store: S3ModelStore, bucketName: string, trainingKey:
   }
   return versions;
 }
-
-export const SMOKE_OPTIONS = {
-  region: { type: 'string' },
-  stack: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
 
 export interface SmokeValues {
   readonly region?: string | undefined;

@@ -765,10 +765,11 @@ describe('outputs', () => {
     expect(JSON.stringify(outputs())).not.toContain(`"${appSecretRef(base).Ref}"`);
   });
 
-  it('names the three functions (what `segments smoke` invokes)', () => {
+  it('names the three functions and their log groups (what `segments smoke` invokes, and where it points on a failure)', () => {
     for (const name of ['train', 'ingest', 'assign'] as const) {
-      const output = `${name[0]!.toUpperCase()}${name.slice(1)}FunctionName`;
-      base.template.hasOutput(output, { Value: { Ref: base.logicalId(base.stack[name].function) } });
+      const title = `${name[0]!.toUpperCase()}${name.slice(1)}`;
+      base.template.hasOutput(`${title}FunctionName`, { Value: { Ref: base.logicalId(base.stack[name].function) } });
+      base.template.hasOutput(`${title}LogGroup`, { Value: { Ref: base.logicalId(base.stack[name].logGroup) } });
     }
   });
 

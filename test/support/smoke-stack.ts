@@ -19,6 +19,12 @@ export const FUNCTION_NAMES = {
   assign: 'CustomerSegmentation-AssignFunction-smoke',
 } as const;
 export type FunctionKind = keyof typeof FUNCTION_NAMES;
+/** Log groups named as CDK names them (not /aws/lambda/<function>). */
+export const LOG_GROUPS = {
+  train: 'CustomerSegmentation-TrainLogs0C4E1B1D-smoke',
+  ingest: 'CustomerSegmentation-IngestLogs5D2A9F3E-smoke',
+  assign: 'CustomerSegmentation-AssignLogs7B6C8A20-smoke',
+} as const satisfies Record<FunctionKind, string>;
 
 /** The minimal Lambda context a handler may read (works with `(event)` and `(event, context)` handlers). */
 export function lambdaContext(functionName: string): Record<string, unknown> {
@@ -74,6 +80,9 @@ export function deploySmokeStack(aws: LocalAws, stub: ControlPlaneStub): SmokeSt
     [STACK_OUTPUT.trainFunctionName]: FUNCTION_NAMES.train,
     [STACK_OUTPUT.ingestFunctionName]: FUNCTION_NAMES.ingest,
     [STACK_OUTPUT.assignFunctionName]: FUNCTION_NAMES.assign,
+    [STACK_OUTPUT.trainLogGroup]: LOG_GROUPS.train,
+    [STACK_OUTPUT.ingestLogGroup]: LOG_GROUPS.ingest,
+    [STACK_OUTPUT.assignLogGroup]: LOG_GROUPS.assign,
     [STACK_OUTPUT.clusterArn]: CLUSTER_ARN,
     [STACK_OUTPUT.adminSecretArn]: SECRET_ARN,
     [STACK_OUTPUT.secretArn]: SECRET_ARN,

@@ -25,8 +25,8 @@ export function invokeClient(region: string): LambdaClient {
 /** The function ran and failed (an unhandled error, a timeout, out of memory): its own words, and where its log is. */
 export class FunctionFailedError extends SegmentationError {}
 
-/** Invokes a function with RequestResponse and returns its parsed answer. */
-export async function invokeJson(lambda: LambdaClient, functionName: string, payload: unknown): Promise<unknown> {
+/** Invokes a function with RequestResponse and returns its parsed answer; a failure names `logGroup`, where its log is. */
+export async function invokeJson(lambda: LambdaClient, functionName: string, payload: unknown, logGroup: string): Promise<unknown> {
   const out = await callAws({ name: `Lambda Invoke ${functionName}`, permission: 'lambda:InvokeFunction' }, () =>
     lambda.send(
       new InvokeCommand({
@@ -46,7 +46,7 @@ export async function invokeJson(lambda: LambdaClient, functionName: string, pay
   if (out.FunctionError !== undefined) {
     const { errorType, errorMessage } = (answer ?? {}) as { errorType?: string; errorMessage?: string };
     throw new FunctionFailedError(
-      `${functionName} failed (${out.FunctionError}): ${errorType ?? 'Error'}: ${String(errorMessage ?? text).split('\n')[0]}; its log: aws logs tail /aws/lambda/${functionName} --since 30m`,
+      `${functionName} failed (${out.FunctionError}): ${errorType ?? 'Error'}: ${String(errorMessage ?? text).split('\n')[0]}; its log: aws logs tail ${logGroup} --since 30m`,
     );
   }
   return answer;

@@ -11,7 +11,7 @@ import { userMessage } from '../../../shared/errors.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
 import { startLocalAws, type LocalAws } from '../../support/aws-local.ts';
 import { startControlPlaneStub, type ControlPlaneStub } from '../../support/control-plane-stub.ts';
-import { deploySmokeStack, FUNCTION_NAMES, type SmokeStack } from '../../support/smoke-stack.ts';
+import { deploySmokeStack, FUNCTION_NAMES, LOG_GROUPS, type SmokeStack } from '../../support/smoke-stack.ts';
 
 let aws: LocalAws;
 let stub: ControlPlaneStub;
@@ -207,7 +207,7 @@ describe('segments smoke', () => {
     const run = await runSmoke();
     expect(run.error).toBeInstanceOf(SmokeFailedError);
     expect(lineOf(run, 'assign')).toContain(
-      `FAIL  assign: ${FUNCTION_NAMES.assign} failed (Unhandled): Sandbox.Timedout: Task timed out after 900.00 seconds; its log: aws logs tail /aws/lambda/${FUNCTION_NAMES.assign} --since 30m`,
+      `FAIL  assign: ${FUNCTION_NAMES.assign} failed (Unhandled): Sandbox.Timedout: Task timed out after 900.00 seconds; its log: aws logs tail ${LOG_GROUPS.assign} --since 30m`,
     );
     expect(lineOf(run, 'train')).toBe('skip  train: not run (an earlier step failed)');
     expect(await bucketKeys()).toEqual([]);
@@ -243,7 +243,7 @@ describe('segments smoke', () => {
     expect(run.error).toBeInstanceOf(SmokeFailedError);
     const line = lineOf(run, 'ingest');
     expect(line).toMatch(/^FAIL\s+ingest: no results\/customers\/smoke-[0-9a-f-]+\/summary\.json 0\.2 s after the upload/);
-    expect(line).toContain(`aws logs tail /aws/lambda/${FUNCTION_NAMES.ingest}`);
+    expect(line).toContain(`aws logs tail ${LOG_GROUPS.ingest}`);
     expect(await bucketKeys()).toEqual([]);
   });
 
