@@ -53,11 +53,16 @@ const DEFAULT_AUTO_PAUSE_MINUTES = 5;
 const DEFAULT_MAX_ACU = 4;
 const FLOW_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
-/** Why the secrets do not rotate (cdk-nag AwsSolutions-SMG4), for a secret read on behalf of `readers`. */
-function rotationTradeOff(readers: string, setByMigration: boolean): string {
+/**
+ * Why the secrets do not rotate (cdk-nag AwsSolutions-SMG4), for a secret read on behalf of
+ * `readers`; `heldByPeople` when people are meant to be granted it (the read-only secret).
+ */
+function rotationTradeOff(readers: string, setByMigration: boolean, heldByPeople = false): string {
   return [
     'Rotation needs a rotation Lambda inside the VPC plus a Secrets Manager interface endpoint, since the subnets are isolated (no NAT).',
-    `The RDS Data API reads this secret on behalf of ${readers}; no person holds the password.`,
+    heldByPeople
+      ? `The RDS Data API reads this secret on behalf of ${readers}; whoever is granted secretsmanager:GetSecretValue on it can read the password of a role that may only SELECT, so grant it narrowly and replace the secret (a new ARN reruns the migration) when someone leaves.`
+      : `The RDS Data API reads this secret on behalf of ${readers}; no person holds the password.`,
     ...(setByMigration
       ? [
           "The migration sets this role's password as a SCRAM verifier computed from the secret, so a rotation would also have to run the migration.",
@@ -141,6 +146,7 @@ export class Database extends Construct {
       username: READER_USER,
       purpose: 'the read-only role, for analysts and downstream tools (aws rds-data execute-statement)',
       readers: 'analysts and downstream tools that query through it',
+      heldByPeople: true,
     });
   }
 
@@ -149,7 +155,10 @@ export class Database extends Construct {
    * host, port, engine and cluster id like the master secret. A change of the password rules gives a
    * new secret (new ARN), so the migration, keyed by the ARN, sets the new password.
    */
-  private roleSecret(id: string, role: { username: string; purpose: string; readers: string }): secretsmanager.ISecret {
+  private roleSecret(
+    id: string,
+    role: { username: string; purpose: string; readers: string; heldByPeople?: boolean },
+  ): secretsmanager.ISecret {
     const secret = new rds.DatabaseSecret(this, id, {
       username: role.username,
       dbname: DATABASE_NAME,
@@ -158,7 +167,7 @@ export class Database extends Construct {
     });
     (secret.node.defaultChild as secretsmanager.CfnSecret).description =
       `Customer segmentation database credentials of ${role.username}: ${role.purpose}`;
-    acknowledgeNoRotation(secret, rotationTradeOff(role.readers, true));
+    acknowledgeNoRotation(secret, rotationTradeOff(role.readers, true, role.heldByPeople));
     return secret.attach(this.cluster);
   }
 

@@ -156,14 +156,14 @@ describe('segments smoke', () => {
     expect(stub.calls.filter((c) => c === 'Invoke')).toHaveLength(2);
   });
 
-  it('passes on a fresh deployment: the first model, promoted by design, is taken back and no active model is left', async () => {
+  it('passes on a fresh deployment without making a model live: the train step is skipped, saying why', async () => {
     const run = await runSmoke();
     expect(run.error).toBeNull();
     expect(lineOf(run, 'active model')).toContain('none yet');
     expect(lineOf(run, 'ingest')).toContain('left unlabeled (no active model)');
     expect(lineOf(run, 'assign')).toMatch(/^ok\s+assign: no-active-model/);
-    expect(lineOf(run, 'train')).toContain('promoted as the first model (undone at cleanup)');
-    expect(lineOf(run, 'cleanup: active model')).toContain('none again, as before');
+    expect(lineOf(run, 'train')).toMatch(/^skip\s+train: no model is active yet, and the first model is always promoted/);
+    expect(stub.calls.filter((c) => c === 'Invoke')).toHaveLength(1);
     expect(await aws.get('models/active.json')).toBeNull();
     expect(await bucketKeys()).toEqual([]);
     expect(await tableState()).toEqual({ smoke: 0, all: 0, ledger: 0, members: 0 });
@@ -225,6 +225,7 @@ describe('segments smoke', () => {
   });
 
   it('finds and removes a model the train function wrote although its answer never arrived', async () => {
+    const before = await deploymentInUse();
     stub.account.functions[FUNCTION_NAMES.train] = async (payload) => {
       await stack.real.train(payload);
       throw new Error('connection reset');
@@ -232,9 +233,8 @@ describe('segments smoke', () => {
     const run = await runSmoke();
     expect(run.error).toBeInstanceOf(SmokeFailedError);
     expect(lineOf(run, 'cleanup: find models')).toMatch(/^ok\s+cleanup: find models: \d{8}T\d{6}Z-[0-9a-f]{12}/);
-    expect(lineOf(run, 'cleanup: active model')).toContain('none again, as before');
-    expect(await bucketKeys()).toEqual([]);
-    expect(await aws.get('models/active.json')).toBeNull();
+    expect(await bucketKeys()).toEqual(before.keys);
+    expect(await aws.get('models/active.json')).toBe(before.activeJson);
   });
 
   it('gives up waiting for an ingest that never runs, naming its log, and removes the upload', async () => {
