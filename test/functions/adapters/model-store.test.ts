@@ -1,18 +1,19 @@
-// One contract for every ModelStore: the local directory and the S3 bucket (through s3rver and the
-// unmodified S3 client) behave the same.
+// One contract for every ModelStore: the local directory and the S3 bucket (through s3rver, its
+// precondition layer and the unmodified S3 client) behave the same, promotions under contention
+// included.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
 import { S3ModelStore } from '../../../functions/adapters/s3-model-store.ts';
 import { ModelError, NotFoundError } from '../../../shared/errors.ts';
-import type { Model } from '../../../shared/model/artifact.ts';
+import type { ActivePointer, Model } from '../../../shared/model/artifact.ts';
 import { serializeModel } from '../../../shared/model/artifact.ts';
 import type { ModelStore } from '../../../shared/ports.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { promoteModel, publishModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startS3, type TestS3 } from '../../support/s3-server.ts';
 import { withTempDir } from '../../support/temp.ts';
@@ -30,7 +31,19 @@ interface Subject {
   store: ModelStore;
   /** Writes raw bytes where a model version's model.json would be. */
   plant(version: string, text: string): Promise<void>;
+  /** The bytes of models/active.json. */
+  activeText(): Promise<string>;
 }
+
+/** Simultaneous calls, started together. */
+const SIMULTANEOUS = 8;
+
+/** A pointer to a made-up version (swapActive does not read the model). */
+const pointer = (n: number, previous: string | null): ActivePointer => ({
+  modelVersion: `20260601T0000${String(n).padStart(2, '0')}Z-aaaaaaaaaaaa`,
+  promotedAt: '2026-06-01T00:00:00.000Z',
+  previous,
+});
 
 let s3: TestS3;
 let dir: { path: string; remove(): Promise<void> };
@@ -52,6 +65,7 @@ const subjects: Record<string, () => Promise<Subject>> = {
         await mkdir(join(root, 'models', version), { recursive: true });
         await writeFile(join(root, 'models', version, 'model.json'), text);
       },
+      activeText: () => readFile(join(root, 'models', 'active.json'), 'utf8'),
     };
   },
   S3ModelStore: async () => {
@@ -63,6 +77,8 @@ const subjects: Record<string, () => Promise<Subject>> = {
       plant: async (version, text) => {
         await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `models/${version}/model.json`, Body: text }));
       },
+      activeText: async () =>
+        await (await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'models/active.json' }))).Body!.transformToString(),
     };
   },
 };
@@ -111,6 +127,47 @@ describe.each(Object.keys(subjects))('%s (ModelStore contract)', (name) => {
     expect(await store.getActive()).toEqual(second);
   });
 
+  it('lets exactly one of simultaneous swaps from the same pointer win, and active.json is the winner’s', async () => {
+    const { store, activeText } = await subject();
+    // from no active model: every contender expects none
+    const first = Array.from({ length: SIMULTANEOUS }, (_, i) => pointer(i, null));
+    const firstWins = await Promise.all(first.map((next) => store.swapActive(null, next)));
+    expect(firstWins.filter(Boolean)).toHaveLength(1);
+    const winner = first[firstWins.indexOf(true)]!;
+    expect(await store.getActive()).toEqual(winner);
+    expect(await activeText()).toBe(`${JSON.stringify(winner, null, 2)}\n`);
+    // from the winner's pointer: again exactly one
+    const second = Array.from({ length: SIMULTANEOUS }, (_, i) => pointer(SIMULTANEOUS + i, winner.modelVersion));
+    const secondWins = await Promise.all(second.map((next) => store.swapActive(winner, next)));
+    expect(secondWins.filter(Boolean)).toHaveLength(1);
+    const next = second[secondWins.indexOf(true)]!;
+    expect(await store.getActive()).toEqual(next);
+    expect(await activeText()).toBe(`${JSON.stringify(next, null, 2)}\n`);
+    // a writer still holding the first pointer loses, and changes nothing
+    expect(await store.swapActive(winner, pointer(99, winner.modelVersion))).toBe(false);
+    expect(await store.getActive()).toEqual(next);
+  });
+
+  it('lands promotions made at the same time one after the other: each sees the one before it, none is lost', async () => {
+    const { store } = await subject();
+    const [a, ...contenders] = [5, 6, 7, 8].map((seed, i) => model(10 + seed, `2026-05-0${i + 1}T00:00:00Z`));
+    for (const m of [a!, ...contenders]) await store.putModel(m);
+    await promoteModel(store, a!.modelVersion, new Date('2026-05-10T00:00:00Z'));
+    const pointers = await Promise.all(contenders.map((m) => promoteModel(store, m.modelVersion, new Date('2026-05-11T00:00:00Z'))));
+    // a lost update shows as two promotions that both saw the same previous model
+    const after = new Map(pointers.map((p) => [p.previous, p.modelVersion]));
+    expect(after.size).toBe(contenders.length);
+    // the history, followed from a, runs through every promoted model and ends at the active one
+    const history: string[] = [];
+    for (let v: string | undefined = after.get(a!.modelVersion); v !== undefined; v = after.get(v)) history.push(v);
+    expect([...history].sort()).toEqual(contenders.map((m) => m.modelVersion).sort());
+    expect(await store.getActive()).toEqual({
+      modelVersion: history.at(-1),
+      promotedAt: '2026-05-11T00:00:00.000Z',
+      previous: history.at(-2),
+    });
+  });
+
   it('says which version is missing, and refuses a file that is not a model', async () => {
     const { store, plant } = await subject();
     await expect(store.getModel('20200101T000000Z-aaaaaaaaaaaa')).rejects.toThrow(NotFoundError);
@@ -119,19 +176,5 @@ describe.each(Object.keys(subjects))('%s (ModelStore contract)', (name) => {
     await expect(store.getModel('20200101T000000Z-bbbbbbbbbbbb')).rejects.toThrow(ModelError);
     await plant('20200101T000000Z-cccccccccccc', JSON.stringify({ schemaVersion: 2 }));
     await expect(store.getModel('20200101T000000Z-cccccccccccc')).rejects.toThrow(/schema version 2/);
-  });
-});
-
-describe('FileModelStore promotions at the same time', () => {
-  it('land one after the other, keeping the history', async () => {
-    const store = new FileModelStore(join(dir.path, 'race'));
-    const [a, b, c] = [model(7, '2026-05-01T00:00:00Z'), model(8, '2026-05-02T00:00:00Z'), model(9, '2026-05-03T00:00:00Z')];
-    for (const m of [a, b, c]) await store.putModel(m);
-    await promoteModel(store, a.modelVersion, new Date());
-    const [pb, pc] = await Promise.all([promoteModel(store, b.modelVersion, new Date()), promoteModel(store, c.modelVersion, new Date())]);
-    const previousOfLast = [pb, pc].find((p) => p.previous !== a.modelVersion)!.previous;
-    // one promotion saw a as previous, the other saw the first promotion's model: nothing lost
-    expect([pb.previous, pc.previous].sort()).toEqual([a.modelVersion, previousOfLast].sort());
-    expect([b.modelVersion, c.modelVersion]).toContain(previousOfLast);
   });
 });
