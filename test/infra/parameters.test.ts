@@ -1,70 +1,79 @@
-// Deployment parameters from context: defaults, typed and string values, and a clear error
-// naming the parameter for every bad value.
+// Deployment parameters from context: the defaults are the ones the README documents, each value
+// is read from its own context name (typed or as a string) and reaches the synthesized template,
+// and every bad value stops the synth with a message naming the parameter and the value.
 
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMETERS, ParameterError, readParameters } from '../../infra/parameters.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/constructs/segmentation-function.ts';
+import { DEFAULT_PARAMETERS, ParameterError, readParameters, type SegmentationParameters } from '../../infra/parameters.ts';
 import { createSegmentationApp } from '../../infra/segmentation-app.ts';
-import { cdkJsonContext } from './synth.ts';
+import { synth, type Synthesized } from './synth.ts';
+
+type Name = keyof SegmentationParameters;
+const NAMES = Object.keys(DEFAULT_PARAMETERS) as Name[];
 
 const read = (context: Record<string, unknown>) => readParameters((name) => context[name]);
 
-describe('readParameters', () => {
-  it('defaults: no email, nightly at 00:00 UTC, auto-promote, 0–4 ACUs, no deletion protection, data retained, no reserved concurrency', () => {
-    expect(read({})).toEqual({
-      alertEmail: undefined,
-      schedule: 'cron(0 0 * * ? *)',
-      autoPromote: true,
-      minCapacity: 0,
-      maxCapacity: 4,
-      deletionProtection: false,
-      retainData: true,
-      assignReservedConcurrency: undefined,
-    });
+/** The README's "Parameters" table: name → the default column as written. */
+function documentedDefaults(): Map<string, string> {
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Parameters'));
+  const rows = new Map<string, string>();
+  for (const line of section.split('\n')) {
+    const cells = /^\|\s*`(\w+)`\s*\|\s*(.*?)\s*\|/.exec(line);
+    if (cells) rows.set(cells[1]!, cells[2]!);
+    else if (rows.size > 0 && !line.startsWith('|')) break;
+  }
+  return rows;
+}
+
+/** A documented default as a value: `none` is absent, `code` is the text, true/false and numbers typed. */
+function documentedValue(cell: string): unknown {
+  if (cell === 'none') return undefined;
+  const text = cell.replace(/^`(.*)`$/, '$1');
+  if (text === 'true' || text === 'false') return text === 'true';
+  return /^\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}
+
+describe('DEFAULT_PARAMETERS', () => {
+  it('are the defaults the README documents, for exactly the parameters it lists', () => {
+    const documented = documentedDefaults();
+    expect([...documented.keys()].sort()).toEqual([...NAMES].sort());
+    for (const name of NAMES) expect(DEFAULT_PARAMETERS[name], name).toEqual(documentedValue(documented.get(name)!));
+  });
+
+  it('are what an empty context gives: nightly at 00:00 UTC like the original DAG, auto-promotion on', () => {
     expect(read({})).toEqual(DEFAULT_PARAMETERS);
+    expect(DEFAULT_PARAMETERS.schedule).toBe('cron(0 0 * * ? *)');
+    expect(DEFAULT_PARAMETERS.autoPromote).toBe(true);
   });
+});
 
-  it('accepts typed values (cdk.json) and strings (-c name=value)', () => {
-    const typed = read({
-      alertEmail: 'ops@example.com',
-      schedule: 'rate(12 hours)',
-      autoPromote: false,
-      minCapacity: 0.5,
-      maxCapacity: 16,
-      deletionProtection: true,
-      retainData: false,
-      assignReservedConcurrency: 1,
-    });
-    const strings = read({
-      alertEmail: 'ops@example.com',
-      schedule: 'rate(12 hours)',
-      autoPromote: 'false',
-      minCapacity: '0.5',
-      maxCapacity: '16',
-      deletionProtection: 'true',
-      retainData: 'false',
-      assignReservedConcurrency: '1',
-    });
-    expect(strings).toEqual(typed);
-    expect(typed).toEqual({
-      alertEmail: 'ops@example.com',
-      schedule: 'rate(12 hours)',
-      autoPromote: false,
-      minCapacity: 0.5,
-      maxCapacity: 16,
-      deletionProtection: true,
-      retainData: false,
-      assignReservedConcurrency: 1,
-    });
-  });
+describe('readParameters', () => {
+  // per parameter: a value other than the default, as cdk.json types it and as `-c name=value` gives it
+  const given: Record<Name, { typed: unknown; string: string; value: unknown }> = {
+    alertEmail: { typed: 'ops@example.com', string: 'ops@example.com', value: 'ops@example.com' },
+    schedule: { typed: 'rate(12 hours)', string: 'rate(12 hours)', value: 'rate(12 hours)' },
+    autoPromote: { typed: false, string: 'false', value: false },
+    minCapacity: { typed: 0.5, string: '0.5', value: 0.5 },
+    maxCapacity: { typed: 16, string: '16', value: 16 },
+    deletionProtection: { typed: true, string: 'true', value: true },
+    retainData: { typed: false, string: 'false', value: false },
+    assignReservedConcurrency: { typed: 1, string: '1', value: 1 },
+  };
 
-  it('treats an empty alertEmail as none', () => {
-    expect(read({ alertEmail: '' }).alertEmail).toBeUndefined();
-  });
+  for (const name of NAMES) {
+    it(`reads ${name} from its own context name, typed or as a string, leaving every other parameter at its default`, () => {
+      const { typed, string, value } = given[name];
+      expect(value).not.toEqual(DEFAULT_PARAMETERS[name]);
+      expect(read({ [name]: typed })).toEqual({ ...DEFAULT_PARAMETERS, [name]: value });
+      expect(read({ [name]: string })).toEqual({ ...DEFAULT_PARAMETERS, [name]: value });
+    });
+  }
 
-  it('takes assignReservedConcurrency as a positive whole number; empty means none', () => {
-    expect(read({ assignReservedConcurrency: 5 }).assignReservedConcurrency).toBe(5);
-    expect(read({ assignReservedConcurrency: '20' }).assignReservedConcurrency).toBe(20);
-    expect(read({ assignReservedConcurrency: '' }).assignReservedConcurrency).toBeUndefined();
+  it('treats an empty alertEmail or assignReservedConcurrency as none', () => {
+    expect(read({ alertEmail: '', assignReservedConcurrency: '' })).toEqual(DEFAULT_PARAMETERS);
   });
 
   it('accepts EventBridge cron and rate expressions', () => {
@@ -73,60 +82,77 @@ describe('readParameters', () => {
     }
   });
 
-  const bad: Array<[string, Record<string, unknown>, RegExp]> = [
-    [
-      'a word for a number',
-      { minCapacity: 'abc' },
-      /context minCapacity must be a number of ACUs from 0 to 256 in steps of 0.5, got "abc"/,
-    ],
-    ['a negative capacity', { minCapacity: -1 }, /context minCapacity .* got -1/],
-    ['a capacity off the half steps', { maxCapacity: 2.3 }, /context maxCapacity .* from 1 to 256 .* got 2.3/],
-    ['a maximum of 0', { maxCapacity: 0 }, /context maxCapacity .* from 1 to 256/],
-    ['a capacity above 256', { maxCapacity: '300' }, /context maxCapacity .* got "300"/],
-    ['an empty capacity', { minCapacity: '' }, /context minCapacity .* got ""/],
-    ['max below min', { minCapacity: 8, maxCapacity: 4 }, /context maxCapacity \(4\) must be at least minCapacity \(8\)/],
-    ['yes for a boolean', { autoPromote: 'yes' }, /context autoPromote must be true or false, got "yes"/],
-    ['a number for a boolean', { retainData: 1 }, /context retainData must be true or false, got 1/],
-    ['TRUE in capitals', { deletionProtection: 'TRUE' }, /context deletionProtection must be true or false/],
-    [
-      'a five-field cron',
-      { schedule: 'cron(0 0 * * *)' },
-      /context schedule must be an EventBridge schedule expression .* got "cron\(0 0 \* \* \*\)"/,
-    ],
-    ['a cron with both days', { schedule: 'cron(0 0 * * * *)' }, /context schedule/],
-    ['a bare crontab line', { schedule: '0 0 * * *' }, /context schedule/],
-    ['rate(1 days)', { schedule: 'rate(1 days)' }, /context schedule/],
-    ['rate(2 day)', { schedule: 'rate(2 day)' }, /context schedule/],
-    ['not an email', { alertEmail: 'ops-at-example.com' }, /context alertEmail must be an email address, got "ops-at-example.com"/],
-    [
-      'a reserved concurrency of 0',
-      { assignReservedConcurrency: 0 },
-      /context assignReservedConcurrency must be a positive whole number \(or absent for none\), got 0/,
-    ],
-    ['a negative reserved concurrency', { assignReservedConcurrency: '-1' }, /context assignReservedConcurrency .* got "-1"/],
-    ['a fractional reserved concurrency', { assignReservedConcurrency: 1.5 }, /context assignReservedConcurrency .* got 1.5/],
-    ['a word for a reserved concurrency', { assignReservedConcurrency: 'one' }, /context assignReservedConcurrency .* got "one"/],
-    ['true for a reserved concurrency', { assignReservedConcurrency: true }, /context assignReservedConcurrency .* got true/],
-  ];
+  // per parameter, values it refuses and the words that say what it accepts
+  const refused: Record<Name, { values: unknown[]; accepts: RegExp }> = {
+    alertEmail: { values: ['ops-at-example.com', 42], accepts: /must be an email address/ },
+    schedule: {
+      values: ['cron(0 0 * * *)', 'cron(0 0 * * * *)', '0 0 * * *', 'rate(1 days)', 'rate(2 day)', 7],
+      accepts: /must be an EventBridge schedule expression such as "cron\(0 0 \* \* \? \*\)" \(six fields, UTC\) or "rate\(1 day\)"/,
+    },
+    autoPromote: { values: ['yes', 'TRUE', 1], accepts: /must be true or false/ },
+    minCapacity: { values: ['abc', -1, '', 0.3, 300], accepts: /must be a number of ACUs from 0 to 256 in steps of 0.5/ },
+    maxCapacity: { values: [0, 2.3, '300', 'lots'], accepts: /must be a number of ACUs from 1 to 256 in steps of 0.5/ },
+    deletionProtection: { values: ['TRUE', 'no', 0], accepts: /must be true or false/ },
+    retainData: { values: [1, 'False'], accepts: /must be true or false/ },
+    assignReservedConcurrency: {
+      values: [0, '-1', 1.5, 'one', true],
+      accepts: /must be a positive whole number \(or absent for none\)/,
+    },
+  };
+  /** A context value as the message quotes it. */
+  const quoted = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
 
-  for (const [what, context, message] of bad) {
-    it(`refuses ${what}`, () => {
-      expect(() => read(context)).toThrow(ParameterError);
-      expect(() => read(context)).toThrow(message);
+  for (const name of NAMES) {
+    it(`refuses a bad ${name}, naming the parameter, what it accepts and the value given`, () => {
+      for (const value of refused[name].values) {
+        let error: unknown;
+        try {
+          read({ [name]: value });
+        } catch (e) {
+          error = e;
+        }
+        expect(error, `${name} = ${quoted(value)}`).toBeInstanceOf(ParameterError);
+        const message = (error as ParameterError).message;
+        expect(message.startsWith(`context ${name} `)).toBe(true);
+        expect(message).toMatch(refused[name].accepts);
+        expect(message.endsWith(`, got ${quoted(value)}`)).toBe(true);
+      }
     });
   }
+
+  it('refuses a maximum capacity below the minimum, naming both', () => {
+    expect(() => read({ minCapacity: 8, maxCapacity: 4 })).toThrow(ParameterError);
+    expect(() => read({ minCapacity: 8, maxCapacity: 4 })).toThrow('context maxCapacity (4) must be at least minCapacity (8)');
+    // the minimum alone above the default maximum is the same mistake
+    expect(() => read({ minCapacity: 8 })).toThrow(
+      `context maxCapacity (${DEFAULT_PARAMETERS.maxCapacity}) must be at least minCapacity (8)`,
+    );
+  });
 });
 
 describe('createSegmentationApp', () => {
-  it('fails before building anything when a context value is bad', () => {
-    expect(() => createSegmentationApp({ context: { maxCapacity: 'lots' } })).toThrow(/context maxCapacity must be a number of ACUs/);
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    synthesized = synth({ schedule: 'rate(6 hours)', minCapacity: '1', autoPromote: 'false' });
+  });
+  afterAll(() => {
+    synthesized?.remove();
   });
 
-  it('reads its parameters from the app context', () => {
-    const { parameters, stack } = createSegmentationApp({
-      context: { ...cdkJsonContext(), schedule: 'rate(6 hours)', minCapacity: '1', 'aws:cdk:bundling-stacks': [] },
+  it('fails before building anything when a context value is bad', () => {
+    expect(() => createSegmentationApp({ context: { maxCapacity: 'lots' } })).toThrow(ParameterError);
+    expect(() => createSegmentationApp({ context: { maxCapacity: 'lots' } })).toThrow(/^context maxCapacity must be a number of ACUs/);
+  });
+
+  it('builds the stack from the context: the template carries the values given, and the defaults for the rest', () => {
+    const { template } = synthesized;
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });
+    template.hasResourceProperties('AWS::RDS::DBCluster', {
+      ServerlessV2ScalingConfiguration: { MinCapacity: 1, MaxCapacity: DEFAULT_PARAMETERS.maxCapacity },
+      DeletionProtection: DEFAULT_PARAMETERS.deletionProtection,
     });
-    expect(parameters).toMatchObject({ schedule: 'rate(6 hours)', minCapacity: 1, maxCapacity: 4 });
-    expect(stack.stackName).toBe('CustomerSegmentation');
+    const train = synthesized.json.Resources[synthesized.logicalId(synthesized.stack.train.function)]!;
+    expect((train.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.AUTO_PROMOTE).toBe('false');
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 });
