@@ -51,10 +51,24 @@ describe('assign handler', () => {
     });
   });
 
-  it('logs "no active model" and succeeds on a fresh deploy', async () => {
+  it('logs "no active model" and succeeds on a fresh deploy, leaving the customers unlabeled', async () => {
     await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 5, seed: 2 })]);
-    const outcome = await createAssignHandler(aws.runtime())(scheduled);
-    expect(outcome).toMatchObject({ status: 'no-active-model', labeled: 0 });
+    const logs = captureLogs();
+    try {
+      const runtime = aws.runtime({ LOG_LEVEL: 'INFO' });
+      const metric = vi.spyOn(runtime.metrics, 'addMetric');
+      const outcome = await createAssignHandler(runtime)(scheduled);
+      expect(outcome).toMatchObject({ status: 'no-active-model', modelVersion: null, pending: 5, labeled: 0 });
+      const lines = logs.filter((l) => l.service === 'segments-test');
+      expect(lines).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'no active model: nothing to assign with' }));
+      // not an error: nothing logged as one, and the run counts as a successful nightly run
+      expect(lines.filter((l) => l.level === 'ERROR' || l.level === 'WARN')).toEqual([]);
+      expect(metric).toHaveBeenCalledWith(METRIC.successfulRuns, 'Count', 1);
+      const { rows } = await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers WHERE segment IS NULL');
+      expect(rows[0].n).toBe(5);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('labels pending customers in the database, then finds no new customers', async () => {
