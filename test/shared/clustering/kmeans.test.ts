@@ -1,9 +1,19 @@
 // K-means on row-major matrices: exact inertia on toy data, input checks with actionable
-// messages, reproducibility for a seed, and restarts keeping the lowest inertia.
+// messages, reproducibility for a seed, restarts keeping the lowest inertia, and the refinement's
+// Lloyd loop against ml-kmeans's.
 
 import { describe, expect, it } from 'vitest';
+import { kmeans as mlKMeans } from 'ml-kmeans';
 import { Random } from 'ml-random';
-import { assignToCentroids, checkClusterable, countDistinctRows, fitKMeans, kmeansPlusPlus } from '../../../shared/clustering/kmeans.ts';
+import {
+  assignToCentroids,
+  checkClusterable,
+  countDistinctRows,
+  fitKMeans,
+  kmeansPlusPlus,
+  randomFor,
+  refineLloyd,
+} from '../../../shared/clustering/kmeans.ts';
 import { ClusteringError, InvalidOptionError } from '../../../shared/errors.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
 
@@ -23,6 +33,23 @@ const PAIRS = matrix([
 
 // 1-D points where one k-means++ start can settle in a poor local minimum for k = 3
 const TRAP = matrix([[0], [1], [10], [11], [20], [21], [40]]);
+
+/** `n` 2-D points in three overlapping square blobs around (0, 0), (6, 0) and (3, 5), row i in blob i mod 3. */
+function blobs(n: number, seed: number): Matrix {
+  const random = new Random(seed);
+  const centers = [0, 0, 6, 0, 3, 5];
+  const data = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const c = (i % 3) * 2;
+    data[i * 2] = centers[c]! + 8 * (random.random() - 0.5);
+    data[i * 2 + 1] = centers[c + 1]! + 8 * (random.random() - 0.5);
+  }
+  return { data, rows: n, cols: 2 };
+}
+
+/** A matrix as ml-kmeans takes it (rows as arrays), and row-major centroids as its initialization. */
+const rowsOf = (data: Float64Array, d: number): number[][] =>
+  Array.from({ length: data.length / d }, (_, i) => Array.from(data.subarray(i * d, (i + 1) * d)));
 
 /** Lowest k-means inertia of 1-D sorted points over every split into k contiguous groups. */
 function bestContiguousInertia(values: number[], k: number): number {
@@ -163,6 +190,49 @@ describe('fitKMeans', () => {
     expect(() => fitKMeans(PAIRS, 2, { seed: 0.5 })).toThrow(InvalidOptionError);
     expect(() => fitKMeans(PAIRS, 2, { seed: 1, restarts: 0 })).toThrow(/restarts must be ≥ 1/);
     expect(() => fitKMeans(PAIRS, 2, { seed: 1, maxIterations: 0 })).toThrow(/max iterations must be ≥ 1/);
+  });
+
+  it('refuses a negative or non-finite tolerance', () => {
+    expect(() => fitKMeans(PAIRS, 2, { seed: 1, tolerance: -1 })).toThrow('tolerance must be a number ≥ 0 (got -1)');
+    expect(() => fitKMeans(PAIRS, 2, { seed: 1, tolerance: Number.NaN })).toThrow(InvalidOptionError);
+  });
+});
+
+describe('refineLloyd', () => {
+  it('moves each centroid to the mean of its rows and stops when none moves: PAIRS from (0, 0) and (10, 0)', () => {
+    const result = refineLloyd(PAIRS, Float64Array.from([0, 0, 10, 0]), 2, 300, 0);
+    expect(Array.from(result.centroids)).toEqual([0, 0.5, 10, 0.5]);
+    expect(result).toMatchObject({ iterations: 2, converged: true });
+  });
+
+  it("takes ml-kmeans's steps from the same start: centroids bit for bit, iterations and convergence", () => {
+    const x = blobs(300, 8);
+    const k = 4;
+    const start = kmeansPlusPlus(x, k, randomFor(8, k));
+    const cases = [
+      { maxIterations: 300, tolerance: 1e-10 },
+      { maxIterations: 300, tolerance: 0 },
+      { maxIterations: 300, tolerance: 0.01 },
+      { maxIterations: 2, tolerance: 1e-10 },
+    ];
+    for (const { maxIterations, tolerance } of cases) {
+      const ours = refineLloyd(x, start, k, maxIterations, tolerance);
+      const theirs = mlKMeans(rowsOf(x.data, 2), k, { initialization: rowsOf(start, 2), maxIterations, tolerance });
+      expect(Array.from(ours.centroids)).toEqual(theirs.centroids.flat());
+      expect({ iterations: ours.iterations, converged: ours.converged }).toEqual({
+        iterations: theirs.iterations,
+        converged: theirs.converged,
+      });
+    }
+    expect(refineLloyd(x, start, k, 2, 1e-10).converged).toBe(false);
+  });
+
+  it('leaves a centroid that no row is nearest to where it was, as ml-kmeans does', () => {
+    const start = Float64Array.from([0, 0, 10, 0, 100, 100]);
+    const ours = refineLloyd(PAIRS, start, 3, 300, 1e-10);
+    const theirs = mlKMeans(rowsOf(PAIRS.data, 2), 3, { initialization: rowsOf(start, 2), maxIterations: 300, tolerance: 1e-10 });
+    expect(Array.from(ours.centroids)).toEqual([0, 0.5, 10, 0.5, 100, 100]);
+    expect(Array.from(ours.centroids)).toEqual(theirs.centroids.flat());
   });
 });
 
