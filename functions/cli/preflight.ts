@@ -7,7 +7,6 @@ import { DescribeAvailabilityZonesCommand, DescribeVpcsCommand, EC2Client } from
 import { GetAccountSettingsCommand, GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeOrderableDBInstanceOptionsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import type { ParseArgsConfig } from 'node:util';
 import {
   AURORA_POSTGRES_VERSION,
   AVAILABILITY_ZONES,
@@ -445,13 +444,6 @@ export async function runPreflight(clients: ControlPlaneClients, options: Prefli
   ]);
   return [stack.finding, aurora, zones, vpcs, bootstrap, concurrency, dataApiAvailability(region, version)];
 }
-
-export const PREFLIGHT_OPTIONS = {
-  region: { type: 'string' },
-  stack: { type: 'string' },
-  'toolkit-stack-name': { type: 'string' },
-  'assign-reserved-concurrency': { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
 
 export interface PreflightValues {
   readonly region?: string | undefined;

@@ -3,21 +3,23 @@
 // the nightly assignment (they become `assigned`), and show where everything is.
 
 import { join } from 'node:path';
-import { readCustomerCsv } from '../../shared/csv/read-customers.ts';
-import { assignPending, loadCustomers } from '../../shared/workflows/database.ts';
-import { trainFromTable } from '../../shared/workflows/train-table.ts';
-import { generateCsv } from '../../shared/sample/generate.ts';
-import { writeFileAtomic } from '../adapters/atomic-file.ts';
-import { databaseDeps, modelStore, openDatabase, type Output } from './context.ts';
-import { openInput } from './io.ts';
-import { renderTable, segmentTable } from './table.ts';
+import { readCustomerCsv } from '../../../shared/csv/read-customers.ts';
+import { assignPending, loadCustomers } from '../../../shared/workflows/database.ts';
+import { trainFromTable } from '../../../shared/workflows/train-table.ts';
+import { generateCsv } from '../../../shared/sample/generate.ts';
+import { writeFileAtomic } from '../../adapters/atomic-file.ts';
+import { defineCommand, STORE_OPTION } from '../command.ts';
+import type { CliConfig } from '../config.ts';
+import { databaseDeps, modelStore, openDatabase, type Output } from '../context.ts';
+import { openInput } from '../io.ts';
+import { renderTable, segmentTable } from '../table.ts';
 
 const DEMO_DATABASE = 'segments_demo';
 const MEMBERS = 1000;
 const NEW_MEMBERS = 150;
 const SEED = 7;
 
-export async function runDemo(storeOption: string | undefined, io: Output): Promise<void> {
+async function runDemo(storeOption: string | undefined, io: Output, config: CliConfig): Promise<void> {
   const store = modelStore(storeOption);
   const samples = join(store.root, 'samples');
   const membersCsv = join(samples, 'members.csv');
@@ -26,7 +28,8 @@ export async function runDemo(storeOption: string | undefined, io: Output): Prom
   await writeFileAtomic(newCsv, generateCsv({ rows: NEW_MEMBERS, seed: SEED + 1, firstId: MEMBERS + 1 }));
   io.out(`1. generated ${MEMBERS} member customers and ${NEW_MEMBERS} new ones under ${samples}`);
 
-  const database = await openDatabase(storeOption, process.env.DATABASE_URL, DEMO_DATABASE, !process.env.DATABASE_URL);
+  // the embedded database of the demo starts empty every time; a DATABASE_URL is never emptied
+  const database = await openDatabase(storeOption, config.databaseUrl, DEMO_DATABASE, config.databaseUrl === undefined);
   try {
     const deps = databaseDeps(database.repo, store, () => undefined);
     const members = await readCustomerCsv(await openInput(membersCsv));
@@ -69,3 +72,13 @@ export async function runDemo(storeOption: string | undefined, io: Output): Prom
     await database.close();
   }
 }
+
+export const demo = defineCommand({
+  name: 'demo',
+  args: [],
+  summary: 'the whole story end to end on the embedded database (npm start)',
+  options: { store: STORE_OPTION },
+  async run({ values }, { io, config }) {
+    await runDemo(values.store, io, config);
+  },
+});

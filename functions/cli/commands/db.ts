@@ -1,0 +1,165 @@
+// `segments db …`: the customers table, on DATABASE_URL or the embedded server under the store —
+// migrate, load a CSV, train from the table, the nightly assignment, and the table's status.
+
+import { readCustomerCsv } from '../../../shared/csv/read-customers.ts';
+import type { Drift } from '../../../shared/model/drift.ts';
+import { assignPending, loadCustomers } from '../../../shared/workflows/database.ts';
+import { trainFromTable } from '../../../shared/workflows/train-table.ts';
+import type { PgCustomerRepository } from '../../adapters/pg-customer-repository.ts';
+import { defineCommand, integer, jsonOption, STORE_OPTION } from '../command.ts';
+import type { CliConfig } from '../config.ts';
+import { databaseDeps, modelStore, openDatabase } from '../context.ts';
+import { openInput } from '../io.ts';
+import { renderTable, segmentTable } from '../table.ts';
+import { requestedPromotion, TRAIN_OPTIONS, trainOptions } from './train.ts';
+
+/** How many of a load's rejected rows are printed. */
+const SHOWN_REJECTS = 10;
+
+/** Runs `work` on the database (DATABASE_URL, or the embedded server under the store), then closes it. */
+export async function withDatabase<T>(
+  store: string | undefined,
+  config: CliConfig,
+  work: (repo: PgCustomerRepository) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabase(store, config.databaseUrl);
+  try {
+    return await work(database.repo);
+  } finally {
+    await database.close();
+  }
+}
+
+export const dbMigrate = defineCommand({
+  name: 'db migrate',
+  args: [],
+  summary: 'apply database migrations',
+  options: { store: STORE_OPTION },
+  async run({ values }, { io, config }) {
+    const applied = await withDatabase(values.store, config, (repo) => repo.migrate());
+    io.out(applied.length === 0 ? 'database is up to date' : `applied ${applied.join(', ')}`);
+  },
+});
+
+export const dbLoad = defineCommand({
+  name: 'db load',
+  args: [{ name: 'csv' }],
+  summary: 'upsert the customers of a CSV into the table (a changed customer loses its label)',
+  options: { store: STORE_OPTION },
+  async run({ values, args: [file] }, { io, config }) {
+    await withDatabase(values.store, config, async (repo) => {
+      const csv = await readCustomerCsv(await openInput(file!), { keepFields: false, onProgress: (n) => io.err(`read ${n} rows`) });
+      const counts = await loadCustomers(csv, repo);
+      io.out(
+        `${csv.rowsRead} rows read: ${csv.accepted.length} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${csv.rejected.length} rejected`,
+      );
+      for (const r of csv.rejected.slice(0, SHOWN_REJECTS)) io.out(`  line ${r.line}: ${r.reason}`);
+      if (csv.rejected.length > SHOWN_REJECTS) io.out(`  … and ${csv.rejected.length - SHOWN_REJECTS} more`);
+    });
+  },
+});
+
+export const dbTrain = defineCommand({
+  name: 'db train',
+  args: [],
+  summary: "train from the table; when promoted, its customers become 'created', the others 'assigned'",
+  options: { ...TRAIN_OPTIONS, store: STORE_OPTION, json: jsonOption('the model version, k, promotion and labeling') },
+  async run({ values }, { io, config }) {
+    const options = trainOptions(values, io);
+    const outcome = await withDatabase(values.store, config, (repo) =>
+      trainFromTable(databaseDeps(repo, modelStore(values.store), io.err), {
+        ...options,
+        promote: requestedPromotion(values),
+        autoPromote: true,
+        report: !values['no-report'],
+      }),
+    );
+    if (values.json) {
+      const { model, promoted, members, assign } = outcome;
+      io.out(JSON.stringify({ modelVersion: model.modelVersion, k: model.k, promoted, members, assign }));
+      return;
+    }
+    io.out(`model ${outcome.model.modelVersion}: k = ${outcome.model.k} (${outcome.model.metrics.sweep.rule})`);
+    io.out(segmentTable(outcome.model));
+    for (const warning of outcome.model.warnings) io.out(`warning: ${warning}`);
+    io.out(`model: ${outcome.modelUri}${outcome.promoted ? ` (active; ${outcome.assign?.labeled ?? 0} customers labeled)` : ''}`);
+  },
+});
+
+export const dbAssign = defineCommand({
+  name: 'db assign',
+  args: [],
+  summary: 'the nightly job: label pending customers with the active model, and check drift',
+  options: {
+    'batch-size': { type: 'string', value: '<n>', help: 'customers labeled per statement (default 50,000)' },
+    store: STORE_OPTION,
+    json: jsonOption('the outcome'),
+  },
+  async run({ values }, { io, config }) {
+    const batchSize = integer(values['batch-size'], 'batch-size', 1);
+    const outcome = await withDatabase(values.store, config, (repo) =>
+      assignPending(databaseDeps(repo, modelStore(values.store), io.err), { batchSize }),
+    );
+    if (values.json) {
+      io.out(JSON.stringify(outcome));
+      return;
+    }
+    if (outcome.status === 'labeled')
+      io.out(`labeled ${outcome.labeled} customers with model ${outcome.modelVersion} (${outcome.outliers} outliers)`);
+    if (outcome.drift?.retrainRecommended) io.out(`retrain recommended: ${outcome.drift.reasons.join('; ')}`);
+  },
+});
+
+const share = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`);
+
+function driftLines(drift: Drift): string[] {
+  const psi = Object.entries(drift.psi)
+    .map(([f, v]) => `${f} ${v.toFixed(2)}`)
+    .join(', ');
+  return [
+    `drift (latest nightly run): ${drift.assigned} assigned / ${drift.created} created (${share(drift.assignedShare)} assigned); outlier rate ${share(drift.outlierRate)} (training ${share(drift.trainingOutlierRate)}); PSI ${psi}`,
+    drift.retrainRecommended ? `retrain recommended: ${drift.reasons.join('; ')}` : 'no retraining needed',
+  ];
+}
+
+export const dbStatus = defineCommand({
+  name: 'db status',
+  args: [],
+  summary: 'customers, labels, drift and recent runs',
+  options: { store: STORE_OPTION, json: jsonOption('the status') },
+  async run({ values }, { io, config }) {
+    const status = await withDatabase(values.store, config, (repo) => repo.status());
+    const active = await modelStore(values.store).getActive();
+    if (values.json) {
+      io.out(JSON.stringify({ activeModel: active?.modelVersion ?? null, ...status }));
+      return;
+    }
+    const origins = Object.entries(status.byOrigin)
+      .map(([o, n]) => `${o} ${n}`)
+      .join(', ');
+    io.out(`active model: ${active?.modelVersion ?? 'none'}`);
+    io.out(`customers: ${status.customers} (${status.pending} never labeled); by origin: ${origins || 'none'}`);
+    io.out(
+      renderTable(
+        ['model', 'segment', 'name', 'customers', 'outliers'],
+        status.bySegment.map((s) => [s.modelVersion, String(s.segment), s.name, String(s.customers), String(s.outliers)]),
+      ),
+    );
+    const drift = status.lastDrift as Drift | null;
+    if (drift) for (const line of driftLines(drift)) io.out(line);
+    io.out('recent runs:');
+    io.out(
+      renderTable(
+        ['started', 'kind', 'status', 'model', 'labeled', 'error'],
+        status.lastRuns.map((r) => [
+          r.startedAt,
+          r.kind,
+          r.status,
+          r.modelVersion ?? '',
+          r.labeled === null ? '' : String(r.labeled),
+          r.error ?? '',
+        ]),
+      ),
+    );
+  },
+});
