@@ -1,5 +1,6 @@
 // K-means on a row-major Float64Array: greedy k-means++ seeding (as scikit-learn does), Lloyd
-// iterations by ml-kmeans from those centers, restarts keeping the lowest inertia computed here.
+// iterations by ml-kmeans from those centers, restarts keeping the lowest inertia computed here;
+// on large data the restarts run on a sample and the same Lloyd step refines the winner on all rows.
 
 import { kmeans as mlKMeans } from 'ml-kmeans';
 import { Random } from 'ml-random';
@@ -15,6 +16,11 @@ export interface KMeansOptions {
   readonly maxIterations?: number;
   /** Convergence, as ml-kmeans tests it: no centroid moved more than this (squared) in an iteration (default 1e-10). */
   readonly tolerance?: number;
+  /**
+   * Above this many rows the restarts run on a uniform sample of this many rows, and the winning
+   * start is refined on all rows (default SAMPLE_ROWS, 20,000).
+   */
+  readonly sampleSize?: number;
 }
 
 export interface KMeansFit {
@@ -24,16 +30,28 @@ export interface KMeansFit {
   readonly labels: Int32Array;
   /** Within-cluster sum of squared distances, computed by this project. */
   readonly inertia: number;
+  /** Lloyd iterations of the winning start, plus those of the full-data refinement after a sample. */
   readonly iterations: number;
   readonly converged: boolean;
   /** Index of the start that won, and how many starts ended with an empty cluster. */
   readonly bestRestart: number;
   readonly emptyRestarts: number;
+  /**
+   * When the starts ran on a sample: its size, and the winning start's centroids and inertia on it
+   * (the full-data refinement's starting point); null when they ran on all rows.
+   */
+  readonly sample: KMeansSample | null;
+}
+
+export interface KMeansSample {
+  readonly rows: number;
+  readonly centroids: Float64Array;
+  readonly inertia: number;
 }
 
 export const KMEANS_DEFAULTS = { maxIterations: 300, tolerance: 1e-10 } as const;
 
-/** Above this many rows, restarts run on a uniform sample of this size, then the full data refines. */
+/** Default sample size: above this many rows, restarts run on a uniform sample of this size, then the full data refines. */
 export const SAMPLE_ROWS = 20_000;
 const RESTART_BUDGET_ROWS = 200_000;
 const MIN_RESTARTS = 10;
@@ -42,10 +60,11 @@ const MAX_RESTARTS = 100;
 /**
  * Default number of k-means++ starts: about 200,000 row-fits in all, between 10 and 100 — 100 for
  * small files (where the objective has many local optima; 10 starts miss the best one on the Mall
- * Customers data), 10 from 20,000 rows on (where starts run on a sample).
+ * Customers data), 10 from 20,000 rows on (where starts run on a sample of `sampleSize` rows).
  */
-export function defaultRestarts(rows: number): number {
-  return Math.min(MAX_RESTARTS, Math.max(MIN_RESTARTS, Math.round(RESTART_BUDGET_ROWS / Math.max(1, Math.min(rows, SAMPLE_ROWS)))));
+export function defaultRestarts(rows: number, sampleSize: number = SAMPLE_ROWS): number {
+  const fitted = Math.max(1, Math.min(rows, sampleSize));
+  return Math.min(MAX_RESTARTS, Math.max(MIN_RESTARTS, Math.round(RESTART_BUDGET_ROWS / fitted)));
 }
 
 /** Rejects data k-means cannot work on, with one actionable message. */
@@ -168,8 +187,9 @@ export function randomFor(seed: number, k: number): Random {
   return new Random(((seed >>> 0) + Math.imul(k, 0x9e3779b9)) >>> 0);
 }
 
-/** A uniform sample of `size` rows without replacement, in their original order. */
+/** A uniform sample of `size` rows without replacement, in their original order (`x` itself when it has no more rows). */
 export function sampleRows(x: Matrix, size: number, random: Random): Matrix {
+  if (!Number.isInteger(size) || size < 1) throw new InvalidOptionError(`the sample size must be a whole number ≥ 1 (got ${size})`);
   if (x.rows <= size) return x;
   const picked = new Uint8Array(x.rows);
   let count = 0;
@@ -236,11 +256,12 @@ export function refineLloyd(
 /**
  * Fits k-means: `restarts` greedy k-means++ starts, each refined by ml-kmeans's Lloyd iterations;
  * keeps the start with the lowest inertia. A start that ends with an empty cluster is discarded.
- * Above SAMPLE_ROWS rows the starts run on a uniform sample and the winner is refined on all rows
+ * Above `sampleSize` rows the starts run on a uniform sample and the winner is refined on all rows
  * by the same Lloyd step and stopping rule (refineLloyd).
  */
 export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansFit {
-  const restarts = options.restarts ?? defaultRestarts(x.rows);
+  const sampleSize = options.sampleSize ?? SAMPLE_ROWS;
+  const restarts = options.restarts ?? defaultRestarts(x.rows, sampleSize);
   const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
   const tolerance = options.tolerance ?? KMEANS_DEFAULTS.tolerance;
   if (!Number.isInteger(options.seed)) throw new InvalidOptionError('a whole-number seed is required');
@@ -248,10 +269,12 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
   if (!Number.isInteger(maxIterations) || maxIterations < 1)
     throw new InvalidOptionError(`max iterations must be ≥ 1 (got ${maxIterations})`);
   if (!(tolerance >= 0 && Number.isFinite(tolerance))) throw new InvalidOptionError(`tolerance must be a number ≥ 0 (got ${tolerance})`);
+  if (!Number.isInteger(sampleSize) || sampleSize < k)
+    throw new InvalidOptionError(`the sample size must be a whole number ≥ k = ${k} (got ${sampleSize})`);
   checkClusterable(x, k);
 
   const random = randomFor(options.seed, k);
-  const sample = sampleRows(x, SAMPLE_ROWS, random);
+  const sample = sampleRows(x, sampleSize, random);
   const rows = toRows(sample);
   const d = x.cols;
   let best: KMeansFit | undefined;
@@ -276,6 +299,7 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
         converged: result.converged,
         bestRestart: r,
         emptyRestarts: 0,
+        sample: null,
       };
     }
   }
@@ -294,5 +318,6 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
     iterations: best.iterations + refined.iterations,
     converged: refined.converged,
     emptyRestarts,
+    sample: { rows: sample.rows, centroids: best.centroids, inertia: best.inertia },
   };
 }

@@ -22,7 +22,7 @@ export const SweepSchema = z.object({
   suggestedK: z.number().int().positive(),
   elbowK: z.number().int().positive(),
   rule: z.string(),
-  /** Rows the sweep ran on: all of them, or a uniform sample above SAMPLE_ROWS. */
+  /** Rows the sweep ran on: all of them, or a uniform sample above the sample size (SAMPLE_ROWS by default). */
   rows: z.number().int().positive(),
 });
 export type Sweep = z.infer<typeof SweepSchema>;

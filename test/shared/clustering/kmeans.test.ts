@@ -1,6 +1,6 @@
 // K-means on row-major matrices: exact inertia on toy data, input checks with actionable
-// messages, reproducibility for a seed, restarts keeping the lowest inertia, and the refinement's
-// Lloyd loop against ml-kmeans's.
+// messages, reproducibility for a seed, restarts keeping the lowest inertia, the large-data path
+// (restarts on a sample, refinement on all rows), and the refinement's Lloyd loop against ml-kmeans's.
 
 import { describe, expect, it } from 'vitest';
 import { kmeans as mlKMeans } from 'ml-kmeans';
@@ -9,10 +9,13 @@ import {
   assignToCentroids,
   checkClusterable,
   countDistinctRows,
+  defaultRestarts,
   fitKMeans,
+  KMEANS_DEFAULTS,
   kmeansPlusPlus,
   randomFor,
   refineLloyd,
+  sampleRows,
 } from '../../../shared/clustering/kmeans.ts';
 import { ClusteringError, InvalidOptionError } from '../../../shared/errors.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
@@ -195,6 +198,91 @@ describe('fitKMeans', () => {
   it('refuses a negative or non-finite tolerance', () => {
     expect(() => fitKMeans(PAIRS, 2, { seed: 1, tolerance: -1 })).toThrow('tolerance must be a number ≥ 0 (got -1)');
     expect(() => fitKMeans(PAIRS, 2, { seed: 1, tolerance: Number.NaN })).toThrow(InvalidOptionError);
+  });
+
+  it('runs the starts on all rows when there are no more than the sample size', () => {
+    const fit = fitKMeans(TRAP, 3, { seed: 2, restarts: 3, sampleSize: 7 });
+    expect(fit.sample).toBeNull();
+    expect(fitKMeans(TRAP, 3, { seed: 2, restarts: 3 })).toEqual(fit);
+  });
+});
+
+describe('fitKMeans above the sample size (500 rows, a sample of 100)', () => {
+  const x = blobs(500, 21);
+  const options = { seed: 5, restarts: 4, sampleSize: 100 };
+  const fit = fitKMeans(x, 3, options);
+
+  it('runs the starts on a sample of that many rows, then labels every row', () => {
+    expect(fit.sample?.rows).toBe(100);
+    expect(fit.labels).toHaveLength(500);
+    const sizes = new Int32Array(3);
+    for (const l of fit.labels) sizes[l]!++;
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(500);
+    expect(Math.min(...sizes)).toBeGreaterThan(0);
+  });
+
+  it('draws the sample and the starts from the seed alone', () => {
+    expect(fitKMeans(x, 3, options)).toEqual(fit);
+    expect(fitKMeans(x, 3, { ...options, seed: 6 }).sample!.centroids).not.toEqual(fit.sample!.centroids);
+  });
+
+  it('gives the labels and inertia of all rows for the final centroids', () => {
+    const all = assignToCentroids(x, fit.centroids, 3);
+    expect(Array.from(fit.labels)).toEqual(Array.from(all.labels));
+    expect(fit.inertia).toBe(all.inertia);
+  });
+
+  it("ends where ml-kmeans run on all rows from the winning start's centroids ends", () => {
+    const direct = mlKMeans(rowsOf(x.data, 2), 3, {
+      initialization: rowsOf(fit.sample!.centroids, 2),
+      maxIterations: KMEANS_DEFAULTS.maxIterations,
+      tolerance: KMEANS_DEFAULTS.tolerance,
+    });
+    expect(Array.from(fit.centroids)).toEqual(direct.centroids.flat());
+    expect(Array.from(fit.labels)).toEqual(direct.clusters);
+    expect(fit.converged).toBe(direct.converged);
+  });
+
+  it("moves the sample's centroids, and lowers the all-row inertia they give", () => {
+    expect(Array.from(fit.centroids)).not.toEqual(Array.from(fit.sample!.centroids));
+    expect(fit.inertia).toBeLessThan(assignToCentroids(x, fit.sample!.centroids, 3).inertia);
+  });
+
+  it('refuses a sample size below k or not whole', () => {
+    expect(() => fitKMeans(x, 3, { seed: 1, sampleSize: 2 })).toThrow('the sample size must be a whole number ≥ k = 3 (got 2)');
+    expect(() => fitKMeans(x, 3, { seed: 1, sampleSize: 100.5 })).toThrow(InvalidOptionError);
+  });
+});
+
+describe('defaultRestarts', () => {
+  it('spends about 200,000 row-fits, between 10 and 100 starts, counting only the sampled rows', () => {
+    expect(defaultRestarts(200)).toBe(100);
+    expect(defaultRestarts(5_000)).toBe(40);
+    expect(defaultRestarts(20_000)).toBe(10);
+    expect(defaultRestarts(1_000_000)).toBe(10);
+    expect(defaultRestarts(50_000, 5_000)).toBe(40);
+    expect(defaultRestarts(500, 100)).toBe(100);
+  });
+});
+
+describe('sampleRows', () => {
+  it('picks exactly `size` distinct rows, in their original order', () => {
+    const x = matrix(Array.from({ length: 50 }, (_, i) => [i, -i]));
+    const sample = sampleRows(x, 10, new Random(3));
+    expect(sample.rows).toBe(10);
+    const firsts = Array.from({ length: 10 }, (_, i) => sample.data[i * 2]!);
+    expect(new Set(firsts).size).toBe(10);
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+    for (let i = 0; i < 10; i++) expect(sample.data[i * 2 + 1]).toBe(-firsts[i]!);
+  });
+
+  it('returns the matrix itself when it has no more rows than the size', () => {
+    expect(sampleRows(PAIRS, 4, new Random(1))).toBe(PAIRS);
+  });
+
+  it('refuses a size that is not a whole number ≥ 1', () => {
+    expect(() => sampleRows(PAIRS, 0, new Random(1))).toThrow('the sample size must be a whole number ≥ 1 (got 0)');
+    expect(() => sampleRows(PAIRS, Number.NaN, new Random(1))).toThrow(InvalidOptionError);
   });
 });
 
