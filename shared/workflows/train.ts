@@ -26,6 +26,8 @@ export interface TrainOptions extends FeatureOptions {
   readonly seed?: number;
   readonly restarts?: number;
   readonly maxIterations?: number;
+  /** Above this many rows the sweep and the restarts run on a uniform sample of this size (default SAMPLE_ROWS, 20,000). */
+  readonly sampleSize?: number;
   /** Progress for long work: one call per k of the sweep. */
   readonly onSweep?: (entry: SweepEntry) => void;
 }
@@ -127,7 +129,8 @@ export function referenceOf(model: Model): ReferenceSegments {
  */
 export function trainModel(data: TrainingData, options: TrainOptions, now: Date, reference: Model | null = null): Model {
   const seed = options.seed ?? DEFAULT_SEED;
-  const restarts = options.restarts ?? defaultRestarts(data.customers.length);
+  const sampleSize = options.sampleSize ?? SAMPLE_ROWS;
+  const restarts = options.restarts ?? defaultRestarts(data.customers.length, sampleSize);
   const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
   const requestedK = options.k ?? 'auto';
   if (requestedK !== 'auto' && !(Number.isInteger(requestedK) && requestedK >= 1)) {
@@ -138,10 +141,10 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   const raw = encodeRaw(customers, features);
   const scaler = fitScaler(raw, features);
   const x = applyScaler(raw, scaler);
-  const kmeansOptions = { seed, restarts, maxIterations };
+  const kmeansOptions = { seed, restarts, maxIterations, sampleSize };
 
   // the sweep runs on a uniform sample when the data is large; the chosen k is then fitted on all rows
-  const sweepData = sampleRows(x, SAMPLE_ROWS, new Random(seed >>> 0));
+  const sweepData = sampleRows(x, sampleSize, new Random(seed >>> 0));
   const { sweep, fits } = sweepK(sweepData, { ...kmeansOptions, maxK: options.maxK ?? DEFAULT_MAX_K, onK: options.onSweep });
   const k = requestedK === 'auto' ? sweep.suggestedK : requestedK;
   const found = (sweepData === x ? fits.get(k) : undefined) ?? fitKMeans(x, k, kmeansOptions);
