@@ -1,7 +1,7 @@
 """Quality check against scikit-learn: for k = 2..10 on a customers CSV, prints scikit-learn's
 KMeans(n_init=10) inertia on the same standardized data (the original analysis's features:
 both gender columns one-hot, then all five columns standardized), and its labels.
-Usage: /usr/bin/python3 bench/sklearn_quality.py <customers.csv>  → JSON on stdout."""
+Usage: /usr/bin/python3 test/bench/sklearn_quality.py <customers.csv>  → JSON on stdout."""
 import json
 import sys
 
