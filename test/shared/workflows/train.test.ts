@@ -10,7 +10,7 @@ import { parseModel, serializeModel } from '../../../shared/model/artifact.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
 import { fingerprint, trainingDataFromCsv, trainModel } from '../../../shared/workflows/train.ts';
 import { adjustedRandIndex } from '../support/ari.ts';
-import { asCustomers, generated, modelPoint, nearest, QUICK, smallModel, trainingData } from '../support/model-fixtures.ts';
+import { asCustomers, generated, modelPoint, nearest, QUICK, smallModel, TRAINED_AT, trainingData } from '../support/model-fixtures.ts';
 
 const { customers, model } = smallModel();
 
@@ -134,6 +134,23 @@ describe('trainModel', () => {
       ),
     ).toBeGreaterThanOrEqual(0.95);
     expect(trained.warnings).toEqual([]);
+  });
+
+  it('above the sample size, sweeps on a sample and fits the chosen k on every row', () => {
+    const many = asCustomers(generated(500, 9));
+    const model = trainModel(trainingData(many), { ...QUICK, sampleSize: 100 }, TRAINED_AT);
+    expect(model.metrics.sweep.rows).toBe(100);
+    expect(model.segments.reduce((a, s) => a + s.size, 0)).toBe(500);
+    const inertia = many.reduce((sum, c) => sum + nearest(modelPoint(c, model), model.centroids.model).distance ** 2, 0);
+    expect(model.metrics.inertia).toBeCloseTo(inertia, 8);
+    // the sweep's figure for the chosen k is the sample's (100 rows), the model's is all 500 rows'
+    expect(model.metrics.sweep.entries.find((e) => e.k === model.k)!.inertia).toBeLessThan(model.metrics.inertia);
+    expect(trainModel(trainingData(many), QUICK, TRAINED_AT).metrics.sweep.rows).toBe(500);
+  });
+
+  it('refuses a sample size that is not a whole number ≥ 1', () => {
+    const data = trainingData(asCustomers(generated(20, 1)));
+    expect(() => trainModel(data, { ...QUICK, sampleSize: 0 }, TRAINED_AT)).toThrow('the sample size must be a whole number ≥ 1 (got 0)');
   });
 
   it('warns that gender alone splits the customers with the default features', () => {
