@@ -1,7 +1,9 @@
 // Writing a model's report: rendered from the model and its training customers (plus the table's
-// label counts when the caller has the table), stored beside model.json.
+// label counts and who moved where when the model was trained from the table), stored beside model.json.
 
 import type { Customers } from '../csv/columns.ts';
+import type { Customer } from '../csv/contract.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
 import { renderReport, type Movement, type TableStats } from '../report/index.ts';
@@ -39,4 +41,39 @@ export async function writeReport(
   movement: Movement | null = null,
 ): Promise<string> {
   return await store.putReport(model.modelVersion, await renderReport({ model, customers, tableStats, movement }));
+}
+
+/** What rendering a table-trained model's report again reads from the table. */
+export interface TrainingTable {
+  /** The current rows of the model's training customers, page by page. */
+  readTrainingMembers(modelVersion: string): AsyncIterable<readonly Customer[]>;
+  status(): Promise<TableStatus>;
+}
+
+export type RewriteOutcome = { readonly written: true; readonly uri: string } | { readonly written: false; readonly reason: string };
+
+/**
+ * Renders a table-trained model's report again with the table's current created / assigned shares,
+ * with the same "who moved where" section training wrote: from the model it was matched to
+ * (`lineage.parent`, the active model at training) to this one. Leaves the stored report alone, and
+ * says why, when the table no longer holds every training customer or the parent model is gone.
+ */
+export async function rewriteTableReport(store: ModelStore, table: TrainingTable, model: Model): Promise<RewriteOutcome> {
+  const customers: Customer[] = [];
+  for await (const page of table.readTrainingMembers(model.modelVersion)) customers.push(...page);
+  if (customers.length !== model.training.rowsAccepted) {
+    return { written: false, reason: `the table no longer holds every training customer of ${model.modelVersion}` };
+  }
+  const parentVersion = model.lineage.parent;
+  let parent: Model | null = null;
+  if (parentVersion !== null) {
+    try {
+      parent = await store.getModel(parentVersion);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      return { written: false, reason: `${parentVersion}, the model ${model.modelVersion} was matched to, is no longer stored` };
+    }
+  }
+  const movement = parent === null ? null : movementOf(parent, model, customers);
+  return { written: true, uri: await writeReport(store, model, customers, tableStatsOf(await table.status()), movement) };
 }

@@ -1,9 +1,9 @@
 // `segments report`: the path of a model's report.html. A model trained from the table is rendered
-// again first, with the table's current created / assigned shares.
+// again first, with the table's current created / assigned shares and its "who moved where" section.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { InvalidOptionError, ModelError, NotFoundError } from '../../../shared/errors.ts';
+import { InvalidOptionError, NotFoundError } from '../../../shared/errors.ts';
 import { TABLE_SOURCE } from '../../../shared/workflows/database.ts';
 import { defineCommand, STORE_OPTION } from '../command.ts';
 import { modelStore } from '../context.ts';
@@ -25,19 +25,11 @@ export const report = defineCommand({
     const model = await store.getModel(version);
     let path = store.reportPath(version);
     if (model.training.source === TABLE_SOURCE) {
-      // trained from the table: render again with today's created / assigned shares
-      try {
-        path = await withDatabase(values.store, config, async (repo) => {
-          const customers = [];
-          for await (const page of repo.readTrainingMembers(version)) customers.push(...page);
-          // loaded on demand: the charting library is large, and only reports need it
-          const { tableStatsOf, writeReport } = await import('../../../shared/workflows/report.ts');
-          return await writeReport(store, model, customers, tableStatsOf(await repo.status()));
-        });
-      } catch (error) {
-        if (!(error instanceof ModelError)) throw error;
-        io.err(`the table no longer holds every training customer of ${version}; showing the report written at training`);
-      }
+      // loaded on demand: the charting library is large, and only reports need it
+      const { rewriteTableReport } = await import('../../../shared/workflows/report.ts');
+      const outcome = await withDatabase(values.store, config, (repo) => rewriteTableReport(store, repo, model));
+      if (outcome.written) path = outcome.uri;
+      else io.err(`${outcome.reason}; showing the report written at training`);
     }
     if (!existsSync(path)) throw new NotFoundError(`model ${version} has no report (${path})`);
     io.out(path);

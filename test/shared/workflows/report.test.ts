@@ -1,11 +1,16 @@
-// The report as the workflows write it: who moved where between the previous model and a retrain.
+// The report as the workflows write it: who moved where between the previous model and a retrain,
+// also when a table-trained model's report is rendered again.
 
-import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
 import type { Customer } from '../../../shared/csv/contract.ts';
 import { renderReport } from '../../../shared/report/index.ts';
+import type { TableStatus } from '../../../shared/sql/customer-repository.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
-import { movementOf } from '../../../shared/workflows/report.ts';
+import { movementOf, rewriteTableReport, tableStatsOf, type TrainingTable } from '../../../shared/workflows/report.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
+import { withTempDir } from '../../support/temp.ts';
 
 const customers: Customer[] = [...generateCustomers({ rows: 600, seed: 51 })].map(({ planted: _p, ...c }) => c);
 const train = (k: number, seed: number, reference: ReturnType<typeof trainModel> | null) =>
@@ -39,5 +44,72 @@ describe('movementOf and the "who moved where" section', () => {
     expect(movement.to.map((t) => t.id).sort()).toEqual([...after.lineage.matched.map((m) => m.id), ...after.lineage.added].sort());
     const spread = movement.counts.map((row) => row.filter((n) => n > 0).length);
     expect(Math.max(...spread)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('rewriteTableReport', () => {
+  const status: TableStatus = {
+    customers: 650,
+    pending: 20,
+    byOrigin: { created: 600, assigned: 30, unlabeled: 20 },
+    bySegment: [],
+    lastRuns: [],
+    lastDrift: null,
+  };
+  /** The table as the report reads it: the training members' current rows, in pages, and its status. */
+  const table = (members: readonly Customer[]): TrainingTable => ({
+    async *readTrainingMembers() {
+      for (let i = 0; i < members.length; i += 250) yield members.slice(i, i + 250);
+    },
+    status: async () => status,
+  });
+  let store: FileModelStore;
+  beforeEach(async () => {
+    const dir = await withTempDir('rewrite-report');
+    store = new FileModelStore(dir.path);
+    return () => dir.remove();
+  });
+
+  it('renders the table shares and who moved where from the model it was matched to (lineage.parent)', async () => {
+    const before = train(4, 1, null);
+    const after = train(5, 1, before);
+    await store.putModel(before);
+    await store.putModel(after);
+    const outcome = await rewriteTableReport(store, table(customers), after);
+    expect(outcome).toEqual({ written: true, uri: store.reportPath(after.modelVersion) });
+    const expected = await renderReport({
+      model: after,
+      customers,
+      tableStats: tableStatsOf(status),
+      movement: movementOf(before, after, customers),
+    });
+    const html = await readFile(store.reportPath(after.modelVersion), 'utf8');
+    expect(html).toContain('<section id="movement">');
+    expect(html).toBe(expected);
+  });
+
+  it('renders a first model (no parent) without a movement section', async () => {
+    const first = train(3, 1, null);
+    await store.putModel(first);
+    await rewriteTableReport(store, table(customers), first);
+    const html = await readFile(store.reportPath(first.modelVersion), 'utf8');
+    expect(html).not.toContain('<section id="movement">');
+    expect(html).toBe(await renderReport({ model: first, customers, tableStats: tableStatsOf(status) }));
+  });
+
+  it('leaves the stored report alone and says why when training customers are gone or the parent is not stored', async () => {
+    const before = train(4, 1, null);
+    const after = train(5, 1, before);
+    await store.putModel(after);
+    await store.putReport(after.modelVersion, 'as training wrote it');
+    expect(await rewriteTableReport(store, table(customers.slice(1)), after)).toEqual({
+      written: false,
+      reason: `the table no longer holds every training customer of ${after.modelVersion}`,
+    });
+    expect(await rewriteTableReport(store, table(customers), after)).toEqual({
+      written: false,
+      reason: `${before.modelVersion}, the model ${after.modelVersion} was matched to, is no longer stored`,
+    });
+    expect(await readFile(store.reportPath(after.modelVersion), 'utf8')).toBe('as training wrote it');
   });
 });
