@@ -1,6 +1,6 @@
 // Worker thread of `segments assign` on a large local file: labels one part of the file (read after
 // the file's header line) into a part file, and hands back its counts, rejects and the ids it saw.
-// Started by parallel-assign.ts from the CLI bundle (dist/label-worker.js).
+// Started by parallel-assign.ts: label-worker.js of the CLI bundle, or label-worker-source.mjs from source.
 
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';

@@ -4,7 +4,7 @@
 // the workers hand back the ids they saw, the main thread settles the rule over all of them, and a
 // file with duplicates gets a second parallel pass, as the sequential path gets a second pass.
 // A file with a quote character anywhere is labeled sequentially (a quoted field may hold a line
-// break, so a line end is not always a row end); so is a run without the CLI bundle's worker.
+// break, so a line end is not always a row end).
 
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -201,10 +201,13 @@ export interface ParallelLabelInput {
   readonly onParts?: (parts: number) => void;
 }
 
-/** The worker script beside this module in the CLI bundle, or null when running from source. */
-function workerScript(): string | null {
-  const file = fileURLToPath(new URL('./label-worker.js', import.meta.url));
-  return existsSync(file) ? file : null;
+/**
+ * The worker script: label-worker.js beside this module's chunk in the CLI bundle; from the
+ * TypeScript sources (tsx, tests), a starter that runs label-worker.ts through tsx.
+ */
+function workerScript(): string {
+  const bundled = fileURLToPath(new URL('./label-worker.js', import.meta.url));
+  return existsSync(bundled) ? bundled : fileURLToPath(new URL('./label-worker-source.mjs', import.meta.url));
 }
 
 /**
@@ -213,7 +216,7 @@ function workerScript(): string | null {
  */
 export async function labelFileInParallel(input: ParallelLabelInput): Promise<LabelSummary | null> {
   const workerFile = workerScript();
-  if (workerFile === null || input.workers < 2) return null;
+  if (input.workers < 2) return null;
   const workers: Started[] = [];
   const start = (n: number): Started[] => {
     const started = Array.from({ length: n }, () => startWorker(workerFile));
