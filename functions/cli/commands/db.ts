@@ -2,7 +2,7 @@
 // migrate, load a CSV, train from the table, the nightly assignment, and the table's status.
 
 import { readCustomerCsv } from '../../../shared/csv/read-customers.ts';
-import type { Drift } from '../../../shared/model/drift.ts';
+import { DriftSchema, type Drift } from '../../../shared/model/drift.ts';
 import { assignPending, loadCustomers } from '../../../shared/workflows/database.ts';
 import { trainFromTable } from '../../../shared/workflows/train-table.ts';
 import type { PgCustomerRepository } from '../../adapters/pg-customer-repository.ts';
@@ -145,7 +145,7 @@ export const dbStatus = defineCommand({
         status.bySegment.map((s) => [s.modelVersion, String(s.segment), s.name, String(s.customers), String(s.outliers)]),
       ),
     );
-    const drift = status.lastDrift as Drift | null;
+    const drift = DriftSchema.nullable().parse(status.lastDrift ?? null);
     if (drift) for (const line of driftLines(drift)) io.out(line);
     io.out('recent runs:');
     io.out(
