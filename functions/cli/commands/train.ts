@@ -60,7 +60,7 @@ export function requestedPromotion(values: TrainValues): boolean | undefined {
 export const train = defineCommand({
   name: 'train',
   args: [{ name: 'csv' }],
-  summary: 'train a model from a customers CSV, store it under the store and promote it',
+  summary: 'train a model from a customers CSV, store it and promote it',
   options: { ...TRAIN_OPTIONS, store: STORE_OPTION, json: jsonOption("the model's figures and paths") },
   async run({ values, args: [file] }, { io }) {
     const options = trainOptions(values, io);
