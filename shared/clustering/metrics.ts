@@ -25,10 +25,13 @@ function distance(a: Float64Array, ai: number, b: Float64Array, bi: number, d: n
 }
 
 /**
- * Picks at most `size` row indexes, each cluster represented in proportion to its size
- * (at least two rows when it has them), deterministically for a seed. Sorted ascending.
+ * The rows the silhouette is measured on: at most `size` row indexes, each cluster represented in
+ * proportion to its size (at least two rows when it has them, since a silhouette needs a pair),
+ * drawn at random within the cluster, deterministically for a seed. Sorted ascending. Unlike the
+ * report's `scatterSample` (evenly spaced, one row per segment at least), a random draw keeps the
+ * estimate unbiased whatever order the rows came in.
  */
-export function stratifiedSample(labels: Int32Array, k: number, size: number, seed: number): Int32Array {
+export function silhouetteSample(labels: Int32Array, k: number, size: number, seed: number): Int32Array {
   if (labels.length <= size) return Int32Array.from(labels.keys());
   const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < labels.length; i++) members[labels[i]!]!.push(i);
@@ -133,7 +136,7 @@ export function calinskiHarabasz(x: Matrix, labels: Int32Array, centroids: Float
 
 /** All quality metrics for one clustering. */
 export function clusterMetrics(x: Matrix, labels: Int32Array, centroids: Float64Array, k: number, seed: number): ClusterMetrics {
-  const rows = stratifiedSample(labels, k, SILHOUETTE_EXACT_MAX_ROWS, seed);
+  const rows = silhouetteSample(labels, k, SILHOUETTE_EXACT_MAX_ROWS, seed);
   return {
     silhouette: silhouette(x, labels, k, rows),
     daviesBouldin: daviesBouldin(x, labels, centroids, k),

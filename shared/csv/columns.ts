@@ -3,8 +3,7 @@
 // index into GENDERS) and the ids packed, instead of an object and a string per customer:
 // 11 bytes a customer plus the ids, where Customer objects took about 150 bytes.
 
-import { GENDERS, type Customer, type Gender } from './contract.ts';
-import type { NumericFeature } from '../features/spec.ts';
+import { GENDERS, type Customer, type Gender, type NumericField } from './contract.ts';
 import { grown } from './typed-arrays.ts';
 
 /** Ids by row number. */
@@ -45,7 +44,7 @@ export class CustomerColumns {
   }
 
   /** A numeric field's values in row order (a new array each call). */
-  numeric(field: NumericFeature): Float64Array {
+  numeric(field: NumericField): Float64Array {
     const n = this.length;
     switch (field) {
       case 'age':
@@ -58,7 +57,7 @@ export class CustomerColumns {
   }
 
   /** Writes a numeric field's values into `target[offset + i * stride]` (no intermediate array). */
-  copyNumeric(field: NumericFeature, target: Float64Array, offset: number, stride: number): void {
+  copyNumeric(field: NumericField, target: Float64Array, offset: number, stride: number): void {
     const values = field === 'age' ? this.ages : field === 'spending_score' ? this.scores : this.incomes;
     for (let i = 0; i < this.length; i++) target[offset + i * stride] = values[i]!;
   }

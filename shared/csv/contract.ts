@@ -15,7 +15,11 @@ export interface Customer {
   readonly spendingScore: number;
 }
 
-export type CustomerField = 'customer_id' | 'gender' | 'age' | 'annual_income_thousands' | 'spending_score';
+/** The numeric customer fields, in contract order: what features scale, profiles summarise and drift bins. */
+export const NUMERIC_FIELDS = ['age', 'annual_income_thousands', 'spending_score'] as const;
+export type NumericField = (typeof NUMERIC_FIELDS)[number];
+
+export type CustomerField = 'customer_id' | 'gender' | NumericField;
 
 /** Required fields in contract order, each with the headers accepted for it (compared case-insensitively). */
 export const REQUIRED_FIELDS: ReadonlyArray<{ field: CustomerField; headers: readonly string[] }> = [
@@ -27,8 +31,9 @@ export const REQUIRED_FIELDS: ReadonlyArray<{ field: CustomerField; headers: rea
 ];
 
 /**
- * Columns of an input file that are outputs, never features; labeled output replaces them (all six
- * label columns, so a labeled.csv fed back in does not get them twice).
+ * The columns labeling appends to each row of labeled output, in order (the labels, never features).
+ * An input file's columns of these names are dropped from labeled output, all six of them, so a
+ * labeled.csv fed back in does not get them twice.
  */
 export const OUTPUT_COLUMNS = ['segment', 'segment_name', 'segment_origin', 'segment_distance', 'is_outlier', 'model_version'] as const;
 
@@ -42,7 +47,7 @@ const MAX_SCORE = 100;
 export interface HeaderMap {
   readonly columns: readonly string[];
   readonly index: Readonly<Record<CustomerField, number>>;
-  /** Indexes of the input columns kept in labeled output (all but `segment`/`segment_origin`). */
+  /** Indexes of the input columns kept in labeled output: all but those named in OUTPUT_COLUMNS. */
   readonly passThrough: readonly number[];
 }
 

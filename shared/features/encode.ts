@@ -3,8 +3,8 @@
 
 import * as z from 'zod';
 import { columnsOf, type Customers } from '../csv/columns.ts';
-import { GENDERS } from '../csv/contract.ts';
-import { columnNames, type FeatureSpec, type NumericFeature } from './spec.ts';
+import { GENDERS, type NumericField } from '../csv/contract.ts';
+import { columnNames, type FeatureSpec } from './spec.ts';
 
 export const ScalerSchema = z.object({
   columns: z.array(z.string()),
@@ -33,7 +33,7 @@ export function encodeRaw(customers: Customers, features: readonly FeatureSpec[]
   let j = 0;
   for (const f of features) {
     if (f.kind === 'numeric') {
-      columns.copyNumeric(f.name as NumericFeature, data, j, cols);
+      columns.copyNumeric(f.name as NumericField, data, j, cols);
       j++;
       continue;
     }

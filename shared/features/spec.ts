@@ -2,10 +2,11 @@
 
 import * as z from 'zod';
 import { columnsOf, type Customers } from '../csv/columns.ts';
-import { GENDERS, type Customer } from '../csv/contract.ts';
+import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../csv/contract.ts';
 import { InvalidOptionError } from '../errors.ts';
 
-export const FEATURE_NAMES = ['gender', 'age', 'annual_income_thousands', 'spending_score'] as const;
+/** The customer fields a model can cluster on: gender and the numeric fields. */
+export const FEATURE_NAMES = ['gender', ...NUMERIC_FIELDS] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 export const FeatureSpecSchema = z.object({
@@ -65,11 +66,8 @@ export function columnNames(features: readonly FeatureSpec[]): string[] {
   return features.flatMap((f) => (f.kind === 'categorical' ? (f.categories ?? []).map((c) => `${f.name}=${c}`) : [f.name]));
 }
 
-/** The numeric customer fields. */
-export type NumericFeature = Exclude<FeatureName, 'gender'>;
-
 /** Each numeric field's value of a customer. */
-export const NUMERIC_VALUE: Readonly<Record<NumericFeature, (c: Customer) => number>> = {
+export const NUMERIC_VALUE: Readonly<Record<NumericField, (c: Customer) => number>> = {
   age: (c) => c.age,
   annual_income_thousands: (c) => c.annualIncomeThousands,
   spending_score: (c) => c.spendingScore,
@@ -81,6 +79,6 @@ export function featureValue(customer: Customer, name: FeatureName): string | nu
 }
 
 /** A numeric field's values, in customer order (a new array). */
-export function numericValues(customers: Customers, field: NumericFeature): Float64Array {
+export function numericValues(customers: Customers, field: NumericField): Float64Array {
   return customers instanceof Array ? Float64Array.from(customers, NUMERIC_VALUE[field]) : columnsOf(customers).numeric(field);
 }

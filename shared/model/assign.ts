@@ -2,9 +2,9 @@
 // nearest centroid, Euclidean distance in model space, and the segment's outlier threshold.
 
 import type { Customers } from '../csv/columns.ts';
-import type { Customer } from '../csv/contract.ts';
+import type { Customer, NumericField } from '../csv/contract.ts';
 import { applyScaler, encodeRaw } from '../features/encode.ts';
-import { featureValue, NUMERIC_VALUE, type NumericFeature } from '../features/spec.ts';
+import { featureValue, NUMERIC_VALUE } from '../features/spec.ts';
 import type { Model } from './artifact.ts';
 
 export interface Assignment {
@@ -45,7 +45,7 @@ export class Assigner {
     const columns = model.features.flatMap((f): Array<(c: Customer) => number> =>
       f.kind === 'categorical'
         ? (f.categories ?? []).map((category) => (c: Customer) => (featureValue(c, f.name) === category ? 1 : 0))
-        : [NUMERIC_VALUE[f.name as NumericFeature]],
+        : [NUMERIC_VALUE[f.name as NumericField]],
     );
     this.encode = (customer, into) => {
       for (let j = 0; j < columns.length; j++) into[j] = ((columns[j]!(customer) - mean[j]!) / scale[j]!) * weight[j]!;

@@ -4,8 +4,8 @@
 
 import * as z from 'zod';
 import type { Customers } from '../csv/columns.ts';
+import { NUMERIC_FIELDS } from '../csv/contract.ts';
 import { numericValues } from '../features/spec.ts';
-import { PROFILE_NUMERICS } from '../profile/profile.ts';
 import { quantileSorted } from '../profile/stats.ts';
 
 const BINS = 10;
@@ -47,7 +47,7 @@ export function decileEdges(values: Float64Array): number[] {
 /** The training population's figures that nightly runs compare against. */
 export function baselineOf(customers: Customers, distances: Float64Array, outliers: number): Baseline {
   const bins: Baseline['bins'] = {};
-  for (const field of PROFILE_NUMERICS) {
+  for (const field of NUMERIC_FIELDS) {
     const values = numericValues(customers, field);
     const edges = decileEdges(values);
     const counts = new Array<number>(edges.length + 1).fill(0);

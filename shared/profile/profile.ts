@@ -3,14 +3,9 @@
 
 import * as z from 'zod';
 import { columnsOf, type Customers } from '../csv/columns.ts';
-import { GENDERS } from '../csv/contract.ts';
-import type { FeatureSpec, FeatureName } from '../features/spec.ts';
-import { numericValues } from '../features/spec.ts';
+import { GENDERS, NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
+import { numericValues, type FeatureName, type FeatureSpec } from '../features/spec.ts';
 import { meanStd, quantileSorted, summarize, SummarySchema } from './stats.ts';
-
-/** The numeric customer fields every profile describes, whatever the feature set. */
-export const PROFILE_NUMERICS = ['age', 'annual_income_thousands', 'spending_score'] as const;
-export type ProfileNumeric = (typeof PROFILE_NUMERICS)[number];
 
 /** Training-distance percentile used as a segment's outlier threshold. */
 export const OUTLIER_PERCENTILE = 0.99;
@@ -29,6 +24,7 @@ export const SegmentProfileSchema = z.object({
   size: z.number().int().positive(),
   share: z.number(),
   categories: z.object({ gender: z.record(z.string(), z.number()) }),
+  /** Every numeric field, whatever the feature set. */
   stats: z.object({ age: SummarySchema, annual_income_thousands: SummarySchema, spending_score: SummarySchema }),
   distance: DistanceStatsSchema,
   outlierThreshold: z.number().nonnegative(),
@@ -36,7 +32,7 @@ export const SegmentProfileSchema = z.object({
 export type SegmentProfile = z.infer<typeof SegmentProfileSchema>;
 
 /** How a segment differs from everyone: per numeric field, (segment mean − overall mean) / overall std. */
-type Deviations = Record<ProfileNumeric, number>;
+type Deviations = Record<NumericField, number>;
 
 const NAME_THRESHOLD = 0.5;
 const GENDER_NAME_SHARE = 0.9;
@@ -44,7 +40,7 @@ const DOMINANT_SHARE = 0.95;
 const NUMERIC_DOMINANT_ETA2 = 0.9;
 const NUMERIC_OTHERS_ETA2 = 0.5;
 
-const WORDS: Record<ProfileNumeric, { low: string; high: string; mid: string }> = {
+const WORDS: Record<NumericField, { low: string; high: string; mid: string }> = {
   age: { low: 'young', high: 'older', mid: 'middle-aged' },
   annual_income_thousands: { low: 'low income', high: 'high income', mid: 'mid income' },
   spending_score: { low: 'low spending', high: 'high spending', mid: 'average spending' },
@@ -57,9 +53,9 @@ function capitalise(text: string): string {
 
 /** Words for a name: every field that stands out (age, then income, then spending), then gender. */
 function descriptors(dev: Deviations, genderShares: Record<string, number>): { words: string[]; extra: string[] } {
-  const words = PROFILE_NUMERICS.filter((f) => Math.abs(dev[f]) >= NAME_THRESHOLD).map((f) => (dev[f] < 0 ? WORDS[f].low : WORDS[f].high));
+  const words = NUMERIC_FIELDS.filter((f) => Math.abs(dev[f]) >= NAME_THRESHOLD).map((f) => (dev[f] < 0 ? WORDS[f].low : WORDS[f].high));
   // for telling apart segments that would share a name: the fields closest to average, by how close
-  const extra = PROFILE_NUMERICS.filter((f) => Math.abs(dev[f]) < NAME_THRESHOLD)
+  const extra = NUMERIC_FIELDS.filter((f) => Math.abs(dev[f]) < NAME_THRESHOLD)
     .sort((a, b) => Math.abs(dev[b]) - Math.abs(dev[a]))
     .map((f) => WORDS[f].mid);
   const dominant = Object.entries(genderShares).find(([, share]) => share >= GENDER_NAME_SHARE);
@@ -72,7 +68,7 @@ export function nameSegments(all: readonly { dev: Deviations; genderShares: Reco
   const candidates = all.map((s) => descriptors(s.dev, s.genderShares));
   const names = candidates.map((c) => c.words);
   const render = (words: string[]): string => (words.length === 0 ? 'Average customers' : capitalise(words.join(' · ')));
-  for (let round = 0; round < PROFILE_NUMERICS.length; round++) {
+  for (let round = 0; round < NUMERIC_FIELDS.length; round++) {
     const rendered = names.map(render);
     const clashes = rendered.map((n) => rendered.filter((m) => m === n).length > 1);
     if (!clashes.some(Boolean)) break;
@@ -128,7 +124,7 @@ export function dominanceWarnings(
     }
   }
   if (k >= 2) {
-    const eta = PROFILE_NUMERICS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquared(numericValues(customers, f), labels, k) }));
+    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquared(numericValues(customers, f), labels, k) }));
     const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
     if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
       const { f, eta: value } = dominant[0]!;
@@ -159,7 +155,7 @@ export function profileSegments(
     labels.forEach((label, i) => (groups[label]![filled[label]!++] = values[i]!));
     return groups;
   };
-  const stats = PROFILE_NUMERICS.map((f) => bySegment(numericValues(customers, f)).map(summarize));
+  const stats = NUMERIC_FIELDS.map((f) => bySegment(numericValues(customers, f)).map(summarize));
   const memberDistances = bySegment(distances);
   const genderCounts = Array.from({ length: k }, () => new Int32Array(GENDERS.length));
   const codes = columnsOf(customers).genderCodes;
@@ -174,7 +170,7 @@ export function profileSegments(
       size,
       share: size / customers.length,
       categories: { gender: genders },
-      stats: Object.fromEntries(PROFILE_NUMERICS.map((f, j) => [f, stats[j]![id]!])) as SegmentProfile['stats'],
+      stats: Object.fromEntries(NUMERIC_FIELDS.map((f, j) => [f, stats[j]![id]!])) as SegmentProfile['stats'],
       distance: {
         mean: sum / dist.length,
         median: quantileSorted(dist, 0.5),
@@ -189,14 +185,14 @@ export function profileSegments(
 
 /** Deviations of each segment's means from the population, in population standard deviations. */
 export function segmentDeviations(customers: Customers, profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
-  const overall = Object.fromEntries(PROFILE_NUMERICS.map((f) => [f, meanStd(numericValues(customers, f))])) as Record<
-    ProfileNumeric,
+  const overall = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, meanStd(numericValues(customers, f))])) as Record<
+    NumericField,
     { mean: number; std: number }
   >;
   return profiles.map(
     (p) =>
       Object.fromEntries(
-        PROFILE_NUMERICS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
+        NUMERIC_FIELDS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
       ) as Deviations,
   );
 }

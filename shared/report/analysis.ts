@@ -1,16 +1,14 @@
-// What the report computes beyond the model: labels and model-space points of the training
-// customers, a 2-D PCA projection, a deterministic stratified sample, and per-segment histograms.
+// What the report computes beyond the model from the training customers' labels and model-space
+// points: segment sizes, a 2-D PCA projection, the scatter's sample, and per-segment histograms.
 
 import { PCA } from 'ml-pca';
 import type { Matrix } from '../features/encode.ts';
-import type { ProfileNumeric } from '../profile/profile.ts';
+import type { NumericField } from '../csv/contract.ts';
 
 /** Most customers drawn in the scatter; beyond this a stratified sample keeps the page light. */
 export const DEFAULT_MAX_POINTS = 5000;
 /** Bins per histogram, as in the original notebook. */
 export const HISTOGRAM_BINS = 20;
-
-export { numericValues } from '../features/spec.ts';
 
 /** Segment sizes from labels. */
 export function countLabels(labels: Int32Array, k: number): number[] {
@@ -91,11 +89,13 @@ export function projectPca(x: Matrix, centroids: readonly (readonly number[])[])
 }
 
 /**
- * Indices (ascending) of at most `maxPoints` customers: every segment in proportion to its size
- * (largest remainder, at least one customer per segment), evenly spaced through the segment's
- * members in training order. All customers when there are no more than `maxPoints`.
+ * The customers drawn in the scatter: indices (ascending) of at most `maxPoints` customers, every
+ * segment in proportion to its size (largest remainder, at least one customer per segment), evenly
+ * spaced through the segment's members in training order. All customers when there are no more
+ * than `maxPoints`. Unlike the silhouette's `silhouetteSample` (random for a seed, two rows per
+ * cluster at least), no seed: the same model and customers always draw the same picture.
  */
-export function stratifiedSample(labels: Int32Array, k: number, maxPoints: number): Int32Array {
+export function scatterSample(labels: Int32Array, k: number, maxPoints: number): Int32Array {
   const n = labels.length;
   if (n <= maxPoints) return Int32Array.from({ length: n }, (_, i) => i);
   const members: number[][] = Array.from({ length: k }, () => []);
@@ -123,7 +123,7 @@ export function stratifiedSample(labels: Int32Array, k: number, maxPoints: numbe
 }
 
 export interface Histogram {
-  readonly feature: ProfileNumeric;
+  readonly feature: NumericField;
   /** Bin edges shared by every segment: `bins + 1` ascending values over all customers' range. */
   readonly edges: readonly number[];
   /** Customers per bin, per segment. */
@@ -135,7 +135,7 @@ export function segmentHistogram(
   values: Float64Array,
   labels: Int32Array,
   k: number,
-  feature: ProfileNumeric,
+  feature: NumericField,
   bins = HISTOGRAM_BINS,
 ): Histogram {
   let min = Number.POSITIVE_INFINITY;

@@ -2,10 +2,11 @@
 // customers, each with the numbers behind it — the sentences an analyst would otherwise write.
 
 import type { Customers } from '../csv/columns.ts';
+import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
+import { numericValues } from '../features/spec.ts';
 import type { Model } from '../model/artifact.ts';
-import { etaSquared, PROFILE_NUMERICS, type ProfileNumeric } from '../profile/profile.ts';
+import { etaSquared } from '../profile/profile.ts';
 import { meanStd, quantileSorted } from '../profile/stats.ts';
-import { numericValues } from './analysis.ts';
 import { formatInt, formatNumber, formatPercent } from './format.ts';
 
 export interface Finding {
@@ -34,7 +35,7 @@ export interface AgeIncomeTest {
   readonly olderSpendLess: readonly (boolean | null)[];
 }
 
-const FIELD_WORDS: Record<ProfileNumeric, { name: string; unit: string }> = {
+const FIELD_WORDS: Record<NumericField, { name: string; unit: string }> = {
   age: { name: 'age', unit: ' years' },
   annual_income_thousands: { name: 'annual income', unit: ' k$' },
   spending_score: { name: 'spending score', unit: '' },
@@ -124,7 +125,7 @@ function ageIncomeFinding(customers: Customers): Finding {
   };
 }
 
-function lowestSpendingFinding(model: Model, overall: Record<ProfileNumeric, { mean: number; std: number }>): Finding {
+function lowestSpendingFinding(model: Model, overall: Record<NumericField, { mean: number; std: number }>): Finding {
   const segments = model.segments;
   const lowest = segments.reduce((a, b) => (b.stats.spending_score.mean < a.stats.spending_score.mean ? b : a));
   const apart = (['age', 'annual_income_thousands'] as const)
@@ -153,7 +154,7 @@ function spendingGroupsFinding(model: Model, overallSpending: number): Finding |
   const low = model.segments.filter((s) => s.stats.spending_score.mean < overallSpending);
   const high = model.segments.filter((s) => s.stats.spending_score.mean >= overallSpending);
   if (low.length === 0 || high.length === 0) return undefined;
-  const weighted = (group: typeof low, f: ProfileNumeric): number =>
+  const weighted = (group: typeof low, f: NumericField): number =>
     group.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / group.reduce((s, g) => s + g.size, 0);
   const ageLow = weighted(low, 'age');
   const ageHigh = weighted(high, 'age');
@@ -193,7 +194,7 @@ function largestFinding(model: Model): Finding {
   };
 }
 
-function singleSegmentFinding(model: Model, overall: Record<ProfileNumeric, { mean: number }>): Finding {
+function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean: number }>): Finding {
   const women = model.segments[0]!.categories.gender.Female ?? 0;
   return {
     id: 'single-segment',
@@ -205,15 +206,15 @@ function singleSegmentFinding(model: Model, overall: Record<ProfileNumeric, { me
 }
 
 /** Share of a field's variance explained by the segments (η²), for every profiled numeric field. */
-export function explainedByField(customers: Customers, labels: Int32Array, k: number): Record<ProfileNumeric, number> {
-  const out = {} as Record<ProfileNumeric, number>;
-  for (const f of PROFILE_NUMERICS) out[f] = etaSquared(numericValues(customers, f), labels, k);
+export function explainedByField(customers: Customers, labels: Int32Array, k: number): Record<NumericField, number> {
+  const out = {} as Record<NumericField, number>;
+  for (const f of NUMERIC_FIELDS) out[f] = etaSquared(numericValues(customers, f), labels, k);
   return out;
 }
 
 function dominantFinding(customers: Customers, labels: Int32Array, k: number): Finding {
   const eta = explainedByField(customers, labels, k);
-  const ranked = [...PROFILE_NUMERICS].sort((a, b) => eta[b] - eta[a]);
+  const ranked = [...NUMERIC_FIELDS].sort((a, b) => eta[b] - eta[a]);
   const top = ranked[0]!;
   const others = ranked
     .slice(1)
@@ -224,7 +225,7 @@ function dominantFinding(customers: Customers, labels: Int32Array, k: number): F
     text:
       `${capitalise(FIELD_WORDS[top].name)} separates the segments most: the segments explain ${formatPercent(eta[top])} of its variance (${others}).` +
       (eta[top] >= 0.9 && ranked.slice(1).every((f) => eta[f] < 0.5) ? ` It alone nearly determines the segments.` : ''),
-    numbers: Object.fromEntries(PROFILE_NUMERICS.map((f) => [`eta2.${f}`, eta[f]])),
+    numbers: Object.fromEntries(NUMERIC_FIELDS.map((f) => [`eta2.${f}`, eta[f]])),
   };
 }
 
@@ -237,11 +238,11 @@ function dominantFinding(customers: Customers, labels: Int32Array, k: number): F
 export function computeFindings(model: Model, customers: Customers, labels: Int32Array): Finding[] {
   const n = model.segments.reduce((s, g) => s + g.size, 0);
   const overall = Object.fromEntries(
-    PROFILE_NUMERICS.map((f) => {
+    NUMERIC_FIELDS.map((f) => {
       const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / n;
       return [f, { mean, std: meanStd(numericValues(customers, f)).std }];
     }),
-  ) as Record<ProfileNumeric, { mean: number; std: number }>;
+  ) as Record<NumericField, { mean: number; std: number }>;
   const findings: Finding[] = [];
   if (model.segments.length === 1) findings.push(singleSegmentFinding(model, overall));
   else {

@@ -4,19 +4,19 @@
 // not its position in the model's arrays (centroids, segments, labels), which only index data.
 
 import type { Customers } from '../csv/columns.ts';
+import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import { ModelError } from '../errors.ts';
 import { applyScaler, encodeRaw } from '../features/encode.ts';
+import { numericValues } from '../features/spec.ts';
 import { assignCustomers } from '../model/assign.ts';
 import type { Model } from '../model/artifact.ts';
-import { PROFILE_NUMERICS, type ProfileNumeric } from '../profile/profile.ts';
 import {
   countLabels,
   DEFAULT_MAX_POINTS,
   HISTOGRAM_BINS,
-  numericValues,
   projectPca,
+  scatterSample,
   segmentHistogram,
-  stratifiedSample,
   type Histogram,
 } from './analysis.ts';
 import { heatmapSpec, histogramSpec, metricByKSpec, renderSvg, scatterSpec, segmentColors, spendingSpec } from './charts.ts';
@@ -27,7 +27,7 @@ import { el, figure, page, table, type Row } from './html.ts';
 
 export { computeFindings, ageIncomeTest, explainedByField, type Finding, type AgeIncomeTest } from './findings.ts';
 export { escapeHtml } from './escape.ts';
-export { DEFAULT_MAX_POINTS, HISTOGRAM_BINS, stratifiedSample } from './analysis.ts';
+export { DEFAULT_MAX_POINTS, HISTOGRAM_BINS } from './analysis.ts';
 
 /** Label counts in the customers table, when the report is generated with access to it. */
 export interface TableStats {
@@ -93,7 +93,7 @@ function movementSection(movement: Movement): string {
   );
 }
 
-const FIELD_LABELS: Record<ProfileNumeric, { title: string; short: string }> = {
+const FIELD_LABELS: Record<NumericField, { title: string; short: string }> = {
   age: { title: 'Age (years)', short: 'Age' },
   annual_income_thousands: { title: 'Annual income (k$)', short: 'Annual income' },
   spending_score: { title: 'Spending score (1–100)', short: 'Spending score' },
@@ -116,7 +116,7 @@ const segmentLabel = (s: Pick<Segment, 'id' | 'name'>): string => `${s.id} · ${
 function columnLabel(column: string): string {
   const [name, category] = column.split('=');
   if (category !== undefined) return `${name} = ${category}`;
-  return FIELD_LABELS[name as ProfileNumeric]?.short ?? column;
+  return FIELD_LABELS[name as NumericField]?.short ?? column;
 }
 
 function header(model: Model): string {
@@ -389,7 +389,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   const columns = model.scaler.columns;
   const x = applyScaler(encodeRaw(customers, model.features), model.scaler);
   const projection = projectPca(x, model.centroids.model);
-  const sample = stratifiedSample(labels, model.k, maxPoints);
+  const sample = scatterSample(labels, model.k, maxPoints);
   const plotted = countLabels(
     Int32Array.from(sample, (i) => labels[i]!),
     model.k,
@@ -555,12 +555,12 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
   });
   const statsTable = table({
     caption: 'Statistics',
-    columns: ['', ...PROFILE_NUMERICS.map((f) => FIELD_LABELS[f].title)],
+    columns: ['', ...NUMERIC_FIELDS.map((f) => FIELD_LABELS[f].title)],
     rows: STAT_ROWS.map(([stat, label]) => ({
       attrs: { 'data-stat': stat },
       cells: [
         { text: label, header: true },
-        ...PROFILE_NUMERICS.map((f) => ({
+        ...NUMERIC_FIELDS.map((f) => ({
           text: formatNumber(segment.stats[f][stat], DECIMALS.stat),
           value: segment.stats[f][stat],
           attrs: { 'data-feature': f },
@@ -622,7 +622,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
 }
 
 async function segmentsSection(p: Prepared): Promise<string> {
-  const histograms = PROFILE_NUMERICS.map((f) => segmentHistogram(numericValues(p.customers, f), p.labels, p.model.k, f));
+  const histograms = NUMERIC_FIELDS.map((f) => segmentHistogram(numericValues(p.customers, f), p.labels, p.model.k, f));
   let yMax = 0;
   for (const h of histograms) {
     h.counts.forEach((counts, c) => {

@@ -1,4 +1,5 @@
-// shared/ is the pure core: no AWS SDK, no Lambda types, no file system, no environment.
+// shared/ is the pure core: no AWS SDK, no Lambda types, no file system, no environment. Its CSV
+// contract is the bottom layer: features, profiles and workflows build on it, not the other way.
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -29,6 +30,19 @@ describe('shared/', () => {
     for (const file of files) {
       const text = await readFile(file, 'utf8');
       for (const [pattern, what] of FORBIDDEN) if (pattern.test(text)) offences.push(`${relative(ROOT, file)} uses ${what}`);
+    }
+    expect(offences).toEqual([]);
+  });
+
+  it('keeps csv/ below the rest: its modules import only each other and errors.ts', async () => {
+    const csv = join(ROOT, 'csv');
+    const offences: string[] = [];
+    for (const file of await sources(csv)) {
+      const text = await readFile(file, 'utf8');
+      for (const [, target] of text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
+        const resolved = relative(csv, join(file, '..', target!));
+        if (resolved.startsWith('..') && resolved !== join('..', 'errors.ts')) offences.push(`${relative(ROOT, file)} imports ${target}`);
+      }
     }
     expect(offences).toEqual([]);
   });

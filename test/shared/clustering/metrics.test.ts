@@ -8,7 +8,7 @@ import {
   daviesBouldin,
   silhouette,
   SILHOUETTE_EXACT_MAX_ROWS,
-  stratifiedSample,
+  silhouetteSample,
 } from '../../../shared/clustering/metrics.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
 
@@ -146,7 +146,7 @@ describe('silhouette on a subset of rows', () => {
   });
 });
 
-describe('stratifiedSample', () => {
+describe('silhouetteSample', () => {
   const labelsOf = (sizes: number[]): Int32Array => {
     // interleaved so that cluster members are spread over the index range
     const out: number[] = [];
@@ -156,12 +156,12 @@ describe('stratifiedSample', () => {
   };
 
   it('returns every row when there are no more rows than the sample size', () => {
-    expect(Array.from(stratifiedSample(Int32Array.from([1, 0, 1, 0]), 2, 4, 1))).toEqual([0, 1, 2, 3]);
+    expect(Array.from(silhouetteSample(Int32Array.from([1, 0, 1, 0]), 2, 4, 1))).toEqual([0, 1, 2, 3]);
   });
 
   it('samples each cluster in proportion to its size, as sorted distinct indexes', () => {
     const labels = labelsOf([600, 300, 100]);
-    const sample = stratifiedSample(labels, 3, 100, 42);
+    const sample = silhouetteSample(labels, 3, 100, 42);
     expect(sample).toHaveLength(100);
     const perCluster = [0, 0, 0];
     for (const i of sample) perCluster[labels[i]!]!++;
@@ -172,21 +172,21 @@ describe('stratifiedSample', () => {
 
   it('keeps at least two rows of a small cluster', () => {
     const labels = labelsOf([995, 5]);
-    const sample = stratifiedSample(labels, 2, 100, 3);
+    const sample = silhouetteSample(labels, 2, 100, 3);
     expect(Array.from(sample).filter((i) => labels[i] === 1)).toHaveLength(2);
   });
 
   it('is deterministic for a seed and differs between seeds', () => {
     const labels = labelsOf([500, 500]);
-    expect(Array.from(stratifiedSample(labels, 2, 50, 9))).toEqual(Array.from(stratifiedSample(labels, 2, 50, 9)));
-    expect(Array.from(stratifiedSample(labels, 2, 50, 9))).not.toEqual(Array.from(stratifiedSample(labels, 2, 50, 10)));
+    expect(Array.from(silhouetteSample(labels, 2, 50, 9))).toEqual(Array.from(silhouetteSample(labels, 2, 50, 9)));
+    expect(Array.from(silhouetteSample(labels, 2, 50, 9))).not.toEqual(Array.from(silhouetteSample(labels, 2, 50, 10)));
   });
 
   it('picks at most the sample size when every cluster can keep its two rows', () => {
     // 4001 rows in clusters of 1334, 1334 and 1333: the proportional quotas 1333.67, 1333.67 and
     // 1332.67 each round up, to 1334 + 1334 + 1333 = 4001 rows, one more than the cap
     const labels = labelsOf([1334, 1334, 1333]);
-    expect(stratifiedSample(labels, 3, SILHOUETTE_EXACT_MAX_ROWS, 1).length).toBeLessThanOrEqual(SILHOUETTE_EXACT_MAX_ROWS);
-    expect(stratifiedSample(labelsOf([3, 3, 3]), 3, 8, 1).length).toBeLessThanOrEqual(8);
+    expect(silhouetteSample(labels, 3, SILHOUETTE_EXACT_MAX_ROWS, 1).length).toBeLessThanOrEqual(SILHOUETTE_EXACT_MAX_ROWS);
+    expect(silhouetteSample(labelsOf([3, 3, 3]), 3, 8, 1).length).toBeLessThanOrEqual(8);
   });
 });

@@ -1,7 +1,7 @@
 // The report's own computations: PCA projection, stratified sample, common-bin histograms.
 
 import { describe, expect, it } from 'vitest';
-import { projectPca, segmentHistogram, stratifiedSample } from '../../../shared/report/analysis.ts';
+import { projectPca, segmentHistogram, scatterSample } from '../../../shared/report/analysis.ts';
 
 const matrix = (rows: readonly (readonly number[])[]) => ({
   data: Float64Array.from(rows.flat()),
@@ -44,26 +44,26 @@ describe('projectPca', () => {
   });
 });
 
-describe('stratifiedSample', () => {
+describe('scatterSample', () => {
   it('keeps everybody when there are no more customers than points', () => {
-    expect(Array.from(stratifiedSample(Int32Array.from([1, 0, 1]), 2, 3))).toEqual([0, 1, 2]);
+    expect(Array.from(scatterSample(Int32Array.from([1, 0, 1]), 2, 3))).toEqual([0, 1, 2]);
   });
 
   it('takes each segment in proportion to its size, evenly spaced, in ascending order', () => {
     // 60 customers of segment 0 and 30 of segment 1, alternating 0, 0, 1; 30 points → 20 and 10
     const labels = Int32Array.from({ length: 90 }, (_, i) => (i % 3 === 2 ? 1 : 0));
-    const sample = stratifiedSample(labels, 2, 30);
+    const sample = scatterSample(labels, 2, 30);
     expect(sample.length).toBe(30);
     expect(Array.from(sample).filter((i) => labels[i] === 0).length).toBe(20);
     expect(Array.from(sample).filter((i) => labels[i] === 1).length).toBe(10);
     expect(Array.from(sample)).toEqual([...sample].sort((a, b) => a - b));
     expect(new Set(sample).size).toBe(30);
-    expect(Array.from(stratifiedSample(labels, 2, 30))).toEqual(Array.from(sample));
+    expect(Array.from(scatterSample(labels, 2, 30))).toEqual(Array.from(sample));
   });
 
   it('keeps at least one customer of a tiny segment', () => {
     const labels = Int32Array.from({ length: 1000 }, (_, i) => (i === 500 ? 1 : 0));
-    const sample = stratifiedSample(labels, 2, 10);
+    const sample = scatterSample(labels, 2, 10);
     expect(sample.length).toBe(10);
     expect(Array.from(sample)).toContain(500);
   });

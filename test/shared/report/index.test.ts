@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../shared/errors.ts';
 import { parseModel, serializeModel, type Model } from '../../../shared/model/artifact.ts';
 import { assignCustomers } from '../../../shared/model/assign.ts';
-import { PROFILE_NUMERICS } from '../../../shared/profile/profile.ts';
+import { NUMERIC_FIELDS } from '../../../shared/csv/contract.ts';
 import { computeFindings, escapeHtml, renderReport } from '../../../shared/report/index.ts';
 import { formatInt, formatNumber } from '../../../shared/report/format.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
@@ -58,15 +58,15 @@ describe('renderReport numbers', () => {
       for (const row of rows) {
         const stat = row.attrs['data-stat'] as 'min' | 'p25' | 'median' | 'mean' | 'p75' | 'max';
         const values = cells(row.inner).filter((c) => c.attrs['data-feature'] !== undefined);
-        expect(values.map((c) => c.attrs['data-feature'])).toEqual([...PROFILE_NUMERICS]);
+        expect(values.map((c) => c.attrs['data-feature'])).toEqual([...NUMERIC_FIELDS]);
         for (const cell of values) {
-          const expected = s.stats[cell.attrs['data-feature'] as (typeof PROFILE_NUMERICS)[number]][stat];
+          const expected = s.stats[cell.attrs['data-feature'] as (typeof NUMERIC_FIELDS)[number]][stat];
           expect(Number(cell.attrs['data-value'])).toBe(expected);
           expect(cell.text).toBe(formatNumber(expected, 1));
         }
       }
       // the original notebook printed the minimum in the max row
-      for (const f of PROFILE_NUMERICS)
+      for (const f of NUMERIC_FIELDS)
         if (s.stats[f].max !== s.stats[f].min)
           expect(rows.at(-1)!.inner).not.toContain(`data-value="${s.stats[f].min}" class="num" data-feature="${f}"`);
     }
@@ -140,7 +140,7 @@ describe('renderReport numbers', () => {
     expect(markCount(html, 'elbow_points')).toBe(model.metrics.sweep.entries.length);
     expect(markCount(html, 'spending_box')).toBe(model.k);
     expect(markCount(html, 'centroid_cells')).toBe(model.k * model.scaler.columns.length);
-    expect(markCount(html, 'hist_bars')).toBe(model.k * PROFILE_NUMERICS.length * 20);
+    expect(markCount(html, 'hist_bars')).toBe(model.k * NUMERIC_FIELDS.length * 20);
   });
 });
 
@@ -270,7 +270,7 @@ describe('renderReport on a retrained model (segment ids are not positions)', ()
       expect(card.inner).toMatch(new RegExp(`</span>Segment ${id} · ${escapeRegExp(escapeHtml(s.name))}</h3>`));
       expect(card.inner).toContain(`<p class="lead">Segment ${id}, Number of customers <strong data-field="size" data-value="${s.size}">`);
       const histograms = elements(card.inner, 'figure', 'data-chart="histogram"');
-      expect(histograms).toHaveLength(PROFILE_NUMERICS.length);
+      expect(histograms).toHaveLength(NUMERIC_FIELDS.length);
       for (const h of histograms) {
         expect(Number(h.attrs['data-segment'])).toBe(id);
         expect(h.inner).toContain(`Segment ${id}: `);

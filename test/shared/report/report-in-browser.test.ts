@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROFILE_NUMERICS } from '../../../shared/profile/profile.ts';
+import { NUMERIC_FIELDS } from '../../../shared/csv/contract.ts';
 import { HISTOGRAM_BINS, renderReport } from '../../../shared/report/index.ts';
 import { launchBrowser, type TestBrowser } from '../../support/browser.ts';
 import { withTempDir } from '../../support/temp.ts';
@@ -111,11 +111,11 @@ describe('report in Chromium', () => {
     expect(await marks('centroids', 'centroid_cells').count()).toBe(model.k * model.scaler.columns.length);
     expect(await marks('spending', 'spending_box').count()).toBe(model.k);
     const histograms = page.locator('figure[data-chart="histogram"]');
-    expect(await histograms.count()).toBe(model.k * PROFILE_NUMERICS.length);
+    expect(await histograms.count()).toBe(model.k * NUMERIC_FIELDS.length);
     const bars = await histograms.evaluateAll((figs) =>
       (figs as unknown as DomElement[]).map((f) => f.querySelectorAll('g.hist_bars_marks > path').length),
     );
-    expect(bars).toEqual(new Array(model.k * PROFILE_NUMERICS.length).fill(HISTOGRAM_BINS));
+    expect(bars).toEqual(new Array(model.k * NUMERIC_FIELDS.length).fill(HISTOGRAM_BINS));
   });
 
   it('puts every segment’s histograms of a feature on the same axes', async () => {
@@ -128,7 +128,7 @@ describe('report in Chromium', () => {
         ).filter((t) => t !== ''),
       })),
     );
-    for (const feature of PROFILE_NUMERICS) {
+    for (const feature of NUMERIC_FIELDS) {
       const ticks = axes.filter((a) => a.feature === feature).map((a) => a.ticks.join(' / '));
       expect(new Set(ticks).size, feature).toBe(1);
     }
@@ -148,7 +148,7 @@ describe('report in Chromium', () => {
         label: f.querySelector('.chart-svg')?.getAttribute('aria-label') ?? '',
       })),
     );
-    expect(figures.length).toBe(5 + model.k * PROFILE_NUMERICS.length);
+    expect(figures.length).toBe(5 + model.k * NUMERIC_FIELDS.length);
     for (const f of figures) {
       expect(f.width, f.chart!).toBeGreaterThan(100);
       expect(f.titles, f.chart!).toBeGreaterThanOrEqual(1);
