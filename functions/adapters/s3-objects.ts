@@ -34,7 +34,11 @@ export class S3ObjectSource implements ObjectSource {
   }
 }
 
-/** Streams text to one key through a multipart upload (visible only once complete). */
+/**
+ * Streams text to one key through a multipart upload (visible only once complete). When the
+ * content fails while it streams, the upload is aborted and the content's own error is rethrown,
+ * not what aborting answered (a failed abort would otherwise hide why the run failed).
+ */
 export async function putText(
   s3: S3Client,
   bucket: string,
@@ -42,8 +46,21 @@ export async function putText(
   content: AsyncIterable<string> | string,
   contentType: string,
 ): Promise<string> {
-  const body = typeof content === 'string' ? content : Readable.from(content);
-  await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType } }).done();
+  let failure: { readonly error: unknown } | undefined;
+  const watched = async function* (source: AsyncIterable<string>): AsyncGenerator<string> {
+    try {
+      yield* source;
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
+  };
+  const body = typeof content === 'string' ? content : Readable.from(watched(content));
+  try {
+    await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType } }).done();
+  } catch (error) {
+    throw failure === undefined ? error : failure.error;
+  }
   return `s3://${bucket}/${key}`;
 }
 
