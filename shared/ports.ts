@@ -1,6 +1,10 @@
-// Ports the workflows are written against. Adapters live in functions/adapters/.
+// Ports the workflows are written against. Adapters live in functions/adapters/; the database
+// ports are implemented once over SqlClient in shared/sql/, one file per concern.
 
+import type { Customer } from './csv/contract.ts';
 import type { ActivePointer, Model } from './model/artifact.ts';
+import type { Assignment } from './model/assign.ts';
+import type { ObservedPopulation } from './model/drift.ts';
 
 /** Where model artifacts and the active-model pointer live (S3 bucket or local store directory). */
 export interface ModelStore {
@@ -43,6 +47,85 @@ export interface UpsertCounts {
   readonly unchanged: number;
 }
 
+/** What labeling one bounded key range in the database did; `lastKey` is where the next one starts. */
+export interface LabeledBatch {
+  readonly labeled: number;
+  readonly outliers: number;
+  readonly lastKey: string;
+}
+
+/** The customers table: customers in, customers out, and their labels (the `customers` table). */
+export interface CustomerRepository {
+  /**
+   * Inserts new customers and updates changed ones. A customer whose values changed loses its label
+   * (it waits for the active model again); identical rows are left untouched.
+   */
+  upsertCustomers(customers: readonly Customer[]): Promise<UpsertCounts>;
+  /**
+   * Upserts customers together with their labels from `model` (ingest). A row is written when it is
+   * new, its values changed, or it is not yet labeled by this model; origin follows the origin rule.
+   */
+  upsertLabeledCustomers(items: ReadonlyArray<{ customer: Customer; assignment: Assignment }>, model: Model): Promise<UpsertCounts>;
+  /** Every customer, in key order, page by page (bounded responses). */
+  readCustomers(pageSize?: number): AsyncIterable<Customer[]>;
+  /** The customers of one segment of a model, with their labels (the table's columns), in key order, page by page. */
+  readSegment(modelVersion: string, segment: number, pageSize?: number): AsyncIterable<SqlRow[]>;
+  /** Customers waiting for the active model: never labeled, or labeled by another model (null: none active, so never labeled). */
+  countPending(modelVersion: string | null): Promise<number>;
+  /** Labels the next `batchSize` waiting customers after the key `after` in the database; null when none are left. */
+  labelNextBatch(model: Model, after: string, batchSize: number): Promise<LabeledBatch | null>;
+  /** The population `model` serves: created / assigned counts and the assigned customers' bins. */
+  observePopulation(model: Model): Promise<ObservedPopulation>;
+}
+
+/** Which customers a table-trained model was trained on; the origin rule needs it (the `training_members` table). */
+export interface TrainingMembers {
+  /** Records a model's training customers; returns how many were new to the record. */
+  recordTrainingMembers(modelVersion: string, customerIds: readonly string[]): Promise<number>;
+  /** The current rows of a model's training customers, in key order, page by page. */
+  readTrainingMembers(modelVersion: string, pageSize?: number): AsyncIterable<Customer[]>;
+  /** Which of these customers the model was trained on. */
+  trainingMembersAmong(modelVersion: string, customerIds: readonly string[]): Promise<Set<string>>;
+}
+
+/** Named leases with an expiry: the nightly lock, since the Data API has no session (the `locks` table). */
+export interface LeaseLock {
+  /** Takes or renews the named lease for `ttlSeconds`; false when another owner holds it. */
+  acquireLease(name: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  /** Gives the lease up, if `owner` still holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
+}
+
+/** The schema's versioned migrations (the `schema_migrations` table). */
+export interface SchemaMigrator {
+  /** Applies the migrations not yet applied; returns their versions (empty when up to date). */
+  migrate(): Promise<string[]>;
+}
+
+/** The table at a glance, for `segments db status` and the report. */
+export interface TableStatus {
+  readonly customers: number;
+  readonly pending: number;
+  /** Customers per `segment_origin`, `unlabeled` for none. */
+  readonly byOrigin: Readonly<Record<string, number>>;
+  readonly bySegment: ReadonlyArray<{ segment: number; name: string; modelVersion: string; customers: number; outliers: number }>;
+  /** The latest runs, newest first. */
+  readonly lastRuns: ReadonlyArray<{
+    kind: string;
+    status: string;
+    startedAt: string;
+    modelVersion: string | null;
+    labeled: number | null;
+    error: string | null;
+  }>;
+  /** The drift figures of the latest nightly run that computed them. */
+  readonly lastDrift: unknown;
+}
+
+export interface TableStatusReader {
+  status(): Promise<TableStatus>;
+}
+
 /** Names of the outputs of labeling a customers file (design.md "Labeled output"). */
 export type ResultName = 'labeled.csv' | 'rejects.csv' | 'summary.json';
 
@@ -78,6 +161,7 @@ export interface RunRecord {
   readonly rowsRejected?: number;
   readonly labeled?: number;
   readonly outliers?: number;
+  /** Why the run failed or was skipped, in words for a person: never a raw error message or a stack. */
   readonly error?: string | null;
   readonly drift?: unknown;
 }
@@ -101,3 +185,6 @@ export interface UploadLedger {
   /** Gives up an unfinished claim, so that a retry processes the object. */
   releaseObject(bucket: string, key: string, etag: string): Promise<void>;
 }
+
+/** Every database port at once: what the database adapters offer (built from the parts in shared/sql/). */
+export interface Database extends CustomerRepository, TrainingMembers, UploadLedger, RunLog, LeaseLock, SchemaMigrator, TableStatusReader {}

@@ -1,11 +1,12 @@
-// CustomerRepository on Aurora PostgreSQL through the RDS Data API (the deployed functions).
+// The database ports on Aurora PostgreSQL through the RDS Data API (the deployed functions): every
+// statement is shared/sql's; this adapter only supplies the Data API SqlClient.
 
 import type { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { SqlCustomerRepository } from '../../shared/sql/customer-repository.ts';
+import { SqlDatabase } from '../../shared/sql/database.ts';
 import type { RetryOptions } from './retry.ts';
 import { DataApiSqlClient, type DataApiConfig } from './data-api-sql-client.ts';
 
-export class DataApiCustomerRepository extends SqlCustomerRepository {
+export class DataApiCustomerRepository extends SqlDatabase {
   constructor(config: DataApiConfig, client?: RDSDataClient, retry?: Partial<RetryOptions>) {
     super(new DataApiSqlClient(config, client, retry));
   }

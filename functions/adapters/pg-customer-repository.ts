@@ -1,10 +1,11 @@
-// CustomerRepository on a PostgreSQL connection (the CLI's embedded server, or DATABASE_URL).
+// The database ports on a PostgreSQL connection pool (the CLI's embedded server, or DATABASE_URL):
+// every statement is shared/sql's; this adapter only supplies the pg SqlClient, and owns the pool.
 
 import pg from 'pg';
-import { SqlCustomerRepository } from '../../shared/sql/customer-repository.ts';
+import { SqlDatabase } from '../../shared/sql/database.ts';
 import { PgSqlClient } from './pg-sql-client.ts';
 
-export class PgCustomerRepository extends SqlCustomerRepository {
+export class PgCustomerRepository extends SqlDatabase {
   readonly pool: pg.Pool;
 
   constructor(config: { connectionString: string } | { pool: pg.Pool }) {

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileModelStore } from '../adapters/file-model-store.ts';
-import type { PgCustomerRepository } from '../adapters/pg-customer-repository.ts';
+import type { Database } from '../../shared/ports.ts';
 import type { DatabaseDeps } from '../../shared/workflows/database.ts';
 
 export const DEFAULT_STORE = '.segments';
@@ -30,7 +30,7 @@ export async function openDatabase(
   databaseUrl: string | undefined,
   database = LOCAL_DATABASE,
   fresh = false,
-): Promise<{ repo: PgCustomerRepository; close(): Promise<void> }> {
+): Promise<{ repo: Database; close(): Promise<void> }> {
   // loaded on demand: commands that do not touch a database start faster without the driver
   const [{ default: pg }, { PgCustomerRepository }] = await Promise.all([import('pg'), import('../adapters/pg-customer-repository.ts')]);
   if (databaseUrl) {
@@ -70,6 +70,6 @@ export async function openDatabase(
   }
 }
 
-export function databaseDeps(repo: PgCustomerRepository, store: FileModelStore, log: (message: string) => void): DatabaseDeps {
+export function databaseDeps(repo: DatabaseDeps['repo'], store: FileModelStore, log: (message: string) => void): DatabaseDeps {
   return { repo, store, clock: () => new Date(), log };
 }

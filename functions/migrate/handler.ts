@@ -98,7 +98,7 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
       { SecretsManagerClient },
       { Logger },
       { DataApiSqlClient, dataApiClient },
-      { SqlCustomerRepository },
+      { SqlSchemaMigrator },
       roles,
       secrets,
       scram,
@@ -108,7 +108,7 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
       import('@aws-sdk/client-secrets-manager'),
       import('@aws-lambda-powertools/logger'),
       import('../adapters/data-api-sql-client.ts'),
-      import('../../shared/sql/customer-repository.ts'),
+      import('../../shared/sql/schema-migrator.ts'),
       import('../../shared/sql/roles.ts'),
       import('../adapters/database-secret.ts'),
       import('../adapters/scram.ts'),
@@ -121,11 +121,11 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
       { resourceArn: settings.DB_CLUSTER_ARN, secretArn: settings.DB_SECRET_ARN, database: settings.DB_NAME },
       clients.rdsData ?? dataApiClient(),
     );
-    const repo = new SqlCustomerRepository(sql);
+    const migrator = new SqlSchemaMigrator(sql);
     const secretsClient = clients.secrets ?? new SecretsManagerClient({});
     return createMigrateHandler({
       logger,
-      migrate: () => repo.migrate(),
+      migrate: () => migrator.migrate(),
       ensureRole: async (kind, secretArn) => {
         const { username, password } = await secrets.readDatabaseSecret(secretArn, secretsClient);
         const grants = kind === 'app' ? roles.APP_GRANTS : roles.READER_GRANTS;

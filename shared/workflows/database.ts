@@ -6,15 +6,20 @@ import type { CustomerCsv } from '../csv/read-customers.ts';
 import { LockHeldError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import { assessDrift, type Drift } from '../model/drift.ts';
-import type { ModelStore, UpsertCounts } from '../ports.ts';
-import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
+import type { CustomerRepository, LeaseLock, ModelStore, RunLog, TableStatusReader, TrainingMembers, UpsertCounts } from '../ports.ts';
 
-export interface DatabaseDeps {
-  readonly repo: SqlCustomerRepository;
+/** What the nightly assignment needs: the customers, the lease and the run log. */
+export interface AssignDeps {
+  readonly repo: CustomerRepository & LeaseLock & RunLog;
   readonly store: ModelStore;
   readonly clock: () => Date;
   /** Progress and notices for a person (stderr in the CLI, the logger in Lambda). */
   readonly log: (message: string) => void;
+}
+
+/** What training from the table needs besides: its training members, and the status for the report. */
+export interface DatabaseDeps extends AssignDeps {
+  readonly repo: AssignDeps['repo'] & TrainingMembers & TableStatusReader;
 }
 
 export const NIGHTLY_LOCK = 'nightly-assign';
@@ -23,7 +28,7 @@ export const DEFAULT_LEASE_SECONDS = 600;
 export const TABLE_SOURCE = 'table customers';
 
 /** Upserts a file's accepted customers; rejected rows are the caller's to report. */
-export async function loadCustomers(csv: CustomerCsv, repo: SqlCustomerRepository): Promise<UpsertCounts> {
+export async function loadCustomers(csv: CustomerCsv, repo: CustomerRepository): Promise<UpsertCounts> {
   return await repo.upsertCustomers(csv.accepted.map((r) => r.customer));
 }
 
@@ -49,7 +54,7 @@ export interface AssignOptions {
  * other than the active one), label them in the database batch by batch, record the run.
  * Interrupted halfway, it loses nothing: labeled rows are no longer pending, the rest wait.
  */
-export async function assignPending(deps: DatabaseDeps, options: AssignOptions = {}): Promise<AssignOutcome> {
+export async function assignPending(deps: AssignDeps, options: AssignOptions = {}): Promise<AssignOutcome> {
   const { repo, store, log } = deps;
   const owner = options.owner ?? randomUUID();
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
@@ -109,14 +114,14 @@ export async function assignPending(deps: DatabaseDeps, options: AssignOptions =
 }
 
 /** Drift of the active model's population against its training baseline; says when to retrain. */
-async function checkDrift(deps: DatabaseDeps, model: Model): Promise<Drift> {
+async function checkDrift(deps: AssignDeps, model: Model): Promise<Drift> {
   const drift = assessDrift(model.baseline, await deps.repo.observePopulation(model));
   if (drift.retrainRecommended) deps.log(`retrain recommended: ${drift.reasons.join('; ')}`);
   return drift;
 }
 
 async function labelAll(
-  deps: DatabaseDeps,
+  deps: AssignDeps,
   model: Model,
   owner: string,
   leaseSeconds: number,

@@ -4,7 +4,7 @@
 import { csvLines } from '../csv/write.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
-import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
+import type { CustomerRepository } from '../ports.ts';
 
 export const EXPORT_COLUMNS = [
   'customer_id',
@@ -42,7 +42,7 @@ export interface ExportOutcome {
 
 /** Writes the segment's customers through `write` (which stores the CSV text and says where). */
 export async function exportSegment(
-  repo: SqlCustomerRepository,
+  repo: CustomerRepository,
   model: Model,
   selector: string | number,
   write: (content: AsyncIterable<string>) => Promise<string>,

@@ -25,15 +25,16 @@ export interface TableTrainOutcome {
   readonly assign: AssignOutcome | null;
 }
 
-/**
- * Trains from the customers table. The model records its training members; when it is promoted,
- * the same run labels the table — members become `created`, everyone else `assigned`.
- */
+/** A nightly run holding the lease (or taking it midway) is not a failure of training: it labels later. */
 function lostLease(error: unknown, model: Model): AssignOutcome {
   if (!(error instanceof LockHeldError)) throw error;
   return { status: 'locked', modelVersion: model.modelVersion, pending: 0, labeled: 0, outliers: 0, batches: 0, drift: null };
 }
 
+/**
+ * Trains from the customers table. The model records its training members; when it is promoted,
+ * the same run labels the table — members become `created`, everyone else `assigned`.
+ */
 export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions): Promise<TableTrainOutcome> {
   const { repo, store, log } = deps;
   const customers = [];

@@ -3,9 +3,9 @@
 
 import { readCustomerCsv } from '../../../shared/csv/read-customers.ts';
 import { DriftSchema, type Drift } from '../../../shared/model/drift.ts';
+import type { Database } from '../../../shared/ports.ts';
 import { assignPending, loadCustomers } from '../../../shared/workflows/database.ts';
 import { trainFromTable } from '../../../shared/workflows/train-table.ts';
-import type { PgCustomerRepository } from '../../adapters/pg-customer-repository.ts';
 import { defineCommand, integer, jsonOption, STORE_OPTION } from '../command.ts';
 import type { CliConfig } from '../config.ts';
 import { databaseDeps, modelStore, openDatabase } from '../context.ts';
@@ -17,11 +17,7 @@ import { requestedPromotion, TRAIN_OPTIONS, trainOptions } from './train.ts';
 const SHOWN_REJECTS = 10;
 
 /** Runs `work` on the database (DATABASE_URL, or the embedded server under the store), then closes it. */
-export async function withDatabase<T>(
-  store: string | undefined,
-  config: CliConfig,
-  work: (repo: PgCustomerRepository) => Promise<T>,
-): Promise<T> {
+export async function withDatabase<T>(store: string | undefined, config: CliConfig, work: (repo: Database) => Promise<T>): Promise<T> {
   const database = await openDatabase(store, config.databaseUrl);
   try {
     return await work(database.repo);

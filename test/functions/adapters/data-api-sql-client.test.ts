@@ -5,7 +5,8 @@
 import type { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dataApiClient, DataApiSqlClient } from '../../../functions/adapters/data-api-sql-client.ts';
-import { SqlCustomerRepository } from '../../../shared/sql/customer-repository.ts';
+import { SqlRunLog } from '../../../shared/sql/run-log.ts';
+import { SqlUploadLedger } from '../../../shared/sql/upload-ledger.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { startDataApiEmulator, type DataApiEmulator } from '../../support/data-api-emulator.ts';
 
@@ -64,8 +65,8 @@ beforeEach(async () => {
 describe('DataApiSqlClient', () => {
   it('records a run once when the insert is retried after an error that hid its success', async () => {
     const fault = failAfterRunning(/INSERT INTO runs/);
-    const repo = new SqlCustomerRepository(new DataApiSqlClient(CONFIG, client, FAST));
-    await repo.recordRun({ kind: 'assign', modelVersion: null, status: 'ok', labeled: 3 }, new Date());
+    const runs = new SqlRunLog(new DataApiSqlClient(CONFIG, client, FAST));
+    await runs.recordRun({ kind: 'assign', modelVersion: null, status: 'ok', labeled: 3 }, new Date());
     expect(fault.injected()).toBe(1);
     expect(await count('runs')).toBe(1);
   });
@@ -73,11 +74,11 @@ describe('DataApiSqlClient', () => {
   it('claims an upload once even when the claim is retried after an error that hid its success', async () => {
     await db.repo.pool.query('TRUNCATE ingested_objects');
     const fault = failAfterRunning(/INSERT INTO ingested_objects/);
-    const repo = new SqlCustomerRepository(new DataApiSqlClient(CONFIG, client, FAST));
-    expect(await repo.claimObject('b', 'uploads/customers/a.csv', 'e1', 360)).toEqual({ state: 'claimed' });
+    const ledger = new SqlUploadLedger(new DataApiSqlClient(CONFIG, client, FAST));
+    expect(await ledger.claimObject('b', 'uploads/customers/a.csv', 'e1', 360)).toEqual({ state: 'claimed' });
     expect(fault.injected()).toBe(1);
     // another delivery of the same object still finds it in progress
-    expect(await repo.claimObject('b', 'uploads/customers/a.csv', 'e1', 360)).toEqual({ state: 'in-progress' });
+    expect(await ledger.claimObject('b', 'uploads/customers/a.csv', 'e1', 360)).toEqual({ state: 'in-progress' });
   });
 
   it('retries a transaction as a whole: the interrupted attempt is rolled back, no statement runs twice in one transaction', async () => {

@@ -1,5 +1,5 @@
-// The table workflows on a real PostgreSQL server, run as one contract against every
-// CustomerRepository: pg directly, and the RDS Data API (the emulator, unmodified SDK client).
+// The table workflows on a real PostgreSQL server, run as one contract over every SqlClient the
+// database ports run on: pg directly, and the RDS Data API (the emulator, unmodified SDK client).
 // Training from the table, the nightly assignment, the origin rule, no model, interruption, lease.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,55 +7,61 @@ import { FileModelStore } from '../../../functions/adapters/file-model-store.ts'
 import type { Customer } from '../../../shared/csv/contract.ts';
 import { assignCustomers } from '../../../shared/model/assign.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
-import { SqlCustomerRepository } from '../../../shared/sql/customer-repository.ts';
+import type { SqlClient } from '../../../shared/ports.ts';
+import { SqlDatabase } from '../../../shared/sql/database.ts';
 import { assignPending, NIGHTLY_LOCK, type DatabaseDeps } from '../../../shared/workflows/database.ts';
 import { trainFromTable } from '../../../shared/workflows/train-table.ts';
 import { promoteModel } from '../../../shared/workflows/promote.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
-import { startDataApiEmulator, type DataApiEmulator } from '../../support/data-api-emulator.ts';
-import { dataApiClient } from '../../../functions/adapters/data-api-sql-client.ts';
-import { DataApiCustomerRepository } from '../../../functions/adapters/data-api-customer-repository.ts';
+import { SQL_CLIENTS, startSqlClients, type TestDatabase, type TestSqlClients } from '../../support/database.ts';
 import { withTempDir } from '../../support/temp.ts';
 
 const customers = (rows: number, seed: number, firstId = 1): Customer[] =>
   [...generateCustomers({ rows, seed, firstId })].map(({ planted: _planted, ...c }) => c);
 
+let clients: TestSqlClients;
 let db: TestDatabase;
-let dataApi: DataApiEmulator;
 let storeDir: { path: string; remove(): Promise<void> };
-let deps: DatabaseDeps & { repo: SqlCustomerRepository };
+let sql: SqlClient;
+let deps: DatabaseDeps & { repo: SqlDatabase };
 const logs: string[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase('workflows');
-  dataApi = await startDataApiEmulator({ databaseUrl: db.url });
+  clients = await startSqlClients('workflows');
+  db = clients.db;
 });
-afterAll(async () => {
-  await dataApi.close();
-  await db.drop();
-});
+afterAll(() => clients.close());
 
-const implementations: Record<string, () => SqlCustomerRepository> = {
-  PgCustomerRepository: () => db.repo,
-  DataApiCustomerRepository: () =>
-    new DataApiCustomerRepository(
-      {
-        resourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:t',
-        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t',
-        database: 'postgres',
-      },
-      dataApiClient({ endpoint: dataApi.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
-    ),
-};
+/**
+ * `sql`, with `fault` run before every statement matching `pattern` (given how many have come so
+ * far, this one included): it may throw, as when the server ends the connection, or change the
+ * table behind the caller's back — faults a real server cannot produce on demand.
+ */
+function withFault(sql: SqlClient, pattern: RegExp, fault: (seen: number) => Promise<void>): SqlClient {
+  let seen = 0;
+  const guarded =
+    (query: SqlClient['query']): SqlClient['query'] =>
+    async (text, params) => {
+      if (pattern.test(text)) await fault(++seen);
+      return await query(text, params);
+    };
+  return {
+    query: guarded((text, params) => sql.query(text, params)),
+    transaction: (work) => sql.transaction((tx) => work({ query: guarded((text, params) => tx.query(text, params)) })),
+  };
+}
 
-describe.each(Object.keys(implementations))('%s (CustomerRepository contract)', (implementation) => {
+/** The labeling statement of one batch (shared/sql/scoring.ts). */
+const LABEL_BATCH = /UPDATE customers AS c SET/;
+
+describe.each(SQL_CLIENTS)('the database ports over %s', (implementation) => {
   beforeEach(async () => {
     await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
     storeDir = await withTempDir('store');
     logs.length = 0;
+    sql = clients.client(implementation);
     deps = {
-      repo: implementations[implementation]!(),
+      repo: new SqlDatabase(sql),
       store: new FileModelStore(storeDir.path),
       clock: () => new Date(),
       log: (m) => logs.push(m),
@@ -76,29 +82,6 @@ describe.each(Object.keys(implementations))('%s (CustomerRepository contract)', 
       ]),
     );
   }
-
-  describe('migrations', () => {
-    it('apply once: a second run applies nothing', async () => {
-      expect(await deps.repo.migrate()).toEqual([]);
-    });
-  });
-
-  describe('upsertCustomers', () => {
-    it('inserts new rows, leaves identical ones untouched and clears the label of changed ones', async () => {
-      const batch = customers(30, 1);
-      expect(await deps.repo.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
-      await db.repo.pool.query("UPDATE customers SET segment = 1, segment_origin = 'assigned', model_version = 'x'");
-      const changed = batch.map((c, i) => (i < 3 ? { ...c, age: c.age + 1 } : c));
-      expect(await deps.repo.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
-      const all = await labels();
-      expect([...all.values()].filter((l) => l.segment === null)).toHaveLength(3);
-    });
-
-    it('splits large loads into bounded statements and loses no row', async () => {
-      expect((await deps.repo.upsertCustomers(customers(2500, 2))).inserted).toBe(2500);
-      expect((await labels()).size).toBe(2500);
-    });
-  });
 
   describe('trainFromTable', () => {
     it('labels the training customers created, in the database, exactly as the model assigns them', async () => {
@@ -173,15 +156,12 @@ describe.each(Object.keys(implementations))('%s (CustomerRepository contract)', 
       await deps.repo.upsertCustomers(customers(120, 9));
       await trainFromTable(deps, { k: 3, autoPromote: false, promote: false });
       await deps.repo.upsertCustomers(customers(60, 10, 5000));
-      // a fault a real server cannot produce on demand: the connection dies after two batches
-      class FailingRepository extends SqlCustomerRepository {
-        calls = 0;
-        override async labelNextBatch(...args: Parameters<SqlCustomerRepository['labelNextBatch']>) {
-          if (++this.calls > 2) throw new Error('connection terminated');
-          return super.labelNextBatch(...args);
-        }
-      }
-      const failing = new FailingRepository((deps.repo as unknown as { sql: ConstructorParameters<typeof SqlCustomerRepository>[0] }).sql);
+      // the connection dies after two labeling statements
+      const failing = new SqlDatabase(
+        withFault(sql, LABEL_BATCH, async (seen) => {
+          if (seen > 2) throw new Error('connection terminated');
+        }),
+      );
       await expect(assignPending({ ...deps, repo: failing }, { batchSize: 10 })).rejects.toThrow('connection terminated');
       expect(await deps.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(40);
       const rerun = await assignPending(deps, { batchSize: 10 });
@@ -324,25 +304,5 @@ describe('concurrency (real PostgreSQL locks)', () => {
     } finally {
       upload.release();
     }
-  });
-});
-
-describe.each(Object.keys(implementations))('%s pages within the Data API limits', (implementation) => {
-  it('reads a 2,500-customer segment page by page, every customer once', async () => {
-    await db.repo.pool.query('TRUNCATE customers, training_members, runs, locks');
-    const repo = implementations[implementation]!();
-    const rows = customers(2500, 71);
-    await repo.upsertCustomers(rows);
-    const model = trainModel(
-      { source: 'f', customers: rows, rowsRead: 2500, rowsRejected: 0, duplicates: 0 },
-      { k: 1, maxK: 1, restarts: 1 },
-      new Date(),
-    );
-    expect(await repo.labelNextBatch(model, '', 50_000)).toMatchObject({ labeled: 2500 });
-    const seen: string[] = [];
-    for await (const page of repo.readSegment(model.modelVersion, 0)) seen.push(...page.map((r) => String(r.customer_id)));
-    expect(seen).toHaveLength(2500);
-    expect(new Set(seen).size).toBe(2500);
-    expect(dataApi.stats.maxResponseBytes).toBeLessThan(1024 * 1024);
   });
 });

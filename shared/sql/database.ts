@@ -1,0 +1,67 @@
+// Every database port over one SqlClient, as one object: what the Data API and pg adapters offer
+// (they supply the SqlClient). Each concern is its own part; this only puts them side by side.
+
+import type {
+  CustomerRepository,
+  Database,
+  LeaseLock,
+  RunLog,
+  SchemaMigrator,
+  SqlClient,
+  TableStatusReader,
+  TrainingMembers,
+  UploadLedger,
+} from '../ports.ts';
+import { SqlCustomers } from './customers.ts';
+import { SqlLeaseLock } from './lease-lock.ts';
+import { SqlRunLog } from './run-log.ts';
+import { SqlSchemaMigrator } from './schema-migrator.ts';
+import { SqlTableStatus } from './table-status.ts';
+import { SqlTrainingMembers } from './training-members.ts';
+import { SqlUploadLedger } from './upload-ledger.ts';
+
+export class SqlDatabase implements Database {
+  private readonly customers: CustomerRepository;
+  private readonly members: TrainingMembers;
+  private readonly ledger: UploadLedger;
+  private readonly runs: RunLog;
+  private readonly leases: LeaseLock;
+  private readonly migrator: SchemaMigrator;
+  private readonly table: TableStatusReader;
+
+  constructor(sql: SqlClient) {
+    this.customers = new SqlCustomers(sql);
+    this.members = new SqlTrainingMembers(sql);
+    this.ledger = new SqlUploadLedger(sql);
+    this.runs = new SqlRunLog(sql);
+    this.leases = new SqlLeaseLock(sql);
+    this.migrator = new SqlSchemaMigrator(sql);
+    this.table = new SqlTableStatus(sql);
+  }
+
+  // each method is its part's, typed by the port it belongs to (a signature written once, in ports.ts)
+  upsertCustomers: Database['upsertCustomers'] = (...args) => this.customers.upsertCustomers(...args);
+  upsertLabeledCustomers: Database['upsertLabeledCustomers'] = (...args) => this.customers.upsertLabeledCustomers(...args);
+  readCustomers: Database['readCustomers'] = (...args) => this.customers.readCustomers(...args);
+  readSegment: Database['readSegment'] = (...args) => this.customers.readSegment(...args);
+  countPending: Database['countPending'] = (...args) => this.customers.countPending(...args);
+  labelNextBatch: Database['labelNextBatch'] = (...args) => this.customers.labelNextBatch(...args);
+  observePopulation: Database['observePopulation'] = (...args) => this.customers.observePopulation(...args);
+
+  recordTrainingMembers: Database['recordTrainingMembers'] = (...args) => this.members.recordTrainingMembers(...args);
+  readTrainingMembers: Database['readTrainingMembers'] = (...args) => this.members.readTrainingMembers(...args);
+  trainingMembersAmong: Database['trainingMembersAmong'] = (...args) => this.members.trainingMembersAmong(...args);
+
+  claimObject: Database['claimObject'] = (...args) => this.ledger.claimObject(...args);
+  recordIngested: Database['recordIngested'] = (...args) => this.ledger.recordIngested(...args);
+  releaseObject: Database['releaseObject'] = (...args) => this.ledger.releaseObject(...args);
+
+  recordRun: Database['recordRun'] = (...args) => this.runs.recordRun(...args);
+
+  acquireLease: Database['acquireLease'] = (...args) => this.leases.acquireLease(...args);
+  releaseLease: Database['releaseLease'] = (...args) => this.leases.releaseLease(...args);
+
+  migrate: Database['migrate'] = () => this.migrator.migrate();
+
+  status: Database['status'] = () => this.table.status();
+}

@@ -1,0 +1,60 @@
+// TrainingMembers over SqlClient: which customers a table-trained model was trained on (the
+// `training_members` table), which the origin rule reads when labeling.
+
+import type { Customer } from '../csv/contract.ts';
+import type { SqlClient, SqlValue, TrainingMembers } from '../ports.ts';
+import { batches, CUSTOMER_PAGE_ROWS, int, pagesByKey, toCustomer } from './rows.ts';
+
+export class SqlTrainingMembers implements TrainingMembers {
+  constructor(private readonly sql: SqlClient) {}
+
+  async recordTrainingMembers(modelVersion: string, customerIds: readonly string[]): Promise<number> {
+    let recorded = 0;
+    for (const batch of batches(customerIds)) {
+      const params: Record<string, SqlValue> = { model_version: modelVersion };
+      const values = batch.map((id, i) => {
+        params[`id_${i}`] = id;
+        return `(CAST(:model_version AS text), CAST(:id_${i} AS text))`;
+      });
+      const [row] = await this.sql.query(
+        `WITH added AS (
+           INSERT INTO training_members (model_version, customer_id) VALUES ${values.join(', ')}
+           ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT CAST(count(*) AS integer) AS n FROM added`,
+        params,
+      );
+      recorded += int(row?.n);
+    }
+    return recorded;
+  }
+
+  async *readTrainingMembers(modelVersion: string, pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
+    const pages = pagesByKey(
+      this.sql,
+      `SELECT c.customer_id, c.gender, c.age, CAST(c.annual_income_thousands AS double precision) AS income, c.spending_score
+       FROM training_members AS t JOIN customers AS c ON c.customer_id = t.customer_id
+       WHERE t.model_version = CAST(:model_version AS text) AND t.customer_id > CAST(:after AS text)
+       ORDER BY t.customer_id LIMIT CAST(:page_size AS integer)`,
+      { model_version: modelVersion },
+      pageSize,
+    );
+    for await (const rows of pages) yield rows.map(toCustomer);
+  }
+
+  async trainingMembersAmong(modelVersion: string, customerIds: readonly string[]): Promise<Set<string>> {
+    const members = new Set<string>();
+    for (const batch of batches(customerIds)) {
+      const params: Record<string, SqlValue> = { model_version: modelVersion };
+      const list = batch.map((id, i) => {
+        params[`id_${i}`] = id;
+        return `CAST(:id_${i} AS text)`;
+      });
+      const rows = await this.sql.query(
+        `SELECT customer_id FROM training_members WHERE model_version = CAST(:model_version AS text) AND customer_id IN (${list.join(', ')})`,
+        params,
+      );
+      for (const r of rows) members.add(String(r.customer_id));
+    }
+    return members;
+  }
+}

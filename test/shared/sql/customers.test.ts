@@ -1,0 +1,129 @@
+// The CustomerRepository contract, over every SqlClient (pg, and the Data API through the
+// emulator): upserts, labeled upserts and the origin rule, pending counts, pages within the limits.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Customer } from '../../../shared/csv/contract.ts';
+import type { Model } from '../../../shared/model/artifact.ts';
+import { assignCustomers } from '../../../shared/model/assign.ts';
+import { generateCustomers } from '../../../shared/sample/generate.ts';
+import { SqlCustomers } from '../../../shared/sql/customers.ts';
+import { SqlTrainingMembers } from '../../../shared/sql/training-members.ts';
+import { trainModel } from '../../../shared/workflows/train.ts';
+import { SQL_CLIENTS, useSqlClients } from '../../support/database.ts';
+
+const customers = (rows: number, seed: number, firstId = 1): Customer[] =>
+  [...generateCustomers({ rows, seed, firstId })].map(({ planted: _planted, ...c }) => c);
+
+const modelOf = (rows: readonly Customer[], k: number): Model =>
+  trainModel(
+    { source: 'f', customers: [...rows], rowsRead: rows.length, rowsRejected: 0, duplicates: 0 },
+    { k, maxK: k, restarts: 1 },
+    new Date(),
+  );
+
+const clients = useSqlClients('customers', ['customers', 'training_members']);
+
+/** The labels in the table, by customer id. */
+async function labels(): Promise<
+  Map<string, { segment: number | null; origin: string | null; version: string | null; name: string | null }>
+> {
+  const { rows } = await clients.db.repo.pool.query(
+    'SELECT customer_id, segment, segment_origin, model_version, segment_name FROM customers ORDER BY customer_id',
+  );
+  return new Map(
+    rows.map((r) => [r.customer_id, { segment: r.segment, origin: r.segment_origin, version: r.model_version, name: r.segment_name }]),
+  );
+}
+
+describe.each(SQL_CLIENTS)('SqlCustomers over %s', (name) => {
+  let table: SqlCustomers;
+  let members: SqlTrainingMembers;
+  beforeEach(() => {
+    const sql = clients.client(name);
+    table = new SqlCustomers(sql);
+    members = new SqlTrainingMembers(sql);
+  });
+
+  describe('upsertCustomers', () => {
+    it('inserts new rows, leaves identical ones untouched and clears the label of changed ones', async () => {
+      const batch = customers(30, 1);
+      expect(await table.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
+      await clients.db.repo.pool.query("UPDATE customers SET segment = 1, segment_origin = 'assigned', model_version = 'x'");
+      const changed = batch.map((c, i) => (i < 3 ? { ...c, age: c.age + 1 } : c));
+      expect(await table.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
+      expect([...(await labels()).values()].filter((l) => l.segment === null)).toHaveLength(3);
+    });
+
+    it('splits large loads into bounded statements and loses no row', async () => {
+      expect((await table.upsertCustomers(customers(2500, 2))).inserted).toBe(2500);
+      expect((await labels()).size).toBe(2500);
+    });
+  });
+
+  describe('upsertLabeledCustomers', () => {
+    it("labels customers with the model, 'created' only for those it was trained on (origin rule)", async () => {
+      const known = customers(20, 3);
+      const model = modelOf(known, 2);
+      await table.upsertCustomers(known);
+      await members.recordTrainingMembers(
+        model.modelVersion,
+        known.slice(0, 10).map((c) => c.customerId),
+      );
+      const arriving = [...known, ...customers(5, 4, 500)];
+      const assignments = assignCustomers(arriving, model);
+      const items = arriving.map((customer, i) => ({ customer, assignment: assignments[i]! }));
+      expect(await table.upsertLabeledCustomers(items, model)).toEqual({ inserted: 5, updated: 20, unchanged: 0 });
+      const all = await labels();
+      arriving.forEach((c, i) => {
+        const segment = model.segments[assignments[i]!.index]!;
+        expect(all.get(c.customerId)).toEqual({
+          segment: segment.id,
+          origin: i < 10 ? 'created' : 'assigned',
+          version: model.modelVersion,
+          name: segment.name,
+        });
+      });
+      // labeled by this model already, with the same values: nothing to write
+      expect(await table.upsertLabeledCustomers(items, model)).toEqual({ inserted: 0, updated: 0, unchanged: 25 });
+    });
+  });
+
+  describe('countPending', () => {
+    it('counts customers never labeled, and with an active model also those labeled by another', async () => {
+      const ids = customers(10, 5).map((c) => c.customerId);
+      await table.upsertCustomers(customers(10, 5));
+      const label = (version: string, some: readonly string[]) =>
+        clients.db.repo.pool.query(
+          "UPDATE customers SET segment = 0, segment_origin = 'assigned', model_version = $1 WHERE customer_id = ANY($2)",
+          [version, some],
+        );
+      await label('a', ids.slice(0, 3));
+      await label('b', ids.slice(3, 7));
+      expect(await table.countPending(null)).toBe(3);
+      expect(await table.countPending('b')).toBe(6);
+    });
+  });
+
+  describe('pages', () => {
+    it('reads every customer once, in key order, page by page', async () => {
+      const rows = customers(25, 6);
+      await table.upsertCustomers(rows);
+      const pages: Customer[][] = [];
+      for await (const page of table.readCustomers(10)) pages.push(page);
+      expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
+      expect(pages.flat()).toEqual([...rows].sort((x, y) => (x.customerId < y.customerId ? -1 : 1)));
+    });
+
+    it('reads a 2,500-customer segment page by page within the Data API limits, every customer once', async () => {
+      const rows = customers(2500, 71);
+      await table.upsertCustomers(rows);
+      const model = modelOf(rows, 1);
+      expect(await table.labelNextBatch(model, '', 50_000)).toMatchObject({ labeled: 2500 });
+      const seen: string[] = [];
+      for await (const page of table.readSegment(model.modelVersion, 0)) seen.push(...page.map((r) => String(r.customer_id)));
+      expect(seen).toHaveLength(2500);
+      expect(new Set(seen).size).toBe(2500);
+      expect(clients.dataApi.stats.maxResponseBytes).toBeLessThan(1024 * 1024);
+    });
+  });
+});

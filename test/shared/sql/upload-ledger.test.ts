@@ -1,0 +1,60 @@
+// The UploadLedger contract, over every SqlClient (pg, and the Data API through the emulator): an
+// uploaded object (bucket, key, ETag) is claimed by one delivery, then answers with its outcome.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { SqlUploadLedger } from '../../../shared/sql/upload-ledger.ts';
+import { SQL_CLIENTS, useSqlClients } from '../../support/database.ts';
+
+const STALE_SECONDS = 360;
+const object = ['bucket', 'uploads/customers/batch 1.csv', 'etag-1'] as const;
+
+const clients = useSqlClients('upload_ledger', ['ingested_objects']);
+
+describe.each(SQL_CLIENTS)('SqlUploadLedger over %s', (name) => {
+  let ledger: SqlUploadLedger;
+  beforeEach(() => {
+    ledger = new SqlUploadLedger(clients.client(name));
+  });
+
+  it('lets one delivery claim an object; another delivery finds it in progress', async () => {
+    expect(await ledger.claimObject(...object, STALE_SECONDS)).toEqual({ state: 'claimed' });
+    expect(await ledger.claimObject(...object, STALE_SECONDS)).toEqual({ state: 'in-progress' });
+  });
+
+  it('answers later deliveries with the outcome recorded, as it was recorded', async () => {
+    const summary = { status: 'ok', rowsRead: 3, segments: { '0': 2, '1': 1 }, warnings: ['a warning'] };
+    await ledger.claimObject(...object, STALE_SECONDS);
+    await ledger.recordIngested(...object, summary);
+    expect(await ledger.claimObject(...object, STALE_SECONDS)).toEqual({ state: 'done', summary });
+  });
+
+  it('gives a released claim to the next delivery, but never releases a recorded outcome', async () => {
+    await ledger.claimObject(...object, STALE_SECONDS);
+    await ledger.releaseObject(...object);
+    expect(await ledger.claimObject(...object, STALE_SECONDS)).toEqual({ state: 'claimed' });
+    await ledger.recordIngested(...object, { status: 'superseded' });
+    await ledger.releaseObject(...object);
+    expect(await ledger.claimObject(...object, STALE_SECONDS)).toEqual({ state: 'done', summary: { status: 'superseded' } });
+  });
+
+  it('lets a claim older than staleSeconds (its run died) be taken over', async () => {
+    await ledger.claimObject(...object, STALE_SECONDS);
+    await clients.db.repo.pool.query("UPDATE ingested_objects SET processed_at = now() - interval '10 minutes'");
+    expect(await ledger.claimObject(...object, 11 * 60)).toEqual({ state: 'in-progress' });
+    expect(await ledger.claimObject(...object, 9 * 60)).toEqual({ state: 'claimed' });
+    expect(await ledger.claimObject(...object, 9 * 60)).toEqual({ state: 'in-progress' });
+  });
+
+  it('claims again for the same claim id: a claim retried after an error that hid its success', async () => {
+    expect(await ledger.claimObject(...object, STALE_SECONDS, 'claim-1')).toEqual({ state: 'claimed' });
+    expect(await ledger.claimObject(...object, STALE_SECONDS, 'claim-1')).toEqual({ state: 'claimed' });
+    expect(await ledger.claimObject(...object, STALE_SECONDS, 'claim-2')).toEqual({ state: 'in-progress' });
+  });
+
+  it('keeps the versions of a key apart: a new ETag is a new object', async () => {
+    await ledger.claimObject(...object, STALE_SECONDS);
+    await ledger.recordIngested(...object, { status: 'ok' });
+    const [bucket, key] = object;
+    expect(await ledger.claimObject(bucket, key, 'etag-2', STALE_SECONDS)).toEqual({ state: 'claimed' });
+  });
+});
