@@ -18,7 +18,7 @@ export interface S3ObjectRef {
 }
 
 /** S3 notification keys are URL-encoded with `+` for spaces. */
-export function decodeS3Key(key: string): string {
+function decodeS3Key(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 

@@ -6,7 +6,7 @@ import { ClusteringError, InvalidFileError, InvalidOptionError, ModelError, NotF
 const USER_FIXABLE = [InvalidFileError, InvalidOptionError, ClusteringError, ModelError, NotFoundError];
 
 /** True when retrying cannot help: the input, options or model must change. */
-export function isUserFixable(error: unknown): boolean {
+function isUserFixable(error: unknown): boolean {
   return USER_FIXABLE.some((type) => error instanceof type);
 }
 

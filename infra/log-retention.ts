@@ -10,7 +10,7 @@ import { Construct, type IConstruct } from 'constructs';
 const FUNCTION_TYPE = 'AWS::Lambda::Function';
 
 /** Construct id of the log group added beside a function, e.g. `HandlerLogs`. */
-export function addedLogGroupId(functionResource: IConstruct): string {
+function addedLogGroupId(functionResource: IConstruct): string {
   return `${functionResource.node.id}Logs`;
 }
 

@@ -36,10 +36,8 @@ export const DEFAULT_PARAMETERS: SegmentationParameters = {
   assignReservedConcurrency: undefined,
 };
 
-export const PARAMETER_NAMES = Object.keys(DEFAULT_PARAMETERS) as ReadonlyArray<keyof SegmentationParameters>;
-
 /** Aurora Serverless v2 capacity limits, in ACUs (half steps). */
-export const MAX_ACU = 256;
+const MAX_ACU = 256;
 const MIN_MAX_ACU = 1;
 const ACU_STEP = 0.5;
 

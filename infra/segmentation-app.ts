@@ -8,8 +8,6 @@ import { readParameters, type SegmentationParameters } from './parameters.ts';
 import { SegmentationStack } from './segmentation-stack.ts';
 import { acknowledgeCdkSingletons } from './singletons.ts';
 
-export { STACK_NAME };
-
 export interface SegmentationApp {
   readonly app: App;
   readonly stack: SegmentationStack;

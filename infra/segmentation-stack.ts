@@ -26,11 +26,11 @@ import { DEFAULT_PARAMETERS, type SegmentationParameters } from './parameters.ts
 
 export const LOG_LEVEL = 'INFO';
 /** A nightly run plus two hours of slack. */
-export const NIGHTLY_ALARM_WINDOW = Duration.hours(26);
+const NIGHTLY_ALARM_WINDOW = Duration.hours(26);
 
 /** Async invocations (S3 notifications, the schedule) are retried twice, then sent to the DLQ. */
-export const ASYNC_RETRY_ATTEMPTS = 2;
-export const MAX_EVENT_AGE = Duration.hours(6);
+const ASYNC_RETRY_ATTEMPTS = 2;
+const MAX_EVENT_AGE = Duration.hours(6);
 const DLQ_RETENTION = Duration.days(14);
 
 // Memory and timeout per function. Lambda gives CPU in proportion to memory.

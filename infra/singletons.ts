@@ -4,7 +4,7 @@
 import { Validations, type Stack } from 'aws-cdk-lib';
 
 /** Construct id of the singleton behind `bucket.addEventNotification` (fixed in aws-cdk-lib). */
-export const BUCKET_NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
+const BUCKET_NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
 
 export function acknowledgeCdkSingletons(stack: Stack): void {
   const notifications = stack.node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER_ID);

@@ -39,7 +39,7 @@ export interface ControlPlaneClients {
 }
 
 /** Unmodified SDK clients for the region; endpoints only through the SDK's AWS_ENDPOINT_URL_<SERVICE>. */
-export function controlPlaneClients(region: string): ControlPlaneClients {
+function controlPlaneClients(region: string): ControlPlaneClients {
   return {
     rds: new RDSClient({ region }),
     ec2: new EC2Client({ region }),
@@ -69,14 +69,14 @@ const CDK_TOOLKIT = 'CDKToolkit';
  * version is below 6 (its MIN_BOOTSTRAP_STACK_VERSION). Lookups would need 8; this stack does none
  * (it is environment-agnostic), and it sets no session tags (which would need 22).
  */
-export const MIN_BOOTSTRAP_VERSION = 6;
+const MIN_BOOTSTRAP_VERSION = 6;
 /** "VPCs per Region" in Service Quotas, and its default. */
 const VPC_QUOTA = { ServiceCode: 'vpc', QuotaCode: 'L-F678F1CE' } as const;
 const DEFAULT_VPC_QUOTA = 5;
 /** The stack creates one VPC (infra/constructs/database.ts). */
 const STACK_VPCS = 1;
 /** Lambda keeps at least this much of the account's concurrency unreserved. */
-export const MIN_UNRESERVED_CONCURRENCY = 10;
+const MIN_UNRESERVED_CONCURRENCY = 10;
 /** Lambda's "Concurrent executions" quota in Service Quotas. */
 const LAMBDA_CONCURRENCY_QUOTA = 'Service Quotas, lambda L-B99A9384 "Concurrent executions"';
 /** What no read-only call tells: is the Data API offered for Aurora PostgreSQL Serverless v2 in the region? */
@@ -152,7 +152,7 @@ async function orderableVersions(rds: RDSClient, engineVersion?: string): Promis
 }
 
 /** (a) The pinned Aurora PostgreSQL version is offered in the region with db.serverless instances. */
-export function checkAuroraVersion(rds: RDSClient, region: string, version = AURORA_POSTGRES_VERSION): Promise<Finding> {
+function checkAuroraVersion(rds: RDSClient, region: string, version = AURORA_POSTGRES_VERSION): Promise<Finding> {
   const check = 'aurora-version';
   return guarded(check, async () => {
     const exact = await orderableVersions(rds, version);
@@ -180,7 +180,7 @@ export function checkAuroraVersion(rds: RDSClient, region: string, version = AUR
 }
 
 /** (b) At least AVAILABILITY_ZONES zones are available (the database's subnets span two). */
-export function checkAvailabilityZones(ec2: EC2Client, region: string, needed = AVAILABILITY_ZONES): Promise<Finding> {
+function checkAvailabilityZones(ec2: EC2Client, region: string, needed = AVAILABILITY_ZONES): Promise<Finding> {
   const check = 'availability-zones';
   return guarded(check, async () => {
     const out = await callAws(CALLS.zones, () => ec2.send(new DescribeAvailabilityZonesCommand({})));
@@ -240,7 +240,7 @@ async function countVpcs(ec2: EC2Client): Promise<number> {
 }
 
 /** (c) Room for the stack's VPC under "VPCs per Region" (none needed when the stack already has it). */
-export function checkVpcQuota(ec2: EC2Client, quotas: ServiceQuotasClient, region: string, createsVpc = true): Promise<Finding> {
+function checkVpcQuota(ec2: EC2Client, quotas: ServiceQuotasClient, region: string, createsVpc = true): Promise<Finding> {
   const check = 'vpc-quota';
   return guarded(check, async () => {
     const [used, quota] = await Promise.all([countVpcs(ec2), vpcQuota(quotas)]);
@@ -262,7 +262,7 @@ export function checkVpcQuota(ec2: EC2Client, quotas: ServiceQuotasClient, regio
 const STABLE_BOOTSTRAP = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE']);
 
 /** (d) The CDK bootstrap stack exists, is usable and is recent enough for this aws-cdk-lib. */
-export function checkBootstrap(cloudFormation: CloudFormationClient, region: string, toolkitStackName = CDK_TOOLKIT): Promise<Finding> {
+function checkBootstrap(cloudFormation: CloudFormationClient, region: string, toolkitStackName = CDK_TOOLKIT): Promise<Finding> {
   const check = 'cdk-bootstrap';
   const bootstrap = `npx cdk bootstrap${toolkitStackName === CDK_TOOLKIT ? '' : ` --toolkit-stack-name ${toolkitStackName}`} (same credentials, region ${region})`;
   return guarded(check, async () => {
@@ -325,7 +325,7 @@ export interface ExistingStack {
   readonly assignFunctionName?: string | undefined;
 }
 
-export async function checkExistingStack(cloudFormation: CloudFormationClient, stackName: string): Promise<ExistingStack> {
+async function checkExistingStack(cloudFormation: CloudFormationClient, stackName: string): Promise<ExistingStack> {
   const check = 'stack';
   try {
     const stack = await describeStack(cloudFormation, stackName);
@@ -384,7 +384,7 @@ async function currentReservation(lambda: LambdaClient, functionName: string | u
 }
 
 /** (e) The account's Lambda concurrency: room for a reservation, and a quota that does not throttle. */
-export function checkLambdaConcurrency(lambda: LambdaClient, reserved?: number, assignFunctionName?: string): Promise<Finding> {
+function checkLambdaConcurrency(lambda: LambdaClient, reserved?: number, assignFunctionName?: string): Promise<Finding> {
   const check = 'lambda-concurrency';
   const moreConcurrency = `ask for a higher quota (${LAMBDA_CONCURRENCY_QUOTA}; new accounts often start at 10)`;
   return guarded(check, async () => {
@@ -418,7 +418,7 @@ export function checkLambdaConcurrency(lambda: LambdaClient, reserved?: number, 
 }
 
 /** (f) What no read-only call can tell: the Data API's availability for the engine in the region. */
-export function dataApiAvailability(region: string, version = AURORA_POSTGRES_VERSION): Finding {
+function dataApiAvailability(region: string, version = AURORA_POSTGRES_VERSION): Finding {
   return {
     check: 'data-api',
     status: 'warn',
@@ -428,7 +428,7 @@ export function dataApiAvailability(region: string, version = AURORA_POSTGRES_VE
 }
 
 /** Every check, in a fixed order; the AWS calls run concurrently. */
-export async function runPreflight(clients: ControlPlaneClients, options: PreflightOptions): Promise<Finding[]> {
+async function runPreflight(clients: ControlPlaneClients, options: PreflightOptions): Promise<Finding[]> {
   const { region } = options;
   const version = options.auroraVersion ?? AURORA_POSTGRES_VERSION;
   const existing = checkExistingStack(clients.cloudFormation, options.stackName);
@@ -454,11 +454,11 @@ export interface PreflightValues {
 }
 
 /** Something would make the deploy fail; the message is the report's final line (exit code 1). */
-export class PreflightFailedError extends SegmentationError {}
+class PreflightFailedError extends SegmentationError {}
 
 const LABEL: Record<CheckStatus, string> = { ok: 'ok', warn: 'warn', fail: 'FAIL' };
 
-export function findingLine(f: Finding): string {
+function findingLine(f: Finding): string {
   return `${LABEL[f.status].padEnd(4)}  ${f.check}: ${f.message}${f.fix === null ? '' : ` — fix: ${f.fix}`}`;
 }
 

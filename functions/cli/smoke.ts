@@ -48,7 +48,7 @@ export function smokeClients(region: string): SmokeClients {
 }
 
 /** The stack outputs smoke reads, by their key in infra/deployment.ts STACK_OUTPUT. */
-export const REQUIRED_OUTPUTS = [
+const REQUIRED_OUTPUTS = [
   'bucketName',
   'trainFunctionName',
   'ingestFunctionName',
@@ -112,13 +112,13 @@ function check(condition: boolean, message: string): asserts condition {
 }
 
 /** `20261126-153000-3fa2b9`: sortable, and safe in S3 keys, customer ids and a LIKE pattern (no `%` or `_`). */
-export function newRunId(now: Date = new Date()): string {
+function newRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(RUN_ID_RANDOM_BYTES).toString('hex')}`;
 }
 
 /** The project's generated customers, each id prefixed so that the run's rows can be found again. */
-export function smokeCsv(rows: number, firstId: number, idPrefix: string): string {
+function smokeCsv(rows: number, firstId: number, idPrefix: string): string {
   const [header, ...lines] = [...generateCsv({ rows, seed: SMOKE_SEED, firstId })].join('').split('\n');
   return [header, ...lines.map((line) => (line === '' ? line : `${idPrefix}${line}`))].join('\n');
 }
@@ -126,7 +126,7 @@ export function smokeCsv(rows: number, firstId: number, idPrefix: string): strin
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const LABEL: Record<StepStatus, string> = { ok: 'ok', fail: 'FAIL', skip: 'skip' };
 
-export function stepLine(r: StepResult): string {
+function stepLine(r: StepResult): string {
   return `${LABEL[r.status].padEnd(4)}  ${r.step}: ${r.message}${r.status === 'skip' ? '' : ` (${seconds(r.durationMs)})`}`;
 }
 

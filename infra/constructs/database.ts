@@ -13,8 +13,7 @@ import { ADMIN_USER, APP_USER, AVAILABILITY_ZONES, READER_USER } from '../deploy
 
 /** Pinned: auto-pause (minimum 0 ACUs) needs Aurora PostgreSQL 16.3 or later. */
 export const ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13;
-export const DATABASE_NAME = 'segments';
-export { ADMIN_USER, APP_USER, READER_USER };
+const DATABASE_NAME = 'segments';
 
 /**
  * Characters kept out of the generated passwords of the application and reader roles: every ASCII
@@ -22,7 +21,7 @@ export { ADMIN_USER, APP_USER, READER_USER };
  * connection URL, a shell, JSON or a libpq conninfo string, and still holds one punctuation mark
  * (Secrets Manager requires each included character type by default).
  */
-export const PASSWORD_EXCLUDED_CHARACTERS = ' !"#$%&\'()*+,/:;<=>?@[\\]^`{|}~';
+const PASSWORD_EXCLUDED_CHARACTERS = ' !"#$%&\'()*+,/:;<=>?@[\\]^`{|}~';
 
 /** The Data API operations the functions use (design.md "RDS Data API"). */
 export const DATA_API_ACTIONS = [

@@ -10,10 +10,10 @@ import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 
 /** Node.js 24: the latest Lambda Node.js runtime (22 would also work; cdk-nag L1 asks for the latest). */
-export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+const RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** esbuild target matching RUNTIME. */
-export const BUNDLE_TARGET = 'node24';
-export const ARCHITECTURE = lambda.Architecture.ARM_64;
+const BUNDLE_TARGET = 'node24';
+const ARCHITECTURE = lambda.Architecture.ARM_64;
 export const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
 /** The project root: entry points are given relative to it. */
@@ -23,7 +23,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * ESM bundles that include CommonJS dependencies call `require` for Node built-ins; without this
  * banner they fail at load with "Dynamic require of … is not supported".
  */
-export const ESM_REQUIRE_BANNER =
+const ESM_REQUIRE_BANNER =
   "import { createRequire as __segmentsCreateRequire } from 'node:module'; const require = __segmentsCreateRequire(import.meta.url);";
 
 /**
@@ -31,7 +31,7 @@ export const ESM_REQUIRE_BANNER =
  * the deployed code runs the SDK version the tests ran, not the one the runtime happens to have.
  * `test/bench/bundle-sizes.ts` reports what this produces.
  */
-export const BUNDLING: nodejs.BundlingOptions = {
+const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
   target: BUNDLE_TARGET,
   minify: true,

@@ -8,7 +8,7 @@ import { clusterMetrics } from './metrics.ts';
 
 export const DEFAULT_MAX_K = 10;
 
-export const SweepEntrySchema = z.object({
+const SweepEntrySchema = z.object({
   k: z.number().int().positive(),
   inertia: z.number().nonnegative(),
   silhouette: z.number().nullable(),

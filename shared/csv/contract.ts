@@ -22,7 +22,7 @@ export type NumericField = (typeof NUMERIC_FIELDS)[number];
 export type CustomerField = 'customer_id' | 'gender' | NumericField;
 
 /** Required fields in contract order, each with the headers accepted for it (compared case-insensitively). */
-export const REQUIRED_FIELDS: ReadonlyArray<{ field: CustomerField; headers: readonly string[] }> = [
+const REQUIRED_FIELDS: ReadonlyArray<{ field: CustomerField; headers: readonly string[] }> = [
   { field: 'customer_id', headers: ['customer_id', 'CustomerID', 'id'] },
   { field: 'gender', headers: ['gender', 'Genre'] },
   { field: 'age', headers: ['age'] },
@@ -39,7 +39,7 @@ export const OUTPUT_COLUMNS = ['segment', 'segment_name', 'segment_origin', 'seg
 
 const MAX_AGE = 120;
 /** Longest customer_id accepted: keeps every Data API request and response page within its limits. */
-export const MAX_ID_LENGTH = 128;
+const MAX_ID_LENGTH = 128;
 const MIN_SCORE = 1;
 const MAX_SCORE = 100;
 

@@ -6,7 +6,7 @@ import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../cs
 import { InvalidOptionError } from '../errors.ts';
 
 /** The customer fields a model can cluster on: gender and the numeric fields. */
-export const FEATURE_NAMES = ['gender', ...NUMERIC_FIELDS] as const;
+const FEATURE_NAMES = ['gender', ...NUMERIC_FIELDS] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 export const FeatureSpecSchema = z.object({

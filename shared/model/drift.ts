@@ -10,11 +10,11 @@ import { quantileSorted } from '../profile/stats.ts';
 
 const BINS = 10;
 /** PSI above this on any field recommends retraining (the common rule of thumb: > 0.2 is a shift). */
-export const PSI_THRESHOLD = 0.2;
+const PSI_THRESHOLD = 0.2;
 /** An outlier rate above this many times the training rate recommends retraining. */
-export const OUTLIER_RATE_FACTOR = 2;
+const OUTLIER_RATE_FACTOR = 2;
 /** Below this many assigned customers the figures are reported but recommend nothing (too noisy). */
-export const MIN_DRIFT_SAMPLE = 100;
+const MIN_DRIFT_SAMPLE = 100;
 /** Share given to an empty bin so that PSI stays finite. */
 const EMPTY_BIN_SHARE = 1e-4;
 
@@ -26,14 +26,14 @@ export const BaselineSchema = z.object({
 export type Baseline = z.infer<typeof BaselineSchema>;
 
 /** Bin of a value: the number of edges it is at or above (so bins are [edge i−1, edge i)). */
-export function binOf(edges: readonly number[], value: number): number {
+function binOf(edges: readonly number[], value: number): number {
   let bin = 0;
   while (bin < edges.length && value >= edges[bin]!) bin++;
   return bin;
 }
 
 /** Decile edges of the values (duplicates merged, so discrete fields may get fewer bins). */
-export function decileEdges(values: Float64Array): number[] {
+function decileEdges(values: Float64Array): number[] {
   const sorted = Float64Array.from(values).sort();
   const edges: number[] = [];
   for (let q = 1; q < BINS; q++) {

@@ -53,7 +53,7 @@ function distance(a: readonly number[], b: readonly number[], pairs: readonly [n
 }
 
 /** Ids for a fresh line of models: 0..k−1. */
-export function firstGeneration(k: number): Matching {
+function firstGeneration(k: number): Matching {
   const ids = Array.from({ length: k }, (_, c) => c);
   return { ids, names: ids.map(() => undefined), lineage: { parent: null, matched: [], added: ids, vanished: [], nextId: k } };
 }

@@ -8,9 +8,9 @@ import { numericValues, type FeatureName, type FeatureSpec } from '../features/s
 import { meanStd, quantileSorted, summarize, SummarySchema } from './stats.ts';
 
 /** Training-distance percentile used as a segment's outlier threshold. */
-export const OUTLIER_PERCENTILE = 0.99;
+const OUTLIER_PERCENTILE = 0.99;
 
-export const DistanceStatsSchema = z.object({
+const DistanceStatsSchema = z.object({
   mean: z.number(),
   median: z.number(),
   p90: z.number(),

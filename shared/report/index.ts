@@ -25,9 +25,9 @@ import { computeFindings, type Finding } from './findings.ts';
 import { exact, formatInt, formatNumber, formatPercent } from './format.ts';
 import { el, figure, page, table, type Row } from './html.ts';
 
-export { computeFindings, ageIncomeTest, explainedByField, type Finding, type AgeIncomeTest } from './findings.ts';
+export { computeFindings } from './findings.ts';
 export { escapeHtml } from './escape.ts';
-export { DEFAULT_MAX_POINTS, HISTOGRAM_BINS } from './analysis.ts';
+export { HISTOGRAM_BINS } from './analysis.ts';
 
 /** Label counts in the customers table, when the report is generated with access to it. */
 export interface TableStats {

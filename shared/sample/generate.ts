@@ -74,7 +74,7 @@ export function* generateCustomers(options: GenerateOptions): Generator<Generate
   }
 }
 
-export const GENERATED_HEADER = 'customer_id,gender,age,annual_income_thousands,spending_score\n';
+const GENERATED_HEADER = 'customer_id,gender,age,annual_income_thousands,spending_score\n';
 const LINES_PER_CHUNK = 5000;
 
 /** The generated customers as CSV text chunks (header first), ready to stream to a file. */

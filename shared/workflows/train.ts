@@ -17,7 +17,7 @@ import { SOFTWARE } from '../model/software.ts';
 import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
 import { baselineOf } from '../model/drift.ts';
 
-export const DEFAULT_SEED = 42;
+const DEFAULT_SEED = 42;
 
 export interface TrainOptions extends FeatureOptions {
   /** A fixed k, or 'auto' (default) for the sweep's suggestion. An explicit k always wins. */
@@ -110,7 +110,7 @@ function canonicalOrder(fit: KMeansFit, d: number): KMeansFit {
 }
 
 /** The reference for stable segment ids: the active model's segments and centroids. */
-export function referenceOf(model: Model): ReferenceSegments {
+function referenceOf(model: Model): ReferenceSegments {
   return {
     modelVersion: model.modelVersion,
     ids: model.segments.map((s) => s.id),

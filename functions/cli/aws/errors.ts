@@ -39,12 +39,12 @@ interface SdkError {
 }
 
 /** The error's code as AWS names it (the SDK puts it in `name`; query protocols also in `Code`). */
-export function awsErrorCode(error: unknown): string {
+function awsErrorCode(error: unknown): string {
   const e = error as SdkError | undefined;
   return e?.Code ?? e?.name ?? 'Error';
 }
 
-export function classifyAwsError(error: unknown): AwsFailureKind {
+function classifyAwsError(error: unknown): AwsFailureKind {
   const code = awsErrorCode(error);
   if (CREDENTIAL_ERRORS.has(code) || (error as SdkError)?.name === 'CredentialsProviderError') return 'credentials';
   if (PERMISSION_ERRORS.has(code) || (error as SdkError)?.$metadata?.httpStatusCode === HTTP_FORBIDDEN) return 'permission';
@@ -54,7 +54,7 @@ export function classifyAwsError(error: unknown): AwsFailureKind {
 const firstLine = (error: unknown): string => String((error as SdkError)?.message ?? error).split('\n')[0]!;
 
 /** What went wrong with a call, and what to do about it. */
-export function awsFailure(call: AwsCall, error: unknown): { readonly message: string; readonly fix: string } {
+function awsFailure(call: AwsCall, error: unknown): { readonly message: string; readonly fix: string } {
   const code = awsErrorCode(error);
   switch (classifyAwsError(error)) {
     case 'credentials':
@@ -73,7 +73,7 @@ export function awsFailure(call: AwsCall, error: unknown): { readonly message: s
 }
 
 /** The one line for a failed call (no stack, no request dump). */
-export function awsFailureLine(call: AwsCall, error: unknown): string {
+function awsFailureLine(call: AwsCall, error: unknown): string {
   const { message, fix } = awsFailure(call, error);
   return `${message}; ${fix}`;
 }

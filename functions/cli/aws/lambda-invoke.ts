@@ -6,7 +6,7 @@ import { SegmentationError } from '../../../shared/errors.ts';
 import { callAws } from './errors.ts';
 
 /** Lambda's longest function timeout (15 minutes) and a minute to spare for a cold start. */
-export const INVOKE_READ_TIMEOUT_MS = 16 * 60 * 1000;
+const INVOKE_READ_TIMEOUT_MS = 16 * 60 * 1000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** A Lambda client for long synchronous invocations: never retried, never cut short by a socket timeout. */
@@ -23,7 +23,7 @@ export function invokeClient(region: string): LambdaClient {
 }
 
 /** The function ran and failed (an unhandled error, a timeout, out of memory): its own words, and where its log is. */
-export class FunctionFailedError extends SegmentationError {}
+class FunctionFailedError extends SegmentationError {}
 
 /** Invokes a function with RequestResponse and returns its parsed answer; a failure names `logGroup`, where its log is. */
 export async function invokeJson(lambda: LambdaClient, functionName: string, payload: unknown, logGroup: string): Promise<unknown> {

@@ -10,7 +10,7 @@ export interface StackDescription {
   readonly outputs: Readonly<Record<string, string>>;
 }
 
-export const DESCRIBE_STACKS = { name: 'CloudFormation DescribeStacks', permission: 'cloudformation:DescribeStacks' } as const;
+const DESCRIBE_STACKS = { name: 'CloudFormation DescribeStacks', permission: 'cloudformation:DescribeStacks' } as const;
 
 /** The stack's status and outputs; null when no stack of that name exists in the region. */
 export async function describeStack(cloudFormation: CloudFormationClient, name: string): Promise<StackDescription | null> {
