@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { CustomerCsv } from '../csv/read-customers.ts';
-import { LockHeldError } from '../errors.ts';
+import { LockHeldError, SegmentationError, userMessage } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import { assessDrift, type Drift } from '../model/drift.ts';
 import type { CustomerRepository, LeaseLock, ModelStore, RunLog, TableStatusReader, TrainingMembers, UpsertCounts } from '../ports.ts';
@@ -101,16 +101,22 @@ export async function assignPending(deps: AssignDeps, options: AssignOptions = {
     return { status: 'labeled', modelVersion: model.modelVersion, pending, ...totals, drift };
   } catch (error) {
     await repo
-      .recordRun(
-        { kind: 'assign', modelVersion: null, status: 'failed', error: error instanceof Error ? error.message : String(error) },
-        startedAt,
-        runKey,
-      )
+      .recordRun({ kind: 'assign', modelVersion: null, status: 'failed', error: runError(error) }, startedAt, runKey)
       .catch(() => undefined);
     throw error;
   } finally {
     await repo.releaseLease(NIGHTLY_LOCK, owner).catch(() => undefined);
   }
+}
+
+/**
+ * What the runs table says of a failed run (`runs.error`): the message of the project's own errors
+ * written for a person, else only the error's name and where the details are. A raw message (a
+ * driver's, the SDK's) or a stack never goes into the table, which analysts read.
+ */
+export function runError(error: unknown): string {
+  if (error instanceof SegmentationError && error.userFacing) return userMessage(error);
+  return `unexpected error: ${error instanceof Error ? error.name : typeof error} (details in the log)`;
 }
 
 /** Drift of the active model's population against its training baseline; says when to retrain. */

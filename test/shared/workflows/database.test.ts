@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
 import type { Customer } from '../../../shared/csv/contract.ts';
+import { LockHeldError } from '../../../shared/errors.ts';
 import { assignCustomers } from '../../../shared/model/assign.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import type { SqlClient } from '../../../shared/ports.ts';
@@ -167,8 +168,32 @@ describe.each(SQL_CLIENTS)('the database ports over %s', (implementation) => {
       const rerun = await assignPending(deps, { batchSize: 10 });
       expect(rerun.labeled).toBe(40);
       expect([...(await labels()).values()].every((l) => l.segment !== null)).toBe(true);
-      const { rows } = await db.repo.pool.query("SELECT status FROM runs WHERE kind = 'assign' ORDER BY id");
-      expect(rows.map((r) => r.status)).toEqual(['ok', 'failed', 'ok']);
+      const { rows } = await db.repo.pool.query("SELECT status, error FROM runs WHERE kind = 'assign' ORDER BY id");
+      // the driver's message stays out of the table: the error's name and where the details are
+      expect(rows).toEqual([
+        { status: 'ok', error: null },
+        { status: 'failed', error: 'unexpected error: Error (details in the log)' },
+        { status: 'ok', error: null },
+      ]);
+    });
+
+    it('stops when another run takes the lease midway, and records why in words for a person', async () => {
+      await deps.repo.upsertCustomers(customers(120, 13));
+      await trainFromTable(deps, { k: 3, autoPromote: false, promote: false, report: false });
+      await deps.repo.upsertCustomers(customers(30, 14, 5000));
+      // while the second batch is labeled, the lease passes to another run (this one's had expired)
+      const stolen = new SqlDatabase(
+        withFault(sql, LABEL_BATCH, async (seen) => {
+          if (seen === 2) await db.repo.pool.query("UPDATE locks SET owner = 'another-run'");
+        }),
+      );
+      await expect(assignPending({ ...deps, repo: stolen }, { batchSize: 10 })).rejects.toBeInstanceOf(LockHeldError);
+      expect(await deps.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(10);
+      const { rows } = await db.repo.pool.query("SELECT status, error FROM runs WHERE kind = 'assign' ORDER BY id DESC LIMIT 1");
+      expect(rows[0]).toEqual({
+        status: 'failed',
+        error: 'the assignment lease was lost to another run; stopping (labeled rows are kept)',
+      });
     });
 
     it('does nothing while another run holds the lease, and takes an expired one', async () => {
