@@ -29,6 +29,9 @@ export class NotFoundError extends SegmentationError {}
 /** Another run holds the lease (nightly assign). Not a failure: the other run does the work. */
 export class LockHeldError extends SegmentationError {}
 
+/** Other writers kept changing what this one meant to change (the active model): trying again may succeed. */
+export class ConflictError extends SegmentationError {}
+
 /** The one-line message a person may see for any thrown value. */
 export function userMessage(error: unknown): string {
   if (error instanceof SegmentationError && error.userFacing) return error.message;

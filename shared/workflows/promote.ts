@@ -1,11 +1,12 @@
-// Promotion: moving the active-model pointer, and the rule for when training promotes.
+// Publishing and promotion: storing a trained model, the rule for when training promotes, moving
+// the active-model pointer (promote, roll back), and the stored models as a listing.
 
 import type { ActivePointer, Model } from '../model/artifact.ts';
-import { InvalidOptionError } from '../errors.ts';
+import { ConflictError, InvalidOptionError } from '../errors.ts';
 import type { ModelStore } from '../ports.ts';
 
 /** Training promotes when asked, when auto-promotion is on, or when no model is active yet. */
-export function shouldPromote(requested: boolean | undefined, autoPromote: boolean, active: ActivePointer | null): boolean {
+function shouldPromote(requested: boolean | undefined, autoPromote: boolean, active: ActivePointer | null): boolean {
   if (active === null) return true;
   return requested ?? autoPromote;
 }
@@ -26,7 +27,7 @@ export async function promoteModel(store: ModelStore, modelVersion: string, now:
     // compare-and-swap: two promotions at once both land, one after the other, history kept
     if (await store.swapActive(active, pointer)) return pointer;
   }
-  throw new Error(`the active model kept changing while promoting ${modelVersion}; try again`);
+  throw new ConflictError(`the active model kept changing while promoting ${modelVersion}; try again`);
 }
 
 export interface PublishOptions {

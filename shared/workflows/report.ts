@@ -1,5 +1,6 @@
 // Writing a model's report: rendered from the model and its training customers (plus the table's
-// label counts and who moved where when the model was trained from the table), stored beside model.json.
+// label counts and who moved where when the model was trained from the table), stored beside
+// model.json; and rendering a table-trained model's report again from the table as it is now.
 
 import type { Customers } from '../csv/columns.ts';
 import type { Customer } from '../csv/contract.ts';

@@ -3,6 +3,7 @@
 // ledger and the runs, then write the report, and summarise. The train function runs it for
 // `uploads/training/*.csv`; a request without an ETag (a direct invocation) trains unclaimed.
 
+import * as z from 'zod';
 import { readCustomerColumns } from '../csv/read-customers.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
@@ -12,21 +13,24 @@ import { activeModel, publishModel } from './promote.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from './train.ts';
 
 /** What training from a file, from the table, or a failed attempt at either comes to. */
-export interface TrainSummary {
-  readonly status: 'ok' | 'failed';
-  readonly error: string | null;
-  readonly source: string;
-  readonly modelVersion: string | null;
-  readonly k: number | null;
-  readonly promoted: boolean;
-  readonly modelUri: string | null;
-  readonly warnings: readonly string[];
-  readonly rowsRead: number;
-  readonly rowsAccepted: number;
-  readonly rowsRejected: number;
-  /** True when this upload had already been trained on (a redelivered event): nothing was done. */
-  readonly duplicate?: boolean;
-}
+export const TrainSummarySchema = z
+  .object({
+    status: z.enum(['ok', 'failed']),
+    error: z.string().nullable(),
+    source: z.string(),
+    modelVersion: z.string().nullable(),
+    k: z.number().int().positive().nullable(),
+    promoted: z.boolean(),
+    modelUri: z.string().nullable(),
+    warnings: z.array(z.string()).readonly(),
+    rowsRead: z.number().int().nonnegative(),
+    rowsAccepted: z.number().int().nonnegative(),
+    rowsRejected: z.number().int().nonnegative(),
+    /** True when this upload had already been trained on (a redelivered event): nothing was done. */
+    duplicate: z.boolean().optional(),
+  })
+  .readonly();
+export type TrainSummary = z.infer<typeof TrainSummarySchema>;
 
 /** The summary of training that could not happen (`error` says why, for a person). */
 export function failedTrainSummary(source: string, error: string): TrainSummary {
@@ -71,7 +75,7 @@ export function okTrainSummary(
  * A claim older than the train function's timeout (15 minutes, infra/) plus a minute belongs to a
  * run that died.
  */
-export const TRAIN_CLAIM_STALE_SECONDS = 16 * 60;
+const TRAIN_CLAIM_STALE_SECONDS = 16 * 60;
 
 export interface TrainUploadDeps {
   readonly objects: ObjectSource;
@@ -113,11 +117,16 @@ export async function trainUpload(
   );
   if (once.state === 'processed') return once.result;
   deps.log('this upload was already trained on, or is being trained on; nothing to do', { source, etag });
-  const earlier =
-    once.state === 'done'
-      ? (once.summary as TrainSummary)
-      : failedTrainSummary(source, 'another delivery of this upload is training on it');
-  return { ...earlier, duplicate: true };
+  return { ...earlierSummary(once, source), duplicate: true };
+}
+
+/** What the ledger says of an upload trained on before (or being trained on now), as a summary. */
+function earlierSummary(once: { state: 'done'; summary: unknown } | { state: 'in-progress' }, source: string): TrainSummary {
+  if (once.state === 'in-progress') return failedTrainSummary(source, 'another delivery of this upload is training on it');
+  const stored = TrainSummarySchema.safeParse(once.summary);
+  return stored.success
+    ? stored.data
+    : failedTrainSummary(source, 'this upload was trained on before, but the record of that training cannot be read');
 }
 
 async function trainClaimed(

@@ -53,6 +53,21 @@ describe('train handler', () => {
     expect(await aws.runtime().store.listModels()).toEqual(models);
   });
 
+  it('answers a redelivery whose ledger record is not a training summary with a failed duplicate, training nothing', async () => {
+    const key = 'uploads/training/unreadable.csv';
+    const etag = await aws.put(key, csv(120, 7));
+    await aws.db.repo.recordIngested(aws.s3.bucket, key, etag, { status: 'ok', rowsRead: 'many' });
+    const models = await aws.runtime().store.listModels();
+    const summary = (await createTrainHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]))) as TrainSummary;
+    expect(summary).toMatchObject({
+      status: 'failed',
+      duplicate: true,
+      modelVersion: null,
+      error: 'this upload was trained on before, but the record of that training cannot be read',
+    });
+    expect(await aws.runtime().store.listModels()).toEqual(models);
+  });
+
   it('trains from the table on {"source": "database"} and labels its customers created', async () => {
     await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 150, seed: 2 })]);
     const summary = (await createTrainHandler(aws.runtime())({ source: 'database', k: 3, promote: true })) as TrainSummary;
