@@ -4,7 +4,7 @@
 import type { Customer } from './csv/contract.ts';
 import type { ActivePointer, Model } from './model/artifact.ts';
 import type { Assignment } from './model/assign.ts';
-import type { ObservedPopulation } from './model/drift.ts';
+import type { Drift, ObservedPopulation } from './model/drift.ts';
 
 /** Where model artifacts and the active-model pointer live (S3 bucket or local store directory). */
 export interface ModelStore {
@@ -105,7 +105,8 @@ export interface SchemaMigrator {
 /** The table at a glance, for `segments db status` and the report. */
 export interface TableStatus {
   readonly customers: number;
-  readonly pending: number;
+  /** Customers never labeled (segment null); `countPending` also counts those labeled by another model. */
+  readonly unlabeled: number;
   /** Customers per `segment_origin`, `unlabeled` for none. */
   readonly byOrigin: Readonly<Record<string, number>>;
   readonly bySegment: ReadonlyArray<{ segment: number; name: string; modelVersion: string; customers: number; outliers: number }>;
@@ -119,7 +120,7 @@ export interface TableStatus {
     error: string | null;
   }>;
   /** The drift figures of the latest nightly run that computed them. */
-  readonly lastDrift: unknown;
+  readonly lastDrift: Drift | null;
 }
 
 export interface TableStatusReader {

@@ -1,6 +1,7 @@
 // TableStatusReader over SqlClient: the customers table at a glance (counts by origin and segment),
 // the latest runs and the latest drift figures, for `segments db status` and the report.
 
+import { DriftSchema } from '../model/drift.ts';
 import type { SqlClient, TableStatus, TableStatusReader } from '../ports.ts';
 import { int } from './rows.ts';
 
@@ -41,7 +42,7 @@ export class SqlTableStatus implements TableStatusReader {
     );
     return {
       customers: int(totals?.customers),
-      pending: int(totals?.unlabeled),
+      unlabeled: int(totals?.unlabeled),
       byOrigin: Object.fromEntries(origins.map((r) => [String(r.origin), int(r.n)])),
       bySegment: segments.map((r) => ({
         segment: int(r.segment),
@@ -58,7 +59,7 @@ export class SqlTableStatus implements TableStatusReader {
         labeled: r.labeled === null ? null : int(r.labeled),
         error: r.error === null ? null : String(r.error),
       })),
-      lastDrift: drift === undefined ? null : JSON.parse(String(drift.drift)),
+      lastDrift: drift === undefined ? null : DriftSchema.parse(JSON.parse(String(drift.drift))),
     };
   }
 }
