@@ -13,7 +13,7 @@ import { activeModel, publishModel } from './promote.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from './train.ts';
 
 /** What training from a file, from the table, or a failed attempt at either comes to. */
-export const TrainSummarySchema = z
+const TrainSummarySchema = z
   .object({
     status: z.enum(['ok', 'failed']),
     error: z.string().nullable(),
