@@ -8,6 +8,9 @@ import type { ObjectClaim, SqlClient, UploadLedger } from '../ports.ts';
 const ProcessingSchema = z.object({ status: z.literal('processing'), claim: z.string() });
 type Processing = z.infer<typeof ProcessingSchema>;
 
+/** How often a claim is tried when the record it lost to is given up in between (once more is enough unless claims churn). */
+const CLAIM_ATTEMPTS = 2;
+
 export class SqlUploadLedger implements UploadLedger {
   constructor(private readonly sql: SqlClient) {}
 
@@ -26,22 +29,27 @@ export class SqlUploadLedger implements UploadLedger {
     claimId: string = globalThis.crypto.randomUUID(),
   ): Promise<ObjectClaim> {
     const processing: Processing = { status: 'processing', claim: claimId };
-    const claimed = await this.sql.query(
-      `INSERT INTO ingested_objects AS o (bucket, key, etag, summary) VALUES (CAST(:bucket AS text), CAST(:key AS text), CAST(:etag AS text), CAST(:processing AS jsonb))
-       ON CONFLICT (bucket, key, etag) DO UPDATE SET processed_at = now(), summary = EXCLUDED.summary
-       WHERE o.summary->>'status' = 'processing'
-         AND (o.processed_at < now() - make_interval(secs => CAST(:stale AS double precision)) OR o.summary->>'claim' = CAST(:claim AS text))
-       RETURNING 1 AS claimed`,
-      { bucket, key, etag, processing: JSON.stringify(processing), stale: staleSeconds, claim: claimId },
-    );
-    if (claimed.length === 1) return { state: 'claimed' };
-    const [row] = await this.sql.query(
-      'SELECT CAST(summary AS text) AS summary FROM ingested_objects WHERE bucket = CAST(:bucket AS text) AND key = CAST(:key AS text) AND etag = CAST(:etag AS text)',
-      { bucket, key, etag },
-    );
-    if (row === undefined) return { state: 'done', summary: null };
-    const summary: unknown = JSON.parse(String(row.summary));
-    return ProcessingSchema.safeParse(summary).success ? { state: 'in-progress' } : { state: 'done', summary };
+    for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+      const claimed = await this.sql.query(
+        `INSERT INTO ingested_objects AS o (bucket, key, etag, summary) VALUES (CAST(:bucket AS text), CAST(:key AS text), CAST(:etag AS text), CAST(:processing AS jsonb))
+         ON CONFLICT (bucket, key, etag) DO UPDATE SET processed_at = now(), summary = EXCLUDED.summary
+         WHERE o.summary->>'status' = 'processing'
+           AND (o.processed_at < now() - make_interval(secs => CAST(:stale AS double precision)) OR o.summary->>'claim' = CAST(:claim AS text))
+         RETURNING 1 AS claimed`,
+        { bucket, key, etag, processing: JSON.stringify(processing), stale: staleSeconds, claim: claimId },
+      );
+      if (claimed.length === 1) return { state: 'claimed' };
+      const [row] = await this.sql.query(
+        'SELECT CAST(summary AS text) AS summary FROM ingested_objects WHERE bucket = CAST(:bucket AS text) AND key = CAST(:key AS text) AND etag = CAST(:etag AS text)',
+        { bucket, key, etag },
+      );
+      // gone between the two statements: the delivery that held it gave its claim up, so claim again
+      if (row === undefined) continue;
+      const summary: unknown = JSON.parse(String(row.summary));
+      return ProcessingSchema.safeParse(summary).success ? { state: 'in-progress' } : { state: 'done', summary };
+    }
+    // claims given up again and again: the deliveries that give them up are retried by Lambda
+    return { state: 'in-progress' };
   }
 
   async recordIngested(bucket: string, key: string, etag: string, summary: unknown): Promise<void> {

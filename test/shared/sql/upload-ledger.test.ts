@@ -57,4 +57,25 @@ describe.each(SQL_CLIENTS)('SqlUploadLedger over %s', (name) => {
     const [bucket, key] = object;
     expect(await ledger.claimObject(bucket, key, 'etag-2', STALE_SECONDS)).toEqual({ state: 'claimed' });
   });
+
+  it('claims an object whose record was given up between its claim and its reading of the record', async () => {
+    const holder = new SqlUploadLedger(clients.client(name));
+    await holder.claimObject(...object, STALE_SECONDS);
+    // the holder gives its claim up (its run failed) just after this delivery's claim lost to it
+    const sql = clients.client(name);
+    let released = false;
+    const racing = new SqlUploadLedger({
+      query: async (text, params) => {
+        if (!released && text.startsWith('SELECT CAST(summary AS text)')) {
+          released = true;
+          await holder.releaseObject(...object);
+        }
+        return await sql.query(text, params);
+      },
+      transaction: (work) => sql.transaction(work),
+    });
+    expect(await racing.claimObject(...object, STALE_SECONDS)).toEqual({ state: 'claimed' });
+    expect(released).toBe(true);
+    expect(await ledger.claimObject(...object, STALE_SECONDS)).toEqual({ state: 'in-progress' });
+  });
 });
