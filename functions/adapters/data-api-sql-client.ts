@@ -14,6 +14,7 @@ import {
   type Field,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
+import * as z from 'zod';
 import type { SqlClient, SqlParams, SqlRow } from '../../shared/ports.ts';
 import { isTransientDataApiError, withRetry, type RetryOptions } from './retry.ts';
 
@@ -37,6 +38,9 @@ export const DATA_API_RETRY: Omit<RetryOptions, 'retryable'> = { attempts: 12, b
 export function dataApiClient(config: RDSDataClientConfig = {}): RDSDataClient {
   return new RDSDataClient({ ...config, maxAttempts: 1 });
 }
+
+/** `formattedRecords`: one JSON object per row, column names as keys. */
+const FormattedRecordsSchema = z.array(z.record(z.string(), z.unknown()));
 
 function toField(value: SqlParams[string]): Field {
   if (value === null) return { isNull: true };
@@ -75,7 +79,7 @@ export class DataApiSqlClient implements SqlClient {
         formatRecordsAs: 'JSON',
       }),
     );
-    return output.formattedRecords ? (JSON.parse(output.formattedRecords) as SqlRow[]) : [];
+    return output.formattedRecords ? FormattedRecordsSchema.parse(JSON.parse(output.formattedRecords)) : [];
   }
 
   /** One statement in its own transaction, retried on transient errors (statements are written to be safe to repeat). */

@@ -119,4 +119,17 @@ describe('DataApiSqlClient', () => {
       dataApi.faults.clear();
     }
   });
+
+  it('refuses records that are not one object per row, rather than passing them on as rows', async () => {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        Object.assign(result.output as object, { formattedRecords: '{"n": 1}' });
+        return result;
+      },
+      { step: 'initialize', name: 'malformedRecords' },
+    );
+    const sql = new DataApiSqlClient(CONFIG, client, FAST);
+    await expect(sql.query('SELECT CAST(1 AS integer) AS n')).rejects.toThrow(/expected array/);
+  });
 });
