@@ -123,6 +123,7 @@ export interface TableStatus {
   readonly lastDrift: Drift | null;
 }
 
+/** Reads the table at a glance: customers, labels, latest runs and drift. */
 export interface TableStatusReader {
   status(): Promise<TableStatus>;
 }
