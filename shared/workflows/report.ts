@@ -9,7 +9,7 @@ import type { Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
 import { renderReport, type Movement, type TableStats } from '../report/index.ts';
 import { assignCustomers } from '../model/assign.ts';
-import type { TableStatus } from '../sql/customer-repository.ts';
+import type { TableStatus } from '../ports.ts';
 
 /** The report's table figures from the table status. */
 export function tableStatsOf(status: TableStatus): TableStats {

@@ -247,7 +247,7 @@ describe('segments db (against DATABASE_URL)', () => {
     expect(status).toMatchObject({
       activeModel: trained.modelVersion,
       customers: 162,
-      pending: 0,
+      unlabeled: 0,
       byOrigin: { created: 150, assigned: 12 },
     });
   });
@@ -274,7 +274,7 @@ describe('segments db (against DATABASE_URL)', () => {
     const nightly = JSON.parse((await cli('db', 'assign', '--store', store, '--json')).out[0]!);
     expect(nightly).toMatchObject({ status: 'labeled', modelVersion: a.modelVersion, labeled: 200 });
     const status = JSON.parse((await cli('db', 'status', '--store', store, '--json')).out[0]!);
-    expect(status).toMatchObject({ activeModel: a.modelVersion, customers: 200, pending: 0, byOrigin: { created: 200 } });
+    expect(status).toMatchObject({ activeModel: a.modelVersion, customers: 200, unlabeled: 0, byOrigin: { created: 200 } });
     expect((await cli('models', 'promote', 'nonsense', '--store', store)).err[0]).toMatch(/"nonsense" is not a model version/);
 
     // a campaign list: one segment's customers, by id and by name

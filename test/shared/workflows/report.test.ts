@@ -50,7 +50,7 @@ describe('movementOf and the "who moved where" section', () => {
 describe('rewriteTableReport', () => {
   const status: TableStatus = {
     customers: 650,
-    pending: 20,
+    unlabeled: 20,
     byOrigin: { created: 600, assigned: 30, unlabeled: 20 },
     bySegment: [],
     lastRuns: [],
