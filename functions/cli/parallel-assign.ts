@@ -15,8 +15,7 @@ import { DuplicateFinder, type DuplicateRecords } from '../../shared/csv/duplica
 import { InvalidFileError, SegmentationError } from '../../shared/errors.ts';
 import type { Model } from '../../shared/model/artifact.ts';
 import type { ResultName, ResultWriter } from '../../shared/ports.ts';
-import { labeledHeaderLine } from '../../shared/workflows/label-csv.ts';
-import { finishLabelFile, freshState, type PassState } from '../../shared/workflows/label-file.ts';
+import { finishLabelFile, freshState, labeledHeaderLine, type PassState } from '../../shared/workflows/label-file.ts';
 import type { LabelSummary } from '../../shared/workflows/summary.ts';
 import { FILE_BUFFER_BYTES, writeFileAtomic } from '../adapters/atomic-file.ts';
 import type { PartTask } from './label-worker.ts';

@@ -1,13 +1,12 @@
-// Ingest (the S3 upload trigger): validate a customers file, upsert and label its customers with
-// the active model, and write labeled.csv, rejects.csv and summary.json. The same object (bucket,
-// key, ETag) is processed once. A bad file ends in a failed summary, the table unchanged.
+// Ingest (the S3 upload trigger): a customers file through the labeling pipeline (label-file.ts),
+// streamed: upserted and labeled with the active model in bounded batches while labeled.csv is
+// written, then rejects.csv and summary.json. The same object (bucket, key, ETag) is processed
+// once. A bad file ends in a failed summary, the table unchanged.
 
-import { readCustomerCsv } from '../csv/read-customers.ts';
-import { InvalidFileError } from '../errors.ts';
+import { InvalidFileError, SegmentationError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
-import type { ModelStore, ObjectSource, ResultWriter } from '../ports.ts';
-import type { SqlCustomerRepository } from '../sql/customer-repository.ts';
-import { labelRows, writeLabelOutputs } from './label-csv.ts';
+import type { CustomerRepository, ModelStore, ObjectSource, ResultWriter, RunLog, TrainingMembers, UploadLedger } from '../ports.ts';
+import { labelFile, type FileSource, type LabeledRowSink } from './label-file.ts';
 import { TABLE_SOURCE } from './database.ts';
 import { UPLOADS_CUSTOMERS_PREFIX } from '../storage-layout.ts';
 import { failedSummary, type LabelSummary } from './summary.ts';
@@ -15,7 +14,7 @@ import { processOnce } from './claim.ts';
 
 export interface IngestDeps {
   readonly objects: ObjectSource;
-  readonly repo: SqlCustomerRepository;
+  readonly repo: CustomerRepository & TrainingMembers & UploadLedger & RunLog;
   readonly store: ModelStore;
   /** The writer for one file's results (`results/customers/<name>/`). */
   readonly results: (name: string) => ResultWriter;
@@ -42,6 +41,9 @@ export type IngestOutcome =
  */
 export const CLAIM_STALE_SECONDS = 6 * 60;
 
+/** Rows upserted per call as the file streams: one bounded statement each (the repository's batch). */
+const TABLE_BATCH_ROWS = 1000;
+
 /**
  * `uploads/customers/batch 1.csv` → `batch 1`: the results folder name. The whole path under the
  * prefix is kept (`2026/01/batch`), so files of the same name in different folders do not collide.
@@ -66,39 +68,58 @@ export async function ingestObject(deps: IngestDeps, request: IngestRequest): Pr
   return once.result;
 }
 
-async function processClaimed(deps: IngestDeps, request: IngestRequest, source: string): Promise<IngestOutcome> {
-  const { bucket, key, etag } = request;
-  const object = await deps.objects.open(key, etag);
-  if (object === null) {
-    deps.log('the object changed or was deleted since this event; the newer upload has its own event', { source, etag });
-    await deps.repo.recordIngested(bucket, key, etag, { status: 'superseded' });
-    return { status: 'superseded' };
-  }
-  const startedAt = deps.clock();
-  const writer = deps.results(resultName(key));
-  let summary: LabelSummary;
-  try {
-    const csv = await readCustomerCsv(object.body);
-    const active = await deps.store.getActive();
-    const model: Model | null = active === null ? null : await deps.store.getModel(active.modelVersion);
-    const result = labelRows(csv, model);
-    if (model === null) await deps.repo.upsertCustomers(result.labeled.map((l) => l.row.customer));
-    else
-      await deps.repo.upsertLabeledCustomers(
-        result.labeled.map((l) => ({ customer: l.row.customer, assignment: l.assignment! })),
+/** The uploaded object was replaced or deleted since its event (between the passes, too). */
+class UploadReplacedError extends SegmentationError {}
+
+/**
+ * The customers table as the labeling pipeline's sink: each batch upserted (labeled with the model,
+ * or unlabeled without one); with a model trained from the table, the customers it was trained on
+ * are 'created' in labeled.csv too (the origin rule).
+ */
+function tableSink(repo: CustomerRepository & TrainingMembers, model: Model | null): LabeledRowSink {
+  const none: ReadonlySet<string> = new Set();
+  return {
+    batchRows: TABLE_BATCH_ROWS,
+    store: async (rows) => {
+      if (model === null) {
+        await repo.upsertCustomers(rows.map((r) => r.customer));
+        return none;
+      }
+      await repo.upsertLabeledCustomers(
+        rows.map(({ customer, assignment }) => ({ customer, assignment: assignment! })),
         model,
       );
-    // with a model trained from the table, customers it was trained on are 'created' (origin rule)
-    const members =
-      model !== null && model.training.source === TABLE_SOURCE
-        ? await deps.repo.trainingMembersAmong(
-            model.modelVersion,
-            result.labeled.map((l) => l.row.customer.customerId),
-          )
-        : new Set<string>();
-    const originOf = (id: string) => (members.has(id) ? ('created' as const) : ('assigned' as const));
-    summary = await writeLabelOutputs({ csv, result, source, startedAt, clock: deps.clock, originOf }, writer);
+      if (model.training.source !== TABLE_SOURCE) return none;
+      return await repo.trainingMembersAmong(
+        model.modelVersion,
+        rows.map((r) => r.customer.customerId),
+      );
+    },
+  };
+}
+
+async function processClaimed(deps: IngestDeps, request: IngestRequest, source: string): Promise<IngestOutcome> {
+  const { bucket, key, etag } = request;
+  const startedAt = deps.clock();
+  const writer = deps.results(resultName(key));
+  // the file is read twice (the duplicate rule is settled before the table sees a row), in the
+  // version its event names
+  const open = async (): Promise<FileSource> => {
+    const object = await deps.objects.open(key, etag);
+    if (object === null) throw new UploadReplacedError('the object changed or was deleted since this event');
+    return object.body;
+  };
+  let summary: LabelSummary;
+  try {
+    const active = await deps.store.getActive();
+    const model: Model | null = active === null ? null : await deps.store.getModel(active.modelVersion);
+    summary = await labelFile({ open, source, model, startedAt, clock: deps.clock, sink: tableSink(deps.repo, model) }, writer);
   } catch (error) {
+    if (error instanceof UploadReplacedError) {
+      deps.log('the object changed or was deleted since this event; the newer upload has its own event', { source, etag });
+      await deps.repo.recordIngested(bucket, key, etag, { status: 'superseded' });
+      return { status: 'superseded' };
+    }
     if (!(error instanceof InvalidFileError)) throw error;
     summary = failedSummary(source, error.message, startedAt, deps.clock());
     // an earlier upload of the same name may have left outputs: a failed file has none

@@ -1,29 +1,57 @@
-// Labeling a customers file as a stream (CLI `segments assign`): rows are parsed, validated,
-// labeled and written batch by batch, so memory does not grow with the rows' content. The
-// duplicate rule (the later row wins) is settled at the end of the pass; only a file that has
-// duplicates is read a second time, to write labeled.csv without the superseded rows. A pass can
-// also run over a part of a file (the CLI labels a large local file in parallel parts).
+// The labeling pipeline of ingest and of `segments assign`: a customers file is parsed, validated,
+// labeled and written batch by batch as labeled.csv, then rejects.csv and summary.json, so memory
+// does not grow with the rows' content. The duplicate rule (the later row wins) is settled over a
+// whole pass. Without a sink (the CLI) the first pass writes labeled.csv, and only a file that has
+// duplicates is read again to write it without the superseded rows. With a sink (ingest: the
+// customers table) a first pass only records the ids, so the sink sees the winning rows alone. A
+// pass can also run over a part of a file (the CLI labels a large local file in parallel parts).
 
-import type { HeaderMap } from '../csv/contract.ts';
+import { OUTPUT_COLUMNS, type Customer, type HeaderMap } from '../csv/contract.ts';
 import { DuplicateFinder } from '../csv/duplicates.ts';
-import { parseCustomerRecords, type RejectedRow } from '../csv/read-customers.ts';
+import { parseCustomerRecords, type ParsedRecord, type RejectedRow } from '../csv/read-customers.ts';
+import { csvField, csvRecord } from '../csv/write.ts';
 import type { Model } from '../model/artifact.ts';
-import { Assigner, unassignableReason } from '../model/assign.ts';
+import { Assigner, unassignableReason, type Assignment } from '../model/assign.ts';
 import type { ResultWriter } from '../ports.ts';
-import { LabeledLines, labeledHeaderLine, writeRejects, writeSummary } from './label-csv.ts';
 import type { LabelSummary } from './summary.ts';
 
+export const NO_ACTIVE_MODEL_WARNING = 'no active model: customers were validated but not labeled; train and promote a model';
+const DISTANCE_DECIMALS = 6;
+const PROGRESS_EVERY = 100_000;
+/** Rows per chunk of rejects.csv. */
+const REJECTS_PER_CHUNK = 10_000;
+
+/** An accepted row on its way to a sink: the customer and its label (null without a model). */
+export interface LabeledRow {
+  readonly customer: Customer;
+  readonly assignment: Assignment | null;
+}
+
+/**
+ * Where labeled rows go besides labeled.csv (ingest: the customers table): batches of at most
+ * `batchRows` rows in file order, each stored before its lines are written. Answers which of the
+ * batch's customer_ids get the origin 'created' (the origin rule); the others are 'assigned'.
+ */
+export interface LabeledRowSink {
+  readonly batchRows: number;
+  store(rows: readonly LabeledRow[]): Promise<ReadonlySet<string>>;
+}
+
+export type FileSource = AsyncIterable<Uint8Array | string>;
+
 export interface LabelFileInput {
-  /** Opens the file from the start (called once, or twice when it has duplicate customer_ids). */
-  readonly open: () => AsyncIterable<Uint8Array | string>;
+  /** Opens the file from the start: once, or twice (duplicates without a sink; always with one). */
+  readonly open: () => FileSource | Promise<FileSource>;
   readonly source: string;
-  readonly model: Model;
+  /** null: no active model; rows are validated and stored unlabeled, and the summary says so. */
+  readonly model: Model | null;
   readonly startedAt: Date;
   readonly clock: () => Date;
   readonly onProgress?: (rowsRead: number) => void;
+  readonly sink?: LabeledRowSink;
 }
 
-/** What one pass learns: counts and rejects; the first pass also records every customer_id. */
+/** What one pass learns: counts and rejects. */
 export interface PassState {
   header: HeaderMap | undefined;
   rowsRead: number;
@@ -34,37 +62,123 @@ export interface PassState {
 }
 
 export interface PassOptions {
-  readonly model: Model;
-  /** line of a superseded row → line of the row that superseded it; null in the first pass */
+  readonly model: Model | null;
+  /** line of a superseded row → line of the row that superseded it; null in a first pass */
   readonly known: ReadonlyMap<number, number> | null;
-  /** the first pass records every customer_id here (for the duplicate rule) */
+  /** a first pass records every customer_id here (for the duplicate rule) */
   readonly ids: DuplicateFinder | null;
   /** Write the labeled header line first (not for the later parts of a file labeled in parts). */
   readonly withHeader: boolean;
   /** Physical line of the source's header line (a part of a file is read after the file's header). */
   readonly firstLine?: number;
   readonly onProgress?: (rowsRead: number) => void;
+  /** Stores the labeled rows before their lines are written; only in a pass that knows the duplicates. */
+  readonly sink?: LabeledRowSink;
 }
 
-const PROGRESS_EVERY = 100_000;
+/** labeled.csv's header line, line end included: the input's columns (less old label columns), then the label columns. */
+export function labeledHeaderLine(header: HeaderMap): string {
+  return `${csvRecord([...header.passThrough.map((i) => header.columns[i]!), ...OUTPUT_COLUMNS])}\n`;
+}
+
+/**
+ * labeled.csv lines for one file and model: the input's pass-through fields, then the label
+ * columns. The label columns other than the distance depend only on the segment, the outlier flag
+ * and the origin, so they are quoted once per model rather than once per row. Without a model the
+ * label columns are empty.
+ */
+export class LabeledLines {
+  private readonly suffixes: Array<readonly [string, string] | undefined> = [];
+  private readonly unlabeled = ','.repeat(OUTPUT_COLUMNS.length - 1);
+
+  constructor(
+    private readonly header: HeaderMap,
+    private readonly model: Model | null,
+  ) {}
+
+  /** One labeled.csv line (no line end). */
+  line(fields: readonly string[], assignment: Assignment | null, origin: 'created' | 'assigned'): string {
+    const { passThrough } = this.header;
+    let line = '';
+    for (let i = 0; i < passThrough.length; i++) line += `${csvField(fields[passThrough[i]!] ?? '')},`;
+    if (assignment === null) return `${line}${this.unlabeled}`;
+    const [beforeDistance, afterDistance] = this.suffix(assignment, origin);
+    return `${line}${beforeDistance}${assignment.distance.toFixed(DISTANCE_DECIMALS)}${afterDistance}`;
+  }
+
+  private suffix(assignment: Assignment, origin: 'created' | 'assigned'): readonly [string, string] {
+    const key = assignment.index * 4 + (origin === 'created' ? 2 : 0) + (assignment.isOutlier ? 1 : 0);
+    let suffix = this.suffixes[key];
+    if (suffix === undefined) {
+      const model = this.model!;
+      const segment = model.segments[assignment.index]!;
+      suffix = [
+        `${csvRecord([String(segment.id), segment.name, origin])},`,
+        `,${csvRecord([String(assignment.isOutlier), model.modelVersion])}`,
+      ];
+      this.suffixes[key] = suffix;
+    }
+    return suffix;
+  }
+}
 
 export function freshState(): PassState {
   return { header: undefined, rowsRead: 0, labeled: 0, outliers: 0, segments: {}, rejected: [] };
 }
 
 /**
+ * Records a row for the duplicate rule: any row with a non-blank id can supersede an earlier one;
+ * only a row that would be labeled (accepted, and placeable by the model) can be superseded — a
+ * row rejected for its own reason keeps that reason.
+ */
+function recordId(ids: DuplicateFinder, item: ParsedRecord, unplaceable: string | undefined): void {
+  if (item.kind === 'accepted') ids.add(item.row.customer.customerId, item.row.line, unplaceable === undefined);
+  else if (item.row.customerId.trim() !== '') ids.add(item.row.customerId, item.row.line, false);
+}
+
+/** Why the model cannot label this customer (an unseen category), or undefined; never without a model. */
+const unplaceableReason = (customer: Customer, model: Model | null): string | undefined =>
+  model === null ? undefined : unassignableReason(customer, model);
+
+/** A first pass that only records every row's id; the file's own problems (InvalidFileError) surface here. */
+async function recordIds(source: FileSource, model: Model | null): Promise<DuplicateFinder> {
+  const ids = new DuplicateFinder();
+  for await (const batch of parseCustomerRecords(source)) {
+    if (!Array.isArray(batch)) continue;
+    for (const item of batch) recordId(ids, item, item.kind === 'accepted' ? unplaceableReason(item.row.customer, model) : undefined);
+  }
+  return ids;
+}
+
+/** Rows waiting for the sink, with the fields their lines are made of. */
+interface Pending {
+  readonly rows: LabeledRow[];
+  readonly fields: Array<readonly string[]>;
+}
+
+/** Stores the pending rows through the sink, then returns their lines with the origins it gave. */
+async function flush(sink: LabeledRowSink, pending: Pending, lines: LabeledLines): Promise<string> {
+  const rows = pending.rows.splice(0);
+  const fields = pending.fields.splice(0);
+  const created = await sink.store(rows);
+  let text = '';
+  for (let i = 0; i < rows.length; i++) {
+    const { customer, assignment } = rows[i]!;
+    text += `${lines.line(fields[i]!, assignment, created.has(customer.customerId) ? 'created' : 'assigned')}\n`;
+  }
+  return text;
+}
+
+/**
  * One pass over a customers file, or over its header and a later part of it: labeled.csv's lines
  * in chunks, with counts and rejects accumulated in `state` as the chunks are consumed.
  */
-export async function* labeledChunks(
-  source: AsyncIterable<Uint8Array | string>,
-  state: PassState,
-  options: PassOptions,
-): AsyncGenerator<string> {
-  const { model, known, ids } = options;
-  const assigner = new Assigner(model);
+export async function* labeledChunks(source: FileSource, state: PassState, options: PassOptions): AsyncGenerator<string> {
+  const { model, known, ids, sink } = options;
+  const assigner = model === null ? null : new Assigner(model);
   // labeled rows per centroid index in the current batch, added to state.segments after it
-  const counts = new Int32Array(model.segments.length);
+  const counts = new Int32Array(model?.segments.length ?? 0);
+  const pending: Pending = { rows: [], fields: [] };
   let lines: LabeledLines | undefined;
   let nextProgress = PROGRESS_EVERY;
   for await (const batch of parseCustomerRecords(source, options.firstLine)) {
@@ -78,12 +192,13 @@ export async function* labeledChunks(
     for (const item of batch) {
       state.rowsRead++;
       const { row } = item;
-      const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
       if (item.kind === 'rejected') {
-        if (customerId.trim() !== '') ids?.add(customerId, row.line, false);
+        if (ids !== null) recordId(ids, item, undefined);
         state.rejected.push(item.row);
         continue;
       }
+      const { customer } = item.row;
+      const { customerId } = customer;
       const supersededBy = known?.get(row.line);
       if (supersededBy !== undefined) {
         state.rejected.push({
@@ -94,23 +209,31 @@ export async function* labeledChunks(
         });
         continue;
       }
-      const reason = unassignableReason(item.row.customer, model);
-      ids?.add(customerId, row.line, reason === undefined);
+      const reason = unplaceableReason(customer, model);
+      if (ids !== null) recordId(ids, item, reason);
       if (reason !== undefined) {
         state.rejected.push({ line: row.line, customerId, reason, fields: row.fields });
         continue;
       }
-      const assignment = assigner.assign(item.row.customer);
+      const assignment = assigner === null ? null : assigner.assign(customer);
       state.labeled++;
-      counts[assignment.index]!++;
-      if (assignment.isOutlier) state.outliers++;
-      text += `${lines!.line(row.fields, assignment, 'assigned')}\n`;
+      if (assignment !== null) {
+        counts[assignment.index]!++;
+        if (assignment.isOutlier) state.outliers++;
+      }
+      if (sink === undefined) {
+        text += `${lines!.line(row.fields, assignment, 'assigned')}\n`;
+        continue;
+      }
+      pending.rows.push({ customer, assignment });
+      pending.fields.push(row.fields);
+      if (pending.rows.length >= sink.batchRows) text += await flush(sink, pending, lines!);
     }
     // one string per chunk, built by concatenation: the write flattens it once (measured faster
     // than joining an array of lines, which flattens every line on its own)
     counts.forEach((count, index) => {
       if (count === 0) return;
-      const id = model.segments[index]!.id;
+      const id = model!.segments[index]!.id;
       state.segments[id] = (state.segments[id] ?? 0) + count;
     });
     counts.fill(0);
@@ -120,9 +243,21 @@ export async function* labeledChunks(
       nextProgress += PROGRESS_EVERY;
     }
   }
+  if (sink !== undefined && pending.rows.length > 0) yield await flush(sink, pending, lines!);
 }
 
-/** Writes rejects.csv and summary.json for a labeled file, from its last pass's state. */
+/** rejects.csv: line, customer_id, reason, then the original fields, in line order. */
+async function* rejectsChunks(header: HeaderMap, rejected: readonly RejectedRow[]): AsyncGenerator<string> {
+  yield `${csvRecord(['line', 'customer_id', 'reason', ...header.columns])}\n`;
+  for (let start = 0; start < rejected.length; start += REJECTS_PER_CHUNK) {
+    let text = '';
+    for (const r of rejected.slice(start, start + REJECTS_PER_CHUNK))
+      text += `${csvRecord([String(r.line), r.customerId, r.reason, ...r.fields])}\n`;
+    yield text;
+  }
+}
+
+/** Writes rejects.csv and then summary.json (last, so a summary means the run finished), from the last pass's state. */
 export async function finishLabelFile(
   writer: ResultWriter,
   input: Pick<LabelFileInput, 'source' | 'model' | 'startedAt' | 'clock'>,
@@ -130,13 +265,13 @@ export async function finishLabelFile(
   duplicates: number,
 ): Promise<LabelSummary> {
   state.rejected.sort((a, b) => a.line - b.line);
-  await writeRejects(writer, state.header!, state.rejected);
+  await writer.write('rejects.csv', rejectsChunks(state.header!, state.rejected));
   const summary: LabelSummary = {
     status: 'ok',
     error: null,
-    warnings: [],
+    warnings: input.model === null ? [NO_ACTIVE_MODEL_WARNING] : [],
     source: input.source,
-    modelVersion: input.model.modelVersion,
+    modelVersion: input.model?.modelVersion ?? null,
     rowsRead: state.rowsRead,
     rowsAccepted: state.labeled,
     rowsRejected: state.rejected.length,
@@ -146,20 +281,38 @@ export async function finishLabelFile(
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.clock().toISOString(),
   };
-  return await writeSummary(writer, summary);
+  await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
 }
 
-/** Labels a customers file with `model` and writes labeled.csv, rejects.csv and summary.json. */
+/**
+ * Labels a customers file with `model` (or validates it, without one) and writes labeled.csv,
+ * rejects.csv and summary.json; with a sink, every labeled row is stored through it too. A file
+ * that cannot be read as the contract throws InvalidFileError — with a sink, before anything is
+ * stored or written.
+ */
 export async function labelFile(input: LabelFileInput, writer: ResultWriter): Promise<LabelSummary> {
-  const { model, onProgress } = input;
+  const { model, onProgress, sink } = input;
   let state = freshState();
-  const ids = new DuplicateFinder();
-  await writer.write('labeled.csv', labeledChunks(input.open(), state, { model, known: null, ids, withHeader: true, onProgress }));
-  const known = ids.superseded();
-  if (known.size > 0) {
-    // the first pass wrote rows that later rows superseded: write labeled.csv again without them
-    state = freshState();
-    await writer.write('labeled.csv', labeledChunks(input.open(), state, { model, known, ids: null, withHeader: true, onProgress }));
+  let known: ReadonlyMap<number, number>;
+  if (sink === undefined) {
+    const ids = new DuplicateFinder();
+    await writer.write('labeled.csv', labeledChunks(await input.open(), state, { model, known: null, ids, withHeader: true, onProgress }));
+    known = ids.superseded();
+    if (known.size > 0) {
+      // the first pass wrote rows that later rows superseded: write labeled.csv again without them
+      state = freshState();
+      await writer.write(
+        'labeled.csv',
+        labeledChunks(await input.open(), state, { model, known, ids: null, withHeader: true, onProgress }),
+      );
+    }
+  } else {
+    known = (await recordIds(await input.open(), model)).superseded();
+    await writer.write(
+      'labeled.csv',
+      labeledChunks(await input.open(), state, { model, known, ids: null, withHeader: true, onProgress, sink }),
+    );
   }
   return await finishLabelFile(writer, input, state, known.size);
 }

@@ -11,6 +11,8 @@ import { generateCsv, generateCustomers } from '../../../shared/sample/generate.
 import type { LabelSummary } from '../../../shared/workflows/summary.ts';
 import { METRIC } from '../../../shared/metrics.ts';
 import { startLocalAws, s3Event, type LocalAws } from '../../support/aws-local.ts';
+import { S3ObjectSource } from '../../../functions/adapters/s3-objects.ts';
+import type { OpenedObject } from '../../../shared/ports.ts';
 
 let aws: LocalAws;
 beforeAll(async () => {
@@ -137,6 +139,50 @@ describe('ingest handler', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('fails a file that breaks the contract only at its end before a row reaches the table', async () => {
+    await promoteModel();
+    const key = 'uploads/customers/late-nul.csv';
+    const { result, etag } = await ingest(key, `${csv(2500, 17)}0002501,Female,30,40,\u000050\n`);
+    expect(result.results[0]!.outcome.status).toBe('processed');
+    expect(await summaryOf('late-nul')).toMatchObject({ status: 'failed', error: 'not a text file (it contains NUL bytes)', rowsRead: 0 });
+    expect(await aws.get('results/customers/late-nul/labeled.csv')).toBeNull();
+    expect(await aws.get('results/customers/late-nul/rejects.csv')).toBeNull();
+    expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(0);
+    // no retry: a redelivery finds the object done
+    const again = await createIngestHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]));
+    expect(again.results[0]!.outcome.status).toBe('duplicate');
+  });
+
+  it('leaves an upload replaced since its event to the newer upload: nothing written, table unchanged', async () => {
+    const key = 'uploads/customers/replaced.csv';
+    const old = await aws.put(key, csv(10, 18));
+    await aws.put(key, csv(12, 19));
+    const result = await createIngestHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag: old }]));
+    expect(result.results[0]!.outcome.status).toBe('superseded');
+    expect(await aws.get('results/customers/replaced/summary.json')).toBeNull();
+    expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(0);
+  });
+
+  it('leaves an upload replaced between its two reads to the newer upload: nothing written, table unchanged', async () => {
+    const key = 'uploads/customers/replaced-midway.csv';
+    const etag = await aws.put(key, csv(1500, 20));
+    const runtime = aws.runtime();
+    let opens = 0;
+    // a new version arrives once the first read (which settles the duplicate rule) has opened the object
+    const objects = new (class extends S3ObjectSource {
+      override async open(k: string, e?: string): Promise<OpenedObject | null> {
+        if (opens++ === 1) await aws.put(key, csv(5, 21));
+        return await super.open(k, e);
+      }
+    })(aws.s3.bucket, runtime.s3);
+    const result = await createIngestHandler({ ...runtime, objects })(s3Event(aws.s3.bucket, [{ key, etag }]));
+    expect(opens).toBe(2);
+    expect(result.results[0]!.outcome.status).toBe('superseded');
+    for (const name of ['labeled.csv', 'rejects.csv', 'summary.json'])
+      expect(await aws.get(`results/customers/replaced-midway/${name}`)).toBeNull();
+    expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(0);
+  });
+
   it('removes the earlier outputs of the same name when a re-upload fails', async () => {
     await ingest('uploads/customers/weekly.csv', csv(5, 12));
     expect(await aws.get('results/customers/weekly/labeled.csv')).not.toBeNull();
@@ -186,7 +232,9 @@ describe('ingest handler', () => {
     const key = 'uploads/customers/flaky.csv';
     const etag = await aws.put(key, csv(2500, 8));
     const handler = createIngestHandler({ ...aws.runtime() });
-    await expect(handler(s3Event(aws.s3.bucket, [{ key, etag }]))).rejects.toThrow();
+    await expect(handler(s3Event(aws.s3.bucket, [{ key, etag }]))).rejects.toThrow(/statement timed out/);
+    // labeled.csv was streaming when the second batch's upsert failed: no output of the run exists
+    for (const name of ['labeled.csv', 'rejects.csv', 'summary.json']) expect(await aws.get(`results/customers/flaky/${name}`)).toBeNull();
     aws.dataApi.faults.clear();
     const retry = await createIngestHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]));
     expect(retry.results[0]!.outcome.status).toBe('processed');
