@@ -1,12 +1,13 @@
 // Adapters for the deployed functions, built once per cold start from the configuration:
-// S3 for models, uploads and results; the RDS Data API for the customers table. Loaded on the
-// first invocation by `lazyHandler` (./lazy.ts), so that importing a function's bundle stays cheap.
+// S3 for models, uploads and results; the RDS Data API for the customers table. The configuration
+// is read on the first invocation, so that a wrong environment fails it naming the variable.
 
 import type { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Config } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
+import { deferredHandler, type Handler } from './invocation.ts';
 import { METRICS_NAMESPACE } from '../shared/metrics.ts';
 import { CUSTOMER_RESULTS_PREFIX } from '../shared/storage-layout.ts';
 import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
@@ -49,4 +50,9 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.POWERTOOLS_SERVICE_NAME }),
     clock: () => new Date(),
   };
+}
+
+/** A function's Lambda handler: `factory` over the runtime built from `env` on the first invocation. */
+export function handlerFromEnv<E, R>(factory: (runtime: Runtime) => Handler<E, R>, env = process.env): Handler<E, R> {
+  return deferredHandler(async () => factory(createRuntime(loadConfig(env))));
 }

@@ -1,10 +1,8 @@
 // The train function's summaries, and where an uploaded training file's summary goes.
 
 import type { ActivePointer } from '../../shared/model/artifact.ts';
-import type { TrainSummary } from '../../shared/workflows/train-upload.ts';
-
-export type { TrainSummary } from '../../shared/workflows/train-upload.ts';
 import { TRAINING_RESULTS_PREFIX, UPLOADS_TRAINING_PREFIX } from '../../shared/storage-layout.ts';
+import type { TrainSummary } from '../../shared/workflows/train-upload.ts';
 
 /** `uploads/training/2026/members.csv` → `results/training/2026/members/summary.json`. */
 export function trainingSummaryKey(key: string): string {

@@ -3,7 +3,8 @@
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { captureLogs, lambdaContext as invocationContext } from '../../support/lambda-invocation.ts';
-import { createTrainHandler, type TrainSummary } from '../../../functions/train/handler.ts';
+import { createTrainHandler } from '../../../functions/train/handler.ts';
+import type { TrainSummary } from '../../../shared/workflows/train-upload.ts';
 import { parseModel } from '../../../shared/model/artifact.ts';
 import { generateCsv, generateCustomers } from '../../../shared/sample/generate.ts';
 import { METRIC } from '../../../shared/metrics.ts';
