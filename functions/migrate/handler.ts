@@ -1,17 +1,22 @@
 // Migrations on deploy: the onEvent handler of a CloudFormation custom resource (CDK Provider
 // framework). Create and Update apply the pending migrations through the Data API as the master
 // user, then set up the application and read-only roles from their secrets; Delete keeps the schema.
-// The SDK clients, the logger and the configuration are loaded on the first event, so that
-// importing this module (the cold start's init) stays cheap.
+// The configuration is read and the clients are built on the first event, so that a wrong
+// environment fails that event naming the variable.
 
 import type { RDSDataClient } from '@aws-sdk/client-rds-data';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { deferredHandler } from '../lazy.ts';
-import { ConfigError } from '../config.ts';
-import type { RetryOptions } from '../adapters/retry.ts';
+import * as roles from '../../shared/sql/roles.ts';
+import { SqlSchemaMigrator } from '../../shared/sql/schema-migrator.ts';
+import { readDatabaseSecret } from '../adapters/database-secret.ts';
+import { DataApiSqlClient, dataApiClient } from '../adapters/data-api-sql-client.ts';
+import { isClusterStartingError, withRetry, type RetryOptions } from '../adapters/retry.ts';
+import { scramSha256Verifier } from '../adapters/scram.ts';
+import { ConfigError, loadMigrateConfig } from '../config.ts';
+import { deferredHandler } from '../invocation.ts';
 
 /** The same physical id for the life of the stack: an update never replaces the resource. */
 export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
@@ -94,28 +99,7 @@ export interface MigrateClients {
 /** Builds the dependencies from the environment on the first event (once per cold start). */
 export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, clients: MigrateClients = {}) {
   return deferredHandler(async () => {
-    const [
-      { SecretsManagerClient },
-      { Logger },
-      { DataApiSqlClient, dataApiClient },
-      { SqlSchemaMigrator },
-      roles,
-      secrets,
-      scram,
-      retry,
-      config,
-    ] = await Promise.all([
-      import('@aws-sdk/client-secrets-manager'),
-      import('@aws-lambda-powertools/logger'),
-      import('../adapters/data-api-sql-client.ts'),
-      import('../../shared/sql/schema-migrator.ts'),
-      import('../../shared/sql/roles.ts'),
-      import('../adapters/database-secret.ts'),
-      import('../adapters/scram.ts'),
-      import('../adapters/retry.ts'),
-      import('../config.ts'),
-    ]);
-    const settings = config.loadMigrateConfig(env);
+    const settings = loadMigrateConfig(env);
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: settings.LOG_LEVEL });
     const sql = new DataApiSqlClient(
       { resourceArn: settings.DB_CLUSTER_ARN, secretArn: settings.DB_SECRET_ARN, database: settings.DB_NAME },
@@ -127,18 +111,18 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
       logger,
       migrate: () => migrator.migrate(),
       ensureRole: async (kind, secretArn) => {
-        const { username, password } = await secrets.readDatabaseSecret(secretArn, secretsClient);
+        const { username, password } = await readDatabaseSecret(secretArn, secretsClient);
         const grants = kind === 'app' ? roles.APP_GRANTS : roles.READER_GRANTS;
-        await roles.ensureRole(sql, username, scram.scramSha256Verifier(password), grants);
+        await roles.ensureRole(sql, username, scramSha256Verifier(password), grants);
         return username;
       },
       untilClusterAnswers: (work) =>
-        retry.withRetry(work, {
+        withRetry(work, {
           attempts: CLUSTER_WAIT_ATTEMPTS,
           baseDelayMs: CLUSTER_WAIT_BASE_MS,
           maxDelayMs: CLUSTER_WAIT_MAX_STEP_MS,
           maxElapsedMs: CLUSTER_WAIT_MS,
-          retryable: retry.isClusterStartingError,
+          retryable: isClusterStartingError,
           onRetry: (error, attempt, delayMs) =>
             logger.warn('the cluster cannot answer yet; waiting', {
               attempt,
