@@ -49,7 +49,7 @@ const RolePropertiesSchema = z.object({
   ReaderSecretArn: z.string().startsWith('arn:', 'must be a secret ARN'),
 });
 
-export interface MigrateDeps {
+interface MigrateDeps {
   /** Applies pending migrations; returns the versions applied now. */
   migrate(): Promise<string[]>;
   /** Creates or updates the role whose credentials are in `secretArn`; returns its name. */
@@ -65,8 +65,8 @@ function roleProperties(event: MigrateEvent): z.infer<typeof RolePropertiesSchem
   throw new ConfigError(`custom resource properties: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
 }
 
-/** A handler over the given dependencies (tests pass them on a local Data API emulator). */
-export function createMigrateHandler(deps: MigrateDeps) {
+/** The handler over its dependencies, which createMigrateHandlerFromEnv builds from the environment. */
+function createMigrateHandler(deps: MigrateDeps) {
   const { logger } = deps;
   return async (event: MigrateEvent, context?: Context): Promise<MigrateResponse> => {
     if (context) logger.addContext(context);

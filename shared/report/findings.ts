@@ -205,8 +205,8 @@ function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean
   };
 }
 
-/** Share of a field's variance explained by the segments (η²), for every profiled numeric field. */
-export function explainedByField(customers: Customers, labels: Int32Array, k: number): Record<NumericField, number> {
+/** Share of a field's variance explained by the segments (η²), for every numeric field. */
+function explainedByField(customers: Customers, labels: Int32Array, k: number): Record<NumericField, number> {
   const out = {} as Record<NumericField, number>;
   for (const f of NUMERIC_FIELDS) out[f] = etaSquared(numericValues(customers, f), labels, k);
   return out;
