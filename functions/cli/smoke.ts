@@ -74,7 +74,7 @@ const POLL_INTERVAL_MS = 2000;
 const RUN_ID_RANDOM_BYTES = 3;
 /** A model trained by this run has a version no older than the run's start, less this much clock skew. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
-/** What the assign function answers when it did its job (functions/assign/implementation.ts). */
+/** What the assign function answers when it did its job (functions/assign/handler.ts). */
 const ASSIGN_OUTCOMES = new Set(['labeled', 'no-new-customers', 'no-active-model', 'locked']);
 
 export type StepStatus = 'ok' | 'fail' | 'skip';

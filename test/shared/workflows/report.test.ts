@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
 import type { Customer } from '../../../shared/csv/contract.ts';
 import { renderReport } from '../../../shared/report/index.ts';
-import type { TableStatus } from '../../../shared/sql/customer-repository.ts';
+import type { TableStatus } from '../../../shared/ports.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { movementOf, rewriteTableReport, tableStatsOf, type TrainingTable } from '../../../shared/workflows/report.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
