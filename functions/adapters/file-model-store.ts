@@ -3,7 +3,7 @@
 
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { NotFoundError } from '../../shared/errors.ts';
+import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import {
   canonicalJson,
   ModelVersionSchema,
@@ -90,7 +90,7 @@ export class FileModelStore implements ModelStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
         if (age > LOCK_STALE_MS) await rm(lock, { force: true });
-        else if (waited > LOCK_WAIT_MS) throw new Error(`${lock} is held by another process; try again`);
+        else if (waited > LOCK_WAIT_MS) throw new ConflictError(`${lock} is held by another process; try again`);
         else await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
       }
     }

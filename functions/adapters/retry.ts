@@ -37,7 +37,7 @@ export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions
 }
 
 /** Error names of the RDS Data API worth another try: the cluster resuming, throttling, a blip. */
-export const TRANSIENT_DATA_API_ERRORS = new Set([
+const TRANSIENT_DATA_API_ERRORS = new Set([
   'DatabaseResumingException',
   'DatabaseUnavailableException',
   'ThrottlingException',
@@ -52,7 +52,7 @@ export const isTransientDataApiError = (error: unknown): boolean => TRANSIENT_DA
  * What a cluster created minutes ago can answer for a while (its HTTP endpoint or instance not
  * ready yet), besides the transient errors: worth waiting for on a first deploy, nowhere else.
  */
-export const CLUSTER_STARTING_ERRORS = new Set(['HttpEndpointNotEnabledException', 'InvalidResourceStateException']);
+const CLUSTER_STARTING_ERRORS = new Set(['HttpEndpointNotEnabledException', 'InvalidResourceStateException']);
 
 export const isClusterStartingError = (error: unknown): boolean =>
   isTransientDataApiError(error) || CLUSTER_STARTING_ERRORS.has((error as { name?: string })?.name ?? '');

@@ -5,7 +5,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../../shared/errors.ts';
 
 /** PostgreSQL's default (scram_iterations). */
-export const SCRAM_ITERATIONS = 4096;
+const SCRAM_ITERATIONS = 4096;
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 /** Printable ASCII: SASLprep leaves such a password unchanged, so the verifier matches the server's. */

@@ -7,8 +7,8 @@ import { FileModelStore } from '../adapters/file-model-store.ts';
 import type { Database } from '../../shared/ports.ts';
 import type { DatabaseDeps } from '../../shared/workflows/database.ts';
 
-export const DEFAULT_STORE = '.segments';
-export const LOCAL_DATABASE = 'segments';
+const DEFAULT_STORE = '.segments';
+const LOCAL_DATABASE = 'segments';
 
 export interface Output {
   out(text: string): void;

@@ -10,6 +10,7 @@ import { DuplicateFinder } from '../../shared/csv/duplicates.ts';
 import type { Model } from '../../shared/model/artifact.ts';
 import { freshState, labeledChunks } from '../../shared/workflows/label-file.ts';
 import { FILE_BUFFER_BYTES } from '../adapters/atomic-file.ts';
+import { SegmentationError } from '../../shared/errors.ts';
 
 /** What parallel-assign.ts asks of a worker. */
 export interface PartTask {
@@ -54,6 +55,8 @@ async function run(task: PartTask): Promise<void> {
 parentPort!.once('message', (task: PartTask) => {
   run(task).catch((error: unknown) => {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
-    parentPort!.postMessage({ type: 'error', name, message });
+    // whether the message is for a person travels with it (SegmentationError.userFacing)
+    const userFacing = error instanceof SegmentationError && error.userFacing;
+    parentPort!.postMessage({ type: 'error', name, message, userFacing });
   });
 });

@@ -107,17 +107,24 @@ function runPart({ worker, failure }: Started, task: PartTask, onProgress: (rows
       return;
     }
     let settled = false;
-    worker.on('message', (message: { type: string; rowsRead?: number; name?: string; message?: string } & Partial<PartResult>) => {
-      if (message.type === 'progress') onProgress(message.rowsRead!);
-      else if (message.type === 'done') {
-        settled = true;
-        resolve({ state: message.state!, records: message.records ?? null });
-      } else if (message.type === 'error') {
-        settled = true;
-        // the file's own problems keep their one-line message; anything else is a failure
-        reject(message.name === InvalidFileError.name ? new InvalidFileError(message.message!) : new Error(message.message));
-      }
-    });
+    worker.on(
+      'message',
+      (message: { type: string; rowsRead?: number; name?: string; message?: string; userFacing?: boolean } & Partial<PartResult>) => {
+        if (message.type === 'progress') onProgress(message.rowsRead!);
+        else if (message.type === 'done') {
+          settled = true;
+          resolve({ state: message.state!, records: message.records ?? null });
+        } else if (message.type === 'error') {
+          settled = true;
+          // the file's own problems keep their one-line message; anything else is a failure
+          reject(
+            message.name === InvalidFileError.name
+              ? new InvalidFileError(message.message!)
+              : new SegmentationError(message.message!, { userFacing: message.userFacing === true }),
+          );
+        }
+      },
+    );
     worker.on('error', (error) => {
       settled = true;
       reject(error);

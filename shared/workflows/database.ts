@@ -23,8 +23,8 @@ export interface DatabaseDeps extends AssignDeps {
 }
 
 export const NIGHTLY_LOCK = 'nightly-assign';
-export const DEFAULT_BATCH_SIZE = 50_000;
-export const DEFAULT_LEASE_SECONDS = 600;
+const DEFAULT_BATCH_SIZE = 50_000;
+const DEFAULT_LEASE_SECONDS = 600;
 export const TABLE_SOURCE = 'table customers';
 
 /** Upserts a file's accepted customers; rejected rows are the caller's to report. */
@@ -114,7 +114,7 @@ export async function assignPending(deps: AssignDeps, options: AssignOptions = {
  * written for a person, else only the error's name and where the details are. A raw message (a
  * driver's, the SDK's) or a stack never goes into the table, which analysts read.
  */
-export function runError(error: unknown): string {
+function runError(error: unknown): string {
   if (error instanceof SegmentationError && error.userFacing) return userMessage(error);
   return `unexpected error: ${error instanceof Error ? error.name : typeof error} (details in the log)`;
 }

@@ -6,7 +6,7 @@ import { InvalidOptionError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { CustomerRepository } from '../ports.ts';
 
-export const EXPORT_COLUMNS = [
+const EXPORT_COLUMNS = [
   'customer_id',
   'gender',
   'age',

@@ -39,7 +39,7 @@ export type IngestOutcome =
  * A claim older than this belongs to a run that died: the ingest function's timeout (5 minutes,
  * infra/) plus a minute. Lambda's retries of a timed-out run come after it, so they take over.
  */
-export const CLAIM_STALE_SECONDS = 6 * 60;
+const CLAIM_STALE_SECONDS = 6 * 60;
 
 /** Rows upserted per call as the file streams: one bounded statement each (the repository's batch). */
 const TABLE_BATCH_ROWS = 1000;
@@ -48,7 +48,7 @@ const TABLE_BATCH_ROWS = 1000;
  * `uploads/customers/batch 1.csv` → `batch 1`: the results folder name. The whole path under the
  * prefix is kept (`2026/01/batch`), so files of the same name in different folders do not collide.
  */
-export function resultName(key: string): string {
+function resultName(key: string): string {
   const name = key.startsWith(UPLOADS_CUSTOMERS_PREFIX) ? key.slice(UPLOADS_CUSTOMERS_PREFIX.length) : key.slice(key.lastIndexOf('/') + 1);
   return name.replace(/\.csv$/i, '');
 }

@@ -87,7 +87,7 @@ export function labeledHeaderLine(header: HeaderMap): string {
  * and the origin, so they are quoted once per model rather than once per row. Without a model the
  * label columns are empty.
  */
-export class LabeledLines {
+class LabeledLines {
   private readonly suffixes: Array<readonly [string, string] | undefined> = [];
   private readonly unlabeled = ','.repeat(OUTPUT_COLUMNS.length - 1);
 
