@@ -4,12 +4,12 @@
 // `uploads/training/*.csv`; a request without an ETag (a direct invocation) trains unclaimed.
 
 import * as z from 'zod';
-import { readCustomerColumns } from '../csv/read-customers.ts';
+import { readCustomerColumns, type CustomerColumnsCsv } from '../csv/read-customers.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore, ObjectSource, RunLog, UploadLedger } from '../ports.ts';
 import { processOnce } from './claim.ts';
-import { activeModel, publishModel } from './promote.ts';
+import { activeModel, publishModel, type Published } from './promote.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from './train.ts';
 
 /** What training from a file, from the table, or a failed attempt at either comes to. */
@@ -129,6 +129,22 @@ function earlierSummary(once: { state: 'done'; summary: unknown } | { state: 'in
     : failedTrainSummary(source, 'this upload was trained on before, but the record of that training cannot be read');
 }
 
+/**
+ * Trains on the accepted rows of a read CSV (a model matched to the active one, when there is one)
+ * and publishes it: stored, and promoted when asked, when `autoPromote`, or when none is active.
+ * The one training path of an uploaded file (the train function) and a local file (`segments train`).
+ */
+export async function trainAndPublish(
+  store: ModelStore,
+  csv: CustomerColumnsCsv,
+  source: string,
+  options: TrainOptions & PublishChoice,
+  clock: () => Date,
+): Promise<{ model: Model; published: Published }> {
+  const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
+  return { model, published: await publishModel(store, model, { ...options, now: clock }) };
+}
+
 async function trainClaimed(
   deps: TrainUploadDeps,
   request: TrainUploadRequest,
@@ -139,8 +155,7 @@ async function trainClaimed(
   const object = await deps.objects.open(request.key, request.etag);
   if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
   const csv = await readCustomerColumns(object.body);
-  const model = trainModel(trainingDataFromCsv(csv, source), options, clock(), await activeModel(store));
-  const published = await publishModel(store, model, { ...options, now: clock });
+  const { model, published } = await trainAndPublish(store, csv, source, options, clock);
   const summary = okTrainSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
   // the model is published: from here a retry must not train again
   if (request.etag !== undefined) await deps.ledger.recordIngested(request.bucket, request.key, request.etag, summary);

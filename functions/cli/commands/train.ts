@@ -4,8 +4,8 @@
 import { basename } from 'node:path';
 import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
-import { activeModel, publishModel } from '../../../shared/workflows/promote.ts';
-import { trainModel, trainingDataFromCsv, type TrainOptions } from '../../../shared/workflows/train.ts';
+import type { TrainOptions } from '../../../shared/workflows/train.ts';
+import { trainAndPublish } from '../../../shared/workflows/train-upload.ts';
 import { defineCommand, integer, jsonOption, list, STORE_OPTION, type OptionDefinitions, type OptionValues } from '../command.ts';
 import { modelStore, type Output } from '../context.ts';
 import { openInput } from '../io.ts';
@@ -67,17 +67,18 @@ export const train = defineCommand({
     const store = modelStore(values.store);
     const csv = await readCustomerColumns(await openInput(file!), { onProgress: (n) => io.err(`read ${n} rows`) });
     io.err(`${csv.rowsRead} rows read: ${csv.columns.length} accepted, ${csv.rejected.length} rejected`);
-    const trainingData = trainingDataFromCsv(csv, basename(file!));
-    const model = trainModel(trainingData, options, new Date(), await activeModel(store));
-    const { modelUri, promoted } = await publishModel(store, model, {
-      promote: requestedPromotion(values),
-      autoPromote: true,
-      now: () => new Date(),
-    });
+    const { model, published } = await trainAndPublish(
+      store,
+      csv,
+      basename(file!),
+      { ...options, promote: requestedPromotion(values), autoPromote: true },
+      () => new Date(),
+    );
+    const { modelUri, promoted } = published;
     // loaded on demand: the charting library is large, and only reports need it
     const reportUri = values['no-report']
       ? null
-      : await (await import('../../../shared/workflows/report.ts')).writeReport(store, model, trainingData.customers);
+      : await (await import('../../../shared/workflows/report.ts')).writeReport(store, model, csv.columns);
     if (values.json) {
       io.out(
         JSON.stringify({
