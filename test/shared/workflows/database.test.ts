@@ -264,8 +264,12 @@ describe('concurrency (real PostgreSQL locks)', () => {
     await local.store.putModel(model);
     await promoteModel(local.store, model.modelVersion, new Date());
     const outcomes = await Promise.all([assignPending(local, { batchSize: 50 }), assignPending(local, { batchSize: 50 })]);
-    expect(outcomes.map((o) => o.status).sort()).toEqual(['labeled', 'locked']);
-    expect(outcomes.reduce((sum, o) => sum + o.labeled, 0)).toBe(300);
+    // the other run found the lease taken, or (on a loaded machine, where the first may finish
+    // before the second starts) nothing left to do: either way one run labeled every customer once
+    const [first, second] = [...outcomes].sort((a, b) => b.labeled - a.labeled);
+    expect(first).toMatchObject({ status: 'labeled', labeled: 300 });
+    expect(['locked', 'no-new-customers']).toContain(second!.status);
+    expect(second!.labeled).toBe(0);
     expect(await db.repo.countPending(model.modelVersion)).toBe(0);
   });
 
