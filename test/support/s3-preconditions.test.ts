@@ -129,6 +129,19 @@ describe('the precondition layer in front of s3rver', () => {
     expect(await failure(read(`${prefix}a.txt`))).toMatchObject({ name: 'NoSuchKey' });
   });
 
+  it('replaces an object atomically: a read during a write sees the old object or the new one, whole', async () => {
+    const key = freshKey();
+    const old = 'a'.repeat(2 * 1024 * 1024);
+    const next = 'b'.repeat(2 * 1024 * 1024);
+    await put(key, old);
+    const reads: Promise<string>[] = [];
+    const writing = put(key, next);
+    for (let i = 0; i < 8; i++) reads.push(read(key));
+    await writing;
+    for (const body of await Promise.all(reads)) expect(body === old || body === next).toBe(true);
+    expect(await read(key)).toBe(next);
+  });
+
   it('refuses a condition on a request it does not evaluate (501), rather than ignoring it', async () => {
     const key = freshKey();
     const response = await fetch(`${s3.endpoint}/${bucket}/${encodeURIComponent(key)}?partNumber=1&uploadId=u1`, {

@@ -215,20 +215,32 @@ export async function startPreconditionLayer(upstream: string): Promise<Precondi
       });
       return;
     }
-    // reads with If-Match: the ETag S3 returns with the body is the one compared, so a write in
-    // between cannot slip a newer body past the condition
-    if (plain && (method === 'GET' || method === 'HEAD') && ifMatch !== undefined) {
-      const answer = await send(method, raw, headers, req);
-      const etag = header(answer.headers, 'etag');
-      if (answer.statusCode !== undefined && answer.statusCode < 300 && etag !== undefined && !ifMatchAdmits(ifMatch, etag)) {
-        answer.resume();
+    const plainRead = plain && (method === 'GET' || method === 'HEAD');
+    // S3 replaces an object atomically: a read sees the old object or the new one, never part of
+    // one (S3 User Guide, "Amazon S3 data consistency model"). s3rver writes the file in place, so
+    // a read could see it half written: reads of a key wait for its writes here.
+    if (plainRead) {
+      // the object is read whole under the key's lock and answered after it, so a slow reader
+      // never holds the key
+      const read = await writes.run(path, async () => {
+        const answer = await send(method, raw, headers, req);
+        const chunks: Buffer[] = [];
+        for await (const chunk of answer) chunks.push(chunk as Buffer);
+        return { answer, body: Buffer.concat(chunks) };
+      });
+      // with If-Match, the ETag S3 returns with the body is the one compared
+      const etag = header(read.answer.headers, 'etag');
+      const status = read.answer.statusCode ?? 502;
+      if (ifMatch !== undefined && status < 300 && etag !== undefined && !ifMatchAdmits(ifMatch, etag)) {
         return refuse(req, res, preconditionFailed('If-Match'));
       }
-      return relay(answer, res);
+      // s3rver answers If-None-Match on reads itself (304)
+      res.writeHead(status, forwardable(read.answer.headers));
+      res.end(method === 'HEAD' ? undefined : read.body);
+      return;
     }
-    // s3rver answers If-None-Match on reads itself (304); a condition anywhere else would be ignored
-    const plainRead = plain && (method === 'GET' || method === 'HEAD');
-    if (!plainRead && (ifMatch !== undefined || ifNoneMatch !== undefined)) {
+    // a condition anywhere else would be ignored by s3rver
+    if (ifMatch !== undefined || ifNoneMatch !== undefined) {
       return refuse(req, res, {
         status: 501,
         code: 'NotImplemented',
