@@ -3,6 +3,7 @@
 
 import * as z from 'zod';
 import { SegmentationError } from '../shared/errors.ts';
+import { SERVICE_NAME } from '../shared/metrics.ts';
 
 /** A missing or malformed environment variable: the deployment is wrong, not the data. */
 export class ConfigError extends SegmentationError {}
@@ -20,7 +21,7 @@ const EnvSchema = z.object({
   DB_NAME: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a database name'),
   AUTO_PROMOTE: boolean(true),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
-  POWERTOOLS_SERVICE_NAME: z.string().min(1).default('customer-segmentation'),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default(SERVICE_NAME),
   S3_FORCE_PATH_STYLE: boolean(false),
 });
 

@@ -17,10 +17,10 @@ import { isClusterStartingError, withRetry, type RetryOptions } from '../adapter
 import { scramSha256Verifier } from '../adapters/scram.ts';
 import { ConfigError, loadMigrateConfig } from '../config.ts';
 import { deferredHandler } from '../invocation.ts';
+import { SERVICE_NAME } from '../../shared/metrics.ts';
 
 /** The same physical id for the life of the stack: an update never replaces the resource. */
 export const PHYSICAL_RESOURCE_ID = 'customer-segmentation-schema';
-const SERVICE_NAME = 'customer-segmentation';
 /**
  * How long a deploy waits, in all, for a cluster that cannot answer yet (created minutes ago, or
  * resuming). The last attempt may then take its own Data API retries (about 75 s at most) and the

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateCsv } from '../../shared/sample/generate.ts';
@@ -186,7 +186,6 @@ async function put(key: string, body: string | Uint8Array): Promise<string> {
 
 async function get(key: string): Promise<string | null> {
   try {
-    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const out = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
     return await out.Body!.transformToString();
   } catch {

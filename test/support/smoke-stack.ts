@@ -12,6 +12,7 @@ import { STACK_NAME, STACK_OUTPUT } from '../../infra/deployment.ts';
 import { UPLOAD_SUFFIX, UPLOADS_CUSTOMERS_PREFIX, UPLOADS_TRAINING_PREFIX } from '../../shared/storage-layout.ts';
 import { CLUSTER_ARN, SECRET_ARN, s3Event, type LocalAws } from './aws-local.ts';
 import type { ControlPlaneStub, StubFunction } from './control-plane-stub.ts';
+import { lambdaContext } from './lambda-invocation.ts';
 
 export const FUNCTION_NAMES = {
   train: 'CustomerSegmentation-TrainFunction-smoke',
@@ -25,24 +26,6 @@ export const LOG_GROUPS = {
   ingest: 'CustomerSegmentation-IngestLogs5D2A9F3E-smoke',
   assign: 'CustomerSegmentation-AssignLogs7B6C8A20-smoke',
 } as const satisfies Record<FunctionKind, string>;
-
-/** The minimal Lambda context a handler may read (works with `(event)` and `(event, context)` handlers). */
-export function lambdaContext(functionName: string): Record<string, unknown> {
-  return {
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 type AnyHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -72,7 +55,7 @@ export function deploySmokeStack(aws: LocalAws, stub: ControlPlaneStub): SmokeSt
   const real = Object.fromEntries(
     (Object.keys(FUNCTION_NAMES) as FunctionKind[]).map((kind) => [
       kind,
-      (payload: unknown) => handlers[kind](payload, lambdaContext(FUNCTION_NAMES[kind])),
+      (payload: unknown) => handlers[kind](payload, lambdaContext(FUNCTION_NAMES[kind], randomUUID())),
     ]),
   ) as Record<FunctionKind, StubFunction>;
   const outputs: Record<string, string> = {

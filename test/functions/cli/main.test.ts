@@ -7,26 +7,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { runCli } from '../../../functions/cli/main.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { withTempDir } from '../../support/temp.ts';
+import { runSegments, type CliRun } from '../../support/cli.ts';
 
 /** A CSV document as records keyed by header (a second, independent parser reads our output). */
 const csvRecords = (text: string): Record<string, string>[] =>
   Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true }).data;
 
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-async function cli(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runSegments(argv);
 
 let dir: { path: string; remove(): Promise<void> };
 let store: string;

@@ -2,25 +2,14 @@
 // read-only control-plane calls by the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../functions/cli/main.ts';
 import { AURORA_POSTGRES_VERSION, STACK_NAME } from '../../../infra/deployment.ts';
 import { DATA_API_REGIONS_PAGE, type Finding } from '../../../functions/cli/preflight.ts';
 import { denyAccess, healthyAccount, startControlPlaneStub, type ControlPlaneStub } from '../../support/control-plane-stub.ts';
+import { runSegments, type CliRun } from '../../support/cli.ts';
 
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
+const cli = (...argv: string[]): Promise<CliRun> => runSegments(argv);
 
-async function cli(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out, err };
-}
-
-const lineOf = (run: Run, check: string): string => {
+const lineOf = (run: CliRun, check: string): string => {
   const lines = run.out.filter((l) => new RegExp(`^\\S+\\s+${check}: `).test(l));
   expect(lines, `one line for ${check} in:\n${run.out.join('\n')}`).toHaveLength(1);
   return lines[0]!;

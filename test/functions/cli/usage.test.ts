@@ -5,8 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommandLine, UsageError, type Command } from '../../../functions/cli/command.ts';
 import { cliConfig, type CliConfig } from '../../../functions/cli/config.ts';
-import { COMMANDS, runCli, usage } from '../../../functions/cli/main.ts';
+import { COMMANDS, usage } from '../../../functions/cli/main.ts';
 import { createTestDatabase } from '../../support/database.ts';
+import { runSegments } from '../../support/cli.ts';
 
 interface Run {
   code: number;
@@ -15,10 +16,8 @@ interface Run {
 }
 
 async function cli(argv: string[], config: CliConfig = { databaseUrl: undefined, debug: false }): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, config);
-  return { code, out: out.join('\n'), err };
+  const run = await runSegments(argv, config);
+  return { ...run, out: run.out.join('\n') };
 }
 
 /** A command line the parser should take: the command's arguments and required options, plus `extra`. */

@@ -8,6 +8,7 @@ import type { CliConfig } from '../../../../functions/cli/config.ts';
 import { runCli } from '../../../../functions/cli/main.ts';
 import { createTestDatabase, type TestDatabase } from '../../../support/database.ts';
 import { withTempDir } from '../../../support/temp.ts';
+import { runSegments } from '../../../support/cli.ts';
 
 let db: TestDatabase;
 let config: CliConfig;
@@ -25,12 +26,7 @@ beforeEach(async () => {
   };
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli([...argv, '--store', store], { out: (t) => out.push(t), err: (t) => err.push(t) }, config);
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runSegments([...argv, '--store', store], config);
 
 /** Loads customers, trains from the table twice (the second model is matched to the first); returns both versions. */
 async function retrained(): Promise<{ first: string; second: string }> {
