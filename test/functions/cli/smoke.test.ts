@@ -12,6 +12,7 @@ import { generateCsv } from '../../../shared/sample/generate.ts';
 import { startLocalAws, type LocalAws } from '../../support/aws-local.ts';
 import { startControlPlaneStub, type ControlPlaneStub } from '../../support/control-plane-stub.ts';
 import { deploySmokeStack, FUNCTION_NAMES, LOG_GROUPS, type SmokeStack } from '../../support/smoke-stack.ts';
+import { failedTrainSummary } from '../../../shared/workflows/train-upload.ts';
 
 let aws: LocalAws;
 let stub: ControlPlaneStub;
@@ -171,19 +172,7 @@ describe('segments smoke', () => {
 
   it('fails at the step whose function answers failed, in one line, and still cleans up', async () => {
     const before = await deploymentInUse();
-    stub.account.functions[FUNCTION_NAMES.train] = async () => ({
-      status: 'failed',
-      error: 'the training file has no customer_id column',
-      source: 's3://x',
-      modelVersion: null,
-      k: null,
-      promoted: false,
-      modelUri: null,
-      warnings: [],
-      rowsRead: 0,
-      rowsAccepted: 0,
-      rowsRejected: 0,
-    });
+    stub.account.functions[FUNCTION_NAMES.train] = async () => failedTrainSummary('s3://x', 'the training file has no customer_id column');
     const run = await runSmoke();
     expect(run.error).toBeInstanceOf(SmokeFailedError);
     // what the CLI prints before exiting with 1
