@@ -97,12 +97,10 @@ function countNewlines(fields: readonly string[]): number {
 
 type Parsed = { readonly line: number; readonly fields: string[]; readonly error: string | null };
 
-/**
- * A blank or whitespace-only line: not a row. A line with a delimiter (`  ,,,`) is a row of empty
- * fields, rejected like any other, never dropped.
- */
+/** A blank or whitespace-only line (Papa Parse's "greedy" empty line): not a row. */
 function isBlank(fields: readonly string[]): boolean {
-  return fields.length === 1 && fields[0]!.trim() === '';
+  for (const field of fields) if (field.trim() !== '') return false;
+  return true;
 }
 
 /**

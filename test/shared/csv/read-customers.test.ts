@@ -66,12 +66,6 @@ describe('readCustomerCsv', () => {
     expect(lines(csv)).toEqual({ accepted: [3, 6], rejected: [] });
   });
 
-  it('reads a line of empty fields (delimiters only) as a row, rejected, not as a blank line', async () => {
-    const csv = await read(`${SNAKE}\n  ,,,\n   \n1,M,20,30,40\n`);
-    expect(csv.rowsRead).toBe(2);
-    expect(lines(csv)).toEqual({ accepted: [4], rejected: [2] });
-  });
-
   it('ignores blank CRLF lines', async () => {
     const csv = await read(`${SNAKE}\r\n1,M,20,30,40\r\n\r\n2,F,21,31,41\r\n\r\n`, [2]);
     expect(csv.rowsRead).toBe(2);
