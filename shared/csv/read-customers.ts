@@ -97,7 +97,10 @@ function countNewlines(fields: readonly string[]): number {
 
 type Parsed = { readonly line: number; readonly fields: string[]; readonly error: string | null };
 
-/** A blank or whitespace-only line (Papa Parse's "greedy" empty line): not a row. */
+/**
+ * A blank line, or one whose fields are all empty or whitespace (`,,,`: a spreadsheet's empty row,
+ * Papa Parse's "greedy" empty line): not a row.
+ */
 function isBlank(fields: readonly string[]): boolean {
   for (const field of fields) if (field.trim() !== '') return false;
   return true;
