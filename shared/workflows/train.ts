@@ -1,12 +1,12 @@
 // Training: encode and scale → sweep k → fit → profile and name → a stamped model artifact.
 // Pure: the caller supplies customers, the clock and where the data came from.
 
-import { columnsOf, type Customers } from '../csv/columns.ts';
+import type { Customers } from '../csv/columns.ts';
+import { fingerprint } from '../csv/fingerprint.ts';
 import type { CustomerColumnsCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from '../features/encode.ts';
 import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
-import { createHash } from 'node:crypto';
 import { Random } from 'ml-random';
 import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, sampleRows, type KMeansFit } from '../clustering/kmeans.ts';
 import { clusterMetrics } from '../clustering/metrics.ts';
@@ -50,19 +50,6 @@ export function trainingDataFromCsv(csv: CustomerColumnsCsv, source: string): Tr
     rowsRejected: csv.rejected.length,
     duplicates: csv.duplicates,
   };
-}
-
-/** SHA-256 over the accepted rows in a canonical form, independent of file formatting (streamed, no copy). */
-export function fingerprint(customers: Customers): string {
-  const columns = columnsOf(customers);
-  const hash = createHash('sha256');
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns.at(i);
-    hash.update(
-      `${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`,
-    );
-  }
-  return hash.digest('hex');
 }
 
 function rowDistances(x: Matrix, fit: KMeansFit): Float64Array {

@@ -8,7 +8,8 @@ import { InvalidOptionError } from '../../../shared/errors.ts';
 import { toOriginalUnits } from '../../../shared/features/encode.ts';
 import { parseModel, serializeModel } from '../../../shared/model/artifact.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
-import { fingerprint, trainingDataFromCsv, trainModel } from '../../../shared/workflows/train.ts';
+import { fingerprint } from '../../../shared/csv/fingerprint.ts';
+import { trainingDataFromCsv, trainModel } from '../../../shared/workflows/train.ts';
 import { adjustedRandIndex } from '../support/ari.ts';
 import { asCustomers, generated, modelPoint, nearest, QUICK, smallModel, TRAINED_AT, trainingData } from '../support/model-fixtures.ts';
 
