@@ -32,10 +32,17 @@ function distance(a: Float64Array, ai: number, b: Float64Array, bi: number, d: n
  * estimate unbiased whatever order the rows came in.
  */
 export function silhouetteSample(labels: Int32Array, k: number, size: number, seed: number): Int32Array {
-  if (labels.length <= size) return Int32Array.from(labels.keys());
-  const members: number[][] = Array.from({ length: k }, () => []);
-  for (let i = 0; i < labels.length; i++) members[labels[i]!]!.push(i);
-  const quotas = members.map((list) => Math.min(list.length, Math.max(2, Math.round((list.length / labels.length) * size))));
+  const n = labels.length;
+  if (n <= size) return Int32Array.from(labels.keys());
+  // every cluster's row indexes, in row order, one after the other (a counting sort by label)
+  const sizes = new Int32Array(k);
+  for (let i = 0; i < n; i++) sizes[labels[i]!]!++;
+  const start = new Int32Array(k + 1);
+  for (let c = 0; c < k; c++) start[c + 1] = start[c]! + sizes[c]!;
+  const members = new Int32Array(n);
+  const next = start.slice(0, k);
+  for (let i = 0; i < n; i++) members[next[labels[i]!]!++] = i;
+  const quotas = Array.from(sizes, (count) => Math.min(count, Math.max(2, Math.round((count / n) * size))));
   // rounding up can overshoot: take the excess from the largest quotas, never below two rows
   for (let excess = quotas.reduce((a, b) => a + b, 0) - size; excess > 0; excess--) {
     let largest = -1;
@@ -44,41 +51,76 @@ export function silhouetteSample(labels: Int32Array, k: number, size: number, se
     quotas[largest]!--;
   }
   const random = new Random(seed >>> 0);
-  const chosen: number[] = [];
-  members.forEach((list, c) => {
-    const quota = quotas[c]!;
-    // partial Fisher–Yates: the first `quota` entries become a uniform sample
-    for (let i = 0; i < quota; i++) {
-      const j = i + Math.floor(random.random() * (list.length - i));
-      [list[i], list[j]] = [list[j]!, list[i]!];
-      chosen.push(list[i]!);
+  const chosen = new Int32Array(quotas.reduce((a, b) => a + b, 0));
+  let taken = 0;
+  for (let c = 0; c < k; c++) {
+    const from = start[c]!;
+    const count = sizes[c]!;
+    // partial Fisher–Yates within the cluster: its first `quota` entries become a uniform sample
+    for (let i = 0; i < quotas[c]!; i++) {
+      const j = i + Math.floor(random.random() * (count - i));
+      const picked = members[from + j]!;
+      members[from + j] = members[from + i]!;
+      members[from + i] = picked;
+      chosen[taken++] = picked;
     }
-  });
-  return Int32Array.from(chosen.sort((a, b) => a - b));
+  }
+  return chosen.sort();
 }
 
-/** Mean silhouette over `rows` (indexes into x), distances measured within those rows only. */
+/**
+ * Mean silhouette over `rows` (indexes into x), distances measured within those rows only. The rows
+ * are gathered by cluster into one contiguous block, and each pair's distance is computed once and
+ * added to both rows' per-cluster sums (half the pairs, no label lookup in the inner loop).
+ */
 export function silhouette(x: Matrix, labels: Int32Array, k: number, rows: Int32Array): number | null {
   if (k < 2) return null;
   const { data, cols: d } = x;
   const m = rows.length;
-  const sizes = new Float64Array(k);
+  const sizes = new Int32Array(k);
   for (let a = 0; a < m; a++) sizes[labels[rows[a]!]!]!++;
-  const sums = new Float64Array(k);
-  let total = 0;
+  const start = new Int32Array(k + 1);
+  for (let c = 0; c < k; c++) start[c + 1] = start[c]! + sizes[c]!;
+  // the rows grouped by cluster, in their given order within a cluster
+  const points = new Float64Array(m * d);
+  const own = new Int32Array(m);
+  const next = start.slice(0, k);
   for (let a = 0; a < m; a++) {
     const i = rows[a]!;
-    const own = labels[i]!;
-    sums.fill(0);
-    for (let b = 0; b < m; b++) {
-      if (a === b) continue;
-      const j = rows[b]!;
-      sums[labels[j]!]! += distance(data, i * d, data, j * d, d);
+    const at = next[labels[i]!]!++;
+    own[at] = labels[i]!;
+    points.set(data.subarray(i * d, i * d + d), at * d);
+  }
+  // sums[c * m + a]: the distances from row a to the rows of cluster c
+  const sums = new Float64Array(k * m);
+  const row = new Float64Array(d); // row a, held apart: measured faster than reading it from `points`
+  for (let a = 0; a < m; a++) {
+    const ca = own[a]!;
+    for (let j = 0; j < d; j++) row[j] = points[a * d + j]!;
+    const toA = ca * m;
+    for (let cb = ca; cb < k; cb++) {
+      let acc = 0;
+      for (let b = Math.max(a + 1, start[cb]!), end = start[cb + 1]!; b < end; b++) {
+        const bi = b * d;
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const diff = row[j]! - points[bi + j]!;
+          s += diff * diff;
+        }
+        const dist = Math.sqrt(s);
+        acc += dist;
+        sums[toA + b]! += dist;
+      }
+      sums[cb * m + a]! += acc;
     }
-    if (sizes[own]! <= 1) continue; // a singleton scores 0, as scikit-learn does
-    const within = sums[own]! / (sizes[own]! - 1);
+  }
+  let total = 0;
+  for (let a = 0; a < m; a++) {
+    const ca = own[a]!;
+    if (sizes[ca]! <= 1) continue; // a singleton scores 0, as scikit-learn does
+    const within = sums[ca * m + a]! / (sizes[ca]! - 1);
     let nearest = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++) if (c !== own && sizes[c]! > 0) nearest = Math.min(nearest, sums[c]! / sizes[c]!);
+    for (let c = 0; c < k; c++) if (c !== ca && sizes[c]! > 0) nearest = Math.min(nearest, sums[c * m + a]! / sizes[c]!);
     const spread = Math.max(within, nearest);
     total += spread > 0 ? (nearest - within) / spread : 0;
   }

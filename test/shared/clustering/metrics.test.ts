@@ -146,6 +146,51 @@ describe('silhouette on a subset of rows', () => {
   });
 });
 
+describe('silhouette against its definition', () => {
+  /** The mean silhouette computed literally: every row's mean distance to each cluster, pair by pair. */
+  function naiveSilhouette(x: Matrix, labels: Int32Array, k: number): number {
+    const dist = (i: number, j: number): number =>
+      Math.hypot(...Array.from({ length: x.cols }, (_, c) => x.data[i * x.cols + c]! - x.data[j * x.cols + c]!));
+    let total = 0;
+    for (let i = 0; i < x.rows; i++) {
+      const sums = new Array<number>(k).fill(0);
+      const counts = new Array<number>(k).fill(0);
+      for (let j = 0; j < x.rows; j++) {
+        if (j === i) continue;
+        sums[labels[j]!]! += dist(i, j);
+        counts[labels[j]!]!++;
+      }
+      const own = labels[i]!;
+      if (counts[own] === 0) continue;
+      const a = sums[own]! / counts[own]!;
+      const b = Math.min(...sums.map((s, c) => (c === own || counts[c] === 0 ? Infinity : s / counts[c]!)));
+      total += (b - a) / Math.max(a, b);
+    }
+    return total / x.rows;
+  }
+
+  it('agrees with it on random rows whose clusters are interleaved, a singleton and an empty cluster among them', () => {
+    let state = 7;
+    const next = (): number => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const rows = Array.from({ length: 157 }, () => [next() * 4, next() * 3, next()]);
+    const labels = Int32Array.from(rows, (r) => Math.floor(r[0]!)); // clusters 0..3, in no order
+    labels[0] = 4; // a singleton
+    const x = matrix(rows);
+    // cluster 5 is empty
+    expect(silhouette(x, labels, 6, all(x.rows))).toBeCloseTo(naiveSilhouette(x, labels, 6), 12);
+    const some = Int32Array.from({ length: 60 }, (_, i) => i * 2 + 1);
+    const subset = matrix(Array.from(some, (i) => rows[i]!));
+    expect(silhouette(x, labels, 6, some)).toBeCloseTo(
+      naiveSilhouette(
+        subset,
+        Int32Array.from(some, (i) => labels[i]!),
+        6,
+      ),
+      12,
+    );
+  });
+});
+
 describe('silhouetteSample', () => {
   const labelsOf = (sizes: number[]): Int32Array => {
     // interleaved so that cluster members are spread over the index range
