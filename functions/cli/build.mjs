@@ -2,9 +2,13 @@
 // `npm run build` (npm ci and npm install run it as `prepare`): bundles the CLI with esbuild into a
 // fresh directory under .build/cli, then points .build/cli/current.json at it with one atomic
 // rename. A CLI already running keeps reading the chunks of the build it started from: a build
-// that is no longer current is deleted only a day after it was replaced.
+// that is no longer current is deleted only a day after it was replaced. Beside the bundle, the
+// commands' definitions as JSON (usage.json), from which the bundle answers `segments help`.
+// `node functions/cli/build.mjs --outdir <dir>` builds into <dir> without making it current.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { BUILDS, ENTRY, POINTER, ROOT } from './current-build.mjs';
 
 /** A replaced build is kept this long for the processes still running it. */
@@ -23,21 +27,24 @@ try {
   process.exit(0);
 }
 
+const { values: flags } = parseArgs({ options: { outdir: { type: 'string' } } });
+
 const startedAt = Date.now();
 const stamp = new Date(startedAt)
   .toISOString()
   .replace(/[-:]/g, '')
   .replace(/\.\d+Z$/, 'Z');
 const build = `${stamp}-${process.pid}`;
-const outdir = join(BUILDS, build);
+const outdir = flags.outdir === undefined ? join(BUILDS, build) : resolve(flags.outdir);
 mkdirSync(outdir, { recursive: true });
 
 let result;
 try {
   result = await esbuild.build({
     absWorkingDir: ROOT,
-    // the worker threads of a parallel `assign` run label-worker.js from the same directory
-    entryPoints: ['functions/cli/segments.ts', 'functions/cli/label-worker.ts'],
+    // the worker threads of a parallel `assign` run label-worker.js from the same directory; main.js
+    // (the router, which the entry imports once it has a command to run) gives usage.json below
+    entryPoints: ['functions/cli/segments.ts', 'functions/cli/label-worker.ts', 'functions/cli/main.ts'],
     outdir,
     outExtension: { '.js': '.js' },
     // lazily imported modules (the report's charting, the embedded server, the AWS commands)
@@ -53,9 +60,16 @@ try {
     metafile: true,
     logLevel: 'error',
   });
+  // the definitions the usage is made of, from the bundle just built (importing it runs no command)
+  const { usageDefinitions } = await import(pathToFileURL(join(outdir, 'main.js')).href);
+  writeFileSync(join(outdir, 'usage.json'), `${JSON.stringify(usageDefinitions())}\n`);
 } catch (error) {
   rmSync(outdir, { recursive: true, force: true });
   throw error;
+}
+if (flags.outdir !== undefined) {
+  process.stderr.write(`segments CLI built into ${outdir} (not made current)\n`);
+  process.exit(0);
 }
 
 // The project's own files the bundle was made from (dependencies change only with package-lock.json).

@@ -1,5 +1,6 @@
 // How a CLI command is defined: the words that select it, its arguments and options (each with the
-// text the usage shows) and what it runs. The parser and the usage text read the same definitions.
+// text the usage shows) and what it runs. The parser, the router and the usage text read the same
+// definitions; the usage needs nothing else, so a build can answer `segments help` from them alone.
 
 import { parseArgs } from 'node:util';
 import { InvalidOptionError, SegmentationError } from '../../shared/errors.ts';
@@ -52,6 +53,15 @@ export interface Command<O extends OptionDefinitions = OptionDefinitions> {
   readonly summary: string;
   readonly options: O;
   run(input: { readonly values: OptionValues<O>; readonly args: readonly string[] }, context: CommandContext): Promise<void>;
+}
+
+/** A command without what it runs: all the router and the usage read (a build keeps them as JSON). */
+export type CommandDefinition = Pick<Command, 'name' | 'args' | 'summary' | 'options'>;
+
+/** All the usage is made of: the commands' definitions, in the order it lists them, and its last lines. */
+export interface UsageDefinitions {
+  readonly commands: readonly CommandDefinition[];
+  readonly footer: readonly string[];
 }
 
 /** Declares a command (keeps the option names and types for `run`). */
@@ -152,7 +162,7 @@ function optionLine(name: string, option: OptionDefinition, indent: string): str
  * command with its arguments, required options and shared options on its first line, then its
  * summary and its own options; shared options once at the end, then the footer.
  */
-export function renderUsage(commands: readonly Command[], footer: readonly string[]): string {
+export function renderUsage(commands: readonly CommandDefinition[], footer: readonly string[]): string {
   const shared = new Map<string, OptionDefinition>();
   const blocks = commands.map((command) => {
     const options = Object.entries(command.options);
@@ -172,4 +182,61 @@ export function renderUsage(commands: readonly Command[], footer: readonly strin
   const sharedLines = [...shared].map(([name, option]) => optionLine(name, option, '  '));
   const sharedPart = sharedLines.length === 0 ? [] : [...sharedLines, ''];
   return ['usage: segments <command> [options]', '', blocks.join('\n\n'), '', ...sharedPart, ...footer].join('\n');
+}
+
+/** The words that ask for the usage (`help` only as the first word: `--help` and `-h` anywhere). */
+const HELP = new Set(['help', '--help', '-h']);
+
+/**
+ * Whether a command line asks for the usage, and of what: the words to look up and the exit code
+ * (2 for an empty command line, which is a usage mistake); null for a command to run.
+ */
+export function helpRequest(argv: readonly string[]): { readonly words: readonly string[]; readonly code: number } | null {
+  const [first, ...rest] = argv;
+  if (first === undefined) return { words: [], code: 2 };
+  if (HELP.has(first)) return { words: rest, code: 0 };
+  if (argv.some((a) => HELP.has(a) && a !== 'help')) return { words: argv.filter((a) => !a.startsWith('-')), code: 0 };
+  return null;
+}
+
+/** What a command line names: one command and the words after its name, or the commands it may have meant and why not. */
+export type Lookup<C extends CommandDefinition> =
+  { readonly command: C; readonly rest: readonly string[] } | { readonly group: readonly C[]; readonly problem: string | null };
+
+/** Commands grouped under a first word (`db`, `models`): the group's name → its commands. */
+function groups<C extends CommandDefinition>(commands: readonly C[]): Map<string, C[]> {
+  const byWord = new Map<string, C[]>();
+  for (const command of commands) {
+    const [first, second] = command.name.split(' ');
+    if (second !== undefined) byWord.set(first!, [...(byWord.get(first!) ?? []), command]);
+  }
+  return byWord;
+}
+
+/** Finds the command a command line starts with; otherwise the commands it may have meant and why not. */
+export function lookUp<C extends CommandDefinition>(commands: readonly C[], argv: readonly string[]): Lookup<C> {
+  const [first, second] = argv;
+  if (first === undefined) return { group: commands, problem: null };
+  const group = groups(commands).get(first);
+  if (group === undefined) {
+    const command = commands.find((c) => c.name === first);
+    return command === undefined ? { group: commands, problem: `unknown command "${first}"` } : { command, rest: argv.slice(1) };
+  }
+  const command = group.find((c) => c.name === `${first} ${second}`);
+  if (command !== undefined) return { command, rest: argv.slice(2) };
+  const subcommands = group.map((c) => c.name.split(' ')[1]);
+  const choices = `${subcommands.slice(0, -1).join(', ')} or ${subcommands.at(-1)}`;
+  return {
+    group,
+    problem:
+      second === undefined || second.startsWith('-')
+        ? `${first} needs a subcommand: ${choices}`
+        : `unknown ${first} subcommand "${second}"`,
+  };
+}
+
+/** The usage of every command, or of those the words name (`train`, `db`, `db train`). */
+export function usageOf(commands: readonly CommandDefinition[], footer: readonly string[], words: readonly string[] = []): string {
+  const matching = lookUp(commands, words);
+  return renderUsage('command' in matching ? [matching.command] : matching.group, footer);
 }

@@ -1,12 +1,15 @@
 // The CLI's build step and launcher, on a copy of the project: `npm run build` (build.mjs) bundles
 // into a fresh directory and switches .build/cli/current.json to it; segments.mjs runs that bundle
-// while no source changed since, the sources with tsx otherwise; a replaced build stays for a day.
+// while no source changed since, the sources with tsx otherwise; a replaced build stays for a day;
+// the bundle answers `segments help` from the definitions its build kept, as the router would.
 
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { usageDefinitions } from '../../../functions/cli/main.ts';
+import { runSegments } from '../../support/cli.ts';
 import { withTempDir } from '../../support/temp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -65,6 +68,33 @@ describe('the CLI build and its launcher', () => {
     await build();
     await run('rm', [join(project, 'node_modules', 'tsx')]);
     expect((await segments('generate', '--help')).stdout).toContain('write made-up customers');
+  });
+
+  it('answers every request for the usage from the definitions it kept, as the router does, without loading the commands', async () => {
+    await build();
+    const dir = join(project, '.build/cli', (await pointer()).build);
+    expect(JSON.parse(await readFile(join(dir, 'usage.json'), 'utf8'))).toEqual(usageDefinitions());
+    // the router (main.js) gone: only what answers the usage is left to load
+    await rm(join(dir, 'main.js'));
+    const requests = [
+      [],
+      ['help'],
+      ['--help'],
+      ['help', 'db'],
+      ['db', '--help'],
+      ['db', 'train', '-h'],
+      ['train', '--k', '5', '--help'],
+      ['nope', '-h'],
+    ];
+    for (const argv of requests) {
+      const inProcess = await runSegments(argv);
+      const bundled = await segments(...argv).then(
+        (r) => ({ code: 0, stdout: r.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+      );
+      expect(bundled, argv.join(' ')).toEqual({ code: inProcess.code, stdout: `${inProcess.out.join('\n')}\n` });
+    }
+    expect(await segments('generate', '--rows', '1').catch(failure)).toMatchObject({ code: 1 });
   });
 
   it('keeps a replaced build for the processes still running it, and deletes it a day after', async () => {
