@@ -315,6 +315,25 @@ describe('refineLloyd', () => {
     expect(refineLloyd(x, start, k, 2, 1e-10).converged).toBe(false);
   });
 
+  it('matches ml-kmeans and assignToCentroids on grid data full of ties and duplicate rows, over many starts', () => {
+    // points on a small integer grid: many rows are equidistant from two centroids at some iteration
+    const random = new Random(17);
+    const grid = matrix(Array.from({ length: 400 }, () => [Math.floor(random.random() * 6), Math.floor(random.random() * 4)]));
+    for (const k of [1, 2, 3, 5, 8]) {
+      for (let seed = 0; seed < 6; seed++) {
+        const start = kmeansPlusPlus(grid, k, randomFor(seed, k));
+        const ours = refineLloyd(grid, start, k, 300, 0);
+        const theirs = mlKMeans(rowsOf(grid.data, 2), k, { initialization: rowsOf(start, 2), maxIterations: 300, tolerance: 0 });
+        expect(Array.from(ours.centroids)).toEqual(theirs.centroids.flat());
+        expect([ours.iterations, ours.converged]).toEqual([theirs.iterations, theirs.converged]);
+        const all = assignToCentroids(grid, ours.centroids, k);
+        expect(Array.from(ours.labels)).toEqual(Array.from(all.labels));
+        expect(Array.from(ours.sizes)).toEqual(Array.from(all.sizes));
+        expect(ours.inertia).toBe(all.inertia);
+      }
+    }
+  });
+
   it('leaves a centroid that no row is nearest to where it was, as ml-kmeans does', () => {
     const start = Float64Array.from([0, 0, 10, 0, 100, 100]);
     const ours = refineLloyd(PAIRS, start, 3, 300, 1e-10);
