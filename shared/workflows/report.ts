@@ -8,7 +8,7 @@ import { NotFoundError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
 import { renderReport, type Movement, type TableStats } from '../report/index.ts';
-import { assignCustomers } from '../model/assign.ts';
+import { nearestCentroids, numericColumns } from '../model/assign.ts';
 import type { TableStatus } from '../ports.ts';
 
 /** The report's table figures from the table status. */
@@ -25,10 +25,11 @@ export function tableStatsOf(status: TableStatus): TableStats {
 
 /** Where customers went from the previous model's segments to the new model's. */
 export function movementOf(previous: Model, next: Model, customers: Customers): Movement {
-  const before = assignCustomers(customers, previous);
-  const after = assignCustomers(customers, next);
+  const values = numericColumns(customers);
+  const before = nearestCentroids(customers, previous, { values }).index;
+  const after = nearestCentroids(customers, next, { values }).index;
   const counts = previous.segments.map(() => next.segments.map(() => 0));
-  before.forEach((b, i) => counts[b.index]![after[i]!.index]!++);
+  for (let i = 0; i < before.length; i++) counts[before[i]!]![after[i]!]!++;
   const brief = (m: Model) => m.segments.map((s) => ({ id: s.id, name: s.name }));
   return { previous: previous.modelVersion, from: brief(previous), to: brief(next), counts };
 }

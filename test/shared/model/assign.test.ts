@@ -3,9 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Customer } from '../../../shared/csv/contract.ts';
-import { assignCustomers, unassignableReason } from '../../../shared/model/assign.ts';
+import { CustomerColumns } from '../../../shared/csv/columns.ts';
+import { Assigner, assignCustomers, nearestCentroids, numericColumns, unassignableReason } from '../../../shared/model/assign.ts';
 import type { Model } from '../../../shared/model/artifact.ts';
-import { modelPoint, nearest, smallModel } from '../support/model-fixtures.ts';
+import { asCustomers, generated, modelPoint, nearest, smallModel } from '../support/model-fixtures.ts';
 
 const { customers, model } = smallModel();
 const withThresholds = (m: Model, threshold: (segment: number) => number): Model => ({
@@ -72,6 +73,66 @@ describe('assignCustomers', () => {
 
   it('labels nobody when given nobody', () => {
     expect(assignCustomers([], model)).toEqual([]);
+  });
+});
+
+describe('nearestCentroids', () => {
+  // more rows than one block of the labeler, so block boundaries are crossed
+  const many = asCustomers(generated(2500, 5));
+
+  it('gives exactly the streaming Assigner’s labels and distances, for objects and for columns', () => {
+    const assigner = new Assigner(model);
+    const expected = many.map((c) => assigner.assign(c));
+    for (const input of [many, CustomerColumns.from(many)]) {
+      const { index, distance } = nearestCentroids(input, model, { distances: true });
+      expect(Array.from(index)).toEqual(expected.map((a) => a.index));
+      expect(Array.from(distance!)).toEqual(expected.map((a) => a.distance));
+    }
+  });
+
+  it('computes distances only when asked, and takes numeric columns the caller holds', () => {
+    const plain = nearestCentroids(many, model);
+    expect(plain.distance).toBeNull();
+    expect(Array.from(nearestCentroids(many, model, { values: numericColumns(many) }).index)).toEqual(Array.from(plain.index));
+  });
+
+  it('follows the model’s column order, whatever the features’ order', () => {
+    // the same model with gender last: columns, scaler and centroids permuted alike
+    const order = [2, 3, 4, 0, 1];
+    const permute = <T>(row: readonly T[]): T[] => order.map((j) => row[j]!);
+    expect(model.scaler.columns.slice(0, 2)).toEqual(['gender=Female', 'gender=Male']);
+    const genderLast: Model = {
+      ...model,
+      features: [...model.features.slice(1), model.features[0]!],
+      scaler: {
+        columns: permute(model.scaler.columns),
+        mean: permute(model.scaler.mean),
+        scale: permute(model.scaler.scale),
+        weight: permute(model.scaler.weight),
+      },
+      centroids: { ...model.centroids, columns: permute(model.centroids.columns), model: model.centroids.model.map(permute) },
+    };
+    const assigner = new Assigner(genderLast);
+    expect(Array.from(nearestCentroids(many, genderLast).index)).toEqual(many.map((c) => assigner.assign(c).index));
+    expect(Array.from(nearestCentroids(many, genderLast).index)).toEqual(Array.from(nearestCentroids(many, model).index));
+  });
+
+  it('gives a customer of an unseen category index 0 at an infinite distance, as assignCustomers always did', () => {
+    const womenOnly: Model = {
+      ...model,
+      features: model.features.map((f) => (f.kind === 'categorical' ? { ...f, categories: ['Female'] } : f)),
+      scaler: {
+        ...model.scaler,
+        columns: model.scaler.columns.slice(1),
+        mean: model.scaler.mean.slice(1),
+        scale: model.scaler.scale.slice(1),
+        weight: model.scaler.weight.slice(1),
+      },
+      centroids: { ...model.centroids, columns: model.centroids.columns.slice(1), model: model.centroids.model.map((r) => r.slice(1)) },
+    };
+    const man: Customer = { customerId: 'm', gender: 'Male', age: 30, annualIncomeThousands: 50, spendingScore: 50 };
+    const { index, distance } = nearestCentroids([man], womenOnly, { distances: true });
+    expect([index[0], distance![0]]).toEqual([0, Number.POSITIVE_INFINITY]);
   });
 });
 
