@@ -125,6 +125,7 @@ export function kmeansPlusPlus(x: Matrix, k: number, random: Random): Float64Arr
   let closest = new Float64Array(n);
   let potential = 0;
   for (let i = 0; i < n; i++) potential += closest[i] = squaredDistance(data, i * d, centers, 0, d);
+  const candidate = new Float64Array(d); // held apart: measured faster than reading it from `data` for every row
   let candidateDist = new Float64Array(n);
   let bestDist = new Float64Array(n);
   for (let c = 1; c < k; c++) {
@@ -132,9 +133,15 @@ export function kmeansPlusPlus(x: Matrix, k: number, random: Random): Float64Arr
     let bestIndex = -1;
     for (let t = 0; t < trials; t++) {
       const index = potential > 0 ? drawWeighted(closest, potential, random) : Math.floor(random.random() * n);
+      for (let j = 0; j < d; j++) candidate[j] = data[index * d + j]!;
       let candidatePotential = 0;
-      for (let i = 0; i < n; i++) {
-        const dist = Math.min(closest[i]!, squaredDistance(data, i * d, data, index * d, d));
+      for (let i = 0, ri = 0; i < n; i++, ri += d) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const diff = data[ri + j]! - candidate[j]!;
+          s += diff * diff;
+        }
+        const dist = Math.min(closest[i]!, s);
         candidateDist[i] = dist;
         candidatePotential += dist;
       }
@@ -178,8 +185,16 @@ export function assignToCentroids(
   return { labels, inertia, sizes };
 }
 
+/** ml-kmeans's input (rows as arrays) for each matrix fitted, kept while the matrix lives: a sweep fits one sample for every k. */
+const rowArrays = new WeakMap<Matrix, number[][]>();
+
 function toRows(x: Matrix): number[][] {
-  return Array.from({ length: x.rows }, (_, i) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+  let rows = rowArrays.get(x);
+  if (rows === undefined) {
+    rows = Array.from({ length: x.rows }, (_, i) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+    rowArrays.set(x, rows);
+  }
+  return rows;
 }
 
 /** Random stream for one k of one seed, so every k of a sweep is reproducible on its own. */
