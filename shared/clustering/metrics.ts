@@ -4,7 +4,7 @@
 import { Random } from 'ml-random';
 import type { Matrix } from '../features/encode.ts';
 
-/** Above this many rows the silhouette is computed on a stratified sample of this size. */
+/** Above this many rows the silhouette is computed on a stratified sample of this size (by default). */
 export const SILHOUETTE_EXACT_MAX_ROWS = 4000;
 
 export interface ClusterMetrics {
@@ -127,15 +127,32 @@ export function silhouette(x: Matrix, labels: Int32Array, k: number, rows: Int32
   return total / m;
 }
 
-/** Davies–Bouldin index (lower is better); null for k < 2. */
-export function daviesBouldin(x: Matrix, labels: Int32Array, centroids: Float64Array, k: number): number | null {
-  if (k < 2) return null;
+/** Each row's distance to its centroid (Euclidean, in model space). */
+export function centroidDistances(x: Matrix, labels: Int32Array, centroids: Float64Array): Float64Array {
   const { data, rows: n, cols: d } = x;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = distance(data, i * d, centroids, labels[i]! * d, d);
+  return out;
+}
+
+/**
+ * Davies–Bouldin index (lower is better); null for k < 2. `distances`: each row's distance to its
+ * centroid when already known (centroidDistances).
+ */
+export function daviesBouldin(
+  x: Matrix,
+  labels: Int32Array,
+  centroids: Float64Array,
+  k: number,
+  distances: Float64Array = centroidDistances(x, labels, centroids),
+): number | null {
+  if (k < 2) return null;
+  const { rows: n, cols: d } = x;
   const scatter = new Float64Array(k);
   const sizes = new Float64Array(k);
   for (let i = 0; i < n; i++) {
     const c = labels[i]!;
-    scatter[c]! += distance(data, i * d, centroids, c * d, d);
+    scatter[c]! += distances[i]!;
     sizes[c]!++;
   }
   for (let c = 0; c < k; c++) scatter[c] = sizes[c]! > 0 ? scatter[c]! / sizes[c]! : 0;
@@ -152,19 +169,24 @@ export function daviesBouldin(x: Matrix, labels: Int32Array, centroids: Float64A
   return total / k;
 }
 
-/** Calinski–Harabasz index (higher is better); null for k < 2 or when it is undefined. */
-export function calinskiHarabasz(x: Matrix, labels: Int32Array, centroids: Float64Array, k: number): number | null {
+/** Calinski–Harabasz index (higher is better); null for k < 2 or when it is undefined. `distances` as for daviesBouldin. */
+export function calinskiHarabasz(
+  x: Matrix,
+  labels: Int32Array,
+  centroids: Float64Array,
+  k: number,
+  distances: Float64Array = centroidDistances(x, labels, centroids),
+): number | null {
   const { data, rows: n, cols: d } = x;
   if (k < 2 || n <= k) return null;
   const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[i * d + j]!;
+  for (let i = 0, ri = 0; i < n; i++, ri += d) for (let j = 0; j < d; j++) mean[j]! += data[ri + j]!;
   for (let j = 0; j < d; j++) mean[j]! /= n;
   const sizes = new Float64Array(k);
   let within = 0;
   for (let i = 0; i < n; i++) {
-    const c = labels[i]!;
-    sizes[c]!++;
-    const dist = distance(data, i * d, centroids, c * d, d);
+    sizes[labels[i]!]!++;
+    const dist = distances[i]!;
     within += dist * dist;
   }
   let between = 0;
@@ -176,13 +198,28 @@ export function calinskiHarabasz(x: Matrix, labels: Int32Array, centroids: Float
   return between / (k - 1) / (within / (n - k));
 }
 
+export interface ClusterMetricsOptions {
+  /** Rows of the stratified silhouette sample (default SILHOUETTE_EXACT_MAX_ROWS). */
+  readonly silhouetteRows?: number;
+  /** Each row's distance to its centroid, when already known (centroidDistances). */
+  readonly distances?: Float64Array;
+}
+
 /** All quality metrics for one clustering. */
-export function clusterMetrics(x: Matrix, labels: Int32Array, centroids: Float64Array, k: number, seed: number): ClusterMetrics {
-  const rows = silhouetteSample(labels, k, SILHOUETTE_EXACT_MAX_ROWS, seed);
+export function clusterMetrics(
+  x: Matrix,
+  labels: Int32Array,
+  centroids: Float64Array,
+  k: number,
+  seed: number,
+  options: ClusterMetricsOptions = {},
+): ClusterMetrics {
+  const rows = silhouetteSample(labels, k, options.silhouetteRows ?? SILHOUETTE_EXACT_MAX_ROWS, seed);
+  const distances = k < 2 ? new Float64Array(0) : (options.distances ?? centroidDistances(x, labels, centroids));
   return {
     silhouette: silhouette(x, labels, k, rows),
-    daviesBouldin: daviesBouldin(x, labels, centroids, k),
-    calinskiHarabasz: calinskiHarabasz(x, labels, centroids, k),
+    daviesBouldin: daviesBouldin(x, labels, centroids, k, distances),
+    calinskiHarabasz: calinskiHarabasz(x, labels, centroids, k, distances),
     silhouetteRows: rows.length,
   };
 }

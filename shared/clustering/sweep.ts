@@ -1,12 +1,30 @@
-// The k sweep: fit k = 1..K, measure each, and suggest k with a stated rule.
+// The k sweep: fit k = 1..K, measure each, and suggest k with a stated rule. A full sweep when k is
+// to be chosen, a quick one (a small sample, few starts) beside a given k, or none at all.
 
+import { Random } from 'ml-random';
 import * as z from 'zod';
 import { InvalidOptionError } from '../errors.ts';
 import type { Matrix } from '../features/encode.ts';
-import { countDistinctRows, fitKMeans, type KMeansFit, type KMeansOptions } from './kmeans.ts';
-import { clusterMetrics } from './metrics.ts';
+import { countDistinctRows, defaultRestarts, fitKMeans, SAMPLE_ROWS, sampleRows, type KMeansFit, type KMeansOptions } from './kmeans.ts';
+import { clusterMetrics, SILHOUETTE_EXACT_MAX_ROWS } from './metrics.ts';
 
 export const DEFAULT_MAX_K = 10;
+
+/**
+ * How much of a sweep ran: `full` (k-means on the training sample with the training's restarts,
+ * as the chosen k is fitted: for choosing k), `quick` (a small sample and few starts: for showing
+ * the curve beside a given k), `none` (k was given and only it was measured).
+ */
+export const SWEEP_MODES = ['full', 'quick', 'none'] as const;
+export type SweepMode = (typeof SWEEP_MODES)[number];
+
+/**
+ * The quick sweep: k-means on a uniform sample of at most `rows` rows with `restarts` starts per k,
+ * the silhouette on a stratified sample of at most `silhouetteRows` of them. At 10⁶ rows it costs
+ * about a twentieth of the full sweep; its silhouette is within about ±0.02 of the exact value on
+ * generated data (the full sweep's 4,000-row estimate, ±0.008).
+ */
+export const QUICK_SWEEP = { rows: 2000, restarts: 3, silhouetteRows: 1000 } as const;
 
 const SweepEntrySchema = z.object({
   k: z.number().int().positive(),
@@ -17,14 +35,42 @@ const SweepEntrySchema = z.object({
 });
 export type SweepEntry = z.infer<typeof SweepEntrySchema>;
 
-export const SweepSchema = z.object({
-  entries: z.array(SweepEntrySchema),
-  suggestedK: z.number().int().positive(),
-  elbowK: z.number().int().positive(),
-  rule: z.string(),
-  /** Rows the sweep ran on: all of them, or a uniform sample above the sample size (SAMPLE_ROWS by default). */
-  rows: z.number().int().positive(),
-});
+/**
+ * An artifact written before the sweep recorded its mode had run the full sweep, with the model's
+ * restarts and the silhouette on at most SILHOUETTE_EXACT_MAX_ROWS rows: read it as such.
+ */
+function withLegacyFields(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || 'mode' in value) return value;
+  const rows = (value as { rows?: unknown }).rows;
+  return {
+    ...value,
+    mode: 'full',
+    restarts: null,
+    silhouetteRows: typeof rows === 'number' ? Math.min(rows, SILHOUETTE_EXACT_MAX_ROWS) : rows,
+  };
+}
+
+export const SweepSchema = z.preprocess(
+  withLegacyFields,
+  z.object({
+    /** Which sweep ran (SweepMode); with `none`, `entries` holds the given k alone, measured on all rows. */
+    mode: z.enum(SWEEP_MODES),
+    entries: z.array(SweepEntrySchema),
+    /** With `none`, the given k. */
+    suggestedK: z.number().int().positive(),
+    elbowK: z.number().int().positive(),
+    rule: z.string(),
+    /**
+     * Rows each k was fitted on: all of them, or a uniform sample (full: above the sample size,
+     * SAMPLE_ROWS by default; quick: above QUICK_SWEEP.rows).
+     */
+    rows: z.number().int().positive(),
+    /** k-means++ starts per k (with `none`, the given k's); null in artifacts written before it was recorded (the model's restarts). */
+    restarts: z.number().int().positive().nullable(),
+    /** Most rows any k's silhouette was measured on: all `rows`, or a stratified sample of them. */
+    silhouetteRows: z.number().int().nonnegative(),
+  }),
+);
 export type Sweep = z.infer<typeof SweepSchema>;
 
 export interface SweepResult {
@@ -80,20 +126,28 @@ export function suggestK(entries: readonly SweepEntry[]): Pick<Sweep, 'suggested
 
 export interface SweepOptions extends KMeansOptions {
   readonly maxK?: number;
+  /** Rows of each k's stratified silhouette sample (default SILHOUETTE_EXACT_MAX_ROWS). */
+  readonly silhouetteRows?: number;
+  /** Which sweep this is, as recorded (default 'full'). */
+  readonly mode?: Exclude<SweepMode, 'none'>;
   /** Called after each k is fitted and measured. */
   readonly onK?: (entry: SweepEntry) => void;
 }
 
-/** Fits k = 1..min(maxK, distinct rows) and measures each; `fits` keeps every fitted model. */
+/** Fits k = 1..min(maxK, distinct rows) of all of `x` and measures each; `fits` keeps every fitted model. */
 export function sweepK(x: Matrix, options: SweepOptions): SweepResult {
   const maxK = options.maxK ?? DEFAULT_MAX_K;
   if (!Number.isInteger(maxK) || maxK < 1) throw new InvalidOptionError(`max k must be a whole number ≥ 1 (got ${maxK})`);
+  const silhouetteRows = options.silhouetteRows ?? SILHOUETTE_EXACT_MAX_ROWS;
   const top = Math.min(maxK, countDistinctRows(x, maxK));
   const entries: SweepEntry[] = [];
   const fits = new Map<number, KMeansFit>();
+  const restarts = options.restarts ?? defaultRestarts(x.rows, options.sampleSize ?? SAMPLE_ROWS);
+  let measured = 0;
   for (let k = 1; k <= top; k++) {
     const fit = fitKMeans(x, k, options);
-    const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, options.seed);
+    const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, options.seed, { silhouetteRows });
+    measured = Math.max(measured, metrics.silhouetteRows);
     const entry = {
       k,
       inertia: fit.inertia,
@@ -105,5 +159,38 @@ export function sweepK(x: Matrix, options: SweepOptions): SweepResult {
     fits.set(k, fit);
     options.onK?.(entry);
   }
-  return { sweep: { entries, ...suggestK(entries), rows: x.rows }, fits };
+  return {
+    sweep: { mode: options.mode ?? 'full', entries, ...suggestK(entries), rows: x.rows, restarts, silhouetteRows: measured },
+    fits,
+  };
+}
+
+/**
+ * The quick sweep beside a given k: sweepK on a uniform sample of at most QUICK_SWEEP.rows rows
+ * (drawn for the seed), QUICK_SWEEP.restarts starts per k, the silhouette on at most
+ * QUICK_SWEEP.silhouetteRows of them.
+ */
+export function quickSweep(x: Matrix, options: Omit<SweepOptions, 'restarts' | 'sampleSize' | 'silhouetteRows' | 'mode'>): Sweep {
+  const sample = sampleRows(x, QUICK_SWEEP.rows, new Random(options.seed >>> 0));
+  return sweepK(sample, {
+    ...options,
+    restarts: QUICK_SWEEP.restarts,
+    sampleSize: QUICK_SWEEP.rows,
+    silhouetteRows: QUICK_SWEEP.silhouetteRows,
+    mode: 'quick',
+  }).sweep;
+}
+
+/** What stands for the sweep when none ran: the given k's own metrics, on `rows` rows, and a rule saying so. */
+export function noSweep(entry: SweepEntry, rows: number, restarts: number, silhouetteRows: number): Sweep {
+  return {
+    mode: 'none',
+    entries: [entry],
+    suggestedK: entry.k,
+    elbowK: entry.k,
+    rule: `k = ${entry.k} was given and no sweep ran`,
+    rows,
+    restarts,
+    silhouetteRows,
+  };
 }

@@ -9,8 +9,17 @@ import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from 
 import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
 import { Random } from 'ml-random';
 import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, sampleRows, type KMeansFit } from '../clustering/kmeans.ts';
-import { clusterMetrics } from '../clustering/metrics.ts';
-import { DEFAULT_MAX_K, sweepK, type SweepEntry } from '../clustering/sweep.ts';
+import { centroidDistances, clusterMetrics } from '../clustering/metrics.ts';
+import {
+  DEFAULT_MAX_K,
+  noSweep,
+  quickSweep,
+  SWEEP_MODES,
+  sweepK,
+  type Sweep,
+  type SweepEntry,
+  type SweepMode,
+} from '../clustering/sweep.ts';
 import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../profile/profile.ts';
 import { canonicalJson, SCHEMA_VERSION, stampModel, type Model } from '../model/artifact.ts';
 import { SOFTWARE } from '../model/software.ts';
@@ -28,6 +37,11 @@ export interface TrainOptions extends FeatureOptions {
   readonly maxIterations?: number;
   /** Above this many rows the sweep and the restarts run on a uniform sample of this size (default SAMPLE_ROWS, 20,000). */
   readonly sampleSize?: number;
+  /**
+   * Which k sweep runs (SweepMode): by default `full` when k is 'auto' (it chooses k) and `quick`
+   * when k is given (it only shows the curve beside it); `none` needs a given k.
+   */
+  readonly sweep?: SweepMode;
   /** Progress for long work: one call per k of the sweep. */
   readonly onSweep?: (entry: SweepEntry) => void;
 }
@@ -52,21 +66,6 @@ export function trainingDataFromCsv(csv: CustomerColumnsCsv, source: string): Tr
   };
 }
 
-function rowDistances(x: Matrix, fit: KMeansFit): Float64Array {
-  const { data, rows, cols: d } = x;
-  const out = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const c = fit.labels[i]!;
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const diff = data[i * d + j]! - fit.centroids[c * d + j]!;
-      s += diff * diff;
-    }
-    out[i] = Math.sqrt(s);
-  }
-  return out;
-}
-
 /** Training customers beyond their segment's outlier threshold (by centroid index). */
 function countOutliers(distances: Float64Array, labels: Int32Array, segments: readonly { outlierThreshold: number }[]): number {
   let n = 0;
@@ -80,7 +79,7 @@ function countOutliers(distances: Float64Array, labels: Int32Array, segments: re
  */
 function canonicalOrder(fit: KMeansFit, d: number): KMeansFit {
   const sizes = new Int32Array(fit.k);
-  for (const l of fit.labels) sizes[l]!++;
+  for (let i = 0; i < fit.labels.length; i++) sizes[fit.labels[i]!]!++;
   const order = Array.from({ length: fit.k }, (_, c) => c).sort((a, b) => {
     if (sizes[b]! !== sizes[a]!) return sizes[b]! - sizes[a]!;
     for (let j = 0; j < d; j++) {
@@ -89,11 +88,14 @@ function canonicalOrder(fit: KMeansFit, d: number): KMeansFit {
     }
     return 0;
   });
+  if (order.every((old, id) => old === id)) return fit;
   const newId = new Int32Array(fit.k);
   order.forEach((old, id) => (newId[old] = id));
   const centroids = new Float64Array(fit.centroids.length);
   order.forEach((old, id) => centroids.set(fit.centroids.subarray(old * d, old * d + d), id * d));
-  return { ...fit, centroids, labels: fit.labels.map((l) => newId[l]!) };
+  const labels = new Int32Array(fit.labels.length);
+  for (let i = 0; i < labels.length; i++) labels[i] = newId[fit.labels[i]!]!;
+  return { ...fit, centroids, labels };
 }
 
 /** The reference for stable segment ids: the active model's segments and centroids. */
@@ -123,6 +125,9 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   if (requestedK !== 'auto' && !(Number.isInteger(requestedK) && requestedK >= 1)) {
     throw new InvalidOptionError(`k must be a whole number ≥ 1 or "auto" (got ${String(requestedK)})`);
   }
+  const mode = options.sweep ?? (requestedK === 'auto' ? 'full' : 'quick');
+  if (!SWEEP_MODES.includes(mode)) throw new InvalidOptionError(`the sweep is one of ${SWEEP_MODES.join(', ')} (got ${String(mode)})`);
+  if (mode === 'none' && requestedK === 'auto') throw new InvalidOptionError('without a sweep, k must be given');
   const features = resolveFeatures(options);
   const { customers } = data;
   const raw = encodeRaw(customers, features);
@@ -130,15 +135,35 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   const x = applyScaler(raw, scaler);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize };
 
-  // the sweep runs on a uniform sample when the data is large; the chosen k is then fitted on all rows
-  const sweepData = sampleRows(x, sampleSize, new Random(seed >>> 0));
-  const { sweep, fits } = sweepK(sweepData, { ...kmeansOptions, maxK: options.maxK ?? DEFAULT_MAX_K, onK: options.onSweep });
-  const k = requestedK === 'auto' ? sweep.suggestedK : requestedK;
-  const found = (sweepData === x ? fits.get(k) : undefined) ?? fitKMeans(x, k, kmeansOptions);
-  const fit = canonicalOrder(found, x.cols);
-  const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, seed);
+  const maxK = options.maxK ?? DEFAULT_MAX_K;
+  let sweep: Sweep | null = null;
+  let found: KMeansFit | undefined;
+  if (mode === 'full') {
+    // on a uniform sample when the data is large; the chosen k is then fitted on all rows
+    const sweepData = sampleRows(x, sampleSize, new Random(seed >>> 0));
+    const result = sweepK(sweepData, { ...kmeansOptions, maxK, onK: options.onSweep });
+    sweep = result.sweep;
+    if (sweepData === x) found = result.fits.get(requestedK === 'auto' ? sweep.suggestedK : requestedK);
+  } else if (mode === 'quick') {
+    sweep = quickSweep(x, { seed, maxIterations, maxK, onK: options.onSweep });
+  }
+  const k = requestedK === 'auto' ? sweep!.suggestedK : requestedK;
+  const fit = canonicalOrder(found ?? fitKMeans(x, k, kmeansOptions), x.cols);
+  const distances = centroidDistances(x, fit.labels, fit.centroids);
+  const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, seed, { distances });
+  sweep ??= noSweep(
+    {
+      k,
+      inertia: fit.inertia,
+      silhouette: metrics.silhouette,
+      daviesBouldin: metrics.daviesBouldin,
+      calinskiHarabasz: metrics.calinskiHarabasz,
+    },
+    x.rows,
+    restarts,
+    metrics.silhouetteRows,
+  );
 
-  const distances = rowDistances(x, fit);
   const profiles = profileSegments(customers, fit.labels, distances, k);
   const generated = nameSegments(
     segmentDeviations(customers, profiles).map((dev, i) => ({ dev, genderShares: profiles[i]!.categories.gender })),

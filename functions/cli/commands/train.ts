@@ -15,6 +15,10 @@ import { segmentTable } from '../table.ts';
 export const TRAIN_OPTIONS = {
   k: { type: 'string', value: '<n>|auto', help: "number of segments; auto (default): the k sweep's suggestion" },
   'max-k': { type: 'string', value: '<n>', help: 'largest k the sweep tries (default 10)' },
+  'no-sweep': {
+    type: 'boolean',
+    help: 'with --k, run no k sweep (default: a quick one on a small sample; automatic k runs the full sweep)',
+  },
   seed: { type: 'string', value: '<n>', help: 'random seed (default 42)' },
   restarts: { type: 'string', value: '<n>', help: 'k-means restarts (default: 100 for small data, 10 from 20,000 rows)' },
   features: { type: 'string', value: '<a,b>', help: "features to use (default: all of the schema's)" },
@@ -37,8 +41,11 @@ export function trainOptions(values: TrainValues, io: Output): TrainOptions {
     }
     weights[name.trim()] = Number(weight);
   }
+  const k = values.k === undefined || values.k === 'auto' ? 'auto' : integer(values.k, 'k', 1);
+  if (values['no-sweep'] && k === 'auto') throw new InvalidOptionError('--no-sweep needs --k: without a sweep nothing chooses k');
   return {
-    k: values.k === undefined || values.k === 'auto' ? 'auto' : integer(values.k, 'k', 1),
+    k,
+    sweep: values['no-sweep'] ? 'none' : undefined,
     maxK: integer(values['max-k'], 'max-k', 1),
     seed: integer(values.seed, 'seed', 0),
     restarts: integer(values.restarts, 'restarts', 1),

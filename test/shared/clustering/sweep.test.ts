@@ -1,8 +1,19 @@
-// The k sweep: elbow on a synthetic inertia curve, the suggestion rule and its sentence, and a
-// sweep over toy data that stops at the number of distinct rows.
+// The k sweep: elbow on a synthetic inertia curve, the suggestion rule and its sentence, a sweep
+// over toy data that stops at the number of distinct rows, the quick sweep and the stand-in when
+// none ran, and how an artifact written before the sweep recorded its mode reads.
 
+import { Random } from 'ml-random';
 import { describe, expect, it } from 'vitest';
-import { elbowK, suggestK, sweepK, SweepSchema, type SweepEntry } from '../../../shared/clustering/sweep.ts';
+import {
+  elbowK,
+  noSweep,
+  QUICK_SWEEP,
+  quickSweep,
+  suggestK,
+  sweepK,
+  SweepSchema,
+  type SweepEntry,
+} from '../../../shared/clustering/sweep.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
 
@@ -79,6 +90,18 @@ describe('sweepK', () => {
     expect(SweepSchema.parse(sweep)).toEqual(sweep);
   });
 
+  it('records what ran: a full sweep on every row with the given restarts, the silhouette on every row', () => {
+    const { sweep } = sweepK(x, { seed: 3, restarts: 4, maxK: 6 });
+    expect(sweep).toMatchObject({ mode: 'full', rows: 12, restarts: 4, silhouetteRows: 12 });
+    expect(sweepK(x, { seed: 3, maxK: 2 }).sweep.restarts).toBe(100); // defaultRestarts(12)
+  });
+
+  it('measures each silhouette on at most silhouetteRows rows', () => {
+    const { sweep } = sweepK(x, { seed: 3, restarts: 2, maxK: 3, silhouetteRows: 8 });
+    expect(sweep.silhouetteRows).toBe(8);
+    expect(sweep.entries[1]!.silhouette).not.toBeNull();
+  });
+
   it('stops at the number of distinct rows', () => {
     const duplicates: Matrix = { data: Float64Array.from([0, 0, 0, 5, 5, 9]), rows: 6, cols: 1 };
     expect(sweepK(duplicates, { seed: 1, maxK: 10, restarts: 2 }).sweep.entries.map((e) => e.k)).toEqual([1, 2, 3]);
@@ -86,5 +109,73 @@ describe('sweepK', () => {
 
   it('refuses a max k below 1', () => {
     expect(() => sweepK(x, { seed: 1, maxK: 0 })).toThrow(InvalidOptionError);
+  });
+});
+
+describe('quickSweep', () => {
+  /** `n` 2-D rows in four square blobs, row i in blob i mod 4. */
+  function blobs(n: number): Matrix {
+    const random = new Random(4);
+    const centers = [0, 0, 10, 0, 0, 10, 10, 10];
+    const data = new Float64Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      data[i * 2] = centers[(i % 4) * 2]! + random.random();
+      data[i * 2 + 1] = centers[(i % 4) * 2 + 1]! + random.random();
+    }
+    return { data, rows: n, cols: 2 };
+  }
+  const x = blobs(QUICK_SWEEP.rows * 2);
+
+  it('fits each k on a sample of QUICK_SWEEP.rows rows with QUICK_SWEEP.restarts starts, and says so', () => {
+    const sweep = quickSweep(x, { seed: 1, maxK: 6 });
+    expect(sweep).toMatchObject({
+      mode: 'quick',
+      rows: QUICK_SWEEP.rows,
+      restarts: QUICK_SWEEP.restarts,
+      silhouetteRows: QUICK_SWEEP.silhouetteRows,
+    });
+    expect(sweep.entries.map((e) => e.k)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(sweep.suggestedK).toBe(4);
+    expect(SweepSchema.parse(sweep)).toEqual(sweep);
+  });
+
+  it('is the same for the same seed, and another for another seed', () => {
+    expect(quickSweep(x, { seed: 1, maxK: 3 })).toEqual(quickSweep(x, { seed: 1, maxK: 3 }));
+    expect(quickSweep(x, { seed: 2, maxK: 3 }).entries[1]!.inertia).not.toBe(quickSweep(x, { seed: 1, maxK: 3 }).entries[1]!.inertia);
+  });
+
+  it('fits every row of a small file', () => {
+    const small = blobs(40);
+    expect(quickSweep(small, { seed: 1, maxK: 5 })).toMatchObject({ rows: 40, silhouetteRows: 40, suggestedK: 4 });
+  });
+});
+
+describe('noSweep', () => {
+  it("holds the given k's own metrics and says that no sweep ran", () => {
+    const sweep = noSweep(entry(5, 12.5, 0.61), 1000, 10, 400);
+    expect(sweep).toEqual({
+      mode: 'none',
+      entries: [entry(5, 12.5, 0.61)],
+      suggestedK: 5,
+      elbowK: 5,
+      rule: 'k = 5 was given and no sweep ran',
+      rows: 1000,
+      restarts: 10,
+      silhouetteRows: 400,
+    });
+    expect(SweepSchema.parse(sweep)).toEqual(sweep);
+  });
+});
+
+describe('SweepSchema', () => {
+  it('reads a sweep written before the mode was recorded as the full sweep it was', () => {
+    const legacy = { entries: [entry(1, 10), entry(2, 4, 0.5)], suggestedK: 2, elbowK: 2, rule: 'r', rows: 20000 };
+    expect(SweepSchema.parse(legacy)).toEqual({ ...legacy, mode: 'full', restarts: null, silhouetteRows: 4000 });
+    expect(SweepSchema.parse({ ...legacy, rows: 200 }).silhouetteRows).toBe(200);
+  });
+
+  it('refuses an unknown mode', () => {
+    const sweep = noSweep(entry(2, 1, 0.5), 10, 1, 10);
+    expect(SweepSchema.safeParse({ ...sweep, mode: 'partial' }).success).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import { toOriginalUnits } from '../../../shared/features/encode.ts';
 import { parseModel, serializeModel } from '../../../shared/model/artifact.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
 import { fingerprint } from '../../../shared/csv/fingerprint.ts';
+import { QUICK_SWEEP } from '../../../shared/clustering/sweep.ts';
 import { trainingDataFromCsv, trainModel } from '../../../shared/workflows/train.ts';
 import { adjustedRandIndex } from '../support/ari.ts';
 import { asCustomers, generated, modelPoint, nearest, QUICK, smallModel, TRAINED_AT, trainingData } from '../support/model-fixtures.ts';
@@ -58,6 +59,7 @@ describe('trainModel', () => {
   });
 
   it('records the sweep for k = 1..maxK with the rule that chose k', () => {
+    expect(model.metrics.sweep).toMatchObject({ mode: 'full', rows: 240, restarts: 3, silhouetteRows: 240 });
     expect(model.metrics.sweep.entries.map((e) => e.k)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(model.metrics.sweep.rule).toMatch(/^highest mean silhouette among k = 2\.\.6 /);
     expect(model.metrics.silhouette).not.toBeNull();
@@ -94,11 +96,66 @@ describe('trainModel', () => {
 
   it('lets an explicit k win over the suggested one', () => {
     const other = model.metrics.sweep.suggestedK === 3 ? 4 : 3;
-    const fixed = trainModel(trainingData(customers), { ...QUICK, k: other }, new Date());
+    const fixed = trainModel(trainingData(customers), { ...QUICK, k: other, sweep: 'full' }, new Date());
     expect(fixed.k).toBe(other);
-    expect(fixed.metrics.sweep.suggestedK).toBe(model.metrics.sweep.suggestedK);
+    expect(fixed.metrics.sweep).toEqual(model.metrics.sweep);
     expect(fixed.segments).toHaveLength(other);
     expect(fixed.metrics.inertia).toBe(fixed.metrics.sweep.entries.find((e) => e.k === other)!.inertia);
+  });
+
+  describe('beside an explicit k', () => {
+    const data = trainingData(customers);
+    const byMode = {
+      full: trainModel(data, { ...QUICK, k: 4, sweep: 'full' }, TRAINED_AT),
+      quick: trainModel(data, { ...QUICK, k: 4 }, TRAINED_AT),
+      none: trainModel(data, { ...QUICK, k: 4, sweep: 'none' }, TRAINED_AT),
+    };
+
+    it('runs the quick sweep by default: few starts per k, on at most QUICK_SWEEP.rows rows', () => {
+      expect(byMode.quick.metrics.sweep).toMatchObject({
+        mode: 'quick',
+        rows: 240,
+        restarts: QUICK_SWEEP.restarts,
+        silhouetteRows: 240,
+      });
+      expect(byMode.quick.metrics.sweep.entries.map((e) => e.k)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(byMode.quick.metrics.sweep.rule).toMatch(/^highest mean silhouette among k = 2\.\.6 /);
+      expect(byMode.quick.restarts).toBe(3);
+    });
+
+    it('with no sweep, records the given k alone, measured as the model is, and says that no sweep ran', () => {
+      const { metrics } = byMode.none;
+      expect(metrics.sweep).toEqual({
+        mode: 'none',
+        entries: [
+          {
+            k: 4,
+            inertia: metrics.inertia,
+            silhouette: metrics.silhouette,
+            daviesBouldin: metrics.daviesBouldin,
+            calinskiHarabasz: metrics.calinskiHarabasz,
+          },
+        ],
+        suggestedK: 4,
+        elbowK: 4,
+        rule: 'k = 4 was given and no sweep ran',
+        rows: 240,
+        restarts: 3,
+        silhouetteRows: 240,
+      });
+    });
+
+    it('fits the same segments whichever sweep ran', () => {
+      expect(byMode.quick.centroids).toEqual(byMode.full.centroids);
+      expect(byMode.none.centroids).toEqual(byMode.full.centroids);
+      expect(byMode.none.metrics.inertia).toBe(byMode.full.metrics.inertia);
+      expect(byMode.none.segments).toEqual(byMode.full.segments);
+    });
+  });
+
+  it('refuses to run without a sweep when k is to be chosen, and an unknown sweep', () => {
+    expect(() => trainModel(trainingData(customers), { ...QUICK, sweep: 'none' }, TRAINED_AT)).toThrow('without a sweep, k must be given');
+    expect(() => trainModel(trainingData(customers), { ...QUICK, k: 3, sweep: 'most' as 'full' }, TRAINED_AT)).toThrow(InvalidOptionError);
   });
 
   it('fits an explicit k beyond the sweep', () => {
