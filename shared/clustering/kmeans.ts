@@ -41,6 +41,8 @@ export interface KMeansFit {
    * (the full-data refinement's starting point); null when they ran on all rows.
    */
   readonly sample: KMeansSample | null;
+  /** Each row's distance to its centroid, when the full-data refinement measured it on the way; null otherwise. */
+  readonly distances: Float64Array | null;
 }
 
 export interface KMeansSample {
@@ -202,22 +204,37 @@ export function randomFor(seed: number, k: number): Random {
   return new Random(((seed >>> 0) + Math.imul(k, 0x9e3779b9)) >>> 0);
 }
 
+/** Below one row in this many, sampleRows keeps its picks in a set rather than marking every row (measured faster). */
+const SPARSE_SAMPLE = 16;
+
 /** A uniform sample of `size` rows without replacement, in their original order (`x` itself when it has no more rows). */
 export function sampleRows(x: Matrix, size: number, random: Random): Matrix {
   if (!Number.isInteger(size) || size < 1) throw new InvalidOptionError(`the sample size must be a whole number ≥ 1 (got ${size})`);
   if (x.rows <= size) return x;
-  const picked = new Uint8Array(x.rows);
-  let count = 0;
+  const d = x.cols;
+  const data = new Float64Array(size * d);
   // Floyd's algorithm: exactly `size` distinct indexes, no O(n) shuffle
-  for (let j = x.rows - size; j < x.rows; j++) {
-    const t = Math.floor(random.random() * (j + 1));
-    if (picked[t]) picked[j] = 1;
-    else picked[t] = 1;
-    count++;
+  if (size * SPARSE_SAMPLE < x.rows) {
+    // a small sample of many rows: the picks in a set and sorted, with no pass over every row
+    const picked = new Set<number>();
+    const chosen = new Int32Array(size);
+    for (let j = x.rows - size, r = 0; j < x.rows; j++, r++) {
+      const t = Math.floor(random.random() * (j + 1));
+      chosen[r] = picked.has(t) ? j : t;
+      picked.add(chosen[r]!);
+    }
+    chosen.sort();
+    for (let r = 0; r < size; r++) data.set(x.data.subarray(chosen[r]! * d, chosen[r]! * d + d), r * d);
+  } else {
+    const picked = new Uint8Array(x.rows);
+    for (let j = x.rows - size; j < x.rows; j++) {
+      const t = Math.floor(random.random() * (j + 1));
+      if (picked[t]) picked[j] = 1;
+      else picked[t] = 1;
+    }
+    for (let i = 0, r = 0; i < x.rows; i++) if (picked[i]) data.set(x.data.subarray(i * d, i * d + d), r++ * d);
   }
-  const data = new Float64Array(count * x.cols);
-  for (let i = 0, r = 0; i < x.rows; i++) if (picked[i]) data.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), r++ * x.cols);
-  return { data, rows: count, cols: x.cols };
+  return { data, rows: size, cols: d };
 }
 
 /**
@@ -294,6 +311,7 @@ function assignBounded(
   bounds: Bounds,
   sums: Float64Array | null,
   counts: Float64Array | null,
+  distances: Float64Array | null = null,
 ): number {
   const { data, rows: n, cols: d } = x;
   const { labels, lower, drift } = bounds;
@@ -341,6 +359,7 @@ function assignBounded(
       for (let j = 0, ci = best * d; j < d; j++) sums[ci + j]! += data[ri + j]!;
     }
     inertia += own;
+    if (distances !== null) distances[i] = Math.sqrt(own);
   }
   return inertia;
 }
@@ -353,7 +372,8 @@ function assignBounded(
  * without its arrays of arrays: through them, a fit of 10⁶ rows took about four times the CPU and over
  * twice the peak memory (README, design decisions). A bound per row spares most rows the search over
  * every centroid once the centroids barely move (assignBounded). Also returns the labels, sizes
- * and inertia for the final centroids, as assignToCentroids gives them.
+ * and inertia for the final centroids, as assignToCentroids gives them, and each row's distance to
+ * its centroid.
  */
 export function refineLloyd(
   x: Matrix,
@@ -361,7 +381,15 @@ export function refineLloyd(
   k: number,
   maxIterations: number,
   tolerance: number,
-): { centroids: Float64Array; iterations: number; converged: boolean; labels: Int32Array; inertia: number; sizes: Int32Array } {
+): {
+  centroids: Float64Array;
+  iterations: number;
+  converged: boolean;
+  labels: Int32Array;
+  inertia: number;
+  sizes: Int32Array;
+  distances: Float64Array;
+} {
   const { rows: n, cols: d } = x;
   let centroids = Float64Array.from(start);
   const sums = new Float64Array(k * d);
@@ -388,10 +416,11 @@ export function refineLloyd(
       break;
     }
   }
-  const inertia = assignBounded(x, centroids, k, bounds, null, null);
+  const distances = new Float64Array(n);
+  const inertia = assignBounded(x, centroids, k, bounds, null, null, distances);
   const sizes = new Int32Array(k);
   for (let i = 0; i < n; i++) sizes[bounds.labels[i]!]!++;
-  return { centroids, iterations, converged, labels: bounds.labels, inertia, sizes };
+  return { centroids, iterations, converged, labels: bounds.labels, inertia, sizes, distances };
 }
 
 /**
@@ -441,6 +470,7 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
         bestRestart: r,
         emptyRestarts: 0,
         sample: null,
+        distances: null,
       };
     }
   }
@@ -449,7 +479,7 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
   }
   if (sample === x) return { ...best, emptyRestarts };
   const refined = refineLloyd(x, best.centroids, k, maxIterations, tolerance);
-  const { labels, inertia, sizes } = refined;
+  const { labels, inertia, sizes, distances } = refined;
   if (sizes.some((s) => s === 0)) throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);
   return {
     ...best,
@@ -460,5 +490,6 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
     converged: refined.converged,
     emptyRestarts,
     sample: { rows: sample.rows, centroids: best.centroids, inertia: best.inertia },
+    distances,
   };
 }

@@ -149,7 +149,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   }
   const k = requestedK === 'auto' ? sweep!.suggestedK : requestedK;
   const fit = canonicalOrder(found ?? fitKMeans(x, k, kmeansOptions), x.cols);
-  const distances = centroidDistances(x, fit.labels, fit.centroids);
+  const distances = fit.distances ?? centroidDistances(x, fit.labels, fit.centroids);
   const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, seed, { distances });
   sweep ??= noSweep(
     {

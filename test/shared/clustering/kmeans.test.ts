@@ -17,6 +17,7 @@ import {
   refineLloyd,
   sampleRows,
 } from '../../../shared/clustering/kmeans.ts';
+import { centroidDistances } from '../../../shared/clustering/metrics.ts';
 import { ClusteringError, InvalidOptionError } from '../../../shared/errors.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
 
@@ -241,6 +242,11 @@ describe('fitKMeans above the sample size (500 rows, a sample of 100)', () => {
     expect(Array.from(fit.centroids)).toEqual(direct.centroids.flat());
     expect(Array.from(fit.labels)).toEqual(direct.clusters);
     expect(fit.converged).toBe(direct.converged);
+  });
+
+  it("gives each row's distance to its centroid, measured on the way", () => {
+    expect(Array.from(fit.distances!)).toEqual(Array.from(centroidDistances(x, fit.labels, fit.centroids)));
+    expect(fitKMeans(TRAP, 3, { seed: 2, restarts: 3 }).distances).toBeNull();
   });
 
   it("moves the sample's centroids, and lowers the all-row inertia they give", () => {
