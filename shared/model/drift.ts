@@ -5,8 +5,8 @@
 import * as z from 'zod';
 import type { Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS } from '../csv/contract.ts';
-import { numericValues } from '../features/spec.ts';
-import { quantileSorted } from '../profile/stats.ts';
+import { fieldValues } from '../profile/profile.ts';
+import { ascendingInPlace, quantile, type Ascending } from '../profile/stats.ts';
 
 const BINS = 10;
 /** PSI above this on any field recommends retraining (the common rule of thumb: > 0.2 is a shift). */
@@ -25,37 +25,47 @@ export const BaselineSchema = z.object({
 });
 export type Baseline = z.infer<typeof BaselineSchema>;
 
-/** Bin of a value: the number of edges it is at or above (so bins are [edge i−1, edge i)). */
-function binOf(edges: readonly number[], value: number): number {
-  let bin = 0;
-  while (bin < edges.length && value >= edges[bin]!) bin++;
-  return bin;
-}
-
 /** Decile edges of the values (duplicates merged, so discrete fields may get fewer bins). */
-function decileEdges(values: Float64Array): number[] {
-  const sorted = Float64Array.from(values).sort();
+function decileEdges(sorted: Ascending): number[] {
+  if (sorted.length === 0) return [];
   const edges: number[] = [];
   for (let q = 1; q < BINS; q++) {
-    const edge = quantileSorted(sorted, q / BINS);
+    const edge = quantile(sorted, q / BINS);
     if (edges.length === 0 || edge > edges[edges.length - 1]!) edges.push(edge);
   }
   // an edge at the minimum would leave bin 0 empty by construction
-  return edges.filter((e) => e > sorted[0]!);
+  const min = sorted.at(0);
+  return edges.filter((e) => e > min);
 }
 
-/** The training population's figures that nightly runs compare against. */
+/** How many values fall in each bin [edge i−1, edge i): the values below each edge, differenced. */
+function binCounts(sorted: Ascending, edges: readonly number[]): number[] {
+  const counts: number[] = [];
+  let before = 0;
+  for (const edge of edges) {
+    const below = sorted.countBelow(edge);
+    counts.push(below - before);
+    before = below;
+  }
+  counts.push(sorted.length - before);
+  return counts;
+}
+
+/**
+ * The training population's figures that nightly runs compare against. Each field is put in
+ * order once (counted or radix-sorted); its bins are counted from that order, not value by value.
+ */
 export function baselineOf(customers: Customers, distances: Float64Array, outliers: number): Baseline {
   const bins: Baseline['bins'] = {};
+  const buffer = new Float64Array(customers.length);
   for (const field of NUMERIC_FIELDS) {
-    const values = numericValues(customers, field);
-    const edges = decileEdges(values);
-    const counts = new Array<number>(edges.length + 1).fill(0);
-    for (const v of values) counts[binOf(edges, v)]!++;
-    bins[field] = { edges, shares: counts.map((c) => c / Math.max(1, values.length)) };
+    const values = fieldValues(customers, field, buffer);
+    const sorted = ascendingInPlace(values);
+    const edges = decileEdges(sorted);
+    bins[field] = { edges, shares: binCounts(sorted, edges).map((c) => c / Math.max(1, values.length)) };
   }
   let sum = 0;
-  for (const d of distances) sum += d;
+  for (let i = 0; i < distances.length; i++) sum += distances[i]!;
   return { bins, outlierRate: outliers / Math.max(1, customers.length), meanDistance: sum / Math.max(1, distances.length) };
 }
 

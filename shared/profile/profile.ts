@@ -2,10 +2,10 @@
 // members sit from the centroid, a generated name, and warnings about dominant features.
 
 import * as z from 'zod';
-import { columnsOf, type Customers } from '../csv/columns.ts';
+import { columnsOf, CustomerColumns, type Customers } from '../csv/columns.ts';
 import { GENDERS, NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import { numericValues, type FeatureName, type FeatureSpec } from '../features/spec.ts';
-import { meanStd, quantileSorted, summarize, SummarySchema } from './stats.ts';
+import { ascendingByGroup, meanStd, quantileSorted, sortedAscending, sortedByGroup, summarizeAscending, SummarySchema } from './stats.ts';
 
 /** Training-distance percentile used as a segment's outlier threshold. */
 const OUTLIER_PERCENTILE = 0.99;
@@ -88,7 +88,11 @@ export function nameSegments(all: readonly { dev: Deviations; genderShares: Reco
 
 /** Share of between-segment variance (η²) of a numeric field: 1 when the segments alone explain it. */
 export function etaSquared(values: Float64Array, labels: Int32Array, k: number): number {
-  const { mean, std } = meanStd(values);
+  return etaSquaredAround(values, labels, k, meanStd(values));
+}
+
+/** η² given the values' mean and population standard deviation. */
+function etaSquaredAround(values: Float64Array, labels: Int32Array, k: number, { mean, std }: { mean: number; std: number }): number {
   if (std === 0) return 0;
   const sums = new Float64Array(k);
   const sizes = new Float64Array(k);
@@ -99,6 +103,34 @@ export function etaSquared(values: Float64Array, labels: Int32Array, k: number):
   let between = 0;
   for (let c = 0; c < k; c++) if (sizes[c]! > 0) between += sizes[c]! * (sums[c]! / sizes[c]! - mean) ** 2;
   return between / (values.length * std * std);
+}
+
+/**
+ * A numeric field's values in row order. Customers held as columns are written into `into` (one
+ * buffer of their length, reused field after field), not into a new array per call.
+ */
+export function fieldValues(customers: Customers, field: NumericField, into: Float64Array): Float64Array {
+  if (!(customers instanceof CustomerColumns)) return numericValues(customers, field);
+  customers.copyNumeric(field, into, 0, 1);
+  return into;
+}
+
+const overallMeanStd = new WeakMap<Customers, Partial<Record<NumericField, { mean: number; std: number }>>>();
+
+/**
+ * Mean and population standard deviation of a numeric field over all the customers, as meanStd
+ * gives them; remembered per customers (which do not change once read, see columnsOf), since the
+ * deviations, the warnings and the report all ask for them.
+ */
+export function fieldMeanStd(
+  customers: Customers,
+  field: NumericField,
+  /** where to put the values when they must be read (as fieldValues's `into`) */
+  buffer?: Float64Array,
+): { mean: number; std: number } {
+  let known = overallMeanStd.get(customers);
+  if (known === undefined) overallMeanStd.set(customers, (known = {}));
+  return (known[field] ??= meanStd(fieldValues(customers, field, buffer ?? new Float64Array(customers.length))));
 }
 
 /** Warnings when one feature alone determines the segments. */
@@ -124,7 +156,11 @@ export function dominanceWarnings(
     }
   }
   if (k >= 2) {
-    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquared(numericValues(customers, f), labels, k) }));
+    const buffer = new Float64Array(customers.length);
+    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => {
+      const overall = fieldMeanStd(customers, f, buffer);
+      return { f, eta: etaSquaredAround(fieldValues(customers, f, buffer), labels, k, overall) };
+    });
     const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
     if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
       const { f, eta: value } = dominant[0]!;
@@ -138,7 +174,8 @@ export function dominanceWarnings(
 
 /**
  * Profiles every segment from the customers, their labels and their distances to the centroid.
- * Segment ids are the label values 0..k−1.
+ * Segment ids are the label values 0..k−1. Each column is put in order once for all segments
+ * (counted or radix-sorted, see stats.ts), with the figures a sort of each segment's copy gives.
  */
 export function profileSegments(
   customers: Customers,
@@ -146,31 +183,29 @@ export function profileSegments(
   distances: Float64Array,
   k: number,
 ): Omit<SegmentProfile, 'name'>[] {
+  const n = labels.length;
   const sizes = new Int32Array(k);
-  for (const label of labels) sizes[label]!++;
-  // a field's values split by segment, in customer order within each
-  const bySegment = (values: Float64Array): Float64Array[] => {
-    const groups = Array.from(sizes, (size) => new Float64Array(size));
-    const filled = new Int32Array(k);
-    labels.forEach((label, i) => (groups[label]![filled[label]!++] = values[i]!));
-    return groups;
-  };
-  const stats = NUMERIC_FIELDS.map((f) => bySegment(numericValues(customers, f)).map(summarize));
-  const memberDistances = bySegment(distances);
-  const genderCounts = Array.from({ length: k }, () => new Int32Array(GENDERS.length));
+  for (let i = 0; i < n; i++) sizes[labels[i]!]!++;
+  const buffer = new Float64Array(n);
+  const stats = NUMERIC_FIELDS.map((f) => ascendingByGroup(fieldValues(customers, f, buffer), labels, k));
+  const memberDistances = sortedByGroup(distances, labels, k, buffer);
+  const genderCounts = new Int32Array(k * GENDERS.length);
   const codes = columnsOf(customers).genderCodes;
-  labels.forEach((label, i) => genderCounts[label]![codes[i]!]!++);
+  for (let i = 0; i < n; i++) genderCounts[labels[i]! * GENDERS.length + codes[i]!]!++;
+  const empty = sortedAscending(new Float64Array(0));
   return Array.from(sizes, (size, id) => {
-    const genders = Object.fromEntries(GENDERS.map((g, code) => [g, genderCounts[id]![code]! / size]));
-    const dist = memberDistances[id]!.sort();
+    const genders = Object.fromEntries(GENDERS.map((g, code) => [g, genderCounts[id * GENDERS.length + code]! / size]));
+    const dist = memberDistances[id]!;
     let sum = 0;
-    for (const v of dist) sum += v;
+    for (let i = 0; i < dist.length; i++) sum += dist[i]!;
     return {
       id,
       size,
       share: size / customers.length,
       categories: { gender: genders },
-      stats: Object.fromEntries(NUMERIC_FIELDS.map((f, j) => [f, stats[j]![id]!])) as SegmentProfile['stats'],
+      stats: Object.fromEntries(
+        NUMERIC_FIELDS.map((f, j) => [f, summarizeAscending(size > 0 ? stats[j]![id]! : empty)]),
+      ) as SegmentProfile['stats'],
       distance: {
         mean: sum / dist.length,
         median: quantileSorted(dist, 0.5),
@@ -185,7 +220,8 @@ export function profileSegments(
 
 /** Deviations of each segment's means from the population, in population standard deviations. */
 export function segmentDeviations(customers: Customers, profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
-  const overall = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, meanStd(numericValues(customers, f))])) as Record<
+  const buffer = new Float64Array(customers.length);
+  const overall = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, fieldMeanStd(customers, f, buffer)])) as Record<
     NumericField,
     { mean: number; std: number }
   >;

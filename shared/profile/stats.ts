@@ -1,5 +1,7 @@
 // Descriptive statistics used by segment profiles: quantiles with linear interpolation
-// (as pandas' default), and the six-number summary the analysts read.
+// (as pandas' default), and the six-number summary the analysts read. Large columns are put in
+// ascending order without a comparison sort — counted when they hold whole numbers of a small
+// range, radix-sorted otherwise — with results bit-identical to sorting a copy and reading it.
 
 import * as z from 'zod';
 
@@ -13,37 +15,331 @@ export const SummarySchema = z.object({
 });
 export type Summary = z.infer<typeof SummarySchema>;
 
-/** Quantile q ∈ [0, 1] of ascending-sorted values, interpolating linearly between ranks. */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
+/** Values in ascending order, however they are held: what quantiles and summaries read. */
+export interface Ascending {
+  readonly length: number;
+  /** The value of the given rank (0 = the smallest), as sorted[rank] would be. */
+  at(rank: number): number;
+  /** The values' sum, added in ascending order (as a loop over the sorted values adds them). */
+  sum(): number;
+  /** How many values are below x (x must be a number, not NaN). */
+  countBelow(x: number): number;
+}
+
+/** Quantile q ∈ [0, 1] at ranks of ascending values, interpolating linearly between ranks. */
+function quantileAt(n: number, q: number, at: (rank: number) => number): number {
   if (n === 0) return Number.NaN;
   const position = (n - 1) * q;
   const low = Math.floor(position);
   const high = Math.min(low + 1, n - 1);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+  const lowValue = at(low);
+  return lowValue + (at(high) - lowValue) * (position - low);
+}
+
+/** Quantile q ∈ [0, 1] of ascending-sorted values, interpolating linearly between ranks. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  return quantileAt(sorted.length, q, (rank) => sorted[rank]!);
+}
+
+/** Quantile q ∈ [0, 1] of values in ascending order, interpolating linearly between ranks. */
+export function quantile(values: Ascending, q: number): number {
+  return quantileAt(values.length, q, (rank) => values.at(rank));
+}
+
+/** min, p25, median, mean, p75 and max of values in ascending order. */
+export function summarizeAscending(values: Ascending): Summary {
+  const n = values.length;
+  return {
+    min: values.at(0),
+    p25: quantile(values, 0.25),
+    median: quantile(values, 0.5),
+    mean: values.sum() / n,
+    p75: quantile(values, 0.75),
+    max: values.at(n - 1),
+  };
 }
 
 /** min, p25, median, mean, p75 and max of the values (which must be non-empty). */
 export function summarize(values: Float64Array): Summary {
-  const sorted = Float64Array.from(values).sort();
-  let sum = 0;
-  for (const v of sorted) sum += v;
-  return {
-    min: sorted[0]!,
-    p25: quantileSorted(sorted, 0.25),
-    median: quantileSorted(sorted, 0.5),
-    mean: sum / sorted.length,
-    p75: quantileSorted(sorted, 0.75),
-    max: sorted[sorted.length - 1]!,
-  };
+  return summarizeAscending(sortedAscending(sortNumbers(values.slice())));
 }
 
 /** Mean and population standard deviation. */
 export function meanStd(values: Float64Array): { mean: number; std: number } {
+  const n = values.length;
   let sum = 0;
-  for (const v of values) sum += v;
-  const mean = values.length > 0 ? sum / values.length : 0;
+  for (let i = 0; i < n; i++) sum += values[i]!;
+  const mean = n > 0 ? sum / n : 0;
   let sq = 0;
-  for (const v of values) sq += (v - mean) * (v - mean);
-  return { mean, std: values.length > 0 ? Math.sqrt(sq / values.length) : 0 };
+  for (let i = 0; i < n; i++) sq += (values[i]! - mean) * (values[i]! - mean);
+  return { mean, std: n > 0 ? Math.sqrt(sq / n) : 0 };
+}
+
+/** Sorted values as Ascending. */
+export function sortedAscending(sorted: Float64Array): Ascending {
+  return {
+    length: sorted.length,
+    at: (rank) => sorted[rank]!,
+    sum: () => {
+      let sum = 0;
+      for (let i = 0; i < sorted.length; i++) sum += sorted[i]!;
+      return sum;
+    },
+    countBelow: (x) => {
+      // first index whose value is not below x
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid]! < x) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    },
+  };
+}
+
+/** Below this many values the built-in sort is as fast as the radix sort's fixed costs. */
+const RADIX_MIN = 2048;
+/** Bits of a radix key (group, then value): two passes of at most 14 bits, counters that stay in cache. */
+const KEY_BITS = 28;
+/** Most groups the radix sort carries along (a byte per value); more are sorted group by group. */
+const MAX_RADIX_GROUPS = 256;
+/** Moves an insertion sort of a run may make per value of the run before the built-in sort takes over. */
+const INSERTION_BUDGET_PER_VALUE = 8;
+/** Whether a double's high 32 bits are the second word of its bytes (so the radix sort reads them). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The high word of a double's bits as a key whose unsigned order is the numbers' order. */
+function highKey(word: number): number {
+  return word >>> 31 !== 0 ? ~word >>> 0 : (word | 0x80000000) >>> 0;
+}
+
+/**
+ * Sorts the values by group, and ascending within a group, into `out` (the values themselves, or
+ * an array that does not overlap them), in exactly the order of Float64Array.prototype.sort within
+ * each group (−0 before +0). A value's key is its group, then the high 32 bits of its bits (sign,
+ * exponent, 20 bits of mantissa) in an unsigned order that is the numbers' order, less the
+ * smallest, shifted right as far as needed for the whole key to fit 28 bits: a least-significant-
+ * digit radix sort in two passes of at most 14 bits puts the values in key order, then each run of
+ * equal keys — values within about a millionth of each other, mostly one or a few — is ordered by
+ * insertion, or by the built-in sort when that would cost more. `starts` are the groups' first
+ * positions in `out` (k + 1 of them). Returns false, having changed nothing, when a value is NaN.
+ */
+function radixSortByGroup(values: Float64Array, groups: Int32Array | null, k: number, out: Float64Array, starts: Int32Array): boolean {
+  const n = values.length;
+  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  let low = 0xffffffff;
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v !== v) return false;
+    const key = highKey(words[2 * i + 1]!);
+    if (key < low) low = key;
+    if (key > high) high = key;
+  }
+  const groupBits = k > 1 ? 32 - Math.clz32(k - 1) : 0;
+  const valueBits = 32 - Math.clz32(high - low);
+  const shift = Math.max(0, valueBits + groupBits - KEY_BITS);
+  const bits = valueBits - shift;
+  const lowBits = (bits + groupBits) >>> 1;
+  const lowMask = (1 << lowBits) - 1;
+  const lowCounts = new Int32Array(1 << lowBits);
+  const highCounts = new Int32Array(1 << (bits + groupBits - lowBits));
+  for (let i = 0; i < n; i++) {
+    const key = ((groups === null ? 0 : groups[i]!) << bits) | ((highKey(words[2 * i + 1]!) - low) >>> shift);
+    lowCounts[key & lowMask]!++;
+    highCounts[key >>> lowBits]!++;
+  }
+  toStarts(lowCounts);
+  toStarts(highCounts);
+  // the first pass carries each value's key along for the second
+  const between = new Float64Array(n);
+  const betweenKeys = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = ((groups === null ? 0 : groups[i]!) << bits) | ((highKey(words[2 * i + 1]!) - low) >>> shift);
+    const at = lowCounts[key & lowMask]!++;
+    between[at] = values[i]!;
+    betweenKeys[at] = key;
+  }
+  for (let i = 0; i < n; i++) out[highCounts[betweenKeys[i]! >>> lowBits]!++] = between[i]!;
+  const outWords = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
+  for (let g = 0; g < k; g++) settleRuns(out, outWords, starts[g]!, starts[g + 1]!, low, shift);
+  return true;
+}
+
+/** Counts to the positions where each digit's values start. */
+function toStarts(counts: Int32Array): void {
+  let start = 0;
+  for (let d = 0; d < counts.length; d++) {
+    const c = counts[d]!;
+    counts[d] = start;
+    start += c;
+  }
+}
+
+/** Whether a comes after b in the built-in sort's order (numbers ascending, −0 before +0). */
+function goesAfter(a: number, b: number): boolean {
+  return a > b || (a === 0 && b === 0 && 1 / a > 1 / b);
+}
+
+/**
+ * Orders each run of values in [from, to) with the same key ((high key − low) >>> shift), runs being
+ * already in place relative to each other: insertion sort, which costs nothing on equal values,
+ * falling back to the built-in sort for a run once its moves exceed a budget per value.
+ */
+function settleRuns(values: Float64Array, words: Uint32Array, from: number, to: number, low: number, shift: number): void {
+  if (to - from < 2) return;
+  let start = from;
+  let runKey = (highKey(words[2 * from + 1]!) - low) >>> shift;
+  for (let end = from + 1; end <= to; end++) {
+    const key = end < to ? (highKey(words[2 * end + 1]!) - low) >>> shift : -1;
+    if (key === runKey) continue;
+    let budget = INSERTION_BUDGET_PER_VALUE * (end - start);
+    for (let j = start + 1; j < end; j++) {
+      const v = values[j]!;
+      let m = j - 1;
+      while (m >= start && goesAfter(values[m]!, v)) {
+        values[m + 1] = values[m]!;
+        m--;
+      }
+      values[m + 1] = v;
+      budget -= j - 1 - m;
+      if (budget < 0) {
+        values.subarray(start, end).sort();
+        break;
+      }
+    }
+    start = end;
+    runKey = key;
+  }
+}
+
+/**
+ * Sorts the values ascending in place, in exactly the order of Float64Array.prototype.sort
+ * (−0 before +0): by the radix sort of radixSortByGroup for large arrays, by the built-in sort
+ * for short ones, ones holding a NaN, and on big-endian machines.
+ */
+export function sortNumbers(values: Float64Array): Float64Array {
+  const n = values.length;
+  if (n < RADIX_MIN || !LITTLE_ENDIAN || !radixSortByGroup(values, null, 1, values, Int32Array.of(0, n))) values.sort();
+  return values;
+}
+
+/** Widest range of whole numbers counted rather than sorted. */
+const MAX_COUNTED_RANGE = 1 << 16;
+/** Most counters held at once (groups × range). */
+const MAX_COUNTERS = 1 << 22;
+
+/**
+ * Each group's values in ascending order, held as counts, when every value is a whole number
+ * (not −0) and the range is small — ages, scores, incomes in whole thousands —, else null.
+ * Whole numbers are added exactly in any order while the sum stays below 2⁵³ (checked), so the
+ * counted sum is the sorted loop's sum, bit for bit. `groups[i]` is value i's group (0..k−1);
+ * null puts every value in group 0.
+ */
+export function countWholeNumbers(values: Float64Array, groups: Int32Array | null, k: number): Ascending[] | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const bytes = countBytes(values, groups, k);
+  if (bytes !== null) return Array.from({ length: k }, (_, g) => countedAscending(bytes.subarray(g * BYTE_RANGE, (g + 1) * BYTE_RANGE), 0));
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if ((v | 0) !== v || (v === 0 && 1 / v < 0)) return null;
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  const range = high - low + 1;
+  if (range > MAX_COUNTED_RANGE || range * k > MAX_COUNTERS) return null;
+  if (Math.max(Math.abs(low), Math.abs(high)) * n > Number.MAX_SAFE_INTEGER) return null;
+  const counts = new Int32Array(range * k);
+  if (groups === null) for (let i = 0; i < n; i++) counts[values[i]! - low]!++;
+  else for (let i = 0; i < n; i++) counts[groups[i]! * range + values[i]! - low]!++;
+  return Array.from({ length: k }, (_, g) => countedAscending(counts.subarray(g * range, (g + 1) * range), low));
+}
+
+const BYTE_RANGE = 256;
+
+/** Counts per group of values that are all whole numbers 0..255 (ages, scores): one pass; else null. */
+function countBytes(values: Float64Array, groups: Int32Array | null, k: number): Int32Array | null {
+  const n = values.length;
+  if (k * BYTE_RANGE > MAX_COUNTERS || BYTE_RANGE * n > Number.MAX_SAFE_INTEGER) return null;
+  const counts = new Int32Array(k * BYTE_RANGE);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    const b = v & 0xff;
+    if (b !== v || (b === 0 && 1 / v < 0)) return null;
+    counts[(groups === null ? 0 : groups[i]! * BYTE_RANGE) + b]!++;
+  }
+  return counts;
+}
+
+/** Ascending values from counts[v − low] of each whole number v. */
+function countedAscending(counts: Int32Array, low: number): Ascending {
+  // below[v] = how many values are below low + v
+  const below = new Float64Array(counts.length + 1);
+  let sum = 0;
+  for (let v = 0; v < counts.length; v++) {
+    below[v + 1] = below[v]! + counts[v]!;
+    sum += (low + v) * counts[v]!;
+  }
+  const length = below[counts.length]!;
+  return {
+    length,
+    at: (rank) => {
+      if (rank < 0 || rank >= length) return Number.NaN;
+      // the last v with below[v] <= rank
+      let lo = 0;
+      let hi = counts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (below[mid]! <= rank) lo = mid;
+        else hi = mid - 1;
+      }
+      return low + lo;
+    },
+    sum: () => sum,
+    countBelow: (x) => {
+      const v = Math.ceil(x) - low;
+      return v <= 0 ? 0 : v >= counts.length ? length : below[v]!;
+    },
+  };
+}
+
+/**
+ * Each group's values in ascending order: counted when they are small whole numbers, else
+ * copied out group by group (in value order within a group) and radix-sorted.
+ */
+export function ascendingByGroup(values: Float64Array, groups: Int32Array | null, k: number): Ascending[] {
+  const counted = countWholeNumbers(values, groups, k);
+  if (counted !== null) return counted;
+  if (groups === null) return [sortedAscending(sortNumbers(values.slice()))];
+  return sortedByGroup(values, groups, k).map(sortedAscending);
+}
+
+/** The values in ascending order, as ascendingByGroup in one group, but reordering `values` (a copy of the caller's). */
+export function ascendingInPlace(values: Float64Array): Ascending {
+  return countWholeNumbers(values, null, 1)?.[0] ?? sortedAscending(sortNumbers(values));
+}
+
+/**
+ * Each group's values, sorted ascending: subarrays of one array, in group order — `into` when
+ * given (as long as the values, and not the values themselves), else a new one.
+ */
+export function sortedByGroup(values: Float64Array, groups: Int32Array, k: number, into?: Float64Array): Float64Array[] {
+  const n = values.length;
+  const starts = new Int32Array(k + 1);
+  for (let i = 0; i < n; i++) starts[groups[i]! + 1]!++;
+  for (let g = 0; g < k; g++) starts[g + 1]! += starts[g]!;
+  const out = into !== undefined && into !== values && into.length >= n ? into.subarray(0, n) : new Float64Array(n);
+  const inGroup = (g: number): Float64Array => out.subarray(starts[g]!, starts[g + 1]!);
+  if (n >= RADIX_MIN && LITTLE_ENDIAN && k <= MAX_RADIX_GROUPS && radixSortByGroup(values, groups, k, out, starts)) {
+    return Array.from({ length: k }, (_, g) => inGroup(g));
+  }
+  // in value order within each group, then each group sorted on its own
+  const next = starts.slice(0, k);
+  for (let i = 0; i < n; i++) out[next[groups[i]!]!++] = values[i]!;
+  return Array.from({ length: k }, (_, g) => sortNumbers(inGroup(g)));
 }

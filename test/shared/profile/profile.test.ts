@@ -1,11 +1,15 @@
 // Segment profiles: per-segment statistics and distances, generated names, and the warnings
 // raised when one feature alone (gender, or one numeric) determines the segments.
 
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { Random } from 'ml-random';
 import { describe, expect, it } from 'vitest';
+import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import type { Customer, Gender } from '../../../shared/csv/contract.ts';
-import { resolveFeatures } from '../../../shared/features/spec.ts';
-import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../../../shared/profile/profile.ts';
+import { numericValues, resolveFeatures } from '../../../shared/features/spec.ts';
+import { dominanceWarnings, fieldMeanStd, nameSegments, profileSegments, segmentDeviations } from '../../../shared/profile/profile.ts';
+import { meanStd } from '../../../shared/profile/stats.ts';
 
 const customer = (id: string, gender: Gender, age: number, income: number, spending: number): Customer => ({
   customerId: id,
@@ -220,5 +224,107 @@ describe('dominanceWarnings', () => {
     // with income also separating the segments, age is not alone
     const byAgeAndIncome = byAge.map((c, i) => ({ ...c, annualIncomeThousands: i < 2 ? 10 + i : 90 + i }));
     expect(dominanceWarnings(byAgeAndIncome, labels, mixed, resolveFeatures())).toEqual([]);
+  });
+});
+
+describe('profileSegments on many customers', () => {
+  // The reference: the straightforward profile (each segment's values copied, sorted and read),
+  // which the counted and radix-sorted paths must match to the bit.
+  function quantileOf(sorted: Float64Array, q: number): number {
+    const position = (sorted.length - 1) * q;
+    const low = Math.floor(position);
+    const high = Math.min(low + 1, sorted.length - 1);
+    return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+  }
+  function summaryOf(values: Float64Array) {
+    const sorted = Float64Array.from(values).sort();
+    let sum = 0;
+    for (const v of sorted) sum += v;
+    const [min, max] = [sorted[0]!, sorted[sorted.length - 1]!];
+    return {
+      min,
+      p25: quantileOf(sorted, 0.25),
+      median: quantileOf(sorted, 0.5),
+      mean: sum / sorted.length,
+      p75: quantileOf(sorted, 0.75),
+      max,
+    };
+  }
+  function reference(customers: readonly Customer[], labels: Int32Array, distances: Float64Array, k: number) {
+    return Array.from({ length: k }, (_, id) => {
+      const members = customers.filter((_, i) => labels[i] === id);
+      const size = members.length;
+      const dist = distances.filter((_, i) => labels[i] === id).sort();
+      let sum = 0;
+      for (const v of dist) sum += v;
+      return {
+        id,
+        size,
+        share: size / customers.length,
+        categories: {
+          gender: {
+            Female: members.filter((c) => c.gender === 'Female').length / size,
+            Male: members.filter((c) => c.gender === 'Male').length / size,
+          },
+        },
+        stats: {
+          age: summaryOf(Float64Array.from(members, (c) => c.age)),
+          annual_income_thousands: summaryOf(Float64Array.from(members, (c) => c.annualIncomeThousands)),
+          spending_score: summaryOf(Float64Array.from(members, (c) => c.spendingScore)),
+        },
+        distance: {
+          mean: sum / dist.length,
+          median: quantileOf(dist, 0.5),
+          p90: quantileOf(dist, 0.9),
+          p99: quantileOf(dist, 0.99),
+          max: dist[dist.length - 1]!,
+        },
+        outlierThreshold: quantileOf(dist, 0.99),
+      };
+    });
+  }
+
+  const n = 40_000;
+  const k = 6;
+  const random = new Random(7);
+  const labels = Int32Array.from({ length: n }, () => Math.floor(random.random() * (k - 1))); // segment 5 stays empty
+  // distances of discrete data repeat; a few thousand distinct values
+  const distances = Float64Array.from({ length: n }, () => Math.sqrt(Math.floor(random.random() * 5000)) / 17);
+  const made = (income: () => number): Customer[] =>
+    Array.from({ length: n }, (_, i) =>
+      customer(
+        String(i),
+        random.random() < 0.5 ? 'Female' : 'Male',
+        18 + Math.floor(random.random() * 53),
+        income(),
+        Math.floor(random.random() * 101),
+      ),
+    );
+  const cases: Record<string, Customer[]> = {
+    'whole-thousand incomes': made(() => 15 + Math.floor(random.random() * 125)),
+    'incomes with decimals': made(() => Math.round(random.random() * 150_000) / 1000),
+    'incomes beyond the counted range': made(() => Math.floor(random.random() * 1e6)),
+  };
+
+  for (const [name, customers] of Object.entries(cases)) {
+    it(`gives the sorted copies' figures to the bit, for objects and for columns: ${name}`, () => {
+      const expected = reference(customers, labels, distances, k);
+      expect(isDeepStrictEqual(profileSegments(customers, labels, distances, k), expected)).toBe(true);
+      expect(isDeepStrictEqual(profileSegments(CustomerColumns.from(customers), labels, distances, k), expected)).toBe(true);
+    });
+  }
+
+  it('measures deviations from the overall means and deviations, for objects and for columns', () => {
+    const customers = cases['incomes with decimals']!;
+    const profiles = profileSegments(customers, labels, distances, k - 1);
+    const overall = Object.fromEntries(
+      (['age', 'annual_income_thousands', 'spending_score'] as const).map((f) => [f, meanStd(numericValues(customers, f))]),
+    );
+    const expected = profiles.map((p) =>
+      Object.fromEntries(Object.entries(overall).map(([f, { mean, std }]) => [f, (p.stats[f as keyof typeof p.stats].mean - mean) / std])),
+    );
+    expect(isDeepStrictEqual(segmentDeviations(customers, profiles), expected)).toBe(true);
+    expect(isDeepStrictEqual(segmentDeviations(CustomerColumns.from([...customers]), profiles), expected)).toBe(true);
+    expect(isDeepStrictEqual(fieldMeanStd(CustomerColumns.from([...customers]), 'age'), overall.age)).toBe(true);
   });
 });
