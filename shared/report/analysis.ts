@@ -98,28 +98,36 @@ export function projectPca(x: Matrix, centroids: readonly (readonly number[])[])
 export function scatterSample(labels: Int32Array, k: number, maxPoints: number): Int32Array {
   const n = labels.length;
   if (n <= maxPoints) return Int32Array.from({ length: n }, (_, i) => i);
-  const members: number[][] = Array.from({ length: k }, () => []);
-  labels.forEach((l, i) => members[l]!.push(i));
-  const present = members.filter((m) => m.length > 0).length;
+  const sizes = countLabels(labels, k);
+  const present = sizes.filter((m) => m > 0).length;
   const spare = Math.max(0, maxPoints - present);
-  const quotas = members.map((m) => (m.length > 0 ? 1 + Math.floor((spare * m.length) / n) : 0));
+  const quotas = sizes.map((m) => (m > 0 ? 1 + Math.floor((spare * m) / n) : 0));
   let left = maxPoints - quotas.reduce((s, q) => s + q, 0);
-  const byRemainder = members
-    .map((m, c) => ({ c, remainder: (spare * m.length) / n - Math.floor((spare * m.length) / n) }))
+  const byRemainder = sizes
+    .map((m, c) => ({ c, remainder: (spare * m) / n - Math.floor((spare * m) / n) }))
     .sort((a, b) => b.remainder - a.remainder || a.c - b.c);
   for (const { c } of byRemainder) {
     if (left <= 0) break;
-    if (quotas[c]! < members[c]!.length) {
+    if (quotas[c]! < sizes[c]!) {
       quotas[c]!++;
       left--;
     }
   }
-  const chosen: number[] = [];
-  members.forEach((m, c) => {
-    const quota = Math.min(quotas[c]!, m.length);
-    for (let j = 0; j < quota; j++) chosen.push(m[Math.floor(((j + 0.5) * m.length) / quota)]!);
-  });
-  return Int32Array.from(chosen).sort();
+  // the j-th of a segment's q picks is its member of rank ⌊(j + ½)·size / q⌋, found in one pass
+  const quota = Int32Array.from(quotas, (q, c) => Math.min(q, sizes[c]!));
+  const rank = new Int32Array(k);
+  const picked = new Int32Array(k);
+  const next = Float64Array.from(quota, (q, c) => (q > 0 ? Math.floor((0.5 * sizes[c]!) / q) : Number.POSITIVE_INFINITY));
+  const chosen = new Int32Array(quota.reduce((s, q) => s + q, 0));
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]!;
+    if (rank[c]!++ !== next[c]) continue;
+    chosen[at++] = i;
+    const j = ++picked[c]!;
+    next[c] = j < quota[c]! ? Math.floor(((j + 0.5) * sizes[c]!) / quota[c]!) : Number.POSITIVE_INFINITY;
+  }
+  return chosen;
 }
 
 export interface Histogram {
@@ -154,10 +162,100 @@ export function segmentHistogram(
   }
   const width = (max - min) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, b) => (b === bins ? max : min + b * width));
-  const counts = Array.from({ length: k }, () => new Array<number>(bins).fill(0));
+  const flat = new Int32Array(k * bins);
   for (let i = 0; i < values.length; i++) {
     const bin = Math.min(bins - 1, Math.floor((values[i]! - min) / width));
-    counts[labels[i]!]![bin]!++;
+    flat[labels[i]! * bins + bin]!++;
   }
+  const counts = Array.from({ length: k }, (_, c) => Array.from(flat.subarray(c * bins, (c + 1) * bins)));
   return { feature, edges, counts };
+}
+
+/** Widest range of whole numbers whose quantiles are found by counting. */
+const COUNTING_RANGE = 1 << 16;
+
+/**
+ * Quantiles of values, exactly as quantileSorted gives them on the sorted values (linear
+ * interpolation between ranks), without sorting: whole numbers in a modest range (ages, scores,
+ * incomes in whole k$) are counted, anything else is selected on a copy, O(n) per quantile.
+ */
+export function quantiles(values: Float64Array, qs: readonly number[]): number[] {
+  const n = values.length;
+  if (n === 0) return qs.map(() => Number.NaN);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let whole = true;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (whole && !Number.isInteger(v)) whole = false;
+  }
+  let valueAt: (rank: number) => number;
+  if (whole && max - min < COUNTING_RANGE) {
+    const counts = new Int32Array(max - min + 1);
+    for (let i = 0; i < n; i++) counts[values[i]! - min]!++;
+    valueAt = (rank) => {
+      let seen = 0;
+      for (let v = 0; v < counts.length; v++) {
+        seen += counts[v]!;
+        if (seen > rank) return min + v;
+      }
+      return max;
+    };
+  } else {
+    const a = Float64Array.from(values);
+    valueAt = (rank) => {
+      select(a, rank, 0, n - 1);
+      return a[rank]!;
+    };
+  }
+  return qs.map((q) => {
+    const position = (n - 1) * q;
+    const low = Math.floor(position);
+    const high = Math.min(low + 1, n - 1);
+    const lowValue = valueAt(low);
+    const highValue = high > low ? valueAt(high) : lowValue;
+    return lowValue + (highValue - lowValue) * (position - low);
+  });
+}
+
+/** Floyd–Rivest selection: rearranges a[left..right] so that a[k] is the value of rank k there. */
+function select(a: Float64Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    if (right - left > 600) {
+      // narrow the range to a sample's estimate of where rank k lies
+      const n = right - left + 1;
+      const m = k - left + 1;
+      const z = Math.log(n);
+      const s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * (m - n / 2 < 0 ? -1 : 1);
+      select(a, k, Math.max(left, Math.floor(k - (m * s) / n + sd)), Math.min(right, Math.floor(k + ((n - m) * s) / n + sd)));
+    }
+    const t = a[k]!;
+    let i = left;
+    let j = right;
+    swap(a, left, k);
+    if (a[right]! > t) swap(a, left, right);
+    while (i < j) {
+      swap(a, i, j);
+      i++;
+      j--;
+      while (a[i]! < t) i++;
+      while (a[j]! > t) j--;
+    }
+    if (a[left] === t) swap(a, left, j);
+    else {
+      j++;
+      swap(a, j, right);
+    }
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }

@@ -14,7 +14,8 @@ const NEUTRAL = '#4c78a8';
 /** Room for segment labels on a y-axis (Vega caps an axis at 200 px unless told otherwise). */
 const SEGMENT_LABEL_LIMIT = 300;
 const SMALL_POINT_THRESHOLD = 1500;
-const POINT_SIZE = { small: 14, large: 36 } as const;
+/** Areas whose circles have whole radii (√size / 2 = 2 and 3 px): every point's path is short text. */
+const POINT_SIZE = { small: 16, large: 36 } as const;
 const POINT_OPACITY = { small: 0.55, large: 0.75 } as const;
 
 // aria: false — the page labels each chart and gives its data as a table, so per-mark ARIA
@@ -60,7 +61,8 @@ function renumberIds(svg: string, prefix: string): string {
   });
 }
 
-const GEOMETRY_ATTRIBUTE = /(?<=\s)(transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g;
+/** A geometry attribute's opening (with the space before it) and its value, when it has a long decimal. */
+const GEOMETRY_ATTRIBUTE = /( (?:transform|d|x|y|x1|x2|y1|y2|width|height)=")([^"]*?\d\.\d{3}[^"]*)"/g;
 const LONG_DECIMAL = /(\d+\.\d{2})\d+/g;
 /** Elements and attributes Vega writes for interactive views that a static page never needs. */
 const INERT = [
@@ -70,12 +72,22 @@ const INERT = [
   ' pointer-events="none"',
   ' opacity="1"',
 ];
+const INERT_PATTERN = new RegExp(INERT.map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+/** Distinct geometry values remembered while compacting one SVG (a scatter's points share one `d`). */
+const COMPACT_CACHE_SIZE = 256;
 
 /** Shrinks Vega's SVG without changing the picture: geometry to 0.01 px, inert parts dropped. */
 function compactSvg(svg: string): string {
-  let out = svg.replace(GEOMETRY_ATTRIBUTE, (_whole, name: string, value: string) => `${name}="${value.replace(LONG_DECIMAL, '$1')}"`);
-  for (const inert of INERT) out = out.split(inert).join('');
-  return out;
+  const cache = new Map<string, string>();
+  const out = svg.replace(GEOMETRY_ATTRIBUTE, (_whole, opening: string, value: string) => {
+    let compact = cache.get(value);
+    if (compact === undefined) {
+      compact = value.replace(LONG_DECIMAL, '$1');
+      if (cache.size < COMPACT_CACHE_SIZE) cache.set(value, compact);
+    }
+    return `${opening}${compact}"`;
+  });
+  return out.replace(INERT_PATTERN, '');
 }
 
 interface TextItem {
@@ -120,15 +132,55 @@ function estimateTextWidth(item: TextItem, text?: unknown): number {
 
 const textMetrics = (vega as unknown as { textMetrics: { width: (item: TextItem, text?: unknown) => number } }).textMetrics;
 
+export interface TemplateInputs {
+  /** Values of named data sets (`data: { name }` in the spec). */
+  readonly data?: Readonly<Record<string, readonly object[]>>;
+  /** Values of top-level parameters (`params` in the spec). */
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A Vega-Lite spec compiled, parsed and made a view once, rendered again for each set of data and
+ * parameter values: compiling, parsing and building the view (which compiles every expression) are
+ * most of a small chart's cost, so charts of one shape (a field's histograms) share a template. The
+ * layout is computed afresh on every render, so a chart does not depend on the one before it.
+ */
+export class ChartTemplate {
+  private readonly view: vega.View;
+
+  constructor(spec: TopLevelSpec) {
+    const compiled = compile({ ...spec, config: { ...CONFIG, ...spec.config } }, { logger: vega.logger(vega.Error) }).spec;
+    this.view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
+  }
+
+  /** The chart as an SVG string for these inputs; `id` keeps generated element ids unique. */
+  async render(id: string, inputs: TemplateInputs = {}): Promise<string> {
+    textMetrics.width = estimateTextWidth;
+    const view = this.view;
+    for (const [name, value] of Object.entries(inputs.params ?? {})) view.signal(name, value);
+    for (const [name, values] of Object.entries(inputs.data ?? {}))
+      view.data(
+        name,
+        values.map((v) => ({ ...v })),
+      );
+    // without this the autosized layout keeps the previous chart's size when it would shrink
+    view.resize();
+    return renumberIds(compactSvg(await view.toSVG()), id);
+  }
+
+  /** Releases the view. */
+  finalize(): void {
+    this.view.finalize();
+  }
+}
+
 /** Renders a Vega-Lite spec to an SVG string; `id` keeps generated element ids unique. */
 export async function renderSvg(spec: TopLevelSpec, id: string): Promise<string> {
-  const compiled = compile({ ...spec, config: { ...CONFIG, ...spec.config } }, { logger: vega.logger(vega.Error) }).spec;
-  textMetrics.width = estimateTextWidth;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
+  const template = new ChartTemplate(spec);
   try {
-    return renumberIds(compactSvg(await view.toSVG()), id);
+    return await template.render(id);
   } finally {
-    view.finalize();
+    template.finalize();
   }
 }
 
@@ -215,8 +267,9 @@ export function scatterSpec(input: ScatterInput): TopLevelSpec {
     title: 'Segment',
     scale: { domain: [...input.labels], range: [...input.colors] },
   };
-  const x = { field: 'pc1', type: 'quantitative' as const, title: input.xTitle, scale: { zero: false } };
-  const y = { field: 'pc2', type: 'quantitative' as const, title: input.yTitle, scale: { zero: false } };
+  // whole-pixel positions: invisible at this size, and thousands of points print as short integers
+  const x = { field: 'pc1', type: 'quantitative' as const, title: input.xTitle, scale: { zero: false, round: true } };
+  const y = { field: 'pc2', type: 'quantitative' as const, title: input.yTitle, scale: { zero: false, round: true } };
   return {
     title: { text: 'Segments in 2-dimensional space', subtitle: input.subtitle },
     width: 560,
@@ -354,24 +407,40 @@ export function spendingSpec(input: {
   } as TopLevelSpec;
 }
 
-/** One histogram (`hist_bars`, one bar per bin) on axes shared with the other segments. */
+/** Histogram bars' colour, a parameter of the histogram template. */
+export const HISTOGRAM_COLOR = 'bar_color';
+/** Histogram bins, the named data set of the histogram template. */
+export const HISTOGRAM_DATA = 'bins';
+
+export interface HistogramBin {
+  readonly start: number;
+  readonly end: number;
+  readonly percent: number;
+}
+
+/**
+ * One histogram (`hist_bars`, one bar per bin) on axes shared with the other segments. Without
+ * `bins` and `color`, the template the histograms of one field share: bins as the data set
+ * HISTOGRAM_DATA, the bars' colour as the parameter HISTOGRAM_COLOR.
+ */
 export function histogramSpec(input: {
   title: string;
   xTitle: string;
-  bins: ReadonlyArray<{ start: number; end: number; percent: number }>;
+  bins?: readonly HistogramBin[];
   xDomain: readonly [number, number];
   yMax: number;
-  color: string;
+  color?: string;
 }): TopLevelSpec {
   return {
     title: { text: input.title },
     width: 230,
     height: 130,
-    data: { values: input.bins.map((b) => ({ ...b })) },
+    params: [{ name: HISTOGRAM_COLOR, value: input.color ?? NEUTRAL }],
+    data: input.bins === undefined ? { name: HISTOGRAM_DATA } : { values: input.bins.map((b) => ({ ...b })) },
     layer: [
       {
         name: 'hist_bars',
-        mark: { type: 'bar', color: input.color, stroke: 'white', strokeWidth: 0.5 },
+        mark: { type: 'bar', color: { expr: HISTOGRAM_COLOR }, stroke: 'white', strokeWidth: 0.5 },
         encoding: {
           x: { field: 'start', type: 'quantitative', title: input.xTitle, scale: { domain: [...input.xDomain], nice: false, zero: false } },
           x2: { field: 'end' },

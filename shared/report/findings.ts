@@ -3,10 +3,11 @@
 
 import type { Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
-import { numericValues } from '../features/spec.ts';
 import type { Model } from '../model/artifact.ts';
+import { numericColumns, type NumericColumns } from '../model/assign.ts';
 import { etaSquared } from '../profile/profile.ts';
-import { meanStd, quantileSorted } from '../profile/stats.ts';
+import { meanStd } from '../profile/stats.ts';
+import { quantiles } from './analysis.ts';
 import { formatInt, formatNumber, formatPercent } from './format.ts';
 
 export interface Finding {
@@ -51,15 +52,17 @@ const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text
  * Tests "older customers spend less at every income level": incomes split into terciles, ages
  * split at the median (older = above it), mean spending score compared within each tercile.
  */
-export function ageIncomeTest(customers: Customers): AgeIncomeTest {
-  const ages = numericValues(customers, 'age');
-  const incomes = numericValues(customers, 'annual_income_thousands');
-  const spending = numericValues(customers, 'spending_score');
-  const medianAge = quantileSorted(Float64Array.from(ages).sort(), 0.5);
-  const sortedIncome = Float64Array.from(incomes).sort();
-  const cuts = [quantileSorted(sortedIncome, 1 / 3), quantileSorted(sortedIncome, 2 / 3)] as const;
+export function ageIncomeTest(customers: Customers, values: NumericColumns = numericColumns(customers)): AgeIncomeTest {
+  const ages = values.age;
+  const incomes = values.annual_income_thousands;
+  const spending = values.spending_score;
+  // quantiles by selection, not a sort: the same numbers, a fraction of the time on a million rows
+  const [medianAge] = quantiles(ages, [0.5]) as [number];
+  const [lowest, cut1, cut2, highest] = quantiles(incomes, [0, 1 / 3, 2 / 3, 1]) as [number, number, number, number];
+  const cuts = [cut1, cut2] as const;
   const sums = Array.from({ length: 3 }, () => ({ older: 0, olderN: 0, younger: 0, youngerN: 0 }));
-  incomes.forEach((income, i) => {
+  for (let i = 0; i < incomes.length; i++) {
+    const income = incomes[i]!;
     const tier = income <= cuts[0] ? 0 : income <= cuts[1] ? 1 : 2;
     const s = sums[tier]!;
     if (ages[i]! > medianAge) {
@@ -69,8 +72,9 @@ export function ageIncomeTest(customers: Customers): AgeIncomeTest {
       s.younger += spending[i]!;
       s.youngerN++;
     }
-  });
-  const bounds = [sortedIncome[0] ?? 0, cuts[0], cuts[1], sortedIncome[sortedIncome.length - 1] ?? 0];
+  }
+  const empty = incomes.length === 0;
+  const bounds = [empty ? 0 : lowest, cuts[0], cuts[1], empty ? 0 : highest];
   const tiers = sums.map((s, t) => ({
     label: TIER_LABELS[t]!,
     low: bounds[t]!,
@@ -85,8 +89,8 @@ export function ageIncomeTest(customers: Customers): AgeIncomeTest {
   };
 }
 
-function ageIncomeFinding(customers: Customers): Finding {
-  const test = ageIncomeTest(customers);
+function ageIncomeFinding(customers: Customers, values: NumericColumns): Finding {
+  const test = ageIncomeTest(customers, values);
   const numbers: Record<string, number> = { medianAge: test.medianAge };
   const parts = test.tiers.map((t) => {
     numbers[`${t.label}.older`] = t.older.meanSpending;
@@ -206,14 +210,14 @@ function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean
 }
 
 /** Share of a field's variance explained by the segments (η²), for every numeric field. */
-function explainedByField(customers: Customers, labels: Int32Array, k: number): Record<NumericField, number> {
+function explainedByField(values: NumericColumns, labels: Int32Array, k: number): Record<NumericField, number> {
   const out = {} as Record<NumericField, number>;
-  for (const f of NUMERIC_FIELDS) out[f] = etaSquared(numericValues(customers, f), labels, k);
+  for (const f of NUMERIC_FIELDS) out[f] = etaSquared(values[f], labels, k);
   return out;
 }
 
-function dominantFinding(customers: Customers, labels: Int32Array, k: number): Finding {
-  const eta = explainedByField(customers, labels, k);
+function dominantFinding(values: NumericColumns, labels: Int32Array, k: number): Finding {
+  const eta = explainedByField(values, labels, k);
   const ranked = [...NUMERIC_FIELDS].sort((a, b) => eta[b] - eta[a]);
   const top = ranked[0]!;
   const others = ranked
@@ -233,14 +237,20 @@ function dominantFinding(customers: Customers, labels: Int32Array, k: number): F
  * The report's findings, in reading order: who spends least and why, low- vs high-spending
  * segments by age, the age-and-income test, the largest segment, the dominant field (with one
  * segment: the average customer, the age-and-income test, the segment).
- * `labels` are the training customers' segments.
+ * `labels` are the training customers' segments; `values` their numeric fields, when the caller
+ * already holds them.
  */
-export function computeFindings(model: Model, customers: Customers, labels: Int32Array): Finding[] {
+export function computeFindings(
+  model: Model,
+  customers: Customers,
+  labels: Int32Array,
+  values: NumericColumns = numericColumns(customers),
+): Finding[] {
   const n = model.segments.reduce((s, g) => s + g.size, 0);
   const overall = Object.fromEntries(
     NUMERIC_FIELDS.map((f) => {
       const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / n;
-      return [f, { mean, std: meanStd(numericValues(customers, f)).std }];
+      return [f, { mean, std: meanStd(values[f]).std }];
     }),
   ) as Record<NumericField, { mean: number; std: number }>;
   const findings: Finding[] = [];
@@ -250,8 +260,8 @@ export function computeFindings(model: Model, customers: Customers, labels: Int3
     const groups = spendingGroupsFinding(model, overall.spending_score.mean);
     if (groups) findings.push(groups);
   }
-  findings.push(ageIncomeFinding(customers));
+  findings.push(ageIncomeFinding(customers, values));
   findings.push(largestFinding(model));
-  if (model.segments.length > 1) findings.push(dominantFinding(customers, labels, model.k));
+  if (model.segments.length > 1) findings.push(dominantFinding(values, labels, model.k));
   return findings;
 }

@@ -3,12 +3,11 @@
 // A segment is named by its id everywhere on the page; after a retrain that keeps ids, an id is
 // not its position in the model's arrays (centroids, segments, labels), which only index data.
 
-import type { Customers } from '../csv/columns.ts';
+import { columnsOf, type Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import { ModelError } from '../errors.ts';
 import { applyScaler, encodeRaw } from '../features/encode.ts';
-import { numericValues } from '../features/spec.ts';
-import { assignCustomers } from '../model/assign.ts';
+import { nearestCentroids, numericColumns, type NumericColumns } from '../model/assign.ts';
 import type { Model } from '../model/artifact.ts';
 import {
   countLabels,
@@ -19,7 +18,18 @@ import {
   segmentHistogram,
   type Histogram,
 } from './analysis.ts';
-import { heatmapSpec, histogramSpec, metricByKSpec, renderSvg, scatterSpec, segmentColors, spendingSpec } from './charts.ts';
+import {
+  ChartTemplate,
+  heatmapSpec,
+  HISTOGRAM_COLOR,
+  HISTOGRAM_DATA,
+  histogramSpec,
+  metricByKSpec,
+  renderSvg,
+  scatterSpec,
+  segmentColors,
+  spendingSpec,
+} from './charts.ts';
 import { escapeHtml } from './escape.ts';
 import { computeFindings, type Finding } from './findings.ts';
 import { exact, formatInt, formatNumber, formatPercent } from './format.ts';
@@ -357,6 +367,8 @@ function describeLoadings(loadings: readonly number[], columns: readonly string[
 interface Prepared {
   readonly model: Model;
   readonly customers: Customers;
+  /** The training customers' numeric fields. */
+  readonly values: NumericColumns;
   /** Training customers' segments, as positions in the model's arrays. */
   readonly labels: Int32Array;
   /** `id · name` per position. */
@@ -387,19 +399,21 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   const { model, customers, labels, labelsText, order } = p;
   const legend = { labels: order.map((c) => labelsText[c]!), colors: order.map((c) => p.colors[c]!) };
   const columns = model.scaler.columns;
-  const x = applyScaler(encodeRaw(customers, model.features), model.scaler);
-  const projection = projectPca(x, model.centroids.model);
+  const n = customers.length;
   const sample = scatterSample(labels, model.k, maxPoints);
+  const sampled = sample.length < n;
+  // the principal components of the plotted customers: all of them, or the sample
+  const all = columnsOf(customers);
+  const plottedCustomers = sampled ? Array.from(sample, (i) => all.at(i)) : customers;
+  const projection = projectPca(applyScaler(encodeRaw(plottedCustomers, model.features), model.scaler), model.centroids.model);
   const plotted = countLabels(
     Int32Array.from(sample, (i) => labels[i]!),
     model.k,
   );
   const pcTitle = (c: 0 | 1): string =>
     columns.length > c ? `PC${c + 1} (${formatPercent(projection.explained[c])} of variance)` : `PC${c + 1} (none: one model column)`;
-  const points = Array.from(sample, (i) => ({ pc1: projection.pc1[i]!, pc2: projection.pc2[i]!, segment: labelsText[labels[i]!]! }));
+  const points = Array.from(sample, (i, at) => ({ pc1: projection.pc1[at]!, pc2: projection.pc2[at]!, segment: labelsText[labels[i]!]! }));
   const centroids = projection.centroids.map(([pc1, pc2], c) => ({ pc1, pc2, segment: labelsText[c]!, id: model.segments[c]!.id }));
-  const n = customers.length;
-  const sampled = sample.length < n;
   const scatterSvg = await renderSvg(
     scatterSpec({
       points,
@@ -421,14 +435,15 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
     chart: 'pca',
     title: 'Segments in 2-dimensional space',
     svg: scatterSvg,
-    attrs: { 'data-plotted': sample.length, 'data-total': n, 'data-centroids': model.k },
+    attrs: { 'data-plotted': sample.length, 'data-total': n, 'data-centroids': model.k, 'data-pca-rows': sample.length },
     caption: escapeHtml(
       `Each dot is a customer, coloured by segment, placed on the first two principal components of the model space (the scaled, weighted columns k-means clustered on); diamonds are the centroids, labelled with the segment id. ` +
         `Together the two axes show ${formatPercent(explained2)} of the variance, so segments that overlap here may still be apart in the other dimensions. ` +
         `PC1 is mostly ${describeLoadings(projection.loadings[0], columns) || 'constant'}` +
         (columns.length > 1 ? `; PC2 mostly ${describeLoadings(projection.loadings[1], columns) || 'constant'}. ` : '. ') +
         (sampled
-          ? `Showing ${formatInt(sample.length)} of ${formatInt(n)} customers: a deterministic stratified sample, each segment in proportion to its size (at least one customer each), evenly spaced in training order.`
+          ? `Showing ${formatInt(sample.length)} of ${formatInt(n)} customers: a deterministic stratified sample, each segment in proportion to its size (at least one customer each), evenly spaced in training order. ` +
+            `The principal components and the shares of variance are computed from these ${formatInt(sample.length)} customers, not from all ${formatInt(n)}; the histograms, tables and findings use every customer.`
           : `Showing all ${formatInt(n)} customers.`),
     ),
     table:
@@ -535,7 +550,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
 }
 
 /** The card of the segment at position `c` (histogram counts and colours are by position; everything a reader sees names its id). */
-async function segmentCard(p: Prepared, c: number, histograms: readonly Histogram[], yMax: number): Promise<string> {
+async function segmentCard(p: Prepared, c: number, histograms: readonly Histogram[], templates: readonly ChartTemplate[]): Promise<string> {
   const segment = p.model.segments[c]!;
   const id = segment.id;
   const color = p.colors[c]!;
@@ -570,7 +585,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
     attrs: { class: 'stats' },
   });
   const figures: string[] = [];
-  for (const h of histograms) {
+  for (const [f, h] of histograms.entries()) {
     const counts = h.counts[c]!;
     const total = counts.reduce((s, v) => s + v, 0);
     const bins = counts.map((count, b) => ({
@@ -580,10 +595,10 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
       percent: total > 0 ? (100 * count) / total : 0,
     }));
     const label = FIELD_LABELS[h.feature];
-    const svg = await renderSvg(
-      histogramSpec({ title: label.short, xTitle: label.title, bins, xDomain: [h.edges[0]!, h.edges[h.edges.length - 1]!], yMax, color }),
-      `hist-${id}-${h.feature}`,
-    );
+    const svg = await templates[f]!.render(`hist-${id}-${h.feature}`, {
+      data: { [HISTOGRAM_DATA]: bins },
+      params: { [HISTOGRAM_COLOR]: color },
+    });
     const mode = bins.reduce((a, b) => (b.count > a.count ? b : a));
     figures.push(
       figure({
@@ -622,7 +637,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
 }
 
 async function segmentsSection(p: Prepared): Promise<string> {
-  const histograms = NUMERIC_FIELDS.map((f) => segmentHistogram(numericValues(p.customers, f), p.labels, p.model.k, f));
+  const histograms = NUMERIC_FIELDS.map((f) => segmentHistogram(p.values[f], p.labels, p.model.k, f));
   let yMax = 0;
   for (const h of histograms) {
     h.counts.forEach((counts, c) => {
@@ -630,8 +645,19 @@ async function segmentsSection(p: Prepared): Promise<string> {
       for (const v of counts) if (total > 0) yMax = Math.max(yMax, (100 * v) / total);
     });
   }
+  // one template per field: the histograms of a field differ only in their bins and colour
+  const templates = histograms.map((h) => {
+    const label = FIELD_LABELS[h.feature];
+    return new ChartTemplate(
+      histogramSpec({ title: label.short, xTitle: label.title, xDomain: [h.edges[0]!, h.edges[h.edges.length - 1]!], yMax: yMax || 1 }),
+    );
+  });
   const cards: string[] = [];
-  for (const c of p.order) cards.push(await segmentCard(p, c, histograms, yMax || 1));
+  try {
+    for (const c of p.order) cards.push(await segmentCard(p, c, histograms, templates));
+  } finally {
+    for (const t of templates) t.finalize();
+  }
   return el(
     'section',
     { id: 'segments' },
@@ -657,19 +683,21 @@ export async function renderReport(input: ReportInput): Promise<string> {
       `the report for model ${model.modelVersion} needs its ${model.training.rowsAccepted} training customers; got ${customers.length}`,
     );
   }
-  const labels = Int32Array.from(assignCustomers(customers, model), (a) => a.index);
+  const values = numericColumns(customers);
+  const labels = nearestCentroids(customers, model, { values }).index;
   const sizes = countLabels(labels, model.k);
   const order = readingOrder(model);
   const prepared: Prepared = {
     model,
     customers,
+    values,
     labels,
     labelsText: model.segments.map(segmentLabel),
     colors: colorsByPosition(order),
     order,
   };
   const note = labelNote(model, sizes);
-  const findings = computeFindings(model, customers, labels);
+  const findings = computeFindings(model, customers, labels, values);
   const body =
     header(model) +
     findingsSection(findings) +

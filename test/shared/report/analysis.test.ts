@@ -1,7 +1,14 @@
 // The report's own computations: PCA projection, stratified sample, common-bin histograms.
 
 import { describe, expect, it } from 'vitest';
-import { projectPca, segmentHistogram, scatterSample } from '../../../shared/report/analysis.ts';
+import { quantileSorted } from '../../../shared/profile/stats.ts';
+import { projectPca, quantiles, segmentHistogram, scatterSample } from '../../../shared/report/analysis.ts';
+
+/** A small deterministic generator (Park–Miller), so the cases below are the same on every run. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 16807) % 2147483647) / 2147483647;
+}
 
 const matrix = (rows: readonly (readonly number[])[]) => ({
   data: Float64Array.from(rows.flat()),
@@ -61,6 +68,25 @@ describe('scatterSample', () => {
     expect(Array.from(scatterSample(labels, 2, 30))).toEqual(Array.from(sample));
   });
 
+  it('picks exactly the members the per-segment lists did: rank ⌊(j + ½)·size / quota⌋ of each segment', () => {
+    const next = random(3);
+    for (const [n, k, maxPoints] of [
+      [5000, 5, 700],
+      [1234, 7, 100],
+      [999, 3, 998],
+    ] as const) {
+      const labels = Int32Array.from({ length: n }, () => Math.floor(next() ** 2 * k));
+      const members: number[][] = Array.from({ length: k }, () => []);
+      labels.forEach((l, i) => members[l]!.push(i));
+      const sample = scatterSample(labels, k, maxPoints);
+      expect(sample.length).toBe(maxPoints);
+      members.forEach((m, c) => {
+        const mine = Array.from(sample).filter((i) => labels[i] === c);
+        expect(mine).toEqual(mine.map((_, j) => m[Math.floor(((j + 0.5) * m.length) / mine.length)]));
+      });
+    }
+  });
+
   it('keeps at least one customer of a tiny segment', () => {
     const labels = Int32Array.from({ length: 1000 }, (_, i) => (i === 500 ? 1 : 0));
     const sample = scatterSample(labels, 2, 10);
@@ -84,5 +110,31 @@ describe('segmentHistogram', () => {
     const h = segmentHistogram(Float64Array.from([7, 7]), Int32Array.from([0, 0]), 1, 'age', 2);
     expect(h.edges).toEqual([6.5, 7, 7.5]);
     expect(h.counts).toEqual([[0, 2]]);
+  });
+});
+
+describe('quantiles', () => {
+  const sortedQuantiles = (values: Float64Array, qs: readonly number[]) => {
+    const sorted = Float64Array.from(values).sort();
+    return qs.map((q) => quantileSorted(sorted, q));
+  };
+  const QS = [0, 0.1, 0.25, 1 / 3, 0.5, 2 / 3, 0.9, 1];
+
+  it('gives quantileSorted’s numbers on whole numbers (counted) and on decimals (selected)', () => {
+    const next = random(11);
+    for (const n of [1, 2, 3, 10, 601, 5000]) {
+      const ages = Float64Array.from({ length: n }, () => 18 + Math.floor(next() * 60));
+      const incomes = Float64Array.from({ length: n }, () => Math.round(next() * 15000) / 100);
+      const wide = Float64Array.from({ length: n }, () => Math.floor(next() * 1e7));
+      for (const values of [ages, incomes, wide]) expect(quantiles(values, QS)).toEqual(sortedQuantiles(values, QS));
+    }
+  });
+
+  it('handles many ties and leaves its input alone', () => {
+    const values = Float64Array.from({ length: 2000 }, (_, i) => (i % 7 === 0 ? 3.5 : i % 2));
+    const copy = Float64Array.from(values);
+    expect(quantiles(values, QS)).toEqual(sortedQuantiles(values, QS));
+    expect(values).toEqual(copy);
+    expect(quantiles(new Float64Array(0), [0.5])).toEqual([Number.NaN]);
   });
 });
