@@ -7,15 +7,14 @@ import type { CustomerColumnsCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from '../features/encode.ts';
 import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
-import { Random } from 'ml-random';
-import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, sampleRows, type KMeansFit } from '../clustering/kmeans.ts';
+import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, type KMeansFit } from '../clustering/kmeans.ts';
 import { centroidDistances, clusterMetrics } from '../clustering/metrics.ts';
 import {
   DEFAULT_MAX_K,
+  fullSweep,
   noSweep,
   quickSweep,
   SWEEP_MODES,
-  sweepK,
   type Sweep,
   type SweepEntry,
   type SweepMode,
@@ -35,7 +34,10 @@ export interface TrainOptions extends FeatureOptions {
   readonly seed?: number;
   readonly restarts?: number;
   readonly maxIterations?: number;
-  /** Above this many rows the sweep and the restarts run on a uniform sample of this size (default SAMPLE_ROWS, 20,000). */
+  /**
+   * Above this many rows the restarts run on a uniform sample of this size (default SAMPLE_ROWS,
+   * 20,000), and the full sweep on at most this many (and at most FULL_SWEEP.rows, 10,000).
+   */
   readonly sampleSize?: number;
   /**
    * Which k sweep runs (SweepMode): by default `full` when k is 'auto' (it chooses k) and `quick`
@@ -140,10 +142,9 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   let found: KMeansFit | undefined;
   if (mode === 'full') {
     // on a uniform sample when the data is large; the chosen k is then fitted on all rows
-    const sweepData = sampleRows(x, sampleSize, new Random(seed >>> 0));
-    const result = sweepK(sweepData, { ...kmeansOptions, maxK, onK: options.onSweep });
+    const result = fullSweep(x, { ...kmeansOptions, maxK, onK: options.onSweep });
     sweep = result.sweep;
-    if (sweepData === x) found = result.fits.get(requestedK === 'auto' ? sweep.suggestedK : requestedK);
+    if (!result.sampled) found = result.fits.get(requestedK === 'auto' ? sweep.suggestedK : requestedK);
   } else if (mode === 'quick') {
     sweep = quickSweep(x, { seed, maxIterations, maxK, onK: options.onSweep });
   }

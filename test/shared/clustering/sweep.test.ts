@@ -6,6 +6,8 @@ import { Random } from 'ml-random';
 import { describe, expect, it } from 'vitest';
 import {
   elbowK,
+  FULL_SWEEP,
+  fullSweep,
   noSweep,
   QUICK_SWEEP,
   quickSweep,
@@ -112,18 +114,18 @@ describe('sweepK', () => {
   });
 });
 
-describe('quickSweep', () => {
-  /** `n` 2-D rows in four square blobs, row i in blob i mod 4. */
-  function blobs(n: number): Matrix {
-    const random = new Random(4);
-    const centers = [0, 0, 10, 0, 0, 10, 10, 10];
-    const data = new Float64Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      data[i * 2] = centers[(i % 4) * 2]! + random.random();
-      data[i * 2 + 1] = centers[(i % 4) * 2 + 1]! + random.random();
-    }
-    return { data, rows: n, cols: 2 };
+/** `n` 2-D rows in four square blobs, row i in blob i mod 4. */
+function blobs(n: number): Matrix {
+  const random = new Random(4);
+  const centers = [0, 0, 10, 0, 0, 10, 10, 10];
+  const data = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    data[i * 2] = centers[(i % 4) * 2]! + random.random();
+    data[i * 2 + 1] = centers[(i % 4) * 2 + 1]! + random.random();
   }
+  return { data, rows: n, cols: 2 };
+}
+describe('quickSweep', () => {
   const x = blobs(QUICK_SWEEP.rows * 2);
 
   it('fits each k on a sample of QUICK_SWEEP.rows rows with QUICK_SWEEP.restarts starts, and says so', () => {
@@ -147,6 +149,25 @@ describe('quickSweep', () => {
   it('fits every row of a small file', () => {
     const small = blobs(40);
     expect(quickSweep(small, { seed: 1, maxK: 5 })).toMatchObject({ rows: 40, silhouetteRows: 40, suggestedK: 4 });
+  });
+});
+
+describe('fullSweep', () => {
+  const x = blobs(FULL_SWEEP.rows + 500);
+
+  it('fits each k on a sample of FULL_SWEEP.rows rows with the given restarts, the silhouette on FULL_SWEEP.silhouetteRows', () => {
+    const { sweep, sampled } = fullSweep(x, { seed: 1, maxK: 2, restarts: 2 });
+    expect(sweep).toMatchObject({ mode: 'full', rows: FULL_SWEEP.rows, restarts: 2, silhouetteRows: FULL_SWEEP.silhouetteRows });
+    expect(sampled).toBe(true);
+  });
+
+  it('samples no more rows than the sample size, and fits every row of a small file', () => {
+    expect(fullSweep(x, { seed: 1, maxK: 2, restarts: 2, sampleSize: 300 }).sweep.rows).toBe(300);
+    const small = blobs(40);
+    const { sweep, sampled, fits } = fullSweep(small, { seed: 1, maxK: 5, restarts: 2 });
+    expect(sweep).toMatchObject({ rows: 40, silhouetteRows: 40, suggestedK: 4 });
+    expect(sampled).toBe(false);
+    expect(fits.get(4)!.labels).toHaveLength(40);
   });
 });
 
