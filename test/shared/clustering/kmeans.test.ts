@@ -367,6 +367,24 @@ describe('countDistinctRows', () => {
     expect(countDistinctRows(x)).toBe(3);
     expect(countDistinctRows(x, 2)).toBe(2);
   });
+
+  it('counts −0 as 0 and two NaNs as the same value, under a small limit as without one', () => {
+    const x = matrix([
+      [0, Number.NaN],
+      [-0, Number.NaN],
+      [1, 2],
+      [1, 2.5],
+    ]);
+    expect(countDistinctRows(x, 10)).toBe(3);
+    expect(countDistinctRows(x)).toBe(3);
+  });
+
+  it('finds a few distinct rows among many, below and above the limit', () => {
+    const x = matrix(Array.from({ length: 3000 }, (_, i) => [i % 3, (i % 3) * 2]));
+    expect(countDistinctRows(x, 5)).toBe(3);
+    expect(countDistinctRows(x, 2)).toBe(2);
+    expect(countDistinctRows(x, 1000)).toBe(3);
+  });
 });
 
 describe('kmeansPlusPlus', () => {
