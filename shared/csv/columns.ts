@@ -1,10 +1,11 @@
 // Customers as columns: what training keeps of a million rows. One typed array per field (age and
 // spending score are whole numbers of at most 120 by the contract, so one byte each; gender is an
-// index into GENDERS) and the ids packed, instead of an object and a string per customer:
-// 11 bytes a customer plus the ids, where Customer objects took about 150 bytes.
+// index into GENDERS; income in blocks of rows, never copied as it grows) and the ids packed,
+// instead of an object and a string per customer: 11 bytes a customer plus the ids, where
+// Customer objects took about 150 bytes.
 
 import { GENDERS, type Customer, type Gender, type NumericField } from './contract.ts';
-import { grown } from './typed-arrays.ts';
+import { ByteBlocks, Float64Blocks } from './typed-arrays.ts';
 
 /** Ids by row number. */
 export interface IdColumn {
@@ -19,7 +20,7 @@ export class CustomerColumns {
     /** index into GENDERS */
     readonly genderCodes: Uint8Array,
     private readonly ages: Uint8Array,
-    private readonly incomes: Float64Array,
+    private readonly incomes: Float64Blocks,
     private readonly scores: Uint8Array,
   ) {}
 
@@ -50,7 +51,7 @@ export class CustomerColumns {
       case 'age':
         return Float64Array.from(this.ages.subarray(0, n));
       case 'annual_income_thousands':
-        return this.incomes.slice(0, n);
+        return this.incomes.toArray(n);
       case 'spending_score':
         return Float64Array.from(this.scores.subarray(0, n));
     }
@@ -58,7 +59,11 @@ export class CustomerColumns {
 
   /** Writes a numeric field's values into `target[offset + i * stride]` (no intermediate array). */
   copyNumeric(field: NumericField, target: Float64Array, offset: number, stride: number): void {
-    const values = field === 'age' ? this.ages : field === 'spending_score' ? this.scores : this.incomes;
+    if (field === 'annual_income_thousands') {
+      this.incomes.copyTo(this.length, target, offset, stride);
+      return;
+    }
+    const values = field === 'age' ? this.ages : this.scores;
     for (let i = 0; i < this.length; i++) target[offset + i * stride] = values[i]!;
   }
 
@@ -68,7 +73,7 @@ export class CustomerColumns {
       customerId: this.customerId(row),
       gender: this.gender(row),
       age: this.ages[row]!,
-      annualIncomeThousands: this.incomes[row]!,
+      annualIncomeThousands: this.incomes.get(row),
       spendingScore: this.scores[row]!,
     };
   }
@@ -89,23 +94,33 @@ export function columnsOf(customers: Customers): CustomerColumns {
 
 const isByte = (value: number): boolean => Number.isInteger(value) && value >= 0 && value <= 255;
 const GENDER_CODE: Readonly<Record<Gender, number>> = Object.fromEntries(GENDERS.map((g, i) => [g, i])) as Record<Gender, number>;
-const GROWTH = 1.5;
-const INITIAL_ROWS = 1024;
+/** Rows per block: 2^14 (128 KiB of incomes), or fewer when the builder is told it holds fewer. */
+const BLOCK_BITS = 14;
 
-/** Appends customers' values row by row (the ids are kept by the caller); `keep` then compacts. */
+/** Appends customers' values row by row (the ids are kept by the caller); `compact` then drops rows. */
 export class CustomerColumnsBuilder {
-  private genders: Uint8Array;
-  private ages: Uint8Array;
-  private incomes: Float64Array;
-  private scores: Uint8Array;
+  private readonly genders: ByteBlocks;
+  private readonly ages: ByteBlocks;
+  private readonly incomes: Float64Blocks;
+  private readonly scores: ByteBlocks;
+  private readonly blockRows: number;
   private rows = 0;
+  // the last block of each column, and the next row's place in it
+  private genderBlock: Uint8Array = new Uint8Array(0);
+  private ageBlock: Uint8Array = new Uint8Array(0);
+  private incomeBlock: Float64Array = new Float64Array(0);
+  private scoreBlock: Uint8Array = new Uint8Array(0);
+  private at = 0;
 
-  constructor(expectedRows = INITIAL_ROWS) {
-    const capacity = Math.max(1, expectedRows);
-    this.genders = new Uint8Array(capacity);
-    this.ages = new Uint8Array(capacity);
-    this.incomes = new Float64Array(capacity);
-    this.scores = new Uint8Array(capacity);
+  /** `expectedRows`, when known, sizes the blocks for a small table. */
+  constructor(expectedRows?: number) {
+    const bits = expectedRows === undefined ? BLOCK_BITS : Math.min(BLOCK_BITS, Math.ceil(Math.log2(Math.max(1, expectedRows))));
+    this.blockRows = 1 << bits;
+    this.genders = new ByteBlocks(bits);
+    this.ages = new ByteBlocks(bits);
+    this.incomes = new Float64Blocks(bits);
+    this.scores = new ByteBlocks(bits);
+    this.at = this.blockRows;
   }
 
   get length(): number {
@@ -117,17 +132,30 @@ export class CustomerColumnsBuilder {
     if (!(isByte(customer.age) && isByte(customer.spendingScore))) {
       throw new RangeError(`customer ${customer.customerId}: age and spending score must be whole numbers 0–255 in columns`);
     }
-    const row = this.rows++;
-    if (row >= this.ages.length) {
-      this.genders = grown(this.genders, row + 1, GROWTH);
-      this.ages = grown(this.ages, row + 1, GROWTH);
-      this.incomes = grown(this.incomes, row + 1, GROWTH);
-      this.scores = grown(this.scores, row + 1, GROWTH);
-    }
-    this.genders[row] = GENDER_CODE[customer.gender];
-    this.ages[row] = customer.age;
-    this.incomes[row] = customer.annualIncomeThousands;
-    this.scores[row] = customer.spendingScore;
+    if (this.at === this.blockRows) this.nextBlock();
+    const at = this.at++;
+    this.genderBlock[at] = GENDER_CODE[customer.gender];
+    this.ageBlock[at] = customer.age;
+    this.incomeBlock[at] = customer.annualIncomeThousands;
+    this.scoreBlock[at] = customer.spendingScore;
+    this.rows++;
+  }
+
+  private nextBlock(): void {
+    const row = this.rows;
+    this.genders.ensure(row);
+    this.ages.ensure(row);
+    this.incomes.ensure(row);
+    this.scores.ensure(row);
+    this.lastBlocks();
+    this.at = 0;
+  }
+
+  private lastBlocks(): void {
+    this.genderBlock = this.genders.blocks.at(-1) ?? new Uint8Array(0);
+    this.ageBlock = this.ages.blocks.at(-1) ?? new Uint8Array(0);
+    this.incomeBlock = this.incomes.blocks.at(-1) ?? new Float64Array(0);
+    this.scoreBlock = this.scores.blocks.at(-1) ?? new Uint8Array(0);
   }
 
   /** Keeps only the rows for which `keep(row)` holds, in order. */
@@ -135,17 +163,21 @@ export class CustomerColumnsBuilder {
     let kept = 0;
     for (let row = 0; row < this.rows; row++) {
       if (!keep(row)) continue;
-      this.genders[kept] = this.genders[row]!;
-      this.ages[kept] = this.ages[row]!;
-      this.incomes[kept] = this.incomes[row]!;
-      this.scores[kept] = this.scores[row]!;
+      this.genders.set(kept, this.genders.get(row));
+      this.ages.set(kept, this.ages.get(row));
+      this.incomes.set(kept, this.incomes.get(row));
+      this.scores.set(kept, this.scores.get(row));
       kept++;
     }
     this.rows = kept;
+    const blocks = Math.ceil(kept / this.blockRows);
+    for (const column of [this.genders, this.ages, this.incomes, this.scores]) column.blocks.length = blocks;
+    this.lastBlocks();
+    this.at = kept === 0 ? this.blockRows : kept - (blocks - 1) * this.blockRows;
   }
 
   build(ids: IdColumn): CustomerColumns {
     const n = this.rows;
-    return new CustomerColumns(n, ids, this.genders.subarray(0, n), this.ages, this.incomes, this.scores);
+    return new CustomerColumns(n, ids, this.genders.toArray(n), this.ages.toArray(n), this.incomes, this.scores.toArray(n));
   }
 }

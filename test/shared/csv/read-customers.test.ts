@@ -383,6 +383,44 @@ const encodeField = (value: string, quote: boolean): string =>
 
 const newlinesIn = (text: string): number => text.split('\n').length - 1;
 
+describe('readCustomerColumns', () => {
+  it('keeps each accepted row with its own id when rejected rows with ids and a superseded row come between', async () => {
+    const text = [
+      SNAKE,
+      'a,M,20,30,40',
+      'b,F,21,31,41',
+      'c,F,22,32,41',
+      'r1,X,20,30,40', // rejected, its id recorded
+      'd,M,23,33,43',
+      'b,M,24,34,44', // supersedes line 3
+      ',M,20,30,40', // rejected, no id
+      'e,F,25,35,45',
+    ].join('\n');
+    const csv = await readCustomerColumns(byteChunks(text, [4]));
+    const objects = await readCustomerCsv(byteChunks(text, [4]), { keepFields: false });
+    expect(Array.from({ length: csv.columns.length }, (_, i) => csv.columns.at(i))).toEqual(objects.accepted.map((r) => r.customer));
+    expect(Array.from({ length: csv.columns.length }, (_, i) => csv.columns.customerId(i))).toEqual(['a', 'c', 'd', 'b', 'e']);
+    expect(csv.rejected.map((r) => [r.line, r.customerId, r.reason])).toEqual([
+      [3, 'b', 'duplicate customer_id, superseded by line 7'],
+      [5, 'r1', 'gender "X" is not Male/Female (or M/F)'],
+      [8, '', 'customer_id is empty'],
+    ]);
+    expect([csv.rowsRead, csv.duplicates]).toEqual([8, 1]);
+  });
+
+  it('reads ids in a clean file as numbered, and numbers in their common forms as the contract reads them', async () => {
+    const text = `${SNAKE}\n0001,Female,007,15.50,01\n0002,Male,120,.5,100\n0003,F,0,3.,99\n0004,m,45,1e3,50\n0005, Male ,+45, 12 ,-0\n`;
+    const csv = await readCustomerColumns(byteChunks(text, [1000]));
+    expect(Array.from({ length: csv.columns.length }, (_, i) => csv.columns.at(i))).toEqual([
+      { customerId: '0001', gender: 'Female', age: 7, annualIncomeThousands: 15.5, spendingScore: 1 },
+      { customerId: '0002', gender: 'Male', age: 120, annualIncomeThousands: 0.5, spendingScore: 100 },
+      { customerId: '0003', gender: 'Female', age: 0, annualIncomeThousands: 3, spendingScore: 99 },
+      { customerId: '0004', gender: 'Male', age: 45, annualIncomeThousands: 1000, spendingScore: 50 },
+    ]);
+    expect(csv.rejected.map((r) => [r.line, r.reason])).toEqual([[6, 'spending_score 0 is outside 1–100']]);
+  });
+});
+
 describe('readCustomerCsv on random files', () => {
   it('accounts for every data row exactly once, with unique accepted IDs and the last occurrence winning', async () => {
     await fc.assert(
