@@ -1,14 +1,16 @@
-// `segments assign` on a large local file, on every core: the file is cut at line ends into one
-// part per worker thread, each part is labeled by the same pass as the sequential path
-// (label-file.ts), and the parts are joined in file order. The duplicate rule spans the parts:
-// the workers hand back the ids they saw, the main thread settles the rule over all of them, and a
-// file with duplicates gets a second parallel pass, as the sequential path gets a second pass.
-// A file with a quote character anywhere is labeled sequentially (a quoted field may hold a line
-// break, so a line end is not always a row end).
+// `segments assign` on a large local file, on every core: the main thread reads the file in chunks
+// of whole lines and hands them out to worker threads as they free up; each chunk is labeled by
+// the same pass as the sequential path (label-file.ts), and its labeled lines come back as bytes,
+// written to labeled.csv in file order as soon as the chunks before it are. Memory holds a few
+// chunks, whatever the file's size. The duplicate rule spans the chunks: the workers hand back the
+// ids they saw, the main thread settles the rule over all of them, and a file with duplicates gets
+// a second pass, as the sequential path does. A file with a quote character anywhere is labeled
+// sequentially (a quoted field may hold a line break, so a line end is not always a row end).
 
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DuplicateFinder, type DuplicateRecords } from '../../shared/csv/duplicates.ts';
@@ -17,8 +19,7 @@ import type { Model } from '../../shared/model/artifact.ts';
 import type { ResultName, ResultWriter } from '../../shared/ports.ts';
 import { finishLabelFile, freshState, labeledHeaderLine, type PassState } from '../../shared/workflows/label-file.ts';
 import type { LabelSummary } from '../../shared/workflows/summary.ts';
-import { FILE_BUFFER_BYTES, writeFileAtomic } from '../adapters/atomic-file.ts';
-import type { PartTask } from './label-worker.ts';
+import type { ChunkDone, ChunkFailed, ChunkTask, PassTask } from './label-worker.ts';
 
 const QUOTE = 0x22;
 /** What a line holds when the reader skips it as blank: separators, spaces, a BOM, line ends. */
@@ -26,172 +27,256 @@ const BLANK_LINE_CHARACTERS = /[\s,\uFEFF]/g;
 const NEWLINE = 0x0a;
 /** Below this size a file is labeled on one thread: starting workers costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 8 << 20;
+/** Bytes read to find the header line and the quotes. */
+const SCAN_BYTES = 4 << 20;
+/**
+ * Bytes of a chunk: large enough that a chunk's fixed costs (a parser, two messages) vanish, small
+ * enough that the few chunks in flight hold little memory and both cores start and end together.
+ * A small file is cut into about CHUNKS_PER_WORKER chunks per worker.
+ */
+const MAX_CHUNK_BYTES = 512 << 10;
+const MIN_CHUNK_BYTES = 16 << 10;
+const CHUNKS_PER_WORKER = 16;
+/** Chunks given to a worker before it answers: one to label, one waiting, so it never idles. */
+const CHUNKS_PER_WORKER_IN_FLIGHT = 2;
+/** Room for the end of a line carried over from one chunk's read to the next. */
+const CARRY_BYTES = 64 << 10;
+const PROGRESS_EVERY = 100_000;
+/** Room made for the ids beyond what the first chunk's predict for the file. */
+const ESTIMATE_MARGIN = 0.05;
 
-/** Where a part starts and the physical line of its first line. */
-interface Part {
-  readonly start: number;
-  readonly end: number;
-  readonly line: number;
-}
-
-interface Plan {
+interface Scan {
+  /** the header line, line end included */
   readonly header: string;
-  readonly parts: readonly Part[];
+  /** the byte after the header line */
+  readonly headerEnd: number;
 }
 
 /**
- * Reads the file once for where to cut it: after the header line, then at the first line end past
- * each 1/n of the bytes. Null when it cannot be cut safely (a quote anywhere) or has no data rows.
+ * Reads the file once for its header line and for quotes (a memchr per block, while the workers
+ * start). Null when it cannot be cut safely (a quote anywhere), has no data rows, or its first
+ * line is not a header (the sequential path says what is wrong with it).
  */
-async function planParts(path: string, size: number, n: number): Promise<Plan | null> {
-  const targets = Array.from({ length: n - 1 }, (_, i) => Math.floor(((i + 1) * size) / n));
-  const cuts: Array<{ at: number; line: number }> = [];
-  const headerBytes: Buffer[] = [];
+async function scanFile(handle: FileHandle, size: number): Promise<Scan | null> {
+  const block = Buffer.allocUnsafe(Math.min(SCAN_BYTES, size));
   let headerEnd = -1;
-  let offset = 0;
-  let newlines = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    if (chunk.includes(QUOTE)) return null;
-    for (let i = chunk.indexOf(NEWLINE); i >= 0; i = chunk.indexOf(NEWLINE, i + 1)) {
-      newlines++;
-      const at = offset + i + 1; // the byte after this line end
-      if (headerEnd < 0) {
-        headerEnd = at;
-        headerBytes.push(chunk.subarray(0, i + 1));
-      } else if (cuts.length < targets.length && at > targets[cuts.length]!) cuts.push({ at, line: newlines + 1 });
+  let header: Buffer | undefined;
+  for (let offset = 0; offset < size;) {
+    const { bytesRead } = await handle.read(block, 0, block.length, offset);
+    if (bytesRead === 0) break;
+    const bytes = block.subarray(0, bytesRead);
+    if (bytes.includes(QUOTE)) return null;
+    if (headerEnd < 0) {
+      const end = bytes.indexOf(NEWLINE);
+      if (end >= 0) {
+        headerEnd = offset + end + 1;
+        header = Buffer.alloc(headerEnd);
+        await handle.read(header, 0, headerEnd, 0);
+      }
     }
-    if (headerEnd < 0) headerBytes.push(chunk);
-    offset += chunk.length;
+    offset += bytesRead;
   }
-  if (headerEnd < 0 || headerEnd >= size) return null;
-  let header: string;
+  if (header === undefined || headerEnd >= size) return null;
+  let text: string;
   try {
-    header = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(headerBytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(header);
   } catch {
-    return null; // the sequential path says what is wrong with it
+    return null;
   }
   // a blank first line is not the header (the reader skips it): the sequential path finds the header
-  if (header.replace(BLANK_LINE_CHARACTERS, '') === '') return null;
-  const starts = [{ at: headerEnd, line: 2 }, ...cuts.filter((c) => c.at < size)];
-  const parts = starts.map((s, i) => ({ start: s.at, end: starts[i + 1]?.at ?? size, line: s.line }));
-  return { header, parts };
+  if (text.replace(BLANK_LINE_CHARACTERS, '') === '') return null;
+  return { header: text, headerEnd };
 }
 
-interface PartResult {
-  readonly state: PassState;
-  readonly records: DuplicateRecords | null;
-}
-
-/** A started worker, and how it failed if it did before it was given a part. */
+/** A started worker, how it failed if it did, and how many chunks it holds. */
 interface Started {
   readonly worker: Worker;
   failure: Error | undefined;
-}
-
-/** Starts a worker whose failures are caught from the start (a thread can fail while loading). */
-function startWorker(file: string): Started {
-  const started: Started = { worker: new Worker(file), failure: undefined };
-  started.worker.on('error', (error) => (started.failure ??= error));
-  started.worker.on('exit', (code) => (started.failure ??= workerStopped(code)));
-  return started;
+  inFlight: number;
 }
 
 const workerStopped = (code: number): Error =>
   new SegmentationError(`a labeling worker stopped unexpectedly (exit code ${code})`, { userFacing: false });
 
-/** Runs one part on a started worker. */
-function runPart({ worker, failure }: Started, task: PartTask, onProgress: (rowsRead: number) => void): Promise<PartResult> {
-  return new Promise((resolve, reject) => {
-    if (failure !== undefined) {
-      reject(failure);
-      return;
-    }
-    let settled = false;
-    worker.on(
-      'message',
-      (message: { type: string; rowsRead?: number; name?: string; message?: string; userFacing?: boolean } & Partial<PartResult>) => {
-        if (message.type === 'progress') onProgress(message.rowsRead!);
-        else if (message.type === 'done') {
-          settled = true;
-          resolve({ state: message.state!, records: message.records ?? null });
-        } else if (message.type === 'error') {
-          settled = true;
-          // the file's own problems keep their one-line message; anything else is a failure
-          reject(
-            message.name === InvalidFileError.name
-              ? new InvalidFileError(message.message!)
-              : new SegmentationError(message.message!, { userFacing: message.userFacing === true }),
-          );
-        }
-      },
-    );
-    worker.on('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(workerStopped(code));
-    });
-    worker.postMessage(task);
-  });
+/** The error a worker reported for a chunk, as the main thread throws it. */
+function chunkError(message: ChunkFailed): Error {
+  // the file's own problems keep their one-line message; anything else is a failure
+  return message.name === InvalidFileError.name
+    ? new InvalidFileError(message.message)
+    : new SegmentationError(message.message, { userFacing: message.userFacing });
 }
 
-/** One pass over every part at once; each part's labeled lines go to its part file. */
+/** What a pass needs beside the workers. */
+interface PassInput {
+  readonly path: string;
+  readonly size: number;
+  readonly model: Model;
+  readonly scan: Scan;
+  readonly chunkBytes: number;
+  /** labeled.csv's temporary file */
+  readonly output: FileHandle;
+  readonly onProgress?: (rowsRead: number) => void;
+}
+
+/** Counts the line ends in `bytes`. */
+function newlines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(NEWLINE); i >= 0; i = bytes.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+/**
+ * One pass over the file: chunks handed to the workers with room, labeled lines written to the
+ * output in file order (the header line first), counts and rejects merged, and in a first pass
+ * every id recorded in `ids`. The first chunk in file order that fails fails the pass.
+ */
 async function pass(
   workers: readonly Started[],
-  input: { path: string; model: Model; plan: Plan; partPaths: readonly string[] },
+  input: PassInput,
   known: ReadonlyMap<number, number> | null,
-  onProgress?: (rowsRead: number) => void,
-): Promise<PartResult[]> {
-  const progress = input.plan.parts.map(() => 0);
-  const knownEntries = known === null ? null : [...known];
-  const parts = Promise.all(
-    input.plan.parts.map((part, i) =>
-      runPart(
-        workers[i]!,
-        {
-          path: input.path,
-          start: part.start,
-          end: part.end,
-          header: input.plan.header,
-          firstLine: part.line - 1,
-          model: input.model,
-          known: knownEntries,
-          partPath: input.partPaths[i]!,
-        },
-        (rowsRead) => {
-          progress[i] = rowsRead;
-          onProgress?.(progress.reduce((a, b) => a + b, 0));
-        },
-      ),
-    ),
-  );
-  try {
-    return await parts;
-  } catch (error) {
-    // one part failed: stop the others before the caller removes their part files
-    await Promise.all(workers.map(({ worker }) => worker.terminate()));
-    throw error;
-  }
-}
-
-/** The parts' states as one, in file order. */
-function merged(results: readonly PartResult[]): PassState {
+  ids: DuplicateFinder | null,
+): Promise<PassState> {
   const state = freshState();
-  state.header = results[0]!.state.header;
-  for (const { state: part } of results) {
-    state.rowsRead += part.rowsRead;
-    state.labeled += part.labeled;
-    state.outliers += part.outliers;
-    for (const [segment, count] of Object.entries(part.segments)) state.segments[segment] = (state.segments[segment] ?? 0) + count;
-    for (const row of part.rejected) state.rejected.push(row);
+  const failed = workers.find((w) => w.failure !== undefined);
+  if (failed !== undefined) throw failed.failure;
+  const passTask: PassTask = { type: 'pass', header: input.scan.header, model: input.model, known: known === null ? null : [...known] };
+  for (const { worker } of workers) worker.postMessage(passTask);
+  const finished = new Map<number, ChunkDone | ChunkFailed>();
+  let failure: Error | undefined;
+  let stopped = false; // a chunk failed: no more are sent, the ones before it decide what is reported
+  // a chunk came back or a worker failed since the main thread last looked
+  let signalled = false;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    signalled = true;
+    wake?.();
+    wake = undefined;
+  };
+  const listeners = workers.map((started) => {
+    const failedWith = (error: Error): void => {
+      started.failure ??= error;
+      failure ??= error;
+      signal();
+    };
+    const listener = {
+      message: (message: ChunkDone | ChunkFailed) => {
+        started.inFlight--;
+        finished.set(message.seq, message);
+        if (message.type === 'error') stopped = true;
+        signal();
+      },
+      error: failedWith,
+      exit: (code: number) => failedWith(workerStopped(code)),
+    };
+    started.worker.on('message', listener.message).on('error', listener.error).on('exit', listener.exit);
+    return listener;
+  });
+  let sent = 0;
+  let written = 0; // chunks written so far, in file order
+  let outputAt = 0;
+  let nextProgress = PROGRESS_EVERY;
+  // buffers that went to a worker and back, to read and label the next chunks into: fresh memory
+  // costs page faults (about 3 ms a megabyte here), a used buffer nothing
+  const inputs: Uint8Array[] = [];
+  const outputs: Uint8Array[] = [];
+  /** Waits until a chunk comes back or a worker fails, unless one did since the last look. */
+  const settled = async (): Promise<void> => {
+    if (!signalled && failure === undefined) await new Promise<void>((resolve) => (wake = resolve));
+    signalled = false;
+    if (failure !== undefined) throw failure;
+  };
+  /** Writes every finished chunk that is next in file order; throws at the first failed one. */
+  const writeFinished = async (): Promise<void> => {
+    for (let done = finished.get(written); done !== undefined; done = finished.get(written)) {
+      if (done.type === 'error') throw chunkError(done);
+      finished.delete(written);
+      if (written === 0) {
+        state.header = done.state.header;
+        const headerLine = Buffer.from(labeledHeaderLine(state.header!));
+        await input.output.write(headerLine, 0, headerLine.length, outputAt);
+        outputAt += headerLine.length;
+      }
+      await input.output.write(done.labeled, 0, done.labeled.length, outputAt);
+      outputAt += done.labeled.length;
+      inputs.push(new Uint8Array(done.input.buffer));
+      outputs.push(new Uint8Array(done.labeled.buffer));
+      merge(state, done.state);
+      if (done.records !== null && ids !== null) {
+        // the file's ids, estimated from its first chunk's, get their room at once
+        if (written === 0) reserveIds(ids, done.records, done.input.length / input.size);
+        ids.append(done.records);
+      }
+      written++;
+      if (state.rowsRead >= nextProgress) {
+        input.onProgress?.(state.rowsRead);
+        nextProgress = (Math.floor(state.rowsRead / PROGRESS_EVERY) + 1) * PROGRESS_EVERY;
+      }
+    }
+  };
+  const source = await open(input.path, 'r');
+  try {
+    const window = workers.length * CHUNKS_PER_WORKER_IN_FLIGHT;
+    let offset = input.scan.headerEnd;
+    let line = 2;
+    let carry: Uint8Array = new Uint8Array(0);
+    while (offset < input.size || carry.length > 0) {
+      // a worker with room, and room in the window of chunks not yet written
+      let free = workers.find((w) => w.inFlight < CHUNKS_PER_WORKER_IN_FLIGHT);
+      while (!stopped && (free === undefined || sent - written >= window)) {
+        await settled();
+        await writeFinished();
+        free = workers.find((w) => w.inFlight < CHUNKS_PER_WORKER_IN_FLIGHT);
+      }
+      if (stopped) break;
+      let bytes = inputs.pop();
+      if (bytes === undefined || carry.length > CARRY_BYTES) bytes = new Uint8Array(carry.length + input.chunkBytes + CARRY_BYTES);
+      bytes.set(carry);
+      const { bytesRead } = await source.read(bytes, carry.length, Math.min(input.chunkBytes, bytes.length - carry.length), offset);
+      offset += bytesRead;
+      const filled = carry.length + bytesRead;
+      const atEnd = offset >= input.size || bytesRead === 0;
+      const cut = atEnd ? filled : bytes.lastIndexOf(NEWLINE, filled - 1) + 1;
+      if (cut === 0) {
+        if (atEnd) break;
+        carry = bytes.subarray(0, filled); // no line end yet: a very long line, read on
+        continue;
+      }
+      carry = bytes.slice(cut, filled);
+      const chunk = bytes.subarray(0, cut);
+      const output = outputs.pop();
+      const task: ChunkTask = { type: 'chunk', seq: sent++, bytes: chunk, firstLine: line, output };
+      line += newlines(chunk);
+      free!.inFlight++;
+      free!.worker.postMessage(task, (output === undefined ? [bytes.buffer] : [bytes.buffer, output.buffer]) as ArrayBuffer[]);
+      if (atEnd) break;
+    }
+    while (written < sent) {
+      await settled();
+      await writeFinished();
+    }
+    return state;
+  } finally {
+    await source.close();
+    workers.forEach(({ worker }, i) => {
+      const listener = listeners[i]!;
+      worker.off('message', listener.message).off('error', listener.error).off('exit', listener.exit);
+    });
   }
-  return state;
 }
 
-async function* joinedParts(header: string, partPaths: readonly string[]): AsyncGenerator<string | Uint8Array> {
-  yield header;
-  for (const path of partPaths) yield* createReadStream(path, { highWaterMark: FILE_BUFFER_BYTES }) as AsyncIterable<Buffer>;
+/** Room in `ids` for the file's ids, if the rest of the file is like its first `share` (with a margin). */
+function reserveIds(ids: DuplicateFinder, first: DuplicateRecords, share: number): void {
+  const scale = (1 + ESTIMATE_MARGIN) / share;
+  ids.reserve(Math.ceil(first.hashes.length * scale), Math.ceil(first.chars.length * scale));
+}
+
+/** Adds a chunk's counts and rejects to the pass's. */
+function merge(state: PassState, chunk: PassState): void {
+  state.rowsRead += chunk.rowsRead;
+  state.labeled += chunk.labeled;
+  state.outliers += chunk.outliers;
+  for (const [segment, count] of Object.entries(chunk.segments)) state.segments[segment] = (state.segments[segment] ?? 0) + count;
+  for (const row of chunk.rejected) state.rejected.push(row);
 }
 
 export interface ParallelLabelInput {
@@ -203,8 +288,8 @@ export interface ParallelLabelInput {
   readonly startedAt: Date;
   readonly clock: () => Date;
   readonly onProgress?: (rowsRead: number) => void;
-  /** Told how many parts the file is labeled in, when it is. */
-  readonly onParts?: (parts: number) => void;
+  /** Told how many worker threads label the file, when they do. */
+  readonly onWorkers?: (workers: number) => void;
 }
 
 /**
@@ -216,43 +301,49 @@ function workerScript(): string {
   return existsSync(bundled) ? bundled : fileURLToPath(new URL('./label-worker-source.mjs', import.meta.url));
 }
 
+/** Starts a worker whose failures are caught from the start (a thread can fail while loading). */
+function startWorker(file: string): Started {
+  const started: Started = { worker: new Worker(file), failure: undefined, inFlight: 0 };
+  started.worker.on('error', (error) => (started.failure ??= error));
+  started.worker.on('exit', (code) => (started.failure ??= workerStopped(code)));
+  return started;
+}
+
 /**
- * Labels a local file in parallel parts and writes labeled.csv, rejects.csv and summary.json as the
- * sequential path does, byte for byte. Null when the file is not for this path (see the top).
+ * Labels a local file on worker threads and writes labeled.csv, rejects.csv and summary.json as
+ * the sequential path does, byte for byte. Null when the file is not for this path (see the top).
  */
 export async function labelFileInParallel(input: ParallelLabelInput): Promise<LabelSummary | null> {
-  const workerFile = workerScript();
   if (input.workers < 2) return null;
-  const workers: Started[] = [];
-  const start = (n: number): Started[] => {
-    const started = Array.from({ length: n }, () => startWorker(workerFile));
-    workers.push(...started);
-    return started;
-  };
-  let partsDir: string | undefined;
+  const file = await stat(input.path);
+  if (!file.isFile()) return null; // a pipe or a device is read once, by the sequential path
+  const { size } = file;
+  // threads start while the file is scanned
+  const workerFile = workerScript();
+  const workers = Array.from({ length: input.workers }, () => startWorker(workerFile));
+  const labeled = input.paths['labeled.csv'];
+  const temp = join(dirname(labeled), `.${basename(labeled)}.${randomBytes(6).toString('hex')}.tmp`);
+  let output: FileHandle | undefined;
   try {
-    // threads start while the file is planned; the ones the plan does not need are stopped
-    const file = await stat(input.path);
-    if (!file.isFile()) return null; // a pipe or a device is read once, by the sequential path
-    const { size } = file;
-    const started = start(input.workers);
-    const plan = await planParts(input.path, size, input.workers);
-    if (plan === null || plan.parts.length < 2) return null;
-    await Promise.all(started.slice(plan.parts.length).map(({ worker }) => worker.terminate()));
-    input.onParts?.(plan.parts.length);
-    const labeled = input.paths['labeled.csv'];
-    // the parts go to a directory of their own beside the output (same file system), removed after
+    const handle = await open(input.path, 'r');
+    const scan = await scanFile(handle, size).finally(() => handle.close());
+    if (scan === null) return null;
+    input.onWorkers?.(workers.length);
     await mkdir(dirname(labeled), { recursive: true });
-    partsDir = await mkdtemp(join(dirname(labeled), '.segments-parts-'));
-    const partPaths = plan.parts.map((_, i) => join(partsDir!, `part${i}.csv`));
-    const job = { path: input.path, model: input.model, plan, partPaths };
-    let results = await pass(started, job, null, input.onProgress);
+    output = await open(temp, 'w');
+    const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.ceil(size / (workers.length * CHUNKS_PER_WORKER))));
+    const job: PassInput = { path: input.path, size, model: input.model, scan, chunkBytes, output, onProgress: input.onProgress };
     const ids = new DuplicateFinder();
-    for (const { records } of results) ids.append(records!);
+    let state = await pass(workers, job, null, ids);
     const known = ids.superseded();
-    if (known.size > 0) results = await pass(start(plan.parts.length), job, known, input.onProgress);
-    const state = merged(results);
-    await writeFileAtomic(labeled, joinedParts(labeledHeaderLine(state.header!), partPaths));
+    if (known.size > 0) {
+      // the first pass wrote rows that later rows superseded: write labeled.csv again without them
+      await output.truncate(0);
+      state = await pass(workers, job, known, null);
+    }
+    await output.close();
+    output = undefined;
+    await rename(temp, labeled);
     return await finishLabelFile(
       input.writer,
       { source: input.path, model: input.model, startedAt: input.startedAt, clock: input.clock },
@@ -260,8 +351,9 @@ export async function labelFileInParallel(input: ParallelLabelInput): Promise<La
       known.size,
     );
   } finally {
-    // a worker still running or waiting (the file failed, or was not for this path) is stopped
+    // the workers are done, or the file failed, or was not for this path
     await Promise.all(workers.map(({ worker }) => worker.terminate()));
-    if (partsDir !== undefined) await rm(partsDir, { recursive: true, force: true });
+    if (output !== undefined) await output.close();
+    await rm(temp, { force: true });
   }
 }

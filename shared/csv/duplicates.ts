@@ -15,15 +15,11 @@ const RADIX = 1 << RADIX_BITS;
 const LATIN1_MAX = 0xff;
 
 /**
- * FNV-1a over the UTF-16 code units of a string, then MurmurHash3's finalizer (FNV alone leaves
- * sequential ids like "0000001", "0000002" with clustered bits).
+ * An id's hash ends here: FNV-1a over its UTF-16 code units (taken in DuplicateFinder.add as the
+ * id is copied), then MurmurHash3's finalizer (FNV alone leaves sequential ids like "0000001",
+ * "0000002" with clustered bits).
  */
-function hash(text: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, FNV_PRIME);
-  }
+function finalized(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -75,18 +71,46 @@ export class DuplicateFinder {
    */
   add(id: string, line: number, supersedable: boolean): void {
     const row = this.rows++;
-    this.starts = grown(this.starts, row + 2);
-    this.hashes = grown(this.hashes, row + 1);
-    this.lines = grown(this.lines, row + 1);
-    this.chars = grown(this.chars, this.charCount + id.length);
-    for (let i = 0; i < id.length; i++) {
+    if (row >= this.hashes.length) this.growRows(row + 1);
+    const n = id.length;
+    let at = this.charCount;
+    if (at + n > this.chars.length) this.chars = grown(this.chars, at + n);
+    let chars = this.chars;
+    // the hash is taken as the id is copied: one pass over its characters
+    let h = FNV_OFFSET;
+    for (let i = 0; i < n; i++) {
       const unit = id.charCodeAt(i);
-      if (unit > LATIN1_MAX && this.chars instanceof Uint8Array) this.chars = Uint16Array.from(this.chars);
-      this.chars[this.charCount++] = unit;
+      if (unit > LATIN1_MAX && chars instanceof Uint8Array) chars = this.chars = Uint16Array.from(chars);
+      chars[at++] = unit;
+      h = Math.imul(h ^ unit, FNV_PRIME);
     }
-    this.starts[row + 1] = this.charCount;
-    this.hashes[row] = hash(id);
+    this.charCount = at;
+    this.starts[row + 1] = at;
+    this.hashes[row] = finalized(h);
     this.lines[row] = supersedable ? line : -line;
+  }
+
+  /** Room for `rows` rows in the per-row arrays, all grown together. */
+  private growRows(rows: number): void {
+    const capacity = Math.max(rows, this.hashes.length * 2);
+    this.starts = grown(this.starts, capacity + 1, 1);
+    this.hashes = grown(this.hashes, capacity, 1);
+    this.lines = grown(this.lines, capacity, 1);
+  }
+
+  /**
+   * Room for `rows` rows of `chars` characters in all, made at once (a caller that can estimate a
+   * file's rows saves the copies of growing and the memory they hold at once).
+   */
+  reserve(rows: number, chars: number): void {
+    if (rows > this.hashes.length) this.growRows(rows);
+    this.chars = grown(this.chars, chars, 1);
+  }
+
+  /** Forgets every row recorded so far, keeping the room (a worker records each chunk of a file apart). */
+  clear(): void {
+    this.rows = 0;
+    this.charCount = 0;
   }
 
   /** The rows recorded so far, as typed arrays a worker thread can hand back (see append). */
@@ -103,9 +127,7 @@ export class DuplicateFinder {
   append(records: DuplicateRecords): void {
     const rows = records.hashes.length;
     const base = this.rows;
-    this.starts = grown(this.starts, base + rows + 1);
-    this.hashes = grown(this.hashes, base + rows);
-    this.lines = grown(this.lines, base + rows);
+    if (base + rows > this.hashes.length) this.growRows(base + rows);
     if (records.chars instanceof Uint16Array && this.chars instanceof Uint8Array) this.chars = Uint16Array.from(this.chars);
     this.chars = grown(this.chars, this.charCount + records.chars.length);
     this.chars.set(records.chars, this.charCount);

@@ -4,12 +4,12 @@
 // whole pass. Without a sink (the CLI) the first pass writes labeled.csv, and only a file that has
 // duplicates is read again to write it without the superseded rows. With a sink (ingest: the
 // customers table) a first pass only records the ids, so the sink sees the winning rows alone. A
-// pass can also run over a part of a file (the CLI labels a large local file in parallel parts).
+// pass can also run over a part of a file (the CLI labels a large local file in chunks, in parallel).
 
 import { OUTPUT_COLUMNS, type Customer, type HeaderMap } from '../csv/contract.ts';
 import { DuplicateFinder } from '../csv/duplicates.ts';
 import { parseCustomerRecords, type ParsedRecord, type RejectedRow } from '../csv/read-customers.ts';
-import { csvField, csvRecord } from '../csv/write.ts';
+import { CsvBytes, csvRecord, utf8 } from '../csv/write.ts';
 import type { Model } from '../model/artifact.ts';
 import { Assigner, unassignableReason, type Assignment } from '../model/assign.ts';
 import type { ResultWriter } from '../ports.ts';
@@ -18,6 +18,7 @@ import type { LabelSummary } from './summary.ts';
 export const NO_ACTIVE_MODEL_WARNING = 'no active model: customers were validated but not labeled; train and promote a model';
 const DISTANCE_DECIMALS = 6;
 const PROGRESS_EVERY = 100_000;
+const COMMA = 0x2c;
 /** Rows per chunk of rejects.csv. */
 const REJECTS_PER_CHUNK = 10_000;
 
@@ -82,39 +83,48 @@ export function labeledHeaderLine(header: HeaderMap): string {
 }
 
 /**
- * labeled.csv lines for one file and model: the input's pass-through fields, then the label
- * columns. The label columns other than the distance depend only on the segment, the outlier flag
- * and the origin, so they are quoted once per model rather than once per row. Without a model the
- * label columns are empty.
+ * labeled.csv lines for one file and model, written as bytes: the input's pass-through fields,
+ * then the label columns. The label columns other than the distance depend only on the segment,
+ * the outlier flag and the origin, so they are quoted and encoded once per model rather than once
+ * per row. Without a model the label columns are empty.
  */
 class LabeledLines {
-  private readonly suffixes: Array<readonly [string, string] | undefined> = [];
-  private readonly unlabeled = ','.repeat(OUTPUT_COLUMNS.length - 1);
+  private readonly suffixes: Array<readonly [Uint8Array, Uint8Array] | undefined> = [];
+  private readonly unlabeled = utf8(`${','.repeat(OUTPUT_COLUMNS.length - 1)}\n`);
 
   constructor(
     private readonly header: HeaderMap,
     private readonly model: Model | null,
+    private readonly out: CsvBytes,
   ) {}
 
-  /** One labeled.csv line (no line end). */
-  line(fields: readonly string[], assignment: Assignment | null, origin: 'created' | 'assigned'): string {
+  /** One labeled.csv line, line end included. */
+  line(fields: readonly string[], assignment: Assignment | null, origin: 'created' | 'assigned'): void {
+    const { out } = this;
     const { passThrough } = this.header;
-    let line = '';
-    for (let i = 0; i < passThrough.length; i++) line += `${csvField(fields[passThrough[i]!] ?? '')},`;
-    if (assignment === null) return `${line}${this.unlabeled}`;
+    for (let i = 0; i < passThrough.length; i++) {
+      out.field(fields[passThrough[i]!] ?? '');
+      out.byte(COMMA);
+    }
+    if (assignment === null) {
+      out.raw(this.unlabeled);
+      return;
+    }
     const [beforeDistance, afterDistance] = this.suffix(assignment, origin);
-    return `${line}${beforeDistance}${assignment.distance.toFixed(DISTANCE_DECIMALS)}${afterDistance}`;
+    out.raw(beforeDistance);
+    out.decimal(assignment.distance, DISTANCE_DECIMALS);
+    out.raw(afterDistance);
   }
 
-  private suffix(assignment: Assignment, origin: 'created' | 'assigned'): readonly [string, string] {
+  private suffix(assignment: Assignment, origin: 'created' | 'assigned'): readonly [Uint8Array, Uint8Array] {
     const key = assignment.index * 4 + (origin === 'created' ? 2 : 0) + (assignment.isOutlier ? 1 : 0);
     let suffix = this.suffixes[key];
     if (suffix === undefined) {
       const model = this.model!;
       const segment = model.segments[assignment.index]!;
       suffix = [
-        `${csvRecord([String(segment.id), segment.name, origin])},`,
-        `,${csvRecord([String(assignment.isOutlier), model.modelVersion])}`,
+        utf8(`${csvRecord([String(segment.id), segment.name, origin])},`),
+        utf8(`,${csvRecord([String(assignment.isOutlier), model.modelVersion])}\n`),
       ];
       this.suffixes[key] = suffix;
     }
@@ -156,24 +166,23 @@ interface Pending {
   readonly fields: Array<readonly string[]>;
 }
 
-/** Stores the pending rows through the sink, then returns their lines with the origins it gave. */
-async function flush(sink: LabeledRowSink, pending: Pending, lines: LabeledLines): Promise<string> {
+/** Stores the pending rows through the sink, then writes their lines with the origins it gave. */
+async function flush(sink: LabeledRowSink, pending: Pending, lines: LabeledLines): Promise<void> {
   const rows = pending.rows.splice(0);
   const fields = pending.fields.splice(0);
   const created = await sink.store(rows);
-  let text = '';
   for (let i = 0; i < rows.length; i++) {
     const { customer, assignment } = rows[i]!;
-    text += `${lines.line(fields[i]!, assignment, created.has(customer.customerId) ? 'created' : 'assigned')}\n`;
+    lines.line(fields[i]!, assignment, created.has(customer.customerId) ? 'created' : 'assigned');
   }
-  return text;
 }
 
 /**
  * One pass over a customers file, or over its header and a later part of it: labeled.csv's lines
- * in chunks, with counts and rejects accumulated in `state` as the chunks are consumed.
+ * written into `out` as bytes, with counts and rejects accumulated in `state`. Yields after the
+ * header and after each batch of rows, when the caller may take what `out` holds.
  */
-export async function* labeledChunks(source: FileSource, state: PassState, options: PassOptions): AsyncGenerator<string> {
+export async function* labelPass(source: FileSource, state: PassState, options: PassOptions, out: CsvBytes): AsyncGenerator<void> {
   const { model, known, ids, sink } = options;
   const assigner = model === null ? null : new Assigner(model);
   // labeled rows per centroid index in the current batch, added to state.segments after it
@@ -184,11 +193,11 @@ export async function* labeledChunks(source: FileSource, state: PassState, optio
   for await (const batch of parseCustomerRecords(source, options.firstLine)) {
     if (!Array.isArray(batch)) {
       state.header = batch;
-      lines = new LabeledLines(batch, model);
-      if (options.withHeader) yield labeledHeaderLine(batch);
+      lines = new LabeledLines(batch, model, out);
+      if (options.withHeader) out.text(labeledHeaderLine(batch));
+      yield;
       continue;
     }
-    let text = '';
     for (const item of batch) {
       state.rowsRead++;
       const { row } = item;
@@ -199,7 +208,7 @@ export async function* labeledChunks(source: FileSource, state: PassState, optio
       }
       const { customer } = item.row;
       const { customerId } = customer;
-      const supersededBy = known?.get(row.line);
+      const supersededBy = known === null ? undefined : known.get(row.line);
       if (supersededBy !== undefined) {
         state.rejected.push({
           line: row.line,
@@ -222,28 +231,45 @@ export async function* labeledChunks(source: FileSource, state: PassState, optio
         if (assignment.isOutlier) state.outliers++;
       }
       if (sink === undefined) {
-        text += `${lines!.line(row.fields, assignment, 'assigned')}\n`;
+        lines!.line(row.fields, assignment, 'assigned');
         continue;
       }
       pending.rows.push({ customer, assignment });
       pending.fields.push(row.fields);
-      if (pending.rows.length >= sink.batchRows) text += await flush(sink, pending, lines!);
+      if (pending.rows.length >= sink.batchRows) await flush(sink, pending, lines!);
     }
-    // one string per chunk, built by concatenation: the write flattens it once (measured faster
-    // than joining an array of lines, which flattens every line on its own)
     counts.forEach((count, index) => {
       if (count === 0) return;
       const id = model!.segments[index]!.id;
       state.segments[id] = (state.segments[id] ?? 0) + count;
     });
     counts.fill(0);
-    if (text.length > 0) yield text;
+    yield;
     if (state.rowsRead >= nextProgress) {
       options.onProgress?.(state.rowsRead);
       nextProgress += PROGRESS_EVERY;
     }
   }
-  if (sink !== undefined && pending.rows.length > 0) yield await flush(sink, pending, lines!);
+  if (sink !== undefined && pending.rows.length > 0) {
+    await flush(sink, pending, lines!);
+    yield;
+  }
+}
+
+/**
+ * One pass (see labelPass) as labeled.csv's text, a chunk per batch of rows, for a ResultWriter.
+ * The lines are written as bytes and decoded once per chunk: a flat string the write encodes
+ * quickly, where a string concatenated line by line cost more to flatten than to build.
+ */
+export async function* labeledChunks(source: FileSource, state: PassState, options: PassOptions): AsyncGenerator<string> {
+  const out = new CsvBytes();
+  const decoder = new TextDecoder();
+  for await (const _ of labelPass(source, state, options, out)) {
+    if (out.length === 0) continue;
+    const text = decoder.decode(out.view());
+    out.clear();
+    yield text;
+  }
 }
 
 /** rejects.csv: line, customer_id, reason, then the original fields, in line order. */

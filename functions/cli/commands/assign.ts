@@ -77,7 +77,7 @@ export const assign = defineCommand({
       startedAt,
       clock,
       onProgress,
-      onParts: (parts) => io.err(`labeling in ${parts} parts on worker threads`),
+      onWorkers: (n) => io.err(`labeling on ${n} worker threads`),
     });
     if (inParallel !== null) input.destroy();
     const summary =

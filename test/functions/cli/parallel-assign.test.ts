@@ -1,5 +1,6 @@
-// `segments assign` in parallel parts (worker threads of the CLI bundle, so run as a process):
-// the same labeled.csv, rejects.csv and summary as one thread, whatever the file holds.
+// `segments assign` on worker threads (of the CLI bundle, so run as a process), a file cut into
+// chunks of whole lines (16 KB for these small files): the same labeled.csv, rejects.csv and
+// summary as one thread, whatever the file holds and wherever its chunks end.
 
 import { execFile, spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -42,7 +43,7 @@ async function assign(name: string, text: string, workers: number): Promise<Outp
     finishedAt: _f,
     ...summary
   } = JSON.parse(await readFile(`${stem}.summary.json`, 'utf8')) as Record<string, unknown>;
-  const threads = /labeling in (\d+) parts/.exec(stderr)?.[1];
+  const threads = /labeling on (\d+) worker threads/.exec(stderr)?.[1];
   return { labeled: await readFile(out, 'utf8'), rejects: await readFile(`${stem}.rejects.csv`, 'utf8'), summary, threads };
 }
 
@@ -59,12 +60,12 @@ async function expectSameAsOneThread(name: string, text: string): Promise<{ one:
 }
 
 describe('segments assign --workers', () => {
-  it('labels a file in parts exactly as on one thread: rejects, duplicates across parts, blank lines, CRLF, BOM, extra columns', async () => {
+  it('labels a file in chunks exactly as on one thread: rejects, duplicates across chunks, blank lines, CRLF, BOM, extra columns', async () => {
     const [header, ...data] = rows;
     const body = data.map((row, i) => {
       if (i === 10) return `${row.split(',')[0]},X,30,40,50`; // unknown gender
       if (i === 2500) return data[20]!; // a duplicate of a row in the first part
-      if (i === 1700) return `${data[1800]!.split(',')[0]},Male,30,40,50`; // superseded by a later row, across parts
+      if (i === 1700) return `${data[1800]!.split(',')[0]},Male,30,40,50`; // superseded by a later row, across chunks
       return row;
     });
     // a BOM, CRLF line ends, an extra column with non-ASCII text, and a blank line every 500 rows
@@ -77,6 +78,46 @@ describe('segments assign --workers', () => {
     expect(outputs.labeled.split('\n')[0]).toBe(
       `${header},city,segment,segment_name,segment_origin,segment_distance,is_outlier,model_version`,
     );
+  });
+
+  it('labels lines longer than a chunk, and a last line without a line end, as on one thread', async () => {
+    const [header, ...data] = rows;
+    const long = 'x'.repeat(40_000);
+    const lines = data.map((row, i) => `${row},${i % 700 === 3 ? long : i}`);
+    const { one, parts } = await expectSameAsOneThread('long-lines.csv', `${header},note\n${lines.join('\n')}`);
+    expect(parts).toEqual([undefined, '2', '3']);
+    expect(one.summary).toMatchObject({ rowsRead: 3000, rowsRejected: 0 });
+    expect(one.labeled.split('\n')).toHaveLength(3001 + 1);
+  });
+
+  it('fails on the first broken line in file order, as one thread does', async () => {
+    const [header, ...data] = rows;
+    // a NUL byte early, invalid UTF-8 late: each worker finds one of them
+    const text = Buffer.concat([
+      Buffer.from(`${header}\n${data.slice(0, 100).join('\n')}\n`),
+      Buffer.from([0x31, 0x2c, 0x00, 0x0a]),
+      Buffer.from(`${data.slice(100).join('\n')}\n`),
+      Buffer.from([0x31, 0x2c, 0xff, 0x0a]),
+    ]);
+    const input = join(dir, 'two-faults.csv');
+    await writeFile(input, text);
+    const failures = [];
+    for (const workers of ['1', '2', '3']) {
+      const failed = await run('node', [
+        BIN,
+        'assign',
+        input,
+        '--store',
+        store,
+        '--out',
+        join(dir, `two-faults.w${workers}.csv`),
+        '--workers',
+        workers,
+      ]).catch((e: { code: number; stderr: string }) => e);
+      failures.push(failed);
+    }
+    for (const failed of failures)
+      expect(failed).toMatchObject({ code: 1, stderr: expect.stringMatching(/segments: not a text file \(it contains NUL bytes\)\n$/) });
   });
 
   it('labels a file with quoted fields on one thread (a quoted field may hold a line end)', async () => {
@@ -107,7 +148,7 @@ describe('segments assign --workers', () => {
     const piped = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
 
     expect(piped.status).toBe(0);
-    expect(piped.stderr).not.toContain('labeling in');
+    expect(piped.stderr).not.toContain('labeling on');
     expect((await readFile(out, 'utf8')).split('\n')).toHaveLength(3002);
   });
 
@@ -118,7 +159,7 @@ describe('segments assign --workers', () => {
     expect(refused).toMatchObject({ code: 1, stderr: 'segments: --workers must be at most 16 (got 17)\n' });
   });
 
-  it('fails with one line and leaves no part files when a part is not UTF-8', async () => {
+  it('fails with one line and leaves no temporary file when a chunk is not UTF-8', async () => {
     const text = Buffer.concat([Buffer.from(`${rows.join('\n')}\n`), Buffer.from([0x31, 0x2c, 0xff, 0x0a])]);
     const input = join(dir, 'broken.csv');
     await writeFile(input, text);
@@ -128,7 +169,7 @@ describe('segments assign --workers', () => {
     );
     expect(failed).toMatchObject({
       code: 1,
-      stderr: 'labeling in 2 parts on worker threads\nsegments: not a UTF-8 text file (save it as UTF-8 and upload it again)\n',
+      stderr: 'labeling on 2 worker threads\nsegments: not a UTF-8 text file (save it as UTF-8 and upload it again)\n',
     });
     expect((await readdir(dir)).filter((f) => f.includes('broken-out') || f.includes('parts'))).toEqual([]);
   });

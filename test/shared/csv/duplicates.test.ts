@@ -75,4 +75,32 @@ describe('DuplicateFinder', () => {
     expect(found(Array.from({ length: 5000 }, (_, i) => ({ id: `c${i}`, supersedable: true })))).toEqual(new Map());
     expect(found([])).toEqual(new Map());
   });
+
+  it('finds the same with room reserved up front, too little or too much', () => {
+    const row = fc.record({ id: fc.constantFrom('1', '2', '3', 'é', '😀', 'abc'), supersedable: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 3000 }), fc.nat(5000), fc.nat(20_000), (rows, roomRows, roomChars) => {
+        const finder = new DuplicateFinder();
+        finder.reserve(roomRows, roomChars);
+        rows.forEach((r, i) => finder.add(r.id, i + 2, r.supersedable));
+        expect(finder.superseded()).toEqual(expected(rows));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('records from scratch after clear, keeping nothing of the rows before', () => {
+    const finder = new DuplicateFinder();
+    for (let i = 0; i < 5000; i++) finder.add(`old${i % 10}😀`, i + 2, true);
+    finder.clear();
+    const fresh = new DuplicateFinder();
+    for (const target of [finder, fresh]) ['a', 'b', 'a', 'c'].forEach((id, i) => target.add(id, i + 2, true));
+    expect(finder.size).toBe(4);
+    const rowsOf = (f: DuplicateFinder): string[] => Array.from({ length: f.size }, (_, row) => `${f.idAt(row)}@${f.lineAt(row)}`);
+    expect(rowsOf(finder)).toEqual(rowsOf(fresh));
+    const { chars: _wide, ...records } = finder.records();
+    const { chars: _narrow, ...freshRecords } = fresh.records();
+    expect(records).toEqual(freshRecords);
+    expect(finder.superseded()).toEqual(new Map([[2, 4]]));
+  });
 });
