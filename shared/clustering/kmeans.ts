@@ -187,7 +187,7 @@ export function kmeansPlusPlus(x: Matrix, k: number, random: Random): Float64Arr
   return centers;
 }
 
-/** Nearest-centroid labels and the inertia they give. */
+/** Nearest-centroid labels (first on ties) and the inertia they give. */
 export function assignToCentroids(
   x: Matrix,
   centroids: Float64Array,
@@ -196,14 +196,23 @@ export function assignToCentroids(
   const { data, rows: n, cols: d } = x;
   const labels = new Int32Array(n);
   const sizes = new Int32Array(k);
+  const dists = new Float64Array(k);
   let inertia = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, ri = 0; i < n; i++, ri += d) {
+    // every distance first, then the nearest: measured faster than one loop doing both
+    for (let c = 0, ci = 0; c < k; c++, ci += d) {
+      let dist = 0;
+      for (let j = 0; j < d; j++) {
+        const diff = data[ri + j]! - centroids[ci + j]!;
+        dist += diff * diff;
+      }
+      dists[c] = dist;
+    }
     let best = 0;
     let bestDist = Number.POSITIVE_INFINITY;
     for (let c = 0; c < k; c++) {
-      const dist = squaredDistance(data, i * d, centroids, c * d, d);
-      if (dist < bestDist) {
-        bestDist = dist;
+      if (dists[c]! < bestDist) {
+        bestDist = dists[c]!;
         best = c;
       }
     }
