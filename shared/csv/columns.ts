@@ -22,6 +22,8 @@ export class CustomerColumns {
     private readonly ages: Uint8Array,
     private readonly incomes: Float64Blocks,
     private readonly scores: Uint8Array,
+    /** The rows' fingerprint when the reader took it as it read them (see fingerprint.ts). */
+    readonly fingerprint?: string,
   ) {}
 
   /** Columns of customers held as objects (tests, the customers table, small files). */
@@ -176,8 +178,9 @@ export class CustomerColumnsBuilder {
     this.at = kept === 0 ? this.blockRows : kept - (blocks - 1) * this.blockRows;
   }
 
-  build(ids: IdColumn): CustomerColumns {
+  /** The columns, with the rows' fingerprint when the caller took it as it pushed them (see fingerprint.ts). */
+  build(ids: IdColumn, fingerprint?: string): CustomerColumns {
     const n = this.rows;
-    return new CustomerColumns(n, ids, this.genders.toArray(n), this.ages.toArray(n), this.incomes, this.scores.toArray(n));
+    return new CustomerColumns(n, ids, this.genders.toArray(n), this.ages.toArray(n), this.incomes, this.scores.toArray(n), fingerprint);
   }
 }

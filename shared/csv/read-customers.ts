@@ -7,6 +7,7 @@ import { InvalidFileError } from '../errors.ts';
 import { checkRow, emptyRowValues, resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
 import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
 import { DuplicateFinder } from './duplicates.ts';
+import { Fingerprinter } from './fingerprint.ts';
 import { grown } from './typed-arrays.ts';
 
 export interface AcceptedRow {
@@ -309,6 +310,8 @@ export async function readCustomerColumns(
   const rejected: RejectedRow[] = [];
   const ids = new DuplicateFinder();
   const values = emptyRowValues();
+  // the accepted rows' fingerprint, taken as they are read: it holds unless a row is superseded
+  const rowsFingerprint = new Fingerprinter();
   let header: HeaderMap | undefined;
   let rowsRead = 0;
   let line = 1;
@@ -328,6 +331,7 @@ export async function readCustomerColumns(
       const reason = problem === undefined ? checkRow(fields, header, values) : notCsv(problem);
       if (reason === null) {
         ids.add(values.customerId, start, true);
+        rowsFingerprint.add(values.customerId, values.gender, values.age, values.annualIncomeThousands, values.spendingScore);
         if (idRows !== null) {
           const row = builder.length;
           if (row >= idRows.length) idRows = grown(idRows, row + 1, 1.5);
@@ -367,6 +371,6 @@ export async function readCustomerColumns(
   rejected.sort((a, b) => a.line - b.line);
   const finderRows = idRows;
   const idColumn = { get: (row: number) => ids.idAt(finderRows === null ? row : finderRows[row]!) };
-  const columns = builder.build(idColumn);
+  const columns = builder.build(idColumn, superseded.size === 0 ? rowsFingerprint.digest() : undefined);
   return { header, columns, rejected, rowsRead, duplicates: superseded.size };
 }

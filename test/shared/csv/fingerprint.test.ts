@@ -1,12 +1,14 @@
 // The training data's fingerprint: pinned values (the SHA-256 recorded in model artifacts must not
 // change), and the same value however the customers are held: objects, columns, or as read.
 
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import type { Customer } from '../../../shared/csv/contract.ts';
 import { fingerprint } from '../../../shared/csv/fingerprint.ts';
-import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
+import { readCustomerColumns, readCustomerCsv } from '../../../shared/csv/read-customers.ts';
 import { byteChunks } from '../support/csv-source.ts';
 
 const MALL = new URL('../../../../shared/data/Mall_Customers.csv', import.meta.url);
@@ -24,6 +26,25 @@ const customers: Customer[] = [
   { customerId: ' spaced ', gender: 'Female', age: 40, annualIncomeThousands: 0.1 + 0.2, spendingScore: 50 },
 ];
 
+/** The canonical form as design.md defines it, one template string and one hash update per row. */
+function definition(rows: readonly Customer[]): string {
+  const hash = createHash('sha256');
+  rows.forEach((c, i) =>
+    hash.update(
+      `${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`,
+    ),
+  );
+  return hash.digest('hex');
+}
+
+const customerArb: fc.Arbitrary<Customer> = fc.record({
+  customerId: fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 12 })),
+  gender: fc.constantFrom('Female' as const, 'Male' as const),
+  age: fc.integer({ min: 0, max: 120 }),
+  annualIncomeThousands: fc.oneof(fc.integer({ min: 0, max: 2e6 }), fc.double({ min: 0, max: 1e300, noNaN: true }), fc.constant(1e15)),
+  spendingScore: fc.integer({ min: 1, max: 100 }),
+});
+
 describe('fingerprint', () => {
   it('keeps the values model artifacts recorded', async () => {
     expect(fingerprint(customers)).toBe('2ff8b80e79b76a2d5997c37eefbdc165fa25d8e738281836fcf7d1a38be8cc8b');
@@ -34,5 +55,49 @@ describe('fingerprint', () => {
 
   it('is the same for customers as objects and as columns', () => {
     expect(fingerprint(CustomerColumns.from(customers.slice()))).toBe(fingerprint(customers));
+  });
+
+  it('is the SHA-256 of the canonical form, across buffer boundaries and for any ids and incomes', () => {
+    fc.assert(
+      fc.property(fc.array(customerArb, { maxLength: 40 }), (rows) => {
+        expect(fingerprint(rows)).toBe(definition(rows));
+      }),
+    );
+    const many = Array.from({ length: 20_000 }, (_, i) => ({
+      ...customers[i % customers.length]!,
+      customerId: `${i}-${customers[i % 9]!.customerId}`,
+    }));
+    expect(fingerprint(many)).toBe(definition(many));
+    const long = [customers[0]!, { ...customers[1]!, customerId: 'é'.repeat(40_000) }, customers[2]!];
+    expect(fingerprint(long)).toBe(definition(long));
+  });
+
+  it('is taken as a file is read, the same as computed from the rows, and computed from them when a row was superseded', async () => {
+    const csv = [
+      'customer_id,gender,age,annual_income_thousands,spending_score',
+      ...customers
+        .filter(
+          (c) =>
+            c.customerId.trim() === c.customerId &&
+            c.age <= 120 &&
+            c.annualIncomeThousands < 1e21 &&
+            !c.customerId.includes('\ud800') &&
+            c.customerId.length <= 128,
+        )
+        .map((c) => `"${c.customerId}",${c.gender},${c.age},${c.annualIncomeThousands},${c.spendingScore}`),
+    ].join('\n');
+    const asColumns = await readCustomerColumns(byteChunks(csv, [5]));
+    expect(asColumns.columns.fingerprint).toBeDefined();
+    const asObjects = await readCustomerCsv(byteChunks(csv, [7]));
+    expect(asColumns.columns.length).toBe(6);
+    expect(fingerprint(asColumns.columns)).toBe(definition(asObjects.accepted.map((r) => r.customer)));
+
+    const superseding = `${csv}\n0001,Female,30,40,50\n`;
+    const read = await readCustomerColumns(byteChunks(superseding, [64]));
+    expect(read.duplicates).toBe(1);
+    expect(read.columns.fingerprint).toBeUndefined();
+    expect(fingerprint(read.columns)).toBe(
+      definition((await readCustomerCsv(byteChunks(superseding, [64]))).accepted.map((r) => r.customer)),
+    );
   });
 });
