@@ -69,6 +69,32 @@ export class CustomerColumns {
     for (let i = 0; i < this.length; i++) target[offset + i * stride] = values[i]!;
   }
 
+  /**
+   * A column of bytes (gender codes, age, spending score) as stored, without a copy, in consecutive
+   * blocks of `blockRows` rows (the last one shorter).
+   */
+  byteBlocks(column: 'gender' | 'age' | 'spending_score'): Uint8Array[] {
+    const values = column === 'gender' ? this.genderCodes : column === 'age' ? this.ages : this.scores;
+    const out: Uint8Array[] = [];
+    for (let start = 0; start < this.length; start += this.blockRows)
+      out.push(values.subarray(start, Math.min(this.length, start + this.blockRows)));
+    return out;
+  }
+
+  /** Income as stored, without a copy, in the blocks of byteBlocks. */
+  incomeBlocks(): Float64Array[] {
+    const out: Float64Array[] = [];
+    for (let b = 0, start = 0; start < this.length; b++, start += this.blockRows) {
+      out.push(this.incomes.blocks[b]!.subarray(0, Math.min(this.blockRows, this.length - start)));
+    }
+    return out;
+  }
+
+  /** Rows per block of byteBlocks and incomeBlocks. */
+  get blockRows(): number {
+    return 1 << this.incomes.bits;
+  }
+
   /** One customer as an object. */
   at(row: number): Customer {
     return {

@@ -3,8 +3,17 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import type { Customer } from '../../../shared/csv/contract.ts';
-import { applyScaler, encodeRaw, fitScaler, toOriginalUnits } from '../../../shared/features/encode.ts';
+import {
+  applyScaler,
+  encodeRaw,
+  encodeScaled,
+  fitScaler,
+  fitScalerOf,
+  toOriginalUnits,
+  type Matrix,
+} from '../../../shared/features/encode.ts';
 import { resolveFeatures } from '../../../shared/features/spec.ts';
 
 const customer = (id: string, gender: 'Male' | 'Female', age: number, income: number, spending: number): Customer => ({
@@ -147,5 +156,67 @@ describe('toOriginalUnits', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('fitScalerOf and encodeScaled', () => {
+  /** The matrix's bytes: equal only when every value is the same double (NaN, −0 and all). */
+  const bits = (m: Matrix): Buffer => Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+  /** The first value of two matrices that is not the same double, or -1 (a deep equal of megabytes is slow). */
+  const firstDifference = (a: Matrix, b: Matrix): number => {
+    if (a.data.length !== b.data.length) return 0;
+    const [x, y] = [bits(a), bits(b)];
+    for (let i = 0; i < x.length; i += 8) if (x.compare(y, i, i + 8, i, i + 8) !== 0) return i / 8;
+    return -1;
+  };
+  const numbersBits = (values: readonly number[]): Buffer => Buffer.from(Float64Array.from(values).buffer);
+  const featureArb = fc.record({
+    features: fc.shuffledSubarray(['gender', 'age', 'annual_income_thousands', 'spending_score'], { minLength: 1 }),
+    weight: fc.double({ min: 0.1, max: 10, noNaN: true }),
+  });
+  const customerArb = fc.record({
+    gender: fc.constantFrom('Male' as const, 'Female' as const),
+    age: fc.integer({ min: 0, max: 120 }),
+    income: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.double({ min: 0, max: 1e6, noNaN: true })),
+    spending: fc.integer({ min: 1, max: 100 }),
+  });
+
+  it('give what fitScaler and applyScaler give over encodeRaw, bit for bit, for any customers and features', () => {
+    fc.assert(
+      fc.property(fc.array(customerArb, { maxLength: 30 }), featureArb, (rows, { features: names, weight }) => {
+        const customers = rows.map((r, i) => customer(String(i), r.gender, r.age, r.income, r.spending));
+        const features = resolveFeatures({ features: names, weights: { [names[0]!]: weight } });
+        const raw = encodeRaw(customers, features);
+        const scaler = fitScaler(raw, features);
+        const fitted = fitScalerOf(customers, features);
+        expect(fitted).toEqual(scaler);
+        expect(numbersBits(fitted.mean)).toEqual(numbersBits(scaler.mean));
+        expect(numbersBits(fitted.scale)).toEqual(numbersBits(scaler.scale));
+        const scaled = encodeScaled(customers, features, scaler);
+        expect([scaled.rows, scaled.cols]).toEqual([raw.rows, raw.cols]);
+        expect(firstDifference(scaled, applyScaler(raw, scaler))).toBe(-1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agree across the blocks of rows of the columns, with decimal incomes and an unseen category', () => {
+    const many = Array.from({ length: 40_000 }, (_, i) =>
+      customer(String(i), i % 3 === 0 ? 'Male' : 'Female', i % 121, ((i * 7919) % 1000) + (i % 7) / 10, 1 + (i % 100)),
+    );
+    const columns = CustomerColumns.from(many);
+    expect(columns.blockRows).toBeLessThan(many.length / 2);
+    const onlyWomen = [
+      { name: 'gender' as const, kind: 'categorical' as const, categories: ['Female'], weight: 2 },
+      ...resolveFeatures().slice(1),
+    ];
+    for (const features of [resolveFeatures({ weights: { annual_income_thousands: 1.5 } }), onlyWomen]) {
+      const raw = encodeRaw(many, features);
+      expect(firstDifference(encodeRaw(columns, features), raw)).toBe(-1);
+      const scaler = fitScaler(raw, features);
+      expect(numbersBits(fitScalerOf(columns, features).mean)).toEqual(numbersBits(scaler.mean));
+      expect(numbersBits(fitScalerOf(columns, features).scale)).toEqual(numbersBits(scaler.scale));
+      expect(firstDifference(encodeScaled(columns, features, scaler), applyScaler(raw, scaler))).toBe(-1);
+    }
   });
 });
