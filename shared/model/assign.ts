@@ -3,6 +3,7 @@
 
 import { columnsOf, type Customers } from '../csv/columns.ts';
 import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../csv/contract.ts';
+import type { Matrix } from '../features/encode.ts';
 import { featureValue, NUMERIC_VALUE } from '../features/spec.ts';
 import type { Model } from './artifact.ts';
 
@@ -70,6 +71,58 @@ export function numericColumns(customers: Customers): NumericColumns {
   return Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, columns.numeric(f)])) as Record<NumericField, Float64Array>;
 }
 
+/** Per model column: the numeric field's values, or (one-hot) the scaled value per gender code. */
+function modelColumns(
+  model: Model,
+  values: NumericColumns,
+): { numeric: Array<Float64Array | undefined>; byGender: Array<Float64Array | undefined> } {
+  const { mean, scale, weight } = model.scaler;
+  const numeric: Array<Float64Array | undefined> = [];
+  const byGender: Array<Float64Array | undefined> = [];
+  for (const f of model.features) {
+    if (f.kind === 'numeric') {
+      numeric.push(values[f.name as NumericField]);
+      byGender.push(undefined);
+      continue;
+    }
+    const categories = f.categories ?? [];
+    categories.forEach((category, c) => {
+      const j = numeric.length;
+      numeric.push(undefined);
+      byGender.push(
+        Float64Array.from(GENDERS, (g) => {
+          const at = categories.indexOf(g);
+          const raw = at < 0 ? Number.NaN : at === c ? 1 : 0;
+          return ((raw - mean[j]!) / scale[j]!) * weight[j]!;
+        }),
+      );
+    });
+  }
+  return { numeric, byGender };
+}
+
+/**
+ * Some customers' points in model space (rows of a row-major matrix, in the order of `rows`), as
+ * encodeRaw + applyScaler would give them, without encoding everybody else.
+ */
+export function modelSpaceRows(customers: Customers, model: Model, rows: Int32Array, values?: NumericColumns): Matrix {
+  const columns = columnsOf(customers);
+  const { mean, scale, weight } = model.scaler;
+  const d = mean.length;
+  const { numeric, byGender } = modelColumns(model, values ?? numericColumns(columns));
+  const codes = columns.genderCodes;
+  const data = new Float64Array(rows.length * d);
+  for (let j = 0; j < d; j++) {
+    const source = numeric[j];
+    const table = byGender[j];
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r]!;
+      data[r * d + j] = source !== undefined ? ((source[i]! - mean[j]!) / scale[j]!) * weight[j]! : table![codes[i]!]!;
+    }
+  }
+  return { data, rows: rows.length, cols: d };
+}
+
 /** Nearest centroids of many customers: positions in the model's arrays and, when asked, distances. */
 export interface NearestCentroids {
   /** Index of the nearest centroid in the model's arrays, per customer. */
@@ -95,29 +148,7 @@ export function nearestCentroids(
   const { mean, scale, weight } = model.scaler;
   const d = mean.length;
   const k = model.centroids.model.length;
-  const values = options.values ?? numericColumns(columns);
-  // per model column: the numeric field's values, or (one-hot) the scaled value per gender code
-  const numeric: Array<Float64Array | undefined> = [];
-  const byGender: Array<Float64Array | undefined> = [];
-  for (const f of model.features) {
-    if (f.kind === 'numeric') {
-      numeric.push(values[f.name as NumericField]);
-      byGender.push(undefined);
-      continue;
-    }
-    const categories = f.categories ?? [];
-    categories.forEach((category, c) => {
-      const j = numeric.length;
-      numeric.push(undefined);
-      byGender.push(
-        Float64Array.from(GENDERS, (g) => {
-          const at = categories.indexOf(g);
-          const raw = at < 0 ? Number.NaN : at === c ? 1 : 0;
-          return ((raw - mean[j]!) / scale[j]!) * weight[j]!;
-        }),
-      );
-    });
-  }
+  const { numeric, byGender } = modelColumns(model, options.values ?? numericColumns(columns));
   const centroids = Float64Array.from(model.centroids.model.flat());
   const codes = columns.genderCodes;
   // One-hot columns ahead of every numeric one add the same to a centroid's distance for every

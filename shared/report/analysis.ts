@@ -9,6 +9,8 @@ import type { NumericField } from '../csv/contract.ts';
 export const DEFAULT_MAX_POINTS = 5000;
 /** Bins per histogram, as in the original notebook. */
 export const HISTOGRAM_BINS = 20;
+/** Widest range of whole numbers that histograms and quantiles count value by value. */
+const COUNTING_RANGE = 1 << 16;
 
 /** Segment sizes from labels. */
 export function countLabels(labels: Int32Array, k: number): number[] {
@@ -148,10 +150,14 @@ export function segmentHistogram(
 ): Histogram {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const v of values) {
+  let whole = true;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
+    if (whole && !Number.isInteger(v)) whole = false;
   }
+  const [low, high] = [min, max];
   if (values.length === 0) {
     min = 0;
     max = 1;
@@ -162,17 +168,23 @@ export function segmentHistogram(
   }
   const width = (max - min) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, b) => (b === bins ? max : min + b * width));
+  const binOf = (v: number): number => Math.min(bins - 1, Math.floor((v - min) / width));
   const flat = new Int32Array(k * bins);
-  for (let i = 0; i < values.length; i++) {
-    const bin = Math.min(bins - 1, Math.floor((values[i]! - min) / width));
-    flat[labels[i]! * bins + bin]!++;
+  if (whole && values.length > 0 && high - low < COUNTING_RANGE && (high - low) * k < values.length) {
+    // whole numbers: customers counted per segment and value, each distinct value binned once
+    const range = high - low + 1;
+    const perValue = new Int32Array(k * range);
+    for (let i = 0; i < values.length; i++) perValue[labels[i]! * range + (values[i]! - low)]!++;
+    for (let v = 0; v < range; v++) {
+      const bin = binOf(low + v);
+      for (let c = 0; c < k; c++) flat[c * bins + bin]! += perValue[c * range + v]!;
+    }
+  } else {
+    for (let i = 0; i < values.length; i++) flat[labels[i]! * bins + binOf(values[i]!)]!++;
   }
   const counts = Array.from({ length: k }, (_, c) => Array.from(flat.subarray(c * bins, (c + 1) * bins)));
   return { feature, edges, counts };
 }
-
-/** Widest range of whole numbers whose quantiles are found by counting. */
-const COUNTING_RANGE = 1 << 16;
 
 /**
  * Quantiles of values, exactly as quantileSorted gives them on the sorted values (linear

@@ -168,6 +168,11 @@ export class ChartTemplate {
     return renumberIds(compactSvg(await view.toSVG()), id);
   }
 
+  /** A scale of the view as last rendered (data value → pixels, or category → colour). */
+  scale(name: string): (value: unknown) => unknown {
+    return this.view.scale(name) as (value: unknown) => unknown;
+  }
+
   /** Releases the view. */
   finalize(): void {
     this.view.finalize();
@@ -260,7 +265,19 @@ export interface ScatterInput {
 
 /** The segments in two dimensions: one mark per plotted customer (`pca_points`), centroids (`pca_centroids`). */
 export function scatterSpec(input: ScatterInput): TopLevelSpec {
-  const small = input.points.length > SMALL_POINT_THRESHOLD ? 'small' : 'large';
+  return scatterLayers(input, input.points, undefined);
+}
+
+/**
+ * The scatter's spec with the given points as the point layer's data; with `domains`, those are
+ * the axes' data ranges (as Vega would find them in the data), niced as Vega would.
+ */
+function scatterLayers(
+  input: ScatterInput,
+  points: ScatterInput['points'],
+  domains: { readonly pc1: readonly [number, number]; readonly pc2: readonly [number, number] } | undefined,
+): TopLevelSpec {
+  const size = pointStyle(input.points.length);
   const color = {
     field: 'segment',
     type: 'nominal' as const,
@@ -268,8 +285,14 @@ export function scatterSpec(input: ScatterInput): TopLevelSpec {
     scale: { domain: [...input.labels], range: [...input.colors] },
   };
   // whole-pixel positions: invisible at this size, and thousands of points print as short integers
-  const x = { field: 'pc1', type: 'quantitative' as const, title: input.xTitle, scale: { zero: false, round: true } };
-  const y = { field: 'pc2', type: 'quantitative' as const, title: input.yTitle, scale: { zero: false, round: true } };
+  const axis = (field: 'pc1' | 'pc2', title: string) => ({
+    field,
+    type: 'quantitative' as const,
+    title,
+    scale: { zero: false, round: true, ...(domains ? { domain: [...domains[field]], nice: true } : {}) },
+  });
+  const x = axis('pc1', input.xTitle);
+  const y = axis('pc2', input.yTitle);
   return {
     title: { text: 'Segments in 2-dimensional space', subtitle: input.subtitle },
     width: 560,
@@ -277,8 +300,8 @@ export function scatterSpec(input: ScatterInput): TopLevelSpec {
     layer: [
       {
         name: 'pca_points',
-        data: { values: input.points.map((p) => ({ ...p })) },
-        mark: { type: 'circle', size: POINT_SIZE[small], opacity: POINT_OPACITY[small], aria: false },
+        data: { values: points.map((p) => ({ ...p })) },
+        mark: { type: 'circle', size: size.size, opacity: size.opacity, aria: false },
         encoding: { x, y, color: { ...color, legend: { orient: 'bottom', columns: 2, symbolOpacity: 1 } } },
       },
       {
@@ -295,6 +318,51 @@ export function scatterSpec(input: ScatterInput): TopLevelSpec {
       },
     ],
   } as TopLevelSpec;
+}
+
+function pointStyle(points: number): { size: number; opacity: number } {
+  const style = points > SMALL_POINT_THRESHOLD ? 'small' : 'large';
+  return { size: POINT_SIZE[style], opacity: POINT_OPACITY[style] };
+}
+
+/** Where the point layer's (empty) mark group is in the scatter's SVG, to be filled. */
+const EMPTY_POINTS_GROUP = /(<g class="mark-symbol role-mark pca_points_marks"[^>]*?)\/>/;
+
+/**
+ * The scatter as SVG, as renderSvg(scatterSpec(input)) draws it, at a fraction of the cost: Vega
+ * lays out the axes, legend and centroids with the points' ranges as the scales' domains, and the
+ * points are written here with Vega's own scales in the markup Vega writes for a circle (a test
+ * holds the two byte for byte). Vega's per-point dataflow, bounds and markup were most of the
+ * report's cost with thousands of points.
+ */
+export async function renderScatter(input: ScatterInput, id: string): Promise<string> {
+  const finite = input.points.filter((p) => Number.isFinite(p.pc1) && Number.isFinite(p.pc2));
+  const extent = (field: 'pc1' | 'pc2'): [number, number] => {
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    for (const p of [...finite, ...input.centroids]) {
+      if (p[field] < low) low = p[field];
+      if (p[field] > high) high = p[field];
+    }
+    return [low, high];
+  };
+  const template = new ChartTemplate(scatterLayers(input, [], { pc1: extent('pc1'), pc2: extent('pc2') }));
+  try {
+    const svg = await template.render(id);
+    const x = template.scale('x');
+    const y = template.scale('y');
+    const colors = new Map(input.labels.map((label, i) => [label, input.colors[i]]));
+    const { size, opacity } = pointStyle(input.points.length);
+    // Vega's circle: two arcs of radius √size / 2; VL gives point marks a stroke width of 2
+    const r = Math.sqrt(size) / 2;
+    const tail = `" d="M${r},0A${r},${r},0,1,1,${-r},0A${r},${r},0,1,1,${r},0" fill="`;
+    const close = `" stroke-width="2" opacity="${opacity}"/>`;
+    const marks = finite.map((p) => `<path transform="translate(${x(p.pc1)},${y(p.pc2)})${tail}${colors.get(p.segment)}${close}`).join('');
+    if (!EMPTY_POINTS_GROUP.test(svg)) throw new Error('the scatter has no empty point layer to fill');
+    return svg.replace(EMPTY_POINTS_GROUP, (_whole, open: string) => `${open}>${marks}</g>`);
+  } finally {
+    template.finalize();
+  }
 }
 
 /** Segment × model column heatmap of standardized centroid values (`centroid_cells`). */

@@ -5,8 +5,7 @@ import type { Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import { numericColumns, type NumericColumns } from '../model/assign.ts';
-import { etaSquared } from '../profile/profile.ts';
-import { meanStd } from '../profile/stats.ts';
+import { etaSquared, fieldMeanStd } from '../profile/profile.ts';
 import { quantiles } from './analysis.ts';
 import { formatInt, formatNumber, formatPercent } from './format.ts';
 
@@ -250,7 +249,8 @@ export function computeFindings(
   const overall = Object.fromEntries(
     NUMERIC_FIELDS.map((f) => {
       const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / n;
-      return [f, { mean, std: meanStd(values[f]).std }];
+      // training has usually measured it already; if not, reading the field into values[f] rewrites the same values
+      return [f, { mean, std: fieldMeanStd(customers, f, values[f]).std }];
     }),
   ) as Record<NumericField, { mean: number; std: number }>;
   const findings: Finding[] = [];

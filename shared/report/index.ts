@@ -3,11 +3,10 @@
 // A segment is named by its id everywhere on the page; after a retrain that keeps ids, an id is
 // not its position in the model's arrays (centroids, segments, labels), which only index data.
 
-import { columnsOf, type Customers } from '../csv/columns.ts';
+import type { Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import { ModelError } from '../errors.ts';
-import { applyScaler, encodeRaw } from '../features/encode.ts';
-import { nearestCentroids, numericColumns, type NumericColumns } from '../model/assign.ts';
+import { modelSpaceRows, nearestCentroids, numericColumns, type NumericColumns } from '../model/assign.ts';
 import type { Model } from '../model/artifact.ts';
 import {
   countLabels,
@@ -25,8 +24,8 @@ import {
   HISTOGRAM_DATA,
   histogramSpec,
   metricByKSpec,
+  renderScatter,
   renderSvg,
-  scatterSpec,
   segmentColors,
   spendingSpec,
 } from './charts.ts';
@@ -403,9 +402,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   const sample = scatterSample(labels, model.k, maxPoints);
   const sampled = sample.length < n;
   // the principal components of the plotted customers: all of them, or the sample
-  const all = columnsOf(customers);
-  const plottedCustomers = sampled ? Array.from(sample, (i) => all.at(i)) : customers;
-  const projection = projectPca(applyScaler(encodeRaw(plottedCustomers, model.features), model.scaler), model.centroids.model);
+  const projection = projectPca(modelSpaceRows(customers, model, sample, p.values), model.centroids.model);
   const plotted = countLabels(
     Int32Array.from(sample, (i) => labels[i]!),
     model.k,
@@ -414,8 +411,8 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
     columns.length > c ? `PC${c + 1} (${formatPercent(projection.explained[c])} of variance)` : `PC${c + 1} (none: one model column)`;
   const points = Array.from(sample, (i, at) => ({ pc1: projection.pc1[at]!, pc2: projection.pc2[at]!, segment: labelsText[labels[i]!]! }));
   const centroids = projection.centroids.map(([pc1, pc2], c) => ({ pc1, pc2, segment: labelsText[c]!, id: model.segments[c]!.id }));
-  const scatterSvg = await renderSvg(
-    scatterSpec({
+  const scatterSvg = await renderScatter(
+    {
       points,
       centroids: order.map((c) => centroids[c]!),
       labels: legend.labels,
@@ -425,7 +422,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
       subtitle: sampled
         ? `${formatInt(sample.length)} of ${formatInt(n)} customers (stratified sample) · ◆ centroids`
         : `All ${formatInt(n)} customers · ◆ centroids`,
-    }),
+    },
     'pca',
   );
   const explained2 = projection.explained[0] + projection.explained[1];

@@ -4,7 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Customer } from '../../../shared/csv/contract.ts';
 import { CustomerColumns } from '../../../shared/csv/columns.ts';
-import { Assigner, assignCustomers, nearestCentroids, numericColumns, unassignableReason } from '../../../shared/model/assign.ts';
+import { applyScaler, encodeRaw } from '../../../shared/features/encode.ts';
+import {
+  Assigner,
+  assignCustomers,
+  modelSpaceRows,
+  nearestCentroids,
+  numericColumns,
+  unassignableReason,
+} from '../../../shared/model/assign.ts';
 import type { Model } from '../../../shared/model/artifact.ts';
 import { asCustomers, generated, modelPoint, nearest, smallModel } from '../support/model-fixtures.ts';
 
@@ -133,6 +141,20 @@ describe('nearestCentroids', () => {
     const man: Customer = { customerId: 'm', gender: 'Male', age: 30, annualIncomeThousands: 50, spendingScore: 50 };
     const { index, distance } = nearestCentroids([man], womenOnly, { distances: true });
     expect([index[0], distance![0]]).toEqual([0, Number.POSITIVE_INFINITY]);
+  });
+});
+
+describe('modelSpaceRows', () => {
+  it('gives the chosen rows of encodeRaw + applyScaler, in the order asked, bit for bit', () => {
+    const all = applyScaler(encodeRaw(customers, model.features), model.scaler);
+    const rows = Int32Array.from([5, 0, 17, customers.length - 1, 5]);
+    const some = modelSpaceRows(customers, model, rows);
+    expect([some.rows, some.cols]).toEqual([rows.length, all.cols]);
+    rows.forEach((i, r) =>
+      expect(Array.from(some.data.subarray(r * all.cols, (r + 1) * all.cols))).toEqual(
+        Array.from(all.data.subarray(i * all.cols, (i + 1) * all.cols)),
+      ),
+    );
   });
 });
 

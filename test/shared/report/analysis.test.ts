@@ -106,6 +106,22 @@ describe('segmentHistogram', () => {
     ]);
   });
 
+  it('counts whole numbers value by value into the same bins as every customer binned alone', () => {
+    const next = random(5);
+    const n = 5000;
+    const labels = Int32Array.from({ length: n }, () => Math.floor(next() * 4));
+    for (const values of [
+      Float64Array.from({ length: n }, () => 18 + Math.floor(next() * 63)),
+      Float64Array.from({ length: n }, () => Math.floor(next() * 140) / 2),
+    ]) {
+      const h = segmentHistogram(values, labels, 4, 'age');
+      const width = (h.edges[20]! - h.edges[0]!) / 20;
+      const expected = Array.from({ length: 4 }, () => new Array<number>(20).fill(0));
+      values.forEach((v, i) => expected[labels[i]!]![Math.min(19, Math.floor((v - h.edges[0]!) / width))]!++);
+      expect(h.counts).toEqual(expected);
+    }
+  });
+
   it('gives constant values one unit of width instead of dividing by zero', () => {
     const h = segmentHistogram(Float64Array.from([7, 7]), Int32Array.from([0, 0]), 1, 'age', 2);
     expect(h.edges).toEqual([6.5, 7, 7.5]);

@@ -2,7 +2,16 @@
 // whatever it rendered before, and the SVG is compacted without changing what is drawn.
 
 import { describe, expect, it } from 'vitest';
-import { ChartTemplate, HISTOGRAM_COLOR, HISTOGRAM_DATA, histogramSpec, renderSvg, scatterSpec } from '../../../shared/report/charts.ts';
+import {
+  ChartTemplate,
+  HISTOGRAM_COLOR,
+  HISTOGRAM_DATA,
+  histogramSpec,
+  renderScatter,
+  renderSvg,
+  scatterSpec,
+  type ScatterInput,
+} from '../../../shared/report/charts.ts';
 
 // Two income histograms of a 10⁶-row report (% of the segment per bin, 20 bins over 7–121 k$):
 // the second reaches the shared y maximum, and its chart is 1 px taller than the first. A view
@@ -87,5 +96,37 @@ describe('renderSvg', () => {
     const positions = [...points.matchAll(/transform="translate\(([^)]*)\)"/g)].map((m) => m[1]!);
     expect(positions).toHaveLength(50);
     for (const p of positions) expect(p).toMatch(/^-?\d+,-?\d+$/);
+  });
+});
+
+describe('renderScatter', () => {
+  const LABELS = ['0 · Young', '1 · Older', '2 · Rich'];
+  const COLORS = ['#4c78a8', '#f58518', '#e45756'];
+  /** Points on a spiral around (shift, shift), in segments by turn. */
+  function scatter(n: number, shift: number): ScatterInput {
+    return {
+      points: Array.from({ length: n }, (_, i) => ({
+        pc1: shift + Math.cos(i) * (1 + i / n) * 1.7,
+        pc2: shift / 2 + Math.sin(i) * (1 + i / n) * 0.9,
+        segment: LABELS[i % 3]!,
+      })),
+      centroids: LABELS.map((segment, id) => ({ pc1: shift + id - 1, pc2: shift / 3 - id / 7, segment, id })),
+      labels: LABELS,
+      colors: COLORS,
+      xTitle: 'PC1 (51.2 % of variance)',
+      yTitle: 'PC2 (20.4 % of variance)',
+      subtitle: `${n} customers`,
+    };
+  }
+
+  it('draws byte for byte what Vega draws with every point in the spec, large points and small', async () => {
+    for (const [n, shift] of [
+      [1, 0],
+      [40, -3.3],
+      [1501, 12.5],
+    ] as const) {
+      const input = scatter(n, shift);
+      expect(await renderScatter(input, 'pca')).toBe(await renderSvg(scatterSpec(input), 'pca'));
+    }
   });
 });
