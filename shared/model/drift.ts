@@ -5,8 +5,8 @@
 import * as z from 'zod';
 import type { Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS } from '../csv/contract.ts';
-import { fieldValues } from '../profile/profile.ts';
-import { ascendingInPlace, quantile, type Ascending } from '../profile/stats.ts';
+import { fieldAscending } from '../profile/profile.ts';
+import { quantile, type Ascending } from '../profile/stats.ts';
 
 const BINS = 10;
 /** PSI above this on any field recommends retraining (the common rule of thumb: > 0.2 is a shift). */
@@ -53,16 +53,16 @@ function binCounts(sorted: Ascending, edges: readonly number[]): number[] {
 
 /**
  * The training population's figures that nightly runs compare against. Each field is put in
- * order once (counted or radix-sorted); its bins are counted from that order, not value by value.
+ * order once (counted or radix-sorted; the counts profileSegments made when it ran first); its
+ * bins are counted from that order, not value by value.
  */
 export function baselineOf(customers: Customers, distances: Float64Array, outliers: number): Baseline {
   const bins: Baseline['bins'] = {};
-  const buffer = new Float64Array(customers.length);
+  let buffer: Float64Array | undefined;
   for (const field of NUMERIC_FIELDS) {
-    const values = fieldValues(customers, field, buffer);
-    const sorted = ascendingInPlace(values);
+    const sorted = fieldAscending(customers, field, () => (buffer ??= new Float64Array(customers.length)));
     const edges = decileEdges(sorted);
-    bins[field] = { edges, shares: binCounts(sorted, edges).map((c) => c / Math.max(1, values.length)) };
+    bins[field] = { edges, shares: binCounts(sorted, edges).map((c) => c / Math.max(1, customers.length)) };
   }
   let sum = 0;
   for (let i = 0; i < distances.length; i++) sum += distances[i]!;

@@ -5,7 +5,18 @@ import * as z from 'zod';
 import { columnsOf, CustomerColumns, type Customers } from '../csv/columns.ts';
 import { GENDERS, NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import { numericValues, type FeatureName, type FeatureSpec } from '../features/spec.ts';
-import { ascendingByGroup, meanStd, quantileSorted, sortedAscending, sortedByGroup, summarizeAscending, SummarySchema } from './stats.ts';
+import {
+  ascendingByGroup,
+  ascendingInPlace,
+  countWholeNumbers,
+  meanStd,
+  quantileSorted,
+  sortedAscending,
+  sortedByGroup,
+  summarizeAscending,
+  SummarySchema,
+  type Ascending,
+} from './stats.ts';
 
 /** Training-distance percentile used as a segment's outlier threshold. */
 const OUTLIER_PERCENTILE = 0.99;
@@ -86,23 +97,46 @@ export function nameSegments(all: readonly { dev: Deviations; genderShares: Reco
   });
 }
 
-/** Share of between-segment variance (η²) of a numeric field: 1 when the segments alone explain it. */
-export function etaSquared(values: Float64Array, labels: Int32Array, k: number): number {
-  return etaSquaredAround(values, labels, k, meanStd(values));
+type MeanStd = { mean: number; std: number };
+
+/** A numeric field over all the customers: mean and population std, and its sums and sizes per segment. */
+interface FieldTotals extends MeanStd {
+  readonly sums: Float64Array;
+  readonly sizes: Float64Array;
 }
 
-/** η² given the values' mean and population standard deviation. */
-function etaSquaredAround(values: Float64Array, labels: Int32Array, k: number, { mean, std }: { mean: number; std: number }): number {
-  if (std === 0) return 0;
+/**
+ * Mean and std as meanStd gives them, and the per-segment sums η² needs, added in customer order
+ * as etaSquared always added them: the same figures in two passes instead of three.
+ */
+function totalsOf(values: Float64Array, labels: Int32Array, k: number): FieldTotals {
+  const n = values.length;
   const sums = new Float64Array(k);
   const sizes = new Float64Array(k);
-  for (let i = 0; i < values.length; i++) {
-    sums[labels[i]!]! += values[i]!;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    sum += v;
+    sums[labels[i]!]! += v;
     sizes[labels[i]!]!++;
   }
+  const mean = n > 0 ? sum / n : 0;
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += (values[i]! - mean) * (values[i]! - mean);
+  return { mean, std: n > 0 ? Math.sqrt(sq / n) : 0, sums, sizes };
+}
+
+/** η² from a field's totals over n customers. */
+function etaOf({ mean, std, sums, sizes }: FieldTotals, n: number): number {
+  if (std === 0) return 0;
   let between = 0;
-  for (let c = 0; c < k; c++) if (sizes[c]! > 0) between += sizes[c]! * (sums[c]! / sizes[c]! - mean) ** 2;
-  return between / (values.length * std * std);
+  for (let c = 0; c < sums.length; c++) if (sizes[c]! > 0) between += sizes[c]! * (sums[c]! / sizes[c]! - mean) ** 2;
+  return between / (n * std * std);
+}
+
+/** Share of between-segment variance (η²) of a numeric field: 1 when the segments alone explain it. */
+export function etaSquared(values: Float64Array, labels: Int32Array, k: number): number {
+  return etaOf(totalsOf(values, labels, k), values.length);
 }
 
 /**
@@ -115,22 +149,77 @@ export function fieldValues(customers: Customers, field: NumericField, into: Flo
   return into;
 }
 
-const overallMeanStd = new WeakMap<Customers, Partial<Record<NumericField, { mean: number; std: number }>>>();
+/**
+ * What profileSegments learns of each field while its values are at hand, kept for the deviations,
+ * the warnings and the report that ask again: per customers (which do not change once read, see
+ * columnsOf) and per labels (which do not change once fitted).
+ */
+interface Remembered {
+  readonly overall: Partial<Record<NumericField, MeanStd>>;
+  /** every customer's value in ascending order, when counted (a few counters, not a copy) */
+  readonly ascending: Partial<Record<NumericField, Ascending>>;
+  readonly segments: WeakMap<Int32Array, { readonly k: number; readonly totals: Partial<Record<NumericField, FieldTotals>> }>;
+}
+const remembered = new WeakMap<Customers, Remembered>();
+
+function rememberedFor(customers: Customers): Remembered {
+  let memo = remembered.get(customers);
+  if (memo === undefined) remembered.set(customers, (memo = { overall: {}, ascending: {}, segments: new WeakMap() }));
+  return memo;
+}
+
+function remember(customers: Customers, labels: Int32Array, k: number, field: NumericField, totals: FieldTotals): FieldTotals {
+  const memo = rememberedFor(customers);
+  memo.overall[field] = { mean: totals.mean, std: totals.std };
+  let bySegment = memo.segments.get(labels);
+  if (bySegment?.k !== k) memo.segments.set(labels, (bySegment = { k, totals: {} }));
+  bySegment.totals[field] = totals;
+  return totals;
+}
 
 /**
  * Mean and population standard deviation of a numeric field over all the customers, as meanStd
- * gives them; remembered per customers (which do not change once read, see columnsOf), since the
- * deviations, the warnings and the report all ask for them.
+ * gives them (remembered, see Remembered).
  */
 export function fieldMeanStd(
   customers: Customers,
   field: NumericField,
   /** where to put the values when they must be read (as fieldValues's `into`) */
   buffer?: Float64Array,
-): { mean: number; std: number } {
-  let known = overallMeanStd.get(customers);
-  if (known === undefined) overallMeanStd.set(customers, (known = {}));
-  return (known[field] ??= meanStd(fieldValues(customers, field, buffer ?? new Float64Array(customers.length))));
+): MeanStd {
+  const memo = rememberedFor(customers);
+  return (memo.overall[field] ??= meanStd(fieldValues(customers, field, buffer ?? new Float64Array(customers.length))));
+}
+
+/**
+ * Every customer's value of a numeric field in ascending order: remembered when profileSegments
+ * counted it, else read into the buffer `into()` gives and put in order there (so valid until the
+ * buffer is used again), counted ones remembered.
+ */
+export function fieldAscending(customers: Customers, field: NumericField, into: () => Float64Array): Ascending {
+  const memo = rememberedFor(customers);
+  const known = memo.ascending[field];
+  if (known !== undefined) return known;
+  const values = fieldValues(customers, field, into());
+  const counted = countWholeNumbers(values, null, 1);
+  if (counted === null) return ascendingInPlace(values);
+  return (memo.ascending[field] = counted.all!);
+}
+
+/** η² of a numeric field for the given labels, as etaSquared gives it (remembered, see Remembered). */
+export function fieldEtaSquared(
+  customers: Customers,
+  labels: Int32Array,
+  k: number,
+  field: NumericField,
+  /** where to put the values when they must be read (as fieldValues's `into`) */
+  buffer?: Float64Array,
+): number {
+  const known = rememberedFor(customers).segments.get(labels);
+  const totals =
+    (known?.k === k ? known.totals[field] : undefined) ??
+    remember(customers, labels, k, field, totalsOf(fieldValues(customers, field, buffer ?? new Float64Array(customers.length)), labels, k));
+  return etaOf(totals, customers.length);
 }
 
 /** Warnings when one feature alone determines the segments. */
@@ -156,11 +245,7 @@ export function dominanceWarnings(
     }
   }
   if (k >= 2) {
-    const buffer = new Float64Array(customers.length);
-    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => {
-      const overall = fieldMeanStd(customers, f, buffer);
-      return { f, eta: etaSquaredAround(fieldValues(customers, f, buffer), labels, k, overall) };
-    });
+    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: fieldEtaSquared(customers, labels, k, f) }));
     const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
     if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
       const { f, eta: value } = dominant[0]!;
@@ -184,18 +269,22 @@ export function profileSegments(
   k: number,
 ): Omit<SegmentProfile, 'name'>[] {
   const n = labels.length;
-  const sizes = new Int32Array(k);
-  for (let i = 0; i < n; i++) sizes[labels[i]!]!++;
   const buffer = new Float64Array(n);
-  const stats = NUMERIC_FIELDS.map((f) => ascendingByGroup(fieldValues(customers, f, buffer), labels, k));
+  const stats = NUMERIC_FIELDS.map((f) => {
+    const values = fieldValues(customers, f, buffer);
+    remember(customers, labels, k, f, totalsOf(values, labels, k));
+    const { byGroup, all } = ascendingByGroup(values, labels, k);
+    if (all !== null) rememberedFor(customers).ascending[f] = all;
+    return byGroup;
+  });
   const memberDistances = sortedByGroup(distances, labels, k, buffer);
   const genderCounts = new Int32Array(k * GENDERS.length);
   const codes = columnsOf(customers).genderCodes;
   for (let i = 0; i < n; i++) genderCounts[labels[i]! * GENDERS.length + codes[i]!]!++;
   const empty = sortedAscending(new Float64Array(0));
-  return Array.from(sizes, (size, id) => {
+  return memberDistances.map((dist, id) => {
+    const size = dist.length;
     const genders = Object.fromEntries(GENDERS.map((g, code) => [g, genderCounts[id * GENDERS.length + code]! / size]));
-    const dist = memberDistances[id]!;
     let sum = 0;
     for (let i = 0; i < dist.length; i++) sum += dist[i]!;
     return {

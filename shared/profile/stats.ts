@@ -101,10 +101,8 @@ export function sortedAscending(sorted: Float64Array): Ascending {
 
 /** Below this many values the built-in sort is as fast as the radix sort's fixed costs. */
 const RADIX_MIN = 2048;
-/** Bits of a radix key (group, then value): two passes of at most 14 bits, counters that stay in cache. */
+/** Bits of a radix key: two passes of at most 14 bits, with counters that stay in cache. */
 const KEY_BITS = 28;
-/** Most groups the radix sort carries along (a byte per value); more are sorted group by group. */
-const MAX_RADIX_GROUPS = 256;
 /** Moves an insertion sort of a run may make per value of the run before the built-in sort takes over. */
 const INSERTION_BUDGET_PER_VALUE = 8;
 /** Whether a double's high 32 bits are the second word of its bytes (so the radix sort reads them). */
@@ -116,17 +114,16 @@ function highKey(word: number): number {
 }
 
 /**
- * Sorts the values by group, and ascending within a group, into `out` (the values themselves, or
- * an array that does not overlap them), in exactly the order of Float64Array.prototype.sort within
- * each group (−0 before +0). A value's key is its group, then the high 32 bits of its bits (sign,
- * exponent, 20 bits of mantissa) in an unsigned order that is the numbers' order, less the
- * smallest, shifted right as far as needed for the whole key to fit 28 bits: a least-significant-
- * digit radix sort in two passes of at most 14 bits puts the values in key order, then each run of
- * equal keys — values within about a millionth of each other, mostly one or a few — is ordered by
- * insertion, or by the built-in sort when that would cost more. `starts` are the groups' first
- * positions in `out` (k + 1 of them). Returns false, having changed nothing, when a value is NaN.
+ * Sorts the values ascending in place, in exactly the order of Float64Array.prototype.sort
+ * (−0 before +0), through `scratch` (as long as they, not overlapping them). A value's key is the
+ * high 32 bits of its bits (sign, exponent, 20 bits of mantissa) in an unsigned order that is the
+ * numbers' order, less the smallest, shifted right as far as needed to fit 28 bits: a
+ * least-significant-digit radix sort in two passes of at most 14 bits puts the values in key
+ * order, then each run of equal keys — values within about a millionth of each other, mostly one
+ * or a few — is ordered by insertion, or by the built-in sort when that would cost more. Returns
+ * false, having changed nothing, when a value is NaN.
  */
-function radixSortByGroup(values: Float64Array, groups: Int32Array | null, k: number, out: Float64Array, starts: Int32Array): boolean {
+function radixSort(values: Float64Array, scratch: Float64Array): boolean {
   const n = values.length;
   const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
   let low = 0xffffffff;
@@ -138,33 +135,24 @@ function radixSortByGroup(values: Float64Array, groups: Int32Array | null, k: nu
     if (key < low) low = key;
     if (key > high) high = key;
   }
-  const groupBits = k > 1 ? 32 - Math.clz32(k - 1) : 0;
   const valueBits = 32 - Math.clz32(high - low);
-  const shift = Math.max(0, valueBits + groupBits - KEY_BITS);
+  const shift = Math.max(0, valueBits - KEY_BITS);
   const bits = valueBits - shift;
-  const lowBits = (bits + groupBits) >>> 1;
+  const lowBits = bits >>> 1;
   const lowMask = (1 << lowBits) - 1;
   const lowCounts = new Int32Array(1 << lowBits);
-  const highCounts = new Int32Array(1 << (bits + groupBits - lowBits));
+  const highCounts = new Int32Array(1 << (bits - lowBits));
   for (let i = 0; i < n; i++) {
-    const key = ((groups === null ? 0 : groups[i]!) << bits) | ((highKey(words[2 * i + 1]!) - low) >>> shift);
+    const key = (highKey(words[2 * i + 1]!) - low) >>> shift;
     lowCounts[key & lowMask]!++;
     highCounts[key >>> lowBits]!++;
   }
   toStarts(lowCounts);
   toStarts(highCounts);
-  // the first pass carries each value's key along for the second
-  const between = new Float64Array(n);
-  const betweenKeys = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const key = ((groups === null ? 0 : groups[i]!) << bits) | ((highKey(words[2 * i + 1]!) - low) >>> shift);
-    const at = lowCounts[key & lowMask]!++;
-    between[at] = values[i]!;
-    betweenKeys[at] = key;
-  }
-  for (let i = 0; i < n; i++) out[highCounts[betweenKeys[i]! >>> lowBits]!++] = between[i]!;
-  const outWords = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
-  for (let g = 0; g < k; g++) settleRuns(out, outWords, starts[g]!, starts[g + 1]!, low, shift);
+  for (let i = 0; i < n; i++) scratch[lowCounts[((highKey(words[2 * i + 1]!) - low) >>> shift) & lowMask]!++] = values[i]!;
+  const scratchWords = new Uint32Array(scratch.buffer, scratch.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) values[highCounts[((highKey(scratchWords[2 * i + 1]!) - low) >>> shift) >>> lowBits]!++] = scratch[i]!;
+  settleRuns(values, words, low, shift);
   return true;
 }
 
@@ -184,16 +172,16 @@ function goesAfter(a: number, b: number): boolean {
 }
 
 /**
- * Orders each run of values in [from, to) with the same key ((high key − low) >>> shift), runs being
- * already in place relative to each other: insertion sort, which costs nothing on equal values,
- * falling back to the built-in sort for a run once its moves exceed a budget per value.
+ * Orders each run of values with the same key ((high key − low) >>> shift), runs being already in
+ * place relative to each other: insertion sort, which costs nothing on equal values, falling back
+ * to the built-in sort for a run once its moves exceed a budget per value.
  */
-function settleRuns(values: Float64Array, words: Uint32Array, from: number, to: number, low: number, shift: number): void {
-  if (to - from < 2) return;
-  let start = from;
-  let runKey = (highKey(words[2 * from + 1]!) - low) >>> shift;
-  for (let end = from + 1; end <= to; end++) {
-    const key = end < to ? (highKey(words[2 * end + 1]!) - low) >>> shift : -1;
+function settleRuns(values: Float64Array, words: Uint32Array, low: number, shift: number): void {
+  const n = values.length;
+  let start = 0;
+  let runKey = (highKey(words[1]!) - low) >>> shift;
+  for (let end = 1; end <= n; end++) {
+    const key = end < n ? (highKey(words[2 * end + 1]!) - low) >>> shift : -1;
     if (key === runKey) continue;
     let budget = INSERTION_BUDGET_PER_VALUE * (end - start);
     for (let j = start + 1; j < end; j++) {
@@ -217,12 +205,13 @@ function settleRuns(values: Float64Array, words: Uint32Array, from: number, to: 
 
 /**
  * Sorts the values ascending in place, in exactly the order of Float64Array.prototype.sort
- * (−0 before +0): by the radix sort of radixSortByGroup for large arrays, by the built-in sort
- * for short ones, ones holding a NaN, and on big-endian machines.
+ * (−0 before +0): by radixSort for large arrays, by the built-in sort for short ones, ones
+ * holding a NaN, and on big-endian machines. `scratch` (at least as long) saves an allocation.
  */
-export function sortNumbers(values: Float64Array): Float64Array {
+export function sortNumbers(values: Float64Array, scratch?: Float64Array): Float64Array {
   const n = values.length;
-  if (n < RADIX_MIN || !LITTLE_ENDIAN || !radixSortByGroup(values, null, 1, values, Int32Array.of(0, n))) values.sort();
+  if (n < RADIX_MIN || !LITTLE_ENDIAN) return values.sort();
+  if (!radixSort(values, scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n))) values.sort();
   return values;
 }
 
@@ -231,6 +220,13 @@ const MAX_COUNTED_RANGE = 1 << 16;
 /** Most counters held at once (groups × range). */
 const MAX_COUNTERS = 1 << 22;
 
+/** Each group's values in ascending order, and all of them when that costs nothing more. */
+export interface GroupsAscending {
+  readonly byGroup: Ascending[];
+  /** Every value in ascending order: there when the values were counted, null when sorted. */
+  readonly all: Ascending | null;
+}
+
 /**
  * Each group's values in ascending order, held as counts, when every value is a whole number
  * (not −0) and the range is small — ages, scores, incomes in whole thousands —, else null.
@@ -238,11 +234,11 @@ const MAX_COUNTERS = 1 << 22;
  * counted sum is the sorted loop's sum, bit for bit. `groups[i]` is value i's group (0..k−1);
  * null puts every value in group 0.
  */
-export function countWholeNumbers(values: Float64Array, groups: Int32Array | null, k: number): Ascending[] | null {
+export function countWholeNumbers(values: Float64Array, groups: Int32Array | null, k: number): GroupsAscending | null {
   const n = values.length;
   if (n === 0) return null;
   const bytes = countBytes(values, groups, k);
-  if (bytes !== null) return Array.from({ length: k }, (_, g) => countedAscending(bytes.subarray(g * BYTE_RANGE, (g + 1) * BYTE_RANGE), 0));
+  if (bytes !== null) return countedGroups(bytes, BYTE_RANGE, 0, k);
   let low = Number.POSITIVE_INFINITY;
   let high = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
@@ -257,7 +253,16 @@ export function countWholeNumbers(values: Float64Array, groups: Int32Array | nul
   const counts = new Int32Array(range * k);
   if (groups === null) for (let i = 0; i < n; i++) counts[values[i]! - low]!++;
   else for (let i = 0; i < n; i++) counts[groups[i]! * range + values[i]! - low]!++;
-  return Array.from({ length: k }, (_, g) => countedAscending(counts.subarray(g * range, (g + 1) * range), low));
+  return countedGroups(counts, range, low, k);
+}
+
+/** Groups from counts[g × range + v − low], and their sum. */
+function countedGroups(counts: Int32Array, range: number, low: number, k: number): GroupsAscending {
+  const byGroup = Array.from({ length: k }, (_, g) => countedAscending(counts.subarray(g * range, (g + 1) * range), low));
+  if (k === 1) return { byGroup, all: byGroup[0]! };
+  const total = new Int32Array(range);
+  for (let g = 0; g < k; g++) for (let v = 0; v < range; v++) total[v]! += counts[g * range + v]!;
+  return { byGroup, all: countedAscending(total, low) };
 }
 
 const BYTE_RANGE = 256;
@@ -312,34 +317,39 @@ function countedAscending(counts: Int32Array, low: number): Ascending {
  * Each group's values in ascending order: counted when they are small whole numbers, else
  * copied out group by group (in value order within a group) and radix-sorted.
  */
-export function ascendingByGroup(values: Float64Array, groups: Int32Array | null, k: number): Ascending[] {
+export function ascendingByGroup(values: Float64Array, groups: Int32Array | null, k: number): GroupsAscending {
   const counted = countWholeNumbers(values, groups, k);
   if (counted !== null) return counted;
-  if (groups === null) return [sortedAscending(sortNumbers(values.slice()))];
-  return sortedByGroup(values, groups, k).map(sortedAscending);
+  if (groups === null) {
+    const all = sortedAscending(sortNumbers(values.slice()));
+    return { byGroup: [all], all };
+  }
+  return { byGroup: sortedByGroup(values, groups, k).map(sortedAscending), all: null };
 }
 
 /** The values in ascending order, as ascendingByGroup in one group, but reordering `values` (a copy of the caller's). */
 export function ascendingInPlace(values: Float64Array): Ascending {
-  return countWholeNumbers(values, null, 1)?.[0] ?? sortedAscending(sortNumbers(values));
+  return countWholeNumbers(values, null, 1)?.all ?? sortedAscending(sortNumbers(values));
 }
 
 /**
  * Each group's values, sorted ascending: subarrays of one array, in group order — `into` when
- * given (as long as the values, and not the values themselves), else a new one.
+ * given (as long as the values, and not the values themselves), else a new one. Groups are copied
+ * out in value order, then sorted one by one through one scratch array of the largest's length
+ * (fresh memory is what a million values cost most).
  */
 export function sortedByGroup(values: Float64Array, groups: Int32Array, k: number, into?: Float64Array): Float64Array[] {
   const n = values.length;
   const starts = new Int32Array(k + 1);
   for (let i = 0; i < n; i++) starts[groups[i]! + 1]!++;
-  for (let g = 0; g < k; g++) starts[g + 1]! += starts[g]!;
-  const out = into !== undefined && into !== values && into.length >= n ? into.subarray(0, n) : new Float64Array(n);
-  const inGroup = (g: number): Float64Array => out.subarray(starts[g]!, starts[g + 1]!);
-  if (n >= RADIX_MIN && LITTLE_ENDIAN && k <= MAX_RADIX_GROUPS && radixSortByGroup(values, groups, k, out, starts)) {
-    return Array.from({ length: k }, (_, g) => inGroup(g));
+  let largest = 0;
+  for (let g = 0; g < k; g++) {
+    largest = Math.max(largest, starts[g + 1]!);
+    starts[g + 1]! += starts[g]!;
   }
-  // in value order within each group, then each group sorted on its own
+  const out = into !== undefined && into !== values && into.length >= n ? into.subarray(0, n) : new Float64Array(n);
   const next = starts.slice(0, k);
   for (let i = 0; i < n; i++) out[next[groups[i]!]!++] = values[i]!;
-  return Array.from({ length: k }, (_, g) => sortNumbers(inGroup(g)));
+  const scratch = new Float64Array(largest >= RADIX_MIN ? largest : 0);
+  return Array.from({ length: k }, (_, g) => sortNumbers(out.subarray(starts[g]!, starts[g + 1]!), scratch));
 }

@@ -8,6 +8,7 @@ import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import { NUMERIC_FIELDS, type Customer } from '../../../shared/csv/contract.ts';
 import { numericValues } from '../../../shared/features/spec.ts';
 import { baselineOf } from '../../../shared/model/drift.ts';
+import { profileSegments } from '../../../shared/profile/profile.ts';
 
 /** The reference: edges from a sorted copy, then each value's bin found by scanning the edges. */
 function reference(customers: readonly Customer[], distances: Float64Array, outliers: number) {
@@ -68,6 +69,15 @@ describe('baselineOf', () => {
       const expected = reference(customers, distances, 3);
       expect(isDeepStrictEqual(baselineOf(customers, distances, 3), expected)).toBe(true);
       expect(isDeepStrictEqual(baselineOf(CustomerColumns.from([...customers]), distances, 3), expected)).toBe(true);
+      // after the profiles, which leave their counts for the baseline to read
+      const profiled = CustomerColumns.from([...customers]);
+      profileSegments(
+        profiled,
+        Int32Array.from(customers, (_, i) => i % 3),
+        distances,
+        3,
+      );
+      expect(isDeepStrictEqual(baselineOf(profiled, distances, 3), expected)).toBe(true);
     });
   }
 

@@ -8,7 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import type { Customer, Gender } from '../../../shared/csv/contract.ts';
 import { numericValues, resolveFeatures } from '../../../shared/features/spec.ts';
-import { dominanceWarnings, fieldMeanStd, nameSegments, profileSegments, segmentDeviations } from '../../../shared/profile/profile.ts';
+import {
+  dominanceWarnings,
+  etaSquared,
+  fieldEtaSquared,
+  fieldMeanStd,
+  nameSegments,
+  profileSegments,
+  segmentDeviations,
+} from '../../../shared/profile/profile.ts';
 import { meanStd } from '../../../shared/profile/stats.ts';
 
 const customer = (id: string, gender: Gender, age: number, income: number, spending: number): Customer => ({
@@ -326,5 +334,19 @@ describe('profileSegments on many customers', () => {
     expect(isDeepStrictEqual(segmentDeviations(customers, profiles), expected)).toBe(true);
     expect(isDeepStrictEqual(segmentDeviations(CustomerColumns.from([...customers]), profiles), expected)).toBe(true);
     expect(isDeepStrictEqual(fieldMeanStd(CustomerColumns.from([...customers]), 'age'), overall.age)).toBe(true);
+  });
+
+  it('remembers η² and the overall figures per customers and labels, never for other labels or k', () => {
+    const customers = [...cases['incomes with decimals']!];
+    const other = Int32Array.from(labels, (l, i) => (i % 3 === 0 ? (l + 1) % (k - 1) : l));
+    profileSegments(customers, labels, distances, k - 1);
+    for (const f of ['age', 'annual_income_thousands', 'spending_score'] as const) {
+      const values = numericValues(customers, f);
+      expect(fieldEtaSquared(customers, labels, k - 1, f)).toBe(etaSquared(values, labels, k - 1));
+      expect(fieldEtaSquared(customers, other, k - 1, f)).toBe(etaSquared(values, other, k - 1));
+      expect(fieldEtaSquared(customers, labels, k, f)).toBe(etaSquared(values, labels, k));
+      expect(isDeepStrictEqual(fieldMeanStd(customers, f), meanStd(values))).toBe(true);
+    }
+    expect(etaSquared(numericValues(customers, 'age'), other, k - 1)).not.toBe(etaSquared(numericValues(customers, 'age'), labels, k - 1));
   });
 });

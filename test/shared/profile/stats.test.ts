@@ -151,9 +151,13 @@ describe('sortNumbers', () => {
     expect(identical(sortNumbers(values.slice()), values.slice().sort())).toBe(true);
   });
 
-  it('sorts short arrays and empty ones', () => {
+  it('sorts short arrays, empty ones, and uses a scratch array of any length', () => {
     expect(Array.from(sortNumbers(Float64Array.from([3, -0, 0, -1])))).toEqual([-1, -0, 0, 3]);
     expect(sortNumbers(new Float64Array(0))).toHaveLength(0);
+    const values = FLOAT_COLUMNS['uniform, both signs']!;
+    for (const scratch of [new Float64Array(10), new Float64Array(N + 5)]) {
+      expect(identical(sortNumbers(values.slice(), scratch), values.slice().sort())).toBe(true);
+    }
   });
 });
 
@@ -170,7 +174,7 @@ describe('ascending values (counted or sorted)', () => {
     it(`gives each group the sorted copy's summary, quantiles and counts below, to the bit: ${name}`, () => {
       const k = 5;
       const groups = groupsOf(20, k);
-      const ascending = ascendingByGroup(values, groups, k);
+      const { byGroup: ascending, all } = ascendingByGroup(values, groups, k);
       expect(ascending).toHaveLength(k);
       ascending.forEach((group, g) => {
         const { sorted, summary } = bySorting(values.filter((_, i) => groups[i] === g));
@@ -182,9 +186,13 @@ describe('ascending values (counted or sorted)', () => {
           expect(group.countBelow(x)).toBe(sorted.filter((v) => v < x).length);
         }
       });
-      const whole = ascendingInPlace(values.slice());
-      const { summary } = bySorting(values);
-      if (!Number.isNaN(summary.mean)) expect(identical(summarizeAscending(whole), summary)).toBe(true);
+      const { sorted, summary } = bySorting(values);
+      for (const whole of [ascendingInPlace(values.slice()), ...(all === null ? [] : [all])]) {
+        if (!Number.isNaN(summary.mean)) expect(identical(summarizeAscending(whole), summary)).toBe(true);
+        for (const q of [0.1, 0.5, 0.9]) expect(identical(quantile(whole, q), quantileSorted(sorted, q))).toBe(true);
+        expect(whole.countBelow(sorted[500]!)).toBe(sorted.filter((v) => v < sorted[500]!).length);
+      }
+      if (name in WHOLE_COLUMNS) expect(all).not.toBeNull();
     });
   }
 
