@@ -5,7 +5,7 @@ import type { Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import { numericColumns, type NumericColumns } from '../model/assign.ts';
-import { etaSquared, fieldMeanStd } from '../profile/profile.ts';
+import { fieldMeanStd } from '../profile/profile.ts';
 import { quantiles } from './analysis.ts';
 import { formatInt, formatNumber, formatPercent } from './format.ts';
 
@@ -209,14 +209,28 @@ function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean
 }
 
 /** Share of a field's variance explained by the segments (η²), for every numeric field. */
-function explainedByField(values: NumericColumns, labels: Int32Array, k: number): Record<NumericField, number> {
+function explainedByField(customers: Customers, values: NumericColumns, labels: Int32Array, k: number): Record<NumericField, number> {
   const out = {} as Record<NumericField, number>;
-  for (const f of NUMERIC_FIELDS) out[f] = etaSquared(values[f], labels, k);
+  for (const f of NUMERIC_FIELDS) out[f] = etaSquaredOf(values[f], labels, k, fieldMeanStd(customers, f, values[f]));
   return out;
 }
 
-function dominantFinding(values: NumericColumns, labels: Int32Array, k: number): Finding {
-  const eta = explainedByField(values, labels, k);
+/** η² as profile's etaSquared computes it, from the field's mean and deviation (known already). */
+function etaSquaredOf(values: Float64Array, labels: Int32Array, k: number, { mean, std }: { mean: number; std: number }): number {
+  if (std === 0) return 0;
+  const sums = new Float64Array(k);
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < values.length; i++) {
+    sums[labels[i]!]! += values[i]!;
+    sizes[labels[i]!]!++;
+  }
+  let between = 0;
+  for (let c = 0; c < k; c++) if (sizes[c]! > 0) between += sizes[c]! * (sums[c]! / sizes[c]! - mean) ** 2;
+  return between / (values.length * std * std);
+}
+
+function dominantFinding(customers: Customers, values: NumericColumns, labels: Int32Array, k: number): Finding {
+  const eta = explainedByField(customers, values, labels, k);
   const ranked = [...NUMERIC_FIELDS].sort((a, b) => eta[b] - eta[a]);
   const top = ranked[0]!;
   const others = ranked
@@ -262,6 +276,6 @@ export function computeFindings(
   }
   findings.push(ageIncomeFinding(customers, values));
   findings.push(largestFinding(model));
-  if (model.segments.length > 1) findings.push(dominantFinding(values, labels, model.k));
+  if (model.segments.length > 1) findings.push(dominantFinding(customers, values, labels, model.k));
   return findings;
 }

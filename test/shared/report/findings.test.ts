@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Customer } from '../../../shared/csv/contract.ts';
 import type { Model } from '../../../shared/model/artifact.ts';
-import { profileSegments } from '../../../shared/profile/profile.ts';
+import { etaSquared, profileSegments } from '../../../shared/profile/profile.ts';
+import { numericValues } from '../../../shared/features/spec.ts';
+import { NUMERIC_FIELDS } from '../../../shared/csv/contract.ts';
 import { ageIncomeTest, computeFindings } from '../../../shared/report/findings.ts';
 
 type Row = readonly [age: number, income: number, spending: number, segment: number];
@@ -147,6 +149,18 @@ describe('computeFindings', () => {
     expect(finding.text).toBe(
       'Age separates the segments most: the segments explain 96.4\u00a0% of its variance (spending score 87.5\u00a0%, annual income 13.2\u00a0%).',
     );
+  });
+
+  it('gives exactly profile’s η² for every field', () => {
+    const rows: Row[] = Array.from({ length: 300 }, (_, i) => [
+      18 + ((i * 37) % 53),
+      15 + ((i * 13) % 101) / 4,
+      1 + ((i * 29) % 99),
+      (i * 7) % 4,
+    ]);
+    const { model, customers, labels } = modelOf(rows, 4);
+    const finding = computeFindings(model, customers, labels).find((f) => f.id === 'dominant-feature')!;
+    for (const f of NUMERIC_FIELDS) expect(finding.numbers[`eta2.${f}`]).toBe(etaSquared(numericValues(customers, f), labels, 4));
   });
 
   it('says when one field alone nearly determines the segments', () => {
