@@ -108,16 +108,19 @@ const INSERTION_BUDGET_PER_VALUE = 8;
 /** Whether a double's high 32 bits are the second word of its bytes (so the radix sort reads them). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** The high word of a double's bits as a key whose unsigned order is the numbers' order. */
+/**
+ * The high word of a double's bits (as a signed 32-bit integer) turned into a key whose order is
+ * the numbers' order: negatives have their other 31 bits flipped, so −0 comes just before +0.
+ */
 function highKey(word: number): number {
-  return word >>> 31 !== 0 ? ~word >>> 0 : (word | 0x80000000) >>> 0;
+  return word ^ ((word >> 31) & 0x7fffffff);
 }
 
 /**
  * Sorts the values ascending in place, in exactly the order of Float64Array.prototype.sort
  * (−0 before +0), through `scratch` (as long as they, not overlapping them). A value's key is the
- * high 32 bits of its bits (sign, exponent, 20 bits of mantissa) in an unsigned order that is the
- * numbers' order, less the smallest, shifted right as far as needed to fit 28 bits: a
+ * high 32 bits of its bits (sign, exponent, 20 bits of mantissa) in an order that is the numbers'
+ * order (highKey), less the smallest, shifted right as far as needed to fit 28 bits: a
  * least-significant-digit radix sort in two passes of at most 14 bits puts the values in key
  * order, then each run of equal keys — values within about a millionth of each other, mostly one
  * or a few — is ordered by insertion, or by the built-in sort when that would cost more. Returns
@@ -125,9 +128,9 @@ function highKey(word: number): number {
  */
 function radixSort(values: Float64Array, scratch: Float64Array): boolean {
   const n = values.length;
-  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  let low = 0xffffffff;
-  let high = 0;
+  const words = new Int32Array(values.buffer, values.byteOffset, 2 * n);
+  let low = 0x7fffffff;
+  let high = -0x80000000;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v !== v) return false;
@@ -150,7 +153,7 @@ function radixSort(values: Float64Array, scratch: Float64Array): boolean {
   toStarts(lowCounts);
   toStarts(highCounts);
   for (let i = 0; i < n; i++) scratch[lowCounts[((highKey(words[2 * i + 1]!) - low) >>> shift) & lowMask]!++] = values[i]!;
-  const scratchWords = new Uint32Array(scratch.buffer, scratch.byteOffset, 2 * n);
+  const scratchWords = new Int32Array(scratch.buffer, scratch.byteOffset, 2 * n);
   for (let i = 0; i < n; i++) values[highCounts[((highKey(scratchWords[2 * i + 1]!) - low) >>> shift) >>> lowBits]!++] = scratch[i]!;
   settleRuns(values, words, low, shift);
   return true;
@@ -176,7 +179,7 @@ function goesAfter(a: number, b: number): boolean {
  * place relative to each other: insertion sort, which costs nothing on equal values, falling back
  * to the built-in sort for a run once its moves exceed a budget per value.
  */
-function settleRuns(values: Float64Array, words: Uint32Array, low: number, shift: number): void {
+function settleRuns(values: Float64Array, words: Int32Array, low: number, shift: number): void {
   const n = values.length;
   let start = 0;
   let runKey = (highKey(words[1]!) - low) >>> shift;
