@@ -105,6 +105,37 @@ describe('readCustomerCsv', () => {
     expect(csv.accepted[0]!.fields[5]).toBe('Zürich 東京');
   });
 
+  it('decodes any mix of ASCII and other characters, however the bytes are cut', async () => {
+    const idArb = fc.string({ unit: fc.constantFrom('a', '7', '-', 'é', 'Å', '東', '😀'), minLength: 1, maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(idArb, { minLength: 1, maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+        async (ids, sizes) => {
+          const csv = await read(`${SNAKE}\n${ids.map((id, i) => `${id}${i},F,30,40,50`).join('\n')}\n`, sizes);
+          expect(csv.accepted.map((r) => r.customer.customerId)).toEqual(ids.map((id, i) => `${id}${i}`));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses bytes that are not UTF-8 after pure ASCII pieces and within them', async () => {
+    const bytes = (...parts: Array<string | number[]>): AsyncGenerator<Uint8Array> =>
+      (async function* () {
+        for (const part of parts) yield typeof part === 'string' ? new TextEncoder().encode(part) : Uint8Array.from(part);
+      })();
+    const latin1 = [0x5a, 0xfc, 0x72, 0x69, 0x63, 0x68]; // "Zürich" in Windows-1252
+    for (const parts of [
+      [`${SNAKE}\n`, '1,F,30,40,50\n', latin1],
+      [`${SNAKE}\n1,F,30,40,`, [0xc3], '\n'],
+      // a character's first byte, an ASCII piece, then a byte that would have finished the character
+      [`${SNAKE}\n1,F,30,40,5`, [0xc3], '0\n2,F,30,40,', [0xa9], '5\n'],
+    ]) {
+      await expect(readCustomerCsv(bytes(...parts))).rejects.toThrow('not a UTF-8 text file (save it as UTF-8 and upload it again)');
+    }
+  });
+
   it('accepts string chunks as well as bytes', async () => {
     const text = `${SNAKE}\n1,M,20,30,40\n2,F,21,31,41\n`;
     const fromOne = await readCustomerCsv(oneString(text));
