@@ -2,14 +2,15 @@
 // `npm run build` (npm ci and npm install run it as `prepare`): bundles the CLI with esbuild into a
 // fresh directory under .build/cli, then points .build/cli/current.json at it with one atomic
 // rename. A CLI already running keeps reading the chunks of the build it started from: a build
-// that is no longer current is deleted only a day after it was replaced. Beside the bundle, the
-// commands' definitions as JSON (usage.json), from which the bundle answers `segments help`.
+// that is no longer current is deleted only a day after it was replaced. Beside the bundle, what
+// the launcher (segments.cjs) answers `segments help` with, without the bundle: the commands'
+// definitions as JSON (usage.json) and the code that renders them as CommonJS (usage.cjs).
 // `node functions/cli/build.mjs --outdir <dir>` builds into <dir> without making it current.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BUILDS, ENTRY, POINTER, ROOT } from './current-build.mjs';
+import { BUILDS, ENTRY, POINTER, ROOT } from './current-build.cjs';
 
 /** A replaced build is kept this long for the processes still running it. */
 const RETIRED_BUILD_KEPT_MS = 24 * 60 * 60 * 1000;
@@ -43,7 +44,7 @@ try {
   result = await esbuild.build({
     absWorkingDir: ROOT,
     // the worker threads of a parallel `assign` run label-worker.js from the same directory; main.js
-    // (the router, which the entry imports once it has a command to run) gives usage.json below
+    // (the router) gives usage.json below
     entryPoints: ['functions/cli/segments.ts', 'functions/cli/label-worker.ts', 'functions/cli/main.ts'],
     outdir,
     outExtension: { '.js': '.js' },
@@ -63,6 +64,17 @@ try {
   // the definitions the usage is made of, from the bundle just built (importing it runs no command)
   const { usageDefinitions } = await import(pathToFileURL(join(outdir, 'main.js')).href);
   writeFileSync(join(outdir, 'usage.json'), `${JSON.stringify(usageDefinitions())}\n`);
+  // the router's lookup and the usage's rendering (command.ts), for a launcher that is CommonJS
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ['functions/cli/command.ts'],
+    outfile: join(outdir, 'usage.cjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'error',
+  });
 } catch (error) {
   rmSync(outdir, { recursive: true, force: true });
   throw error;

@@ -1,5 +1,5 @@
 // npm run bench: what users run, timed as they run it. Each command is a whole process — the
-// `segments` bin run directly, as the README teaches — side by side with the original Python
+// `segments` bin run directly with node, as the README teaches — side by side with the original Python
 // pipeline (pandas + scikit-learn, one thread, also a whole process), the two sides taking turns,
 // medians of --repeats runs; peak memory of every process (/usr/bin/time). Timings of functions
 // inside a process go in a table of their own. Not part of npm test. Needs Debian's
@@ -19,7 +19,8 @@ import { buildBundles, coldStarts } from './bundle-sizes.ts';
 const PYTHON = '/usr/bin/python3';
 const ROOT = join(import.meta.dirname, '..', '..');
 /** The bin as package.json declares it; the README's `segments` alias runs `node` on this file. */
-const BIN = join(ROOT, 'functions', 'cli', 'segments.mjs');
+const BIN_PATH = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { segments: string } }).bin.segments;
+const BIN = join(ROOT, BIN_PATH);
 const SKLEARN = join(import.meta.dirname, 'sklearn_bench.py');
 const SECTIONS = ['startup', 'invocation', 'train', 'assign', 'db', 'internal'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -113,7 +114,7 @@ async function measure(
 
 // --- the bin, and only a current build of it -------------------------------------------------
 
-const { currentBuild } = (await import(pathToFileURL(join(ROOT, 'functions', 'cli', 'current-build.mjs')).href)) as {
+const { currentBuild } = (await import(pathToFileURL(join(ROOT, 'functions', 'cli', 'current-build.cjs')).href)) as {
   currentBuild(): string | null;
 };
 let build0: string | null = null;
@@ -132,7 +133,7 @@ function requireCurrentBuild(): void {
   build0 = now;
 }
 
-/** `node functions/cli/segments.mjs <args>`, checked to run the build both before and after. */
+/** `node <the bin> <args>`, checked to run the build both before and after. */
 async function segments(args: readonly string[], options: { cwd?: string } = {}): Promise<Measured> {
   requireCurrentBuild();
   const run = await measure('node', [BIN, ...args], options);
@@ -281,7 +282,7 @@ async function invocation(): Promise<void> {
   const onPath = { ...process.env, PATH: `${linked}:${process.env.PATH ?? ''}` };
   const ways = [
     {
-      name: "`node functions/cli/segments.mjs help` (the bin; what the README's `segments` alias runs)",
+      name: `\`node ${BIN_PATH} help\` (the bin; what the README's \`segments\` alias runs)`,
       run: () => segments(['help'], { cwd: ROOT }),
     },
     {

@@ -1,7 +1,7 @@
 // The CLI's build step and launcher, on a copy of the project: `npm run build` (build.mjs) bundles
-// into a fresh directory and switches .build/cli/current.json to it; segments.mjs runs that bundle
+// into a fresh directory and switches .build/cli/current.json to it; segments.cjs runs that bundle
 // while no source changed since, the sources with tsx otherwise; a replaced build stays for a day;
-// the bundle answers `segments help` from the definitions its build kept, as the router would.
+// the launcher answers `segments help` from what the build kept, as the router would.
 
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
@@ -32,7 +32,7 @@ async function copyProject(dir: string): Promise<void> {
 
 const withTsx = (): Promise<void> => symlink(join(ROOT, 'node_modules', 'tsx'), join(project, 'node_modules', 'tsx'));
 const build = () => run('node', [join(project, 'functions/cli/build.mjs')]);
-const segments = (...argv: string[]) => run('node', [join(project, 'functions/cli/segments.mjs'), ...argv]);
+const segments = (...argv: string[]) => run('node', [join(project, 'functions/cli/segments.cjs'), ...argv]);
 const pointer = async (): Promise<{ build: string }> => JSON.parse(await readFile(join(project, '.build/cli/current.json'), 'utf8'));
 const failure = (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr });
 
@@ -52,6 +52,9 @@ describe('the CLI build and its launcher', () => {
     ).toContain('label-worker.js');
     const { stdout } = await segments('generate', '--rows', '2');
     expect(stdout.trimEnd().split('\n')).toHaveLength(3);
+    // the executable's former name runs it too
+    const former = await run('node', [join(project, 'functions/cli/segments.mjs'), 'generate', '--rows', '2']);
+    expect(former.stdout).toBe(stdout);
   });
 
   it('runs the sources with tsx once a source file changed, until the next build', async () => {
@@ -70,11 +73,12 @@ describe('the CLI build and its launcher', () => {
     expect((await segments('generate', '--help')).stdout).toContain('write made-up customers');
   });
 
-  it('answers every request for the usage from the definitions it kept, as the router does, without loading the commands', async () => {
+  it('answers every request for the usage from what the build kept, as the router does, without the bundle', async () => {
     await build();
     const dir = join(project, '.build/cli', (await pointer()).build);
     expect(JSON.parse(await readFile(join(dir, 'usage.json'), 'utf8'))).toEqual(usageDefinitions());
-    // the router (main.js) gone: only what answers the usage is left to load
+    // the bundle's entry and its router gone: only what answers the usage is left to load
+    await rm(join(dir, 'segments.js'));
     await rm(join(dir, 'main.js'));
     const requests = [
       [],

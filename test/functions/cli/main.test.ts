@@ -304,8 +304,9 @@ describe('segments db (against DATABASE_URL)', () => {
 });
 
 describe('the segments executable', () => {
-  it('runs as a process and exits non-zero with one line on error', async () => {
-    const bin = join(import.meta.dirname, '../../../functions/cli/segments.mjs');
+  it('runs as a process (the bin package.json declares) and exits non-zero with one line on error', async () => {
+    const root = join(import.meta.dirname, '../../..');
+    const bin = join(root, (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { bin: { segments: string } }).bin.segments);
     const ok = await promisify(execFile)('node', [bin, 'generate', '--rows', '3']);
     expect(ok.stdout.trimEnd().split('\n')).toHaveLength(4);
     const failed = await promisify(execFile)('node', [bin, 'train', 'missing.csv']).catch((e: { code: number; stderr: string }) => e);

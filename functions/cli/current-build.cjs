@@ -1,24 +1,24 @@
 // Which CLI build `segments` runs: `.build/cli/current.json` names the build directory that
 // `npm run build` last completed and the source files it was built from, with their times and
-// sizes. Shared by the launcher (segments.mjs) and the build (build.mjs); plain JavaScript, so the
-// launcher reads it without a compiler.
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// sizes. Shared by the launcher (segments.cjs) and the build (build.mjs); plain CommonJS, so the
+// launcher reads it without a compiler and without Node's ES module loader.
+'use strict';
+const { readFileSync, statSync } = require('node:fs');
+const { join } = require('node:path');
 
-/** The project root (this file is functions/cli/current-build.mjs). */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The project root (this file is functions/cli/current-build.cjs). */
+const ROOT = join(__dirname, '..', '..');
 /** Builds live in directories of their own under here; the pointer file names the current one. */
-export const BUILDS = join(ROOT, '.build', 'cli');
-export const POINTER = join(BUILDS, 'current.json');
-export const ENTRY = 'segments.js';
+const BUILDS = join(ROOT, '.build', 'cli');
+const POINTER = join(BUILDS, 'current.json');
+const ENTRY = 'segments.js';
 
 /**
  * The current build's entry file, or null when there is none or any file it was built from has
  * changed since (another modification time or size, or gone): then the sources are newer than
  * the build. Costs one small file read and one stat per source file (about 100), no directory walk.
  */
-export function currentBuild() {
+function currentBuild() {
   let pointer;
   try {
     pointer = JSON.parse(readFileSync(POINTER, 'utf8'));
@@ -31,3 +31,9 @@ export function currentBuild() {
   }
   return join(BUILDS, pointer.build, ENTRY);
 }
+
+exports.ROOT = ROOT;
+exports.BUILDS = BUILDS;
+exports.POINTER = POINTER;
+exports.ENTRY = ENTRY;
+exports.currentBuild = currentBuild;
