@@ -1,6 +1,6 @@
 // Worker thread of `segments assign` on a large local file: labels chunks of whole lines that the
-// main thread read, each after the file's header line, with the pass of label-file.ts, and hands
-// back each chunk's labeled.csv bytes, counts, rejects and the ids it saw.
+// main thread read (label-file.ts's labelChunk), and hands back each chunk's labeled.csv bytes,
+// counts, rejects and the ids it saw. The main thread labels chunks too, with the same ChunkLabeler.
 // Started by parallel-assign.ts: label-worker.js of the CLI bundle, or label-worker-source.mjs from source.
 
 import { parentPort } from 'node:worker_threads';
@@ -8,7 +8,7 @@ import { DuplicateFinder, type DuplicateRecords } from '../../shared/csv/duplica
 import { CsvBytes } from '../../shared/csv/write.ts';
 import { SegmentationError } from '../../shared/errors.ts';
 import type { Model } from '../../shared/model/artifact.ts';
-import { freshState, labelPass, type PassState } from '../../shared/workflows/label-file.ts';
+import { labelChunk, type PassState } from '../../shared/workflows/label-file.ts';
 
 /** Starts a pass over the file: the chunks that follow are labeled with this model and header. */
 export interface PassTask {
@@ -28,9 +28,11 @@ export interface ChunkTask {
   readonly firstLine: number;
   /** a buffer of an earlier chunk's labeled lines, written, to write this chunk's into */
   readonly output: Uint8Array | undefined;
+  /** arrays of an earlier chunk's ids, recorded, to copy this chunk's into */
+  readonly records: DuplicateRecords | undefined;
 }
 
-export type WorkerTask = PassTask | ChunkTask;
+export type LabelTask = PassTask | ChunkTask;
 
 /** A labeled chunk: its labeled.csv lines, what the pass learnt, and (first pass) the ids it saw. */
 export interface ChunkDone {
@@ -52,60 +54,61 @@ export interface ChunkFailed {
   readonly userFacing: boolean;
 }
 
+export type ChunkAnswer = ChunkDone | ChunkFailed;
+
 /** A chunk's output is about this many times its input (the label columns): room reserved up front. */
 const OUTPUT_PER_INPUT_BYTE = 5;
+
 /**
- * A chunk is parsed in pieces of this many bytes: the parser's batch of rows lives until the batch
- * is labeled, and a young-generation collection copies what lives (a whole megabyte's rows at once
- * made the collector the largest cost).
+ * Labels the chunks of a pass one at a time, on whichever thread holds it; `between` is awaited
+ * between pieces of a chunk (see labelChunk).
  */
-const PIECE_BYTES = 64 << 10;
+export class ChunkLabeler {
+  constructor(private readonly between?: () => Promise<void>) {}
 
-interface Pass {
-  readonly header: string;
-  readonly model: Model;
-  readonly known: ReadonlyMap<number, number> | null;
-}
+  private pass: { readonly header: string; readonly model: Model; readonly known: ReadonlyMap<number, number> | null } | undefined;
+  private readonly ids = new DuplicateFinder();
+  private out: CsvBytes | undefined;
 
-let pass: Pass | undefined;
-const ids = new DuplicateFinder();
-let out: CsvBytes | undefined;
-
-async function* chunkSource(header: string, bytes: Uint8Array): AsyncGenerator<Uint8Array | string> {
-  yield header;
-  for (let start = 0; start < bytes.length; start += PIECE_BYTES) yield bytes.subarray(start, start + PIECE_BYTES);
-}
-
-async function label(task: ChunkTask): Promise<void> {
-  const { header, model, known } = pass!;
-  const state = freshState();
-  ids.clear();
-  out ??= new CsvBytes(task.bytes.length * OUTPUT_PER_INPUT_BYTE);
-  if (task.output !== undefined) out.adopt(task.output);
-  const options = { model, known, ids: known === null ? ids : null, withHeader: false, firstLine: task.firstLine - 1 };
-  for await (const _ of labelPass(chunkSource(header, task.bytes), state, options, out));
-  const labeled = out.take();
-  const records = known === null ? ids.records() : null;
-  const done: ChunkDone = { type: 'done', seq: task.seq, labeled, input: task.bytes, state, records };
-  const transfer = [labeled.buffer, task.bytes.buffer];
-  if (records !== null) transfer.push(records.chars.buffer, records.starts.buffer, records.hashes.buffer, records.lines.buffer);
-  parentPort!.postMessage(done, transfer as ArrayBuffer[]);
-}
-
-function failed(seq: number, error: unknown): ChunkFailed {
-  const { name, message } = error instanceof Error ? error : new Error(String(error));
-  // whether the message is for a person travels with it (SegmentationError.userFacing)
-  return { type: 'error', seq, name, message, userFacing: error instanceof SegmentationError && error.userFacing };
-}
-
-// chunks are labeled one at a time, in the order they come (the main thread keeps a few queued)
-let queue = Promise.resolve();
-parentPort!.on('message', (task: WorkerTask) => {
-  if (task.type === 'pass') {
-    queue = queue.then(() => {
-      pass = { header: task.header, model: task.model, known: task.known === null ? null : new Map(task.known) };
-    });
-    return;
+  /** Nothing for a pass task; a chunk's labels, or why it has none, for a chunk task. */
+  async handle(task: LabelTask): Promise<ChunkAnswer | undefined> {
+    if (task.type === 'pass') {
+      this.pass = { header: task.header, model: task.model, known: task.known === null ? null : new Map(task.known) };
+      return undefined;
+    }
+    try {
+      this.out ??= new CsvBytes(task.bytes.length * OUTPUT_PER_INPUT_BYTE);
+      if (task.output !== undefined) this.out.adopt(task.output);
+      const chunk = { ...this.pass!, bytes: task.bytes, firstLine: task.firstLine, records: task.records };
+      const { labeled, state, records } = await labelChunk(chunk, this.out, this.ids, this.between);
+      return { type: 'done', seq: task.seq, labeled, input: task.bytes, state, records };
+    } catch (error) {
+      const { name, message } = error instanceof Error ? error : new Error(String(error));
+      // whether the message is for a person travels with it (SegmentationError.userFacing)
+      return { type: 'error', seq: task.seq, name, message, userFacing: error instanceof SegmentationError && error.userFacing };
+    }
   }
-  queue = queue.then(() => label(task).catch((error: unknown) => parentPort!.postMessage(failed(task.seq, error))));
-});
+}
+
+/** The buffers of an answer, handed over to the main thread rather than copied. */
+export function transferred(answer: ChunkAnswer): ArrayBuffer[] {
+  if (answer.type === 'error') return [];
+  const buffers = [answer.labeled.buffer, answer.input.buffer];
+  const { records } = answer;
+  if (records !== null) buffers.push(records.chars.buffer, records.starts.buffer, records.hashes.buffer, records.lines.buffer);
+  return buffers as ArrayBuffer[];
+}
+
+// in a worker thread: tasks are handled one at a time, in the order they come (the main thread
+// keeps a chunk queued, so the worker never waits for the next)
+if (parentPort !== null) {
+  const port = parentPort;
+  const labeler = new ChunkLabeler();
+  let queue = Promise.resolve();
+  port.on('message', (task: LabelTask) => {
+    queue = queue.then(async () => {
+      const answer = await labeler.handle(task);
+      if (answer !== undefined) port.postMessage(answer, transferred(answer));
+    });
+  });
+}

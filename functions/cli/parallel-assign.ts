@@ -8,6 +8,7 @@
 // sequentially (a quoted field may hold a line break, so a line end is not always a row end).
 
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -19,7 +20,7 @@ import type { Model } from '../../shared/model/artifact.ts';
 import type { ResultName, ResultWriter } from '../../shared/ports.ts';
 import { finishLabelFile, freshState, labeledHeaderLine, type PassState } from '../../shared/workflows/label-file.ts';
 import type { LabelSummary } from '../../shared/workflows/summary.ts';
-import type { ChunkDone, ChunkFailed, ChunkTask, PassTask } from './label-worker.ts';
+import { ChunkLabeler, type ChunkAnswer, type ChunkFailed, type ChunkTask, type LabelTask, type PassTask } from './label-worker.ts';
 
 const QUOTE = 0x22;
 /** What a line holds when the reader skips it as blank: separators, spaces, a BOM, line ends. */
@@ -39,9 +40,19 @@ const MIN_CHUNK_BYTES = 16 << 10;
 const CHUNKS_PER_WORKER = 16;
 /** Chunks given to a worker before it answers: one to label, one waiting, so it never idles. */
 const CHUNKS_PER_WORKER_IN_FLIGHT = 2;
+/**
+ * Chunks labeled but not yet written beyond the ones in flight: the main thread labels a chunk
+ * as soon as it is given one, and may run this far ahead of a worker's before it waits.
+ */
+const CHUNKS_AHEAD = 2;
 /** Room for the end of a line carried over from one chunk's read to the next. */
 const CARRY_BYTES = 64 << 10;
 const PROGRESS_EVERY = 100_000;
+/**
+ * A worker's young generation: V8's default lets it grow to 48 MB of fresh memory, whose page
+ * faults cost about 3 ms a megabyte here; a chunk's pieces leave little alive to copy.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16 };
 /** Room made for the ids beyond what the first chunk's predict for the file. */
 const ESTIMATE_MARGIN = 0.05;
 
@@ -88,11 +99,46 @@ async function scanFile(handle: FileHandle, size: number): Promise<Scan | null> 
   return { header: text, headerEnd };
 }
 
-/** A started worker, how it failed if it did, and how many chunks it holds. */
+/** A thread that labels chunks: a worker thread, or the main thread answering as one (MainThreadLabeler). */
+interface LabelerThread {
+  postMessage(task: LabelTask, transfer?: readonly ArrayBuffer[]): void;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+/** A started labeler, how it failed if it did, whether it is ready for work, and how many chunks it holds. */
 interface Started {
-  readonly worker: Worker;
+  readonly worker: LabelerThread;
   failure: Error | undefined;
+  online: boolean;
   inFlight: number;
+}
+
+/**
+ * The main thread as one of the labelers, answering as a worker thread does (the same
+ * ChunkLabeler): one thread fewer to start, whose start was the first tenth of a second of a run
+ * with nothing labeled, and to hold in memory. Its chunks are labeled between the main thread's
+ * own work of reading and writing.
+ */
+class MainThreadLabeler extends EventEmitter implements LabelerThread {
+  // between pieces of a chunk the main thread answers the workers, who would otherwise wait
+  private readonly labeler = new ChunkLabeler(() => new Promise((resolve) => setImmediate(resolve)));
+  private queue = Promise.resolve();
+  private stopped = false;
+
+  postMessage(task: LabelTask): void {
+    this.queue = this.queue.then(async () => {
+      const answer = this.stopped ? undefined : await this.labeler.handle(task);
+      if (answer !== undefined && !this.stopped) this.emit('message', answer);
+    });
+  }
+
+  async terminate(): Promise<number> {
+    this.stopped = true;
+    await this.queue;
+    return 0;
+  }
 }
 
 const workerStopped = (code: number): Error =>
@@ -141,7 +187,7 @@ async function pass(
   if (failed !== undefined) throw failed.failure;
   const passTask: PassTask = { type: 'pass', header: input.scan.header, model: input.model, known: known === null ? null : [...known] };
   for (const { worker } of workers) worker.postMessage(passTask);
-  const finished = new Map<number, ChunkDone | ChunkFailed>();
+  const finished = new Map<number, ChunkAnswer>();
   let failure: Error | undefined;
   let stopped = false; // a chunk failed: no more are sent, the ones before it decide what is reported
   // a chunk came back or a worker failed since the main thread last looked
@@ -159,7 +205,7 @@ async function pass(
       signal();
     };
     const listener = {
-      message: (message: ChunkDone | ChunkFailed) => {
+      message: (message: ChunkAnswer) => {
         started.inFlight--;
         finished.set(message.seq, message);
         if (message.type === 'error') stopped = true;
@@ -167,8 +213,12 @@ async function pass(
       },
       error: failedWith,
       exit: (code: number) => failedWith(workerStopped(code)),
+      online: signal,
     };
-    started.worker.on('message', listener.message).on('error', listener.error).on('exit', listener.exit);
+    started.worker.on('message', listener.message);
+    started.worker.on('error', listener.error);
+    started.worker.on('exit', listener.exit);
+    started.worker.on('online', listener.online);
     return listener;
   });
   let sent = 0;
@@ -179,6 +229,7 @@ async function pass(
   // costs page faults (about 3 ms a megabyte here), a used buffer nothing
   const inputs: Uint8Array[] = [];
   const outputs: Uint8Array[] = [];
+  const recordSets: DuplicateRecords[] = [];
   /** Waits until a chunk comes back or a worker fails, unless one did since the last look. */
   const settled = async (): Promise<void> => {
     if (!signalled && failure === undefined) await new Promise<void>((resolve) => (wake = resolve));
@@ -205,6 +256,7 @@ async function pass(
         // the file's ids, estimated from its first chunk's, get their room at once
         if (written === 0) reserveIds(ids, done.records, done.input.length / input.size);
         ids.append(done.records);
+        recordSets.push(whole(done.records));
       }
       written++;
       if (state.rowsRead >= nextProgress) {
@@ -215,17 +267,17 @@ async function pass(
   };
   const source = await open(input.path, 'r');
   try {
-    const window = workers.length * CHUNKS_PER_WORKER_IN_FLIGHT;
+    const window = workers.length * CHUNKS_PER_WORKER_IN_FLIGHT + CHUNKS_AHEAD;
     let offset = input.scan.headerEnd;
     let line = 2;
     let carry: Uint8Array = new Uint8Array(0);
     while (offset < input.size || carry.length > 0) {
       // a worker with room, and room in the window of chunks not yet written
-      let free = workers.find((w) => w.inFlight < CHUNKS_PER_WORKER_IN_FLIGHT);
+      let free = withRoom(workers);
       while (!stopped && (free === undefined || sent - written >= window)) {
         await settled();
         await writeFinished();
-        free = workers.find((w) => w.inFlight < CHUNKS_PER_WORKER_IN_FLIGHT);
+        free = withRoom(workers);
       }
       if (stopped) break;
       let bytes = inputs.pop();
@@ -244,10 +296,19 @@ async function pass(
       carry = bytes.slice(cut, filled);
       const chunk = bytes.subarray(0, cut);
       const output = outputs.pop();
-      const task: ChunkTask = { type: 'chunk', seq: sent++, bytes: chunk, firstLine: line, output };
+      const records = ids === null ? undefined : recordSets.pop();
+      const task: ChunkTask = { type: 'chunk', seq: sent++, bytes: chunk, firstLine: line, output, records };
       line += newlines(chunk);
       free!.inFlight++;
-      free!.worker.postMessage(task, (output === undefined ? [bytes.buffer] : [bytes.buffer, output.buffer]) as ArrayBuffer[]);
+      const transfer = [
+        bytes.buffer,
+        output?.buffer,
+        records?.chars.buffer,
+        records?.starts.buffer,
+        records?.hashes.buffer,
+        records?.lines.buffer,
+      ];
+      free!.worker.postMessage(task, transfer.filter((b) => b !== undefined) as ArrayBuffer[]);
       if (atEnd) break;
     }
     while (written < sent) {
@@ -259,9 +320,27 @@ async function pass(
     await source.close();
     workers.forEach(({ worker }, i) => {
       const listener = listeners[i]!;
-      worker.off('message', listener.message).off('error', listener.error).off('exit', listener.exit);
+      worker.off('message', listener.message);
+      worker.off('error', listener.error);
+      worker.off('exit', listener.exit);
+      worker.off('online', listener.online);
     });
   }
+}
+
+/** The first labeler ready for a chunk and with room for one (a worker still starting gets none yet). */
+const withRoom = (labelers: readonly Started[]): Started | undefined =>
+  labelers.find((l) => l.online && l.inFlight < CHUNKS_PER_WORKER_IN_FLIGHT);
+
+/** Typed arrays over the whole buffers of `records` (views of them, handed back), to record into again. */
+function whole(records: DuplicateRecords): DuplicateRecords {
+  const { chars, starts, hashes, lines } = records;
+  return {
+    chars: chars instanceof Uint8Array ? new Uint8Array(chars.buffer) : new Uint16Array(chars.buffer),
+    starts: new Int32Array(starts.buffer),
+    hashes: new Uint32Array(hashes.buffer),
+    lines: new Int32Array(lines.buffer),
+  };
 }
 
 /** Room in `ids` for the file's ids, if the rest of the file is like its first `share` (with a margin). */
@@ -288,8 +367,8 @@ export interface ParallelLabelInput {
   readonly startedAt: Date;
   readonly clock: () => Date;
   readonly onProgress?: (rowsRead: number) => void;
-  /** Told how many worker threads label the file, when they do. */
-  readonly onWorkers?: (workers: number) => void;
+  /** Told how many threads label the file, when they do (the main thread and workers). */
+  readonly onThreads?: (threads: number) => void;
 }
 
 /**
@@ -301,9 +380,13 @@ function workerScript(): string {
   return existsSync(bundled) ? bundled : fileURLToPath(new URL('./label-worker-source.mjs', import.meta.url));
 }
 
+/** Starts `n` workers. */
+const startWorkers = (n: number, file: string): Started[] => Array.from({ length: n }, () => startWorker(file));
+
 /** Starts a worker whose failures are caught from the start (a thread can fail while loading). */
 function startWorker(file: string): Started {
-  const started: Started = { worker: new Worker(file), failure: undefined, inFlight: 0 };
+  const started: Started = { worker: new Worker(file, { resourceLimits: WORKER_LIMITS }), failure: undefined, online: false, inFlight: 0 };
+  started.worker.on('online', () => (started.online = true));
   started.worker.on('error', (error) => (started.failure ??= error));
   started.worker.on('exit', (code) => (started.failure ??= workerStopped(code)));
   return started;
@@ -318,9 +401,12 @@ export async function labelFileInParallel(input: ParallelLabelInput): Promise<La
   const file = await stat(input.path);
   if (!file.isFile()) return null; // a pipe or a device is read once, by the sequential path
   const { size } = file;
-  // threads start while the file is scanned
+  // the worker threads start while the file is scanned; the main thread is one of the labelers,
+  // the last to be given a chunk (it labels a chunk at once, a worker keeps one queued)
   const workerFile = workerScript();
-  const workers = Array.from({ length: input.workers }, () => startWorker(workerFile));
+  const main: Started = { worker: new MainThreadLabeler(), failure: undefined, online: true, inFlight: 0 };
+  const workers = startWorkers(input.workers - 1, workerFile);
+  const labelers = [...workers, main];
   const labeled = input.paths['labeled.csv'];
   const temp = join(dirname(labeled), `.${basename(labeled)}.${randomBytes(6).toString('hex')}.tmp`);
   let output: FileHandle | undefined;
@@ -328,18 +414,23 @@ export async function labelFileInParallel(input: ParallelLabelInput): Promise<La
     const handle = await open(input.path, 'r');
     const scan = await scanFile(handle, size).finally(() => handle.close());
     if (scan === null) return null;
-    input.onWorkers?.(workers.length);
+    input.onThreads?.(labelers.length);
     await mkdir(dirname(labeled), { recursive: true });
     output = await open(temp, 'w');
-    const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.ceil(size / (workers.length * CHUNKS_PER_WORKER))));
+    const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.ceil(size / (labelers.length * CHUNKS_PER_WORKER))));
     const job: PassInput = { path: input.path, size, model: input.model, scan, chunkBytes, output, onProgress: input.onProgress };
     const ids = new DuplicateFinder();
-    let state = await pass(workers, job, null, ids);
+    let state = await pass(labelers, job, null, ids);
+    // the worker threads stop while the duplicate rule is settled (stopping one takes a while),
+    // and new ones start in the rare file that needs a second pass
+    const stopping = Promise.all(workers.map(({ worker }) => worker.terminate()));
     const known = ids.superseded();
     if (known.size > 0) {
       // the first pass wrote rows that later rows superseded: write labeled.csv again without them
       await output.truncate(0);
-      state = await pass(workers, job, known, null);
+      await stopping;
+      workers.push(...startWorkers(input.workers - 1, workerFile));
+      state = await pass([...workers.slice(-(input.workers - 1)), main], job, known, null);
     }
     await output.close();
     output = undefined;
@@ -352,7 +443,7 @@ export async function labelFileInParallel(input: ParallelLabelInput): Promise<La
     );
   } finally {
     // the workers are done, or the file failed, or was not for this path
-    await Promise.all(workers.map(({ worker }) => worker.terminate()));
+    await Promise.all([...workers, main].map(({ worker }) => worker.terminate()));
     if (output !== undefined) await output.close();
     await rm(temp, { force: true });
   }

@@ -113,13 +113,22 @@ export class DuplicateFinder {
     this.charCount = 0;
   }
 
-  /** The rows recorded so far, as typed arrays a worker thread can hand back (see append). */
-  records(): DuplicateRecords {
+  /**
+   * The rows recorded so far, as typed arrays a worker thread can hand back (see append): copied
+   * into the arrays of `into` where they fit (records handed back earlier: used memory is free,
+   * fresh memory costs page faults), into new ones otherwise.
+   */
+  records(into?: DuplicateRecords): DuplicateRecords {
+    const fits = <T extends Uint8Array | Uint16Array | Int32Array | Uint32Array>(target: T | undefined, source: T, n: number): T => {
+      if (target === undefined || target.length < n || target.constructor !== source.constructor) return source.slice(0, n) as T;
+      target.set(source.subarray(0, n));
+      return target.subarray(0, n) as T;
+    };
     return {
-      chars: this.chars.slice(0, this.charCount),
-      starts: this.starts.slice(0, this.rows + 1),
-      hashes: this.hashes.slice(0, this.rows),
-      lines: this.lines.slice(0, this.rows),
+      chars: fits(into?.chars, this.chars, this.charCount),
+      starts: fits(into?.starts, this.starts, this.rows + 1),
+      hashes: fits(into?.hashes, this.hashes, this.rows),
+      lines: fits(into?.lines, this.lines, this.rows),
     };
   }
 

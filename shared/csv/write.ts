@@ -40,7 +40,7 @@ const UTF8_PER_UNIT = 3;
 /** Most decimals `decimal` formats without toFixed (10^9 still leaves exact integers far below 2^53). */
 const MAX_FAST_DECIMALS = 9;
 /** Largest scaled value `decimal` formats without toFixed: integers and ties far from a double's precision. */
-const MAX_FAST_SCALED = 2 ** 31;
+const MAX_FAST_SCALED = 2 ** 31 - 1;
 /** How near a scaled value may come to a rounding tie before toFixed decides (see decimal). */
 const TIE_MARGIN = 1e-6;
 const POWERS_OF_TEN = Array.from({ length: MAX_FAST_DECIMALS + 1 }, (_, i) => 10 ** i);
@@ -153,21 +153,22 @@ export class CsvBytes {
       this.text(value.toFixed(decimals));
       return;
     }
-    const n = Math.round(scaled);
-    const whole = Math.floor(n / scale!);
+    // below 2^31: the integer arithmetic of int32 (truncation is floor for these)
+    const n = Math.round(scaled) | 0;
+    const whole = (n / scale!) | 0;
     let fraction = n - whole * scale!;
     const bytes = this.room(MAX_FAST_DECIMALS + 2 + decimals);
     let at = this.at;
     // the whole part's digits, least significant last
     let digits = 1;
-    for (let rest = whole; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    for (let rest = whole; rest >= 10; rest = (rest / 10) | 0) digits++;
     at += digits;
-    for (let i = 1, rest = whole; i <= digits; i++, rest = Math.floor(rest / 10)) bytes[at - i] = ZERO + (rest % 10);
+    for (let i = 1, rest = whole; i <= digits; i++, rest = (rest / 10) | 0) bytes[at - i] = ZERO + (rest % 10);
     if (decimals > 0) {
       bytes[at++] = DOT;
       for (let i = decimals - 1; i >= 0; i--) {
         bytes[at + i] = ZERO + (fraction % 10);
-        fraction = Math.floor(fraction / 10);
+        fraction = (fraction / 10) | 0;
       }
       at += decimals;
     }

@@ -7,7 +7,7 @@
 // pass can also run over a part of a file (the CLI labels a large local file in chunks, in parallel).
 
 import { OUTPUT_COLUMNS, type Customer, type HeaderMap } from '../csv/contract.ts';
-import { DuplicateFinder } from '../csv/duplicates.ts';
+import { DuplicateFinder, type DuplicateRecords } from '../csv/duplicates.ts';
 import { parseCustomerRecords, type ParsedRecord, type RejectedRow } from '../csv/read-customers.ts';
 import { CsvBytes, csvRecord, utf8 } from '../csv/write.ts';
 import type { Model } from '../model/artifact.ts';
@@ -270,6 +270,63 @@ export async function* labeledChunks(source: FileSource, state: PassState, optio
     out.clear();
     yield text;
   }
+}
+
+/**
+ * A chunk of a file is parsed in pieces of this many bytes: the parser's batch of rows lives until
+ * the batch is labeled, and a young-generation collection copies what lives (a whole megabyte's
+ * rows at once made the collector the largest cost).
+ */
+const PIECE_BYTES = 64 << 10;
+
+/** One chunk of a file to label: whole lines, read after the file's header line. */
+export interface FileChunk {
+  /** the file's header line, line end included */
+  readonly header: string;
+  readonly bytes: Uint8Array;
+  /** physical line of the chunk's first line */
+  readonly firstLine: number;
+  readonly model: Model;
+  /** superseded line → superseding line (a second pass), or null (a first pass: ids are recorded) */
+  readonly known: ReadonlyMap<number, number> | null;
+  /** arrays to copy the chunk's ids into where they fit (see DuplicateFinder.records) */
+  readonly records?: DuplicateRecords;
+}
+
+/** What labeling a chunk gives: its labeled.csv lines, what the pass learnt, and (first pass) the ids it saw. */
+export interface LabeledChunk {
+  readonly labeled: Uint8Array;
+  readonly state: PassState;
+  readonly records: DuplicateRecords | null;
+}
+
+async function* chunkSource(chunk: FileChunk, between: (() => Promise<void>) | undefined): AsyncGenerator<Uint8Array | string> {
+  yield chunk.header;
+  for (let start = 0; start < chunk.bytes.length; start += PIECE_BYTES) {
+    if (start > 0) await between?.();
+    yield chunk.bytes.subarray(start, start + PIECE_BYTES);
+  }
+}
+
+/**
+ * Labels one chunk of a file with the pass every other path uses (a file labeled in chunks on
+ * several threads gives the bytes of one pass over it). The lines are taken from `out` (theirs to
+ * keep); `ids` is cleared and records the chunk's ids in a first pass. `between` is awaited
+ * between pieces of the chunk (a thread with other work lets it run).
+ */
+export async function labelChunk(
+  chunk: FileChunk,
+  out: CsvBytes,
+  ids: DuplicateFinder,
+  between?: () => Promise<void>,
+): Promise<LabeledChunk> {
+  const state = freshState();
+  ids.clear();
+  const { model, known } = chunk;
+  const options = { model, known, ids: known === null ? ids : null, withHeader: false, firstLine: chunk.firstLine - 1 };
+  // the lines stay in `out` until the chunk is done: one buffer for the whole chunk
+  for await (const _ of labelPass(chunkSource(chunk, between), state, options, out));
+  return { labeled: out.take(), state, records: known === null ? ids.records(chunk.records) : null };
 }
 
 /** rejects.csv: line, customer_id, reason, then the original fields, in line order. */

@@ -15,7 +15,7 @@ import { openInput } from '../io.ts';
 import { labelFileInParallel, PARALLEL_MIN_BYTES } from '../parallel-assign.ts';
 import { segmentTable } from '../table.ts';
 
-/** Most worker threads `assign` starts by default, and when asked. */
+/** Most threads `assign` labels on (the main thread and workers) by default, and when asked. */
 const MAX_WORKERS = 4;
 const MAX_EXPLICIT_WORKERS = 16;
 
@@ -39,7 +39,7 @@ export const assign = defineCommand({
     workers: {
       type: 'string',
       value: '<n>',
-      help: `worker threads, at most ${MAX_EXPLICIT_WORKERS} (default: one per core up to ${MAX_WORKERS} from ${PARALLEL_MIN_BYTES >> 20} MB)`,
+      help: `threads to label on, the main thread and workers, at most ${MAX_EXPLICIT_WORKERS} (default: one per core up to ${MAX_WORKERS} from ${PARALLEL_MIN_BYTES >> 20} MB)`,
     },
     store: STORE_OPTION,
     json: jsonOption('the summary'),
@@ -77,7 +77,7 @@ export const assign = defineCommand({
       startedAt,
       clock,
       onProgress,
-      onWorkers: (n) => io.err(`labeling on ${n} worker threads`),
+      onThreads: (n) => io.err(`labeling on ${n} threads`),
     });
     if (inParallel !== null) input.destroy();
     const summary =

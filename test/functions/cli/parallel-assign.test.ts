@@ -43,7 +43,7 @@ async function assign(name: string, text: string, workers: number): Promise<Outp
     finishedAt: _f,
     ...summary
   } = JSON.parse(await readFile(`${stem}.summary.json`, 'utf8')) as Record<string, unknown>;
-  const threads = /labeling on (\d+) worker threads/.exec(stderr)?.[1];
+  const threads = /labeling on (\d+) threads/.exec(stderr)?.[1];
   return { labeled: await readFile(out, 'utf8'), rejects: await readFile(`${stem}.rejects.csv`, 'utf8'), summary, threads };
 }
 
@@ -169,7 +169,7 @@ describe('segments assign --workers', () => {
     );
     expect(failed).toMatchObject({
       code: 1,
-      stderr: 'labeling on 2 worker threads\nsegments: not a UTF-8 text file (save it as UTF-8 and upload it again)\n',
+      stderr: 'labeling on 2 threads\nsegments: not a UTF-8 text file (save it as UTF-8 and upload it again)\n',
     });
     expect((await readdir(dir)).filter((f) => f.includes('broken-out') || f.includes('parts'))).toEqual([]);
   });

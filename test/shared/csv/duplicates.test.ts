@@ -103,4 +103,26 @@ describe('DuplicateFinder', () => {
     expect(records).toEqual(freshRecords);
     expect(finder.superseded()).toEqual(new Map([[2, 4]]));
   });
+
+  it('hands its records back in the arrays it is given where they fit, in new ones where not', () => {
+    const finder = new DuplicateFinder();
+    ['a1', 'b22', 'a1'].forEach((id, i) => finder.add(id, i + 2, true));
+    const fresh = finder.records();
+    const roomy = { chars: new Uint8Array(64), starts: new Int32Array(8), hashes: new Uint32Array(8), lines: new Int32Array(8) };
+    const into = finder.records(roomy);
+    expect(into).toEqual(fresh);
+    expect(into.chars.buffer).toBe(roomy.chars.buffer);
+    expect(into.lines.buffer).toBe(roomy.lines.buffer);
+    const cramped = { chars: new Uint8Array(2), starts: new Int32Array(2), hashes: new Uint32Array(8), lines: new Int32Array(8) };
+    const grownInto = finder.records(cramped);
+    expect(grownInto).toEqual(fresh);
+    expect(grownInto.chars.buffer).not.toBe(cramped.chars.buffer);
+    expect(grownInto.hashes.buffer).toBe(cramped.hashes.buffer);
+    finder.add('é😀', 5, true);
+    const wide = finder.records(roomy);
+    expect(wide.chars).toBeInstanceOf(Uint16Array);
+    const whole = new DuplicateFinder();
+    whole.append(wide);
+    expect(whole.idAt(3)).toBe('é😀');
+  });
 });
