@@ -15,10 +15,7 @@ import { segmentTable } from '../table.ts';
 export const TRAIN_OPTIONS = {
   k: { type: 'string', value: '<n>|auto', help: "number of segments; auto (default): the k sweep's suggestion" },
   'max-k': { type: 'string', value: '<n>', help: 'largest k the sweep tries (default 10)' },
-  'no-sweep': {
-    type: 'boolean',
-    help: 'with --k, run no k sweep (default: a quick one on a small sample; automatic k runs the full sweep)',
-  },
+  'no-sweep': { type: 'boolean', help: 'with --k, no k sweep (default: a quick one beside it)' },
   seed: { type: 'string', value: '<n>', help: 'random seed (default 42)' },
   restarts: { type: 'string', value: '<n>', help: 'k-means restarts (default: 100 for small data, 10 from 20,000 rows)' },
   features: { type: 'string', value: '<a,b>', help: "features to use (default: all of the schema's)" },
