@@ -316,7 +316,15 @@ async function invocation(): Promise<void> {
   const direct = wall(samples[0]!);
   for (const [w, way] of ways.entries()) {
     const took = wall(samples[w]!);
-    row(processRows, `invocation: ${way.name}`, `${fmt(took)} ms`, '', null, w === 0 ? '' : `${signed(took - direct)} ms over the bin`);
+    const cpu = median(samples[w]!.map((m) => m.cpuMs));
+    row(
+      processRows,
+      `invocation: ${way.name}`,
+      `${fmt(took)} ms (CPU ${fmt(cpu)})`,
+      '',
+      null,
+      w === 0 ? '' : `${signed(took - direct)} ms over the bin`,
+    );
   }
 }
 
