@@ -39,7 +39,7 @@ export const assign = defineCommand({
     workers: {
       type: 'string',
       value: '<n>',
-      help: `threads to label on, the main thread and workers, at most ${MAX_EXPLICIT_WORKERS} (default: one per core up to ${MAX_WORKERS} from ${PARALLEL_MIN_BYTES >> 20} MB)`,
+      help: `threads to label on, ≤ ${MAX_EXPLICIT_WORKERS} (default: one per core up to ${MAX_WORKERS} from ${PARALLEL_MIN_BYTES >> 20} MB)`,
     },
     store: STORE_OPTION,
     json: jsonOption('the summary'),
