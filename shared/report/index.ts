@@ -17,18 +17,7 @@ import {
   segmentHistogram,
   type Histogram,
 } from './analysis.ts';
-import {
-  ChartTemplate,
-  heatmapSpec,
-  HISTOGRAM_COLOR,
-  HISTOGRAM_DATA,
-  histogramSpec,
-  metricByKSpec,
-  renderScatter,
-  renderSvg,
-  segmentColors,
-  spendingSpec,
-} from './charts.ts';
+import { HistogramChart, renderHeatmap, renderMetricByK, renderScatter, renderSpending, segmentColors } from './charts.ts';
 import { escapeHtml } from './escape.ts';
 import { computeFindings, type Finding } from './findings.ts';
 import { exact, formatInt, formatNumber, formatPercent } from './format.ts';
@@ -255,17 +244,16 @@ async function choosingKSection(model: Model): Promise<string> {
   const sweep = model.metrics.sweep;
   const ks = sweep.entries.map((e) => e.k);
   const chosen = model.k;
-  const elbowSvg = await renderSvg(
-    metricByKSpec({
+  const elbowSvg = await renderMetricByK(
+    'elbow',
+    {
       title: 'The elbow method',
       subtitle: 'Inertia (within-cluster sum of squares) for every k tried',
       yTitle: 'Inertia (WCSS, model space)',
-      name: 'elbow',
       points: sweep.entries.map((e) => ({ k: e.k, value: e.inertia })),
       ks,
       chosenK: chosen,
-      zero: true,
-    }),
+    },
     'elbow',
   );
   const metricCell = (value: number | null, metric: string, decimals: number) => ({
@@ -300,30 +288,28 @@ async function choosingKSection(model: Model): Promise<string> {
     const silhouette = quality.filter((e) => e.silhouette !== null).map((e) => ({ k: e.k, value: e.silhouette! }));
     const daviesBouldin = quality.filter((e) => e.daviesBouldin !== null).map((e) => ({ k: e.k, value: e.daviesBouldin! }));
     const svgs =
-      (await renderSvg(
-        metricByKSpec({
+      (await renderMetricByK(
+        'silhouette',
+        {
           title: 'Silhouette by k',
           subtitle: 'Mean silhouette, higher is better (at most 1)',
           yTitle: 'Mean silhouette',
-          name: 'silhouette',
           points: silhouette,
           ks,
           chosenK: chosen,
-          zero: false,
-        }),
+        },
         'silhouette',
       )) +
-      (await renderSvg(
-        metricByKSpec({
+      (await renderMetricByK(
+        'davies_bouldin',
+        {
           title: 'Davies–Bouldin by k',
           subtitle: 'Davies–Bouldin index, lower is better',
           yTitle: 'Davies–Bouldin index',
-          name: 'davies_bouldin',
           points: daviesBouldin,
           ks,
           chosenK: chosen,
-          zero: false,
-        }),
+        },
         'davies-bouldin',
       ));
     qualityHtml = figure({
@@ -474,12 +460,12 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
   // standardized centroid = model-space centroid without the feature weight
   const z = model.centroids.model.map((row) => row.map((v, j) => v / model.scaler.weight[j]!));
   const columnLabels = columns.map(columnLabel);
-  const heatmapSvg = await renderSvg(
-    heatmapSpec({
+  const heatmapSvg = await renderHeatmap(
+    {
       cells: order.flatMap((c) => columns.map((_, j) => ({ segment: labelsText[c]!, column: columnLabels[j]!, z: z[c]![j]! }))),
       labels: legend.labels,
       columns: columnLabels,
-    }),
+    },
     'centroids',
   );
   const heatmap = figure({
@@ -509,13 +495,13 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
     }),
   });
 
-  const spendingSvg = await renderSvg(
-    spendingSpec({
+  const spendingSvg = await renderSpending(
+    {
       rows: order.map((c) => ({ segment: labelsText[c]!, ...model.segments[c]!.stats.spending_score })),
       labels: legend.labels,
       colors: legend.colors,
       domain: SPENDING_DOMAIN,
-    }),
+    },
     'spending',
   );
   const spending = figure({
@@ -547,7 +533,7 @@ async function overviewSection(p: Prepared, maxPoints: number): Promise<string> 
 }
 
 /** The card of the segment at position `c` (histogram counts and colours are by position; everything a reader sees names its id). */
-async function segmentCard(p: Prepared, c: number, histograms: readonly Histogram[], templates: readonly ChartTemplate[]): Promise<string> {
+async function segmentCard(p: Prepared, c: number, histograms: readonly Histogram[], charts: readonly HistogramChart[]): Promise<string> {
   const segment = p.model.segments[c]!;
   const id = segment.id;
   const color = p.colors[c]!;
@@ -592,10 +578,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
       percent: total > 0 ? (100 * count) / total : 0,
     }));
     const label = FIELD_LABELS[h.feature];
-    const svg = await templates[f]!.render(`hist-${id}-${h.feature}`, {
-      data: { [HISTOGRAM_DATA]: bins },
-      params: { [HISTOGRAM_COLOR]: color },
-    });
+    const svg = await charts[f]!.render(`hist-${id}-${h.feature}`, bins, color);
     const mode = bins.reduce((a, b) => (b.count > a.count ? b : a));
     figures.push(
       figure({
@@ -642,18 +625,21 @@ async function segmentsSection(p: Prepared): Promise<string> {
       for (const v of counts) if (total > 0) yMax = Math.max(yMax, (100 * v) / total);
     });
   }
-  // one template per field: the histograms of a field differ only in their bins and colour
-  const templates = histograms.map((h) => {
+  // one chart per field: the histograms of a field differ only in their bins and colour
+  const charts = histograms.map((h) => {
     const label = FIELD_LABELS[h.feature];
-    return new ChartTemplate(
-      histogramSpec({ title: label.short, xTitle: label.title, xDomain: [h.edges[0]!, h.edges[h.edges.length - 1]!], yMax: yMax || 1 }),
-    );
+    return new HistogramChart({
+      title: label.short,
+      xTitle: label.title,
+      xDomain: [h.edges[0]!, h.edges[h.edges.length - 1]!],
+      yMax: yMax || 1,
+    });
   });
   const cards: string[] = [];
   try {
-    for (const c of p.order) cards.push(await segmentCard(p, c, histograms, templates));
+    for (const c of p.order) cards.push(await segmentCard(p, c, histograms, charts));
   } finally {
-    for (const t of templates) t.finalize();
+    for (const chart of charts) chart.finalize();
   }
   return el(
     'section',

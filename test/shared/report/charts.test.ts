@@ -1,17 +1,24 @@
-// Chart rendering: a template renders each chart exactly as a chart of its own would be rendered,
-// whatever it rendered before, and the SVG is compacted without changing what is drawn.
+// Chart rendering: the precompiled dataflows are those the Vega-Lite sources compile to, a chart
+// drawn in a shared view is byte for byte the chart drawn in a view of its own, the scatter's
+// points written from Vega's scales are the points Vega draws, and the SVG is compacted without
+// changing what is drawn.
 
 import { describe, expect, it } from 'vitest';
-import {
-  ChartTemplate,
-  HISTOGRAM_COLOR,
-  HISTOGRAM_DATA,
-  histogramSpec,
-  renderScatter,
-  renderSvg,
-  scatterSpec,
-  type ScatterInput,
-} from '../../../shared/report/charts.ts';
+import { CHART_KINDS, compileCharts, generatedSource } from '../../../shared/report/chart-specs.ts';
+import { CHART_DATAFLOWS } from '../../../shared/report/charts.generated.ts';
+import { HistogramChart, renderChart, renderMetricByK, renderScatter, type ScatterInput } from '../../../shared/report/charts.ts';
+
+describe('charts.generated.ts', () => {
+  it('holds the dataflows the Vega-Lite specs compile to (else: npx tsx shared/report/chart-specs.ts)', async () => {
+    const compiled = compileCharts();
+    for (const kind of CHART_KINDS) expect(JSON.parse(CHART_DATAFLOWS[kind])).toEqual(compiled[kind]);
+    expect(Object.keys(CHART_DATAFLOWS)).toEqual([...CHART_KINDS]);
+    // and is the file the generator writes, formatting included
+    const { readFile } = await import('node:fs/promises');
+    const file = new URL('../../../shared/report/charts.generated.ts', import.meta.url);
+    expect(await readFile(file, 'utf8')).toBe(await generatedSource());
+  });
+});
 
 // Two income histograms of a 10⁶-row report (% of the segment per bin, 20 bins over 7–121 k$):
 // the second reaches the shared y maximum, and its chart is 1 px taller than the first. A view
@@ -51,51 +58,52 @@ const CASES = [
   { percents: TALLEST, color: '#f58518' },
   { percents: LOWER.map(() => 0), color: '#e45756' },
 ];
+/** A histogram drawn in a view of its own. */
+const alone = (percents: readonly number[], color: string, id: string) =>
+  renderChart('histogram', id, {
+    params: { title_text: AXES.title, x_title: AXES.xTitle, x_domain: [...AXES.xDomain], y_max: AXES.yMax, bar_color: color },
+    data: { bins: bins(percents) },
+  });
 
-describe('ChartTemplate', () => {
-  it('renders each histogram byte for byte as its own spec does, whatever it rendered before', async () => {
-    const template = new ChartTemplate(histogramSpec(AXES));
-    const height = (svg: string) => /height="(\d+)"/.exec(svg)![1];
+describe('HistogramChart', () => {
+  it('draws each histogram byte for byte as a view of its own does, whatever it drew before', async () => {
+    const chart = new HistogramChart(AXES);
     try {
       for (const i of [0, 1, 2, 1, 0]) {
         const { percents, color } = CASES[i]!;
-        const own = await renderSvg(histogramSpec({ ...AXES, bins: bins(percents), color }), `h${i}`);
-        const shared = await template.render(`h${i}`, { data: { [HISTOGRAM_DATA]: bins(percents) }, params: { [HISTOGRAM_COLOR]: color } });
-        expect(shared).toBe(own);
+        const shared = await chart.render(`h${i}`, bins(percents), color);
+        expect(shared).toBe(await alone(percents, color, `h${i}`));
         expect(shared).toContain(`fill="${color}"`);
+        expect(shared).toContain('>Annual income (k$)</text>');
       }
-      const heights = await Promise.all(
-        CASES.slice(0, 2).map(({ percents }) => renderSvg(histogramSpec({ ...AXES, bins: bins(percents) }), 'h')),
-      );
-      expect(Number(height(heights[1]!))).toBe(Number(height(heights[0]!)) + 1);
     } finally {
-      template.finalize();
+      chart.finalize();
     }
+    const height = (svg: string) => Number(/height="(\d+)"/.exec(svg)![1]);
+    expect(height(await alone(TALLEST, '#000000', 'h'))).toBe(height(await alone(LOWER, '#000000', 'h')) + 1);
   });
 });
 
-describe('renderSvg', () => {
-  it('writes geometry with at most two decimals and drops what only interactive views need', async () => {
-    const svg = await renderSvg(
-      scatterSpec({
-        points: Array.from({ length: 50 }, (_, i) => ({ pc1: Math.sin(i) * 1.234567, pc2: Math.cos(i) / 3, segment: i % 2 ? 'a' : 'b' })),
-        centroids: [{ pc1: 0.1234567, pc2: 0.7654321, segment: 'a', id: 0 }],
-        labels: ['a', 'b'],
-        colors: ['#4c78a8', '#f58518'],
-        xTitle: 'PC1',
-        yTitle: 'PC2',
-        subtitle: '50 points',
-      }),
-      'pca',
+describe('renderMetricByK', () => {
+  it('marks every k tried and the chosen k, with geometry at most two decimals and nothing interactive', async () => {
+    const svg = await renderMetricByK(
+      'elbow',
+      {
+        title: 'The elbow method',
+        subtitle: 'Inertia for every k tried',
+        yTitle: 'Inertia',
+        points: [1, 2, 3, 4].map((k) => ({ k, value: 1000 / k ** 1.37 })),
+        ks: [1, 2, 3, 4],
+        chosenK: 3,
+      },
+      'elbow',
     );
+    expect(/elbow_points_marks"[^>]*>(.*?)<\/g>/.exec(svg)![1]!.match(/<path\b/g)).toHaveLength(4);
+    expect(svg).toContain('>chosen k = 3</text>');
+    expect(svg).toContain('>The elbow method</text>');
     for (const m of svg.matchAll(/ (transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g)) expect(m[2]).not.toMatch(/\d\.\d{3}/);
     expect(svg).not.toContain('pointer-events');
     expect(svg).not.toContain(' opacity="1"');
-    // every point is drawn, on whole pixels
-    const points = /pca_points_marks"[^>]*>(.*?)<\/g>/.exec(svg)![1]!;
-    const positions = [...points.matchAll(/transform="translate\(([^)]*)\)"/g)].map((m) => m[1]!);
-    expect(positions).toHaveLength(50);
-    for (const p of positions) expect(p).toMatch(/^-?\d+,-?\d+$/);
   });
 });
 
@@ -119,14 +127,20 @@ describe('renderScatter', () => {
     };
   }
 
-  it('draws byte for byte what Vega draws with every point in the spec, large points and small', async () => {
+  it('writes byte for byte the points Vega draws, large points and small', async () => {
     for (const [n, shift] of [
       [1, 0],
       [40, -3.3],
       [1501, 12.5],
     ] as const) {
       const input = scatter(n, shift);
-      expect(await renderScatter(input, 'pca')).toBe(await renderSvg(scatterSpec(input), 'pca'));
+      const svg = await renderScatter(input, 'pca');
+      expect(svg).toBe(await renderScatter(input, 'pca', { vegaPoints: true }));
+      // every point is drawn, on whole pixels, in its segment's colour
+      const points = /pca_points_marks"[^>]*>(.*?)<\/g>/.exec(svg)![1]!;
+      const marks = [...points.matchAll(/<path transform="translate\(([^)]*)\)"[^>]* fill="([^"]*)"/g)];
+      expect(marks.map((m) => m[2])).toEqual(input.points.map((p) => COLORS[LABELS.indexOf(p.segment)]));
+      for (const m of marks) expect(m[1]).toMatch(/^-?\d+,-?\d+$/);
     }
   });
 });
