@@ -185,6 +185,33 @@ export function nearestCentroids(
         for (let r = 0, at = j; r < rows; r++, at += d) points[at] = table[codes[first + r]!]!;
       }
     }
+    if (d - lead === 3) {
+      // gender, then the three numeric fields (the default features): the same sums, unrolled
+      for (let r = 0, p = lead; r < rows; r++, p += d) {
+        const g = codes[first + r]! * k;
+        const x0 = points[p]!;
+        const x1 = points[p + 1]!;
+        const x2 = points[p + 2]!;
+        let best = 0;
+        let bestDist = Number.POSITIVE_INFINITY;
+        for (let c = 0, at = lead; c < k; c++, at += d) {
+          const d0 = x0 - centroids[at]!;
+          const d1 = x1 - centroids[at + 1]!;
+          const d2 = x2 - centroids[at + 2]!;
+          let s = start[g + c]!;
+          s += d0 * d0;
+          s += d1 * d1;
+          s += d2 * d2;
+          if (s < bestDist) {
+            bestDist = s;
+            best = c;
+          }
+        }
+        index[first + r] = best;
+        if (distance !== null) distance[first + r] = Math.sqrt(bestDist);
+      }
+      continue;
+    }
     for (let r = 0, p = 0; r < rows; r++, p += d) {
       const g = codes[first + r]! * k;
       let best = 0;
