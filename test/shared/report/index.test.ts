@@ -191,6 +191,14 @@ describe('renderReport page', () => {
     expect(figure.attrs['data-plotted']).toBe('100');
     expect(markCount(page, 'pca_points')).toBe(100);
     expect(figure.inner).toContain(`Showing 100 of ${formatInt(customers.length)} customers: a deterministic stratified sample`);
+    // the principal components come from the plotted sample, and the page says so
+    expect(figure.attrs['data-pca-rows']).toBe('100');
+    expect(figure.inner).toContain(
+      `The principal components and the shares of variance are computed from these 100 customers, not from all ${formatInt(customers.length)}; the histograms, tables and findings use every customer.`,
+    );
+    const all = elements(html, 'figure', 'data-chart="pca"')[0]!;
+    expect(all.attrs['data-pca-rows']).toBe(String(customers.length));
+    expect(all.inner).not.toContain('computed from these');
     const plotted = elements(figure.inner, 'tr', 'data-segment-id=').map((r) => Number(cells(r.inner)[2]!.attrs['data-value']));
     expect(plotted.reduce((a, b) => a + b, 0)).toBe(100);
     model.segments.forEach((s, c) => expect(Math.abs(plotted[c]! - (100 * s.size) / customers.length)).toBeLessThanOrEqual(1.5));
@@ -360,5 +368,28 @@ describe('renderReport on a retrained model (segment ids are not positions)', ()
     expect(largestFinding.numbers.largest).toBe(largest.id);
     expect(largestFinding.text).toContain(`The largest segment is segment ${largest.id} ("${largest.name}")`);
     expect(elements(page, 'li', 'data-finding="largest"')[0]!.inner).toBe(escapeHtml(largestFinding.text));
+  });
+});
+
+describe('renderReport: which k sweep ran', () => {
+  it('says a full sweep chose k, a quick one ran beside a given k, or none ran', async () => {
+    const full = await renderReport({ model: trained, customers });
+    expect(trained.metrics.sweep.mode).toBe('full');
+    expect(elements(full, 'p', 'data-sweep-mode="full"')[0]!.inner).toContain('The full sweep: each k fitted on 240 rows');
+    expect(full).toContain('suggested by the sweep');
+
+    const given = trainModel(trainingData(customers), { ...QUICK, k: 3 }, TRAINED_AT);
+    const quick = await renderReport({ model: given, customers });
+    const note = elements(quick, 'p', 'data-sweep-mode="quick"')[0]!.inner;
+    expect(note).toContain('k = 3 was given, so the sweep below is a quick one');
+    expect(note).toContain(`with ${given.metrics.sweep.restarts} starts`);
+    expect(quick).toContain(`set explicitly; a quick sweep suggested k = ${given.metrics.sweep.suggestedK}`);
+    expect(quick).toContain('id="chart-elbow"');
+
+    const bare = trainModel(trainingData(customers), { ...QUICK, k: 3, sweep: 'none' }, TRAINED_AT);
+    const none = await renderReport({ model: bare, customers });
+    expect(elements(none, 'p', 'data-sweep-mode="none"')[0]!.inner).toContain('k = 3 was given and no k sweep ran');
+    expect(none).toContain('set explicitly; no k sweep ran');
+    expect(none).not.toContain('id="chart-elbow"');
   });
 });
