@@ -121,9 +121,13 @@ function header(model: Model): string {
   const t = model.training;
   const sweep = model.metrics.sweep;
   const why =
-    model.k === sweep.suggestedK
-      ? `suggested by the sweep: ${sweep.rule}`
-      : `set explicitly; the sweep suggested k = ${sweep.suggestedK} (${sweep.rule})`;
+    sweep.mode === 'none'
+      ? 'set explicitly; no k sweep ran'
+      : sweep.mode === 'quick'
+        ? `set explicitly; a quick sweep suggested k = ${sweep.suggestedK} (${sweep.rule})`
+        : model.k === sweep.suggestedK
+          ? `suggested by the sweep: ${sweep.rule}`
+          : `set explicitly; the sweep suggested k = ${sweep.suggestedK} (${sweep.rule})`;
   const fact = (label: string, field: string, html: string): string =>
     `<dt>${escapeHtml(label)}</dt>${el('dd', { 'data-field': field }, html)}`;
   const featureRows: Row[] = model.features.map((f) => ({
@@ -240,8 +244,34 @@ function tableStatsSection(stats: TableStats): string {
   );
 }
 
+/** What the sweep was: every k fitted at the training's care, a quick look beside a given k, or none. */
+function sweepNote(model: Model): string {
+  const { mode, rows, restarts, silhouetteRows } = model.metrics.sweep;
+  const starts = restarts ?? model.restarts;
+  const how = `each k fitted on ${formatInt(rows)} ${rows === 1 ? 'row' : 'rows'} with ${formatInt(starts)} ${starts === 1 ? 'start' : 'starts'}, each silhouette measured on up to ${formatInt(silhouetteRows)} rows`;
+  const text =
+    mode === 'quick'
+      ? `k = ${model.k} was given, so the sweep below is a quick one (${how}): enough to see the shape of the curves, not to choose between close values of k. Train with automatic k for the full sweep.`
+      : `The full sweep: ${how}.`;
+  return el('p', { class: 'sweep-note', 'data-sweep-mode': mode }, escapeHtml(text));
+}
+
 async function choosingKSection(model: Model): Promise<string> {
   const sweep = model.metrics.sweep;
+  if (sweep.mode === 'none') {
+    return el(
+      'section',
+      { id: 'choosing-k' },
+      '<h2>Choosing k</h2>' +
+        el(
+          'p',
+          { class: 'sweep-note', 'data-sweep-mode': 'none' },
+          escapeHtml(
+            `k = ${model.k} was given and no k sweep ran (--no-sweep); the model's own quality figures are above. Train again without --no-sweep to compare values of k.`,
+          ),
+        ),
+    );
+  }
   const ks = sweep.entries.map((e) => e.k);
   const chosen = model.k;
   const elbowSvg = await renderMetricByK(
@@ -336,7 +366,7 @@ async function choosingKSection(model: Model): Promise<string> {
       }),
     });
   }
-  return el('section', { id: 'choosing-k' }, `<h2>Choosing k</h2>${el('div', { class: 'grid' }, elbow + qualityHtml)}`);
+  return el('section', { id: 'choosing-k' }, `<h2>Choosing k</h2>${sweepNote(model)}${el('div', { class: 'grid' }, elbow + qualityHtml)}`);
 }
 
 function describeLoadings(loadings: readonly number[], columns: readonly string[]): string {

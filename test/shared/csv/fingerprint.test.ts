@@ -9,7 +9,7 @@ import type { Customer } from '../../../shared/csv/contract.ts';
 import { fingerprint } from '../../../shared/csv/fingerprint.ts';
 import { readCustomerColumns, readCustomerCsv } from '../../../shared/csv/read-customers.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
-import { byteChunks } from '../support/csv-source.ts';
+import { byteChunks, oneString } from '../support/csv-source.ts';
 
 /** Ids beyond ASCII (two-, three- and four-byte UTF-8, a lone surrogate), incomes that print with an exponent, edges. */
 const customers: Customer[] = [
@@ -48,7 +48,7 @@ describe('fingerprint', () => {
     expect(fingerprint(customers)).toBe('2ff8b80e79b76a2d5997c37eefbdc165fa25d8e738281836fcf7d1a38be8cc8b');
     expect(fingerprint([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     // the project's own sample data (tests never read files outside the repository), as read from a file
-    const sample = await readCustomerColumns([[...generateCsv({ rows: 20_000, seed: 7 })].join('')]);
+    const sample = await readCustomerColumns(oneString([...generateCsv({ rows: 20_000, seed: 7 })].join('')));
     expect(sample.columns.length).toBe(20_000);
     expect(fingerprint(sample.columns)).toBe('e8c1b2f99ed9991a98470b4cfeb82c333ae788a0c46bcd624f0ee1da8881b025');
   });
