@@ -1,13 +1,15 @@
 // The segmentation report: one self-contained HTML page beside every model, with the charts
-// rendered to inline SVG by Vega-Lite at generation time. Pure: no I/O, no clock.
+// rendered to inline SVG by Vega at generation time (from Vega-Lite specs compiled ahead, see
+// chart-specs.ts). Pure: no I/O, no clock.
 // A segment is named by its id everywhere on the page; after a retrain that keeps ids, an id is
 // not its position in the model's arrays (centroids, segments, labels), which only index data.
 
 import type { Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import { ModelError } from '../errors.ts';
-import { modelSpaceRows, nearestCentroids, numericColumns, type NumericColumns } from '../model/assign.ts';
+import type { Matrix } from '../features/encode.ts';
 import type { Model } from '../model/artifact.ts';
+import { modelSpaceRows, nearestCentroids, numericColumns } from '../model/assign.ts';
 import {
   countLabels,
   DEFAULT_MAX_POINTS,
@@ -382,10 +384,14 @@ function describeLoadings(loadings: readonly number[], columns: readonly string[
 interface Prepared {
   readonly model: Model;
   readonly customers: Customers;
-  /** The training customers' numeric fields. */
-  readonly values: NumericColumns;
   /** Training customers' segments, as positions in the model's arrays. */
   readonly labels: Int32Array;
+  /** The customers the scatter draws (indices, ascending) and their points in model space. */
+  readonly sample: Int32Array;
+  readonly samplePoints: Matrix;
+  /** Histograms of every numeric field by segment. */
+  readonly histograms: readonly Histogram[];
+  readonly findings: readonly Finding[];
   /** `id · name` per position. */
   readonly labelsText: readonly string[];
   /** Colour per position. */
@@ -410,15 +416,14 @@ function colorsByPosition(order: readonly number[]): string[] {
   return colors;
 }
 
-async function overviewSection(p: Prepared, maxPoints: number): Promise<string> {
-  const { model, customers, labels, labelsText, order } = p;
+async function overviewSection(p: Prepared): Promise<string> {
+  const { model, customers, labels, labelsText, order, sample } = p;
   const legend = { labels: order.map((c) => labelsText[c]!), colors: order.map((c) => p.colors[c]!) };
   const columns = model.scaler.columns;
   const n = customers.length;
-  const sample = scatterSample(labels, model.k, maxPoints);
   const sampled = sample.length < n;
   // the principal components of the plotted customers: all of them, or the sample
-  const projection = projectPca(modelSpaceRows(customers, model, sample, p.values), model.centroids.model);
+  const projection = projectPca(p.samplePoints, model.centroids.model);
   const plotted = countLabels(
     Int32Array.from(sample, (i) => labels[i]!),
     model.k,
@@ -647,7 +652,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
 }
 
 async function segmentsSection(p: Prepared): Promise<string> {
-  const histograms = NUMERIC_FIELDS.map((f) => segmentHistogram(p.values[f], p.labels, p.model.k, f));
+  const { histograms } = p;
   let yMax = 0;
   for (const h of histograms) {
     h.counts.forEach((counts, c) => {
@@ -685,6 +690,29 @@ function labelNote(model: Model, sizes: readonly number[]): string | undefined {
 }
 
 /**
+ * Everything the page computes from every customer, before any chart is drawn: the numeric columns
+ * (24 MB at a million rows) are garbage by the time the charts need memory of their own.
+ */
+function prepare(model: Model, customers: Customers, maxPoints: number): Prepared {
+  const values = numericColumns(customers);
+  const labels = nearestCentroids(customers, model, { values }).index;
+  const order = readingOrder(model);
+  const sample = scatterSample(labels, model.k, maxPoints);
+  return {
+    model,
+    customers,
+    labels,
+    sample,
+    samplePoints: modelSpaceRows(customers, model, sample, values),
+    histograms: NUMERIC_FIELDS.map((f) => segmentHistogram(values[f], labels, model.k, f)),
+    findings: computeFindings(model, customers, labels, values),
+    labelsText: model.segments.map(segmentLabel),
+    colors: colorsByPosition(order),
+    order,
+  };
+}
+
+/**
  * Renders the report for a model and its training customers as one self-contained HTML document
  * (inline SVG charts and styles, no scripts, no external resources). The same input gives the
  * same bytes.
@@ -696,29 +724,16 @@ export async function renderReport(input: ReportInput): Promise<string> {
       `the report for model ${model.modelVersion} needs its ${model.training.rowsAccepted} training customers; got ${customers.length}`,
     );
   }
-  const values = numericColumns(customers);
-  const labels = nearestCentroids(customers, model, { values }).index;
-  const sizes = countLabels(labels, model.k);
-  const order = readingOrder(model);
-  const prepared: Prepared = {
-    model,
-    customers,
-    values,
-    labels,
-    labelsText: model.segments.map(segmentLabel),
-    colors: colorsByPosition(order),
-    order,
-  };
-  const note = labelNote(model, sizes);
-  const findings = computeFindings(model, customers, labels, values);
+  const prepared = prepare(model, customers, input.maxPoints ?? DEFAULT_MAX_POINTS);
+  const note = labelNote(model, countLabels(prepared.labels, model.k));
   const body =
     header(model) +
-    findingsSection(findings) +
+    findingsSection(prepared.findings) +
     warningsSection(note === undefined ? model.warnings : [...model.warnings, note]) +
     (input.tableStats ? tableStatsSection(input.tableStats) : '') +
     (input.movement ? movementSection(input.movement) : '') +
     (await choosingKSection(model)) +
-    (await overviewSection(prepared, input.maxPoints ?? DEFAULT_MAX_POINTS)) +
+    (await overviewSection(prepared)) +
     (await segmentsSection(prepared)) +
     el(
       'footer',
