@@ -368,25 +368,35 @@ async function train(rows: number): Promise<TrainFigures> {
   return figures;
 }
 
-/** `assign <csv> --out`, with a model trained on the file's first 10,000 rows, against the Python pipeline. */
-async function assign(rows: number): Promise<Measured[]> {
+/**
+ * Threads for the memory-growth runs: the same at every size, since the default labels a small file
+ * on one thread and a large one on a thread per core, whose buffers would count as growth.
+ */
+const GROWTH_THREADS = '2';
+
+/**
+ * `assign <csv> --out`, with a model trained on the file's first 10,000 rows, against the Python
+ * pipeline; and one run on GROWTH_THREADS threads for the memory growth.
+ */
+async function assign(rows: number): Promise<{ ours: Measured[]; fixedThreads: Measured }> {
   const csv = await data(rows);
   process.stderr.write(`assign, ${fmt(rows)} rows vs Python, ${REPEATS} turns\n`);
   const ours: Measured[] = [];
   const theirs: Measured[] = [];
-  await inFreshStore(async (store) => {
+  const fixedThreads = await inFreshStore(async (store) => {
     await segments(['train', head(csv, ASSIGN_TRAINING_ROWS), ...TRAIN_K5, '--no-report', '--store', store]);
     for (let i = 0; i < REPEATS; i++) {
       ours.push(await segments(['assign', csv, '--store', store, '--out', join(scratch, 'ours.csv')]));
       theirs.push(await python(['assign', csv, join(scratch, 'theirs.csv')]));
     }
+    return await segments(['assign', csv, '--store', store, '--out', join(scratch, 'ours.csv'), '--workers', GROWTH_THREADS]);
   });
   ratioRow(`assign ${rowsLabel(rows)} rows \`--out\`: time`, ours, theirs, wall, TARGETS.get(rows)?.assign ?? null);
   ratioRow(`assign ${rowsLabel(rows)} rows: peak memory`, ours, theirs, peak, null);
-  return ours;
+  return { ours, fixedThreads };
 }
 
-/** The bytes of peak memory each row added between the smallest and largest assign. */
+/** The bytes of peak memory each row added between the smallest and largest assign, on as many threads. */
 function assignGrowth(bySize: ReadonlyMap<number, Measured[]>): void {
   const sizes = [...bySize.keys()].sort((a, b) => a - b);
   if (sizes.length < 2) return;
@@ -394,7 +404,7 @@ function assignGrowth(bySize: ReadonlyMap<number, Measured[]>): void {
   const perRow = ((peak(bySize.get(large)!) - peak(bySize.get(small)!)) * 1024 * 1024) / (large - small);
   row(
     processRows,
-    `assign: peak memory growth, ${rowsLabel(small)} → ${rowsLabel(large)} rows`,
+    `assign: peak memory growth, ${rowsLabel(small)} → ${rowsLabel(large)} rows (\`--workers ${GROWTH_THREADS}\` at both)`,
     `${fmt(perRow, 1)} bytes/row`,
     '',
     null,
@@ -511,7 +521,7 @@ async function main(): Promise<void> {
     if (runs('train')) for (const rows of ROWS) await train(rows);
     if (runs('assign')) {
       const bySize = new Map<number, Measured[]>();
-      for (const rows of ROWS) bySize.set(rows, await assign(rows));
+      for (const rows of ROWS) bySize.set(rows, [(await assign(rows)).fixedThreads]);
       assignGrowth(bySize);
     }
     if (runs('db')) for (const rows of ROWS) await database(rows);
