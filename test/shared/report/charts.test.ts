@@ -4,12 +4,13 @@
 // changing what is drawn.
 
 import { describe, expect, it } from 'vitest';
-import { CHART_KINDS, compileCharts, generatedSource } from '../../../shared/report/chart-specs.ts';
+import { CHART_KINDS, compileCharts } from '../../../shared/report/chart-specs.ts';
+import { generatedSource } from '../../support/generate-charts.ts';
 import { CHART_DATAFLOWS } from '../../../shared/report/charts.generated.ts';
 import { HistogramChart, renderChart, renderMetricByK, renderScatter, type ScatterInput } from '../../../shared/report/charts.ts';
 
 describe('charts.generated.ts', () => {
-  it('holds the dataflows the Vega-Lite specs compile to (else: npx tsx shared/report/chart-specs.ts)', async () => {
+  it('holds the dataflows the Vega-Lite specs compile to (else: npx tsx test/support/generate-charts.ts)', async () => {
     const compiled = compileCharts();
     for (const kind of CHART_KINDS) expect(JSON.parse(CHART_DATAFLOWS[kind])).toEqual(compiled[kind]);
     expect(Object.keys(CHART_DATAFLOWS)).toEqual([...CHART_KINDS]);
