@@ -4,19 +4,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import { columnsOf, type Customers } from './columns.ts';
 import type { Gender } from './contract.ts';
+import { CsvBytes } from './write.ts';
 
 /** Bytes of canonical text hashed at a time. */
 const BUFFER_BYTES = 1 << 16;
 const NEWLINE = 0x0a;
 const UNIT_SEPARATOR = 0x1f;
-const ASCII_MAX = 0x7f;
-const DIGIT_0 = 0x30;
-/** Most UTF-8 bytes one UTF-16 code unit takes (a surrogate pair's four bytes are two units' six). */
-const MAX_UTF8_PER_UNIT = 3;
-/** Room for the separators, the gender and three numbers as String() prints them (at most 25 characters each). */
-const ROW_ROOM = 96;
-/** Whole numbers below this print as their digits: written without a string. */
-const PLAIN_INTEGER_LIMIT = 1e15;
+/** Whole numbers below this print as their digits (CsvBytes.decimal with no decimals, no string). */
+const PLAIN_INTEGER_LIMIT = 2 ** 31;
 
 /**
  * The canonical text of the rows — `id␟gender␟age␟income␟score`, numbers as String() prints them,
@@ -26,29 +21,24 @@ const PLAIN_INTEGER_LIMIT = 1e15;
  */
 export class Fingerprinter {
   private readonly hash: Hash = createHash('sha256');
-  private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
-  private at = 0;
+  private readonly bytes = new CsvBytes(BUFFER_BYTES);
   private rows = 0;
   private done = false;
 
   /** Appends the next row. */
   add(customerId: string, gender: Gender, age: number, income: number, score: number): void {
-    const idRoom = customerId.length * MAX_UTF8_PER_UNIT;
-    if (this.at + idRoom + ROW_ROOM > BUFFER_BYTES) this.flush();
-    if (this.rows++ > 0) this.buffer[this.at++] = NEWLINE;
-    if (idRoom + ROW_ROOM > BUFFER_BYTES) {
-      // an id longer than the buffer goes to the hash on its own
-      this.flush();
-      this.hash.update(customerId, 'utf8');
-    } else this.text(customerId);
-    this.buffer[this.at++] = UNIT_SEPARATOR;
-    this.text(gender);
-    this.buffer[this.at++] = UNIT_SEPARATOR;
+    const bytes = this.bytes;
+    if (this.rows++ > 0) bytes.byte(NEWLINE);
+    bytes.text(customerId);
+    bytes.byte(UNIT_SEPARATOR);
+    bytes.text(gender);
+    bytes.byte(UNIT_SEPARATOR);
     this.number(age);
-    this.buffer[this.at++] = UNIT_SEPARATOR;
+    bytes.byte(UNIT_SEPARATOR);
     this.number(income);
-    this.buffer[this.at++] = UNIT_SEPARATOR;
+    bytes.byte(UNIT_SEPARATOR);
     this.number(score);
+    if (bytes.length >= BUFFER_BYTES) this.flush();
   }
 
   /** The hex digest; the fingerprinter takes no more rows after it. */
@@ -60,38 +50,14 @@ export class Fingerprinter {
   }
 
   private flush(): void {
-    if (this.at > 0) this.hash.update(this.buffer.subarray(0, this.at));
-    this.at = 0;
+    if (this.bytes.length > 0) this.hash.update(this.bytes.view());
+    this.bytes.clear();
   }
 
-  /** Writes text as UTF-8: ASCII byte by byte, the rest from its first non-ASCII unit by Buffer.write. */
-  private text(text: string): void {
-    const buffer = this.buffer;
-    for (let i = 0; i < text.length; i++) {
-      const unit = text.charCodeAt(i);
-      if (unit > ASCII_MAX) {
-        this.at += buffer.write(i === 0 ? text : text.substring(i), this.at, 'utf8');
-        return;
-      }
-      buffer[this.at++] = unit;
-    }
-  }
-
-  /** Writes a number as String() prints it. */
+  /** Writes a number as String() prints it (for a whole number, toFixed(0) prints the same digits). */
   private number(value: number): void {
-    if (!(Number.isInteger(value) && value >= 0 && value < PLAIN_INTEGER_LIMIT)) {
-      this.text(String(value));
-      return;
-    }
-    let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    let rest = value;
-    for (let i = this.at + digits - 1; i >= this.at; i--) {
-      const next = Math.floor(rest / 10);
-      this.buffer[i] = DIGIT_0 + (rest - next * 10);
-      rest = next;
-    }
-    this.at += digits;
+    if (Number.isInteger(value) && value >= 0 && value < PLAIN_INTEGER_LIMIT) this.bytes.decimal(value, 0);
+    else this.bytes.text(String(value));
   }
 }
 

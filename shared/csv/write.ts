@@ -121,10 +121,19 @@ export class CsvBytes {
     this.at = at;
   }
 
-  /** Text as it is (no quoting), UTF-8 encoded. */
+  /** Text as it is (no quoting), UTF-8 encoded: ASCII a byte at a time, the rest from its first other unit by the encoder. */
   text(text: string): void {
     const bytes = this.room(text.length * UTF8_PER_UNIT);
-    this.at += encoder.encodeInto(text, bytes.subarray(this.at)).written;
+    let at = this.at;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit >= ASCII_END) {
+        this.at = at + encoder.encodeInto(i === 0 ? text : text.substring(i), bytes.subarray(at)).written;
+        return;
+      }
+      bytes[at++] = unit;
+    }
+    this.at = at;
   }
 
   /** Bytes as they are (label text encoded once, see utf8). */
