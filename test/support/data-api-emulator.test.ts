@@ -443,6 +443,28 @@ describe('the Data API emulator', () => {
     });
   });
 
+  describe('benchmark knobs', () => {
+    it('adds the configured latency to every call and totals the bytes each way', async () => {
+      const latencyMs = 120;
+      await withEmulator({ latencyMs }, async (target) => {
+        const started = performance.now();
+        const result = await executeWith(target, "SELECT repeat('z', 1000) AS text", [], { formatRecordsAs: 'JSON' });
+        expect(performance.now() - started).toBeGreaterThanOrEqual(latencyMs);
+        expect(result.formattedRecords).toContain('z'.repeat(1000));
+        const failed = await failure(executeWith(target, 'SELECT * FROM no_such_table'));
+        expect(failed.name).toBe('DatabaseErrorException');
+      });
+    });
+
+    it('counts request and response bytes and the slowest call', async () => {
+      const before = { ...emulator.stats };
+      await execute("SELECT repeat('q', 5000) AS text, pg_sleep(0.05) IS NULL AS slept", [], { formatRecordsAs: 'JSON' });
+      expect(emulator.stats.responseBytes - before.responseBytes).toBeGreaterThan(5000);
+      expect(emulator.stats.requestBytes - before.requestBytes).toBeGreaterThan(50);
+      expect(emulator.stats.slowestCallMs).toBeGreaterThanOrEqual(50);
+    });
+  });
+
   describe('fault injection', () => {
     it('fails the next call with the injected error, then recovers', async () => {
       emulator.faults.failNext('DatabaseResumingException');

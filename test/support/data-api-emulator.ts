@@ -118,11 +118,22 @@ export interface DataApiEmulator {
   readonly endpoint: string;
   readonly faults: FaultInjector;
   /**
-   * For assertions. `executeCalls` counts every ExecuteStatement request received (SDK retries and
-   * failed calls included); the byte maxima include requests and responses rejected for their size.
+   * For assertions and benchmarks. `executeCalls` counts every ExecuteStatement request received
+   * (SDK retries and failed calls included); the byte maxima include requests and responses
+   * rejected for their size; `requestBytes`/`responseBytes` total every body received and sent
+   * (errors included); `slowestCallMs` is the longest a call's operation ran, latency excluded.
    */
-  readonly stats: { executeCalls: number; maxRequestBytes: number; maxResponseBytes: number };
+  readonly stats: EmulatorStats;
   close(): Promise<void>;
+}
+
+export interface EmulatorStats {
+  executeCalls: number;
+  maxRequestBytes: number;
+  maxResponseBytes: number;
+  requestBytes: number;
+  responseBytes: number;
+  slowestCallMs: number;
 }
 
 export interface FaultInjector {
@@ -159,6 +170,11 @@ export interface DataApiEmulatorOptions {
   readonly callTimeoutMs?: number;
   /** How long a transaction may see no call before it is rolled back. Default: 180 000 ms, the service's. */
   readonly transactionIdleTimeoutMs?: number;
+  /**
+   * Added to every call before it answers: what a network between the function and the service
+   * costs (benchmarks use 50 ms). Default 0.
+   */
+  readonly latencyMs?: number;
 }
 
 // ---- Limits and errors ----
@@ -871,7 +887,14 @@ type Operation = (input: Record<string, unknown>) => Promise<JsonObject | string
 
 class Emulator implements DataApiEmulator {
   readonly faults = new Faults();
-  readonly stats = { executeCalls: 0, maxRequestBytes: 0, maxResponseBytes: 0 };
+  readonly stats: EmulatorStats = {
+    executeCalls: 0,
+    maxRequestBytes: 0,
+    maxResponseBytes: 0,
+    requestBytes: 0,
+    responseBytes: 0,
+    slowestCallMs: 0,
+  };
   private readonly database: Database;
   private readonly secretDatabases = new Map<string, { readonly key: string; readonly database: Database }>();
   private readonly retiredPools: Promise<void>[] = [];
@@ -922,15 +945,21 @@ class Emulator implements DataApiEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/Execute') this.stats.executeCalls++;
+    const latency = this.options.latencyMs ?? 0;
     try {
       const body = await this.readBody(req);
       const operation = this.operation(req.method, path);
       const fault = this.faults.takeNext();
       if (fault) throw fault;
       const input = asObject(parseJson(body), 'The request body');
+      const started = performance.now();
       const output = await operation(input);
-      this.send(res, typeof output === 'string' ? output : this.measure(JSON.stringify(output)));
+      this.stats.slowestCallMs = Math.max(this.stats.slowestCallMs, performance.now() - started);
+      const text = typeof output === 'string' ? output : this.measure(JSON.stringify(output));
+      if (latency > 0) await delay(latency);
+      this.send(res, text);
     } catch (error) {
+      if (latency > 0) await delay(latency);
       this.sendError(res, toDataApiError(error));
     }
   }
@@ -957,6 +986,7 @@ class Emulator implements DataApiEmulator {
       if (bytes <= MAX_REQUEST_BYTES) chunks.push(chunk as Buffer);
     }
     this.stats.maxRequestBytes = Math.max(this.stats.maxRequestBytes, bytes);
+    this.stats.requestBytes += bytes;
     if (bytes > MAX_REQUEST_BYTES) throw badRequest('Request size exceeded');
     return Buffer.concat(chunks);
   }
@@ -970,6 +1000,7 @@ class Emulator implements DataApiEmulator {
   }
 
   private send(res: ServerResponse, body: string): void {
+    this.stats.responseBytes += Buffer.byteLength(body);
     res.writeHead(HTTP_OK, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
@@ -980,6 +1011,7 @@ class Emulator implements DataApiEmulator {
 
   private sendError(res: ServerResponse, error: DataApiError): void {
     const body = JSON.stringify({ message: error.message, ...error.members });
+    this.stats.responseBytes += Buffer.byteLength(body);
     res.writeHead(error.status, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
