@@ -23,10 +23,22 @@ export interface LocalAws {
   close(): Promise<void>;
 }
 
-export async function startLocalAws(label: string): Promise<LocalAws> {
+export interface LocalAwsOptions {
+  /** A PostgreSQL server to create the database on (default: the test suite's); benchmarks start their own. */
+  readonly server?: string;
+  /** Added to every Data API call (see DataApiEmulatorOptions.latencyMs). */
+  readonly latencyMs?: number;
+}
+
+export async function startLocalAws(label: string, options: LocalAwsOptions = {}): Promise<LocalAws> {
   const s3 = await startS3();
-  const db = await createTestDatabase(label);
-  const dataApi = await startDataApiEmulator({ databaseUrl: db.url, resourceArn: CLUSTER_ARN, secretArn: SECRET_ARN });
+  const db = await createTestDatabase(label, options.server);
+  const dataApi = await startDataApiEmulator({
+    databaseUrl: db.url,
+    resourceArn: CLUSTER_ARN,
+    secretArn: SECRET_ARN,
+    latencyMs: options.latencyMs,
+  });
   process.env.AWS_ENDPOINT_URL_RDS_DATA = dataApi.endpoint;
   // Powertools reads these from the process environment: keep EMF output out of the test log
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';

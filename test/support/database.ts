@@ -16,8 +16,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: inject('databaseUrl') });
+/**
+ * The PostgreSQL server's URL: the suite's (global-setup.ts), or `server` when given — benchmarks
+ * run outside vitest and start their own.
+ */
+const serverUrl = (server?: string): string => server ?? inject('databaseUrl');
+
+async function admin<T>(server: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     return await work(client);
@@ -27,10 +33,11 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 /** Creates a fresh, migrated database named after the test file; `drop()` removes it. */
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+export async function createTestDatabase(label: string, server?: string): Promise<TestDatabase> {
+  const root = serverUrl(server);
   const name = `t_${label.replace(/\W+/g, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
-  const url = new URL(inject('databaseUrl'));
+  await admin(root, (c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+  const url = new URL(root);
   url.pathname = `/${name}`;
   const repo = new PgCustomerRepository({ connectionString: url.toString() });
   await repo.migrate();
@@ -39,7 +46,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     repo,
     drop: async () => {
       await repo.close();
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+      await admin(root, (c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
     },
   };
 }
