@@ -5,6 +5,8 @@
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
+import { generateCustomers } from '../../shared/sample/generate.ts';
 import { startEmbeddedPostgres } from '../../functions/adapters/embedded-postgres.ts';
 import { startLocalAws, type LocalAws } from '../support/aws-local.ts';
 
@@ -40,4 +42,34 @@ export async function startBenchServices(label: string, latencyMs: number): Prom
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Rows per INSERT when a benchmark fills the table (arrays bound as five parameters). */
+const LOAD_ROWS = 50_000;
+
+/**
+ * Fills the customers table with `rows` generated customers (`generate --rows N --seed`'s), unlabeled,
+ * straight through pg: setting up a benchmark, not a path the product takes.
+ */
+export async function loadGeneratedCustomers(pool: pg.Pool, rows: number, seed = 1): Promise<void> {
+  const columns = { id: [] as string[], gender: [] as string[], age: [] as number[], income: [] as number[], score: [] as number[] };
+  const flush = async (): Promise<void> => {
+    if (columns.id.length === 0) return;
+    await pool.query(
+      `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::numeric[], $5::integer[])`,
+      [columns.id, columns.gender, columns.age, columns.income, columns.score],
+    );
+    for (const list of Object.values(columns)) list.length = 0;
+  };
+  for (const c of generateCustomers({ rows, seed })) {
+    columns.id.push(c.customerId);
+    columns.gender.push(c.gender);
+    columns.age.push(c.age);
+    columns.income.push(c.annualIncomeThousands);
+    columns.score.push(c.spendingScore);
+    if (columns.id.length === LOAD_ROWS) await flush();
+  }
+  await flush();
+  await pool.query('ANALYZE customers');
 }
