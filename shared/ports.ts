@@ -1,7 +1,7 @@
 // Ports the workflows are written against. Adapters live in functions/adapters/; the database
 // ports are implemented once over SqlClient in shared/sql/, one file per concern.
 
-import type { Customer } from './csv/contract.ts';
+import type { Customer, NumericField } from './csv/contract.ts';
 import type { ActivePointer, Model } from './model/artifact.ts';
 import type { Assignment } from './model/assign.ts';
 import type { Drift, ObservedPopulation } from './model/drift.ts';
@@ -54,6 +54,25 @@ export interface LabeledBatch {
   readonly lastKey: string;
 }
 
+/** An uploaded object in the version its event names. */
+export interface UploadRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly etag: string;
+}
+
+/** A customer of an upload on its way to the table, with its label (null: no active model). */
+export interface UploadRow {
+  readonly customer: Customer;
+  readonly assignment: Assignment | null;
+}
+
+/** What storing one batch of an upload did: the upsert's counts, and the customers `model` was trained on. */
+export interface StoredBatch extends UpsertCounts {
+  /** Which of the batch's customers the labeling model was trained on (origin 'created'); empty without a model. */
+  readonly created: ReadonlySet<string>;
+}
+
 /** The customers table: customers in, customers out, and their labels (the `customers` table). */
 export interface CustomerRepository {
   /**
@@ -66,6 +85,13 @@ export interface CustomerRepository {
    * new, its values changed, or it is not yet labeled by this model; origin follows the origin rule.
    */
   upsertLabeledCustomers(items: ReadonlyArray<{ customer: Customer; assignment: Assignment }>, model: Model): Promise<UpsertCounts>;
+  /**
+   * One batch of an upload (at most UPLOAD_BATCH_ROWS rows) in ONE statement: its customers upserted
+   * as `upsertLabeledCustomers` does (as `upsertCustomers` does without a model), and the batch
+   * recorded done in the upload's progress (see UploadLedger.doneBatches), so that either both
+   * happen or neither. Safe to repeat: a batch stored twice leaves the table as once.
+   */
+  storeUploadBatch(upload: UploadRef, batch: number, rows: readonly UploadRow[], model: Model | null): Promise<StoredBatch>;
   /** Every customer, in key order, page by page (bounded responses). */
   readCustomers(pageSize?: number): AsyncIterable<Customer[]>;
   /** The customers of one segment of a model, with their labels (the table's columns), in key order, page by page. */
@@ -174,19 +200,129 @@ export interface RunLog {
   recordRun(run: RunRecord, startedAt: Date, runKey?: string): Promise<void>;
 }
 
-/** What a claim on an uploaded object found: this caller may process it, or what the ledger says. */
+/**
+ * What a claim on an uploaded object found: this caller may process it — with what the object's
+ * first claim started with (`startedWith`, kept by every claim after it until the outcome is
+ * recorded) — or what the ledger says.
+ */
 export type ObjectClaim =
-  { readonly state: 'claimed' } | { readonly state: 'done'; readonly summary: unknown } | { readonly state: 'in-progress' };
+  | { readonly state: 'claimed'; readonly startedWith: unknown }
+  | { readonly state: 'done'; readonly summary: unknown }
+  | { readonly state: 'in-progress' };
 
-/** The ledger of uploaded objects (bucket, key, ETag) processed once each (the `ingested_objects` table). */
+/**
+ * The ledger of uploaded objects (bucket, key, ETag) processed once each (the `ingested_objects`
+ * table), and the progress of the one being processed (the `ingest_batches` table).
+ */
 export interface UploadLedger {
-  /** Claims the object for processing; a claim older than `staleSeconds` belongs to a dead run and is taken over. */
-  claimObject(bucket: string, key: string, etag: string, staleSeconds: number): Promise<ObjectClaim>;
-  /** Records the outcome: later deliveries of the same object find it 'done' with this summary. */
+  /**
+   * Claims the object for processing. The same `claimId` claims it again at once (a retry of the
+   * run that holds it); another claim id takes it over only when the claim is older than
+   * `staleSeconds` (its run died). `startedWith` (any JSON value) is recorded by the first claim and
+   * answered to every claim after it, so that a run taking over continues as the first one began.
+   */
+  claimObject(
+    bucket: string,
+    key: string,
+    etag: string,
+    staleSeconds: number,
+    claimId?: string,
+    startedWith?: unknown,
+  ): Promise<ObjectClaim>;
+  /** The batches of the object recorded done (storeUploadBatch) since it was claimed first. */
+  doneBatches(bucket: string, key: string, etag: string): Promise<Set<number>>;
+  /** Records the outcome, and forgets the progress: later deliveries of the same object find it 'done' with this summary. */
   recordIngested(bucket: string, key: string, etag: string, summary: unknown): Promise<void>;
-  /** Gives up an unfinished claim, so that a retry processes the object. */
+  /** Gives up an unfinished claim and its progress, so that a retry processes the object from the start. */
   releaseObject(bucket: string, key: string, etag: string): Promise<void>;
 }
 
+/** What SQL needs of a model to place rows in its space: its features, scaler and centroids (k × d, model space). */
+export interface ModelSpace {
+  readonly features: Model['features'];
+  readonly scaler: Model['scaler'];
+  readonly centroids: readonly (readonly number[])[];
+}
+
+/** A training run's copy of the customers table (TableTraining.takeSnapshot). */
+export interface TrainingSnapshot {
+  readonly runId: string;
+  readonly seed: number;
+  readonly customers: number;
+  /** Rows of the copy's distinct points with their counts (a point may be a row in several parts). */
+  readonly points: number;
+  /** The points' parts: the batches of the statements that read every point. */
+  readonly parts: number;
+  readonly pointsByPart: readonly number[];
+  /** The longest customer_id in UTF-8 bytes (sizes the sample's pages). */
+  readonly maxIdBytes: number;
+}
+
+/** A segment's figures once a run's points are labeled (TableTraining.labelPoints); every sum counts each customer. */
+export interface SegmentTotals {
+  readonly customers: number;
+  /** Σ squared distance to the centroid, Σ distance, Σ distance × distance. */
+  readonly squaredDistanceSum: number;
+  readonly distanceSum: number;
+  readonly distanceSquareSum: number;
+  /** Σ of each model-space value. */
+  readonly modelSums: readonly number[];
+  readonly fieldSums: Readonly<Record<NumericField, number>>;
+  /** Customers per gender. */
+  readonly genders: Readonly<Record<string, number>>;
+}
+
+/** A value whose rank is wanted: rank 0 is the smallest of `group` (a segment index, or -1 for every customer). */
+export interface RankRequest {
+  readonly group: number;
+  readonly rank: number;
+}
+
+/** A field of the customers with ranks: a numeric field, or the distance to the centroid. */
+export type RankedField = NumericField | 'distance';
+
+/**
+ * Training from the customers table inside the database: a run's consistent copy of the table
+ * (the `training_snapshots` and `training_points` tables) and the aggregates training needs from
+ * it; only the sample and aggregates cross the connection (shared/sql/table-training.ts).
+ */
+export interface TableTraining {
+  /** Copies the table for a new run (first deleting what crashed runs left behind). */
+  takeSnapshot(runId: string, seed: number): Promise<TrainingSnapshot>;
+  /** Per model column of `features`: the mean over the run's customers, and Σ (value − mean)². */
+  scalerSums(snapshot: TrainingSnapshot, features: Model['features']): Promise<{ mean: number[]; squares: number[] }>;
+  /** The first `size` customers in the sample order of the snapshot's seed, page by page; `keyOf` gives a customer's sample key. */
+  readSample(snapshot: TrainingSnapshot, size: number, keyOf: (customerId: string) => string): AsyncIterable<Customer[]>;
+  /** One Lloyd step: per centroid index of `space`, its customers and the sums of their model-space values (k × d). */
+  lloydSums(snapshot: TrainingSnapshot, space: ModelSpace): Promise<{ counts: Float64Array; sums: Float64Array }>;
+  /** Labels the run's points with their nearest centroid of `space`; each segment's totals. */
+  labelPoints(snapshot: TrainingSnapshot, space: ModelSpace): Promise<SegmentTotals[]>;
+  /** Values of `field` at ranks, keyed `${group}:${rank}` (after labelPoints). */
+  valuesAtRanks(snapshot: TrainingSnapshot, field: RankedField, requests: readonly RankRequest[]): Promise<Map<string, number>>;
+  /** Customers below each edge per field, outliers per segment beyond its threshold, Σ (value − mean)² per field. */
+  countsAndSquares(
+    snapshot: TrainingSnapshot,
+    edges: Readonly<Record<NumericField, readonly number[]>>,
+    thresholds: readonly number[],
+    means: Readonly<Record<NumericField, number>>,
+  ): Promise<{ below: Record<NumericField, number[]>; outliers: number[]; squares: Record<NumericField, number> }>;
+  /** Customers by the nearest centroid of `previous` and their segment index: counts[from][to]. */
+  movement(snapshot: TrainingSnapshot, previous: ModelSpace, k: number): Promise<number[][]>;
+  /** SHA-256 of the run's rows in the canonical text of csv/fingerprint.ts, rows in customer_id byte order. */
+  fingerprint(snapshot: TrainingSnapshot): Promise<string>;
+  /** Records as training members the run's rows whose live row still has the copied values; how many. */
+  recordMembers(snapshot: TrainingSnapshot, modelVersion: string): Promise<number>;
+  /** Deletes the run's copies. */
+  dropSnapshot(runId: string): Promise<void>;
+}
+
 /** Every database port at once: what the database adapters offer (built from the parts in shared/sql/). */
-export interface Database extends CustomerRepository, TrainingMembers, UploadLedger, RunLog, LeaseLock, SchemaMigrator, TableStatusReader {}
+export interface Database
+  extends CustomerRepository,
+    TrainingMembers,
+    TableTraining,
+    UploadLedger,
+    RunLog,
+    LeaseLock,
+    SchemaMigrator,
+    TableStatusReader {}

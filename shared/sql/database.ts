@@ -9,6 +9,7 @@ import type {
   SchemaMigrator,
   SqlClient,
   TableStatusReader,
+  TableTraining,
   TrainingMembers,
   UploadLedger,
 } from '../ports.ts';
@@ -17,12 +18,14 @@ import { SqlLeaseLock } from './lease-lock.ts';
 import { SqlRunLog } from './run-log.ts';
 import { SqlSchemaMigrator } from './schema-migrator.ts';
 import { SqlTableStatus } from './table-status.ts';
+import { SqlTableTraining } from './table-training.ts';
 import { SqlTrainingMembers } from './training-members.ts';
 import { SqlUploadLedger } from './upload-ledger.ts';
 
 export class SqlDatabase implements Database {
   private readonly customers: CustomerRepository;
   private readonly members: TrainingMembers;
+  private readonly training: TableTraining;
   private readonly ledger: UploadLedger;
   private readonly runs: RunLog;
   private readonly leases: LeaseLock;
@@ -32,6 +35,7 @@ export class SqlDatabase implements Database {
   constructor(sql: SqlClient) {
     this.customers = new SqlCustomers(sql);
     this.members = new SqlTrainingMembers(sql);
+    this.training = new SqlTableTraining(sql);
     this.ledger = new SqlUploadLedger(sql);
     this.runs = new SqlRunLog(sql);
     this.leases = new SqlLeaseLock(sql);
@@ -42,6 +46,7 @@ export class SqlDatabase implements Database {
   // each method is its part's, typed by the port it belongs to (a signature written once, in ports.ts)
   upsertCustomers: Database['upsertCustomers'] = (...args) => this.customers.upsertCustomers(...args);
   upsertLabeledCustomers: Database['upsertLabeledCustomers'] = (...args) => this.customers.upsertLabeledCustomers(...args);
+  storeUploadBatch: Database['storeUploadBatch'] = (...args) => this.customers.storeUploadBatch(...args);
   readCustomers: Database['readCustomers'] = (...args) => this.customers.readCustomers(...args);
   readSegment: Database['readSegment'] = (...args) => this.customers.readSegment(...args);
   countPending: Database['countPending'] = (...args) => this.customers.countPending(...args);
@@ -52,7 +57,20 @@ export class SqlDatabase implements Database {
   readTrainingMembers: Database['readTrainingMembers'] = (...args) => this.members.readTrainingMembers(...args);
   trainingMembersAmong: Database['trainingMembersAmong'] = (...args) => this.members.trainingMembersAmong(...args);
 
+  takeSnapshot: Database['takeSnapshot'] = (...args) => this.training.takeSnapshot(...args);
+  scalerSums: Database['scalerSums'] = (...args) => this.training.scalerSums(...args);
+  readSample: Database['readSample'] = (...args) => this.training.readSample(...args);
+  lloydSums: Database['lloydSums'] = (...args) => this.training.lloydSums(...args);
+  labelPoints: Database['labelPoints'] = (...args) => this.training.labelPoints(...args);
+  valuesAtRanks: Database['valuesAtRanks'] = (...args) => this.training.valuesAtRanks(...args);
+  countsAndSquares: Database['countsAndSquares'] = (...args) => this.training.countsAndSquares(...args);
+  movement: Database['movement'] = (...args) => this.training.movement(...args);
+  fingerprint: Database['fingerprint'] = (...args) => this.training.fingerprint(...args);
+  recordMembers: Database['recordMembers'] = (...args) => this.training.recordMembers(...args);
+  dropSnapshot: Database['dropSnapshot'] = (...args) => this.training.dropSnapshot(...args);
+
   claimObject: Database['claimObject'] = (...args) => this.ledger.claimObject(...args);
+  doneBatches: Database['doneBatches'] = (...args) => this.ledger.doneBatches(...args);
   recordIngested: Database['recordIngested'] = (...args) => this.ledger.recordIngested(...args);
   releaseObject: Database['releaseObject'] = (...args) => this.ledger.releaseObject(...args);
 

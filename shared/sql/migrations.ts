@@ -76,6 +76,56 @@ export const MIGRATIONS: readonly Migration[] = [
     version: '003_runs_run_key',
     statements: ['ALTER TABLE runs ADD COLUMN run_key text', 'CREATE UNIQUE INDEX runs_run_key ON runs (run_key)'],
   },
+  {
+    // The progress of the upload being ingested: a batch of rows is recorded here by the statement
+    // that stores it, so a retried run skips what the one before it stored. Forgotten when the
+    // object's outcome is recorded in ingested_objects (or its claim given up). No foreign key: the
+    // two tables are kept in step by the ledger's statements, and ingested_objects stays truncatable.
+    version: '004_ingest_batches',
+    statements: [
+      `CREATE TABLE ingest_batches (
+        bucket text NOT NULL,
+        key text NOT NULL,
+        etag text NOT NULL,
+        batch integer NOT NULL,
+        PRIMARY KEY (bucket, key, etag, batch)
+      )`,
+    ],
+  },
+  {
+    // Training from the table (shared/sql/table-training.ts): a run copies the rows it trains on
+    // into training_snapshots under its run id, and their distinct feature values with counts into
+    // training_points; every later statement of the run reads those, never the live table. Both
+    // are scratch: a run deletes its rows when it ends, and the next run deletes rows older than a
+    // day (a run that crashed). UNLOGGED: nothing in them needs to survive a crash (PostgreSQL
+    // truncates them after one; Aurora keeps them, writer only), and a million-row copy takes about
+    // half the time of a logged one. No index: every statement reads a run's rows whole.
+    version: '005_training_snapshots',
+    statements: [
+      `CREATE UNLOGGED TABLE training_snapshots (
+        run_id uuid NOT NULL,
+        customer_id text NOT NULL,
+        gender text NOT NULL,
+        age integer NOT NULL,
+        annual_income_thousands numeric NOT NULL,
+        spending_score integer NOT NULL,
+        sample_key text NOT NULL,
+        taken_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE UNLOGGED TABLE training_points (
+        run_id uuid NOT NULL,
+        part integer NOT NULL,
+        gender text NOT NULL,
+        age integer NOT NULL,
+        annual_income_thousands double precision NOT NULL,
+        spending_score integer NOT NULL,
+        customers integer NOT NULL,
+        segment integer,
+        sq_distance double precision,
+        taken_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

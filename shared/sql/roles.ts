@@ -24,6 +24,7 @@ export const APP_GRANTS: RoleGrants = {
     training_members: ['SELECT', 'INSERT'],
     runs: ['SELECT', 'INSERT'],
     ingested_objects: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    ingest_batches: ['SELECT', 'INSERT', 'DELETE'],
     locks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   },
   sequences: ['runs_id_seq'],
