@@ -5,7 +5,11 @@
 // inside a process go in a table of their own. Not part of npm test. Needs Debian's
 // python3-sklearn, python3-pandas and python3-threadpoolctl (fails loudly without).
 //
-//   npm run bench [-- --only startup,invocation,train,assign,db,internal] [--rows 100000,1000000] [--repeats 3]
+//   npm run bench [-- --only startup,invocation,train,assign,db,aws,internal] [--rows 100000,1000000] [--repeats 3]
+//
+// The `aws` section runs the deployed functions' code paths (their handlers, unbundled) on the local
+// stand-ins — the S3 server, the Data API emulator (with a latency per call where the issue says
+// so) and PostgreSQL — one process per scenario, at 10⁶ customers.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -22,7 +26,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BIN_PATH = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { segments: string } }).bin.segments;
 const BIN = join(ROOT, BIN_PATH);
 const SKLEARN = join(import.meta.dirname, 'sklearn_bench.py');
-const SECTIONS = ['startup', 'invocation', 'train', 'assign', 'db', 'internal'] as const;
+const SECTIONS = ['startup', 'invocation', 'train', 'assign', 'db', 'aws', 'internal'] as const;
 type Section = (typeof SECTIONS)[number];
 /** Start-up is short and noisy: more turns than the long commands get. */
 const STARTUP_REPEATS = 11;
@@ -438,6 +442,29 @@ async function database(rows: number): Promise<void> {
   });
 }
 
+/** A bench script of test/bench run as its own process; its last stdout line is a JSON object of figures. */
+async function benchScript(file: string, rows: number): Promise<{ run: Measured; figures: Record<string, number> }> {
+  const run = await measure(process.execPath, ['--import', 'tsx', join(import.meta.dirname, file), String(rows)], { cwd: ROOT });
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  return { run, figures: JSON.parse(last) as Record<string, number> };
+}
+
+/** The deployed functions' paths on the local stand-ins, at 10⁶ customers (issue targets beside them). */
+async function deployedPaths(): Promise<void> {
+  process.stderr.write(`aws: the nightly labeling of ${fmt(MILLION)} customers through the assign handler and the Data API emulator\n`);
+  const nightly = await benchScript('nightly.ts', MILLION);
+  const { wallMs, calls, responseBytes, slowestCallMs } = nightly.figures;
+  row(
+    processRows,
+    `nightly labeling, assign handler, 10⁶ pending customers (Data API emulator, no added latency): the invocation`,
+    `${seconds(wallMs!)}; ${fmt(calls!)} calls, ${fmt(responseBytes! / 1e3)} kB received, slowest statement ${seconds(slowestCallMs!)}`,
+    '',
+    null,
+    '≤ 15 s',
+    wallMs! <= 15_000,
+  );
+}
+
 /** Timings inside a process: the k-means fit alone against KMeans.fit alone, and the Lambda bundles' cold starts. */
 async function internal(): Promise<void> {
   const fitScript = join(scratch, 'fit.mjs');
@@ -525,6 +552,7 @@ async function main(): Promise<void> {
       assignGrowth(bySize);
     }
     if (runs('db')) for (const rows of ROWS) await database(rows);
+    if (runs('aws')) await deployedPaths();
     if (runs('internal')) await internal();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
