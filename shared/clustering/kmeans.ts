@@ -1,11 +1,13 @@
 // K-means on a row-major Float64Array: greedy k-means++ seeding (as scikit-learn does), Lloyd
 // iterations by ml-kmeans from those centers, restarts keeping the lowest inertia computed here;
-// on large data the restarts run on a sample and the same Lloyd step refines the winner on all rows.
+// the restarts run on the first rows of the sample order (all rows, in that order, when there are
+// few), and on large data the same Lloyd step then refines the winner on all rows.
 
 import { kmeans as mlKMeans } from 'ml-kmeans';
 import { Random } from 'ml-random';
 import { ClusteringError, InvalidOptionError } from '../errors.ts';
 import type { Matrix } from '../features/encode.ts';
+import { rowNumberOrder } from './sample-order.ts';
 
 export interface KMeansOptions {
   /** Seed of the random number generator; required so that results are reproducible. */
@@ -17,10 +19,16 @@ export interface KMeansOptions {
   /** Convergence, as ml-kmeans tests it: no centroid moved more than this (squared) in an iteration (default 1e-10). */
   readonly tolerance?: number;
   /**
-   * Above this many rows the restarts run on a uniform sample of this many rows, and the winning
-   * start is refined on all rows (default SAMPLE_ROWS, 20,000).
+   * The restarts run on the first min(rows, sampleSize) rows of the sample order; above this many
+   * rows the winning start is then refined on all rows (default SAMPLE_ROWS, 20,000).
    */
   readonly sampleSize?: number;
+  /**
+   * The rows in sample order (sampleOrder of their ids and the seed: sample-order.ts), at least the
+   * first min(rows, sampleSize) of them. Default: rowNumberOrder, for rows without ids. A matrix
+   * already in sample order (a sweep's sample, a table's) passes inOrder(rows).
+   */
+  readonly order?: Int32Array;
 }
 
 export interface KMeansFit {
@@ -53,7 +61,7 @@ export interface KMeansSample {
 
 export const KMEANS_DEFAULTS = { maxIterations: 300, tolerance: 1e-10 } as const;
 
-/** Default sample size: above this many rows, restarts run on a uniform sample of this size, then the full data refines. */
+/** Default sample size: the restarts run on at most this many rows in sample order; above it, the full data refines. */
 export const SAMPLE_ROWS = 20_000;
 const RESTART_BUDGET_ROWS = 200_000;
 const MIN_RESTARTS = 10;
@@ -240,37 +248,28 @@ export function randomFor(seed: number, k: number): Random {
   return new Random(((seed >>> 0) + Math.imul(k, 0x9e3779b9)) >>> 0);
 }
 
-/** Below one row in this many, sampleRows keeps its picks in a set rather than marking every row (measured faster). */
-const SPARSE_SAMPLE = 16;
+/** Rows 0..rows-1 in their order: the sample order of a matrix already in sample order. */
+export function inOrder(rows: number): Int32Array {
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  return order;
+}
 
-/** A uniform sample of `size` rows without replacement, in their original order (`x` itself when it has no more rows). */
-export function sampleRows(x: Matrix, size: number, random: Random): Matrix {
-  if (!Number.isInteger(size) || size < 1) throw new InvalidOptionError(`the sample size must be a whole number ≥ 1 (got ${size})`);
-  if (x.rows <= size) return x;
+/** The rows `order[0..count)` of `x`, in that order (`x` itself when that is all of `x` in its own order). */
+export function takeRows(x: Matrix, order: Int32Array, count: number): Matrix {
+  if (!Number.isInteger(count) || count < 0 || count > order.length)
+    throw new InvalidOptionError(`${count} rows wanted from an order of ${order.length}`);
   const d = x.cols;
-  const data = new Float64Array(size * d);
-  // Floyd's algorithm: exactly `size` distinct indexes, no O(n) shuffle
-  if (size * SPARSE_SAMPLE < x.rows) {
-    // a small sample of many rows: the picks in a set and sorted, with no pass over every row
-    const picked = new Set<number>();
-    const chosen = new Int32Array(size);
-    for (let j = x.rows - size, r = 0; j < x.rows; j++, r++) {
-      const t = Math.floor(random.random() * (j + 1));
-      chosen[r] = picked.has(t) ? j : t;
-      picked.add(chosen[r]!);
-    }
-    chosen.sort();
-    for (let r = 0; r < size; r++) data.set(x.data.subarray(chosen[r]! * d, chosen[r]! * d + d), r * d);
-  } else {
-    const picked = new Uint8Array(x.rows);
-    for (let j = x.rows - size; j < x.rows; j++) {
-      const t = Math.floor(random.random() * (j + 1));
-      if (picked[t]) picked[j] = 1;
-      else picked[t] = 1;
-    }
-    for (let i = 0, r = 0; i < x.rows; i++) if (picked[i]) data.set(x.data.subarray(i * d, i * d + d), r++ * d);
+  let same = count === x.rows;
+  for (let r = 0; r < count && same; r++) same = order[r] === r;
+  if (same) return x;
+  const data = new Float64Array(count * d);
+  for (let r = 0; r < count; r++) {
+    const i = order[r]!;
+    if (!(i >= 0 && i < x.rows)) throw new InvalidOptionError(`row ${i} of the order is not a row of the data (${x.rows} rows)`);
+    data.set(x.data.subarray(i * d, i * d + d), r * d);
   }
-  return { data, rows: size, cols: d };
+  return { data, rows: count, cols: d };
 }
 
 /**
@@ -462,8 +461,10 @@ export function refineLloyd(
 /**
  * Fits k-means: `restarts` greedy k-means++ starts, each refined by ml-kmeans's Lloyd iterations;
  * keeps the start with the lowest inertia. A start that ends with an empty cluster is discarded.
- * Above `sampleSize` rows the starts run on a uniform sample and the winner is refined on all rows
- * by the same Lloyd step and stopping rule (refineLloyd).
+ * The starts run on the first min(rows, sampleSize) rows of the sample order (`order`), taken in
+ * that order, so the fit depends on which rows there are, not on the order they came in: a table
+ * read in the sample order gives the same starts. Above `sampleSize` rows the winner is refined on
+ * all rows by the same Lloyd step and stopping rule (refineLloyd).
  */
 export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansFit {
   const sampleSize = options.sampleSize ?? SAMPLE_ROWS;
@@ -479,8 +480,11 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
     throw new InvalidOptionError(`the sample size must be a whole number ≥ k = ${k} (got ${sampleSize})`);
   checkClusterable(x, k);
 
+  const sampled = Math.min(x.rows, sampleSize);
+  const order = options.order ?? rowNumberOrder(x.rows, options.seed, sampled);
+  if (order.length < sampled) throw new InvalidOptionError(`the sample order holds ${order.length} rows; ${sampled} are needed`);
+  const sample = takeRows(x, order, sampled);
   const random = randomFor(options.seed, k);
-  const sample = sampleRows(x, sampleSize, random);
   const rows = toRows(sample);
   const d = x.cols;
   let best: KMeansFit | undefined;
@@ -513,7 +517,13 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
   if (best === undefined) {
     throw new ClusteringError(`every one of ${restarts} starts ended with an empty segment for k = ${k}; choose a smaller k`);
   }
-  if (sample === x) return { ...best, emptyRestarts };
+  if (sampled === x.rows) {
+    // every row, in sample order: the labels back in row order
+    if (sample === x) return { ...best, emptyRestarts };
+    const labels = new Int32Array(x.rows);
+    for (let r = 0; r < sampled; r++) labels[order[r]!] = best.labels[r]!;
+    return { ...best, labels, emptyRestarts };
+  }
   const refined = refineLloyd(x, best.centroids, k, maxIterations, tolerance);
   const { labels, inertia, sizes, distances } = refined;
   if (sizes.some((s) => s === 0)) throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);

@@ -205,6 +205,12 @@ export function calinskiHarabasz(
 export interface ClusterMetricsOptions {
   /** Rows of the stratified silhouette sample (default SILHOUETTE_EXACT_MAX_ROWS). */
   readonly silhouetteRows?: number;
+  /**
+   * The rows the silhouette's sample is drawn from, in sample order (the training's sample: the
+   * first rows of the sample order), instead of all rows: a caller holding only those rows and
+   * their labels (training from the table) then measures the same rows, in the same order.
+   */
+  readonly silhouetteFrom?: Int32Array;
   /** Each row's distance to its centroid, when already known (centroidDistances). */
   readonly distances?: Float64Array;
 }
@@ -218,7 +224,20 @@ export function clusterMetrics(
   seed: number,
   options: ClusterMetricsOptions = {},
 ): ClusterMetrics {
-  const rows = silhouetteSample(labels, k, options.silhouetteRows ?? SILHOUETTE_EXACT_MAX_ROWS, seed);
+  const from = options.silhouetteFrom;
+  const size = options.silhouetteRows ?? SILHOUETTE_EXACT_MAX_ROWS;
+  let rows: Int32Array;
+  if (from === undefined) rows = silhouetteSample(labels, k, size, seed);
+  else {
+    // positions in `from`, ascending: the rows in sample order, as the table's sample holds them
+    rows = silhouetteSample(
+      Int32Array.from(from, (row) => labels[row]!),
+      k,
+      size,
+      seed,
+    );
+    for (let a = 0; a < rows.length; a++) rows[a] = from[rows[a]!]!;
+  }
   const distances = k < 2 ? new Float64Array(0) : (options.distances ?? centroidDistances(x, labels, centroids));
   return {
     silhouette: silhouette(x, labels, k, rows),

@@ -94,6 +94,14 @@ export function sampleOrder(ids: SampleIds, seed: number, limit?: number, rows?:
   return heap.sorted();
 }
 
+/**
+ * The sample order of rows without ids (a bare matrix: tests, benchmarks): their row numbers as
+ * decimal text taken as their ids.
+ */
+export function rowNumberOrder(rows: number, seed: number, limit?: number): Int32Array {
+  return sampleOrder((row) => String(row), seed, limit, rows);
+}
+
 function isPacked(ids: SampleIds): ids is PackedIds {
   return typeof ids !== 'function' && !Array.isArray(ids);
 }

@@ -1,7 +1,7 @@
 // Training: encode and scale → sweep k → fit → profile and name → a stamped model artifact.
 // Pure: the caller supplies customers, the clock and where the data came from.
 
-import type { Customers } from '../csv/columns.ts';
+import { columnsOf, type Customers } from '../csv/columns.ts';
 import { fingerprint } from '../csv/fingerprint.ts';
 import type { CustomerColumnsCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
@@ -9,10 +9,12 @@ import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from 
 import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
 import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, type KMeansFit } from '../clustering/kmeans.ts';
 import { centroidDistances, clusterMetrics } from '../clustering/metrics.ts';
+import { sampleOrder } from '../clustering/sample-order.ts';
 import {
   DEFAULT_MAX_K,
   fullSweep,
   noSweep,
+  QUICK_SWEEP,
   quickSweep,
   SWEEP_MODES,
   type Sweep,
@@ -35,8 +37,8 @@ export interface TrainOptions extends FeatureOptions {
   readonly restarts?: number;
   readonly maxIterations?: number;
   /**
-   * Above this many rows the restarts run on a uniform sample of this size (default SAMPLE_ROWS,
-   * 20,000), and the full sweep on at most this many (and at most FULL_SWEEP.rows, 10,000).
+   * The restarts run on the first this many rows of the sample order (default SAMPLE_ROWS, 20,000),
+   * and the full sweep on at most this many (and at most FULL_SWEEP.rows, 10,000).
    */
   readonly sampleSize?: number;
   /**
@@ -130,28 +132,36 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   const mode = options.sweep ?? (requestedK === 'auto' ? 'full' : 'quick');
   if (!SWEEP_MODES.includes(mode)) throw new InvalidOptionError(`the sweep is one of ${SWEEP_MODES.join(', ')} (got ${String(mode)})`);
   if (mode === 'none' && requestedK === 'auto') throw new InvalidOptionError('without a sweep, k must be given');
+  if (!Number.isInteger(sampleSize) || sampleSize < 1)
+    throw new InvalidOptionError(`the sample size must be a whole number ≥ 1 (got ${sampleSize})`);
   const features = resolveFeatures(options);
   const { customers } = data;
   const raw = encodeRaw(customers, features);
   const scaler = fitScaler(raw, features);
   const x = applyScaler(raw, scaler);
-  const kmeansOptions = { seed, restarts, maxIterations, sampleSize };
+  // every sample is a prefix of one order of the customers, from the seed and their ids (sample-order.ts):
+  // the same rows, in the same order, as training from the table reads
+  const columns = columnsOf(customers);
+  const order = sampleOrder((row) => columns.customerId(row), seed, Math.max(sampleSize, QUICK_SWEEP.rows), x.rows);
+  const kmeansOptions = { seed, restarts, maxIterations, sampleSize, order };
 
   const maxK = options.maxK ?? DEFAULT_MAX_K;
   let sweep: Sweep | null = null;
   let found: KMeansFit | undefined;
   if (mode === 'full') {
-    // on a uniform sample when the data is large; the chosen k is then fitted on all rows
+    // on the first rows of the sample order when the data is large; the chosen k is then fitted on all rows
     const result = fullSweep(x, { ...kmeansOptions, maxK, onK: options.onSweep });
     sweep = result.sweep;
     if (!result.sampled) found = result.fits.get(requestedK === 'auto' ? sweep.suggestedK : requestedK);
   } else if (mode === 'quick') {
-    sweep = quickSweep(x, { seed, maxIterations, maxK, onK: options.onSweep });
+    sweep = quickSweep(x, { seed, maxIterations, maxK, order, onK: options.onSweep });
   }
   const k = requestedK === 'auto' ? sweep!.suggestedK : requestedK;
   const fit = canonicalOrder(found ?? fitKMeans(x, k, kmeansOptions), x.cols);
   const distances = fit.distances ?? centroidDistances(x, fit.labels, fit.centroids);
-  const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, seed, { distances });
+  // the silhouette on rows of the restarts' sample, which training from the table holds too
+  const silhouetteFrom = order.subarray(0, Math.min(x.rows, sampleSize));
+  const metrics = clusterMetrics(x, fit.labels, fit.centroids, k, seed, { distances, silhouetteFrom });
   sweep ??= noSweep(
     {
       k,

@@ -14,9 +14,11 @@ import {
   KMEANS_DEFAULTS,
   kmeansPlusPlus,
   randomFor,
+  inOrder,
   refineLloyd,
-  sampleRows,
+  takeRows,
 } from '../../../shared/clustering/kmeans.ts';
+import { rowNumberOrder, sampleOrder } from '../../../shared/clustering/sample-order.ts';
 import { centroidDistances } from '../../../shared/clustering/metrics.ts';
 import { ClusteringError, InvalidOptionError } from '../../../shared/errors.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
@@ -148,9 +150,10 @@ describe('fitKMeans', () => {
   it('escapes a poor local minimum with restarts and reaches the optimum', () => {
     const optimum = bestContiguousInertia([0, 1, 10, 11, 20, 21, 40], 3); // 101.5
     expect(optimum).toBe(101.5);
-    // seed 1 found by trying seeds: its first start ends in a local minimum (121.33…)
-    const single = fitKMeans(TRAP, 3, { seed: 1, restarts: 1 });
-    const several = fitKMeans(TRAP, 3, { seed: 1, restarts: 8 });
+    // seed 0 found by trying seeds (since the starts take the rows in sample order): its first start
+    // ends in a local minimum (121.33…)
+    const single = fitKMeans(TRAP, 3, { seed: 0, restarts: 1 });
+    const several = fitKMeans(TRAP, 3, { seed: 0, restarts: 8 });
     expect(single.inertia).toBeGreaterThan(optimum + 1);
     expect(several.inertia).toBeCloseTo(optimum, 10);
     expect(several.bestRestart).toBeGreaterThan(0);
@@ -271,24 +274,73 @@ describe('defaultRestarts', () => {
   });
 });
 
-describe('sampleRows', () => {
-  it('picks exactly `size` distinct rows, in their original order', () => {
-    const x = matrix(Array.from({ length: 50 }, (_, i) => [i, -i]));
-    const sample = sampleRows(x, 10, new Random(3));
-    expect(sample.rows).toBe(10);
-    const firsts = Array.from({ length: 10 }, (_, i) => sample.data[i * 2]!);
-    expect(new Set(firsts).size).toBe(10);
-    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
-    for (let i = 0; i < 10; i++) expect(sample.data[i * 2 + 1]).toBe(-firsts[i]!);
+describe('takeRows', () => {
+  it('takes the rows of an order, in that order', () => {
+    const x = matrix(Array.from({ length: 6 }, (_, i) => [i, 10 * i]));
+    expect(takeRows(x, Int32Array.from([4, 0, 5, 1]), 3)).toEqual(
+      matrix([
+        [4, 40],
+        [0, 0],
+        [5, 50],
+      ]),
+    );
+    expect(takeRows(x, Int32Array.from([4, 0]), 0)).toEqual({ data: new Float64Array(0), rows: 0, cols: 2 });
   });
 
-  it('returns the matrix itself when it has no more rows than the size', () => {
-    expect(sampleRows(PAIRS, 4, new Random(1))).toBe(PAIRS);
+  it('returns the matrix itself for all of its rows in their own order', () => {
+    expect(takeRows(PAIRS, inOrder(4), 4)).toBe(PAIRS);
+    expect(takeRows(PAIRS, inOrder(4), 3)).not.toBe(PAIRS);
   });
 
-  it('refuses a size that is not a whole number ≥ 1', () => {
-    expect(() => sampleRows(PAIRS, 0, new Random(1))).toThrow('the sample size must be a whole number ≥ 1 (got 0)');
-    expect(() => sampleRows(PAIRS, Number.NaN, new Random(1))).toThrow(InvalidOptionError);
+  it('refuses more rows than the order holds, or an order naming rows the data has not', () => {
+    expect(() => takeRows(PAIRS, inOrder(2), 3)).toThrow('3 rows wanted from an order of 2');
+    expect(() => takeRows(PAIRS, Int32Array.from([0, 9]), 2)).toThrow(InvalidOptionError);
+  });
+});
+
+describe('fitKMeans and the sample order', () => {
+  // 300 rows whose ids are not their row numbers; the same rows reversed, with the order of their ids
+  const x = blobs(300, 4);
+  const ids = Array.from({ length: 300 }, (_, i) => `id-${(i * 7919) % 1000}`);
+  const reversedIds = [...ids].reverse();
+  const reversed: Matrix = {
+    data: Float64Array.from({ length: 600 }, (_, j) => x.data[(299 - (j >> 1)) * 2 + (j & 1)]!),
+    rows: 300,
+    cols: 2,
+  };
+  const reversedLabels = (labels: Int32Array): number[] => Array.from(labels).reverse();
+
+  it('gives the same fit whatever order the rows come in, all rows fitted in sample order', () => {
+    const a = fitKMeans(x, 3, { seed: 3, restarts: 3, order: sampleOrder(ids, 3) });
+    const b = fitKMeans(reversed, 3, { seed: 3, restarts: 3, order: sampleOrder(reversedIds, 3) });
+    expect(a.sample).toBeNull();
+    expect(Array.from(b.centroids)).toEqual(Array.from(a.centroids));
+    expect(b.inertia).toBe(a.inertia);
+    expect(reversedLabels(b.labels)).toEqual(Array.from(a.labels));
+    // the labels are in row order: each row's nearest centroid
+    expect(Array.from(a.labels)).toEqual(Array.from(assignToCentroids(x, a.centroids, 3).labels));
+  });
+
+  it('runs the starts on the first rows of the order: the same start from the rows alone, in that order', () => {
+    const order = sampleOrder(ids, 3, 100);
+    const a = fitKMeans(x, 3, { seed: 3, restarts: 3, sampleSize: 100, order });
+    const b = fitKMeans(reversed, 3, { seed: 3, restarts: 3, sampleSize: 100, order: sampleOrder(reversedIds, 3, 100) });
+    const alone = fitKMeans(takeRows(x, order, 100), 3, { seed: 3, restarts: 3, order: inOrder(100) });
+    expect(Array.from(a.sample!.centroids)).toEqual(Array.from(alone.centroids));
+    expect(Array.from(b.sample!.centroids)).toEqual(Array.from(alone.centroids));
+    expect(a.sample!.inertia).toBe(alone.inertia);
+    for (let j = 0; j < 6; j++) expect(b.centroids[j]).toBeCloseTo(a.centroids[j]!, 12);
+    expect(reversedLabels(b.labels)).toEqual(Array.from(a.labels));
+  });
+
+  it('takes the order of the row numbers by default', () => {
+    expect(fitKMeans(x, 3, { seed: 8, restarts: 2 })).toEqual(fitKMeans(x, 3, { seed: 8, restarts: 2, order: rowNumberOrder(300, 8) }));
+  });
+
+  it('refuses an order shorter than the sample', () => {
+    expect(() => fitKMeans(x, 3, { seed: 1, sampleSize: 100, order: inOrder(99) })).toThrow(
+      'the sample order holds 99 rows; 100 are needed',
+    );
   });
 });
 

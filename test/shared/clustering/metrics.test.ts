@@ -235,3 +235,29 @@ describe('silhouetteSample', () => {
     expect(silhouetteSample(labelsOf([3, 3, 3]), 3, 8, 1).length).toBeLessThanOrEqual(8);
   });
 });
+
+describe('clusterMetrics with silhouetteFrom', () => {
+  // 600 rows in three clusters along a line; a sample of 200 of them in a scrambled order
+  const x = matrix(Array.from({ length: 600 }, (_, i) => [(i % 3) * 10 + ((i * 37) % 11) / 10, ((i * 53) % 7) / 10]));
+  const labels = Int32Array.from({ length: 600 }, (_, i) => i % 3);
+  const centroids = means(x, labels, 3);
+  const from = Int32Array.from({ length: 200 }, (_, i) => (i * 401) % 600);
+
+  it("draws the silhouette's rows from those rows only, as silhouetteSample does from their labels", () => {
+    const m = clusterMetrics(x, labels, centroids, 3, 5, { silhouetteRows: 50, silhouetteFrom: from });
+    const sampleLabels = Int32Array.from(from, (row) => labels[row]!);
+    const positions = silhouetteSample(sampleLabels, 3, 50, 5);
+    const sample = matrix(Array.from(from, (row) => Array.from(x.data.subarray(row * 2, row * 2 + 2))));
+    // the same value, to the bit, as a caller holding only the sample (in its order) and its labels gets
+    expect(m.silhouette).toBe(silhouette(sample, sampleLabels, 3, positions));
+    expect(m.silhouetteRows).toBe(50);
+  });
+
+  it('measures every row of the sample, in its order, when it holds no more than silhouetteRows', () => {
+    const m = clusterMetrics(x, labels, centroids, 3, 5, { silhouetteFrom: from });
+    expect(m.silhouetteRows).toBe(200);
+    expect(m.silhouette).toBe(silhouette(x, labels, 3, from));
+    // Davies–Bouldin and Calinski–Harabasz stay over every row
+    expect(m.daviesBouldin).toBe(daviesBouldin(x, labels, centroids, 3));
+  });
+});

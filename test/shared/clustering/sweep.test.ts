@@ -16,6 +16,8 @@ import {
   SweepSchema,
   type SweepEntry,
 } from '../../../shared/clustering/sweep.ts';
+import { fitKMeans, takeRows } from '../../../shared/clustering/kmeans.ts';
+import { sampleOrder } from '../../../shared/clustering/sample-order.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
 import type { Matrix } from '../../../shared/features/encode.ts';
 
@@ -168,6 +170,44 @@ describe('fullSweep', () => {
     expect(sweep).toMatchObject({ rows: 40, silhouetteRows: 40, suggestedK: 4 });
     expect(sampled).toBe(false);
     expect(fits.get(4)!.labels).toHaveLength(40);
+  });
+});
+
+describe('the sweeps and the sample order', () => {
+  // the same rows as `x` reversed, with ids that travel with them
+  const x = blobs(3000);
+  const ids = Array.from({ length: 3000 }, (_, i) => `c${(i * 7919) % 10007}`);
+  const reversed: Matrix = {
+    data: Float64Array.from({ length: 6000 }, (_, j) => x.data[(2999 - (j >> 1)) * 2 + (j & 1)]!),
+    rows: 3000,
+    cols: 2,
+  };
+  const reversedIds = [...ids].reverse();
+
+  it('sweep the first rows of the sample order, whatever order the rows come in', () => {
+    const order = sampleOrder(ids, 2);
+    const reversedOrder = sampleOrder(reversedIds, 2);
+    const quick = quickSweep(x, { seed: 2, maxK: 4, order });
+    expect(quickSweep(reversed, { seed: 2, maxK: 4, order: reversedOrder })).toEqual(quick);
+    // the sample alone, with its ids: already in sample order
+    const sampleIds = Array.from(order.subarray(0, QUICK_SWEEP.rows), (row) => ids[row]!);
+    expect(Array.from(sampleOrder(sampleIds, 2))).toEqual(Array.from({ length: QUICK_SWEEP.rows }, (_, i) => i));
+    expect(quickSweep(takeRows(x, order, QUICK_SWEEP.rows), { seed: 2, maxK: 4, order: sampleOrder(sampleIds, 2) })).toEqual(quick);
+    const full = fullSweep(x, { seed: 2, maxK: 3, restarts: 2, sampleSize: 1000, order }).sweep;
+    expect(fullSweep(reversed, { seed: 2, maxK: 3, restarts: 2, sampleSize: 1000, order: reversedOrder }).sweep).toEqual(full);
+    expect(full.rows).toBe(1000);
+  });
+
+  it('give, on every row, the fits fitKMeans gives, with labels in row order', () => {
+    const small = blobs(300);
+    const order = sampleOrder(ids.slice(0, 300), 6);
+    const { fits, sampled } = fullSweep(small, { seed: 6, maxK: 4, restarts: 3, order });
+    expect(sampled).toBe(false);
+    for (const k of [2, 4]) expect(fits.get(k)).toEqual(fitKMeans(small, k, { seed: 6, restarts: 3, order }));
+  });
+
+  it('refuse a sample size below 1', () => {
+    expect(() => fullSweep(x, { seed: 1, sampleSize: 0 })).toThrow('the sample size must be a whole number ≥ 1 (got 0)');
   });
 });
 

@@ -206,6 +206,29 @@ describe('trainModel', () => {
     expect(trainModel(trainingData(many), QUICK, TRAINED_AT).metrics.sweep.rows).toBe(500);
   });
 
+  it('trains the same model from the same customers in any order (every sample is a prefix of the sample order)', () => {
+    const close = (a: number | null, b: number | null): void => (a === null ? expect(b).toBeNull() : expect(b).toBeCloseTo(a, 9));
+    for (const [rows, options] of [
+      [300, { ...QUICK, k: 'auto' as const }],
+      [500, { ...QUICK, sampleSize: 100 }],
+      [500, { ...QUICK, k: 4, sampleSize: 100 }],
+    ] as const) {
+      const many = asCustomers(generated(rows, 4));
+      const a = trainModel(trainingData(many), options, TRAINED_AT);
+      const b = trainModel(trainingData([...many].reverse()), options, TRAINED_AT);
+      expect(b.k).toBe(a.k);
+      expect(b.metrics.sweep.entries.map((e) => e.k)).toEqual(a.metrics.sweep.entries.map((e) => e.k));
+      a.metrics.sweep.entries.forEach((e, i) => {
+        close(e.inertia, b.metrics.sweep.entries[i]!.inertia);
+        close(e.silhouette, b.metrics.sweep.entries[i]!.silhouette);
+      });
+      close(a.metrics.inertia, b.metrics.inertia);
+      close(a.metrics.silhouette, b.metrics.silhouette);
+      expect(b.segments.map((s) => s.size)).toEqual(a.segments.map((s) => s.size));
+      a.centroids.model.forEach((c, i) => c.forEach((v, j) => close(v, b.centroids.model[i]![j]!)));
+    }
+  });
+
   it('refuses a sample size that is not a whole number ≥ 1', () => {
     const data = trainingData(asCustomers(generated(20, 1)));
     expect(() => trainModel(data, { ...QUICK, sampleSize: 0 }, TRAINED_AT)).toThrow('the sample size must be a whole number ≥ 1 (got 0)');
