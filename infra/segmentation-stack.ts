@@ -23,6 +23,7 @@ import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { SchemaMigrations } from './constructs/schema-migrations.ts';
 import { LOG_RETENTION, SegmentationFunction } from './constructs/segmentation-function.ts';
 import { DEFAULT_PARAMETERS, type SegmentationParameters } from './parameters.ts';
+import { ASSIGN_LIMITS, INGEST_LIMITS, TRAIN_LIMITS, type FunctionLimits } from '../shared/function-limits.ts';
 
 export const LOG_LEVEL = 'INFO';
 /** A nightly run plus two hours of slack. */
@@ -33,15 +34,12 @@ const ASYNC_RETRY_ATTEMPTS = 2;
 const MAX_EVENT_AGE = Duration.hours(6);
 const DLQ_RETENTION = Duration.days(14);
 
-// Memory and timeout per function. Lambda gives CPU in proportion to memory.
-// train: the k sweep (k = 1..10, 100 restarts each) is CPU-bound and holds the training rows in
-//   memory: 2048 MB (~1.2 vCPU), and the 15-minute maximum for large tables.
-const TRAIN = { memorySize: 2048, timeout: Duration.minutes(15) };
-// ingest: streams the CSV and upserts in 1,000-row statements; 5 minutes covers ~100k rows.
-const INGEST = { memorySize: 1024, timeout: Duration.minutes(5) };
-// assign: PostgreSQL does the labeling (one UPDATE per bounded key range); the function mostly
-//   waits on the Data API, so 512 MB, and 15 minutes for a large backlog after a promotion.
-const ASSIGN = { memorySize: 512, timeout: Duration.minutes(15) };
+// Memory and timeout per function: shared/function-limits.ts says why (the code that must agree
+// with a timeout reads them there too).
+const sized = (limits: FunctionLimits) => ({ memorySize: limits.memoryMb, timeout: Duration.seconds(limits.timeoutSeconds) });
+const TRAIN = sized(TRAIN_LIMITS);
+const INGEST = sized(INGEST_LIMITS);
+const ASSIGN = sized(ASSIGN_LIMITS);
 
 export interface SegmentationStackProps extends StackProps {
   /** @default DEFAULT_PARAMETERS */

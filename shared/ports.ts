@@ -67,6 +67,13 @@ export interface UploadRow {
   readonly assignment: Assignment | null;
 }
 
+/**
+ * Rows of an upload per statement (storeUploadBatch). A row travels as a JSON object of about 90
+ * bytes (with a customer_id of 128 characters, at most about 1 KB once escaped twice, into the JSON
+ * parameter and into the Data API request), so a batch's request stays under 2.5 MiB (limit 4 MiB).
+ */
+export const UPLOAD_BATCH_ROWS = 2000;
+
 /** What storing one batch of an upload did: the upsert's counts, and the customers `model` was trained on. */
 export interface StoredBatch extends UpsertCounts {
   /** Which of the batch's customers the labeling model was trained on (origin 'created'); empty without a model. */
@@ -318,11 +325,4 @@ export interface TableTraining {
 
 /** Every database port at once: what the database adapters offer (built from the parts in shared/sql/). */
 export interface Database
-  extends CustomerRepository,
-    TrainingMembers,
-    TableTraining,
-    UploadLedger,
-    RunLog,
-    LeaseLock,
-    SchemaMigrator,
-    TableStatusReader {}
+  extends CustomerRepository, TrainingMembers, TableTraining, UploadLedger, RunLog, LeaseLock, SchemaMigrator, TableStatusReader {}

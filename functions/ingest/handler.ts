@@ -58,7 +58,7 @@ async function exportRequest(runtime: Runtime, selector: string | number): Promi
 /** The handler over `runtime` (tests pass one on local services); takes (event, context). */
 export function createIngestHandler(runtime: Runtime): Handler<unknown, IngestResponse> {
   const log = (logger: Logger) => (message: string, details?: Record<string, unknown>) => logger.info(message, details ?? {});
-  return observedHandler(runtime, async (event: unknown): Promise<IngestResponse> => {
+  return observedHandler(runtime, async (event: unknown, context): Promise<IngestResponse> => {
     const exporting = ExportRequestSchema.safeParse(event);
     if (exporting.success) return { results: [], export: await exportRequest(runtime, exporting.data.export.segment) };
     const parsed = S3EventSchema.safeParse(event);
@@ -77,7 +77,8 @@ export function createIngestHandler(runtime: Runtime): Handler<unknown, IngestRe
       }
       const outcome = await ingestObject(
         { ...runtime, log: log(runtime.logger) },
-        { bucket: object.bucket, key: object.key, etag: object.etag },
+        // the request id is the claim's: Lambda retries a failed invocation with the same one, which resumes it
+        { bucket: object.bucket, key: object.key, etag: object.etag, claimId: context?.awsRequestId },
       );
       if (outcome.status === 'processed') {
         const { summary } = outcome;

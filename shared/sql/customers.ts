@@ -5,29 +5,22 @@ import type { Customer } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import type { Assignment } from '../model/assign.ts';
 import type { ObservedPopulation } from '../model/drift.ts';
-import type {
-  CustomerRepository,
-  LabeledBatch,
-  SqlClient,
-  SqlParams,
-  SqlRow,
-  SqlValue,
-  StoredBatch,
-  UploadRef,
-  UploadRow,
-  UpsertCounts,
+import {
+  UPLOAD_BATCH_ROWS,
+  type CustomerRepository,
+  type LabeledBatch,
+  type SqlClient,
+  type SqlParams,
+  type SqlRow,
+  type SqlValue,
+  type StoredBatch,
+  type UploadRef,
+  type UploadRow,
+  type UpsertCounts,
 } from '../ports.ts';
 import { populationStatement } from './drift.ts';
 import { CUSTOMER_PAGE_ROWS, int, LABELED_PAGE_ROWS, pagesByKey, toCustomer } from './rows.ts';
 import { labelBatchStatement } from './scoring.ts';
-
-/**
- * Rows of an upload per statement (storeUploadBatch). A row travels as a JSON object of about 90
- * bytes (customer_id at most 128 characters: at most about 1 KB, escaped twice, once into the JSON
- * parameter and once into the Data API request), so a batch's request stays under 2.5 MiB (limit
- * 4 MiB) and its answer is one row.
- */
-export const UPLOAD_BATCH_ROWS = 2000;
 
 /** The batch's rows as the JSON array the statement reads with jsonb_to_recordset (short keys: a smaller request). */
 function rowsJson(rows: readonly UploadRow[], labeled: boolean): string {

@@ -1,11 +1,24 @@
 // Ingest (the S3 upload trigger): a customers file through the labeling pipeline (label-file.ts),
-// streamed: upserted and labeled with the active model in bounded batches while labeled.csv is
-// written, then rejects.csv and summary.json. The same object (bucket, key, ETag) is processed
-// once. A bad file ends in a failed summary, the table unchanged.
+// streamed: upserted and labeled with the active model in bounded batches, several at once, while
+// labeled.csv and rejects.csv are written, then summary.json. The same object (bucket, key, ETag)
+// is processed once; a run that dies is resumed by the next after its last stored batch, with the
+// model it started with. A bad file ends in a failed summary, the table unchanged.
 
+import * as z from 'zod';
 import { InvalidFileError, SegmentationError } from '../errors.ts';
+import { claimStaleSeconds, INGEST_LIMITS } from '../function-limits.ts';
 import type { Model } from '../model/artifact.ts';
-import type { CustomerRepository, ModelStore, ObjectSource, ResultWriter, RunLog, TrainingMembers, UploadLedger } from '../ports.ts';
+import {
+  UPLOAD_BATCH_ROWS,
+  type CustomerRepository,
+  type ModelStore,
+  type ObjectSource,
+  type ResultWriter,
+  type RunLog,
+  type TrainingMembers,
+  type UploadLedger,
+  type UploadRef,
+} from '../ports.ts';
 import { labelFile, type FileSource, type LabeledRowSink } from './label-file.ts';
 import { TABLE_SOURCE } from './database.ts';
 import { UPLOADS_CUSTOMERS_PREFIX } from '../storage-layout.ts';
@@ -27,6 +40,11 @@ export interface IngestRequest {
   readonly key: string;
   /** The ETag from the event; the object is read only in this version. */
   readonly etag: string;
+  /**
+   * The invocation's id (Lambda's request id, which Lambda's retries of the invocation keep): its
+   * retry resumes the run at once; another delivery of the same object finds it in progress.
+   */
+  readonly claimId?: string;
 }
 
 export type IngestOutcome =
@@ -36,13 +54,21 @@ export type IngestOutcome =
   | { readonly status: 'superseded' };
 
 /**
- * A claim older than this belongs to a run that died: the ingest function's timeout (5 minutes,
- * infra/) plus a minute. Lambda's retries of a timed-out run come after it, so they take over.
+ * A claim older than this belongs to a run that died: the ingest function's timeout and a minute
+ * (function-limits.ts). A retry of the same invocation does not wait for it (the claim id).
  */
-const CLAIM_STALE_SECONDS = 6 * 60;
+const CLAIM_STALE_SECONDS = claimStaleSeconds(INGEST_LIMITS);
 
-/** Rows upserted per call as the file streams: one bounded statement each (the repository's batch). */
-const TABLE_BATCH_ROWS = 1000;
+/**
+ * Batches stored at once. With 50 ms per Data API call, one at a time leaves the database idle
+ * most of the time; 4 keep it busy (a 2,000-row upsert runs about as long as a call's latency) and
+ * match the CLI's pg pool, and more gained nothing measurable (10⁶ rows, npm run bench).
+ */
+const STORE_IN_FLIGHT = 4;
+
+/** What a run records in its claim: the model it labels with (null: none active), kept by a run that resumes it. */
+const StartedWithSchema = z.object({ modelVersion: z.string().nullable() });
+type StartedWith = z.infer<typeof StartedWithSchema>;
 
 /**
  * `uploads/customers/batch 1.csv` → `batch 1`: the results folder name. The whole path under the
@@ -56,7 +82,18 @@ function resultName(key: string): string {
 /** Processes one uploaded customers file; data problems end in a summary, never a retry. */
 export async function ingestObject(deps: IngestDeps, request: IngestRequest): Promise<IngestOutcome> {
   const source = `s3://${request.bucket}/${request.key}`;
-  const once = await processOnce(deps.repo, request, CLAIM_STALE_SECONDS, () => processClaimed(deps, request, source));
+  const { bucket, key, etag, claimId } = request;
+  const active = await deps.store.getActive();
+  const startedWith: StartedWith = { modelVersion: active?.modelVersion ?? null };
+  const once = await processOnce(
+    deps.repo,
+    { bucket, key, etag },
+    CLAIM_STALE_SECONDS,
+    // a run that resumes another labels with the model the first one started with, not a newer one:
+    // the rows stored before and after agree
+    (recorded) => processClaimed(deps, request, source, StartedWithSchema.safeParse(recorded).data ?? startedWith),
+    { claimId, startedWith },
+  );
   if (once.state === 'done') {
     deps.log('already processed; nothing to do', { source, etag: request.etag });
     return { status: 'duplicate', summary: once.summary };
@@ -73,23 +110,23 @@ class UploadReplacedError extends SegmentationError {}
 
 /**
  * The customers table as the labeling pipeline's sink: each batch upserted (labeled with the model,
- * or unlabeled without one); with a model trained from the table, the customers it was trained on
- * are 'created' in labeled.csv too (the origin rule).
+ * or unlabeled without one) and recorded done in one statement, STORE_IN_FLIGHT at once; a batch an
+ * earlier run stored (`done`) is not stored again. With a model trained from the table, the
+ * customers it was trained on are 'created' in labeled.csv too (the origin rule).
  */
-function tableSink(repo: CustomerRepository & TrainingMembers, model: Model | null): LabeledRowSink {
+function tableSink(
+  repo: CustomerRepository & TrainingMembers,
+  upload: UploadRef,
+  model: Model | null,
+  done: ReadonlySet<number>,
+): LabeledRowSink {
   const none: ReadonlySet<string> = new Set();
   return {
-    batchRows: TABLE_BATCH_ROWS,
-    store: async (rows) => {
-      if (model === null) {
-        await repo.upsertCustomers(rows.map((r) => r.customer));
-        return none;
-      }
-      await repo.upsertLabeledCustomers(
-        rows.map(({ customer, assignment }) => ({ customer, assignment: assignment! })),
-        model,
-      );
-      if (model.training.source !== TABLE_SOURCE) return none;
+    batchRows: UPLOAD_BATCH_ROWS,
+    inFlight: STORE_IN_FLIGHT,
+    store: async (rows, batch) => {
+      if (!done.has(batch)) return (await repo.storeUploadBatch(upload, batch, rows, model)).created;
+      if (model === null || model.training.source !== TABLE_SOURCE) return none;
       return await repo.trainingMembersAmong(
         model.modelVersion,
         rows.map((r) => r.customer.customerId),
@@ -98,7 +135,7 @@ function tableSink(repo: CustomerRepository & TrainingMembers, model: Model | nu
   };
 }
 
-async function processClaimed(deps: IngestDeps, request: IngestRequest, source: string): Promise<IngestOutcome> {
+async function processClaimed(deps: IngestDeps, request: IngestRequest, source: string, startedWith: StartedWith): Promise<IngestOutcome> {
   const { bucket, key, etag } = request;
   const startedAt = deps.clock();
   const writer = deps.results(resultName(key));
@@ -111,9 +148,12 @@ async function processClaimed(deps: IngestDeps, request: IngestRequest, source: 
   };
   let summary: LabelSummary;
   try {
-    const active = await deps.store.getActive();
-    const model: Model | null = active === null ? null : await deps.store.getModel(active.modelVersion);
-    summary = await labelFile({ open, source, model, startedAt, clock: deps.clock, sink: tableSink(deps.repo, model) }, writer);
+    const model: Model | null = startedWith.modelVersion === null ? null : await deps.store.getModel(startedWith.modelVersion);
+    const done = await deps.repo.doneBatches(bucket, key, etag);
+    if (done.size > 0)
+      deps.log('resuming an earlier run: the batches it stored are not stored again', { source, etag, batches: done.size });
+    const sink = tableSink(deps.repo, { bucket, key, etag }, model, done);
+    summary = await labelFile({ open, source, model, startedAt, clock: deps.clock, sink }, writer);
   } catch (error) {
     if (error instanceof UploadReplacedError) {
       deps.log('the object changed or was deleted since this event; the newer upload has its own event', { source, etag });
@@ -127,7 +167,7 @@ async function processClaimed(deps: IngestDeps, request: IngestRequest, source: 
     await writer.remove('rejects.csv');
     await writer.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
   }
-  await deps.repo.recordIngested(bucket, key, etag, summary);
+  // the run first, under a key of the object: a retry after a failure between the two records it once
   await deps.repo.recordRun(
     {
       kind: 'ingest',
@@ -141,7 +181,9 @@ async function processClaimed(deps: IngestDeps, request: IngestRequest, source: 
       error: summary.error,
     },
     startedAt,
+    `ingest:${bucket}:${etag}:${key}`,
   );
+  await deps.repo.recordIngested(bucket, key, etag, summary);
   deps.log(summary.status === 'ok' ? 'ingested' : 'the file could not be read', { ...summary });
   return { status: 'processed', summary };
 }

@@ -3,8 +3,9 @@
 // does not grow with the rows' content. The duplicate rule (the later row wins) is settled over a
 // whole pass. Without a sink (the CLI) the first pass writes labeled.csv, and only a file that has
 // duplicates is read again to write it without the superseded rows. With a sink (ingest: the
-// customers table) a first pass only records the ids, so the sink sees the winning rows alone. A
-// pass can also run over a part of a file (the CLI labels a large local file in chunks, in parallel).
+// customers table) a first pass only records the ids, so the sink sees the winning rows alone, with
+// several batches stored at once, and rejects.csv streams beside labeled.csv. A pass can also run
+// over a part of a file (the CLI labels a large local file in chunks, in parallel).
 
 import { OUTPUT_COLUMNS, type Customer, type HeaderMap } from '../csv/contract.ts';
 import { DuplicateFinder, type DuplicateRecords } from '../csv/duplicates.ts';
@@ -30,12 +31,15 @@ export interface LabeledRow {
 
 /**
  * Where labeled rows go besides labeled.csv (ingest: the customers table): batches of at most
- * `batchRows` rows in file order, each stored before its lines are written. Answers which of the
- * batch's customer_ids get the origin 'created' (the origin rule); the others are 'assigned'.
+ * `batchRows` rows in file order, numbered from 0 (the same file and model give the same batches),
+ * each stored before its lines are written. Up to `inFlight` batches are stored at once (default 1,
+ * beside the parsing of the next); their lines are still written in file order. Answers which of
+ * the batch's customer_ids get the origin 'created' (the origin rule); the others are 'assigned'.
  */
 export interface LabeledRowSink {
   readonly batchRows: number;
-  store(rows: readonly LabeledRow[]): Promise<ReadonlySet<string>>;
+  readonly inFlight?: number;
+  store(rows: readonly LabeledRow[], batch: number): Promise<ReadonlySet<string>>;
 }
 
 export type FileSource = AsyncIterable<Uint8Array | string>;
@@ -75,6 +79,10 @@ export interface PassOptions {
   readonly onProgress?: (rowsRead: number) => void;
   /** Stores the labeled rows before their lines are written; only in a pass that knows the duplicates. */
   readonly sink?: LabeledRowSink;
+  /** Takes each rejected row, in line order, instead of `state.rejected` (which then stays empty). */
+  readonly onReject?: (row: RejectedRow) => void;
+  /** false: no labeled.csv lines are made (the rows only go to the sink). Default true. */
+  readonly lines?: boolean;
 }
 
 /** labeled.csv's header line, line end included: the input's columns (less old label columns), then the label columns. */
@@ -166,14 +174,56 @@ interface Pending {
   readonly fields: Array<readonly string[]>;
 }
 
-/** Stores the pending rows through the sink, then writes their lines with the origins it gave. */
-async function flush(sink: LabeledRowSink, pending: Pending, lines: LabeledLines): Promise<void> {
-  const rows = pending.rows.splice(0);
-  const fields = pending.fields.splice(0);
-  const created = await sink.store(rows);
-  for (let i = 0; i < rows.length; i++) {
-    const { customer, assignment } = rows[i]!;
-    lines.line(fields[i]!, assignment, created.has(customer.customerId) ? 'created' : 'assigned');
+/** A batch handed to the sink whose lines wait for its answer. */
+interface Storing extends Pending {
+  readonly stored: Promise<ReadonlySet<string>>;
+}
+
+/**
+ * The sink's batches in flight, oldest first: a new batch waits for room, and the lines of a batch
+ * are written once it and every batch before it are stored (file order).
+ */
+class StoringQueue {
+  private readonly queue: Storing[] = [];
+  private next = 0;
+  private readonly room: number;
+
+  constructor(
+    private readonly sink: LabeledRowSink,
+    private readonly lines: LabeledLines | undefined,
+  ) {
+    this.room = Math.max(1, sink.inFlight ?? 1);
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  /** Hands the pending rows to the sink, once fewer than `inFlight` batches are being stored. */
+  async start(pending: Pending): Promise<void> {
+    while (this.queue.length >= this.room) await this.finishOldest();
+    const rows = pending.rows.splice(0);
+    const fields = pending.fields.splice(0);
+    const stored = this.sink.store(rows, this.next++);
+    // awaited in turn (finishOldest); until then a failure must not count as unhandled
+    stored.catch(() => undefined);
+    this.queue.push({ rows, fields, stored });
+  }
+
+  /** Waits for the oldest batch, then writes its lines with the origins the sink gave. */
+  async finishOldest(): Promise<void> {
+    const { rows, fields, stored } = this.queue.shift()!;
+    const created = await stored;
+    if (this.lines === undefined) return;
+    for (let i = 0; i < rows.length; i++) {
+      const { customer, assignment } = rows[i]!;
+      this.lines.line(fields[i]!, assignment, created.has(customer.customerId) ? 'created' : 'assigned');
+    }
+  }
+
+  /** Waits until no batch is being stored (a failed pass leaves no statement running behind it). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.queue.splice(0).map((b) => b.stored));
   }
 }
 
@@ -184,75 +234,88 @@ async function flush(sink: LabeledRowSink, pending: Pending, lines: LabeledLines
  */
 export async function* labelPass(source: FileSource, state: PassState, options: PassOptions, out: CsvBytes): AsyncGenerator<void> {
   const { model, known, ids, sink } = options;
+  const reject = options.onReject ?? ((row: RejectedRow) => void state.rejected.push(row));
+  const withLines = options.lines ?? true;
   const assigner = model === null ? null : new Assigner(model);
   // labeled rows per centroid index in the current batch, added to state.segments after it
   const counts = new Int32Array(model?.segments.length ?? 0);
   const pending: Pending = { rows: [], fields: [] };
   let lines: LabeledLines | undefined;
+  let storing: StoringQueue | undefined;
   let nextProgress = PROGRESS_EVERY;
-  for await (const batch of parseCustomerRecords(source, options.firstLine)) {
-    if (!Array.isArray(batch)) {
-      state.header = batch;
-      lines = new LabeledLines(batch, model, out);
-      if (options.withHeader) out.text(labeledHeaderLine(batch));
+  try {
+    for await (const batch of parseCustomerRecords(source, options.firstLine)) {
+      if (!Array.isArray(batch)) {
+        state.header = batch;
+        if (withLines) {
+          lines = new LabeledLines(batch, model, out);
+          if (options.withHeader) out.text(labeledHeaderLine(batch));
+        }
+        if (sink !== undefined) storing = new StoringQueue(sink, lines);
+        yield;
+        continue;
+      }
+      for (const item of batch) {
+        state.rowsRead++;
+        const { row } = item;
+        if (item.kind === 'rejected') {
+          if (ids !== null) recordId(ids, item, undefined);
+          reject(item.row);
+          continue;
+        }
+        const { customer } = item.row;
+        const { customerId } = customer;
+        const supersededBy = known === null ? undefined : known.get(row.line);
+        if (supersededBy !== undefined) {
+          reject({
+            line: row.line,
+            customerId,
+            reason: `duplicate customer_id, superseded by line ${supersededBy}`,
+            fields: row.fields,
+          });
+          continue;
+        }
+        const reason = unplaceableReason(customer, model);
+        if (ids !== null) recordId(ids, item, reason);
+        if (reason !== undefined) {
+          reject({ line: row.line, customerId, reason, fields: row.fields });
+          continue;
+        }
+        const assignment = assigner === null ? null : assigner.assign(customer);
+        state.labeled++;
+        if (assignment !== null) {
+          counts[assignment.index]!++;
+          if (assignment.isOutlier) state.outliers++;
+        }
+        if (sink === undefined) {
+          lines?.line(row.fields, assignment, 'assigned');
+          continue;
+        }
+        pending.rows.push({ customer, assignment });
+        pending.fields.push(row.fields);
+        if (pending.rows.length >= sink.batchRows) await storing!.start(pending);
+      }
+      counts.forEach((count, index) => {
+        if (count === 0) return;
+        const id = model!.segments[index]!.id;
+        state.segments[id] = (state.segments[id] ?? 0) + count;
+      });
+      counts.fill(0);
       yield;
-      continue;
+      if (state.rowsRead >= nextProgress) {
+        options.onProgress?.(state.rowsRead);
+        nextProgress += PROGRESS_EVERY;
+      }
     }
-    for (const item of batch) {
-      state.rowsRead++;
-      const { row } = item;
-      if (item.kind === 'rejected') {
-        if (ids !== null) recordId(ids, item, undefined);
-        state.rejected.push(item.row);
-        continue;
+    if (storing !== undefined) {
+      if (pending.rows.length > 0) await storing.start(pending);
+      while (storing.size > 0) {
+        await storing.finishOldest();
+        yield;
       }
-      const { customer } = item.row;
-      const { customerId } = customer;
-      const supersededBy = known === null ? undefined : known.get(row.line);
-      if (supersededBy !== undefined) {
-        state.rejected.push({
-          line: row.line,
-          customerId,
-          reason: `duplicate customer_id, superseded by line ${supersededBy}`,
-          fields: row.fields,
-        });
-        continue;
-      }
-      const reason = unplaceableReason(customer, model);
-      if (ids !== null) recordId(ids, item, reason);
-      if (reason !== undefined) {
-        state.rejected.push({ line: row.line, customerId, reason, fields: row.fields });
-        continue;
-      }
-      const assignment = assigner === null ? null : assigner.assign(customer);
-      state.labeled++;
-      if (assignment !== null) {
-        counts[assignment.index]!++;
-        if (assignment.isOutlier) state.outliers++;
-      }
-      if (sink === undefined) {
-        lines!.line(row.fields, assignment, 'assigned');
-        continue;
-      }
-      pending.rows.push({ customer, assignment });
-      pending.fields.push(row.fields);
-      if (pending.rows.length >= sink.batchRows) await flush(sink, pending, lines!);
     }
-    counts.forEach((count, index) => {
-      if (count === 0) return;
-      const id = model!.segments[index]!.id;
-      state.segments[id] = (state.segments[id] ?? 0) + count;
-    });
-    counts.fill(0);
-    yield;
-    if (state.rowsRead >= nextProgress) {
-      options.onProgress?.(state.rowsRead);
-      nextProgress += PROGRESS_EVERY;
-    }
-  }
-  if (sink !== undefined && pending.rows.length > 0) {
-    await flush(sink, pending, lines!);
-    yield;
+  } finally {
+    await storing?.settle();
   }
 }
 
@@ -329,13 +392,18 @@ export async function labelChunk(
   return { labeled: out.take(), state, records: known === null ? ids.records(chunk.records) : null };
 }
 
+/** rejects.csv's header line: line, customer_id, reason, then the original columns. */
+const rejectsHeaderLine = (header: HeaderMap): string => `${csvRecord(['line', 'customer_id', 'reason', ...header.columns])}\n`;
+
+/** One rejects.csv line, line end included. */
+const rejectLine = (r: RejectedRow): string => `${csvRecord([String(r.line), r.customerId, r.reason, ...r.fields])}\n`;
+
 /** rejects.csv: line, customer_id, reason, then the original fields, in line order. */
 async function* rejectsChunks(header: HeaderMap, rejected: readonly RejectedRow[]): AsyncGenerator<string> {
-  yield `${csvRecord(['line', 'customer_id', 'reason', ...header.columns])}\n`;
+  yield rejectsHeaderLine(header);
   for (let start = 0; start < rejected.length; start += REJECTS_PER_CHUNK) {
     let text = '';
-    for (const r of rejected.slice(start, start + REJECTS_PER_CHUNK))
-      text += `${csvRecord([String(r.line), r.customerId, r.reason, ...r.fields])}\n`;
+    for (const r of rejected.slice(start, start + REJECTS_PER_CHUNK)) text += rejectLine(r);
     yield text;
   }
 }
@@ -349,6 +417,17 @@ export async function finishLabelFile(
 ): Promise<LabelSummary> {
   state.rejected.sort((a, b) => a.line - b.line);
   await writer.write('rejects.csv', rejectsChunks(state.header!, state.rejected));
+  return await writeSummary(writer, input, state, state.rejected.length, duplicates);
+}
+
+/** Writes summary.json (last: a summary means the run finished) from the last pass's state. */
+async function writeSummary(
+  writer: ResultWriter,
+  input: Pick<LabelFileInput, 'source' | 'model' | 'startedAt' | 'clock'>,
+  state: PassState,
+  rowsRejected: number,
+  duplicates: number,
+): Promise<LabelSummary> {
   const summary: LabelSummary = {
     status: 'ok',
     error: null,
@@ -357,7 +436,7 @@ export async function finishLabelFile(
     modelVersion: input.model?.modelVersion ?? null,
     rowsRead: state.rowsRead,
     rowsAccepted: state.labeled,
-    rowsRejected: state.rejected.length,
+    rowsRejected,
     duplicates,
     segments: state.segments,
     outliers: state.outliers,
@@ -390,12 +469,155 @@ export async function labelFile(input: LabelFileInput, writer: ResultWriter): Pr
         labeledChunks(await input.open(), state, { model, known, ids: null, withHeader: true, onProgress }),
       );
     }
-  } else {
-    known = (await recordIds(await input.open(), model)).superseded();
-    await writer.write(
-      'labeled.csv',
-      labeledChunks(await input.open(), state, { model, known, ids: null, withHeader: true, onProgress, sink }),
-    );
+    return await finishLabelFile(writer, input, state, known.size);
   }
-  return await finishLabelFile(writer, input, state, known.size);
+  known = (await recordIds(await input.open(), model)).superseded();
+  const rejected = await writeStreamed(writer, await input.open(), state, { model, known, ids: null, withHeader: true, onProgress, sink });
+  return await writeSummary(writer, input, state, rejected, known.size);
+}
+
+/**
+ * The second pass with a sink: labeled.csv and rejects.csv written side by side as the pass goes
+ * (its rejects come in line order), so that no reject is held in memory. Either file is complete
+ * only if the whole pass succeeded: a failure ends both writes with it. Returns the rejects' count.
+ */
+async function writeStreamed(writer: ResultWriter, source: FileSource, state: PassState, options: PassOptions): Promise<number> {
+  const rejects = new TextPipe();
+  let count = 0;
+  let text = '';
+  let headed = false;
+  const onReject = (row: RejectedRow): void => {
+    count++;
+    text += rejectLine(row);
+  };
+  // the rejects so far go to their file after each step of the pass (the header line first)
+  const handOver = async (): Promise<void> => {
+    if (!headed && state.header !== undefined) {
+      text = rejectsHeaderLine(state.header) + text;
+      headed = true;
+    }
+    if (!headed || text === '') return;
+    const ready = text;
+    text = '';
+    await rejects.push(ready);
+  };
+  const labeled = async function* (): AsyncGenerator<string> {
+    try {
+      const out = new CsvBytes();
+      const decoder = new TextDecoder();
+      for await (const _ of labelPass(source, state, { ...options, onReject }, out)) {
+        await handOver();
+        if (out.length === 0) continue;
+        const chunk = decoder.decode(out.view());
+        out.clear();
+        yield chunk;
+      }
+      await handOver();
+      rejects.close();
+    } finally {
+      // a no-op after close(): otherwise the pass failed or its file stopped taking it
+      rejects.fail(new Error('labeled.csv was not completed'));
+    }
+  };
+  const results = await Promise.allSettled([
+    writer.write('labeled.csv', labeled()),
+    writer.write('rejects.csv', rejects).catch((error: unknown) => {
+      rejects.stop(error);
+      throw error;
+    }),
+  ]);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  return count;
+}
+
+/** Characters of rejects.csv that may wait for its writer before the pass waits too. */
+const PIPE_HIGH_WATER = 1 << 20;
+
+/**
+ * Text from a producer to one consumer (the AsyncIterable a ResultWriter reads), at most
+ * PIPE_HIGH_WATER characters waiting. The consumer sees the end as the producer says it: complete
+ * (close), or failed (fail: the consumer's read throws, so a multipart upload is aborted). When the
+ * consumer stops (stop), the producer's next push throws.
+ */
+class TextPipe implements AsyncIterable<string> {
+  private readonly queue: string[] = [];
+  private waiting = 0;
+  private end: { readonly error: unknown } | 'closed' | undefined;
+  private stopped: { readonly error: unknown } | undefined;
+  private wakeConsumer: (() => void) | undefined;
+  private wakeProducer: (() => void) | undefined;
+
+  async push(text: string): Promise<void> {
+    this.throwIfStopped();
+    this.queue.push(text);
+    this.waiting += text.length;
+    this.wake();
+    while (this.waiting > PIPE_HIGH_WATER) {
+      await new Promise<void>((resolve) => (this.wakeProducer = resolve));
+      this.throwIfStopped();
+    }
+  }
+
+  private throwIfStopped(): void {
+    if (this.stopped !== undefined) throw this.stopped.error;
+  }
+
+  close(): void {
+    this.end ??= 'closed';
+    this.wake();
+  }
+
+  fail(error: unknown): void {
+    this.end ??= { error };
+    this.wake();
+  }
+
+  stop(error: unknown): void {
+    this.stopped ??= { error };
+    this.wake();
+  }
+
+  private wake(): void {
+    const consumer = this.wakeConsumer;
+    const producer = this.wakeProducer;
+    this.wakeConsumer = undefined;
+    this.wakeProducer = undefined;
+    consumer?.();
+    producer?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+    for (;;) {
+      if (this.end !== undefined && this.end !== 'closed') throw this.end.error;
+      const text = this.queue.shift();
+      if (text !== undefined) {
+        this.waiting -= text.length;
+        this.wake();
+        yield text;
+        continue;
+      }
+      if (this.end === 'closed') return;
+      await new Promise<void>((resolve) => (this.wakeConsumer = resolve));
+    }
+  }
+}
+
+/**
+ * The table's side of labelFile without its outputs (`segments db load`): the file's winning rows
+ * stored through the sink, every rejected row handed to `onReject` in line order. Returns the
+ * pass's counts and the number of superseded rows.
+ */
+export async function storeFile(
+  input: Pick<LabelFileInput, 'open' | 'model' | 'onProgress'> & {
+    readonly sink: LabeledRowSink;
+    readonly onReject: (row: RejectedRow) => void;
+  },
+): Promise<{ readonly state: PassState; readonly duplicates: number }> {
+  const { model, onProgress, sink, onReject } = input;
+  const known = (await recordIds(await input.open(), model)).superseded();
+  const state = freshState();
+  const out = new CsvBytes();
+  const options: PassOptions = { model, known, ids: null, withHeader: false, onProgress, sink, onReject, lines: false };
+  for await (const _ of labelPass(await input.open(), state, options, out));
+  return { state, duplicates: known.size };
 }

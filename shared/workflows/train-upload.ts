@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore, ObjectSource, RunLog, UploadLedger } from '../ports.ts';
 import { processOnce } from './claim.ts';
+import { claimStaleSeconds, TRAIN_LIMITS } from '../function-limits.ts';
 import { activeModel, publishModel, type Published } from './promote.ts';
 import { trainModel, trainingDataFromCsv, type TrainOptions } from './train.ts';
 
@@ -71,11 +72,8 @@ export function okTrainSummary(
   };
 }
 
-/**
- * A claim older than the train function's timeout (15 minutes, infra/) plus a minute belongs to a
- * run that died.
- */
-const TRAIN_CLAIM_STALE_SECONDS = 16 * 60;
+/** A claim older than this belongs to a run that died: the train function's timeout, and a minute (function-limits.ts). */
+const TRAIN_CLAIM_STALE_SECONDS = claimStaleSeconds(TRAIN_LIMITS);
 
 export interface TrainUploadDeps {
   readonly objects: ObjectSource;

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   aws.dataApi.faults.clear();
-  await aws.db.repo.pool.query('TRUNCATE customers, ingested_objects, runs, training_members');
+  await aws.db.repo.pool.query('TRUNCATE customers, ingested_objects, ingest_batches, runs, training_members');
 });
 
 const csv = (rows: number, seed: number, firstId = 1): string => [...generateCsv({ rows, seed, firstId })].join('');
