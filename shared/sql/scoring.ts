@@ -7,7 +7,7 @@
 // fenced, each value is computed once per row and streamed to the next step, with no temporary
 // table in between (MATERIALIZED steps spilled a batch of 50,000 rows to disk).
 
-import type { SqlParams, SqlValue } from '../ports.ts';
+import type { ModelSpace, SqlParams, SqlValue } from '../ports.ts';
 import type { Model } from '../model/artifact.ts';
 import { InvalidOptionError } from '../errors.ts';
 
@@ -35,38 +35,73 @@ const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true)";
 /** Carried through every step: the key, and the row version the label is computed from. */
 const VALUE_COLUMNS = 'customer_id, row_version';
 
-/** SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive). */
-export function labelBatchStatement(model: Model, after: string, batchSize: number): { sql: string; params: SqlParams } {
-  const params: Record<string, SqlValue> = { model_version: model.modelVersion, after, batch_size: batchSize };
+/** SQL expressions of a model's space over a row's raw columns, with their parameters. */
+export interface ModelSpaceSql {
+  /** `… AS x<j>` per model column: `((raw − mean) / scale) × weight`, as encode.ts computes it. */
+  readonly columns: readonly string[];
+  /** `… AS d<c>` per centroid: the squared distance, summed over the columns in order as kmeans.ts does. */
+  readonly distances: readonly string[];
+  /** The smallest squared distance, of the `d<c>` columns. */
+  readonly least: string;
+  /** The index of the nearest centroid (the first on ties), of the `d<c>` and `m` (the least) columns; `ids[c]` in its place when given. */
+  nearest(ids?: readonly number[]): string;
+}
+
+/**
+ * The model-space expressions of `space` over the raw columns gender, age, annual_income_thousands
+ * and spending_score, its numbers added to `params` as named parameters (names prefixed by
+ * `prefix`, so that two models can meet in one statement). Each value is the same double that
+ * encode.ts and kmeans.ts compute in JavaScript: the same operations on the same doubles, in the
+ * same order (the one-hot value as a double 1 or 0, the squared differences added from the first
+ * column on), so a row gets the centroid JavaScript gives it, first on ties.
+ */
+export function modelSpaceSql(space: ModelSpace, params: Record<string, SqlValue>, prefix = ''): ModelSpaceSql {
   const columns: string[] = [];
   let j = 0;
-  for (const feature of model.features) {
+  for (const feature of space.features) {
     const column = sqlIdentifier(feature.name);
     const values = feature.kind === 'categorical' ? (feature.categories ?? []) : [null];
     for (const category of values) {
-      params[`mean_${j}`] = model.scaler.mean[j]!;
-      params[`scale_${j}`] = model.scaler.scale[j]!;
-      params[`weight_${j}`] = model.scaler.weight[j]!;
+      params[`${prefix}mean_${j}`] = space.scaler.mean[j]!;
+      params[`${prefix}scale_${j}`] = space.scaler.scale[j]!;
+      params[`${prefix}weight_${j}`] = space.scaler.weight[j]!;
       let raw = `CAST(${column} AS double precision)`;
       if (category !== null) {
-        params[`category_${j}`] = category;
-        raw = `CASE WHEN ${column} = CAST(:category_${j} AS text) THEN ${ONE} ELSE ${ZERO} END`;
+        params[`${prefix}category_${j}`] = category;
+        raw = `CASE WHEN ${column} = CAST(:${prefix}category_${j} AS text) THEN ${ONE} ELSE ${ZERO} END`;
       }
-      columns.push(`(${raw} - ${double(`mean_${j}`)}) / ${double(`scale_${j}`)} * ${double(`weight_${j}`)} AS x${j}`);
+      columns.push(
+        `(${raw} - ${double(`${prefix}mean_${j}`)}) / ${double(`${prefix}scale_${j}`)} * ${double(`${prefix}weight_${j}`)} AS x${j}`,
+      );
       j++;
     }
   }
-  const distances = model.centroids.model.map((centroid, c) => {
+  const distances = space.centroids.map((centroid, c) => {
     const terms = centroid.map((value, d) => {
-      params[`centroid_${c}_${d}`] = value;
-      return `(x${d} - ${double(`centroid_${c}_${d}`)}) * (x${d} - ${double(`centroid_${c}_${d}`)})`;
+      params[`${prefix}centroid_${c}_${d}`] = value;
+      const p = double(`${prefix}centroid_${c}_${d}`);
+      return `(x${d} - ${p}) * (x${d} - ${p})`;
     });
     return `${terms.join(' + ')} AS d${c}`;
   });
-  const k = model.k;
+  const k = space.centroids.length;
   const all = Array.from({ length: k }, (_, c) => `d${c}`);
+  return {
+    columns,
+    distances,
+    least: k === 1 ? 'd0' : `LEAST(${all.join(', ')})`,
+    nearest: (ids = all.map((_, c) => c)) =>
+      k === 1 ? String(ids[0]) : `CASE ${all.map((d, c) => `WHEN ${d} = m THEN ${ids[c]}`).join(' ')} END`,
+  };
+}
+
+/** SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive). */
+export function labelBatchStatement(model: Model, after: string, batchSize: number): { sql: string; params: SqlParams } {
+  const params: Record<string, SqlValue> = { model_version: model.modelVersion, after, batch_size: batchSize };
+  const space = modelSpaceSql({ features: model.features, scaler: model.scaler, centroids: model.centroids.model }, params);
+  const { columns, distances } = space;
   const ids = model.segments.map((s) => s.id);
-  const nearest = k === 1 ? String(ids[0]) : `CASE ${all.map((d, c) => `WHEN ${d} = m THEN ${ids[c]}`).join(' ')} END`;
+  const nearest = space.nearest(ids);
   const names = model.segments.map((s) => {
     params[`name_${s.id}`] = s.name;
     params[`threshold_${s.id}`] = s.outlierThreshold;
@@ -88,7 +123,7 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   SELECT CAST(count(*) AS integer) AS seen, max(customer_id) AS last_key FROM batch
 ), best AS (
   SELECT ${VALUE_COLUMNS}, ${nearest} AS segment, sqrt(m) AS distance FROM (
-    SELECT *, ${k === 1 ? 'd0' : `LEAST(${all.join(', ')})`} AS m FROM (
+    SELECT *, ${space.least} AS m FROM (
       SELECT ${VALUE_COLUMNS}, ${distances.join(', ')} FROM (
         SELECT ${VALUE_COLUMNS}, ${columns.join(', ')} FROM batch OFFSET 0
       ) AS scaled OFFSET 0
