@@ -333,6 +333,21 @@ describe('fitKMeans and the sample order', () => {
     expect(reversedLabels(b.labels)).toEqual(Array.from(a.labels));
   });
 
+  it("refines each start as ml-kmeans does: the first start's fit is ml-kmeans's from the same seeds", () => {
+    for (const k of [2, 3, 5]) {
+      const fit = fitKMeans(x, k, { seed: 9, restarts: 1, order: inOrder(300) });
+      const seeds = kmeansPlusPlus(x, k, randomFor(9, k));
+      const direct = mlKMeans(rowsOf(x.data, 2), k, {
+        initialization: rowsOf(seeds, 2),
+        maxIterations: KMEANS_DEFAULTS.maxIterations,
+        tolerance: KMEANS_DEFAULTS.tolerance,
+      });
+      expect(Array.from(fit.centroids)).toEqual(direct.centroids.flat());
+      expect(Array.from(fit.labels)).toEqual(direct.clusters);
+      expect(fit).toMatchObject({ iterations: direct.iterations, converged: direct.converged });
+    }
+  });
+
   it('takes the order of the row numbers by default', () => {
     expect(fitKMeans(x, 3, { seed: 8, restarts: 2 })).toEqual(fitKMeans(x, 3, { seed: 8, restarts: 2, order: rowNumberOrder(300, 8) }));
   });
