@@ -49,6 +49,12 @@ export interface ReportInput {
   readonly maxPoints?: number;
   /** Where the table's customers went from the previously active model's segments to this one's. */
   readonly movement?: Movement | null;
+  /**
+   * Set when `customers` are a sample of the training customers (training from the table: the first
+   * rows of the sample order, which the sweep and the restarts ran on): how many training customers
+   * there were. The page then says what it draws from the sample.
+   */
+  readonly sampleOf?: number;
 }
 
 /** A "who moved where" matrix: customers by previous segment (rows) and new segment (columns). */
@@ -719,15 +725,27 @@ function prepare(model: Model, customers: Customers, maxPoints: number): Prepare
  */
 export async function renderReport(input: ReportInput): Promise<string> {
   const { model, customers } = input;
-  if (customers.length !== model.training.rowsAccepted) {
+  const sampled = input.sampleOf !== undefined && input.sampleOf === model.training.rowsAccepted && customers.length < input.sampleOf;
+  if (customers.length !== model.training.rowsAccepted && !sampled) {
     throw new ModelError(
       `the report for model ${model.modelVersion} needs its ${model.training.rowsAccepted} training customers; got ${customers.length}`,
     );
   }
   const prepared = prepare(model, customers, input.maxPoints ?? DEFAULT_MAX_POINTS);
-  const note = labelNote(model, countLabels(prepared.labels, model.k));
+  // a sample's labels do not add up to the model's sizes: no relabeling note then
+  const note = sampled ? undefined : labelNote(model, countLabels(prepared.labels, model.k));
   const body =
     header(model) +
+    (sampled
+      ? el(
+          'p',
+          { class: 'sample-note', 'data-sample': customers.length, 'data-of': model.training.rowsAccepted },
+          escapeHtml(
+            `Drawn from a sample: the findings, the scatter and the histograms of this page are computed from ${formatInt(customers.length)} of the ${formatInt(model.training.rowsAccepted)} training customers ` +
+              '(the training’s sample, which the k sweep and the restarts ran on); the segment sizes, statistics, centroids and quality figures are the model’s, over every training customer.',
+          ),
+        )
+      : '') +
     findingsSection(prepared.findings) +
     warningsSection(note === undefined ? model.warnings : [...model.warnings, note]) +
     (input.tableStats ? tableStatsSection(input.tableStats) : '') +

@@ -83,7 +83,11 @@ function fieldValue(field: RankedField): string {
 const RUN = 'run_id = CAST(:run_id AS uuid)';
 
 export class SqlTableTraining implements TableTraining {
-  constructor(private readonly sql: SqlClient) {}
+  constructor(
+    private readonly sql: SqlClient,
+    /** Bytes of a sample page's response (tests make pages small). */
+    private readonly samplePageBytes = SAMPLE_PAGE_BYTES,
+  ) {}
 
   /**
    * Copies the customers table for run `runId`: every row into training_snapshots with its sample
@@ -189,7 +193,7 @@ export class SqlTableTraining implements TableTraining {
    * after the last row's key and id).
    */
   async *readSample(snapshot: Snapshot, size: number, keyOf: (customerId: string) => string): AsyncGenerator<Customer[]> {
-    const pageRows = Math.max(1, Math.floor(SAMPLE_PAGE_BYTES / (snapshot.maxIdBytes * 2 + SAMPLE_ROW_OVERHEAD)));
+    const pageRows = Math.max(1, Math.floor(this.samplePageBytes / (snapshot.maxIdBytes * 2 + SAMPLE_ROW_OVERHEAD)));
     let afterKey = '';
     let afterId = '';
     for (let read = 0; read < size;) {

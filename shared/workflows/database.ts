@@ -6,7 +6,16 @@ import type { CustomerCsv } from '../csv/read-customers.ts';
 import { LockHeldError, SegmentationError, userMessage } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import { assessDrift, type Drift } from '../model/drift.ts';
-import type { CustomerRepository, LeaseLock, ModelStore, RunLog, TableStatusReader, TrainingMembers, UpsertCounts } from '../ports.ts';
+import type {
+  CustomerRepository,
+  LeaseLock,
+  ModelStore,
+  RunLog,
+  TableStatusReader,
+  TableTraining,
+  TrainingMembers,
+  UpsertCounts,
+} from '../ports.ts';
 
 /** What the nightly assignment needs: the customers, the lease and the run log. */
 export interface AssignDeps {
@@ -17,9 +26,9 @@ export interface AssignDeps {
   readonly log: (message: string) => void;
 }
 
-/** What training from the table needs besides: its training members, and the status for the report. */
+/** What training from the table needs besides: the statements that train in the table, its training members, and the status for the report. */
 export interface DatabaseDeps extends AssignDeps {
-  readonly repo: AssignDeps['repo'] & TrainingMembers & TableStatusReader;
+  readonly repo: AssignDeps['repo'] & TableTraining & TrainingMembers & TableStatusReader;
 }
 
 export const NIGHTLY_LOCK = 'nightly-assign';

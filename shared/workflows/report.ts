@@ -45,6 +45,25 @@ export async function writeReport(
   return await store.putReport(model.modelVersion, await renderReport({ model, customers, tableStats, movement }));
 }
 
+/**
+ * Renders and stores `report.html` for a model trained from the table, from its training's sample
+ * (the first rows of the sample order the sweep and the restarts ran on): every customer when the
+ * sample is all of them.
+ */
+export async function writeSampleReport(
+  store: ModelStore,
+  model: Model,
+  sample: readonly Customer[],
+  tableStats: TableStats | null,
+  movement: Movement | null,
+): Promise<string> {
+  if (sample.length === model.training.rowsAccepted) return await writeReport(store, model, sample, tableStats, movement);
+  return await store.putReport(
+    model.modelVersion,
+    await renderReport({ model, customers: sample, tableStats, movement, sampleOf: model.training.rowsAccepted }),
+  );
+}
+
 /** What rendering a table-trained model's report again reads from the table. */
 export interface TrainingTable {
   /** The current rows of the model's training customers, page by page. */

@@ -1,12 +1,16 @@
-// Training from the customers table: the model records its training members; when it is promoted
-// the same run labels the table (members become `created`, everyone else `assigned`), and the
-// report shows the table's shares and who moved where from the previously active model.
+// Training from the customers table: the model is trained inside the database (table-model.ts) and
+// records its training members; when it is promoted the same run labels the table (members become
+// `created`, everyone else `assigned`), and the report — drawn from the training's sample — shows the
+// table's shares and who moved where from the previously active model.
 
+import { randomUUID } from 'node:crypto';
 import { LockHeldError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
-import { assignPending, TABLE_SOURCE, type AssignOutcome, type DatabaseDeps } from './database.ts';
+import type { Movement } from '../report/index.ts';
+import { assignPending, type AssignOutcome, type DatabaseDeps } from './database.ts';
 import { activeModel, publishModel } from './promote.ts';
-import { trainModel, type TrainOptions } from './train.ts';
+import { trainInTable, type TableModel } from './table-model.ts';
+import type { TrainOptions } from './train.ts';
 
 export interface TableTrainOptions extends TrainOptions {
   /** Promote explicitly (true/false); undefined follows `autoPromote`. */
@@ -32,28 +36,27 @@ function lostLease(error: unknown, model: Model): AssignOutcome {
 }
 
 /**
- * Trains from the customers table. The model records its training members; when it is promoted,
- * the same run labels the table — members become `created`, everyone else `assigned`.
+ * Trains from the customers table, inside the database (table-model.ts): the rows are copied once
+ * for the run, and only the sample and aggregates reach this function. The model records its
+ * training members — the copied rows still unchanged when training ends — and when it is promoted
+ * the same run labels the table: members become `created`, everyone else `assigned`. The run's
+ * copy is deleted once the members are recorded (and if the run fails).
  */
 export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions): Promise<TableTrainOutcome> {
   const { repo, store, log } = deps;
-  const customers = [];
-  for await (const page of repo.readCustomers()) {
-    customers.push(...page);
-    log(`read ${customers.length} customers from the table`);
-  }
   const previous = await activeModel(store);
-  const model = trainModel(
-    { source: TABLE_SOURCE, customers, rowsRead: customers.length, rowsRejected: 0, duplicates: 0 },
-    options,
-    deps.clock(),
-    previous,
-  );
-  // membership first, exactly the customers read: once the model is promoted, the origin rule needs it
-  const members = await repo.recordTrainingMembers(
-    model.modelVersion,
-    customers.map((c) => c.customerId),
-  );
+  const runId = randomUUID();
+  let trained: TableModel;
+  let members: number;
+  try {
+    trained = await trainInTable(repo, runId, options, deps.clock(), previous, log);
+    // membership first, from the copy: once the model is promoted, the origin rule needs it
+    members = await repo.recordMembers(trained.snapshot, trained.model.modelVersion);
+    log(`recorded ${members} training members`);
+  } finally {
+    await repo.dropSnapshot(runId).catch(() => undefined);
+  }
+  const { model, snapshot } = trained;
   const { modelUri, promoted } = await publishModel(store, model, {
     promote: options.promote,
     autoPromote: options.autoPromote,
@@ -66,20 +69,26 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
   let reportUri: string | null = null;
   if (options.report !== false) {
     // loaded on demand: the charting library is large, and only reports need it
-    const { movementOf, tableStatsOf, writeReport } = await import('./report.ts');
-    const movement = previous === null ? null : movementOf(previous, model, customers);
-    reportUri = await writeReport(store, model, customers, tableStatsOf(await repo.status()), movement);
+    const { tableStatsOf, writeSampleReport } = await import('./report.ts');
+    const movement = previous === null || trained.movement === null ? null : movementFrom(previous, model, trained.movement);
+    reportUri = await writeSampleReport(store, model, trained.sample, tableStatsOf(await repo.status()), movement);
   }
   await repo.recordRun(
     {
       kind: 'train',
       modelVersion: model.modelVersion,
       status: 'ok',
-      rowsRead: customers.length,
-      rowsAccepted: customers.length,
+      rowsRead: snapshot.customers,
+      rowsAccepted: snapshot.customers,
       rowsRejected: 0,
     },
     deps.clock(),
   );
   return { model, modelUri, reportUri, promoted, members, assign };
+}
+
+/** The report's "who moved where" from the counts the database gave (positions in each model's arrays). */
+function movementFrom(previous: Model, next: Model, counts: number[][]): Movement {
+  const brief = (m: Model) => m.segments.map((s) => ({ id: s.id, name: s.name }));
+  return { previous: previous.modelVersion, from: brief(previous), to: brief(next), counts };
 }

@@ -1,0 +1,495 @@
+// Training a model from the customers table inside the database: the same steps as trainModel
+// (train.ts), where the rows are. The database copies the table (a consistent set of rows for the
+// whole run: shared/sql/table-training.ts), gives the scaler's sums and the first rows of the sample
+// order; the k sweep and the restarts run here on that sample with the file path's own code
+// (fullSweep, quickSweep, fitKMeans); the refinement on all rows is Lloyd iterations of one
+// aggregate statement each; the profiles, metrics, drift baseline and fingerprint come from
+// aggregates. For the same rows, the model is the one trainModel gives, up to the rounding of sums
+// taken in another order (tested: same k, sizes, names and labels; centroids within 1e-9).
+
+import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../csv/contract.ts';
+import { ClusteringError, InvalidOptionError } from '../errors.ts';
+import { encodeScaled, toOriginalUnits, type Scaler } from '../features/encode.ts';
+import { columnNames, resolveFeatures, type FeatureSpec } from '../features/spec.ts';
+import {
+  assignToCentroids,
+  defaultRestarts,
+  fitKMeans,
+  inOrder,
+  KMEANS_DEFAULTS,
+  SAMPLE_ROWS,
+  takeRows,
+  type KMeansFit,
+} from '../clustering/kmeans.ts';
+import { SILHOUETTE_EXACT_MAX_ROWS, silhouette, silhouetteSample } from '../clustering/metrics.ts';
+import { sampleKey } from '../clustering/sample-order.ts';
+import { DEFAULT_MAX_K, fullSweep, noSweep, QUICK_SWEEP, quickSweep, SWEEP_MODES, type Sweep } from '../clustering/sweep.ts';
+import { nameSegments, type SegmentProfile } from '../profile/profile.ts';
+import { quantile, summarizeAscending, type Ascending } from '../profile/stats.ts';
+import { canonicalJson, SCHEMA_VERSION, stampModel, type Model } from '../model/artifact.ts';
+import type { Baseline } from '../model/drift.ts';
+import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
+import { SOFTWARE } from '../model/software.ts';
+import type { ModelSpace, RankedField, RankRequest, SegmentTotals, TableTraining, TrainingSnapshot } from '../ports.ts';
+import { TABLE_SOURCE } from './database.ts';
+import type { TrainOptions } from './train.ts';
+
+/** trainModel's default seed. */
+const DEFAULT_SEED = 42;
+/** The group of every customer in rank requests. */
+const ALL = -1;
+/** Training-distance percentile used as a segment's outlier threshold (profile.ts). */
+const OUTLIER_PERCENTILE = 0.99;
+/** Decile bins of the drift baseline (drift.ts). */
+const BINS = 10;
+// dominance warnings (profile.ts)
+const DOMINANT_SHARE = 0.95;
+const NUMERIC_DOMINANT_ETA2 = 0.9;
+const NUMERIC_OTHERS_ETA2 = 0.5;
+
+/** A model trained in the table, with what the rest of the run needs of its training. */
+export interface TableModel {
+  readonly model: Model;
+  readonly snapshot: TrainingSnapshot;
+  /** The first rows of the sample order the sweep and the restarts ran on (the report draws from them). */
+  readonly sample: readonly Customer[];
+  /** Customers by the reference's segment (rows) and the new model's (columns), positions in each model's arrays; null without a reference. */
+  readonly movement: number[][] | null;
+}
+
+/**
+ * Trains a model from the table through `training`, on the rows it copies for `runId`; `now`
+ * stamps it and `reference` (the active model) keeps matched segments' ids and names, as in
+ * trainModel. Leaves the run's copy in place (the caller records members from it, then drops it).
+ */
+export async function trainInTable(
+  training: TableTraining,
+  runId: string,
+  options: TrainOptions,
+  now: Date,
+  reference: Model | null,
+  log: (message: string) => void = () => undefined,
+): Promise<TableModel> {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const sampleSize = options.sampleSize ?? SAMPLE_ROWS;
+  const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
+  const requestedK = options.k ?? 'auto';
+  if (requestedK !== 'auto' && !(Number.isInteger(requestedK) && requestedK >= 1)) {
+    throw new InvalidOptionError(`k must be a whole number ≥ 1 or "auto" (got ${String(requestedK)})`);
+  }
+  const mode = options.sweep ?? (requestedK === 'auto' ? 'full' : 'quick');
+  if (!SWEEP_MODES.includes(mode)) throw new InvalidOptionError(`the sweep is one of ${SWEEP_MODES.join(', ')} (got ${String(mode)})`);
+  if (mode === 'none' && requestedK === 'auto') throw new InvalidOptionError('without a sweep, k must be given');
+  if (!Number.isInteger(sampleSize) || sampleSize < 1)
+    throw new InvalidOptionError(`the sample size must be a whole number ≥ 1 (got ${sampleSize})`);
+  if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('a whole-number seed is required');
+  const features = resolveFeatures(options);
+
+  const snapshot = await training.takeSnapshot(runId, seed);
+  const n = snapshot.customers;
+  log(`copied ${n} customers (${snapshot.points} distinct points) to train on`);
+  if (n === 0) throw new ClusteringError('no rows to cluster');
+  const restarts = options.restarts ?? defaultRestarts(n, sampleSize);
+  const sums = await training.scalerSums(snapshot, features);
+  const scaler = scalerOf(sums.mean, sums.squares, n, features);
+
+  // the first rows of the sample order: the restarts' (sampleSize), and the quick sweep's at least
+  const sample: Customer[] = [];
+  for await (const page of training.readSample(snapshot, Math.min(n, Math.max(sampleSize, QUICK_SWEEP.rows)), (id) => sampleKey(id, seed)))
+    sample.push(...page);
+  log(`read a sample of ${sample.length} customers`);
+  const xs = encodeScaled(sample, features, scaler);
+  const restartRows = Math.min(n, sampleSize);
+  const xr = takeRows(xs, inOrder(xs.rows), restartRows);
+  const kmeansOptions = { seed, restarts, maxIterations, sampleSize };
+
+  const maxK = options.maxK ?? DEFAULT_MAX_K;
+  let sweep: Sweep | null = null;
+  let found: KMeansFit | undefined;
+  if (mode === 'full') {
+    const result = fullSweep(xs, { ...kmeansOptions, order: inOrder(xs.rows), maxK, onK: options.onSweep });
+    sweep = result.sweep;
+    // every row was in the sweep (trainModel's `sampled` false): its fit is the model's
+    if (!result.sampled && xs.rows === n) found = result.fits.get(requestedK === 'auto' ? sweep.suggestedK : requestedK);
+  } else if (mode === 'quick') {
+    sweep = quickSweep(xs, { seed, maxIterations, maxK, order: inOrder(xs.rows), onK: options.onSweep });
+  }
+  const k = requestedK === 'auto' ? sweep!.suggestedK : requestedK;
+  const start = found ?? fitKMeans(xr, k, { ...kmeansOptions, order: inOrder(xr.rows) });
+  const d = xr.cols;
+  const space = (centroids: Float64Array): ModelSpace => ({ features, scaler, centroids: rowsOf(centroids, k, d) });
+
+  // above the sample size, the winner of the restarts is refined on every customer (refineLloyd)
+  let centroids = start.centroids;
+  if (n > restartRows) centroids = await refineInTable(training, snapshot, space, centroids, k, d, maxIterations, log);
+  const { counts: finalSizes } = await training.lloydSums(snapshot, space(centroids));
+  if (finalSizes.some((s) => s === 0)) throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);
+  const ordered = canonicalOrder(centroids, finalSizes, k, d);
+  const totals = await training.labelPoints(snapshot, space(ordered));
+
+  const inertia = totals.reduce((s, t) => s + t.squaredDistanceSum, 0);
+  const restartLabels = assignToCentroids(xr, ordered, k).labels;
+  const silhouetteRows = silhouetteSample(restartLabels, k, SILHOUETTE_EXACT_MAX_ROWS, seed);
+  const metrics = {
+    silhouette: silhouette(xr, restartLabels, k, silhouetteRows),
+    daviesBouldin: daviesBouldinOf(totals, ordered, k, d),
+    calinskiHarabasz: calinskiHarabaszOf(totals, ordered, k, d, n),
+  };
+  sweep ??= noSweep({ k, inertia, ...metrics }, n, restarts, silhouetteRows.length);
+
+  const figures = await figuresOf(training, snapshot, totals, n);
+  const model = rowsOf(ordered, k, d);
+  const original = model.map((c) => toOriginalUnits(c, scaler));
+  const matching = matchSegments(
+    { columns: scaler.columns, original, scale: scaler.scale },
+    reference === null ? null : referenceOf(reference),
+  );
+  const generated = nameSegments(figures.deviations.map((dev, i) => ({ dev, genderShares: figures.profiles[i]!.categories.gender })));
+  const kept = new Set(matching.names.filter((name): name is string => name !== undefined));
+  const segments = figures.profiles.map((p, i) => {
+    const name = matching.names[i] ?? (kept.has(generated[i]!) ? `${generated[i]} (new)` : generated[i]!);
+    return { ...p, id: matching.ids[i]!, name };
+  });
+  const body = {
+    schemaVersion: SCHEMA_VERSION,
+    software: { ...SOFTWARE },
+    features,
+    scaler,
+    k,
+    seed,
+    restarts,
+    maxIterations,
+    centroids: { columns: scaler.columns, model, original },
+    metrics: { inertia, ...metrics, sweep },
+    segments,
+    warnings: dominanceWarningsOf(figures.profiles, figures.eta, features, k),
+    lineage: matching.lineage,
+    baseline: figures.baseline,
+    training: {
+      source: TABLE_SOURCE,
+      rowsRead: n,
+      rowsAccepted: n,
+      rowsRejected: 0,
+      duplicates: 0,
+      fingerprint: await training.fingerprint(snapshot),
+    },
+  };
+  const stamped = stampModel(JSON.parse(canonicalJson(body)), now);
+  const movement = reference === null ? null : await training.movement(snapshot, spaceOfModel(reference), k);
+  return { model: stamped, snapshot, sample, movement };
+}
+
+/** A model's space for SQL: its features, scaler and centroids. */
+export function spaceOfModel(model: Model): ModelSpace {
+  return { features: model.features, scaler: model.scaler, centroids: model.centroids.model };
+}
+
+/** The scaler from each column's mean and sum of squared differences from it (encode.ts, scalerOf). */
+function scalerOf(mean: readonly number[], squares: readonly number[], rows: number, features: readonly FeatureSpec[]): Scaler {
+  const scale = squares.map((s) => {
+    const std = Math.sqrt(s / (rows || 1));
+    return std > Number.EPSILON * 1e3 ? std : 1;
+  });
+  const weight = features.flatMap((f) => (f.kind === 'categorical' ? (f.categories ?? []).map(() => f.weight) : [f.weight]));
+  return { columns: columnNames(features), mean: [...mean], scale, weight };
+}
+
+function rowsOf(centroids: Float64Array, k: number, d: number): number[][] {
+  return Array.from({ length: k }, (_, c) => Array.from(centroids.subarray(c * d, (c + 1) * d)));
+}
+
+/**
+ * refineLloyd's loop with each step's sums from the database: nearest centroid (first on ties),
+ * means of the customers (an empty cluster keeps its centroid), until no centroid moves more than
+ * the tolerance (squared) or `maxIterations`.
+ */
+async function refineInTable(
+  training: TableTraining,
+  snapshot: TrainingSnapshot,
+  space: (centroids: Float64Array) => ModelSpace,
+  start: Float64Array,
+  k: number,
+  d: number,
+  maxIterations: number,
+  log: (message: string) => void,
+): Promise<Float64Array> {
+  let centroids = Float64Array.from(start);
+  for (let iteration = 1; iteration <= maxIterations; iteration++) {
+    const { counts, sums } = await training.lloydSums(snapshot, space(centroids));
+    const next = new Float64Array(k * d);
+    let shift = 0;
+    for (let c = 0; c < k; c++) {
+      for (let j = 0; j < d; j++) next[c * d + j] = counts[c]! > 0 ? sums[c * d + j]! / counts[c]! : centroids[c * d + j]!;
+      shift = Math.max(shift, squaredDistance(next, c * d, centroids, c * d, d));
+    }
+    centroids = next;
+    log(`refinement on every customer: iteration ${iteration}, largest centroid move² ${shift.toPrecision(3)}`);
+    if (shift <= KMEANS_DEFAULTS.tolerance) break;
+  }
+  return centroids;
+}
+
+function squaredDistance(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    const diff = a[ai + j]! - b[bi + j]!;
+    s += diff * diff;
+  }
+  return s;
+}
+
+/** trainModel's canonical order of segments: largest first, ties by centroid coordinates. */
+function canonicalOrder(centroids: Float64Array, sizes: Float64Array, k: number, d: number): Float64Array {
+  const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => {
+    if (sizes[b]! !== sizes[a]!) return sizes[b]! - sizes[a]!;
+    for (let j = 0; j < d; j++) {
+      const diff = centroids[a * d + j]! - centroids[b * d + j]!;
+      if (diff !== 0) return diff;
+    }
+    return 0;
+  });
+  const ordered = new Float64Array(k * d);
+  order.forEach((old, id) => ordered.set(centroids.subarray(old * d, old * d + d), id * d));
+  return ordered;
+}
+
+/** The reference for stable segment ids: the active model's segments and centroids (train.ts). */
+function referenceOf(model: Model): ReferenceSegments {
+  return {
+    modelVersion: model.modelVersion,
+    ids: model.segments.map((s) => s.id),
+    names: model.segments.map((s) => s.name),
+    columns: model.centroids.columns,
+    original: model.centroids.original,
+    scale: model.scaler.scale,
+    nextId: model.lineage.nextId,
+  };
+}
+
+/** Davies–Bouldin from each segment's distance sum and the centroids (metrics.ts, daviesBouldin). */
+function daviesBouldinOf(totals: readonly SegmentTotals[], centroids: Float64Array, k: number, d: number): number | null {
+  if (k < 2) return null;
+  const scatter = totals.map((t) => (t.customers > 0 ? t.distanceSum / t.customers : 0));
+  let total = 0;
+  for (let a = 0; a < k; a++) {
+    let worst = 0;
+    for (let b = 0; b < k; b++) {
+      if (a === b) continue;
+      const separation = Math.sqrt(squaredDistance(centroids, a * d, centroids, b * d, d));
+      if (separation > 0) worst = Math.max(worst, (scatter[a]! + scatter[b]!) / separation);
+    }
+    total += worst;
+  }
+  return total / k;
+}
+
+/** Calinski–Harabasz from each segment's sums and the centroids (metrics.ts, calinskiHarabasz). */
+function calinskiHarabaszOf(totals: readonly SegmentTotals[], centroids: Float64Array, k: number, d: number, n: number): number | null {
+  if (k < 2 || n <= k) return null;
+  const mean = new Float64Array(d);
+  for (const t of totals) for (let j = 0; j < d; j++) mean[j]! += t.modelSums[j]!;
+  for (let j = 0; j < d; j++) mean[j]! /= n;
+  const within = totals.reduce((s, t) => s + t.distanceSquareSum, 0);
+  let between = 0;
+  totals.forEach((t, c) => {
+    const dist = Math.sqrt(squaredDistance(centroids, c * d, mean, 0, d));
+    between += t.customers * dist * dist;
+  });
+  if (within === 0) return null;
+  return between / (k - 1) / (within / (n - k));
+}
+
+/**
+ * Values in ascending order known only at some ranks: what a statistic of stats.ts reads of them.
+ * A first run records the ranks it reads (`values` null, every value 0); the database gives the
+ * values at those ranks; a second run computes with them. The statistics are stats.ts's own
+ * functions, so the ranks and the arithmetic are theirs.
+ */
+class RankedValues implements Ascending {
+  constructor(
+    readonly length: number,
+    private readonly total: number,
+    private readonly values: ReadonlyMap<number, number> | null,
+    private readonly wanted: Set<number> = new Set(),
+  ) {}
+
+  at(rank: number): number {
+    if (this.values === null) {
+      this.wanted.add(rank);
+      return 0;
+    }
+    const value = this.values.get(rank);
+    if (value === undefined) throw new Error(`rank ${rank} of ${this.length} was not read`);
+    return value;
+  }
+
+  sum(): number {
+    return this.total;
+  }
+
+  countBelow(): number {
+    throw new Error('counts below a value come from the database');
+  }
+
+  ranks(): number[] {
+    return [...this.wanted];
+  }
+}
+
+/** Runs `statistic` over the values of `field` by group at the ranks it reads (two passes, one statement). */
+async function atRanks<T>(
+  training: TableTraining,
+  snapshot: TrainingSnapshot,
+  field: RankedField,
+  groups: readonly { group: number; length: number; total: number }[],
+  statistic: (values: Ascending) => T,
+): Promise<T[]> {
+  const requests: RankRequest[] = [];
+  for (const g of groups) {
+    const recorder = new RankedValues(g.length, g.total, null);
+    statistic(recorder);
+    for (const rank of recorder.ranks()) requests.push({ group: g.group, rank });
+  }
+  const found = await training.valuesAtRanks(snapshot, field, requests);
+  return groups.map((g) => {
+    const values = new Map<number, number>();
+    for (const r of requests) if (r.group === g.group) values.set(r.rank, found.get(`${g.group}:${r.rank}`)!);
+    return statistic(new RankedValues(g.length, g.total, values));
+  });
+}
+
+/** Decile edges of the values, duplicates merged and none at the minimum (drift.ts, decileEdges). */
+function decileEdges(sorted: Ascending): number[] {
+  if (sorted.length === 0) return [];
+  const edges: number[] = [];
+  for (let q = 1; q < BINS; q++) {
+    const edge = quantile(sorted, q / BINS);
+    if (edges.length === 0 || edge > edges[edges.length - 1]!) edges.push(edge);
+  }
+  const min = sorted.at(0);
+  return edges.filter((e) => e > min);
+}
+
+type Deviations = Record<NumericField, number>;
+type Profile = Omit<SegmentProfile, 'name' | 'id'> & { id: number };
+
+/** The segment profiles, deviations, η² per field and the drift baseline, from aggregates. */
+async function figuresOf(
+  training: TableTraining,
+  snapshot: TrainingSnapshot,
+  totals: readonly SegmentTotals[],
+  n: number,
+): Promise<{ profiles: Profile[]; deviations: Deviations[]; eta: Record<NumericField, number>; baseline: Baseline }> {
+  const segments = totals.map((t, c) => ({ group: c, length: t.customers }));
+  const stats = {} as Record<NumericField, ReturnType<typeof summarizeAscending>[]>;
+  const edges = {} as Record<NumericField, number[]>;
+  const overallSums = {} as Record<NumericField, number>;
+  for (const field of NUMERIC_FIELDS) {
+    overallSums[field] = totals.reduce((s, t) => s + t.fieldSums[field], 0);
+    const bySegment = segments.map((s) => ({ ...s, total: totals[s.group]!.fieldSums[field] }));
+    const all = { group: ALL, length: n, total: overallSums[field] };
+    const results = await atRanks(training, snapshot, field, [...bySegment, all], (values) => ({
+      summary: summarizeAscending(values),
+      edges: decileEdges(values),
+    }));
+    stats[field] = results.slice(0, -1).map((r) => r.summary);
+    edges[field] = results[results.length - 1]!.edges;
+  }
+  const distances = await atRanks(
+    training,
+    snapshot,
+    'distance',
+    segments.map((s) => ({ ...s, total: totals[s.group]!.distanceSum })),
+    (values) => ({
+      mean: values.sum() / values.length,
+      median: quantile(values, 0.5),
+      p90: quantile(values, 0.9),
+      p99: quantile(values, OUTLIER_PERCENTILE),
+      max: values.at(values.length - 1),
+    }),
+  );
+  const means = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, n > 0 ? overallSums[f] / n : 0])) as Record<NumericField, number>;
+  const counted = await training.countsAndSquares(
+    snapshot,
+    edges,
+    distances.map((dist) => dist.p99),
+    means,
+  );
+  const overall = Object.fromEntries(
+    NUMERIC_FIELDS.map((f) => [f, { mean: means[f], std: n > 0 ? Math.sqrt(counted.squares[f] / n) : 0 }]),
+  ) as Record<NumericField, { mean: number; std: number }>;
+
+  const profiles: Profile[] = totals.map((t, id) => ({
+    id,
+    size: t.customers,
+    share: t.customers / n,
+    categories: { gender: Object.fromEntries(GENDERS.map((g) => [g, (t.genders[g] ?? 0) / t.customers])) },
+    stats: Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, stats[f][id]!])) as SegmentProfile['stats'],
+    distance: distances[id]!,
+    outlierThreshold: distances[id]!.p99,
+  }));
+  const deviations = profiles.map(
+    (p) =>
+      Object.fromEntries(
+        NUMERIC_FIELDS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
+      ) as Deviations,
+  );
+  const eta = Object.fromEntries(
+    NUMERIC_FIELDS.map((f) => {
+      const { mean, std } = overall[f];
+      if (std === 0) return [f, 0];
+      let between = 0;
+      for (const t of totals) if (t.customers > 0) between += t.customers * (t.fieldSums[f] / t.customers - mean) ** 2;
+      return [f, between / (n * std * std)];
+    }),
+  ) as Record<NumericField, number>;
+  const bins: Baseline['bins'] = {};
+  for (const field of NUMERIC_FIELDS) {
+    const counts: number[] = [];
+    let before = 0;
+    for (const below of counted.below[field]) {
+      counts.push(below - before);
+      before = below;
+    }
+    counts.push(n - before);
+    bins[field] = { edges: edges[field], shares: counts.map((c) => c / Math.max(1, n)) };
+  }
+  const outliers = counted.outliers.reduce((a, b) => a + b, 0);
+  const distanceSum = totals.reduce((s, t) => s + t.distanceSum, 0);
+  const baseline = { bins, outlierRate: outliers / Math.max(1, n), meanDistance: distanceSum / Math.max(1, n) };
+  return { profiles, deviations, eta, baseline };
+}
+
+/** profile.ts's dominanceWarnings from the profiles' gender shares and each field's η². */
+function dominanceWarningsOf(
+  profiles: readonly Pick<SegmentProfile, 'categories'>[],
+  eta: Readonly<Record<NumericField, number>>,
+  features: readonly FeatureSpec[],
+  k: number,
+): string[] {
+  const warnings: string[] = [];
+  const used = new Set<string>(features.map((f) => f.name));
+  if (k >= 2 && used.has('gender')) {
+    const majority = profiles.map((p) => Object.entries(p.categories.gender).sort((a, b) => b[1] - a[1])[0]!);
+    const pure = majority.filter(([, share]) => share >= DOMINANT_SHARE).length;
+    const distinctMajorities = new Set(majority.map(([g]) => g)).size;
+    if (pure === k && distinctMajorities > 1) {
+      const exact = majority.filter(([, share]) => share === 1).length;
+      warnings.push(
+        `gender alone splits the customers: every segment is at least ${DOMINANT_SHARE * 100} % one gender` +
+          ` (${exact} of ${k} are 100 %), so the segments say little beyond gender; reweight it (--weight gender=0.5) or drop it (--exclude gender)`,
+      );
+    }
+  }
+  if (k >= 2) {
+    const figures = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: eta[f] }));
+    const dominant = figures.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
+    if (figures.length > 1 && dominant.length === 1 && figures.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
+      const { f, eta: value } = dominant[0]!;
+      warnings.push(
+        `${f} alone splits the customers: it explains ${(value * 100).toFixed(0)} % of its variance across segments while no other feature explains half of its own; reweight or drop it`,
+      );
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,236 @@
+// Training from the table inside the database against training from a file of the same rows: the
+// same model (k, segment ids, names and sizes, the labels it gives, centroids and every figure to
+// rounding), the sample the same prefix of the sample order, the run's copy consistent while the
+// table changes, and nothing left behind.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
+import { sampleOrder } from '../../../shared/clustering/sample-order.ts';
+import type { Customer } from '../../../shared/csv/contract.ts';
+import { compareUtf8, sampleKey } from '../../../shared/clustering/sample-order.ts';
+import { assignCustomers } from '../../../shared/model/assign.ts';
+import type { Model } from '../../../shared/model/artifact.ts';
+import type { SqlClient } from '../../../shared/ports.ts';
+import { generateCustomers } from '../../../shared/sample/generate.ts';
+import { SqlDatabase } from '../../../shared/sql/database.ts';
+import { SqlTableTraining } from '../../../shared/sql/table-training.ts';
+import type { DatabaseDeps } from '../../../shared/workflows/database.ts';
+import { trainInTable } from '../../../shared/workflows/table-model.ts';
+import { trainFromTable } from '../../../shared/workflows/train-table.ts';
+import { trainModel, type TrainOptions } from '../../../shared/workflows/train.ts';
+import { SQL_CLIENTS, startSqlClients, type TestSqlClients } from '../../support/database.ts';
+import { withTempDir } from '../../support/temp.ts';
+
+/** Generated customers, a quarter of them with an income of a quarter thousand more (not whole). */
+const customers = (rows: number, seed: number, firstId = 1): Customer[] =>
+  [...generateCustomers({ rows, seed, firstId })].map(({ planted: _planted, ...c }, i) =>
+    i % 4 === 1 ? { ...c, annualIncomeThousands: c.annualIncomeThousands + 0.25 } : c,
+  );
+
+let clients: TestSqlClients;
+beforeAll(async () => {
+  clients = await startSqlClients('table_training');
+});
+afterAll(() => clients.close());
+beforeEach(async () => {
+  await clients.db.repo.pool.query('TRUNCATE customers, training_members, runs, locks, training_snapshots, training_points');
+});
+
+/**
+ * Relative difference, values below 1 in magnitude compared absolutely: a gender share of a
+ * centroid that is 0 comes out as ±1e-15 or so, from sums taken in another order.
+ */
+const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(a), Math.abs(b));
+
+/** Every number of a JSON value, in order, beside everything else of it (strings, booleans, shapes). */
+function split(value: unknown): { numbers: number[]; rest: string } {
+  const numbers: number[] = [];
+  const rest = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'number') {
+      numbers.push(v);
+      return 0;
+    }
+    return v;
+  });
+  return { numbers, rest };
+}
+
+/** The model from the table against the model from the file: same everything, numbers to `tolerance` relative. */
+function expectSameModel(table: Model, file: Model, rows: readonly Customer[], tolerance = 1e-9): void {
+  expect(table.k).toBe(file.k);
+  expect(table.segments.map((s) => [s.id, s.name, s.size])).toEqual(file.segments.map((s) => [s.id, s.name, s.size]));
+  expect(table.warnings).toEqual(file.warnings);
+  expect(table.restarts).toBe(file.restarts);
+  const { createdAt: _a, modelVersion: _b, training: tt, ...tableBody } = table;
+  const { createdAt: _c, modelVersion: _d, training: ft, ...fileBody } = file;
+  expect({ ...tt, source: 'x' }).toEqual({ ...ft, source: 'x' });
+  const t = split(tableBody);
+  const f = split(fileBody);
+  expect(t.rest).toEqual(f.rest);
+  expect(t.numbers.length).toBe(f.numbers.length);
+  let worst = 0;
+  t.numbers.forEach((v, i) => (worst = Math.max(worst, relative(v, f.numbers[i]!))));
+  expect(worst).toBeLessThanOrEqual(tolerance);
+  // the labels each model gives every customer
+  const byTable = assignCustomers(rows, table).map((a) => a.segment);
+  const byFile = assignCustomers(rows, file).map((a) => a.segment);
+  expect(byTable).toEqual(byFile);
+}
+
+/** The file path's model of `rows`, as a CSV of them sorted by customer_id in byte order would train it. */
+function fromFile(rows: readonly Customer[], options: TrainOptions, reference: Model | null = null): Model {
+  const sorted = [...rows].sort((a, b) => compareUtf8(a.customerId, b.customerId));
+  return trainModel(
+    { source: 'file.csv', customers: sorted, rowsRead: rows.length, rowsRejected: 0, duplicates: 0 },
+    options,
+    new Date(),
+    reference,
+  );
+}
+
+describe('a model trained in the table is the model trained from a file of the same rows', () => {
+  const cases: [string, number, TrainOptions][] = [
+    ['every row in the sample, k chosen by the full sweep', 3000, { seed: 5 }],
+    ['k given, a quick sweep', 3000, { k: 4, seed: 7, exclude: ['gender'] }],
+    ['refined on every row in the database (sample of 1,000 of 4,000)', 4000, { k: 5, seed: 11, sampleSize: 1000 }],
+    ['refined, k chosen by the sweep on 800 rows, weights', 4000, { seed: 3, sampleSize: 800, weights: { age: 2 } }],
+    ['no sweep, k = 1', 500, { k: 1, sweep: 'none', seed: 2 }],
+  ];
+  it.each(cases)('%s', async (_title, n, options) => {
+    const rows = customers(n, 21);
+    const repo = new SqlDatabase(clients.client('PgSqlClient'));
+    await repo.upsertCustomers(rows);
+    const trained = await trainInTable(repo, crypto.randomUUID(), options, new Date(), null);
+    expectSameModel(trained.model, fromFile(rows, options), rows);
+    await repo.dropSnapshot(trained.snapshot.runId);
+  });
+
+  it('keeps the active model’s segment ids and names, and counts who moved where as movementOf does', async () => {
+    const first = customers(3000, 31);
+    const repo = new SqlDatabase(clients.client('PgSqlClient'));
+    const reference = fromFile(first, { k: 4, seed: 1 });
+    const rows = customers(3000, 32);
+    await repo.upsertCustomers(rows);
+    const options = { k: 5, seed: 9, sampleSize: 1000 };
+    const trained = await trainInTable(repo, crypto.randomUUID(), options, new Date(), reference);
+    const file = fromFile(rows, options, reference);
+    expectSameModel(trained.model, file, rows);
+    const { movementOf } = await import('../../../shared/workflows/report.ts');
+    expect(trained.movement).toEqual(movementOf(reference, file, rows).counts);
+    await repo.dropSnapshot(trained.snapshot.runId);
+  });
+});
+
+describe.each(SQL_CLIENTS)('the run over %s', (implementation) => {
+  let sql: SqlClient;
+  beforeEach(() => {
+    sql = clients.client(implementation);
+  });
+
+  it('reads the sample as the prefix of sampleOrder, unicode ids included, page by page', async () => {
+    const base = customers(600, 41);
+    const ids = ['é', 'e', 'Zoë-7', '中文-1', '😀', '𝔘nicode', 'a'.repeat(128), 'ＡＢＣ', '\u00a0x', 'z'];
+    const rows = base.map((c, i) => (i < ids.length ? { ...c, customerId: ids[i]! } : c));
+    const repo = new SqlDatabase(sql);
+    await repo.upsertCustomers(rows);
+    // pages of 50 rows: ids of up to 128 characters (128 bytes here) and 120 bytes beside each
+    const training = new SqlTableTraining(sql, 50 * (128 * 2 + 120));
+    const runId = crypto.randomUUID();
+    const snapshot = await training.takeSnapshot(runId, 77);
+    expect(snapshot.customers).toBe(600);
+    const read: string[] = [];
+    let pages = 0;
+    for await (const page of training.readSample(snapshot, 450, (id) => sampleKey(id, 77))) {
+      read.push(...page.map((c) => c.customerId));
+      pages++;
+    }
+    const expected = Array.from(
+      sampleOrder(
+        rows.map((c) => c.customerId),
+        77,
+        450,
+      ),
+      (r) => rows[r]!.customerId,
+    );
+    expect(read).toEqual(expected);
+    expect(pages).toBe(9);
+    await training.dropSnapshot(runId);
+  });
+
+  it('records as members only the copied rows unchanged when training ends; the others are labeled assigned', async () => {
+    const rows = customers(300, 51);
+    const base = new SqlDatabase(sql);
+    await base.upsertCustomers(rows);
+    const changed = rows[17]!;
+    // while training runs (at its first Lloyd statement), one copied customer changes and one arrives
+    let struck = false;
+    const racing: SqlClient = {
+      query: async (text, params) => {
+        if (!struck && /GROUP BY segment/.test(text)) {
+          struck = true;
+          await base.upsertCustomers([
+            { ...changed, age: changed.age === 90 ? 91 : 90 },
+            { ...rows[0]!, customerId: 'arrived-late' },
+          ]);
+        }
+        return await sql.query(text, params);
+      },
+      transaction: (work) => sql.transaction(work),
+    };
+    const store = await withTempDir('table-training');
+    try {
+      const deps: DatabaseDeps = {
+        repo: new SqlDatabase(racing),
+        store: new FileModelStore(store.path),
+        clock: () => new Date(),
+        log: () => undefined,
+      };
+      const outcome = await trainFromTable(deps, { k: 3, seed: 4, autoPromote: true, report: false });
+      expect(struck).toBe(true);
+      expect(outcome.model.training.rowsAccepted).toBe(300);
+      expect(outcome.members).toBe(299);
+      const { rows: labels } = await clients.db.repo.pool.query(
+        'SELECT customer_id, segment_origin FROM customers WHERE customer_id = ANY($1)',
+        [[changed.customerId, 'arrived-late', rows[1]!.customerId]],
+      );
+      expect(Object.fromEntries(labels.map((r) => [r.customer_id, r.segment_origin]))).toEqual({
+        [changed.customerId]: 'assigned',
+        'arrived-late': 'assigned',
+        [rows[1]!.customerId]: 'created',
+      });
+      // the run's copy is gone
+      const { rows: left } = await clients.db.repo.pool.query(
+        'SELECT (SELECT count(*) FROM training_snapshots)::int AS s, (SELECT count(*) FROM training_points)::int AS p',
+      );
+      expect(left[0]).toEqual({ s: 0, p: 0 });
+    } finally {
+      await store.remove();
+    }
+  });
+
+  it('deletes what a crashed run left behind once it is a day old, and a failed run its own copy', async () => {
+    const repo = new SqlDatabase(sql);
+    await repo.upsertCustomers(customers(40, 61));
+    const training = new SqlTableTraining(sql);
+    const crashed = crypto.randomUUID();
+    const recent = crypto.randomUUID();
+    await training.takeSnapshot(crashed, 1);
+    await training.takeSnapshot(recent, 1);
+    await clients.db.repo.pool.query("UPDATE training_snapshots SET taken_at = now() - interval '25 hours' WHERE run_id = $1", [crashed]);
+    await clients.db.repo.pool.query("UPDATE training_points SET taken_at = now() - interval '25 hours' WHERE run_id = $1", [crashed]);
+    expect(await training.clearStale()).toBeGreaterThan(40);
+    const { rows } = await clients.db.repo.pool.query('SELECT DISTINCT run_id::text AS run FROM training_snapshots');
+    expect(rows).toEqual([{ run: recent }]);
+    await training.dropSnapshot(recent);
+    // k larger than the customers: training fails, and its copy goes with it
+    const store = await withTempDir('table-training');
+    try {
+      const deps: DatabaseDeps = { repo, store: new FileModelStore(store.path), clock: () => new Date(), log: () => undefined };
+      await expect(trainFromTable(deps, { k: 50, sampleSize: 40, autoPromote: true })).rejects.toThrow();
+      const { rows: left } = await clients.db.repo.pool.query('SELECT count(*)::int AS n FROM training_snapshots');
+      expect(left[0].n).toBe(0);
+    } finally {
+      await store.remove();
+    }
+  });
+});
