@@ -70,6 +70,16 @@ export function trainingDataFromCsv(csv: CustomerColumnsCsv, source: string): Tr
   };
 }
 
+/**
+ * How many rows of the sample order training takes (sample-order.ts): the first
+ * min(rows, max(sampleSize, QUICK_SWEEP.rows)). The restarts run on the first min(rows, sampleSize)
+ * of them, the full sweep on the first min(rows, sampleSize, FULL_SWEEP.rows), the quick sweep on
+ * the first min(rows, QUICK_SWEEP.rows), and the model's silhouette on rows of the restarts' sample.
+ */
+export function sampleOrderRows(rows: number, sampleSize: number = SAMPLE_ROWS): number {
+  return Math.min(rows, Math.max(sampleSize, QUICK_SWEEP.rows));
+}
+
 /** Training customers beyond their segment's outlier threshold (by centroid index). */
 function countOutliers(distances: Float64Array, labels: Int32Array, segments: readonly { outlierThreshold: number }[]): number {
   let n = 0;
@@ -142,7 +152,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   // every sample is a prefix of one order of the customers, from the seed and their ids (sample-order.ts):
   // the same rows, in the same order, as training from the table reads
   const columns = columnsOf(customers);
-  const order = sampleOrder((row) => columns.customerId(row), seed, Math.max(sampleSize, QUICK_SWEEP.rows), x.rows);
+  const order = sampleOrder((row) => columns.customerId(row), seed, sampleOrderRows(x.rows, sampleSize), x.rows);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize, order };
 
   const maxK = options.maxK ?? DEFAULT_MAX_K;

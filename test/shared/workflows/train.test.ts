@@ -10,7 +10,9 @@ import { parseModel, serializeModel } from '../../../shared/model/artifact.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
 import { fingerprint } from '../../../shared/csv/fingerprint.ts';
 import { QUICK_SWEEP } from '../../../shared/clustering/sweep.ts';
-import { trainingDataFromCsv, trainModel } from '../../../shared/workflows/train.ts';
+import { clusterMetrics } from '../../../shared/clustering/metrics.ts';
+import { sampleOrder } from '../../../shared/clustering/sample-order.ts';
+import { sampleOrderRows, trainingDataFromCsv, trainModel } from '../../../shared/workflows/train.ts';
 import { adjustedRandIndex } from '../support/ari.ts';
 import { asCustomers, generated, modelPoint, nearest, QUICK, smallModel, TRAINED_AT, trainingData } from '../support/model-fixtures.ts';
 
@@ -227,6 +229,31 @@ describe('trainModel', () => {
       expect(b.segments.map((s) => s.size)).toEqual(a.segments.map((s) => s.size));
       a.centroids.model.forEach((c, i) => c.forEach((v, j) => close(v, b.centroids.model[i]![j]!)));
     }
+  });
+
+  it("measures the model's silhouette on rows of the restarts' sample: what the sample alone and its labels give", () => {
+    const many = asCustomers(generated(500, 6));
+    const model = trainModel(trainingData(many), { ...QUICK, k: 4, sampleSize: 100 }, TRAINED_AT);
+    // the first 100 rows of the sample order, in that order, labelled by the model
+    const sample = Array.from(
+      sampleOrder(
+        many.map((c) => c.customerId),
+        model.seed,
+        100,
+      ),
+      (row) => many[row]!,
+    );
+    const points = sample.map((c) => modelPoint(c, model));
+    const labels = Int32Array.from(points, (p) => nearest(p, model.centroids.model).segment);
+    const x = { data: Float64Array.from(points.flat()), rows: points.length, cols: points[0]!.length };
+    const centroids = Float64Array.from(model.centroids.model.flat());
+    expect(model.metrics.silhouette).toBeCloseTo(clusterMetrics(x, labels, centroids, 4, model.seed).silhouette!, 12);
+  });
+
+  it('takes the first max(sampleSize, QUICK_SWEEP.rows) rows of the sample order at most', () => {
+    expect(sampleOrderRows(1_000_000)).toBe(20_000);
+    expect(sampleOrderRows(1_000_000, 100)).toBe(QUICK_SWEEP.rows);
+    expect(sampleOrderRows(300)).toBe(300);
   });
 
   it('refuses a sample size that is not a whole number ≥ 1', () => {
