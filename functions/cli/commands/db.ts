@@ -1,10 +1,12 @@
 // `segments db …`: the customers table, on DATABASE_URL or the embedded server under the store —
 // migrate, load a CSV, train from the table, the nightly assignment, and the table's status.
 
-import { readCustomerCsv } from '../../../shared/csv/read-customers.ts';
+import { createReadStream } from 'node:fs';
+import type { RejectedRow } from '../../../shared/csv/read-customers.ts';
 import type { Drift } from '../../../shared/model/drift.ts';
-import type { Database } from '../../../shared/ports.ts';
-import { assignPending, loadCustomers } from '../../../shared/workflows/database.ts';
+import { UPLOAD_BATCH_ROWS, type Database } from '../../../shared/ports.ts';
+import { assignPending } from '../../../shared/workflows/database.ts';
+import { storeFile, type LabeledRowSink } from '../../../shared/workflows/label-file.ts';
 import { trainFromTable } from '../../../shared/workflows/train-table.ts';
 import { defineCommand, integer, jsonOption, STORE_OPTION } from '../command.ts';
 import type { CliConfig } from '../config.ts';
@@ -15,6 +17,11 @@ import { requestedPromotion, TRAIN_OPTIONS, trainOptions } from './train.ts';
 
 /** How many of a load's rejected rows are printed. */
 const SHOWN_REJECTS = 10;
+/**
+ * Batches upserted at once: the local pool's connections (PgCustomerRepository opens 4), so that
+ * the server works on several while the file is read.
+ */
+const LOAD_IN_FLIGHT = 4;
 
 /** Runs `work` on the database (DATABASE_URL, or the embedded server under the store), then closes it. */
 export async function withDatabase<T>(store: string | undefined, config: CliConfig, work: (repo: Database) => Promise<T>): Promise<T> {
@@ -43,14 +50,39 @@ export const dbLoad = defineCommand({
   summary: 'upsert the customers of a CSV into the table (a changed customer loses its label)',
   options: { store: STORE_OPTION },
   async run({ values, args: [file] }, { io, config }) {
+    const input = await openInput(file!); // fails early, with one line, when the file is missing
     await withDatabase(values.store, config, async (repo) => {
-      const csv = await readCustomerCsv(await openInput(file!), { keepFields: false, onProgress: (n) => io.err(`read ${n} rows`) });
-      const counts = await loadCustomers(csv, repo);
+      // the ingest function's pipeline without its outputs: a pass that settles the duplicate rule,
+      // then the winning rows upserted in batches, several at once, as the file is read again
+      const counts = { inserted: 0, updated: 0, unchanged: 0 };
+      const sink: LabeledRowSink = {
+        batchRows: UPLOAD_BATCH_ROWS,
+        inFlight: LOAD_IN_FLIGHT,
+        store: async (rows) => {
+          const stored = await repo.upsertCustomers(rows.map((r) => r.customer));
+          counts.inserted += stored.inserted;
+          counts.updated += stored.updated;
+          counts.unchanged += stored.unchanged;
+          return new Set<string>();
+        },
+      };
+      const shown: RejectedRow[] = [];
+      let rejected = 0;
+      let opened = 0;
+      const { state } = await storeFile({
+        open: () => (opened++ === 0 ? input : createReadStream(file!)),
+        model: null,
+        sink,
+        onReject: (row) => {
+          if (rejected++ < SHOWN_REJECTS) shown.push(row);
+        },
+        onProgress: (n) => io.err(`read ${n} rows`),
+      });
       io.out(
-        `${csv.rowsRead} rows read: ${csv.accepted.length} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${csv.rejected.length} rejected`,
+        `${state.rowsRead} rows read: ${state.labeled} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${rejected} rejected`,
       );
-      for (const r of csv.rejected.slice(0, SHOWN_REJECTS)) io.out(`  line ${r.line}: ${r.reason}`);
-      if (csv.rejected.length > SHOWN_REJECTS) io.out(`  … and ${csv.rejected.length - SHOWN_REJECTS} more`);
+      for (const r of shown) io.out(`  line ${r.line}: ${r.reason}`);
+      if (rejected > SHOWN_REJECTS) io.out(`  … and ${rejected - SHOWN_REJECTS} more`);
     });
   },
 });
