@@ -126,6 +126,7 @@ export async function trainInTable(
   if (finalSizes.some((s) => s === 0)) throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);
   const ordered = canonicalOrder(centroids, finalSizes, k, d);
   const totals = await training.labelPoints(snapshot, space(ordered));
+  log(`labeled the ${snapshot.points} points with the model's ${k} centroids`);
 
   const inertia = totals.reduce((s, t) => s + t.squaredDistanceSum, 0);
   const restartLabels = assignToCentroids(xr, ordered, k).labels;
@@ -138,6 +139,7 @@ export async function trainInTable(
   sweep ??= noSweep({ k, inertia, ...metrics }, n, restarts, silhouetteRows.length);
 
   const figures = await figuresOf(training, snapshot, totals, n);
+  log('profiled the segments');
   const model = rowsOf(ordered, k, d);
   const original = model.map((c) => toOriginalUnits(c, scaler));
   const matching = matchSegments(
@@ -174,6 +176,7 @@ export async function trainInTable(
       fingerprint: await training.fingerprint(snapshot),
     },
   };
+  log('fingerprinted the training rows');
   const stamped = stampModel(JSON.parse(canonicalJson(body)), now);
   const movement = reference === null ? null : await training.movement(snapshot, spaceOfModel(reference), k);
   return { model: stamped, snapshot, sample, movement };
