@@ -15,7 +15,7 @@ export interface RoleGrants {
 
 /**
  * The functions (train, ingest, assign): upsert and label customers, record training members and
- * runs, keep the ingest ledger and the lease. No DDL, no DELETE of customers, nothing on
+ * runs, keep the ingest ledger and the lease, and a table training's scratch copies. No DDL, no DELETE of customers, nothing on
  * schema_migrations.
  */
 export const APP_GRANTS: RoleGrants = {
@@ -25,6 +25,8 @@ export const APP_GRANTS: RoleGrants = {
     runs: ['SELECT', 'INSERT'],
     ingested_objects: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     ingest_batches: ['SELECT', 'INSERT', 'DELETE'],
+    training_snapshots: ['SELECT', 'INSERT', 'DELETE'],
+    training_points: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     locks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   },
   sequences: ['runs_id_seq'],

@@ -44,6 +44,9 @@ function lostLease(error: unknown, model: Model): AssignOutcome {
  */
 export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOptions): Promise<TableTrainOutcome> {
   const { repo, store, log } = deps;
+  // loaded while the database works (the charting library is large, and only reports need it)
+  const reporting = options.report === false ? null : import('./report.ts');
+  reporting?.catch(() => undefined);
   const previous = await activeModel(store);
   const runId = randomUUID();
   let trained: TableModel;
@@ -67,9 +70,8 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
   const assign = promoted ? await assignPending(deps).catch((error: unknown) => lostLease(error, model)) : null;
   // the report goes last, so its created / assigned shares describe the table after labeling
   let reportUri: string | null = null;
-  if (options.report !== false) {
-    // loaded on demand: the charting library is large, and only reports need it
-    const { tableStatsOf, writeSampleReport } = await import('./report.ts');
+  if (reporting !== null) {
+    const { tableStatsOf, writeSampleReport } = await reporting;
     const movement = previous === null || trained.movement === null ? null : movementFrom(previous, model, trained.movement);
     reportUri = await writeSampleReport(store, model, trained.sample, tableStatsOf(await repo.status()), movement);
   }

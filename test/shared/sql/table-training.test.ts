@@ -1,0 +1,48 @@
+// The statements of training from the table run as the application role the functions connect as
+// (roles.ts, APP_GRANTS): no privilege missing on the scratch tables, the members or the customers.
+
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FileModelStore } from '../../../functions/adapters/file-model-store.ts';
+import { PgSqlClient } from '../../../functions/adapters/pg-sql-client.ts';
+import { generateCustomers } from '../../../shared/sample/generate.ts';
+import { SqlDatabase } from '../../../shared/sql/database.ts';
+import { APP_GRANTS, ensureRole, EXAMPLE_VERIFIER } from '../../../shared/sql/roles.ts';
+import { trainFromTable } from '../../../shared/workflows/train-table.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { withTempDir } from '../../support/temp.ts';
+
+let db: TestDatabase;
+const role = `app_${randomBytes(4).toString('hex')}`;
+
+beforeAll(async () => {
+  db = await createTestDatabase('table_training_role');
+  await ensureRole(new PgSqlClient(db.repo.pool), role, EXAMPLE_VERIFIER, APP_GRANTS);
+});
+afterAll(async () => {
+  await db.drop();
+  const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/postgres') });
+  await admin.connect();
+  await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`).finally(() => admin.end());
+});
+
+it('trains from the table, records members, labels and cleans up as the application role', async () => {
+  await db.repo.upsertCustomers([...generateCustomers({ rows: 300, seed: 8 })].map(({ planted: _p, ...c }) => c));
+  // every statement of the run as the role (the suite's user is a superuser, a member of every role)
+  const pool = new pg.Pool({ connectionString: db.url, options: `-c role=${role}`, max: 2 });
+  const store = await withTempDir('table-training-role');
+  try {
+    const repo = new SqlDatabase(new PgSqlClient(pool));
+    const [who] = (await pool.query('SELECT current_user AS name')).rows;
+    expect(who.name).toBe(role);
+    const outcome = await trainFromTable(
+      { repo, store: new FileModelStore(store.path), clock: () => new Date(), log: () => undefined },
+      { k: 3, seed: 1, sampleSize: 100, autoPromote: true, report: false },
+    );
+    expect(outcome).toMatchObject({ promoted: true, members: 300, assign: { labeled: 300 } });
+  } finally {
+    await pool.end();
+    await store.remove();
+  }
+});
