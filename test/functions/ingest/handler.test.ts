@@ -13,6 +13,7 @@ import { METRIC } from '../../../shared/metrics.ts';
 import { startLocalAws, s3Event, type LocalAws } from '../../support/aws-local.ts';
 import { S3ObjectSource } from '../../../functions/adapters/s3-objects.ts';
 import type { OpenedObject } from '../../../shared/ports.ts';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 
 let aws: LocalAws;
 beforeAll(async () => {
@@ -28,9 +29,9 @@ beforeEach(async () => {
 
 const csv = (rows: number, seed: number, firstId = 1): string => [...generateCsv({ rows, seed, firstId })].join('');
 
-async function promoteModel(): Promise<string> {
+async function promoteModel(seed = 1): Promise<string> {
   const runtime = aws.runtime();
-  const customers = [...generateCustomers({ rows: 200, seed: 1 })];
+  const customers = [...generateCustomers({ rows: 200, seed })];
   const model = trainModel(
     { source: 'test', customers, rowsRead: 200, rowsRejected: 0, duplicates: 0 },
     { k: 3, maxK: 3, restarts: 5 },
@@ -239,6 +240,109 @@ describe('ingest handler', () => {
     const retry = await createIngestHandler(aws.runtime())(s3Event(aws.s3.bucket, [{ key, etag }]));
     expect(retry.results[0]!.outcome.status).toBe('processed');
     expect((await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(2500);
+  });
+});
+
+describe('ingest handler resuming a run that died', () => {
+  const context = (awsRequestId: string) => invocationContext('CustomerSegmentation-IngestFunction', awsRequestId);
+  const name = 'resume';
+  const key = `uploads/customers/${name}.csv`;
+  // 12,000 rows (6 batches of 2,000 winning rows), a reject, and customer 5 again (superseding line 6)
+  const body = `${csv(12_000, 24)}0099999,Robot,30,40,50\n0000005,Female,33,44,55\n`;
+
+  /** Everything a run leaves: its outputs, the table, the ledger's progress and runs (times left out). */
+  async function outcome(): Promise<Record<string, unknown>> {
+    const summary = JSON.parse((await aws.get(`results/customers/${name}/summary.json`)) ?? 'null') as Record<string, unknown> | null;
+    const { pool } = aws.db.repo;
+    const table = await pool.query(
+      `SELECT customer_id, gender, age, CAST(annual_income_thousands AS text) AS income, spending_score, segment, segment_name,
+         segment_origin, segment_distance, is_outlier, model_version FROM customers ORDER BY customer_id`,
+    );
+    return {
+      labeled: await aws.get(`results/customers/${name}/labeled.csv`),
+      rejects: await aws.get(`results/customers/${name}/rejects.csv`),
+      summary: summary === null ? null : { ...summary, startedAt: undefined, finishedAt: undefined },
+      table: table.rows,
+      progress: (await pool.query('SELECT count(*)::int AS n FROM ingest_batches')).rows[0].n,
+      runs: (await pool.query("SELECT rows_read, rows_accepted, rows_rejected, labeled, status FROM runs WHERE kind = 'ingest'")).rows,
+    };
+  }
+
+  async function forget(): Promise<void> {
+    await aws.db.repo.pool.query('TRUNCATE customers, ingested_objects, ingest_batches, runs');
+    for (const file of ['labeled.csv', 'rejects.csv', 'summary.json'])
+      await aws.s3.client.send(new DeleteObjectCommand({ Bucket: aws.s3.bucket, Key: `results/customers/${name}/${file}` }));
+  }
+
+  /** Runs the handler once with `requestId`, counting the batches it stores. */
+  async function invoke(etag: string, requestId: string): Promise<{ status: string; stored: number }> {
+    const runtime = aws.runtime();
+    const store = vi.spyOn(runtime.repo, 'storeUploadBatch');
+    try {
+      const result = await createIngestHandler(runtime)(s3Event(aws.s3.bucket, [{ key, etag }]), context(requestId));
+      return { status: result.results[0]!.outcome.status, stored: store.mock.calls.length };
+    } catch {
+      return { status: 'failed', stored: store.mock.calls.length };
+    } finally {
+      store.mockRestore();
+    }
+  }
+
+  // the kill at the first batch, in the middle, at the last one, and after every batch (before the outcome)
+  it.each([
+    ['before its first batch', /INSERT INTO ingest_batches/, 0],
+    ['after 3 of 6 batches', /INSERT INTO ingest_batches/, 3],
+    ['at its last batch', /INSERT INTO ingest_batches/, 5],
+    ['after every batch', /INSERT INTO runs/, 0],
+  ])(
+    'ends like an uninterrupted run when killed %s and retried with the same request id, with the model it started with',
+    async (_, pattern, afterCalls) => {
+      const started = await promoteModel(1);
+      const etag = await aws.put(key, body);
+      const reference = await invoke(etag, 'req-reference');
+      expect(reference).toEqual({ status: 'processed', stored: 6 });
+      const uninterrupted = await outcome();
+      expect(uninterrupted.summary).toMatchObject({ rowsRead: 12_002, rowsAccepted: 12_000, rowsRejected: 2, duplicates: 1 });
+      expect(uninterrupted.progress).toBe(0);
+      await forget();
+
+      aws.dataApi.faults.failWhen(pattern, { afterCalls, errorName: 'StatementTimeoutException', message: 'statement timed out' });
+      expect((await invoke(etag, 'req-killed')).status).toBe('failed');
+      aws.dataApi.faults.clear();
+      const done = (await aws.db.repo.pool.query('SELECT count(*)::int AS n FROM ingest_batches')).rows[0].n;
+      const allStored = pattern.source.includes('runs');
+      expect(done).toBe(allStored ? 6 : afterCalls);
+      // killed while it stored: no output of the run is complete
+      if (!allStored)
+        for (const file of ['labeled.csv', 'rejects.csv', 'summary.json'])
+          expect(await aws.get(`results/customers/${name}/${file}`)).toBeNull();
+      // another delivery of the object while the run waits for its retry; then a newer model
+      expect(await invoke(etag, 'req-other')).toEqual({ status: 'in-progress', stored: 0 });
+      await promoteModel(2);
+
+      const retry = await invoke(etag, 'req-killed');
+      expect(retry).toEqual({ status: 'processed', stored: 6 - done });
+      expect(await outcome()).toEqual(uninterrupted);
+      expect(new Set((uninterrupted.table as Array<{ model_version: string }>).map((r) => r.model_version))).toEqual(new Set([started]));
+      expect(await invoke(etag, 'req-later')).toEqual({ status: 'duplicate', stored: 0 });
+    },
+  );
+
+  it("gives a table-trained model's origins to the batches an earlier run stored as to the rest", async () => {
+    await aws.db.repo.upsertCustomers([...generateCustomers({ rows: 5000, seed: 25 })]);
+    await createTrainHandler(aws.runtime())({ source: 'database', k: 2, promote: true });
+    // customers 1..5000 were trained on, 5001..8000 are new
+    const etag = await aws.put(key, csv(8000, 25));
+    aws.dataApi.faults.failWhen(/INSERT INTO ingest_batches/, { afterCalls: 2, errorName: 'StatementTimeoutException' });
+    expect((await invoke(etag, 'req-table')).status).toBe('failed');
+    aws.dataApi.faults.clear();
+    expect(await invoke(etag, 'req-table')).toEqual({ status: 'processed', stored: 2 });
+    const lines = (await aws.get(`results/customers/${name}/labeled.csv`))!.trimEnd().split('\n').slice(1);
+    const origins = new Map(lines.map((line) => [line.split(',')[0]!, line.split(',')[7]]));
+    expect(origins.size).toBe(8000);
+    for (const [id, origin] of origins) expect(origin).toBe(Number(id) <= 5000 ? 'created' : 'assigned');
+    const { rows } = await aws.db.repo.pool.query('SELECT customer_id, segment_origin FROM customers');
+    for (const r of rows) expect(r.segment_origin).toBe(origins.get(r.customer_id));
   });
 });
 

@@ -8,6 +8,8 @@ import { assignCustomers } from '../../../shared/model/assign.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { SqlCustomers } from '../../../shared/sql/customers.ts';
 import { SqlTrainingMembers } from '../../../shared/sql/training-members.ts';
+import { SqlUploadLedger } from '../../../shared/sql/upload-ledger.ts';
+import { UPLOAD_BATCH_ROWS } from '../../../shared/ports.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
 import { SQL_CLIENTS, useSqlClients } from '../../support/database.ts';
 
@@ -21,7 +23,7 @@ const modelOf = (rows: readonly Customer[], k: number): Model =>
     new Date(),
   );
 
-const clients = useSqlClients('customers', ['customers', 'training_members']);
+const clients = useSqlClients('customers', ['customers', 'training_members', 'ingest_batches']);
 
 /** The labels in the table, by customer id. */
 async function labels(): Promise<
@@ -85,6 +87,61 @@ describe.each(SQL_CLIENTS)('SqlCustomers over %s', (name) => {
       });
       // labeled by this model already, with the same values: nothing to write
       expect(await table.upsertLabeledCustomers(items, model)).toEqual({ inserted: 0, updated: 0, unchanged: 25 });
+    });
+  });
+
+  describe('storeUploadBatch', () => {
+    const upload = { bucket: 'bucket', key: 'uploads/customers/a.csv', etag: 'etag-1' };
+    const done = () => new SqlUploadLedger(clients.client(name)).doneBatches(upload.bucket, upload.key, upload.etag);
+
+    it('upserts a labeled batch and records it done in one statement, answering the training members among it', async () => {
+      const known = customers(20, 5);
+      const model = modelOf(known, 2);
+      await members.recordTrainingMembers(model.modelVersion, ['0000002', '0000004']);
+      const assignments = assignCustomers(known, model);
+      const rows = known.map((customer, i) => ({ customer, assignment: assignments[i]! }));
+      const stored = await table.storeUploadBatch(upload, 3, rows, model);
+      expect(stored).toEqual({ inserted: 20, updated: 0, unchanged: 0, created: new Set(['0000002', '0000004']) });
+      expect(await done()).toEqual(new Set([3]));
+      const all = await labels();
+      expect(all.get('0000001')).toMatchObject({ version: model.modelVersion, origin: 'assigned' });
+      // stored again (a retried statement): the table and the progress as once
+      expect(await table.storeUploadBatch(upload, 3, rows, model)).toMatchObject({ inserted: 0, updated: 0, unchanged: 20 });
+      expect(await labels()).toEqual(all);
+      expect(await done()).toEqual(new Set([3]));
+    });
+
+    it('upserts an unlabeled batch without a model', async () => {
+      const rows = customers(7, 6).map((customer) => ({ customer, assignment: null }));
+      expect(await table.storeUploadBatch(upload, 0, rows, null)).toEqual({ inserted: 7, updated: 0, unchanged: 0, created: new Set() });
+      expect([...(await labels()).values()].every((l) => l.segment === null)).toBe(true);
+      expect(await done()).toEqual(new Set([0]));
+    });
+
+    it('records nothing done when the upsert fails: both or neither', async () => {
+      const rows = customers(5, 7).map((customer, i) => ({ customer: i === 4 ? { ...customer, age: 500 } : customer, assignment: null }));
+      await expect(table.storeUploadBatch(upload, 1, rows, null)).rejects.toThrow();
+      expect((await labels()).size).toBe(0);
+      expect(await done()).toEqual(new Set());
+    });
+
+    it('keeps a full batch of the longest, most escaped customer_ids well under the 4 MiB request limit', async () => {
+      // 128 characters each, almost all of which JSON escapes as \u0001, escaped again in the request
+      const rows = customers(UPLOAD_BATCH_ROWS, 9).map((customer, i) => ({
+        customer: { ...customer, customerId: `${'\u0001'.repeat(120)}${String(i).padStart(8, '0')}` },
+        assignment: null,
+      }));
+      const before = clients.dataApi.stats.maxRequestBytes;
+      expect((await table.storeUploadBatch(upload, 0, rows, null)).inserted).toBe(UPLOAD_BATCH_ROWS);
+      if (name === 'DataApiSqlClient') {
+        expect(clients.dataApi.stats.maxRequestBytes).toBeGreaterThan(before);
+        expect(clients.dataApi.stats.maxRequestBytes).toBeLessThan(2.5 * 1024 * 1024);
+      }
+    });
+
+    it('refuses a batch larger than one statement takes', async () => {
+      const rows = customers(UPLOAD_BATCH_ROWS + 1, 8).map((customer) => ({ customer, assignment: null }));
+      await expect(table.storeUploadBatch(upload, 0, rows, null)).rejects.toThrow(RangeError);
     });
   });
 

@@ -136,6 +136,71 @@ describe('labelFile', () => {
     expect(plain.files.get('labeled.csv')).not.toContain(',created,');
   });
 
+  it('stores up to inFlight batches at once, answered in any order, and still writes labeled.csv in file order', async () => {
+    const rows = women(230, 7);
+    const text = `${HEADER}\n${rows.join('\n')}\n0000099,Female,200,40,50\n${rows[40]}\n`;
+    let storing = 0;
+    let most = 0;
+    const numbers: number[] = [];
+    const sink: LabeledRowSink = {
+      batchRows: 10,
+      inFlight: 3,
+      store: async (batch, number) => {
+        numbers.push(number);
+        most = Math.max(most, ++storing);
+        // later batches answer first: a batch's answer waits (batch number % 3) turns of the event loop less
+        for (let turn = 0; turn < 3 - (number % 3); turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+        storing--;
+        return new Set(batch.filter((_, i) => i === 0).map((r) => r.customer.customerId));
+      },
+    };
+    const plain = await label(text);
+    const stored = await label(text, { sink });
+    expect(most).toBe(3);
+    expect(numbers).toEqual(Array.from({ length: 23 }, (_, i) => i));
+    const withoutOrigin = (csv: string): string => csv.replaceAll(',created,', ',assigned,');
+    expect(withoutOrigin(stored.files.get('labeled.csv')!)).toBe(plain.files.get('labeled.csv'));
+    for (const name of ['rejects.csv', 'summary.json'] as const) expect(stored.files.get(name)).toBe(plain.files.get(name));
+    // the first row of every batch is 'created': each line got its own batch's answer
+    const origins = stored.files
+      .get('labeled.csv')!
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',')[7]);
+    expect(origins.map((o, i) => (o === 'created') === (i % 10 === 0))).not.toContain(false);
+  });
+
+  it('fails with the first failing batch: no labeled.csv or rejects.csv, and no batch left storing', async () => {
+    const text = `${HEADER}\n${women(100, 8).join('\n')}\n0000101,Robot,30,40,50\n`;
+    const writer = new MemoryWriter();
+    let storing = 0;
+    const sink: LabeledRowSink = {
+      batchRows: 10,
+      inFlight: 4,
+      store: async (_, number) => {
+        storing++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        storing--;
+        if (number === 5) throw new Error('the database went away');
+        return new Set();
+      },
+    };
+    const input: LabelFileInput = {
+      open: async function* () {
+        yield Buffer.from(text);
+      },
+      source: 'test.csv',
+      model: womenOnly,
+      startedAt: new Date(),
+      clock: () => new Date(),
+      sink,
+    };
+    await expect(labelFile(input, writer)).rejects.toThrow('the database went away');
+    expect(storing).toBe(0);
+    expect(writer.files.size).toBe(0);
+  });
+
   it('reads a file without duplicates once when there is no sink', async () => {
     const { opens, summary } = await label(`${HEADER}\n${women(10, 5).join('\n')}\n`);
     expect(opens).toBe(1);
