@@ -209,11 +209,22 @@ class KeyHeap {
   }
 
   private swap(a: number, b: number): void {
-    for (const keys of [this.k0, this.k1, this.k2, this.k3, this.row]) {
-      const t = keys[a]!;
-      keys[a] = keys[b]!;
-      keys[b] = t;
-    }
+    const { k0, k1, k2, k3, row } = this;
+    let t = k0[a]!;
+    k0[a] = k0[b]!;
+    k0[b] = t;
+    t = k1[a]!;
+    k1[a] = k1[b]!;
+    k1[b] = t;
+    t = k2[a]!;
+    k2[a] = k2[b]!;
+    k2[b] = t;
+    t = k3[a]!;
+    k3[a] = k3[b]!;
+    k3[b] = t;
+    t = row[a]!;
+    row[a] = row[b]!;
+    row[b] = t;
   }
 }
 
