@@ -67,8 +67,12 @@ const CLAIM_STALE_SECONDS = claimStaleSeconds(INGEST_LIMITS);
  */
 const STORE_IN_FLIGHT = 4;
 
-/** What a run records in its claim: the model it labels with (null: none active), kept by a run that resumes it. */
-const StartedWithSchema = z.object({ modelVersion: z.string().nullable() });
+/**
+ * What a run records in its claim: the model it labels with (null: none active) and its batch size,
+ * kept for a run that resumes it. Batches are numbered in rows of that size: a run of a version
+ * that batches otherwise stores every batch again (harmless: a batch stored twice is stored once).
+ */
+const StartedWithSchema = z.object({ modelVersion: z.string().nullable(), batchRows: z.number().optional() });
 type StartedWith = z.infer<typeof StartedWithSchema>;
 
 /**
@@ -85,7 +89,7 @@ export async function ingestObject(deps: IngestDeps, request: IngestRequest): Pr
   const source = `s3://${request.bucket}/${request.key}`;
   const { bucket, key, etag, claimId } = request;
   const active = await deps.store.getActive();
-  const startedWith: StartedWith = { modelVersion: active?.modelVersion ?? null };
+  const startedWith: StartedWith = { modelVersion: active?.modelVersion ?? null, batchRows: UPLOAD_BATCH_ROWS };
   const once = await processOnce(
     deps.repo,
     { bucket, key, etag },
@@ -150,7 +154,7 @@ async function processClaimed(deps: IngestDeps, request: IngestRequest, source: 
   let summary: LabelSummary;
   try {
     const model: Model | null = startedWith.modelVersion === null ? null : await deps.store.getModel(startedWith.modelVersion);
-    const done = await deps.repo.doneBatches(bucket, key, etag);
+    const done = startedWith.batchRows === UPLOAD_BATCH_ROWS ? await deps.repo.doneBatches(bucket, key, etag) : new Set<number>();
     if (done.size > 0)
       deps.log('resuming an earlier run: the batches it stored are not stored again', { source, etag, batches: done.size });
     const sink = tableSink(deps.repo, { bucket, key, etag }, model, done);
