@@ -188,6 +188,6 @@ if (main && process.argv[2] === SERVICES_FLAG) {
 } else if (main) {
   const rows = Number(process.argv[2] ?? 1_000_000);
   if (!Number.isInteger(rows) || rows < 1) throw new Error('usage: npx tsx test/bench/ingest.ts <rows>');
-  const measured = await benchIngest(rows);
-  for (const [name, value] of Object.entries(measured)) process.stdout.write(`${name}: ${value}\n`);
+  // one JSON line: npm run bench reads it
+  process.stdout.write(`${JSON.stringify(await benchIngest(rows))}\n`);
 }
