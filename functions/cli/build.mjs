@@ -43,8 +43,8 @@ let result;
 try {
   result = await esbuild.build({
     absWorkingDir: ROOT,
-    // the worker threads of a parallel `assign` run label-worker.js from the same directory; main.js
-    // (the router) gives usage.json below
+    // the worker threads of `assign` and `train` on a large file run label-worker.js from the same
+    // directory; main.js (the router) gives usage.json below
     entryPoints: ['functions/cli/segments.ts', 'functions/cli/label-worker.ts', 'functions/cli/main.ts'],
     outdir,
     outExtension: { '.js': '.js' },

@@ -28,11 +28,10 @@ function finalized(h: number): number {
 }
 
 /** Row numbers 0..n-1 ordered by key, stably (two 16-bit LSD radix passes). */
-function sortedByKey(keys: Uint32Array, n: number, scratch: readonly [Int32Array, Int32Array] | undefined): Int32Array {
-  const room = scratch !== undefined && scratch[0].length >= n;
-  let order = room ? scratch[0].subarray(0, n) : new Int32Array(n);
+function sortedByKey(keys: Uint32Array, n: number): Int32Array {
+  let order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  let next = room ? scratch[1].subarray(0, n) : new Int32Array(n);
+  let next = new Int32Array(n);
   const counts = new Int32Array(RADIX + 1);
   for (let shift = 0; shift < 32; shift += RADIX_BITS) {
     counts.fill(0);
@@ -65,8 +64,6 @@ export class DuplicateFinder {
   /** per recorded row: its line, negative when a later row cannot supersede it */
   private lines = new Int32Array(INITIAL_ROWS);
   private rows = 0;
-  /** arrays for superseded's sort, made by reserve */
-  private scratch: [Int32Array, Int32Array] | undefined;
 
   /**
    * Records a row with a non-blank customer_id, in file order. A `supersedable` row (one that would
@@ -108,9 +105,6 @@ export class DuplicateFinder {
   reserve(rows: number, chars: number): void {
     if (rows > this.hashes.length) this.growRows(rows);
     this.chars = grown(this.chars, chars, 1);
-    // the sort's arrays too, touched now: their page faults fall while other threads still work,
-    // not in the sort at the end, when nothing else runs
-    this.scratch = [new Int32Array(rows).fill(-1), new Int32Array(rows).fill(-1)];
   }
 
   /** Forgets every row recorded so far, keeping the room (a worker records each chunk of a file apart). */
@@ -138,8 +132,11 @@ export class DuplicateFinder {
     };
   }
 
-  /** Appends another finder's records, as rows later in the file than this finder's. */
-  append(records: DuplicateRecords): void {
+  /**
+   * Appends another finder's records, as rows later in the file than this finder's; `lineOffset`
+   * is added to their lines (records of a part of a file that numbered its lines from 1).
+   */
+  append(records: DuplicateRecords, lineOffset = 0): void {
     const rows = records.hashes.length;
     const base = this.rows;
     if (base + rows > this.hashes.length) this.growRows(base + rows);
@@ -148,7 +145,14 @@ export class DuplicateFinder {
     this.chars.set(records.chars, this.charCount);
     for (let row = 0; row < rows; row++) this.starts[base + row + 1] = this.charCount + records.starts[row + 1]!;
     this.hashes.set(records.hashes, base);
-    this.lines.set(records.lines, base);
+    if (lineOffset === 0) this.lines.set(records.lines, base);
+    else {
+      // a line is negative when its row cannot be superseded: the offset moves it away from 0 either way
+      for (let row = 0; row < rows; row++) {
+        const line = records.lines[row]!;
+        this.lines[base + row] = line < 0 ? line - lineOffset : line + lineOffset;
+      }
+    }
     this.charCount += records.chars.length;
     this.rows += rows;
   }
@@ -175,7 +179,7 @@ export class DuplicateFinder {
   superseded(): Map<number, number> {
     const result = new Map<number, number>();
     const n = this.rows;
-    const order = sortedByKey(this.hashes, n, this.scratch);
+    const order = sortedByKey(this.hashes, n);
     for (let start = 0; start < n;) {
       let end = start + 1;
       const h = this.hashes[order[start]!]!;
@@ -184,7 +188,6 @@ export class DuplicateFinder {
       start = end;
     }
     this.hashes = new Uint32Array(0);
-    this.scratch = undefined;
     return result;
   }
 

@@ -13,13 +13,38 @@ const UNIT_SEPARATOR = 0x1f;
 /** Whole numbers below this print as their digits (CsvBytes.decimal with no decimals, no string). */
 const PLAIN_INTEGER_LIMIT = 2 ** 31;
 
+/** Whatever takes the rows' canonical text row by row (Fingerprinter, CanonicalRows). */
+export interface RowsFingerprint {
+  add(customerId: string, gender: Gender, age: number, income: number, score: number): void;
+}
+
+/** Writes one row's canonical text — `id␟gender␟age␟income␟score`, numbers as String() prints them. */
+function writeRow(bytes: CsvBytes, customerId: string, gender: Gender, age: number, income: number, score: number): void {
+  bytes.text(customerId);
+  bytes.byte(UNIT_SEPARATOR);
+  bytes.text(gender);
+  bytes.byte(UNIT_SEPARATOR);
+  writeNumber(bytes, age);
+  bytes.byte(UNIT_SEPARATOR);
+  writeNumber(bytes, income);
+  bytes.byte(UNIT_SEPARATOR);
+  writeNumber(bytes, score);
+}
+
+/** Writes a number as String() prints it (for a whole number, toFixed(0) prints the same digits). */
+function writeNumber(bytes: CsvBytes, value: number): void {
+  if (Number.isInteger(value) && value >= 0 && value < PLAIN_INTEGER_LIMIT) bytes.decimal(value, 0);
+  else bytes.text(String(value));
+}
+
 /**
- * The canonical text of the rows — `id␟gender␟age␟income␟score`, numbers as String() prints them,
- * rows joined by line feeds, UTF-8 — hashed with SHA-256 a 64 KiB buffer at a time: no string per
- * row and one hash update per buffer, where a template string and an update per row took about
- * 450 ms a million rows. The reader feeds it as it reads (see readCustomerColumns).
+ * The canonical text of the rows — rows joined by line feeds, UTF-8 — hashed with SHA-256 a
+ * 64 KiB buffer at a time: no string per row and one hash update per buffer, where a template
+ * string and an update per row took about 450 ms a million rows. The reader feeds it as it reads
+ * (see readCustomerColumns); a file read in parts on several threads hands it each part's text
+ * (CanonicalRows), in file order.
  */
-export class Fingerprinter {
+export class Fingerprinter implements RowsFingerprint {
   private readonly hash: Hash = createHash('sha256');
   private readonly bytes = new CsvBytes(BUFFER_BYTES);
   private rows = 0;
@@ -29,16 +54,17 @@ export class Fingerprinter {
   add(customerId: string, gender: Gender, age: number, income: number, score: number): void {
     const bytes = this.bytes;
     if (this.rows++ > 0) bytes.byte(NEWLINE);
-    bytes.text(customerId);
-    bytes.byte(UNIT_SEPARATOR);
-    bytes.text(gender);
-    bytes.byte(UNIT_SEPARATOR);
-    this.number(age);
-    bytes.byte(UNIT_SEPARATOR);
-    this.number(income);
-    bytes.byte(UNIT_SEPARATOR);
-    this.number(score);
+    writeRow(bytes, customerId, gender, age, income, score);
     if (bytes.length >= BUFFER_BYTES) this.flush();
+  }
+
+  /** Appends the next `rows` rows as CanonicalRows wrote them. */
+  addCanonical(text: Uint8Array, rows: number): void {
+    if (rows === 0) return;
+    if (this.rows > 0) this.bytes.byte(NEWLINE);
+    this.flush();
+    this.hash.update(text);
+    this.rows += rows;
   }
 
   /** The hex digest; the fingerprinter takes no more rows after it. */
@@ -53,11 +79,22 @@ export class Fingerprinter {
     if (this.bytes.length > 0) this.hash.update(this.bytes.view());
     this.bytes.clear();
   }
+}
 
-  /** Writes a number as String() prints it (for a whole number, toFixed(0) prints the same digits). */
-  private number(value: number): void {
-    if (Number.isInteger(value) && value >= 0 && value < PLAIN_INTEGER_LIMIT) this.bytes.decimal(value, 0);
-    else this.bytes.text(String(value));
+/** The canonical text of some rows, unhashed: a part of a file read on another thread (see Fingerprinter.addCanonical). */
+export class CanonicalRows implements RowsFingerprint {
+  private rows = 0;
+
+  constructor(private readonly bytes: CsvBytes) {}
+
+  add(customerId: string, gender: Gender, age: number, income: number, score: number): void {
+    if (this.rows++ > 0) this.bytes.byte(NEWLINE);
+    writeRow(this.bytes, customerId, gender, age, income, score);
+  }
+
+  /** Rows written so far. */
+  get length(): number {
+    return this.rows;
   }
 }
 
