@@ -321,6 +321,8 @@ export interface TableTraining {
   recordMembers(snapshot: TrainingSnapshot, modelVersion: string): Promise<number>;
   /** Deletes the run's copies. */
   dropSnapshot(runId: string): Promise<void>;
+  /** The table's customers by label origin, and its outliers, in one pass (a training report's table figures). */
+  labelCounts(): Promise<{ total: number; created: number; assigned: number; unlabeled: number; outliers: number }>;
 }
 
 /** Every database port at once: what the database adapters offer (built from the parts in shared/sql/). */

@@ -68,6 +68,7 @@ export class SqlDatabase implements Database {
   fingerprint: Database['fingerprint'] = (...args) => this.training.fingerprint(...args);
   recordMembers: Database['recordMembers'] = (...args) => this.training.recordMembers(...args);
   dropSnapshot: Database['dropSnapshot'] = (...args) => this.training.dropSnapshot(...args);
+  labelCounts: Database['labelCounts'] = () => this.training.labelCounts();
 
   claimObject: Database['claimObject'] = (...args) => this.ledger.claimObject(...args);
   doneBatches: Database['doneBatches'] = (...args) => this.ledger.doneBatches(...args);

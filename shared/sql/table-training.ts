@@ -167,6 +167,28 @@ export class SqlTableTraining implements TableTraining {
     return deleted;
   }
 
+  /**
+   * The table's customers by label origin and its outliers (labeled rows beyond their segment's
+   * threshold), in one pass: what tableStatsOf reads of the three passes of a table status.
+   */
+  async labelCounts(): Promise<{ total: number; created: number; assigned: number; unlabeled: number; outliers: number }> {
+    const [row] = await this.sql.query(
+      `SELECT CAST(count(*) AS bigint) AS total,
+         CAST(count(*) FILTER (WHERE segment_origin = 'created') AS bigint) AS created,
+         CAST(count(*) FILTER (WHERE segment_origin = 'assigned') AS bigint) AS assigned,
+         CAST(count(*) FILTER (WHERE segment_origin IS NULL) AS bigint) AS unlabeled,
+         CAST(count(*) FILTER (WHERE segment IS NOT NULL AND is_outlier) AS bigint) AS outliers
+       FROM customers`,
+    );
+    return {
+      total: int(row?.total),
+      created: int(row?.created),
+      assigned: int(row?.assigned),
+      unlabeled: int(row?.unlabeled),
+      outliers: int(row?.outliers),
+    };
+  }
+
   /** Deletes the run's copies (at the end of a run, whatever its outcome). */
   async dropSnapshot(runId: string): Promise<void> {
     await this.sql.query(`DELETE FROM training_points WHERE ${RUN}`, { run_id: runId });
@@ -427,7 +449,10 @@ export class SqlTableTraining implements TableTraining {
   /**
    * Records the model's training members: the run's copied rows whose live customers row still
    * has the copied values (a row changed, or deleted, since the copy is not a member). One INSERT
-   * … SELECT per hash part of MEMBER_ROWS customers; returns how many were recorded.
+   * … SELECT per hash part of MEMBER_ROWS customers, in key order; returns how many were recorded.
+   * A part is inserted whole or not at all, so a statement repeated after it ran (a retry after a
+   * lost answer) finds a member of its part and inserts nothing: one probe per part instead of ON
+   * CONFLICT's per row, which took 7.5 s against 4.2 s for 10⁶ members (machine loaded).
    */
   async recordMembers(snapshot: Snapshot, modelVersion: string): Promise<number> {
     const parts = partsOf(snapshot.customers, MEMBER_ROWS);
@@ -439,8 +464,9 @@ export class SqlTableTraining implements TableTraining {
            JOIN customers AS c ON c.customer_id = s.customer_id AND c.gender = s.gender AND c.age = s.age
              AND c.annual_income_thousands = s.annual_income_thousands AND c.spending_score = s.spending_score
            WHERE s.run_id = CAST(:run_id AS uuid) AND ${inPart('s')} AND ${inPart('c')}
+             AND NOT EXISTS (SELECT 1 FROM training_members AS m WHERE m.model_version = CAST(:model_version AS text) AND ${inPart('m')})
            ORDER BY s.customer_id
-           ON CONFLICT DO NOTHING RETURNING 1)
+           RETURNING 1)
          SELECT CAST(count(*) AS bigint) AS n FROM added`,
         { model_version: modelVersion, run_id: snapshot.runId, part, parts },
       );

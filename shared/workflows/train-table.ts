@@ -71,9 +71,9 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
   // the report goes last, so its created / assigned shares describe the table after labeling
   let reportUri: string | null = null;
   if (reporting !== null) {
-    const { tableStatsOf, writeSampleReport } = await reporting;
+    const { writeSampleReport } = await reporting;
     const movement = previous === null || trained.movement === null ? null : movementFrom(previous, model, trained.movement);
-    reportUri = await writeSampleReport(store, model, trained.sample, tableStatsOf(await repo.status()), movement);
+    reportUri = await writeSampleReport(store, model, trained.sample, await repo.labelCounts(), movement);
   }
   await repo.recordRun(
     {

@@ -6,8 +6,58 @@
 //
 //   npx tsx test/bench/table-train.ts 1000000 [k]
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout } from 'node:timers/promises';
 import { createTrainHandler } from '../../functions/train/handler.ts';
 import { BENCH_LATENCY_MS, loadGeneratedCustomers, startBenchServices } from './local-services.ts';
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (Linux's USER_HZ). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, ms) of this bench's PostgreSQL server so far: its postmaster (found by
+ * its data directory under `segments-bench-table-train-`) and every process under it, from /proc,
+ * with what their ended children used (a backend whose connection closed, a parallel worker,
+ * counts in the postmaster's children's times once reaped); null off Linux.
+ */
+function databaseCpuMs(): number | null {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return null;
+  }
+  const processes = new Map<number, { parent: number; ticks: number; command: string }>();
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      processes.set(Number(pid), {
+        parent: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+        command,
+      });
+    } catch {
+      // the process ended while being read
+    }
+  }
+  const roots = [...processes].filter(([, p]) => p.command.includes('segments-bench-table-train-')).map(([pid]) => pid);
+  if (roots.length === 0) return null;
+  let ticks = 0;
+  for (const [pid, p] of processes) {
+    for (let at: number | undefined = pid; at !== undefined && at > 1; at = processes.get(at)?.parent) {
+      if (roots.includes(at)) {
+        ticks += p.ticks;
+        break;
+      }
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/** Longer than pg.Pool's idle timeout (10 s). */
+const IDLE_CLOSE_MS = 11_000;
 
 /** k as the other training rows of the bench give it (`--k 5`). */
 const DEFAULT_K = 5;
@@ -24,6 +74,10 @@ export interface TableTrainFigures extends Record<string, number> {
   readonly slowestCallMs: number;
   readonly members: number;
   readonly labeled: number;
+  /** CPU time of this process during the invocation (the handler, and the emulator and S3 server it hosts). */
+  readonly processCpuMs: number;
+  /** CPU time of the PostgreSQL server during the invocation (-1 where it cannot be read). */
+  readonly databaseCpuMs: number;
 }
 
 /** Loads `rows` unlabeled customers and times one train invocation from the table (k given, or 'auto' as 0). */
@@ -32,15 +86,22 @@ export async function benchTableTrain(rows: number, k: number = DEFAULT_K): Prom
   try {
     const { aws } = services;
     await loadGeneratedCustomers(aws.db.repo.pool, rows);
+    // the loading connections close when idle (pg's 10 s): their backends' CPU, reaped during the
+    // invocation, would count as the invocation's
+    await setTimeout(IDLE_CLOSE_MS);
     const runtime = aws.runtime();
     const before = { ...aws.dataApi.stats };
     aws.dataApi.stats.slowestCallMs = 0;
+    const dbCpu = databaseCpuMs();
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const outcome = (await createTrainHandler(runtime)({ source: 'database', k: k === 0 ? 'auto' : k })) as {
       status?: string;
       modelVersion?: string;
     };
     const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const dbCpuAfter = databaseCpuMs();
     const stats = { ...aws.dataApi.stats };
     if (outcome.status !== 'ok') throw new Error(`training from the table failed: ${JSON.stringify(outcome)}`);
     const { rows: counted } = await aws.db.repo.pool.query(
@@ -60,6 +121,8 @@ export async function benchTableTrain(rows: number, k: number = DEFAULT_K): Prom
       slowestCallMs: stats.slowestCallMs,
       members,
       labeled,
+      processCpuMs: (used.user + used.system) / 1000,
+      databaseCpuMs: dbCpu === null || dbCpuAfter === null ? -1 : dbCpuAfter - dbCpu,
     };
   } finally {
     await services.close();

@@ -9,7 +9,9 @@ import { PgSqlClient } from '../../../functions/adapters/pg-sql-client.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { SqlDatabase } from '../../../shared/sql/database.ts';
 import { APP_GRANTS, ensureRole, EXAMPLE_VERIFIER } from '../../../shared/sql/roles.ts';
+import { tableStatsOf } from '../../../shared/workflows/report.ts';
 import { trainFromTable } from '../../../shared/workflows/train-table.ts';
+import { SqlTableTraining } from '../../../shared/sql/table-training.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { withTempDir } from '../../support/temp.ts';
 
@@ -41,8 +43,27 @@ it('trains from the table, records members, labels and cleans up as the applicat
       { k: 3, seed: 1, sampleSize: 100, autoPromote: true, report: false },
     );
     expect(outcome).toMatchObject({ promoted: true, members: 300, assign: { labeled: 300 } });
+    // the report's table figures in one pass are the table status's
+    expect(await repo.labelCounts()).toEqual(tableStatsOf(await db.repo.status()));
   } finally {
     await pool.end();
     await store.remove();
   }
+});
+
+it('records a part of the members once: a statement repeated after it ran adds nothing', async () => {
+  await db.repo.pool.query('TRUNCATE customers, training_members');
+  await db.repo.upsertCustomers([...generateCustomers({ rows: 120, seed: 9 })].map(({ planted: _p, ...c }) => c));
+  const training = new SqlTableTraining(new PgSqlClient(db.repo.pool));
+  const runId = crypto.randomUUID();
+  const snapshot = await training.takeSnapshot(runId, 1);
+  expect(await training.recordMembers(snapshot, 'model-a')).toBe(120);
+  expect(await training.recordMembers(snapshot, 'model-a')).toBe(0);
+  expect(await training.recordMembers(snapshot, 'model-b')).toBe(120);
+  const { rows } = await db.repo.pool.query('SELECT model_version, count(*)::int AS n FROM training_members GROUP BY 1 ORDER BY 1');
+  expect(rows).toEqual([
+    { model_version: 'model-a', n: 120 },
+    { model_version: 'model-b', n: 120 },
+  ]);
+  await training.dropSnapshot(runId);
 });
