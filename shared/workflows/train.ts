@@ -37,8 +37,9 @@ export interface TrainOptions extends FeatureOptions {
   readonly restarts?: number;
   readonly maxIterations?: number;
   /**
-   * The restarts run on the first this many rows of the sample order (default SAMPLE_ROWS, 20,000),
-   * and the full sweep on at most this many (and at most FULL_SWEEP.rows, 10,000).
+   * The restarts run on the first `sampleSize` rows of the sample order (default SAMPLE_ROWS,
+   * 20,000), the full sweep on at most that many (and at most FULL_SWEEP.rows, 10,000); above it,
+   * the winning start is refined on all rows.
    */
   readonly sampleSize?: number;
   /**
@@ -149,8 +150,8 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   const raw = encodeRaw(customers, features);
   const scaler = fitScaler(raw, features);
   const x = applyScaler(raw, scaler);
-  // every sample is a prefix of one order of the customers, from the seed and their ids (sample-order.ts):
-  // the same rows, in the same order, as training from the table reads
+  // every sample is a prefix of one order of the customers, from the seed and their ids
+  // (sample-order.ts): the same rows, in the same order, as training from the table reads
   const columns = columnsOf(customers);
   const order = sampleOrder((row) => columns.customerId(row), seed, sampleOrderRows(x.rows, sampleSize), x.rows);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize, order };
@@ -159,7 +160,8 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   let sweep: Sweep | null = null;
   let found: KMeansFit | undefined;
   if (mode === 'full') {
-    // on the first rows of the sample order when the data is large; the chosen k is then fitted on all rows
+    // on the first rows of the sample order when the data is large; the chosen k is then fitted on
+    // all rows
     const result = fullSweep(x, { ...kmeansOptions, maxK, onK: options.onSweep });
     sweep = result.sweep;
     if (!result.sampled) found = result.fits.get(requestedK === 'auto' ? sweep.suggestedK : requestedK);
