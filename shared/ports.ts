@@ -261,8 +261,12 @@ export interface TrainingSnapshot {
   /** The points' parts: the batches of the statements that read every point. */
   readonly parts: number;
   readonly pointsByPart: readonly number[];
-  /** The longest customer_id in UTF-8 bytes (sizes the sample's pages). */
-  readonly maxIdBytes: number;
+  /**
+   * The most bytes a customer_id can take in a JSON response, quotes and escapes included: twice its
+   * length and 2 for printable ASCII, 12 bytes a character and 2 otherwise (a \uXXXX pair for a
+   * character outside the BMP). Sizes the sample's pages.
+   */
+  readonly maxIdJsonBytes: number;
 }
 
 /** A segment's figures once a run's points are labeled (TableTraining.labelPoints); every sum counts each customer. */

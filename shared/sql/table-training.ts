@@ -8,7 +8,7 @@
 // feature values with counts into training_points; every later statement reads those copies,
 // never the live table, so every figure of the model describes the same rows. At the end the
 // training members are the copied rows whose live row still has the copied values (INSERT …
-// SELECT, recordMembers): a row that changed while the model trained is not a member, so the
+// SELECT, recordMembers): a row that changed (or went) while the model trained is not a member, so the
 // origin rule stays true (members are labeled `created`, every other row `assigned`). The values
 // are compared, not updated_at, because labeling a row (the nightly run, an ingest) moves
 // updated_at without changing what the model was trained on. The run deletes its copies when it
@@ -25,8 +25,8 @@
 // same; sums weighted by the counts differ from JavaScript's row-by-row sums by rounding only.
 //
 // Batches. A statement whose work grows with the table is cut into parts so that none approaches
-// the Data API's 45 s: the copy and the membership by a hash of customer_id (PARTS_OF), the
-// iterations by the copy's parts, grouped up to LLOYD_POINTS points per statement.
+// the Data API's 45 s: the copy and the membership by a hash of customer_id (partsOf), the
+// points' statements by the points' parts, grouped up to LLOYD_POINTS points per statement.
 
 import type { Customer } from '../csv/contract.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
@@ -59,7 +59,10 @@ export const GROUP_ROWS = 2_000_000;
 export const LLOYD_POINTS = 1_000_000;
 /** Bytes of a sample page's response, under the Data API's 1 MiB with room for the JSON around values. */
 const SAMPLE_PAGE_BYTES = 768 * 1024;
-/** A sample row's JSON besides its id, generously: field names, the other values, quotes and commas. */
+/**
+ * A sample row's JSON besides its id, generously: field names, the other values, quotes and commas.
+ * The id's own bound is measured by the copy (TrainingSnapshot.maxIdJsonBytes).
+ */
 const SAMPLE_ROW_OVERHEAD = 120;
 
 /**
@@ -125,14 +128,14 @@ export class SqlTableTraining implements TableTraining {
            SELECT CAST(:run_id AS uuid), c.customer_id, c.gender, c.age, c.annual_income_thousands, c.spending_score,
              md5(CAST(:seed AS text) || ':' || c.customer_id)
            FROM customers AS c WHERE ${inPart('c')}
-           RETURNING octet_length(customer_id) AS id_bytes)
-         SELECT CAST(count(*) AS bigint) AS n, CAST(coalesce(max(id_bytes), 0) AS integer) AS id_bytes FROM copied`,
+           RETURNING CASE WHEN customer_id ~ '^[ -~]*$' THEN 2 * octet_length(customer_id) ELSE 12 * char_length(customer_id) END + 2 AS id_json)
+         SELECT CAST(count(*) AS bigint) AS n, CAST(coalesce(max(id_json), 0) AS integer) AS id_json FROM copied`,
         { run_id: runId, seed, part, parts: copyParts },
       );
-      return { customers: int(row?.n), idBytes: int(row?.id_bytes) };
+      return { customers: int(row?.n), idJsonBytes: int(row?.id_json) };
     });
     const customers = copied.reduce((n, c) => n + c.customers, 0);
-    const maxIdBytes = Math.max(0, ...copied.map((c) => c.idBytes));
+    const maxIdJsonBytes = Math.max(0, ...copied.map((c) => c.idJsonBytes));
     // the points of a part of the customers; a point whose customers fall in several parts is a
     // row in each (weights add up the same), so parts never need to meet
     const parts = partsOf(customers, GROUP_ROWS);
@@ -150,7 +153,7 @@ export class SqlTableTraining implements TableTraining {
       );
       return int(grouped?.n);
     });
-    return { runId, seed, customers, points: pointsByPart.reduce((a, b) => a + b, 0), parts, pointsByPart, maxIdBytes };
+    return { runId, seed, customers, points: pointsByPart.reduce((a, b) => a + b, 0), parts, pointsByPart, maxIdJsonBytes };
   }
 
   /** Deletes the copies of runs that started more than STALE_SECONDS ago; returns the rows deleted. */
@@ -233,7 +236,7 @@ export class SqlTableTraining implements TableTraining {
    * after the last row's key and id).
    */
   async *readSample(snapshot: Snapshot, size: number, keyOf: (customerId: string) => string): AsyncGenerator<Customer[]> {
-    const pageRows = Math.max(1, Math.floor(this.samplePageBytes / (snapshot.maxIdBytes * 2 + SAMPLE_ROW_OVERHEAD)));
+    const pageRows = Math.max(1, Math.floor(this.samplePageBytes / (snapshot.maxIdJsonBytes + SAMPLE_ROW_OVERHEAD)));
     let afterKey = '';
     let afterId = '';
     for (let read = 0; read < size;) {

@@ -133,8 +133,8 @@ describe.each(SQL_CLIENTS)('the run over %s', (implementation) => {
     const rows = base.map((c, i) => (i < ids.length ? { ...c, customerId: ids[i]! } : c));
     const repo = new SqlDatabase(sql);
     await repo.upsertCustomers(rows);
-    // pages of 50 rows: ids of up to 128 characters (128 bytes here) and 120 bytes beside each
-    const training = new SqlTableTraining(sql, 50 * (128 * 2 + 120));
+    // pages of 50 rows: ids of up to 128 printable ASCII characters (258 bytes of JSON at most) and 120 bytes beside each
+    const training = new SqlTableTraining(sql, 50 * (128 * 2 + 2 + 120));
     const runId = crypto.randomUUID();
     const snapshot = await training.takeSnapshot(runId, 77);
     expect(snapshot.customers).toBe(600);
@@ -154,6 +154,19 @@ describe.each(SQL_CLIENTS)('the run over %s', (implementation) => {
     );
     expect(read).toEqual(expected);
     expect(pages).toBe(9);
+    await training.dropSnapshot(runId);
+  });
+
+  it('keeps every sample page under the Data API’s 1 MiB, ids of 128 control characters included', async () => {
+    // JSON writes each of these characters as \\u0001: 6 bytes a character
+    const rows = customers(2500, 42).map((c, i) => ({ ...c, customerId: `${String(i).padStart(4, '0')}${'\u0001'.repeat(124)}` }));
+    await new SqlDatabase(sql).upsertCustomers(rows);
+    const training = new SqlTableTraining(sql);
+    const runId = crypto.randomUUID();
+    const snapshot = await training.takeSnapshot(runId, 3);
+    let read = 0;
+    for await (const page of training.readSample(snapshot, 2500, (id) => sampleKey(id, 3))) read += page.length;
+    expect(read).toBe(2500);
     await training.dropSnapshot(runId);
   });
 
