@@ -37,11 +37,11 @@ const REQUIRED_FIELDS: ReadonlyArray<{ field: CustomerField; headers: readonly s
  */
 export const OUTPUT_COLUMNS = ['segment', 'segment_name', 'segment_origin', 'segment_distance', 'is_outlier', 'model_version'] as const;
 
-const MAX_AGE = 120;
+export const MAX_AGE = 120;
 /** Longest customer_id accepted: keeps every Data API request and response page within its limits. */
-const MAX_ID_LENGTH = 128;
-const MIN_SCORE = 1;
-const MAX_SCORE = 100;
+export const MAX_ID_LENGTH = 128;
+export const MIN_SCORE = 1;
+export const MAX_SCORE = 100;
 
 /** Where each required field sits in a file's header, and which columns are passed through. */
 export interface HeaderMap {

@@ -4,7 +4,19 @@
 import Papa from 'papaparse';
 import { TextDecoder } from 'node:util';
 import { InvalidFileError } from '../errors.ts';
-import { checkRow, emptyRowValues, resolveHeader, validateRow, type Customer, type HeaderMap } from './contract.ts';
+import {
+  checkRow,
+  emptyRowValues,
+  MAX_AGE,
+  MAX_ID_LENGTH,
+  MAX_SCORE,
+  MIN_SCORE,
+  resolveHeader,
+  validateRow,
+  type Customer,
+  type Gender,
+  type HeaderMap,
+} from './contract.ts';
 import { ColumnValuesWriter, CustomerColumnsBuilder, type ColumnValues, type CustomerColumns } from './columns.ts';
 import { DuplicateFinder, type DuplicateRecords } from './duplicates.ts';
 import { CanonicalRows, Fingerprinter, type RowsFingerprint } from './fingerprint.ts';
@@ -54,6 +66,11 @@ const BOM = '\uFEFF';
 const QUOTE = '"';
 const SPACE = 0x20;
 const DEL = 0x7f;
+const NEWLINE_CHAR = '\n';
+const DIGIT_0 = 0x30;
+const DOT = 0x2e;
+/** Longest digit string whose value the digit loop gives exactly (below 2^53, as Number() gives it). */
+const MAX_PLAIN_DIGITS = 15;
 /**
  * Characters handed to the parser at once: a file stream's 64 KiB piece (smaller pieces, as S3
  * bodies arrive, are joined). Larger pieces cost more than they save: a megabyte's rows (40,000
@@ -113,6 +130,47 @@ function decodeUtf8(decoder: TextDecoder, bytes: Uint8Array, stream: boolean): s
   }
 }
 
+/** The value of text[from, to) if it is 1 to 15 ASCII digits (as Number() reads it), else -1 (see checkRow's plainWhole). */
+function plainWhole(text: string, from: number, to: number): number {
+  if (to <= from || to - from > MAX_PLAIN_DIGITS) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - DIGIT_0;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** Whether text[from, to) is digits with at most one point and at least one digit (see checkRow's isPlainDecimal). */
+function isPlainDecimal(text: string, from: number, to: number): boolean {
+  let digits = 0;
+  let points = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT) points++;
+    else if (c - DIGIT_0 >= 0 && c - DIGIT_0 <= 9) digits++;
+    else return false;
+  }
+  return digits > 0 && points <= 1;
+}
+
+/** The gender text[from, to) names as written Female, Male, F or M; undefined for any other form (checkRow reads those). */
+function plainGender(text: string, from: number, to: number): Gender | undefined {
+  switch (to - from) {
+    case 1: {
+      const c = text.charCodeAt(from);
+      return c === 0x46 ? 'Female' : c === 0x4d ? 'Male' : undefined;
+    }
+    case 4:
+      return text.startsWith('Male', from) ? 'Male' : undefined;
+    case 6:
+      return text.startsWith('Female', from) ? 'Female' : undefined;
+    default:
+      return undefined;
+  }
+}
+
 function countNewlines(fields: readonly string[]): number {
   let n = 0;
   for (const field of fields) for (let i = field.indexOf('\n'); i >= 0; i = field.indexOf('\n', i + 1)) n++;
@@ -165,6 +223,38 @@ async function* rowChunks(source: AsyncIterable<Uint8Array | string>): AsyncGene
     if (result.data.length > 0) yield rowChunk(result, input);
   }
   if (rest.length > 0) yield rowChunk(parser.parse(rest, 0, false) as Papa.ParseResult<string[]>, rest);
+}
+
+/** Quote-free text whose lines are whole rows, read without Papa Parse (see ColumnsReading.readLines). */
+interface LineChunk {
+  readonly text: string;
+  /** the lines are text[0, end): each ends with a line feed, but for a file's last line */
+  readonly end: number;
+}
+
+/**
+ * rowChunks for the readers into columns: a piece of text without a quote (the common file, all
+ * of it) comes as its whole lines, which Papa Parse would split at line feeds and commas (its
+ * "fast mode", String.split); any other piece as the rows Papa Parse made of it.
+ */
+async function* rowOrLineChunks(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<RowChunk | LineChunk> {
+  const parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: QUOTE });
+  let rest = '';
+  for await (const text of textOf(source)) {
+    const input = rest + text;
+    if (input.indexOf(QUOTE) < 0) {
+      const end = input.lastIndexOf(NEWLINE_CHAR) + 1;
+      rest = input.slice(end);
+      if (end > 0) yield { text: input, end };
+      continue;
+    }
+    const result = parser.parse(input, 0, true) as Papa.ParseResult<string[]>;
+    rest = input.slice(result.meta.cursor);
+    if (result.data.length > 0) yield rowChunk(result, input);
+  }
+  if (rest.length === 0) return;
+  if (rest.indexOf(QUOTE) < 0) yield { text: rest, end: rest.length };
+  else yield rowChunk(parser.parse(rest, 0, false) as Papa.ParseResult<string[]>, rest);
 }
 
 /** Papa Parse's complaint about a row, as a rejection reason. */
@@ -314,6 +404,8 @@ class ColumnsReading<Values extends ValuesSink> {
   rowsRead = 0;
   private readonly values = emptyRowValues();
   private readonly every: number;
+  /** where the fields of a plain row start (see readPlainRow) */
+  private bounds = new Int32Array(0);
 
   constructor(
     readonly builder: Values,
@@ -328,41 +420,125 @@ class ColumnsReading<Values extends ValuesSink> {
     this.every = every ?? DEFAULT_PROGRESS_EVERY;
   }
 
-  /** Reads the rows Papa Parse made of one piece of text. */
-  read({ rows, problems, unquoted }: RowChunk): void {
-    const { builder, ids, values, fingerprint } = this;
+  /** Reads the rows Papa Parse made of one piece of text, or the lines of quote-free text. */
+  read(chunk: RowChunk | LineChunk): void {
+    if ('end' in chunk) {
+      this.readLines(chunk);
+      return;
+    }
+    const { rows, problems, unquoted } = chunk;
     for (let r = 0; r < rows.length; r++) {
       const fields = rows[r]!;
       const start = this.line;
       this.line += unquoted ? 1 : 1 + countNewlines(fields);
-      const problem = problems?.get(r);
-      if (problem === undefined && isBlank(fields)) continue;
-      const header = this.header;
-      if (header === undefined) {
-        this.header = headerOf(fields, problem);
-        continue;
-      }
-      this.rowsRead++;
-      if (this.onProgress && this.rowsRead % this.every === 0) this.onProgress(this.rowsRead);
-      const reason = problem === undefined ? checkRow(fields, header, values) : notCsv(problem);
-      if (reason === null) {
-        ids.add(values.customerId, start, true);
-        fingerprint.add(values.customerId, values.gender, values.age, values.annualIncomeThousands, values.spendingScore);
-        if (this.idRows !== null) {
-          const row = builder.length;
-          if (row >= this.idRows.length) this.idRows = grown(this.idRows, row + 1, 1.5);
-          this.idRows[row] = ids.size - 1;
-        }
-        builder.push(values);
-        continue;
-      }
-      const customerId = fields[header.index.customer_id] ?? '';
-      if (customerId.trim() !== '') {
-        this.idRows ??= identity(builder.length);
-        ids.add(customerId, start, false);
-      }
-      this.rejected.push({ line: start, customerId, reason, fields });
+      this.readRow(fields, start, problems?.get(r));
     }
+  }
+
+  /**
+   * Reads whole lines of quote-free text, each a row whose fields are its comma-separated parts
+   * (what Papa Parse makes of quote-free text, with String.split). A row in the plain form of the
+   * common file (readPlainRow) is read from the text in place: no array, no string but its id.
+   */
+  private readLines({ text, end }: LineChunk): void {
+    for (let at = 0; at < end;) {
+      let lineEnd = text.indexOf(NEWLINE_CHAR, at);
+      if (lineEnd < 0 || lineEnd > end) lineEnd = end; // a file's last line, without a line end
+      const start = this.line++;
+      if (!this.readPlainRow(text, at, lineEnd, start)) this.readRow(text.substring(at, lineEnd).split(','), start, undefined);
+      at = lineEnd + 1;
+    }
+  }
+
+  /**
+   * Reads the line text[from, to) if it is a data row checkRow would accept with every field in
+   * its plain form: the header's number of fields, an id starting with a visible ASCII character
+   * and at most MAX_ID_LENGTH long, the gender written Female, Male, F or M, the numbers as digits
+   * (income also with one point) within the contract's ranges; the same values checkRow gives.
+   * False, with nothing read, for any other line (readRow then reads it, as it reads every line).
+   */
+  private readPlainRow(text: string, from: number, to: number, line: number): boolean {
+    const header = this.header;
+    if (header === undefined) return false;
+    // a blank line, or one starting with a space or other character, is left to readRow
+    const first = text.charCodeAt(from);
+    if (!(first > SPACE && first < DEL)) return false;
+    const fields = header.columns.length;
+    const bounds = this.bounds.length === fields + 1 ? this.bounds : (this.bounds = new Int32Array(fields + 1));
+    // field f is text[bounds[f], bounds[f + 1] - 1)
+    bounds[0] = from;
+    let f = 0;
+    for (let comma = text.indexOf(',', from); comma >= 0 && comma < to; comma = text.indexOf(',', comma + 1)) {
+      if (++f === fields) return false;
+      bounds[f] = comma + 1;
+    }
+    if (f !== fields - 1) return false;
+    bounds[fields] = to + 1;
+    const { index } = header;
+    const idStart = bounds[index.customer_id]!;
+    const idEnd = bounds[index.customer_id + 1]! - 1;
+    const idFirst = text.charCodeAt(idStart);
+    if (idEnd === idStart || !(idFirst > SPACE && idFirst < DEL) || idEnd - idStart > MAX_ID_LENGTH) return false;
+    const gender = plainGender(text, bounds[index.gender]!, bounds[index.gender + 1]! - 1);
+    if (gender === undefined) return false;
+    const age = plainWhole(text, bounds[index.age]!, bounds[index.age + 1]! - 1);
+    if (age < 0 || age > MAX_AGE) return false;
+    const score = plainWhole(text, bounds[index.spending_score]!, bounds[index.spending_score + 1]! - 1);
+    if (score < MIN_SCORE || score > MAX_SCORE) return false;
+    const incomeStart = bounds[index.annual_income_thousands]!;
+    const incomeEnd = bounds[index.annual_income_thousands + 1]! - 1;
+    let income = plainWhole(text, incomeStart, incomeEnd);
+    if (income < 0) {
+      if (!isPlainDecimal(text, incomeStart, incomeEnd)) return false;
+      income = Number(text.substring(incomeStart, incomeEnd));
+      if (!Number.isFinite(income)) return false;
+    }
+    this.rowsRead++;
+    if (this.onProgress && this.rowsRead % this.every === 0) this.onProgress(this.rowsRead);
+    const { values } = this;
+    values.customerId = text.substring(idStart, idEnd);
+    values.gender = gender;
+    values.age = age;
+    values.annualIncomeThousands = income;
+    values.spendingScore = score;
+    this.accept(line);
+    return true;
+  }
+
+  /** Reads one row of fields that starts on physical line `line`, with Papa Parse's complaint about it if it had one. */
+  private readRow(fields: string[], line: number, problem: string | undefined): void {
+    if (problem === undefined && isBlank(fields)) return;
+    const header = this.header;
+    if (header === undefined) {
+      this.header = headerOf(fields, problem);
+      return;
+    }
+    this.rowsRead++;
+    if (this.onProgress && this.rowsRead % this.every === 0) this.onProgress(this.rowsRead);
+    const reason = problem === undefined ? checkRow(fields, header, this.values) : notCsv(problem);
+    if (reason === null) {
+      this.accept(line);
+      return;
+    }
+    const customerId = fields[header.index.customer_id] ?? '';
+    if (customerId.trim() !== '') {
+      this.idRows ??= identity(this.builder.length);
+      this.ids.add(customerId, line, false);
+    }
+    this.rejected.push({ line, customerId, reason, fields });
+  }
+
+  /** Keeps the row whose values are in `values`. */
+  private accept(line: number): void {
+    const { builder, ids, values } = this;
+    ids.add(values.customerId, line, true);
+    this.fingerprint.add(values.customerId, values.gender, values.age, values.annualIncomeThousands, values.spendingScore);
+    if (this.idRows !== null) {
+      const row = builder.length;
+      if (row >= this.idRows.length) this.idRows = grown(this.idRows, row + 1, 1.5);
+      this.idRows[row] = ids.size - 1;
+    }
+    builder.push(values);
   }
 }
 
@@ -423,7 +599,7 @@ export async function readCustomerColumns(
     options.onProgress,
     options.progressEvery,
   );
-  for await (const chunk of rowChunks(source)) reading.read(chunk);
+  for await (const chunk of rowOrLineChunks(source)) reading.read(chunk);
   const { header, builder, ids, idRows, rejected, rowsRead } = reading;
   if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
   return columnsCsv(header, builder, ids, idRows, rejected, rowsRead, fingerprint);
@@ -490,7 +666,7 @@ export class ColumnsPartReader {
     if (into !== undefined) canonical.adopt(into.canonical);
     const values = new ColumnValuesWriter(Math.ceil(bytes / BYTES_PER_ROW), into?.values);
     const reading = new ColumnsReading(values, ids, new CanonicalRows(canonical), 0, undefined, undefined);
-    for await (const chunk of rowChunks(source)) reading.read(chunk);
+    for await (const chunk of rowOrLineChunks(source)) reading.read(chunk);
     const { header, idRows, rejected, rowsRead } = reading;
     if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
     return {

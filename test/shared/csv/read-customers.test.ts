@@ -527,6 +527,59 @@ describe('readCustomerCsv on random files', () => {
   });
 });
 
+describe('readCustomerColumns on quote-free files (lines read in place)', () => {
+  it('reads what readCustomerCsv reads, row by row, whatever form each field takes', async () => {
+    const field = (forms: readonly string[]) => fc.oneof(fc.constantFrom(...forms), fc.string({ maxLength: 4 }).map(plain));
+    const ids = field(['1', '0001', 'a b', ' x', 'x ', '', 'Zoë', '東京', 'é1', 'x'.repeat(128), 'y'.repeat(129), '\t7']);
+    const genders = field(['Male', 'Female', 'M', 'F', 'm', ' Male', 'male', 'FEMALE', 'X', '', 'Mal', 'Femal']);
+    const whole = field([
+      '0',
+      '7',
+      '007',
+      '120',
+      '121',
+      '100',
+      '101',
+      '+45',
+      '-0',
+      '1e2',
+      '12.5',
+      ' 5',
+      '5 ',
+      '',
+      '999999999999999',
+      '1234567890123456',
+    ]);
+    const incomes = field(['0', '15', '15.5', '.5', '3.', '1.2.3', '.', '1e3', '-1', '+2', ' 4', '9'.repeat(400), '9'.repeat(400) + '.5']);
+    const row = fc
+      .tuple(ids, genders, whole, incomes, whole, fc.constantFrom(0, 0, 0, 1, -1))
+      .map(([id, gender, age, income, score, delta]) => {
+        const fields = [id, gender, age, income, score, 'extra'];
+        return (delta < 0 ? fields.slice(0, 5) : delta > 0 ? [...fields, 'more'] : fields).join(',');
+      });
+    const blank = fc.constantFrom('', ' ', ',,,,,', ' , ,,,,', '\t');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof({ weight: 8, arbitrary: row }, { weight: 1, arbitrary: blank }), { maxLength: 40 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 4 }),
+        async (lines, eol, finalNewline, sizes) => {
+          const text = [`${SNAKE},note`, ...lines].join(eol) + (finalNewline ? eol : '');
+          const columns = await readCustomerColumns(byteChunks(text, sizes));
+          const objects = await readCustomerCsv(byteChunks(text, sizes), { keepFields: false });
+          expect(Array.from({ length: columns.columns.length }, (_, i) => columns.columns.at(i))).toEqual(
+            objects.accepted.map((r) => r.customer),
+          );
+          expect(columns.rejected).toEqual(objects.rejected);
+          expect([columns.rowsRead, columns.duplicates]).toEqual([objects.rowsRead, objects.duplicates]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
 // ---- a file read in parts (on several threads, functions/cli/parallel-read.ts) and put together ----
 
 /** What a read into columns gives, row by row, for comparing two reads. */
