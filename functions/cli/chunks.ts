@@ -1,7 +1,7 @@
 // A large local file worked on by every core in chunks of whole lines (`segments assign` labels
-// them, `segments train` reads them into columns): the main thread reads the file a chunk at a
-// time and hands the chunks out to threads as they free up — worker threads, and itself between
-// its own work — and takes their answers in file order. Memory holds a few chunks, whatever the
+// them): the main thread reads the file a chunk at a time and hands the chunks out to threads as
+// they free up — worker threads, and itself while they start — and takes their answers in file
+// order. Memory holds a few chunks, whatever the
 // file's size. Only a file without a quote character is cut (a quoted field may hold a line break,
 // so a line end is not always a row end).
 
@@ -171,8 +171,8 @@ class MainThread extends EventEmitter implements ChunkThread {
  * only while no worker thread is ready: it starts the work at once, while the workers load their
  * code, then leaves it to them. A thread that works on a long file grows its young generation
  * (V8 grows it whenever the survivors since it last grew add up to its size, so the longer the
- * file the larger it gets), and the main thread's cannot be capped as a worker's can; what the
- * main thread holds after the file (a training) is spared that.
+ * file the larger it gets, up to 32 MB for the main thread), and the main thread's cannot be
+ * capped as a worker's can.
  */
 export const mainThread = (handle: (task: any) => Promise<unknown>): Started => ({
   worker: new MainThread(handle),
@@ -214,7 +214,7 @@ function startWorker(file: string): Started {
   return started;
 }
 
-/** A chunk of whole lines of the file, its number in file order and its first line's (see numberLines). */
+/** A chunk of whole lines of the file, its number in file order and its first line's. */
 export interface Chunk {
   readonly seq: number;
   readonly bytes: Uint8Array;
@@ -228,11 +228,6 @@ export interface ChunksJob<A extends ChunkAnswered> {
   /** the byte of the first chunk (after the header line, line 1) */
   readonly start: number;
   readonly chunkBytes: number;
-  /**
-   * Whether each chunk's first line is numbered (counted on the main thread, as chunks are cut);
-   * a job whose threads number their chunk's lines from 1 saves the main thread the count.
-   */
-  readonly numberLines?: boolean;
   /** The task for a chunk, and the buffers to hand over with it (the chunk's own is added). */
   task(chunk: Chunk): { task: unknown; transfer: ArrayBuffer[] };
   /** Takes a chunk's answer, in file order. */
@@ -351,7 +346,7 @@ export async function runChunks<A extends ChunkAnswered>(threads: readonly Start
       }
       carry = bytes.slice(cut, filled);
       const chunk = { seq: sent++, bytes: bytes.subarray(0, cut), firstLine: line };
-      if (job.numberLines !== false) line += newlines(chunk.bytes);
+      line += newlines(chunk.bytes);
       const { task, transfer } = job.task(chunk);
       free!.inFlight++;
       free!.worker.postMessage(task, [bytes.buffer as ArrayBuffer, ...transfer]);

@@ -1,13 +1,11 @@
-// Worker thread of the CLI's work on a large local file in chunks (chunks.ts): for `segments
-// assign` it labels chunks of whole lines that the main thread read (label-file.ts's labelChunk)
-// and hands back each chunk's labeled.csv bytes, counts, rejects and the ids it saw; for `segments
-// train` it reads chunks into columns (read-customers.ts's readColumnsPart). The main thread works
-// on chunks too, with the same handlers. Started by chunks.ts: label-worker.js of the CLI bundle,
-// or label-worker-source.mjs from source.
+// Worker thread of `segments assign` on a large local file (chunks.ts): labels chunks of whole
+// lines that the main thread read (label-file.ts's labelChunk), and hands back each chunk's
+// labeled.csv bytes, counts, rejects and the ids it saw. The main thread labels chunks too, with
+// the same ChunkLabeler, while the workers start. Started by chunks.ts: label-worker.js of the CLI
+// bundle, or label-worker-source.mjs from source.
 
 import { parentPort } from 'node:worker_threads';
 import { DuplicateFinder, type DuplicateRecords } from '../../shared/csv/duplicates.ts';
-import { ColumnsPartReader, type ColumnsPart, type ColumnsPartArrays } from '../../shared/csv/read-customers.ts';
 import { CsvBytes } from '../../shared/csv/write.ts';
 import type { Model } from '../../shared/model/artifact.ts';
 import { labelChunk, type PassState } from '../../shared/workflows/label-file.ts';
@@ -82,83 +80,9 @@ export class ChunkLabeler {
   }
 }
 
-/** Whole lines of the file to read into columns (numbered from 1: see ColumnsPart). */
-export interface ColumnsTask {
-  readonly type: 'columns';
-  readonly seq: number;
-  /** the file's header line, line end included */
-  readonly header: string;
-  readonly bytes: Uint8Array;
-  /** arrays of an earlier part, put together, to read this one into */
-  readonly into: ColumnsPartArrays | undefined;
-}
-
-/** A chunk read into columns. */
-export interface ColumnsDone {
-  readonly type: 'columns';
-  readonly seq: number;
-  /** the chunk's bytes, handed back for the main thread to read another chunk into */
-  readonly input: Uint8Array;
-  readonly part: ColumnsPart;
-}
-
-/** Bytes of text handed to the parser at once (see read-customers.ts: larger pieces cost the collector more). */
-const PIECE_BYTES = 64 << 10;
-
-/** The header line, then the chunk in pieces; `between` is awaited between pieces. */
-async function* chunkText(
-  header: string,
-  bytes: Uint8Array,
-  between: (() => Promise<void>) | undefined,
-): AsyncGenerator<Uint8Array | string> {
-  yield header;
-  for (let start = 0; start < bytes.length; start += PIECE_BYTES) {
-    if (start > 0) await between?.();
-    yield bytes.subarray(start, start + PIECE_BYTES);
-  }
-}
-
-/** Reads the chunks of a file into columns, one at a time, on whichever thread holds it; `between` is awaited between pieces of a chunk. */
-export class ChunkReader {
-  private readonly reader = new ColumnsPartReader();
-
-  constructor(private readonly between?: () => Promise<void>) {}
-
-  async handle(task: ColumnsTask): Promise<ColumnsDone | ChunkFailed> {
-    try {
-      const part = await this.reader.read(chunkText(task.header, task.bytes, this.between), task.bytes.length, task.into);
-      return { type: 'columns', seq: task.seq, input: task.bytes, part };
-    } catch (error) {
-      return chunkFailed(task.seq, error);
-    }
-  }
-}
-
-/** The buffers of a part's arrays (each once: a buffer listed twice cannot be transferred). */
-export function partBuffers({ values, records, canonical }: ColumnsPartArrays): ArrayBuffer[] {
-  const buffers = [
-    values.genders,
-    values.ages,
-    values.incomes,
-    values.scores,
-    records.chars,
-    records.starts,
-    records.hashes,
-    records.lines,
-    canonical,
-  ];
-  return [...new Set(buffers.map((array) => array.buffer as ArrayBuffer))];
-}
-
 /** The buffers of an answer, handed over to the main thread rather than copied. */
-export function transferred(answer: ChunkAnswer | ColumnsDone): ArrayBuffer[] {
+export function transferred(answer: ChunkAnswer): ArrayBuffer[] {
   if (answer.type === 'error') return [];
-  if (answer.type === 'columns') {
-    const { part } = answer;
-    const buffers = [answer.input.buffer as ArrayBuffer, ...partBuffers(part)];
-    if (part.idRows !== null) buffers.push(part.idRows.buffer as ArrayBuffer);
-    return [...new Set(buffers)];
-  }
   const buffers = [answer.labeled.buffer, answer.input.buffer];
   const { records } = answer;
   if (records !== null) buffers.push(records.chars.buffer, records.starts.buffer, records.hashes.buffer, records.lines.buffer);
@@ -170,11 +94,10 @@ export function transferred(answer: ChunkAnswer | ColumnsDone): ArrayBuffer[] {
 if (parentPort !== null) {
   const port = parentPort;
   const labeler = new ChunkLabeler();
-  const reader = new ChunkReader();
   let queue = Promise.resolve();
-  port.on('message', (task: LabelTask | ColumnsTask) => {
+  port.on('message', (task: LabelTask) => {
     queue = queue.then(async () => {
-      const answer = task.type === 'columns' ? await reader.handle(task) : await labeler.handle(task);
+      const answer = await labeler.handle(task);
       if (answer !== undefined) port.postMessage(answer, transferred(answer));
     });
   });

@@ -5,7 +5,7 @@
 // Customer objects took about 150 bytes.
 
 import { GENDERS, type Customer, type Gender, type NumericField } from './contract.ts';
-import { ByteBlocks, Float64Blocks, grown } from './typed-arrays.ts';
+import { ByteBlocks, Float64Blocks } from './typed-arrays.ts';
 
 /** Ids by row number. */
 export interface IdColumn {
@@ -125,71 +125,6 @@ const GENDER_CODE: Readonly<Record<Gender, number>> = Object.fromEntries(GENDERS
 /** Rows per block: 2^14 (128 KiB of incomes), or fewer when the builder is told it holds fewer. */
 const BLOCK_BITS = 14;
 
-/** The values of some rows, one array per field (a part of a file read on another thread). */
-export interface ColumnValues {
-  /** index into GENDERS */
-  readonly genders: Uint8Array;
-  readonly ages: Uint8Array;
-  readonly incomes: Float64Array;
-  readonly scores: Uint8Array;
-}
-
-/**
- * Appends customers' values row by row into one growing array per field, for a part of a file
- * (see ColumnValues): into the arrays of an earlier part handed back, where they fit (fresh memory
- * costs page faults, about 3 ms a megabyte here; used memory nothing).
- */
-export class ColumnValuesWriter {
-  private genders: Uint8Array;
-  private ages: Uint8Array;
-  private incomes: Float64Array;
-  private scores: Uint8Array;
-  private rows = 0;
-
-  constructor(expectedRows: number, into?: ColumnValues) {
-    const fits = into !== undefined && into.ages.length >= expectedRows;
-    this.genders = fits ? into.genders : new Uint8Array(expectedRows);
-    this.ages = fits ? into.ages : new Uint8Array(expectedRows);
-    this.incomes = fits ? into.incomes : new Float64Array(expectedRows);
-    this.scores = fits ? into.scores : new Uint8Array(expectedRows);
-  }
-
-  get length(): number {
-    return this.rows;
-  }
-
-  /** Appends a customer that passed the contract (see CustomerColumnsBuilder.push). */
-  push(customer: Customer): void {
-    if (!(isByte(customer.age) && isByte(customer.spendingScore))) {
-      throw new RangeError(`customer ${customer.customerId}: age and spending score must be whole numbers 0–255 in columns`);
-    }
-    const row = this.rows++;
-    if (row === this.ages.length) this.grow(row + 1);
-    this.genders[row] = GENDER_CODE[customer.gender];
-    this.ages[row] = customer.age;
-    this.incomes[row] = customer.annualIncomeThousands;
-    this.scores[row] = customer.spendingScore;
-  }
-
-  private grow(rows: number): void {
-    this.genders = grown(this.genders, rows);
-    this.ages = grown(this.ages, rows);
-    this.incomes = grown(this.incomes, rows);
-    this.scores = grown(this.scores, rows);
-  }
-
-  /** The rows' values: views of the arrays written into. */
-  values(): ColumnValues {
-    const n = this.rows;
-    return {
-      genders: this.genders.subarray(0, n),
-      ages: this.ages.subarray(0, n),
-      incomes: this.incomes.subarray(0, n),
-      scores: this.scores.subarray(0, n),
-    };
-  }
-}
-
 /** Appends customers' values row by row (the ids are kept by the caller); `compact` then drops rows. */
 export class CustomerColumnsBuilder {
   private readonly genders: ByteBlocks;
@@ -232,23 +167,6 @@ export class CustomerColumnsBuilder {
     this.incomeBlock[at] = customer.annualIncomeThousands;
     this.scoreBlock[at] = customer.spendingScore;
     this.rows++;
-  }
-
-  /** Appends rows whose values another builder took (see values), in order. */
-  append(values: ColumnValues): void {
-    const n = values.ages.length;
-    for (let i = 0; i < n;) {
-      if (this.at === this.blockRows) this.nextBlock();
-      const at = this.at;
-      const end = Math.min(n, i + this.blockRows - at);
-      this.genderBlock.set(values.genders.subarray(i, end), at);
-      this.ageBlock.set(values.ages.subarray(i, end), at);
-      this.incomeBlock.set(values.incomes.subarray(i, end), at);
-      this.scoreBlock.set(values.scores.subarray(i, end), at);
-      this.at += end - i;
-      this.rows += end - i;
-      i = end;
-    }
   }
 
   private nextBlock(): void {

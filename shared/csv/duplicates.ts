@@ -132,11 +132,8 @@ export class DuplicateFinder {
     };
   }
 
-  /**
-   * Appends another finder's records, as rows later in the file than this finder's; `lineOffset`
-   * is added to their lines (records of a part of a file that numbered its lines from 1).
-   */
-  append(records: DuplicateRecords, lineOffset = 0): void {
+  /** Appends another finder's records, as rows later in the file than this finder's. */
+  append(records: DuplicateRecords): void {
     const rows = records.hashes.length;
     const base = this.rows;
     if (base + rows > this.hashes.length) this.growRows(base + rows);
@@ -145,14 +142,7 @@ export class DuplicateFinder {
     this.chars.set(records.chars, this.charCount);
     for (let row = 0; row < rows; row++) this.starts[base + row + 1] = this.charCount + records.starts[row + 1]!;
     this.hashes.set(records.hashes, base);
-    if (lineOffset === 0) this.lines.set(records.lines, base);
-    else {
-      // a line is negative when its row cannot be superseded: the offset moves it away from 0 either way
-      for (let row = 0; row < rows; row++) {
-        const line = records.lines[row]!;
-        this.lines[base + row] = line < 0 ? line - lineOffset : line + lineOffset;
-      }
-    }
+    this.lines.set(records.lines, base);
     this.charCount += records.chars.length;
     this.rows += rows;
   }

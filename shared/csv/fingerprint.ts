@@ -13,11 +13,6 @@ const UNIT_SEPARATOR = 0x1f;
 /** Whole numbers below this print as their digits (CsvBytes.decimal with no decimals, no string). */
 const PLAIN_INTEGER_LIMIT = 2 ** 31;
 
-/** Whatever takes the rows' canonical text row by row (Fingerprinter, CanonicalRows). */
-export interface RowsFingerprint {
-  add(customerId: string, gender: Gender, age: number, income: number, score: number): void;
-}
-
 /** Writes one row's canonical text — `id␟gender␟age␟income␟score`, numbers as String() prints them. */
 function writeRow(bytes: CsvBytes, customerId: string, gender: Gender, age: number, income: number, score: number): void {
   bytes.text(customerId);
@@ -41,10 +36,9 @@ function writeNumber(bytes: CsvBytes, value: number): void {
  * The canonical text of the rows — rows joined by line feeds, UTF-8 — hashed with SHA-256 a
  * 64 KiB buffer at a time: no string per row and one hash update per buffer, where a template
  * string and an update per row took about 450 ms a million rows. The reader feeds it as it reads
- * (see readCustomerColumns); a file read in parts on several threads hands it each part's text
- * (CanonicalRows), in file order.
+ * (see readCustomerColumns).
  */
-export class Fingerprinter implements RowsFingerprint {
+export class Fingerprinter {
   private readonly hash: Hash = createHash('sha256');
   private readonly bytes = new CsvBytes(BUFFER_BYTES);
   private rows = 0;
@@ -58,15 +52,6 @@ export class Fingerprinter implements RowsFingerprint {
     if (bytes.length >= BUFFER_BYTES) this.flush();
   }
 
-  /** Appends the next `rows` rows as CanonicalRows wrote them. */
-  addCanonical(text: Uint8Array, rows: number): void {
-    if (rows === 0) return;
-    if (this.rows > 0) this.bytes.byte(NEWLINE);
-    this.flush();
-    this.hash.update(text);
-    this.rows += rows;
-  }
-
   /** The hex digest; the fingerprinter takes no more rows after it. */
   digest(): string {
     if (this.done) throw new Error('the fingerprint was already taken');
@@ -78,23 +63,6 @@ export class Fingerprinter implements RowsFingerprint {
   private flush(): void {
     if (this.bytes.length > 0) this.hash.update(this.bytes.view());
     this.bytes.clear();
-  }
-}
-
-/** The canonical text of some rows, unhashed: a part of a file read on another thread (see Fingerprinter.addCanonical). */
-export class CanonicalRows implements RowsFingerprint {
-  private rows = 0;
-
-  constructor(private readonly bytes: CsvBytes) {}
-
-  add(customerId: string, gender: Gender, age: number, income: number, score: number): void {
-    if (this.rows++ > 0) this.bytes.byte(NEWLINE);
-    writeRow(this.bytes, customerId, gender, age, income, score);
-  }
-
-  /** Rows written so far. */
-  get length(): number {
-    return this.rows;
   }
 }
 

@@ -17,10 +17,9 @@ import {
   type Gender,
   type HeaderMap,
 } from './contract.ts';
-import { ColumnValuesWriter, CustomerColumnsBuilder, type ColumnValues, type CustomerColumns } from './columns.ts';
-import { DuplicateFinder, type DuplicateRecords } from './duplicates.ts';
-import { CanonicalRows, Fingerprinter, type RowsFingerprint } from './fingerprint.ts';
-import { CsvBytes } from './write.ts';
+import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
+import { DuplicateFinder } from './duplicates.ts';
+import { Fingerprinter } from './fingerprint.ts';
 import { grown } from './typed-arrays.ts';
 
 export interface AcceptedRow {
@@ -389,31 +388,29 @@ function identity(rows: number): Int32Array {
  * every id recorded for the duplicate rule, the rejected rows, the accepted rows' canonical text.
  * A whole file is read this way, or a part of one on another thread (see ColumnsPart).
  */
-/** Where ColumnsReading puts the accepted rows' values. */
-interface ValuesSink {
-  readonly length: number;
-  push(customer: Customer): void;
-}
-
-class ColumnsReading<Values extends ValuesSink> {
-  readonly rejected: RejectedRow[] = [];
+/**
+ * A customer CSV read into columns, row by row, with the rules of readCustomerCsv: the accepted
+ * customers' values, every id recorded for the duplicate rule, the rejected rows, and the
+ * accepted rows' fingerprint, taken as they are read (it holds unless a row is superseded).
+ */
+class ColumnsReading {
+  private readonly builder = new CustomerColumnsBuilder();
+  private readonly ids = new DuplicateFinder();
+  private readonly fingerprint = new Fingerprinter();
+  private readonly rejected: RejectedRow[] = [];
   // per accepted row: its id's row in the duplicate finder (which has its id and line); null while
   // that is the row's own number (until a rejected row's id is recorded too: not in a clean file)
-  idRows: Int32Array | null = null;
-  header: HeaderMap | undefined;
-  rowsRead = 0;
+  private idRows: Int32Array | null = null;
+  private header: HeaderMap | undefined;
+  private rowsRead = 0;
+  /** the physical line of the next line */
+  private line = 1;
   private readonly values = emptyRowValues();
   private readonly every: number;
   /** where the fields of a plain row start (see readPlainRow) */
   private bounds = new Int32Array(0);
 
   constructor(
-    readonly builder: Values,
-    readonly ids: DuplicateFinder,
-    /** the accepted rows' fingerprint, taken as they are read: it holds unless a row is superseded */
-    private readonly fingerprint: RowsFingerprint,
-    /** the physical line of the first line read */
-    public line: number,
     private readonly onProgress: ((rowsRead: number) => void) | undefined,
     every: number | undefined,
   ) {
@@ -540,45 +537,37 @@ class ColumnsReading<Values extends ValuesSink> {
     }
     builder.push(values);
   }
-}
 
-/**
- * The columns of the rows read (readCustomerColumns, or the parts of a file put together): the
- * duplicate rule settled over every id, the superseded rows rejected and dropped.
- */
-function columnsCsv(
-  header: HeaderMap,
-  builder: CustomerColumnsBuilder,
-  ids: DuplicateFinder,
-  idRows: Int32Array | null,
-  rejected: RejectedRow[],
-  rowsRead: number,
-  fingerprint: Fingerprinter,
-): CustomerColumnsCsv {
-  const superseded = ids.superseded();
-  if (superseded.size > 0) {
-    idRows ??= identity(builder.length);
-    const before = builder.length;
-    let kept = 0;
-    const keep = new Uint8Array(before);
-    for (let row = 0; row < before; row++) {
-      const line = ids.lineAt(idRows[row]!);
-      const by = superseded.get(line);
-      if (by === undefined) {
-        keep[row] = 1;
-        continue;
+  /** The columns of the rows read: the duplicate rule settled over every id, the superseded rows rejected and dropped. */
+  finish(): CustomerColumnsCsv {
+    const { header, builder, ids, rejected } = this;
+    if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
+    let idRows = this.idRows;
+    const superseded = ids.superseded();
+    if (superseded.size > 0) {
+      idRows ??= identity(builder.length);
+      const before = builder.length;
+      let kept = 0;
+      const keep = new Uint8Array(before);
+      for (let row = 0; row < before; row++) {
+        const line = ids.lineAt(idRows[row]!);
+        const by = superseded.get(line);
+        if (by === undefined) {
+          keep[row] = 1;
+          continue;
+        }
+        const customerId = ids.idAt(idRows[row]!);
+        rejected.push({ line, customerId, reason: `duplicate customer_id, superseded by line ${by}`, fields: NO_FIELDS });
       }
-      const customerId = ids.idAt(idRows[row]!);
-      rejected.push({ line, customerId, reason: `duplicate customer_id, superseded by line ${by}`, fields: NO_FIELDS });
+      builder.compact((row) => keep[row] === 1);
+      for (let row = 0; row < before; row++) if (keep[row] === 1) idRows[kept++] = idRows[row]!;
     }
-    builder.compact((row) => keep[row] === 1);
-    for (let row = 0; row < before; row++) if (keep[row] === 1) idRows[kept++] = idRows[row]!;
+    rejected.sort((a, b) => a.line - b.line);
+    const finderRows = idRows;
+    const idColumn = { get: (row: number) => ids.idAt(finderRows === null ? row : finderRows[row]!) };
+    const columns = builder.build(idColumn, superseded.size === 0 ? this.fingerprint.digest() : undefined);
+    return { header, columns, rejected, rowsRead: this.rowsRead, duplicates: superseded.size };
   }
-  rejected.sort((a, b) => a.line - b.line);
-  const finderRows = idRows;
-  const idColumn = { get: (row: number) => ids.idAt(finderRows === null ? row : finderRows[row]!) };
-  const columns = builder.build(idColumn, superseded.size === 0 ? fingerprint.digest() : undefined);
-  return { header, columns, rejected, rowsRead, duplicates: superseded.size };
 }
 
 /**
@@ -590,154 +579,7 @@ export async function readCustomerColumns(
   source: AsyncIterable<Uint8Array | string>,
   options: Omit<ReadOptions, 'keepFields'> = {},
 ): Promise<CustomerColumnsCsv> {
-  const fingerprint = new Fingerprinter();
-  const reading = new ColumnsReading(
-    new CustomerColumnsBuilder(),
-    new DuplicateFinder(),
-    fingerprint,
-    1,
-    options.onProgress,
-    options.progressEvery,
-  );
+  const reading = new ColumnsReading(options.onProgress, options.progressEvery);
   for await (const chunk of rowOrLineChunks(source)) reading.read(chunk);
-  const { header, builder, ids, idRows, rejected, rowsRead } = reading;
-  if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
-  return columnsCsv(header, builder, ids, idRows, rejected, rowsRead, fingerprint);
-}
-
-/**
- * A part of a file read into columns (by ColumnsPartReader, on another thread), to be put together
- * with the other parts in file order (ColumnsAssembler). Its line numbers count from the part's
- * first line as line 1 (the part does not know where it starts: the assembler does). Its arrays
- * can be handed between threads, and back to be read into again.
- */
-export interface ColumnsPart {
-  /** the file's header, as the part read it */
-  readonly header: HeaderMap;
-  readonly rowsRead: number;
-  /** the lines the part spans */
-  readonly lines: number;
-  /** the accepted rows' values */
-  readonly values: ColumnValues;
-  /** every id the part recorded for the duplicate rule, in file order (see DuplicateFinder.records) */
-  readonly records: DuplicateRecords;
-  /** per accepted row: its id's row in `records`; null when that is the row's own number */
-  readonly idRows: Int32Array | null;
-  readonly rejected: RejectedRow[];
-  /** the accepted rows' canonical text (see CanonicalRows) */
-  readonly canonical: Uint8Array;
-}
-
-/** The arrays of a part put together, handed back to read another part into (see ColumnsPartReader.read). */
-export interface ColumnsPartArrays {
-  readonly values: ColumnValues;
-  readonly records: DuplicateRecords;
-  readonly canonical: Uint8Array;
-}
-
-/** Arrays over the whole buffers of a part's (views of them), to read another part into. */
-export function wholeArrays({ values, records, canonical }: ColumnsPartArrays): ColumnsPartArrays {
-  const whole = <T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(array: T): T =>
-    new (array.constructor as new (buffer: ArrayBufferLike) => T)(array.buffer);
-  return {
-    values: { genders: whole(values.genders), ages: whole(values.ages), incomes: whole(values.incomes), scores: whole(values.scores) },
-    records: { chars: whole(records.chars), starts: whole(records.starts), hashes: whole(records.hashes), lines: whole(records.lines) },
-    canonical: whole(canonical),
-  };
-}
-
-/** Bytes of a part's text per row, about (a generated file's rows), to size its arrays. */
-const BYTES_PER_ROW = 24;
-
-/** Reads parts of a customer CSV into columns, one at a time, on one thread. */
-export class ColumnsPartReader {
-  private readonly ids = new DuplicateFinder();
-  private readonly canonical = new CsvBytes();
-
-  /**
-   * Reads a part: `source` is the file's header line followed by whole lines of the file (`bytes`
-   * of them, about), into `into`'s arrays where they fit. Throws InvalidFileError as
-   * readCustomerColumns does when the part cannot be read (the caller reads the whole file to say
-   * why: a part does not know what came before it).
-   */
-  async read(source: AsyncIterable<Uint8Array | string>, bytes: number, into?: ColumnsPartArrays): Promise<ColumnsPart> {
-    const { ids, canonical } = this;
-    ids.clear();
-    if (into !== undefined) canonical.adopt(into.canonical);
-    const values = new ColumnValuesWriter(Math.ceil(bytes / BYTES_PER_ROW), into?.values);
-    const reading = new ColumnsReading(values, ids, new CanonicalRows(canonical), 0, undefined, undefined);
-    for await (const chunk of rowOrLineChunks(source)) reading.read(chunk);
-    const { header, idRows, rejected, rowsRead } = reading;
-    if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
-    return {
-      header,
-      rowsRead,
-      lines: reading.line - 1,
-      values: values.values(),
-      records: ids.records(into?.records),
-      idRows: idRows === null ? null : idRows.subarray(0, values.length),
-      rejected,
-      canonical: canonical.take(),
-    };
-  }
-}
-
-/**
- * Puts the parts of a file read by ColumnsPartReader together, in file order, into what
- * readCustomerColumns reads of the whole file: the same columns, ids, rejects, counts and
- * fingerprint.
- */
-export class ColumnsAssembler {
-  private readonly builder = new CustomerColumnsBuilder();
-  private readonly ids = new DuplicateFinder();
-  private idRows: Int32Array | null = null;
-  private readonly rejected: RejectedRow[] = [];
-  private readonly fingerprint = new Fingerprinter();
-  private rowsRead = 0;
-  /** lines before the next part (the header line, then the parts') */
-  private lines = 1;
-  private header: HeaderMap | undefined;
-  private nextProgress: number;
-  private readonly every: number;
-
-  constructor(private readonly options: Omit<ReadOptions, 'keepFields'> = {}) {
-    this.every = options.progressEvery ?? DEFAULT_PROGRESS_EVERY;
-    this.nextProgress = this.every;
-  }
-
-  /**
-   * Room for the file's ids, as many as `rows` ids of `chars` characters in all (a caller that
-   * can estimate them from the first part saves the copies of growing).
-   */
-  reserve(rows: number, chars: number): void {
-    this.ids.reserve(rows, chars);
-  }
-
-  /** Appends the next part of the file; its arrays are the caller's again when this returns. */
-  add(part: ColumnsPart): void {
-    const base = this.builder.length;
-    const idBase = this.ids.size;
-    const rows = part.values.ages.length;
-    if (this.idRows === null && part.idRows !== null) this.idRows = identity(base);
-    if (this.idRows !== null) {
-      if (base + rows > this.idRows.length) this.idRows = grown(this.idRows, base + rows, 1.5);
-      for (let row = 0; row < rows; row++) this.idRows[base + row] = idBase + (part.idRows === null ? row : part.idRows[row]!);
-    }
-    this.builder.append(part.values);
-    const offset = this.lines;
-    this.ids.append(part.records, offset);
-    for (const row of part.rejected) this.rejected.push({ ...row, line: row.line + offset });
-    this.fingerprint.addCanonical(part.canonical, rows);
-    this.lines += part.lines;
-    this.rowsRead += part.rowsRead;
-    this.header ??= part.header;
-    // progress as one reader reports it: at every multiple of progressEvery
-    for (; this.rowsRead >= this.nextProgress; this.nextProgress += this.every) this.options.onProgress?.(this.nextProgress);
-  }
-
-  /** The whole file's columns (see readCustomerColumns), once every part is added. */
-  finish(): CustomerColumnsCsv {
-    if (this.header === undefined) throw new InvalidFileError('the file is empty (no header row)');
-    return columnsCsv(this.header, this.builder, this.ids, this.idRows, this.rejected, this.rowsRead, this.fingerprint);
-  }
+  return reading.finish();
 }

@@ -1,18 +1,14 @@
 // `segments train <csv>`: a model from a local CSV, stored and (by default) promoted, with its report.
 // Also the training options and progress that `segments db train` shares.
 
-import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { readCustomerColumns, type CustomerColumnsCsv } from '../../../shared/csv/read-customers.ts';
+import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
 import type { TrainOptions } from '../../../shared/workflows/train.ts';
 import { trainAndPublish } from '../../../shared/workflows/train-upload.ts';
 import { defineCommand, integer, jsonOption, list, STORE_OPTION, type OptionDefinitions, type OptionValues } from '../command.ts';
 import { modelStore, type Output } from '../context.ts';
 import { openInput } from '../io.ts';
-import { PARALLEL_MIN_BYTES } from '../parallel-assign.ts';
-import { readColumnsInParallel } from '../parallel-read.ts';
 import { segmentTable } from '../table.ts';
 
 /** The options of a training, for `train` and `db train`. */
@@ -31,23 +27,6 @@ export const TRAIN_OPTIONS = {
 } as const satisfies OptionDefinitions;
 
 type TrainValues = OptionValues<typeof TRAIN_OPTIONS>;
-
-/** Most threads a large file is read on (the main thread and workers). */
-const MAX_READ_THREADS = 4;
-
-/**
- * The training file in columns: a large local file read on every core (parallel-read.ts), anything
- * else (a small file, a pipe, a file that cannot be cut) on one thread.
- */
-async function readTrainingFile(file: string, onProgress: (rowsRead: number) => void): Promise<CustomerColumnsCsv> {
-  const input = await openInput(file); // fails early, with one line, when the file is missing
-  const { size } = await stat(file);
-  const threads = size >= PARALLEL_MIN_BYTES ? Math.min(availableParallelism(), MAX_READ_THREADS) : 1;
-  const inParallel = await readColumnsInParallel({ path: file, threads, onProgress });
-  if (inParallel === null) return await readCustomerColumns(input, { onProgress });
-  input.destroy();
-  return inParallel;
-}
 
 /** The workflow's options from the command line; sweep progress goes to stderr. */
 export function trainOptions(values: TrainValues, io: Output): TrainOptions {
@@ -90,7 +69,7 @@ export const train = defineCommand({
   async run({ values, args: [file] }, { io }) {
     const options = trainOptions(values, io);
     const store = modelStore(values.store);
-    const csv = await readTrainingFile(file!, (n) => io.err(`read ${n} rows`));
+    const csv = await readCustomerColumns(await openInput(file!), { onProgress: (n) => io.err(`read ${n} rows`) });
     io.err(`${csv.rowsRead} rows read: ${csv.columns.length} accepted, ${csv.rejected.length} rejected`);
     const { model, published } = await trainAndPublish(
       store,

@@ -1,6 +1,6 @@
-// The worker threads themselves at work (in process, from the TypeScript sources): with the main
-// thread not standing in while they start, every chunk of a small file is read or labeled by a
-// worker and handed back, and the results are those of one thread.
+// The worker threads of `segments assign` themselves at work (in process, from the TypeScript
+// sources): with the main thread not standing in while they start, every chunk of a small file is
+// labeled by a worker and handed back, and the outputs are those of one thread.
 
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FileResultWriter } from '../../../functions/adapters/file-result-writer.ts';
 import { labelFileInParallel } from '../../../functions/cli/parallel-assign.ts';
-import { readColumnsInParallel } from '../../../functions/cli/parallel-read.ts';
-import { readCustomerColumns, type CustomerColumnsCsv } from '../../../shared/csv/read-customers.ts';
+import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
 import type { Model } from '../../../shared/model/artifact.ts';
 import type { ResultName } from '../../../shared/ports.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
@@ -36,13 +35,6 @@ beforeAll(async () => {
   return () => temp.remove();
 });
 
-const everything = (csv: CustomerColumnsCsv) => ({
-  rows: Array.from({ length: csv.columns.length }, (_, i) => csv.columns.at(i)),
-  rejected: csv.rejected,
-  counts: [csv.rowsRead, csv.duplicates],
-  fingerprint: csv.columns.fingerprint,
-});
-
 const outputs = (stem: string): Record<ResultName, string> => ({
   'labeled.csv': join(dir, `${stem}.csv`),
   'rejects.csv': join(dir, `${stem}.rejects.csv`),
@@ -50,14 +42,6 @@ const outputs = (stem: string): Record<ResultName, string> => ({
 });
 
 describe('worker threads', () => {
-  it('read every chunk into columns and hand them back as one thread reads the file', async () => {
-    const path = join(dir, 'customers.csv');
-    const one = await readCustomerColumns(createReadStream(path));
-    const parallel = await readColumnsInParallel({ path, threads: 2, standIn: false });
-    expect(everything(parallel!)).toEqual(everything(one));
-    expect(one.duplicates).toBe(2);
-  });
-
   it('label every chunk, twice for a file with duplicates, and write what one thread writes', async () => {
     const path = join(dir, 'customers.csv');
     const clock = () => new Date('2026-01-02T00:00:00Z');

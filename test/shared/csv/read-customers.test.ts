@@ -3,17 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ColumnsAssembler,
-  ColumnsPartReader,
-  parseCustomerRecords,
-  readCustomerColumns,
-  readCustomerCsv,
-  wholeArrays,
-  type ColumnsPartArrays,
-  type CustomerColumnsCsv,
-  type CustomerCsv,
-} from '../../../shared/csv/read-customers.ts';
+import { parseCustomerRecords, readCustomerColumns, readCustomerCsv, type CustomerCsv } from '../../../shared/csv/read-customers.ts';
 import { InvalidFileError } from '../../../shared/errors.ts';
 import { byteChunks, oneString, stringChunks } from '../support/csv-source.ts';
 
@@ -527,6 +517,9 @@ describe('readCustomerCsv on random files', () => {
   });
 });
 
+/** Quote-free fields: quotes, commas and line breaks dropped. */
+const plain = (field: string): string => field.replace(/[",\r\n]/g, '');
+
 describe('readCustomerColumns on quote-free files (lines read in place)', () => {
   it('reads what readCustomerCsv reads, row by row, whatever form each field takes', async () => {
     const field = (forms: readonly string[]) => fc.oneof(fc.constantFrom(...forms), fc.string({ maxLength: 4 }).map(plain));
@@ -577,92 +570,5 @@ describe('readCustomerColumns on quote-free files (lines read in place)', () => 
       ),
       { numRuns: 500 },
     );
-  });
-});
-
-// ---- a file read in parts (on several threads, functions/cli/parallel-read.ts) and put together ----
-
-/** What a read into columns gives, row by row, for comparing two reads. */
-const everything = (csv: CustomerColumnsCsv) => ({
-  rows: Array.from({ length: csv.columns.length }, (_, i) => csv.columns.at(i)),
-  genderCodes: Array.from(csv.columns.genderCodes),
-  rejected: csv.rejected,
-  counts: [csv.rowsRead, csv.duplicates],
-  header: csv.header,
-  fingerprint: csv.columns.fingerprint,
-});
-
-/**
- * Reads the text's header line and then each part (the text cut after the given line ends) with
- * one part reader, as a thread does, each part into the arrays of the one before, and puts them
- * together.
- */
-async function readInParts(text: string, cuts: readonly number[], sizes: readonly number[]): Promise<CustomerColumnsCsv> {
-  const bytes = new TextEncoder().encode(text);
-  const ends = [...bytes.keys()].filter((i) => bytes[i] === 0x0a).map((i) => i + 1);
-  const headerEnd = ends[0]!;
-  const bounds = [...new Set([headerEnd, ...cuts.map((c) => ends[c % ends.length]!).filter((e) => e > headerEnd), bytes.length])].sort(
-    (a, b) => a - b,
-  );
-  const header = new TextDecoder().decode(bytes.subarray(0, headerEnd));
-  const reader = new ColumnsPartReader();
-  const assembler = new ColumnsAssembler();
-  let into: ColumnsPartArrays | undefined;
-  for (let p = 0; p + 1 < bounds.length; p++) {
-    const part = bytes.subarray(bounds[p]!, bounds[p + 1]!);
-    async function* source(): AsyncGenerator<Uint8Array | string> {
-      yield header;
-      yield* byteChunks(new TextDecoder().decode(part), sizes);
-    }
-    const read = await reader.read(source(), part.length, into);
-    assembler.add(read);
-    into = wholeArrays(read);
-  }
-  return assembler.finish();
-}
-
-/** Quote-free fields (a file with a quote is read on one thread): commas and line breaks dropped. */
-const plain = (field: string): string => field.replace(/[",\r\n]/g, '');
-
-describe('ColumnsPartReader and ColumnsAssembler', () => {
-  it('read a file in parts into exactly what readCustomerColumns reads of it whole: rows, ids, rejects, duplicates across parts, lines, fingerprint', async () => {
-    const id = fc.constantFrom('1', '2', '3', '0001', 'a b', '', 'Zoë', '東京', 'x');
-    await fc.assert(
-      fc.asyncProperty(
-        fileArb,
-        fc.array(id, { minLength: 30, maxLength: 30 }),
-        fc.array(fc.nat(60), { maxLength: 6 }),
-        async ({ header, rows, eol, finalNewline, bom }, ids, cuts) => {
-          let text = (bom ? '\uFEFF' : '') + header.join(',');
-          rows.forEach((row, i) => {
-            const fields = row.fields.map(plain);
-            if (fields.length > 0 && i % 3 !== 2) fields[0] = ids[i % ids.length]!;
-            text += eol.repeat(1 + row.blankBefore) + fields.join(',');
-          });
-          if (finalNewline) text += eol;
-          // a file is read in parts when its header line is followed by more (parallel-read.ts)
-          if (!/\n[^]/.test(text)) return;
-          const whole = await readCustomerColumns(byteChunks(text, [5]));
-          expect(everything(await readInParts(text, cuts, [1, 7, 64]))).toEqual(everything(whole));
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
-
-  it('number rows by their physical lines across parts, and report progress as one reader does', async () => {
-    const text = `${SNAKE}\n\na,M,20,30,40\nb,X,21,31,41\n\n\na,F,22,32,42\nc,F,23,33,43\n`;
-    const csv = await readInParts(text, [3, 6], [1000]);
-    expect(csv.rejected.map((r) => [r.line, r.customerId, r.reason])).toEqual([
-      [3, 'a', 'duplicate customer_id, superseded by line 7'],
-      [4, 'b', 'gender "X" is not Male/Female (or M/F)'],
-    ]);
-    const progress: number[] = [];
-    const assembler = new ColumnsAssembler({ onProgress: (n) => progress.push(n), progressEvery: 2 });
-    const reader = new ColumnsPartReader();
-    for (const part of ['a,M,20,30,40\nb,M,20,30,40\nc,M,20,30,40\n', 'd,M,20,30,40\n', 'e,M,20,30,40\nf,M,20,30,40\n']) {
-      assembler.add(await reader.read(stringChunks(`${SNAKE}\n${part}`, 1000), part.length));
-    }
-    expect(progress).toEqual([2, 4, 6]);
   });
 });
