@@ -1,6 +1,7 @@
 // `segments train <csv>`: a model from a local CSV, stored and (by default) promoted, with its report.
 // Also the training options and progress that `segments db train` shares.
 
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
@@ -69,7 +70,9 @@ export const train = defineCommand({
   async run({ values, args: [file] }, { io }) {
     const options = trainOptions(values, io);
     const store = modelStore(values.store);
-    const csv = await readCustomerColumns(await openInput(file!), { onProgress: (n) => io.err(`read ${n} rows`) });
+    const input = await openInput(file!); // fails early, with one line, when the file is missing
+    const { size: bytes } = await stat(file!);
+    const csv = await readCustomerColumns(input, { onProgress: (n) => io.err(`read ${n} rows`), bytes });
     io.err(`${csv.rowsRead} rows read: ${csv.columns.length} accepted, ${csv.rejected.length} rejected`);
     const { model, published } = await trainAndPublish(
       store,

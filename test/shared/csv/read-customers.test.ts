@@ -561,8 +561,9 @@ describe('readCustomerColumns on quote-free files (lines read in place)', () => 
           const text = [`${SNAKE},note`, ...lines].join(eol) + (finalNewline ? eol : '');
           const columns = await readCustomerColumns(byteChunks(text, sizes));
           const objects = await readCustomerCsv(byteChunks(text, sizes), { keepFields: false });
+          // an age of -0 is 0 in a column of bytes
           expect(Array.from({ length: columns.columns.length }, (_, i) => columns.columns.at(i))).toEqual(
-            objects.accepted.map((r) => r.customer),
+            objects.accepted.map((r) => ({ ...r.customer, age: r.customer.age + 0 })),
           );
           expect(columns.rejected).toEqual(objects.rejected);
           expect([columns.rowsRead, columns.duplicates]).toEqual([objects.rowsRead, objects.duplicates]);
