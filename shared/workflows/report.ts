@@ -9,6 +9,8 @@ import type { Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
 import { renderReport, type Movement, type TableStats } from '../report/index.ts';
 import { nearestCentroids, numericColumns } from '../model/assign.ts';
+import { sampleOrder } from '../clustering/sample-order.ts';
+import { REPORT_SAMPLE_ROWS } from './table-model.ts';
 import type { TableStatus } from '../ports.ts';
 
 /** The report's table figures from the table status. */
@@ -76,7 +78,9 @@ export type RewriteOutcome = { readonly written: true; readonly uri: string } | 
 /**
  * Renders a table-trained model's report again with the table's current created / assigned shares,
  * with the same "who moved where" section training wrote: from the model it was matched to
- * (`lineage.parent`, the active model at training) to this one. Leaves the stored report alone, and
+ * (`lineage.parent`, the active model at training) to this one. Drawn from the same sample as at
+ * training (the first REPORT_SAMPLE_ROWS training customers of the sample order for the model's
+ * seed), so an unchanged table gives the page training wrote. Leaves the stored report alone, and
  * says why, when the table no longer holds every training customer or the parent model is gone.
  */
 export async function rewriteTableReport(store: ModelStore, table: TrainingTable, model: Model): Promise<RewriteOutcome> {
@@ -96,5 +100,11 @@ export async function rewriteTableReport(store: ModelStore, table: TrainingTable
     }
   }
   const movement = parent === null ? null : movementOf(parent, model, customers);
-  return { written: true, uri: await writeReport(store, model, customers, tableStatsOf(await table.status()), movement) };
+  const order = sampleOrder(
+    customers.map((c) => c.customerId),
+    model.seed,
+    Math.min(customers.length, REPORT_SAMPLE_ROWS),
+  );
+  const sample = Array.from(order, (row) => customers[row]!);
+  return { written: true, uri: await writeSampleReport(store, model, sample, tableStatsOf(await table.status()), movement) };
 }

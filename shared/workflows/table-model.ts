@@ -34,6 +34,13 @@ import type { ModelSpace, RankedField, RankRequest, SegmentTotals, TableTraining
 import { TABLE_SOURCE } from './database.ts';
 import type { TrainOptions } from './train.ts';
 
+/**
+ * A table-trained model's report is drawn from this many customers at most, the first of the
+ * sample order for the model's seed (the restarts' sample by default): a fixed number, so that
+ * rendering it again from the table (rewriteTableReport) draws the same customers.
+ */
+export const REPORT_SAMPLE_ROWS = SAMPLE_ROWS;
+
 /** trainModel's default seed. */
 const DEFAULT_SEED = 42;
 /** The group of every customer in rank requests. */
@@ -51,7 +58,7 @@ const NUMERIC_OTHERS_ETA2 = 0.5;
 export interface TableModel {
   readonly model: Model;
   readonly snapshot: TrainingSnapshot;
-  /** The first rows of the sample order the sweep and the restarts ran on (the report draws from them). */
+  /** The report's sample: the first REPORT_SAMPLE_ROWS customers of the sample order (all of them when there are no more). */
   readonly sample: readonly Customer[];
   /** Customers by the reference's segment (rows) and the new model's (columns), positions in each model's arrays; null without a reference. */
   readonly movement: number[][] | null;
@@ -93,10 +100,10 @@ export async function trainInTable(
   const sums = await training.scalerSums(snapshot, features);
   const scaler = scalerOf(sums.mean, sums.squares, n, features);
 
-  // the first rows of the sample order: the restarts' (sampleSize), and the quick sweep's at least
+  // the first rows of the sample order: the restarts' (sampleSize), the quick sweep's and the report's at least
   const sample: Customer[] = [];
-  for await (const page of training.readSample(snapshot, Math.min(n, Math.max(sampleSize, QUICK_SWEEP.rows)), (id) => sampleKey(id, seed)))
-    sample.push(...page);
+  const sampleRows = Math.min(n, Math.max(sampleSize, QUICK_SWEEP.rows, REPORT_SAMPLE_ROWS));
+  for await (const page of training.readSample(snapshot, sampleRows, (id) => sampleKey(id, seed))) sample.push(...page);
   log(`read a sample of ${sample.length} customers`);
   const xs = encodeScaled(sample, features, scaler);
   const restartRows = Math.min(n, sampleSize);
@@ -179,7 +186,7 @@ export async function trainInTable(
   log('fingerprinted the training rows');
   const stamped = stampModel(JSON.parse(canonicalJson(body)), now);
   const movement = reference === null ? null : await training.movement(snapshot, spaceOfModel(reference), k);
-  return { model: stamped, snapshot, sample, movement };
+  return { model: stamped, snapshot, sample: sample.slice(0, Math.min(n, REPORT_SAMPLE_ROWS)), movement };
 }
 
 /** A model's space for SQL: its features, scaler and centroids. */

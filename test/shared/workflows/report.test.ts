@@ -10,6 +10,18 @@ import type { TableStatus } from '../../../shared/ports.ts';
 import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { movementOf, rewriteTableReport, tableStatsOf, type TrainingTable } from '../../../shared/workflows/report.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
+import { REPORT_SAMPLE_ROWS } from '../../../shared/workflows/table-model.ts';
+import { sampleOrder } from '../../../shared/clustering/sample-order.ts';
+
+/** The customers in the sample order for `seed` (sample-order.ts), as training from the table reads them. */
+const inSampleOrder = (rows: readonly Customer[], seed: number): Customer[] =>
+  Array.from(
+    sampleOrder(
+      rows.map((c) => c.customerId),
+      seed,
+    ),
+    (r) => rows[r]!,
+  );
 import { withTempDir } from '../../support/temp.ts';
 
 const customers: Customer[] = [...generateCustomers({ rows: 600, seed: 51 })].map(({ planted: _p, ...c }) => c);
@@ -79,7 +91,7 @@ describe('rewriteTableReport', () => {
     expect(outcome).toEqual({ written: true, uri: store.reportPath(after.modelVersion) });
     const expected = await renderReport({
       model: after,
-      customers,
+      customers: inSampleOrder(customers, after.seed),
       tableStats: tableStatsOf(status),
       movement: movementOf(before, after, customers),
     });
@@ -94,7 +106,24 @@ describe('rewriteTableReport', () => {
     await rewriteTableReport(store, table(customers), first);
     const html = await readFile(store.reportPath(first.modelVersion), 'utf8');
     expect(html).not.toContain('<section id="movement">');
-    expect(html).toBe(await renderReport({ model: first, customers, tableStats: tableStatsOf(status) }));
+    expect(html).toBe(
+      await renderReport({ model: first, customers: inSampleOrder(customers, first.seed), tableStats: tableStatsOf(status) }),
+    );
+  });
+
+  it('draws a large table’s page from the training’s sample, as training did, and says so', async () => {
+    const many: Customer[] = [...generateCustomers({ rows: REPORT_SAMPLE_ROWS + 500, seed: 52 })].map(({ planted: _p, ...c }) => c);
+    const model = trainModel(
+      { source: 'test', customers: many, rowsRead: many.length, rowsRejected: 0, duplicates: 0 },
+      { k: 3, seed: 4, sweep: 'none' },
+      new Date('2026-02-01T00:00:00Z'),
+    );
+    await store.putModel(model);
+    await rewriteTableReport(store, table(many), model);
+    const html = await readFile(store.reportPath(model.modelVersion), 'utf8');
+    const sample = inSampleOrder(many, model.seed).slice(0, REPORT_SAMPLE_ROWS);
+    expect(html).toBe(await renderReport({ model, customers: sample, tableStats: tableStatsOf(status), sampleOf: many.length }));
+    expect(html).toContain(`data-sample="${REPORT_SAMPLE_ROWS}" data-of="${many.length}"`);
   });
 
   it('leaves the stored report alone and says why when training customers are gone or the parent is not stored', async () => {
