@@ -387,12 +387,12 @@ function assignBounded(
 }
 
 /**
- * ml-kmeans's Lloyd loop over a row-major Float64Array, for the restarts and the full-data refinement: the same step
- * (nearest centroid, first on ties; means summed in row order; an empty cluster keeps its centroid)
- * and the same stopping rule (every centroid moved at most `tolerance`, squared, or `maxIterations`
- * reached), so it gives ml-kmeans's centroids, iterations and convergence flag bit for bit (tested)
- * without its arrays of arrays: through them, a fit of 10⁶ rows took about four times the CPU and over
- * twice the peak memory (README, design decisions). A bound per row spares most rows the search over
+ * ml-kmeans's Lloyd loop over a row-major Float64Array, for the restarts and the full-data
+ * refinement: the same step (nearest centroid, first on ties; means summed in row order; an empty
+ * cluster keeps its centroid) and the same stopping rule (every centroid moved at most `tolerance`,
+ * squared, or `maxIterations` reached), so it gives ml-kmeans's centroids, iterations and
+ * convergence flag bit for bit (tested) without its arrays of arrays: through them, a fit of 10⁶
+ * rows took about four times the CPU and over twice the peak memory (README, design decisions). A bound per row spares most rows the search over
  * every centroid once the centroids barely move (assignBounded). Also returns the labels, sizes
  * and inertia for the final centroids, as assignToCentroids gives them, and each row's distance to
  * its centroid.

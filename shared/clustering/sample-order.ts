@@ -17,7 +17,8 @@ export interface PackedIds {
 
 /**
  * Customer ids by row: an array, a function of the row number (with the row count given apart), or
- * packed (read without a string per id: at 10⁶ ids, making the strings costs more than hashing them).
+ * packed (read without a string per id: at 10⁶ ids, making the strings can cost more than hashing
+ * them).
  */
 export type SampleIds = readonly string[] | ((row: number) => string) | PackedIds;
 
