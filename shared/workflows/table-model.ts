@@ -23,7 +23,7 @@ import {
 } from '../clustering/kmeans.ts';
 import { SILHOUETTE_EXACT_MAX_ROWS, silhouette, silhouetteSample } from '../clustering/metrics.ts';
 import { sampleKey } from '../clustering/sample-order.ts';
-import { DEFAULT_MAX_K, fullSweep, noSweep, QUICK_SWEEP, quickSweep, SWEEP_MODES, type Sweep } from '../clustering/sweep.ts';
+import { DEFAULT_MAX_K, fullSweep, noSweep, quickSweep, SWEEP_MODES, type Sweep } from '../clustering/sweep.ts';
 import { nameSegments, type SegmentProfile } from '../profile/profile.ts';
 import { quantile, summarizeAscending, type Ascending } from '../profile/stats.ts';
 import { canonicalJson, SCHEMA_VERSION, stampModel, type Model } from '../model/artifact.ts';
@@ -32,7 +32,7 @@ import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
 import { SOFTWARE } from '../model/software.ts';
 import type { ModelSpace, RankedField, RankRequest, SegmentTotals, TableTraining, TrainingSnapshot } from '../ports.ts';
 import { TABLE_SOURCE } from './database.ts';
-import type { TrainOptions } from './train.ts';
+import { sampleOrderRows, type TrainOptions } from './train.ts';
 
 /**
  * A table-trained model's report is drawn from this many customers at most, the first of the
@@ -102,7 +102,7 @@ export async function trainInTable(
 
   // the first rows of the sample order: the restarts' (sampleSize), the quick sweep's and the report's at least
   const sample: Customer[] = [];
-  const sampleRows = Math.min(n, Math.max(sampleSize, QUICK_SWEEP.rows, REPORT_SAMPLE_ROWS));
+  const sampleRows = Math.max(sampleOrderRows(n, sampleSize), Math.min(n, REPORT_SAMPLE_ROWS));
   for await (const page of training.readSample(snapshot, sampleRows, (id) => sampleKey(id, seed))) sample.push(...page);
   log(`read a sample of ${sample.length} customers`);
   const xs = encodeScaled(sample, features, scaler);
