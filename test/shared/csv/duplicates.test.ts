@@ -125,4 +125,51 @@ describe('DuplicateFinder', () => {
     whole.append(wide);
     expect(whole.idAt(3)).toBe('é😀');
   });
+
+  it('keeps starts and lines only once ids differ in length or rows leave consecutive lines, and answers the same either way', () => {
+    // mostly ids of one width on consecutive lines, all supersedable: the common file, then a break
+    const row = fc.record({
+      id: fc.oneof(
+        { weight: 12, arbitrary: fc.constantFrom('0000001', '0000002', '0000003', 'é000004') },
+        fc.constantFrom('7', '08', 'x😀yzabc'),
+      ),
+      gap: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, fc.constantFrom(2, 5)),
+      supersedable: fc.oneof({ weight: 12, arbitrary: fc.constant(true) }, fc.constant(false)),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 80 }), fc.nat(80), fc.integer({ min: 1, max: 4 }), (rows, cut, firstLine) => {
+        let line = firstLine;
+        const lines = rows.map((r, i) => (i === 0 ? line : (line += r.gap)));
+        // the rule row by row, on these lines
+        const open = new Map<string, number>();
+        const want = new Map<number, number>();
+        rows.forEach((r, i) => {
+          const earlier = open.get(r.id);
+          if (earlier !== undefined) want.set(earlier, lines[i]!);
+          open.delete(r.id);
+          if (r.supersedable) open.set(r.id, lines[i]!);
+        });
+        const whole = new DuplicateFinder();
+        const first = new DuplicateFinder();
+        const second = new DuplicateFinder();
+        rows.forEach((r, i) => {
+          whole.add(r.id, lines[i]!, r.supersedable);
+          (i < cut ? first : second).add(r.id, lines[i]!, r.supersedable);
+        });
+        const appended = new DuplicateFinder();
+        appended.append(first.records());
+        appended.append(second.records());
+        for (const finder of [whole, appended]) {
+          expect(Array.from({ length: finder.size }, (_, i) => [finder.idAt(i), finder.lineAt(i)])).toEqual(
+            rows.map((r, i) => [r.id, lines[i]]),
+          );
+          const { hashes, ...records } = finder.records();
+          expect(records.lines).toEqual(Int32Array.from(rows, (r, i) => (r.supersedable ? lines[i]! : -lines[i]!)));
+          expect(hashes).toHaveLength(rows.length);
+          expect(finder.superseded()).toEqual(want);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
 });
