@@ -1,8 +1,9 @@
-// K-means on a row-major Float64Array: greedy k-means++ seeding (as scikit-learn does), ml-kmeans's
-// Lloyd iterations (our loop, refineLloyd) from those centers, restarts keeping the lowest inertia;
+// K-means on a row-major Float64Array: greedy k-means++ seeding (as scikit-learn does), Lloyd
+// iterations by ml-kmeans from those centers, restarts keeping the lowest inertia computed here;
 // the restarts run on the first rows of the sample order (all rows, in that order, when there are
 // few), and on large data the same Lloyd step then refines the winner on all rows.
 
+import { kmeans as mlKMeans } from 'ml-kmeans';
 import { Random } from 'ml-random';
 import { ClusteringError, InvalidOptionError } from '../errors.ts';
 import type { Matrix } from '../features/encode.ts';
@@ -64,12 +65,14 @@ export const KMEANS_DEFAULTS = { maxIterations: 300, tolerance: 1e-10 } as const
 export const SAMPLE_ROWS = 20_000;
 const RESTART_BUDGET_ROWS = 200_000;
 const MIN_RESTARTS = 10;
-const MAX_RESTARTS = 100;
+const MAX_RESTARTS = 300;
 
 /**
- * Default number of k-means++ starts: about 200,000 row-fits in all, between 10 and 100 — 100 for
- * small files (where the objective has many local optima; 10 starts miss the best one on the Mall
- * Customers data), 10 from 20,000 rows on (where starts run on a sample of `sampleSize` rows).
+ * Default number of k-means++ starts: about 200,000 row-fits in all, between 10 and 300 — 300 for
+ * files of up to about 670 rows (where the objective has many local optima: on the Mall Customers
+ * data one start in about a hundred reaches k = 7's best, so 100 starts still missed it for 6 of
+ * 11 seeds; 300 miss it for none of 0–9 and 42), 10 from 20,000 rows on (where starts run on a
+ * sample of `sampleSize` rows).
  */
 export function defaultRestarts(rows: number, sampleSize: number = SAMPLE_ROWS): number {
   const fitted = Math.max(1, Math.min(rows, sampleSize));
@@ -230,6 +233,18 @@ export function assignToCentroids(
   return { labels, inertia, sizes };
 }
 
+/** ml-kmeans's input (rows as arrays) for each matrix fitted, kept while the matrix lives: a sweep fits one sample for every k. */
+const rowArrays = new WeakMap<Matrix, number[][]>();
+
+function toRows(x: Matrix): number[][] {
+  let rows = rowArrays.get(x);
+  if (rows === undefined) {
+    rows = Array.from({ length: x.rows }, (_, i) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+    rowArrays.set(x, rows);
+  }
+  return rows;
+}
+
 /** Random stream for one k of one seed, so every k of a sweep is reproducible on its own. */
 export function randomFor(seed: number, k: number): Random {
   return new Random(((seed >>> 0) + Math.imul(k, 0x9e3779b9)) >>> 0);
@@ -387,12 +402,12 @@ function assignBounded(
 }
 
 /**
- * ml-kmeans's Lloyd loop over a row-major Float64Array, for the restarts and the full-data
- * refinement: the same step (nearest centroid, first on ties; means summed in row order; an empty
- * cluster keeps its centroid) and the same stopping rule (every centroid moved at most `tolerance`,
- * squared, or `maxIterations` reached), so it gives ml-kmeans's centroids, iterations and
- * convergence flag bit for bit (tested) without its arrays of arrays: through them, a fit of 10⁶
- * rows took about four times the CPU and over twice the peak memory (README, design decisions). A bound per row spares most rows the search over
+ * ml-kmeans's Lloyd loop over a row-major Float64Array, for the full-data refinement: the same step
+ * (nearest centroid, first on ties; means summed in row order; an empty cluster keeps its centroid)
+ * and the same stopping rule (every centroid moved at most `tolerance`, squared, or `maxIterations`
+ * reached), so it gives ml-kmeans's centroids, iterations and convergence flag bit for bit (tested)
+ * without its arrays of arrays: through them, a fit of 10⁶ rows took about four times the CPU and over
+ * twice the peak memory (README, design decisions). A bound per row spares most rows the search over
  * every centroid once the centroids barely move (assignBounded). Also returns the labels, sizes
  * and inertia for the final centroids, as assignToCentroids gives them, and each row's distance to
  * its centroid.
@@ -446,9 +461,8 @@ export function refineLloyd(
 }
 
 /**
- * Fits k-means: `restarts` greedy k-means++ starts, each refined by ml-kmeans's Lloyd iterations
- * (refineLloyd: the same fits as ml-kmeans itself, bit for bit, in about half the CPU); keeps the
- * start with the lowest inertia. A start that ends with an empty cluster is discarded.
+ * Fits k-means: `restarts` greedy k-means++ starts, each refined by ml-kmeans's Lloyd iterations;
+ * keeps the start with the lowest inertia. A start that ends with an empty cluster is discarded.
  * The starts run on the first min(rows, sampleSize) rows of the sample order (`order`), taken in
  * that order, so the fit depends on which rows there are, not on the order they came in: a table
  * read in the sample order gives the same starts. Above `sampleSize` rows the winner is refined on
@@ -473,12 +487,16 @@ export function fitKMeans(x: Matrix, k: number, options: KMeansOptions): KMeansF
   if (order.length < sampled) throw new InvalidOptionError(`the sample order holds ${order.length} rows; ${sampled} are needed`);
   const sample = takeRows(x, order, sampled);
   const random = randomFor(options.seed, k);
+  const rows = toRows(sample);
+  const d = x.cols;
   let best: KMeansFit | undefined;
   let emptyRestarts = 0;
   for (let r = 0; r < restarts; r++) {
     const seeds = kmeansPlusPlus(sample, k, random);
-    const result = refineLloyd(sample, seeds, k, maxIterations, tolerance);
-    const { centroids, labels, inertia, sizes } = result;
+    const initialization = Array.from({ length: k }, (_, c) => Array.from(seeds.subarray(c * d, (c + 1) * d)));
+    const result = mlKMeans(rows, k, { initialization, maxIterations, tolerance });
+    const centroids = Float64Array.from(result.centroids.flat());
+    const { labels, inertia, sizes } = assignToCentroids(sample, centroids, k);
     if (sizes.some((s) => s === 0)) {
       emptyRestarts++;
       continue;

@@ -18,7 +18,7 @@ export const TRAIN_OPTIONS = {
   'max-k': { type: 'string', value: '<n>', help: 'largest k the sweep tries (default 10)' },
   'no-sweep': { type: 'boolean', help: 'with --k, no k sweep (default: a quick one beside it)' },
   seed: { type: 'string', value: '<n>', help: 'random seed (default 42)' },
-  restarts: { type: 'string', value: '<n>', help: 'k-means restarts (default: 100 for small data, 10 from 20,000 rows)' },
+  restarts: { type: 'string', value: '<n>', help: 'k-means restarts (default: 300 for small data, 10 from 20,000 rows)' },
   features: { type: 'string', value: '<a,b>', help: "features to use (default: all of the schema's)" },
   exclude: { type: 'string', value: '<a,b>', help: 'features to leave out' },
   weight: { type: 'string', value: '<name=w,...>', help: 'feature weights, e.g. gender=0.5' },

@@ -264,13 +264,14 @@ describe('fitKMeans above the sample size (500 rows, a sample of 100)', () => {
 });
 
 describe('defaultRestarts', () => {
-  it('spends about 200,000 row-fits, between 10 and 100 starts, counting only the sampled rows', () => {
-    expect(defaultRestarts(200)).toBe(100);
+  it('spends about 200,000 row-fits, between 10 and 300 starts, counting only the sampled rows', () => {
+    expect(defaultRestarts(200)).toBe(300);
+    expect(defaultRestarts(1_000)).toBe(200);
     expect(defaultRestarts(5_000)).toBe(40);
     expect(defaultRestarts(20_000)).toBe(10);
     expect(defaultRestarts(1_000_000)).toBe(10);
     expect(defaultRestarts(50_000, 5_000)).toBe(40);
-    expect(defaultRestarts(500, 100)).toBe(100);
+    expect(defaultRestarts(500, 100)).toBe(300);
   });
 });
 

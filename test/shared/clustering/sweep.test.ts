@@ -97,7 +97,7 @@ describe('sweepK', () => {
   it('records what ran: a full sweep on every row with the given restarts, the silhouette on every row', () => {
     const { sweep } = sweepK(x, { seed: 3, restarts: 4, maxK: 6 });
     expect(sweep).toMatchObject({ mode: 'full', rows: 12, restarts: 4, silhouetteRows: 12 });
-    expect(sweepK(x, { seed: 3, maxK: 2 }).sweep.restarts).toBe(100); // defaultRestarts(12)
+    expect(sweepK(x, { seed: 3, maxK: 2 }).sweep.restarts).toBe(300); // defaultRestarts(12)
   });
 
   it('measures each silhouette on at most silhouetteRows rows', () => {
