@@ -27,7 +27,8 @@ import { SOFTWARE } from '../model/software.ts';
 import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
 import { baselineOf } from '../model/drift.ts';
 
-const DEFAULT_SEED = 42;
+/** trainModel's seed when none is given. */
+export const DEFAULT_SEED = 42;
 
 export interface TrainOptions extends FeatureOptions {
   /** A fixed k, or 'auto' (default) for the sweep's suggestion. An explicit k always wins. */
@@ -89,32 +90,44 @@ function countOutliers(distances: Float64Array, labels: Int32Array, segments: re
 }
 
 /**
- * Orders segments canonically (largest first; ties by centroid coordinates) so that segment ids do
- * not depend on the order k-means happened to find them in.
+ * The canonical order of segments (largest first; ties by centroid coordinates), so that segment
+ * ids do not depend on the order k-means happened to find them in: the old index of each new id.
+ * Training from the table orders its centroids by it too (table-model.ts).
  */
-function canonicalOrder(fit: KMeansFit, d: number): KMeansFit {
-  const sizes = new Int32Array(fit.k);
-  for (let i = 0; i < fit.labels.length; i++) sizes[fit.labels[i]!]!++;
-  const order = Array.from({ length: fit.k }, (_, c) => c).sort((a, b) => {
+export function canonicalOrder(sizes: ArrayLike<number>, centroids: Float64Array, d: number): number[] {
+  return Array.from({ length: sizes.length }, (_, c) => c).sort((a, b) => {
     if (sizes[b]! !== sizes[a]!) return sizes[b]! - sizes[a]!;
     for (let j = 0; j < d; j++) {
-      const diff = fit.centroids[a * d + j]! - fit.centroids[b * d + j]!;
+      const diff = centroids[a * d + j]! - centroids[b * d + j]!;
       if (diff !== 0) return diff;
     }
     return 0;
   });
+}
+
+/** The centroids in `order` (the old index of each new id, as canonicalOrder gives it). */
+export function reorderCentroids(centroids: Float64Array, order: readonly number[], d: number): Float64Array {
+  const ordered = new Float64Array(centroids.length);
+  order.forEach((old, id) => ordered.set(centroids.subarray(old * d, old * d + d), id * d));
+  return ordered;
+}
+
+/** The fit with its segments in canonical order (canonicalOrder) and its labels renumbered. */
+function inCanonicalOrder(fit: KMeansFit, d: number): KMeansFit {
+  const sizes = new Int32Array(fit.k);
+  for (let i = 0; i < fit.labels.length; i++) sizes[fit.labels[i]!]!++;
+  const order = canonicalOrder(sizes, fit.centroids, d);
   if (order.every((old, id) => old === id)) return fit;
   const newId = new Int32Array(fit.k);
   order.forEach((old, id) => (newId[old] = id));
-  const centroids = new Float64Array(fit.centroids.length);
-  order.forEach((old, id) => centroids.set(fit.centroids.subarray(old * d, old * d + d), id * d));
+  const centroids = reorderCentroids(fit.centroids, order, d);
   const labels = new Int32Array(fit.labels.length);
   for (let i = 0; i < labels.length; i++) labels[i] = newId[fit.labels[i]!]!;
   return { ...fit, centroids, labels };
 }
 
 /** The reference for stable segment ids: the active model's segments and centroids. */
-function referenceOf(model: Model): ReferenceSegments {
+export function referenceOf(model: Model): ReferenceSegments {
   return {
     modelVersion: model.modelVersion,
     ids: model.segments.map((s) => s.id),
@@ -169,7 +182,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
     sweep = quickSweep(x, { seed, maxIterations, maxK, order, onK: options.onSweep });
   }
   const k = requestedK === 'auto' ? sweep!.suggestedK : requestedK;
-  const fit = canonicalOrder(found ?? fitKMeans(x, k, kmeansOptions), x.cols);
+  const fit = inCanonicalOrder(found ?? fitKMeans(x, k, kmeansOptions), x.cols);
   const distances = fit.distances ?? centroidDistances(x, fit.labels, fit.centroids);
   // the silhouette on rows of the restarts' sample, which training from the table holds too
   const silhouetteFrom = order.subarray(0, Math.min(x.rows, sampleSize));
