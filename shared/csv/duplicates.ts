@@ -83,6 +83,45 @@ function candidates(hashes: Uint32Array, n: number): Int32Array {
   return rows.subarray(0, at);
 }
 
+/**
+ * Ids packed as UTF-16 code units, as a duplicate finder keeps them: id n is chars[start(n),
+ * start(n + 1)), where start(n) is starts[n], or n × width when every id is `width` long.
+ */
+export interface PackedIds {
+  readonly chars: Uint8Array | Uint16Array;
+  readonly starts: Int32Array | null;
+  readonly width: number;
+}
+
+/**
+ * Packed id n: its code units decoded as Latin-1 bytes (or as UTF-16, in the machine's byte
+ * order, little-endian wherever Node runs) by Buffer `text` over `chars`, a fifth of the time of
+ * String.fromCharCode over them (training asks for every id, for its sample order).
+ */
+function packedId({ chars, starts, width }: PackedIds, text: Buffer, n: number): string {
+  const start = starts === null ? n * width : starts[n]!;
+  const end = starts === null ? start + width : starts[n + 1]!;
+  return chars instanceof Uint8Array ? text.toString('latin1', start, end) : text.toString('utf16le', start * 2, end * 2);
+}
+
+const bufferOf = (chars: Uint8Array | Uint16Array): Buffer => Buffer.from(chars.buffer, chars.byteOffset, chars.byteLength);
+
+/** The ids of some rows, by row: row r's is packed id rows[r] (or r, without `rows`). */
+export class PackedIdColumn {
+  private readonly text: Buffer;
+
+  constructor(
+    readonly packed: PackedIds,
+    readonly rows: Int32Array | null,
+  ) {
+    this.text = bufferOf(packed.chars);
+  }
+
+  get(row: number): string {
+    return packedId(this.packed, this.text, this.rows === null ? row : this.rows[row]!);
+  }
+}
+
 /** A finder's recorded rows (row n's id is chars[starts[n], starts[n + 1]); starts[0] is 0). */
 export interface DuplicateRecords {
   readonly chars: Uint8Array | Uint16Array;
@@ -279,18 +318,19 @@ export class DuplicateFinder {
     return this.startsKept ? this.starts[row]! : row * this.width;
   }
 
-  /**
-   * The id of recorded row `row`: its code units decoded as Latin-1 bytes (or as UTF-16, in the
-   * machine's byte order, little-endian wherever Node runs) by Buffer, a fifth of the time of
-   * String.fromCharCode over them (training asks for every id, for its sample order).
-   */
+  /** The id of recorded row `row`. */
   idAt(row: number): string {
-    const { chars } = this;
-    if (this.text?.buffer !== chars.buffer) this.text = Buffer.from(chars.buffer, chars.byteOffset, chars.byteLength);
-    const start = this.start(row);
-    const end = this.start(row + 1);
-    if (chars instanceof Uint8Array) return this.text.toString('latin1', start, end);
-    return this.text.toString('utf16le', start * 2, end * 2);
+    if (this.text?.buffer !== this.chars.buffer) this.text = bufferOf(this.chars);
+    return packedId({ chars: this.chars, starts: this.startsKept ? this.starts : null, width: this.width }, this.text, row);
+  }
+
+  /** The ids recorded so far, packed (views of the finder's arrays: no more rows may be added). */
+  packed(): PackedIds {
+    return {
+      chars: this.chars.subarray(0, this.charCount),
+      starts: this.startsKept ? this.starts.subarray(0, this.rows + 1) : null,
+      width: this.width,
+    };
   }
 
   /**

@@ -19,7 +19,7 @@ import {
   type HeaderMap,
 } from './contract.ts';
 import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
-import { DuplicateFinder } from './duplicates.ts';
+import { DuplicateFinder, PackedIdColumn } from './duplicates.ts';
 import { Fingerprinter } from './fingerprint.ts';
 import { grown } from './typed-arrays.ts';
 
@@ -604,8 +604,7 @@ class ColumnsReading {
       for (let row = 0; row < before; row++) if (keep[row] === 1) idRows[kept++] = idRows[row]!;
     }
     rejected.sort((a, b) => a.line - b.line);
-    const finderRows = idRows;
-    const idColumn = { get: (row: number) => ids.idAt(finderRows === null ? row : finderRows[row]!) };
+    const idColumn = new PackedIdColumn(ids.packed(), idRows);
     const columns = builder.build(idColumn, superseded.size === 0 ? this.fingerprint.digest() : undefined);
     return { header, columns, rejected, rowsRead: this.rowsRead, duplicates: superseded.size };
   }
