@@ -196,8 +196,11 @@ export function fitScaler(raw: Matrix, features: readonly FeatureSpec[]): Scaler
   return scalerOf(mean, sq, rows, features);
 }
 
-/** The scaler from each column's mean and sum of squared differences from it. */
-function scalerOf(mean: Float64Array, sq: Float64Array, rows: number, features: readonly FeatureSpec[]): Scaler {
+/**
+ * The scaler from each column's mean and sum of squared differences from it over `rows` rows:
+ * fitScaler's, and training from the table's from sums the database takes (table-model.ts).
+ */
+export function scalerOf(mean: ArrayLike<number>, sq: ArrayLike<number>, rows: number, features: readonly FeatureSpec[]): Scaler {
   const scale = Array.from(sq, (s) => {
     const std = Math.sqrt(s / (rows || 1));
     return std > Number.EPSILON * 1e3 ? std : 1;

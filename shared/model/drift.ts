@@ -4,7 +4,7 @@
 
 import * as z from 'zod';
 import type { Customers } from '../csv/columns.ts';
-import { NUMERIC_FIELDS } from '../csv/contract.ts';
+import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import { fieldAscending } from '../profile/profile.ts';
 import { quantile, type Ascending } from '../profile/stats.ts';
 
@@ -25,8 +25,11 @@ export const BaselineSchema = z.object({
 });
 export type Baseline = z.infer<typeof BaselineSchema>;
 
-/** Decile edges of the values (duplicates merged, so discrete fields may get fewer bins). */
-function decileEdges(sorted: Ascending): number[] {
+/**
+ * Decile edges of the values (duplicates merged, so discrete fields may get fewer bins). Training
+ * from the table runs it over values read at the ranks it asks for (table-model.ts).
+ */
+export function decileEdges(sorted: Ascending): number[] {
   if (sorted.length === 0) return [];
   const edges: number[] = [];
   for (let q = 1; q < BINS; q++) {
@@ -38,35 +41,51 @@ function decileEdges(sorted: Ascending): number[] {
   return edges.filter((e) => e > min);
 }
 
-/** How many values fall in each bin [edge i−1, edge i): the values below each edge, differenced. */
-function binCounts(sorted: Ascending, edges: readonly number[]): number[] {
-  const counts: number[] = [];
-  let before = 0;
-  for (const edge of edges) {
-    const below = sorted.countBelow(edge);
-    counts.push(below - before);
-    before = below;
+/**
+ * The baseline from counts over `rows` customers: per field its edges and the customers below
+ * each edge (bin i is [edge i−1, edge i): the counts below, differenced), the customers beyond
+ * their segment's outlier threshold and the sum of every customer's distance to its centroid.
+ * baselineOf counts from the sorted values; training from the table from the database's counts.
+ */
+export function baselineFromCounts(
+  rows: number,
+  edges: Readonly<Record<NumericField, number[]>>,
+  below: Readonly<Record<NumericField, readonly number[]>>,
+  outliers: number,
+  distanceSum: number,
+): Baseline {
+  const bins: Baseline['bins'] = {};
+  for (const field of NUMERIC_FIELDS) {
+    const counts: number[] = [];
+    let before = 0;
+    for (const b of below[field]) {
+      counts.push(b - before);
+      before = b;
+    }
+    counts.push(rows - before);
+    bins[field] = { edges: edges[field], shares: counts.map((c) => c / Math.max(1, rows)) };
   }
-  counts.push(sorted.length - before);
-  return counts;
+  return { bins, outlierRate: outliers / Math.max(1, rows), meanDistance: distanceSum / Math.max(1, rows) };
 }
 
 /**
- * The training population's figures that nightly runs compare against. Each field is put in
- * order once (counted or radix-sorted; the counts profileSegments made when it ran first); its
- * bins are counted from that order, not value by value.
+ * The training population's figures that nightly runs compare against; `distances` holds each
+ * customer's. Each field is put in order once (counted or radix-sorted; the counts
+ * profileSegments made when it ran first); its bins are counted from that order, not value by
+ * value.
  */
 export function baselineOf(customers: Customers, distances: Float64Array, outliers: number): Baseline {
-  const bins: Baseline['bins'] = {};
+  const edges = {} as Record<NumericField, number[]>;
+  const below = {} as Record<NumericField, number[]>;
   let buffer: Float64Array | undefined;
   for (const field of NUMERIC_FIELDS) {
     const sorted = fieldAscending(customers, field, () => (buffer ??= new Float64Array(customers.length)));
-    const edges = decileEdges(sorted);
-    bins[field] = { edges, shares: binCounts(sorted, edges).map((c) => c / Math.max(1, customers.length)) };
+    edges[field] = decileEdges(sorted);
+    below[field] = edges[field].map((edge) => sorted.countBelow(edge));
   }
   let sum = 0;
   for (let i = 0; i < distances.length; i++) sum += distances[i]!;
-  return { bins, outlierRate: outliers / Math.max(1, customers.length), meanDistance: sum / Math.max(1, distances.length) };
+  return baselineFromCounts(customers.length, edges, below, outliers, sum);
 }
 
 /** Population stability index of observed bin counts against expected shares. */

@@ -229,6 +229,25 @@ export function dominanceWarnings(
   profiles: readonly Pick<SegmentProfile, 'categories'>[],
   features: readonly FeatureSpec[],
 ): string[] {
+  const k = profiles.length;
+  const used = new Set<FeatureName>(features.map((f) => f.name));
+  const eta = (f: NumericField): number => (k >= 2 && used.has(f) ? fieldEtaSquared(customers, labels, k, f) : 0);
+  return dominanceWarningsOf(
+    profiles,
+    Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, eta(f)])) as Record<NumericField, number>,
+    features,
+  );
+}
+
+/**
+ * dominanceWarnings from the profiles' gender shares and each numeric field's η² (only the used
+ * fields' are read): training from the table has η² from the database's sums (table-model.ts).
+ */
+export function dominanceWarningsOf(
+  profiles: readonly Pick<SegmentProfile, 'categories'>[],
+  etaSquaredOf: Readonly<Record<NumericField, number>>,
+  features: readonly FeatureSpec[],
+): string[] {
   const warnings: string[] = [];
   const k = profiles.length;
   const used = new Set<FeatureName>(features.map((f) => f.name));
@@ -245,7 +264,7 @@ export function dominanceWarnings(
     }
   }
   if (k >= 2) {
-    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: fieldEtaSquared(customers, labels, k, f) }));
+    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquaredOf[f] }));
     const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
     if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
       const { f, eta: value } = dominant[0]!;

@@ -9,8 +9,8 @@
 
 import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../csv/contract.ts';
 import { ClusteringError, InvalidOptionError } from '../errors.ts';
-import { encodeScaled, toOriginalUnits, type Scaler } from '../features/encode.ts';
-import { columnNames, resolveFeatures, type FeatureSpec } from '../features/spec.ts';
+import { encodeScaled, scalerOf, toOriginalUnits } from '../features/encode.ts';
+import { resolveFeatures } from '../features/spec.ts';
 import {
   assignToCentroids,
   defaultRestarts,
@@ -24,15 +24,15 @@ import {
 import { SILHOUETTE_EXACT_MAX_ROWS, silhouette, silhouetteSample } from '../clustering/metrics.ts';
 import { sampleKey } from '../clustering/sample-order.ts';
 import { DEFAULT_MAX_K, fullSweep, noSweep, quickSweep, SWEEP_MODES, type Sweep } from '../clustering/sweep.ts';
-import { nameSegments, type SegmentProfile } from '../profile/profile.ts';
+import { dominanceWarningsOf, nameSegments, type SegmentProfile } from '../profile/profile.ts';
 import { quantile, summarizeAscending, type Ascending } from '../profile/stats.ts';
 import { canonicalJson, SCHEMA_VERSION, stampModel, type Model } from '../model/artifact.ts';
-import type { Baseline } from '../model/drift.ts';
-import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
+import { baselineFromCounts, decileEdges, type Baseline } from '../model/drift.ts';
+import { matchSegments } from '../model/lineage.ts';
 import { SOFTWARE } from '../model/software.ts';
 import type { ModelSpace, RankedField, RankRequest, SegmentTotals, TableTraining, TrainingSnapshot } from '../ports.ts';
 import { TABLE_SOURCE } from './database.ts';
-import { sampleOrderRows, type TrainOptions } from './train.ts';
+import { canonicalOrder, DEFAULT_SEED, referenceOf, reorderCentroids, sampleOrderRows, type TrainOptions } from './train.ts';
 
 /**
  * A table-trained model's report is drawn from this many customers at most, the first of the
@@ -41,18 +41,10 @@ import { sampleOrderRows, type TrainOptions } from './train.ts';
  */
 export const REPORT_SAMPLE_ROWS = SAMPLE_ROWS;
 
-/** trainModel's default seed. */
-const DEFAULT_SEED = 42;
 /** The group of every customer in rank requests. */
 const ALL = -1;
 /** Training-distance percentile used as a segment's outlier threshold (profile.ts). */
 const OUTLIER_PERCENTILE = 0.99;
-/** Decile bins of the drift baseline (drift.ts). */
-const BINS = 10;
-// dominance warnings (profile.ts)
-const DOMINANT_SHARE = 0.95;
-const NUMERIC_DOMINANT_ETA2 = 0.9;
-const NUMERIC_OTHERS_ETA2 = 0.5;
 
 /** A model trained in the table, with what the rest of the run needs of its training. */
 export interface TableModel {
@@ -131,7 +123,7 @@ export async function trainInTable(
   if (n > restartRows) centroids = await refineInTable(training, snapshot, space, centroids, k, d, maxIterations, log);
   const { counts: finalSizes } = await training.lloydSums(snapshot, space(centroids));
   if (finalSizes.some((s) => s === 0)) throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);
-  const ordered = canonicalOrder(centroids, finalSizes, k, d);
+  const ordered = reorderCentroids(centroids, canonicalOrder(finalSizes, centroids, d), d);
   const totals = await training.labelPoints(snapshot, space(ordered));
   log(`labeled the ${snapshot.points} points with the model's ${k} centroids`);
 
@@ -171,7 +163,7 @@ export async function trainInTable(
     centroids: { columns: scaler.columns, model, original },
     metrics: { inertia, ...metrics, sweep },
     segments,
-    warnings: dominanceWarningsOf(figures.profiles, figures.eta, features, k),
+    warnings: dominanceWarningsOf(figures.profiles, figures.eta, features),
     lineage: matching.lineage,
     baseline: figures.baseline,
     training: {
@@ -192,16 +184,6 @@ export async function trainInTable(
 /** A model's space for SQL: its features, scaler and centroids. */
 export function spaceOfModel(model: Model): ModelSpace {
   return { features: model.features, scaler: model.scaler, centroids: model.centroids.model };
-}
-
-/** The scaler from each column's mean and sum of squared differences from it (encode.ts, scalerOf). */
-function scalerOf(mean: readonly number[], squares: readonly number[], rows: number, features: readonly FeatureSpec[]): Scaler {
-  const scale = squares.map((s) => {
-    const std = Math.sqrt(s / (rows || 1));
-    return std > Number.EPSILON * 1e3 ? std : 1;
-  });
-  const weight = features.flatMap((f) => (f.kind === 'categorical' ? (f.categories ?? []).map(() => f.weight) : [f.weight]));
-  return { columns: columnNames(features), mean: [...mean], scale, weight };
 }
 
 function rowsOf(centroids: Float64Array, k: number, d: number): number[][] {
@@ -246,34 +228,6 @@ function squaredDistance(a: ArrayLike<number>, ai: number, b: ArrayLike<number>,
     s += diff * diff;
   }
   return s;
-}
-
-/** trainModel's canonical order of segments: largest first, ties by centroid coordinates. */
-function canonicalOrder(centroids: Float64Array, sizes: Float64Array, k: number, d: number): Float64Array {
-  const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => {
-    if (sizes[b]! !== sizes[a]!) return sizes[b]! - sizes[a]!;
-    for (let j = 0; j < d; j++) {
-      const diff = centroids[a * d + j]! - centroids[b * d + j]!;
-      if (diff !== 0) return diff;
-    }
-    return 0;
-  });
-  const ordered = new Float64Array(k * d);
-  order.forEach((old, id) => ordered.set(centroids.subarray(old * d, old * d + d), id * d));
-  return ordered;
-}
-
-/** The reference for stable segment ids: the active model's segments and centroids (train.ts). */
-function referenceOf(model: Model): ReferenceSegments {
-  return {
-    modelVersion: model.modelVersion,
-    ids: model.segments.map((s) => s.id),
-    names: model.segments.map((s) => s.name),
-    columns: model.centroids.columns,
-    original: model.centroids.original,
-    scale: model.scaler.scale,
-    nextId: model.lineage.nextId,
-  };
 }
 
 /** Davies–Bouldin from each segment's distance sum and the centroids (metrics.ts, daviesBouldin). */
@@ -368,18 +322,6 @@ async function atRanks<T>(
   });
 }
 
-/** Decile edges of the values, duplicates merged and none at the minimum (drift.ts, decileEdges). */
-function decileEdges(sorted: Ascending): number[] {
-  if (sorted.length === 0) return [];
-  const edges: number[] = [];
-  for (let q = 1; q < BINS; q++) {
-    const edge = quantile(sorted, q / BINS);
-    if (edges.length === 0 || edge > edges[edges.length - 1]!) edges.push(edge);
-  }
-  const min = sorted.at(0);
-  return edges.filter((e) => e > min);
-}
-
 type Deviations = Record<NumericField, number>;
 type Profile = Omit<SegmentProfile, 'name' | 'id'> & { id: number };
 
@@ -453,53 +395,8 @@ async function figuresOf(
       return [f, between / (n * std * std)];
     }),
   ) as Record<NumericField, number>;
-  const bins: Baseline['bins'] = {};
-  for (const field of NUMERIC_FIELDS) {
-    const counts: number[] = [];
-    let before = 0;
-    for (const below of counted.below[field]) {
-      counts.push(below - before);
-      before = below;
-    }
-    counts.push(n - before);
-    bins[field] = { edges: edges[field], shares: counts.map((c) => c / Math.max(1, n)) };
-  }
   const outliers = counted.outliers.reduce((a, b) => a + b, 0);
   const distanceSum = totals.reduce((s, t) => s + t.distanceSum, 0);
-  const baseline = { bins, outlierRate: outliers / Math.max(1, n), meanDistance: distanceSum / Math.max(1, n) };
+  const baseline = baselineFromCounts(n, edges, counted.below, outliers, distanceSum);
   return { profiles, deviations, eta, baseline };
-}
-
-/** profile.ts's dominanceWarnings from the profiles' gender shares and each field's η². */
-function dominanceWarningsOf(
-  profiles: readonly Pick<SegmentProfile, 'categories'>[],
-  eta: Readonly<Record<NumericField, number>>,
-  features: readonly FeatureSpec[],
-  k: number,
-): string[] {
-  const warnings: string[] = [];
-  const used = new Set<string>(features.map((f) => f.name));
-  if (k >= 2 && used.has('gender')) {
-    const majority = profiles.map((p) => Object.entries(p.categories.gender).sort((a, b) => b[1] - a[1])[0]!);
-    const pure = majority.filter(([, share]) => share >= DOMINANT_SHARE).length;
-    const distinctMajorities = new Set(majority.map(([g]) => g)).size;
-    if (pure === k && distinctMajorities > 1) {
-      const exact = majority.filter(([, share]) => share === 1).length;
-      warnings.push(
-        `gender alone splits the customers: every segment is at least ${DOMINANT_SHARE * 100} % one gender` +
-          ` (${exact} of ${k} are 100 %), so the segments say little beyond gender; reweight it (--weight gender=0.5) or drop it (--exclude gender)`,
-      );
-    }
-  }
-  if (k >= 2) {
-    const figures = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: eta[f] }));
-    const dominant = figures.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
-    if (figures.length > 1 && dominant.length === 1 && figures.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
-      const { f, eta: value } = dominant[0]!;
-      warnings.push(
-        `${f} alone splits the customers: it explains ${(value * 100).toFixed(0)} % of its variance across segments while no other feature explains half of its own; reweight or drop it`,
-      );
-    }
-  }
-  return warnings;
 }
