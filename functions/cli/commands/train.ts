@@ -3,6 +3,7 @@
 
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
 import type { TrainOptions } from '../../../shared/workflows/train.ts';
@@ -62,12 +63,23 @@ export function requestedPromotion(values: TrainValues): boolean | undefined {
   return undefined;
 }
 
+/**
+ * V8 grows a thread's young generation whenever the objects that survived its collections since it
+ * last grew add up to its size: over a long training (ml-kmeans's rows as arrays, restart after
+ * restart) the main thread's grew from 8 to 32 MB, a sixth of the run's peak memory, and a worker's
+ * can be capped but the main thread's only by a flag, which V8 reads as it grows it. A growth
+ * factor of 1 keeps it the size it has: train big.csv --k 5, whole process, 4 runs, peak memory
+ * 199-207 -> 151-191 MB, wall and CPU unchanged; the model the same.
+ */
+const YOUNG_GENERATION_GROWTH = '--semi-space-growth-factor=1';
+
 export const train = defineCommand({
   name: 'train',
   args: [{ name: 'csv' }],
   summary: 'train a model from a customers CSV, store it and promote it',
   options: { ...TRAIN_OPTIONS, store: STORE_OPTION, json: jsonOption("the model's figures and paths") },
   async run({ values, args: [file] }, { io }) {
+    setFlagsFromString(YOUNG_GENERATION_GROWTH);
     const options = trainOptions(values, io);
     const store = modelStore(values.store);
     const input = await openInput(file!); // fails early, with one line, when the file is missing
