@@ -9,30 +9,19 @@
 
 import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../csv/contract.ts';
 import { ClusteringError, InvalidOptionError } from '../errors.ts';
-import { encodeScaled, scalerOf, toOriginalUnits } from '../features/encode.ts';
+import { encodeScaled, scalerOf } from '../features/encode.ts';
 import { resolveFeatures } from '../features/spec.ts';
-import {
-  assignToCentroids,
-  defaultRestarts,
-  fitKMeans,
-  inOrder,
-  KMEANS_DEFAULTS,
-  SAMPLE_ROWS,
-  takeRows,
-  type KMeansFit,
-} from '../clustering/kmeans.ts';
+import { assignToCentroids, fitKMeans, inOrder, KMEANS_DEFAULTS, SAMPLE_ROWS, takeRows, type KMeansFit } from '../clustering/kmeans.ts';
 import { SILHOUETTE_EXACT_MAX_ROWS, silhouette, silhouetteSample } from '../clustering/metrics.ts';
 import { sampleKey } from '../clustering/sample-order.ts';
-import { DEFAULT_MAX_K, fullSweep, noSweep, quickSweep, SWEEP_MODES, type Sweep } from '../clustering/sweep.ts';
-import { dominanceWarningsOf, nameSegments, type SegmentProfile } from '../profile/profile.ts';
+import { fullSweep, noSweep, quickSweep, type Sweep } from '../clustering/sweep.ts';
+import { dominanceWarningsOf, type SegmentProfile } from '../profile/profile.ts';
 import { quantile, summarizeAscending, type Ascending } from '../profile/stats.ts';
-import { canonicalJson, SCHEMA_VERSION, stampModel, type Model } from '../model/artifact.ts';
+import type { Model } from '../model/artifact.ts';
 import { baselineFromCounts, decileEdges, type Baseline } from '../model/drift.ts';
-import { matchSegments } from '../model/lineage.ts';
-import { SOFTWARE } from '../model/software.ts';
 import type { ModelSpace, RankedField, RankRequest, SegmentTotals, TableTraining, TrainingSnapshot } from '../ports.ts';
 import { TABLE_SOURCE } from './database.ts';
-import { canonicalOrder, DEFAULT_SEED, referenceOf, reorderCentroids, sampleOrderRows, type TrainOptions } from './train.ts';
+import { assembleModel, canonicalOrder, reorderCentroids, resolveTrainOptions, sampleOrderRows, type TrainOptions } from './train.ts';
 
 /**
  * A table-trained model's report is drawn from this many customers at most, the first of the
@@ -69,18 +58,7 @@ export async function trainInTable(
   reference: Model | null,
   log: (message: string) => void = () => undefined,
 ): Promise<TableModel> {
-  const seed = options.seed ?? DEFAULT_SEED;
-  const sampleSize = options.sampleSize ?? SAMPLE_ROWS;
-  const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
-  const requestedK = options.k ?? 'auto';
-  if (requestedK !== 'auto' && !(Number.isInteger(requestedK) && requestedK >= 1)) {
-    throw new InvalidOptionError(`k must be a whole number ≥ 1 or "auto" (got ${String(requestedK)})`);
-  }
-  const mode = options.sweep ?? (requestedK === 'auto' ? 'full' : 'quick');
-  if (!SWEEP_MODES.includes(mode)) throw new InvalidOptionError(`the sweep is one of ${SWEEP_MODES.join(', ')} (got ${String(mode)})`);
-  if (mode === 'none' && requestedK === 'auto') throw new InvalidOptionError('without a sweep, k must be given');
-  if (!Number.isInteger(sampleSize) || sampleSize < 1)
-    throw new InvalidOptionError(`the sample size must be a whole number ≥ 1 (got ${sampleSize})`);
+  const { seed, sampleSize, maxIterations, maxK, requestedK, mode, restartsFor } = resolveTrainOptions(options);
   if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('a whole-number seed is required');
   const features = resolveFeatures(options);
 
@@ -88,7 +66,7 @@ export async function trainInTable(
   const n = snapshot.customers;
   log(`copied ${n} customers (${snapshot.points} distinct points) to train on`);
   if (n === 0) throw new ClusteringError('no rows to cluster');
-  const restarts = options.restarts ?? defaultRestarts(n, sampleSize);
+  const restarts = restartsFor(n);
   const sums = await training.scalerSums(snapshot, features);
   const scaler = scalerOf(sums.mean, sums.squares, n, features);
 
@@ -102,7 +80,6 @@ export async function trainInTable(
   const xr = takeRows(xs, inOrder(xs.rows), restartRows);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize };
 
-  const maxK = options.maxK ?? DEFAULT_MAX_K;
   let sweep: Sweep | null = null;
   let found: KMeansFit | undefined;
   if (mode === 'full') {
@@ -139,44 +116,24 @@ export async function trainInTable(
 
   const figures = await figuresOf(training, snapshot, totals, n);
   log('profiled the segments');
-  const model = rowsOf(ordered, k, d);
-  const original = model.map((c) => toOriginalUnits(c, scaler));
-  const matching = matchSegments(
-    { columns: scaler.columns, original, scale: scaler.scale },
-    reference === null ? null : referenceOf(reference),
-  );
-  const generated = nameSegments(figures.deviations.map((dev, i) => ({ dev, genderShares: figures.profiles[i]!.categories.gender })));
-  const kept = new Set(matching.names.filter((name): name is string => name !== undefined));
-  const segments = figures.profiles.map((p, i) => {
-    const name = matching.names[i] ?? (kept.has(generated[i]!) ? `${generated[i]} (new)` : generated[i]!);
-    return { ...p, id: matching.ids[i]!, name };
-  });
-  const body = {
-    schemaVersion: SCHEMA_VERSION,
-    software: { ...SOFTWARE },
+  const fingerprint = await training.fingerprint(snapshot);
+  log('fingerprinted the training rows');
+  const parts = {
     features,
     scaler,
     k,
     seed,
     restarts,
     maxIterations,
-    centroids: { columns: scaler.columns, model, original },
+    centroids: ordered,
     metrics: { inertia, ...metrics, sweep },
-    segments,
+    profiles: figures.profiles,
+    deviations: figures.deviations,
     warnings: dominanceWarningsOf(figures.profiles, figures.eta, features),
-    lineage: matching.lineage,
     baseline: figures.baseline,
-    training: {
-      source: TABLE_SOURCE,
-      rowsRead: n,
-      rowsAccepted: n,
-      rowsRejected: 0,
-      duplicates: 0,
-      fingerprint: await training.fingerprint(snapshot),
-    },
+    training: { source: TABLE_SOURCE, rowsRead: n, rowsAccepted: n, rowsRejected: 0, duplicates: 0, fingerprint },
   };
-  log('fingerprinted the training rows');
-  const stamped = stampModel(JSON.parse(canonicalJson(body)), now);
+  const stamped = assembleModel(parts, reference, now);
   const movement = reference === null ? null : await training.movement(snapshot, spaceOfModel(reference), k);
   return { model: stamped, snapshot, sample: sample.slice(0, Math.min(n, REPORT_SAMPLE_ROWS)), movement };
 }

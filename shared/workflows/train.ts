@@ -3,10 +3,11 @@
 
 import { columnsOf, type Customers } from '../csv/columns.ts';
 import { fingerprint } from '../csv/fingerprint.ts';
+import type { NumericField } from '../csv/contract.ts';
 import type { CustomerColumnsCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
-import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Matrix } from '../features/encode.ts';
-import { resolveFeatures, type FeatureOptions } from '../features/spec.ts';
+import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Scaler } from '../features/encode.ts';
+import { resolveFeatures, type FeatureOptions, type FeatureSpec } from '../features/spec.ts';
 import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, type KMeansFit } from '../clustering/kmeans.ts';
 import { centroidDistances, clusterMetrics } from '../clustering/metrics.ts';
 import { sampleOrder } from '../clustering/sample-order.ts';
@@ -21,11 +22,11 @@ import {
   type SweepEntry,
   type SweepMode,
 } from '../clustering/sweep.ts';
-import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations } from '../profile/profile.ts';
+import { dominanceWarnings, nameSegments, profileSegments, segmentDeviations, type SegmentProfile } from '../profile/profile.ts';
 import { canonicalJson, SCHEMA_VERSION, stampModel, type Model } from '../model/artifact.ts';
 import { SOFTWARE } from '../model/software.ts';
 import { matchSegments, type ReferenceSegments } from '../model/lineage.ts';
-import { baselineOf } from '../model/drift.ts';
+import { baselineOf, type Baseline } from '../model/drift.ts';
 
 /** trainModel's seed when none is given. */
 export const DEFAULT_SEED = 42;
@@ -139,15 +140,25 @@ export function referenceOf(model: Model): ReferenceSegments {
   };
 }
 
+/** The training options checked and with their defaults: what both training paths start from. */
+export interface TrainSettings {
+  readonly seed: number;
+  readonly sampleSize: number;
+  readonly maxIterations: number;
+  readonly maxK: number;
+  readonly requestedK: number | 'auto';
+  readonly mode: SweepMode;
+  /** The restarts: the given number, or defaultRestarts for `rows` customers and the sample size. */
+  readonly restartsFor: (rows: number) => number;
+}
+
 /**
- * Trains a model version from customers; `now` stamps `createdAt` and the version's time part.
- * With the active model as `reference`, a segment that is the same as one of its segments keeps
- * that segment's id and name.
+ * Checks the options and fills in their defaults. The restarts wait for the number of rows, which
+ * training from the table knows only once it has copied them (after these checks).
  */
-export function trainModel(data: TrainingData, options: TrainOptions, now: Date, reference: Model | null = null): Model {
+export function resolveTrainOptions(options: TrainOptions): TrainSettings {
   const seed = options.seed ?? DEFAULT_SEED;
   const sampleSize = options.sampleSize ?? SAMPLE_ROWS;
-  const restarts = options.restarts ?? defaultRestarts(data.customers.length, sampleSize);
   const maxIterations = options.maxIterations ?? KMEANS_DEFAULTS.maxIterations;
   const requestedK = options.k ?? 'auto';
   if (requestedK !== 'auto' && !(Number.isInteger(requestedK) && requestedK >= 1)) {
@@ -158,6 +169,79 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   if (mode === 'none' && requestedK === 'auto') throw new InvalidOptionError('without a sweep, k must be given');
   if (!Number.isInteger(sampleSize) || sampleSize < 1)
     throw new InvalidOptionError(`the sample size must be a whole number ≥ 1 (got ${sampleSize})`);
+  const maxK = options.maxK ?? DEFAULT_MAX_K;
+  const restartsFor = (rows: number): number => options.restarts ?? defaultRestarts(rows, sampleSize);
+  return { seed, sampleSize, maxIterations, maxK, requestedK, mode, restartsFor };
+}
+
+/** A trained model before its segments have ids and names: what assembleModel makes a model of. */
+export interface TrainedParts {
+  readonly features: FeatureSpec[];
+  readonly scaler: Scaler;
+  readonly k: number;
+  readonly seed: number;
+  readonly restarts: number;
+  readonly maxIterations: number;
+  /** The centroids in model units and canonical order (canonicalOrder), k rows one after another. */
+  readonly centroids: Float64Array;
+  readonly metrics: Model['metrics'];
+  /** The segments' profiles by centroid, and how each differs from everyone (what names them). */
+  readonly profiles: readonly Omit<SegmentProfile, 'name'>[];
+  readonly deviations: readonly Record<NumericField, number>[];
+  readonly warnings: string[];
+  readonly baseline: Baseline;
+  readonly training: Model['training'];
+}
+
+/**
+ * The stamped model of both training paths: segments matched to the reference's (same segment,
+ * same id and name) or named from their deviations, with " (new)" where a generated name is one a
+ * kept segment already has.
+ */
+export function assembleModel(parts: TrainedParts, reference: Model | null, now: Date): Model {
+  const { features, scaler, k, centroids, profiles } = parts;
+  const d = centroids.length / k;
+  const model = Array.from({ length: k }, (_, c) => Array.from(centroids.subarray(c * d, (c + 1) * d)));
+  const original = model.map((c) => toOriginalUnits(c, scaler));
+  const matching = matchSegments(
+    { columns: scaler.columns, original, scale: scaler.scale },
+    reference === null ? null : referenceOf(reference),
+  );
+  const generated = nameSegments(parts.deviations.map((dev, i) => ({ dev, genderShares: profiles[i]!.categories.gender })));
+  const kept = new Set(matching.names.filter((name): name is string => name !== undefined));
+  const segments = profiles.map((p, i) => {
+    const name = matching.names[i] ?? (kept.has(generated[i]!) ? `${generated[i]} (new)` : generated[i]!);
+    return { ...p, id: matching.ids[i]!, name };
+  });
+  const body = {
+    schemaVersion: SCHEMA_VERSION,
+    software: { ...SOFTWARE },
+    features,
+    scaler,
+    k,
+    seed: parts.seed,
+    restarts: parts.restarts,
+    maxIterations: parts.maxIterations,
+    centroids: { columns: scaler.columns, model, original },
+    metrics: parts.metrics,
+    segments,
+    warnings: parts.warnings,
+    lineage: matching.lineage,
+    baseline: parts.baseline,
+    training: parts.training,
+  };
+  // round-trip through canonical JSON so the hash covers exactly what is written
+  return stampModel(JSON.parse(canonicalJson(body)), now);
+}
+
+/**
+ * Trains a model version from customers; `now` stamps `createdAt` and the version's time part.
+ * With the active model as `reference`, a segment that is the same as one of its segments keeps
+ * that segment's id and name.
+ */
+export function trainModel(data: TrainingData, options: TrainOptions, now: Date, reference: Model | null = null): Model {
+  const { seed, sampleSize, maxIterations, maxK, requestedK, mode, restartsFor } = resolveTrainOptions(options);
+  const restarts = restartsFor(data.customers.length);
   const features = resolveFeatures(options);
   const { customers } = data;
   const raw = encodeRaw(customers, features);
@@ -169,7 +253,6 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   const order = sampleOrder((row) => columns.customerId(row), seed, sampleOrderRows(x.rows, sampleSize), x.rows);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize, order };
 
-  const maxK = options.maxK ?? DEFAULT_MAX_K;
   let sweep: Sweep | null = null;
   let found: KMeansFit | undefined;
   if (mode === 'full') {
@@ -201,31 +284,14 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   );
 
   const profiles = profileSegments(customers, fit.labels, distances, k);
-  const generated = nameSegments(
-    segmentDeviations(customers, profiles).map((dev, i) => ({ dev, genderShares: profiles[i]!.categories.gender })),
-  );
-  const d = x.cols;
-  const model = Array.from({ length: k }, (_, c) => Array.from(fit.centroids.subarray(c * d, (c + 1) * d)));
-  const original = model.map((c) => toOriginalUnits(c, scaler));
-  const matching = matchSegments(
-    { columns: scaler.columns, original, scale: scaler.scale },
-    reference === null ? null : referenceOf(reference),
-  );
-  const kept = new Set(matching.names.filter((n): n is string => n !== undefined));
-  const segments = profiles.map((p, i) => {
-    const name = matching.names[i] ?? (kept.has(generated[i]!) ? `${generated[i]} (new)` : generated[i]!);
-    return { ...p, id: matching.ids[i]!, name };
-  });
-  const body = {
-    schemaVersion: SCHEMA_VERSION,
-    software: { ...SOFTWARE },
+  const parts = {
     features,
     scaler,
     k,
     seed,
     restarts,
     maxIterations,
-    centroids: { columns: scaler.columns, model, original },
+    centroids: fit.centroids,
     metrics: {
       inertia: fit.inertia,
       silhouette: metrics.silhouette,
@@ -233,10 +299,10 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
       calinskiHarabasz: metrics.calinskiHarabasz,
       sweep,
     },
-    segments,
-    warnings: dominanceWarnings(customers, fit.labels, segments, features),
-    lineage: matching.lineage,
-    baseline: baselineOf(customers, distances, countOutliers(distances, fit.labels, segments)),
+    profiles,
+    deviations: segmentDeviations(customers, profiles),
+    warnings: dominanceWarnings(customers, fit.labels, profiles, features),
+    baseline: baselineOf(customers, distances, countOutliers(distances, fit.labels, profiles)),
     training: {
       source: data.source,
       rowsRead: data.rowsRead,
@@ -246,6 +312,5 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
       fingerprint: fingerprint(customers),
     },
   };
-  // round-trip through canonical JSON so the hash covers exactly what is written
-  return stampModel(JSON.parse(canonicalJson(body)), now);
+  return assembleModel(parts, reference, now);
 }
