@@ -160,12 +160,17 @@ export class CustomerColumnsBuilder {
     if (!(isByte(customer.age) && isByte(customer.spendingScore))) {
       throw new RangeError(`customer ${customer.customerId}: age and spending score must be whole numbers 0–255 in columns`);
     }
+    this.pushValues(GENDER_CODE[customer.gender], customer.age, customer.annualIncomeThousands, customer.spendingScore);
+  }
+
+  /** push, of values already known to fit: a gender code, age and spending score in 0–255. */
+  pushValues(genderCode: number, age: number, income: number, score: number): void {
     if (this.at === this.blockRows) this.nextBlock();
     const at = this.at++;
-    this.genderBlock[at] = GENDER_CODE[customer.gender];
-    this.ageBlock[at] = customer.age;
-    this.incomeBlock[at] = customer.annualIncomeThousands;
-    this.scoreBlock[at] = customer.spendingScore;
+    this.genderBlock[at] = genderCode;
+    this.ageBlock[at] = age;
+    this.incomeBlock[at] = income;
+    this.scoreBlock[at] = score;
     this.rows++;
   }
 

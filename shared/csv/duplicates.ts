@@ -187,9 +187,14 @@ export class DuplicateFinder {
    * be kept) is superseded by the next row with the same id; any row can supersede.
    */
   add(id: string, line: number, supersedable: boolean): void {
+    this.addFrom(id, 0, id.length, line, supersedable);
+  }
+
+  /** add, of the id text[from, to) (a reader's line, without a string for the id). */
+  addFrom(text: string, from: number, to: number, line: number, supersedable: boolean): void {
     const row = this.rows++;
     if (row >= this.hashes.length) this.growRows(row + 1);
-    const n = id.length;
+    const n = to - from;
     if (!this.startsKept && n !== this.width) {
       if (row === 0) this.width = n;
       else this.keepStarts(row);
@@ -203,8 +208,8 @@ export class DuplicateFinder {
     let chars = this.chars;
     // the hash is taken as the id is copied: one pass over its characters
     let h = FNV_OFFSET;
-    for (let i = 0; i < n; i++) {
-      const unit = id.charCodeAt(i);
+    for (let i = from; i < to; i++) {
+      const unit = text.charCodeAt(i);
       if (unit > LATIN1_MAX && chars instanceof Uint8Array) chars = this.chars = Uint16Array.from(chars);
       chars[at++] = unit;
       h = Math.imul(h ^ unit, FNV_PRIME);

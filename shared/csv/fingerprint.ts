@@ -13,19 +13,6 @@ const UNIT_SEPARATOR = 0x1f;
 /** Whole numbers below this print as their digits (CsvBytes.decimal with no decimals, no string). */
 const PLAIN_INTEGER_LIMIT = 2 ** 31;
 
-/** Writes one row's canonical text — `id␟gender␟age␟income␟score`, numbers as String() prints them. */
-function writeRow(bytes: CsvBytes, customerId: string, gender: Gender, age: number, income: number, score: number): void {
-  bytes.text(customerId);
-  bytes.byte(UNIT_SEPARATOR);
-  bytes.text(gender);
-  bytes.byte(UNIT_SEPARATOR);
-  writeNumber(bytes, age);
-  bytes.byte(UNIT_SEPARATOR);
-  writeNumber(bytes, income);
-  bytes.byte(UNIT_SEPARATOR);
-  writeNumber(bytes, score);
-}
-
 /** Writes a number as String() prints it (for a whole number, toFixed(0) prints the same digits). */
 function writeNumber(bytes: CsvBytes, value: number): void {
   if (Number.isInteger(value) && value >= 0 && value < PLAIN_INTEGER_LIMIT) bytes.decimal(value, 0);
@@ -46,9 +33,22 @@ export class Fingerprinter {
 
   /** Appends the next row. */
   add(customerId: string, gender: Gender, age: number, income: number, score: number): void {
+    this.addFrom(customerId, 0, customerId.length, gender, age, income, score);
+  }
+
+  /** add, with the id text[from, to) (a reader's line, without a string for the id). */
+  addFrom(text: string, from: number, to: number, gender: Gender, age: number, income: number, score: number): void {
     const bytes = this.bytes;
     if (this.rows++ > 0) bytes.byte(NEWLINE);
-    writeRow(bytes, customerId, gender, age, income, score);
+    bytes.textFrom(text, from, to);
+    bytes.byte(UNIT_SEPARATOR);
+    bytes.text(gender);
+    bytes.byte(UNIT_SEPARATOR);
+    writeNumber(bytes, age);
+    bytes.byte(UNIT_SEPARATOR);
+    writeNumber(bytes, income);
+    bytes.byte(UNIT_SEPARATOR);
+    writeNumber(bytes, score);
     if (bytes.length >= BUFFER_BYTES) this.flush();
   }
 

@@ -8,6 +8,7 @@ import { InvalidFileError } from '../errors.ts';
 import {
   checkRow,
   emptyRowValues,
+  GENDERS,
   MAX_AGE,
   MAX_ID_LENGTH,
   MAX_SCORE,
@@ -15,7 +16,6 @@ import {
   resolveHeader,
   validateRow,
   type Customer,
-  type Gender,
   type HeaderMap,
 } from './contract.ts';
 import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
@@ -186,19 +186,25 @@ function isPlainDecimal(text: string, from: number, to: number): boolean {
   return digits > 0 && points <= 1;
 }
 
-/** The gender text[from, to) names as written Female, Male, F or M; undefined for any other form (checkRow reads those). */
-function plainGender(text: string, from: number, to: number): Gender | undefined {
+const FEMALE = GENDERS.indexOf('Female');
+const MALE = GENDERS.indexOf('Male');
+
+/**
+ * The gender text[from, to) names as written Female, Male, F or M, as its index in GENDERS; -1 for
+ * any other form (checkRow reads those).
+ */
+function plainGender(text: string, from: number, to: number): number {
   switch (to - from) {
     case 1: {
       const c = text.charCodeAt(from);
-      return c === 0x46 ? 'Female' : c === 0x4d ? 'Male' : undefined;
+      return c === 0x46 ? FEMALE : c === 0x4d ? MALE : -1;
     }
     case 4:
-      return text.startsWith('Male', from) ? 'Male' : undefined;
+      return text.startsWith('Male', from) ? MALE : -1;
     case 6:
-      return text.startsWith('Female', from) ? 'Female' : undefined;
+      return text.startsWith('Female', from) ? FEMALE : -1;
     default:
-      return undefined;
+      return -1;
   }
 }
 
@@ -518,7 +524,7 @@ class ColumnsReading {
     const idFirst = text.charCodeAt(idStart);
     if (idEnd === idStart || !(idFirst > SPACE && idFirst < DEL) || idEnd - idStart > MAX_ID_LENGTH) return false;
     const gender = plainGender(text, bounds[index.gender]!, bounds[index.gender + 1]! - 1);
-    if (gender === undefined) return false;
+    if (gender < 0) return false;
     const age = plainWhole(text, bounds[index.age]!, bounds[index.age + 1]! - 1);
     if (age < 0 || age > MAX_AGE) return false;
     const score = plainWhole(text, bounds[index.spending_score]!, bounds[index.spending_score + 1]! - 1);
@@ -533,13 +539,11 @@ class ColumnsReading {
     }
     this.rowsRead++;
     if (this.onProgress && this.rowsRead % this.every === 0) this.onProgress(this.rowsRead);
-    const { values } = this;
-    values.customerId = text.substring(idStart, idEnd);
-    values.gender = gender;
-    values.age = age;
-    values.annualIncomeThousands = income;
-    values.spendingScore = score;
-    this.accept(line);
+    // accepted, its id taken from the line (as accept does from a string)
+    this.ids.addFrom(text, idStart, idEnd, line, true);
+    this.fingerprint.addFrom(text, idStart, idEnd, GENDERS[gender]!, age, income, score);
+    this.recordIdRow();
+    this.builder.pushValues(gender, age, income, score);
     return true;
   }
 
@@ -568,15 +572,19 @@ class ColumnsReading {
 
   /** Keeps the row whose values are in `values`. */
   private accept(line: number): void {
-    const { builder, ids, values } = this;
+    const { ids, values } = this;
     ids.add(values.customerId, line, true);
     this.fingerprint.add(values.customerId, values.gender, values.age, values.annualIncomeThousands, values.spendingScore);
-    if (this.idRows !== null) {
-      const row = builder.length;
-      if (row >= this.idRows.length) this.idRows = grown(this.idRows, row + 1, 1.5);
-      this.idRows[row] = ids.size - 1;
-    }
-    builder.push(values);
+    this.recordIdRow();
+    this.builder.push(values);
+  }
+
+  /** The next accepted row's id is the finder's last (see idRows). */
+  private recordIdRow(): void {
+    if (this.idRows === null) return;
+    const row = this.builder.length;
+    if (row >= this.idRows.length) this.idRows = grown(this.idRows, row + 1, 1.5);
+    this.idRows[row] = this.ids.size - 1;
   }
 
   /** The columns of the rows read: the duplicate rule settled over every id, the superseded rows rejected and dropped. */

@@ -123,12 +123,18 @@ export class CsvBytes {
 
   /** Text as it is (no quoting), UTF-8 encoded: ASCII a byte at a time, the rest from its first other unit by the encoder. */
   text(text: string): void {
-    const bytes = this.room(text.length * UTF8_PER_UNIT);
+    this.textFrom(text, 0, text.length);
+  }
+
+  /** text, of text[from, to) (a reader's line, without a string for the part). */
+  textFrom(text: string, from: number, to: number): void {
+    const bytes = this.room((to - from) * UTF8_PER_UNIT);
     let at = this.at;
-    for (let i = 0; i < text.length; i++) {
+    for (let i = from; i < to; i++) {
       const unit = text.charCodeAt(i);
       if (unit >= ASCII_END) {
-        this.at = at + encoder.encodeInto(i === 0 ? text : text.substring(i), bytes.subarray(at)).written;
+        const rest = i === 0 && to === text.length ? text : text.substring(i, to);
+        this.at = at + encoder.encodeInto(rest, bytes.subarray(at)).written;
         return;
       }
       bytes[at++] = unit;
