@@ -17,6 +17,9 @@ export class InvalidFileError extends SegmentationError {}
 /** Options or configuration a user gave that cannot be honoured (k too large, unknown feature…). */
 export class InvalidOptionError extends SegmentationError {}
 
+/** A customer schema file that is not a valid schema; the message names the field (`features[2].weight`). */
+export class SchemaError extends InvalidOptionError {}
+
 /** Data that cannot be clustered as asked (NaN, fewer distinct rows than k, empty input). */
 export class ClusteringError extends SegmentationError {}
 
