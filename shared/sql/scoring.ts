@@ -45,6 +45,13 @@ export interface ModelSpaceSql {
   readonly least: string;
   /** The index of the nearest centroid (the first on ties), of the `d<c>` and `m` (the least) columns; `ids[c]` in its place when given. */
   nearest(ids?: readonly number[]): string;
+  /**
+   * A subquery over `source` (a table or CTE name, with its WHERE if any) giving, per row, the
+   * `carry` columns, the model-space `x<j>`, the distances `d<c>` and their least `m`: each step
+   * fenced with OFFSET 0 (see the header), so a select over it names the nearest centroid with
+   * `nearest()` computing each distance once.
+   */
+  measured(carry: string, source: string): string;
 }
 
 /**
@@ -86,10 +93,17 @@ export function modelSpaceSql(space: ModelSpace, params: Record<string, SqlValue
   });
   const k = space.centroids.length;
   const all = Array.from({ length: k }, (_, c) => `d${c}`);
+  const least = k === 1 ? 'd0' : `LEAST(${all.join(', ')})`;
+  const xs = columns.map((_, j) => `x${j}`).join(', ');
   return {
     columns,
     distances,
-    least: k === 1 ? 'd0' : `LEAST(${all.join(', ')})`,
+    least,
+    measured: (carry, source) => `SELECT *, ${least} AS m FROM (
+      SELECT ${carry}, ${xs}, ${distances.join(', ')} FROM (
+        SELECT ${carry}, ${columns.join(', ')} FROM ${source} OFFSET 0
+      ) AS scaled OFFSET 0
+    ) AS distances OFFSET 0`,
     nearest: (ids = all.map((_, c) => c)) =>
       k === 1 ? String(ids[0]) : `CASE ${all.map((d, c) => `WHEN ${d} = m THEN ${ids[c]}`).join(' ')} END`,
   };
@@ -122,13 +136,7 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
 ), bounds AS (
   SELECT CAST(count(*) AS integer) AS seen, max(customer_id) AS last_key FROM batch
 ), best AS (
-  SELECT ${VALUE_COLUMNS}, ${nearest} AS segment, sqrt(m) AS distance FROM (
-    SELECT *, ${space.least} AS m FROM (
-      SELECT ${VALUE_COLUMNS}, ${distances.join(', ')} FROM (
-        SELECT ${VALUE_COLUMNS}, ${columns.join(', ')} FROM batch OFFSET 0
-      ) AS scaled OFFSET 0
-    ) AS distances OFFSET 0
-  ) AS nearest
+  SELECT ${VALUE_COLUMNS}, ${nearest} AS segment, sqrt(m) AS distance FROM (${space.measured(VALUE_COLUMNS, 'batch')}) AS nearest
 ), updated AS (
   UPDATE customers AS c SET
     segment = b.segment,

@@ -104,6 +104,8 @@ function fieldValue(field: RankedField): string {
 }
 
 const RUN = 'run_id = CAST(:run_id AS uuid)';
+/** The run's points in one batch of parts (`:from_part` to `:to_part`), as a source for ModelSpaceSql.measured. */
+const PARTS = `training_points WHERE ${RUN} AND part BETWEEN CAST(:from_part AS integer) AND CAST(:to_part AS integer)`;
 
 export class SqlTableTraining implements TableTraining {
   constructor(
@@ -272,14 +274,7 @@ export class SqlTableTraining implements TableTraining {
       const xs = s.columns.map((_, j) => `x${j}`);
       const rows = await this.sql.query(
         `SELECT segment, CAST(sum(customers) AS bigint) AS customers, ${xs.map((x, j) => `sum(customers * ${x}) AS s${j}`).join(', ')}
-         FROM (SELECT customers, ${xs.join(', ')}, ${s.nearest()} AS segment FROM (
-           SELECT *, ${s.least} AS m FROM (
-             SELECT customers, ${xs.join(', ')}, ${s.distances.join(', ')} FROM (
-               SELECT customers, ${s.columns.join(', ')} FROM training_points
-               WHERE ${RUN} AND part BETWEEN CAST(:from_part AS integer) AND CAST(:to_part AS integer) OFFSET 0
-             ) AS scaled OFFSET 0
-           ) AS distances OFFSET 0
-         ) AS nearest) AS labeled
+         FROM (SELECT customers, ${xs.join(', ')}, ${s.nearest()} AS segment FROM (${s.measured('customers', PARTS)}) AS nearest) AS labeled
          GROUP BY segment`,
         params,
       );
@@ -307,14 +302,7 @@ export class SqlTableTraining implements TableTraining {
         `WITH labeled AS (
            UPDATE training_points AS p SET segment = b.segment, sq_distance = b.m
            FROM (
-             SELECT ctid AS point, ${xs.join(', ')}, m, ${s.nearest()} AS segment FROM (
-               SELECT *, ${s.least} AS m FROM (
-                 SELECT ctid, ${xs.join(', ')}, ${s.distances.join(', ')} FROM (
-                   SELECT ctid, ${s.columns.join(', ')} FROM training_points
-                   WHERE ${RUN} AND part BETWEEN CAST(:from_part AS integer) AND CAST(:to_part AS integer) OFFSET 0
-                 ) AS scaled OFFSET 0
-               ) AS distances OFFSET 0
-             ) AS nearest
+             SELECT ctid AS point, ${xs.join(', ')}, m, ${s.nearest()} AS segment FROM (${s.measured('ctid', PARTS)}) AS nearest
            ) AS b
            WHERE p.ctid = b.point
            RETURNING p.segment, p.customers, p.sq_distance, p.gender, p.age, p.annual_income_thousands, p.spending_score, ${xs.map((x) => `b.${x}`).join(', ')})
@@ -414,13 +402,7 @@ export class SqlTableTraining implements TableTraining {
     const s = modelSpaceSql(previous, params, 'p_');
     const rows = await this.sql.query(
       `SELECT before, segment, CAST(sum(customers) AS bigint) AS customers FROM (
-         SELECT segment, customers, ${s.nearest()} AS before FROM (
-           SELECT *, ${s.least} AS m FROM (
-             SELECT segment, customers, ${s.distances.join(', ')} FROM (
-               SELECT segment, customers, ${s.columns.join(', ')} FROM training_points WHERE ${RUN} OFFSET 0
-             ) AS scaled OFFSET 0
-           ) AS distances OFFSET 0
-         ) AS nearest
+         SELECT segment, customers, ${s.nearest()} AS before FROM (${s.measured('segment, customers', `training_points WHERE ${RUN}`)}) AS nearest
        ) AS moved GROUP BY before, segment`,
       params,
     );
