@@ -283,7 +283,10 @@ export interface SegmentTotals {
   readonly genders: Readonly<Record<string, number>>;
 }
 
-/** A value whose rank is wanted: rank 0 is the smallest of `group` (a segment index, or -1 for every customer). */
+/** The rank requests' group of every customer of the run (the other groups are segment indexes). */
+export const ALL = -1;
+
+/** A value whose rank is wanted: rank 0 is the smallest of `group` (a segment index, or ALL for every customer). */
 export interface RankRequest {
   readonly group: number;
   readonly rank: number;

@@ -131,7 +131,7 @@ export function countDistinctRows(x: Matrix, limit = Number.POSITIVE_INFINITY): 
 /** Up to this limit countDistinctRows compares rows with each other instead of keeping strings. */
 const DISTINCT_BY_COMPARISON = 64;
 
-function squaredDistance(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
+export function squaredDistance(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
   let s = 0;
   for (let j = 0; j < d; j++) {
     const diff = a[ai + j]! - b[bi + j]!;

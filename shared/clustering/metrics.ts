@@ -161,6 +161,16 @@ export function daviesBouldin(
     sizes[c]!++;
   }
   for (let c = 0; c < k; c++) scatter[c] = sizes[c]! > 0 ? scatter[c]! / sizes[c]! : 0;
+  return daviesBouldinOfScatter(scatter, centroids, k, d);
+}
+
+/**
+ * Davies–Bouldin from each segment's mean distance to its centroid (`scatter`) and the centroids;
+ * null for k < 2. What daviesBouldin computes from the rows, and training in the table from the
+ * database's sums.
+ */
+export function daviesBouldinOfScatter(scatter: ArrayLike<number>, centroids: Float64Array, k: number, d: number): number | null {
+  if (k < 2) return null;
   let total = 0;
   for (let a = 0; a < k; a++) {
     let worst = 0;
@@ -194,6 +204,25 @@ export function calinskiHarabasz(
     const dist = distances[i]!;
     within += dist * dist;
   }
+  return calinskiHarabaszOfSums({ sizes, mean, within, centroids, k, d, n });
+}
+
+/**
+ * Calinski–Harabasz from each segment's size, the data's mean, the within-segment sum of squared
+ * distances and the centroids; null when undefined. What calinskiHarabasz computes from the rows,
+ * and training in the table from the database's sums.
+ */
+export function calinskiHarabaszOfSums(sums: {
+  readonly sizes: ArrayLike<number>;
+  readonly mean: Float64Array;
+  readonly within: number;
+  readonly centroids: Float64Array;
+  readonly k: number;
+  readonly d: number;
+  readonly n: number;
+}): number | null {
+  const { sizes, mean, within, centroids, k, d, n } = sums;
+  if (k < 2 || n <= k) return null;
   let between = 0;
   for (let c = 0; c < k; c++) {
     const dist = distance(centroids, c * d, mean, 0, d);

@@ -19,7 +19,7 @@ import {
 } from './stats.ts';
 
 /** Training-distance percentile used as a segment's outlier threshold. */
-const OUTLIER_PERCENTILE = 0.99;
+export const OUTLIER_PERCENTILE = 0.99;
 
 const DistanceStatsSchema = z.object({
   mean: z.number(),

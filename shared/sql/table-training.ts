@@ -41,6 +41,7 @@ import type {
   TableTraining,
   TrainingSnapshot as Snapshot,
 } from '../ports.ts';
+import { ALL } from '../ports.ts';
 import { modelSpaceSql } from './scoring.ts';
 import { int, toCustomer } from './rows.ts';
 
@@ -93,9 +94,6 @@ export function partsOf(rows: number, perPart: number): number {
 /** The filter that keeps one hash part of customer ids (`:part` of `:parts`), for a table alias. */
 const inPart = (alias: string): string =>
   `mod(hashtext(${alias}.customer_id) & 2147483647, CAST(:parts AS integer)) = CAST(:part AS integer)`;
-
-/** The group of every customer of the run, in rank requests. */
-export const ALL = -1;
 
 /** The SQL value of a ranked field over training_points. */
 function fieldValue(field: RankedField): string {

@@ -11,15 +11,38 @@ import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../cs
 import { ClusteringError, InvalidOptionError } from '../errors.ts';
 import { encodeScaled, scalerOf } from '../features/encode.ts';
 import { resolveFeatures } from '../features/spec.ts';
-import { assignToCentroids, fitKMeans, inOrder, KMEANS_DEFAULTS, SAMPLE_ROWS, takeRows, type KMeansFit } from '../clustering/kmeans.ts';
-import { SILHOUETTE_EXACT_MAX_ROWS, silhouette, silhouetteSample } from '../clustering/metrics.ts';
+import {
+  assignToCentroids,
+  fitKMeans,
+  inOrder,
+  KMEANS_DEFAULTS,
+  SAMPLE_ROWS,
+  squaredDistance,
+  takeRows,
+  type KMeansFit,
+} from '../clustering/kmeans.ts';
+import {
+  calinskiHarabaszOfSums,
+  daviesBouldinOfScatter,
+  SILHOUETTE_EXACT_MAX_ROWS,
+  silhouette,
+  silhouetteSample,
+} from '../clustering/metrics.ts';
 import { sampleKey } from '../clustering/sample-order.ts';
 import { fullSweep, noSweep, quickSweep, type Sweep } from '../clustering/sweep.ts';
-import { dominanceWarningsOf, type SegmentProfile } from '../profile/profile.ts';
+import { dominanceWarningsOf, OUTLIER_PERCENTILE, type SegmentProfile } from '../profile/profile.ts';
 import { quantile, summarizeAscending, type Ascending } from '../profile/stats.ts';
 import type { Model } from '../model/artifact.ts';
 import { baselineFromCounts, decileEdges, type Baseline } from '../model/drift.ts';
-import type { ModelSpace, RankedField, RankRequest, SegmentTotals, TableTraining, TrainingSnapshot } from '../ports.ts';
+import {
+  ALL,
+  type ModelSpace,
+  type RankedField,
+  type RankRequest,
+  type SegmentTotals,
+  type TableTraining,
+  type TrainingSnapshot,
+} from '../ports.ts';
 import { TABLE_SOURCE } from './database.ts';
 import { assembleModel, canonicalOrder, reorderCentroids, resolveTrainOptions, sampleOrderRows, type TrainOptions } from './train.ts';
 
@@ -29,11 +52,6 @@ import { assembleModel, canonicalOrder, reorderCentroids, resolveTrainOptions, s
  * rendering it again from the table (rewriteTableReport) draws the same customers.
  */
 export const REPORT_SAMPLE_ROWS = SAMPLE_ROWS;
-
-/** The group of every customer in rank requests. */
-const ALL = -1;
-/** Training-distance percentile used as a segment's outlier threshold (profile.ts). */
-const OUTLIER_PERCENTILE = 0.99;
 
 /** A model trained in the table, with what the rest of the run needs of its training. */
 export interface TableModel {
@@ -178,46 +196,19 @@ async function refineInTable(
   return centroids;
 }
 
-function squaredDistance(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number, d: number): number {
-  let s = 0;
-  for (let j = 0; j < d; j++) {
-    const diff = a[ai + j]! - b[bi + j]!;
-    s += diff * diff;
-  }
-  return s;
-}
-
-/** Davies–Bouldin from each segment's distance sum and the centroids (metrics.ts, daviesBouldin). */
+/** Davies–Bouldin from each segment's distance sum and the centroids. */
 function daviesBouldinOf(totals: readonly SegmentTotals[], centroids: Float64Array, k: number, d: number): number | null {
-  if (k < 2) return null;
   const scatter = totals.map((t) => (t.customers > 0 ? t.distanceSum / t.customers : 0));
-  let total = 0;
-  for (let a = 0; a < k; a++) {
-    let worst = 0;
-    for (let b = 0; b < k; b++) {
-      if (a === b) continue;
-      const separation = Math.sqrt(squaredDistance(centroids, a * d, centroids, b * d, d));
-      if (separation > 0) worst = Math.max(worst, (scatter[a]! + scatter[b]!) / separation);
-    }
-    total += worst;
-  }
-  return total / k;
+  return daviesBouldinOfScatter(scatter, centroids, k, d);
 }
 
-/** Calinski–Harabasz from each segment's sums and the centroids (metrics.ts, calinskiHarabasz). */
+/** Calinski–Harabasz from each segment's sums and the centroids. */
 function calinskiHarabaszOf(totals: readonly SegmentTotals[], centroids: Float64Array, k: number, d: number, n: number): number | null {
-  if (k < 2 || n <= k) return null;
   const mean = new Float64Array(d);
   for (const t of totals) for (let j = 0; j < d; j++) mean[j]! += t.modelSums[j]!;
   for (let j = 0; j < d; j++) mean[j]! /= n;
   const within = totals.reduce((s, t) => s + t.distanceSquareSum, 0);
-  let between = 0;
-  totals.forEach((t, c) => {
-    const dist = Math.sqrt(squaredDistance(centroids, c * d, mean, 0, d));
-    between += t.customers * dist * dist;
-  });
-  if (within === 0) return null;
-  return between / (k - 1) / (within / (n - k));
+  return calinskiHarabaszOfSums({ sizes: totals.map((t) => t.customers), mean, within, centroids, k, d, n });
 }
 
 /**
