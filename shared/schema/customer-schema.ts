@@ -55,6 +55,11 @@ const column = {
 
 const common = {
   name: identifier,
+  /**
+   * The feature's previous name, when a deployment renames its column: the schema change renames
+   * the table column instead of dropping one and adding another (see customer-table.ts).
+   */
+  formerly: identifier.optional(),
   ...column,
   label: text(MAX_LABEL_LENGTH),
   missing,
@@ -189,6 +194,7 @@ export function parseCustomerSchema(json: unknown, source: string): CustomerSche
     const before = names.get(f.name);
     if (before !== undefined) fail(source, ['features', i, 'name'], `"${f.name}" is already the name of features[${before}]`);
     names.set(f.name, i);
+    if (f.formerly === f.name) fail(source, ['features', i, 'formerly'], `is the feature's own name`);
   });
   checkColumns(schema, source);
   schema.features.forEach((f, i) =>
