@@ -126,6 +126,20 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // The customer schemas applied to the customers table (customer-table.ts), one row per change:
+    // the schema as applied and what the change did, in words. The latest row is the table's
+    // current schema; a database without any row still has migration 001's columns, the mall's.
+    version: '006_customer_schema',
+    statements: [
+      `CREATE TABLE customer_schemas (
+        version bigserial PRIMARY KEY,
+        schema jsonb NOT NULL,
+        changes jsonb NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
