@@ -1,5 +1,11 @@
 // Deployment parameters, read from CDK context (`cdk deploy -c name=value` or cdk.json) with
 // documented defaults, and validated up front: a bad value fails the synth naming the parameter.
+// The customer schema (`-c schema=path/to/schema.json`) is read here too, from its file.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SchemaError } from '../shared/errors.ts';
+import { MALL_SCHEMA, parseCustomerSchema, type CustomerSchema } from '../shared/schema/customer-schema.ts';
 
 /** What a data engineer can choose at deploy time (README "Deploy to AWS" has the table). */
 export interface SegmentationParameters {
@@ -136,4 +142,42 @@ export function readParameters(lookup: Lookup): SegmentationParameters {
     retainData: readBoolean('retainData', lookup('retainData'), DEFAULT_PARAMETERS.retainData),
     assignReservedConcurrency: readPositiveInteger('assignReservedConcurrency', lookup('assignReservedConcurrency')),
   };
+}
+
+/** The first line of a message (a JSON parser's or the file system's), for a one-line error. */
+const oneLine = (message: string): string => message.split('\n', 1)[0]!.trim();
+
+/**
+ * The deployment's customer schema: context `schema`, the path of a schema JSON file relative to
+ * `baseDir` — the directory `cdk` runs in, the one with cdk.json (the CDK CLI runs the app there).
+ * Absent or '' = MALL_SCHEMA. A file that cannot be read, is not JSON or is not a valid schema
+ * fails the synth with one line naming the file (as given) and, for a schema problem, the field.
+ */
+export function readSchema(value: unknown, baseDir: string = process.cwd()): CustomerSchema {
+  if (value === undefined || value === '') return MALL_SCHEMA;
+  if (typeof value !== 'string') {
+    throw new ParameterError(`context schema must be the path of a customer schema JSON file, got ${text(value)}`);
+  }
+  const path = resolve(baseDir, value);
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : oneLine(message);
+    throw new ParameterError(`context schema: cannot read ${value} (${path}): ${why}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(content);
+  } catch (error) {
+    throw new ParameterError(`context schema: ${value} is not JSON: ${oneLine((error as Error).message)}`, { cause: error });
+  }
+  try {
+    return parseCustomerSchema(json, value);
+  } catch (error) {
+    // SchemaError's message is already "<file>: <field>: <problem>"
+    if (error instanceof SchemaError) throw new ParameterError(`context schema: ${oneLine(error.message)}`, { cause: error });
+    throw error;
+  }
 }

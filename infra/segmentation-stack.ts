@@ -23,6 +23,7 @@ import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { SchemaMigrations } from './constructs/schema-migrations.ts';
 import { LOG_RETENTION, SegmentationFunction } from './constructs/segmentation-function.ts';
 import { DEFAULT_PARAMETERS, type SegmentationParameters } from './parameters.ts';
+import { MALL_SCHEMA, type CustomerSchema } from '../shared/schema/customer-schema.ts';
 import { ASSIGN_LIMITS, INGEST_LIMITS, TRAIN_LIMITS, type FunctionLimits } from '../shared/function-limits.ts';
 
 export const LOG_LEVEL = 'INFO';
@@ -44,6 +45,11 @@ const ASSIGN = sized(ASSIGN_LIMITS);
 export interface SegmentationStackProps extends StackProps {
   /** @default DEFAULT_PARAMETERS */
   readonly parameters?: SegmentationParameters;
+  /**
+   * The customer schema, validated: built into every function that reads or writes customers,
+   * and applied to the customers table by the migration. @default MALL_SCHEMA
+   */
+  readonly schema?: CustomerSchema;
 }
 
 export class SegmentationStack extends Stack {
@@ -59,6 +65,7 @@ export class SegmentationStack extends Stack {
   constructor(scope: Construct, id: string, props: SegmentationStackProps = {}) {
     super(scope, id, props);
     const parameters = props.parameters ?? DEFAULT_PARAMETERS;
+    const schema = props.schema ?? MALL_SCHEMA;
 
     this.data = new DataBucket(this, 'DataBucket', { retainData: parameters.retainData });
     this.database = new Database(this, 'Database', {
@@ -81,18 +88,21 @@ export class SegmentationStack extends Stack {
     };
     this.train = new SegmentationFunction(this, 'Train', {
       ...TRAIN,
+      schema,
       entry: 'functions/train/handler.ts',
       description: 'Trains a customer segmentation from an uploaded CSV or the customers table',
       environment,
     });
     this.ingest = new SegmentationFunction(this, 'Ingest', {
       ...INGEST,
+      schema,
       entry: 'functions/ingest/handler.ts',
       description: 'Validates, upserts and labels an uploaded customers CSV',
       environment,
     });
     this.assign = new SegmentationFunction(this, 'Assign', {
       ...ASSIGN,
+      schema,
       entry: 'functions/assign/handler.ts',
       description: 'Nightly: labels pending customers with the active model',
       environment,
@@ -160,7 +170,7 @@ export class SegmentationStack extends Stack {
         'An uploaded customers file could not be read as the CSV contract (nothing was upserted); results/customers/<name>/summary.json says why.',
     });
 
-    this.migrations = new SchemaMigrations(this, 'SchemaMigrations', { database: this.database });
+    this.migrations = new SchemaMigrations(this, 'SchemaMigrations', { database: this.database, schema });
     // deploy order: on an update, no new code runs before its schema and database roles exist
     // (the whole function constructs: their roles' policies too, so a role never loses the old
     // secret before the migration has created the user of the new one)

@@ -1,6 +1,8 @@
 // Migrations on deploy: the onEvent handler of a CloudFormation custom resource (CDK Provider
 // framework). Create and Update apply the pending migrations through the Data API as the master
 // user, then set up the application and read-only roles from their secrets; Delete keeps the schema.
+// The customer schema is the one built into this bundle (deployedSchema()); the resource's
+// properties carry its hash, so that a schema change runs the migration again.
 // The configuration is read and the clients are built on the first event, so that a wrong
 // environment fails that event naming the variable.
 
@@ -13,6 +15,8 @@ import * as roles from '../../shared/sql/roles.ts';
 import { SqlSchemaMigrator } from '../../shared/sql/schema-migrator.ts';
 import { readDatabaseSecret } from '../adapters/database-secret.ts';
 import { DataApiSqlClient, dataApiClient } from '../adapters/data-api-sql-client.ts';
+import { deployedSchema, schemaSha256 } from '../adapters/deployed-schema.ts';
+import type { CustomerSchema } from '../../shared/schema/customer-schema.ts';
 import { isClusterStartingError, withRetry, type RetryOptions } from '../adapters/retry.ts';
 import { scramSha256Verifier } from '../adapters/scram.ts';
 import { ConfigError, loadMigrateConfig } from '../config.ts';
@@ -40,16 +44,24 @@ export interface MigrateEvent {
 
 export interface MigrateResponse {
   readonly PhysicalResourceId: string;
-  readonly Data: { readonly Applied: string; readonly Roles: string };
+  /** `CustomerSchema`: the SHA-256 of the customer schema the migration ran with ('' on Delete). */
+  readonly Data: { readonly Applied: string; readonly Roles: string; readonly CustomerSchema: string };
 }
 
 /** The custom resource's properties this handler needs (set by infra/constructs/schema-migrations.ts). */
-const RolePropertiesSchema = z.object({
+const ResourcePropertiesSchema = z.object({
   AppSecretArn: z.string().startsWith('arn:', 'must be a secret ARN'),
   ReaderSecretArn: z.string().startsWith('arn:', 'must be a secret ARN'),
+  // absent in the properties of a stack synthesized before the schema existed (its rollback)
+  CustomerSchemaSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex')
+    .optional(),
 });
 
 interface MigrateDeps {
+  /** The deployment's customer schema (the bundle's). */
+  readonly schema: CustomerSchema;
   /** Applies pending migrations; returns the versions applied now. */
   migrate(): Promise<string[]>;
   /** Creates or updates the role whose credentials are in `secretArn`; returns its name. */
@@ -59,8 +71,8 @@ interface MigrateDeps {
   readonly logger: Logger;
 }
 
-function roleProperties(event: MigrateEvent): z.infer<typeof RolePropertiesSchema> {
-  const parsed = RolePropertiesSchema.safeParse(event.ResourceProperties ?? {});
+function resourceProperties(event: MigrateEvent): z.infer<typeof ResourcePropertiesSchema> {
+  const parsed = ResourcePropertiesSchema.safeParse(event.ResourceProperties ?? {});
   if (parsed.success) return parsed.data;
   throw new ConfigError(`custom resource properties: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
 }
@@ -73,9 +85,19 @@ function createMigrateHandler(deps: MigrateDeps) {
     const physicalId = event.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID;
     if (event.RequestType === 'Delete') {
       logger.info('stack deletion: the schema, its data and the roles stay with the cluster');
-      return { PhysicalResourceId: physicalId, Data: { Applied: '', Roles: '' } };
+      return { PhysicalResourceId: physicalId, Data: { Applied: '', Roles: '', CustomerSchema: '' } };
     }
-    const { AppSecretArn, ReaderSecretArn } = roleProperties(event);
+    const { AppSecretArn, ReaderSecretArn, CustomerSchemaSha256 } = resourceProperties(event);
+    const schemaHash = schemaSha256(deps.schema);
+    if (CustomerSchemaSha256 !== undefined && CustomerSchemaSha256 !== schemaHash) {
+      // CloudFormation updates this function before the resource, and on a rollback reverts the
+      // resource (old properties) before the function (new code); the bundle's schema is the one used
+      logger.warn("the custom resource names another customer schema than this bundle has; using the bundle's", {
+        properties: CustomerSchemaSha256,
+        bundle: schemaHash,
+      });
+    }
+    logger.info('customer schema', { name: deps.schema.name, features: deps.schema.features.length, sha256: schemaHash });
     // one wait for the whole of it (every step is safe to run again): the budget is the deploy's, not each step's
     let applied: string[] = [];
     const roles = await deps.untilClusterAnswers(async () => {
@@ -85,7 +107,10 @@ function createMigrateHandler(deps: MigrateDeps) {
       return [await deps.ensureRole('app', AppSecretArn), await deps.ensureRole('reader', ReaderSecretArn)];
     });
     logger.info('database roles set up', { roles });
-    return { PhysicalResourceId: physicalId, Data: { Applied: applied.join(','), Roles: roles.join(',') } };
+    return {
+      PhysicalResourceId: physicalId,
+      Data: { Applied: applied.join(','), Roles: roles.join(','), CustomerSchema: schemaHash },
+    };
   };
 }
 
@@ -94,6 +119,8 @@ export interface MigrateClients {
   readonly secrets?: SecretsManagerClient;
   /** Overrides of the wait for a starting cluster (tests shorten it). */
   readonly clusterWait?: Partial<RetryOptions>;
+  /** The customer schema to migrate to. @default deployedSchema() */
+  readonly schema?: CustomerSchema;
 }
 
 /** Builds the dependencies from the environment on the first event (once per cold start). */
@@ -108,6 +135,7 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
     const migrator = new SqlSchemaMigrator(sql);
     const secretsClient = clients.secrets ?? new SecretsManagerClient({});
     return createMigrateHandler({
+      schema: clients.schema ?? deployedSchema(),
       logger,
       migrate: () => migrator.migrate(),
       ensureRole: async (kind, secretArn) => {

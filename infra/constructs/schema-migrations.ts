@@ -1,7 +1,7 @@
 // Migrations on deploy: a custom resource whose handler (functions/migrate/handler.ts) applies the
 // pending migrations through the Data API as the master user, and creates the application and
-// read-only roles with the passwords of their secrets. It reruns whenever the migrations or the
-// role secrets change.
+// read-only roles with the passwords of their secrets, and brings the customers table to the
+// customer schema. It reruns whenever the migrations, the role secrets or the schema change.
 
 import { createHash } from 'node:crypto';
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -13,6 +13,8 @@ import { MIGRATIONS } from '../../shared/sql/migrations.ts';
 import { APP_GRANTS, EXAMPLE_VERIFIER, READER_GRANTS, roleStatements } from '../../shared/sql/roles.ts';
 import { APP_USER, READER_USER } from '../deployment.ts';
 import { CLUSTER_WAIT_MS } from '../../functions/migrate/handler.ts';
+import { schemaSha256 } from '../../functions/adapters/deployed-schema.ts';
+import type { CustomerSchema } from '../../shared/schema/customer-schema.ts';
 import { acknowledgeWildcardResource, arnInFinding } from '../nag.ts';
 import type { Database } from './database.ts';
 import { LOG_RETENTION, SegmentationFunction } from './segmentation-function.ts';
@@ -28,6 +30,8 @@ export function migrationsFingerprint(): string {
 
 export interface SchemaMigrationsProps {
   readonly database: Database;
+  /** The deployment's customer schema: built into the handler, and its hash into the resource's properties. */
+  readonly schema: CustomerSchema;
 }
 
 // The handler waits up to CLUSTER_WAIT_MS (5 minutes) for a just-created cluster whose Data API
@@ -41,12 +45,13 @@ export class SchemaMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    const { database } = props;
+    const { database, schema } = props;
     this.handler = new SegmentationFunction(this, 'Migrate', {
       entry: 'functions/migrate/handler.ts',
       description: 'Applies the customer segmentation database migrations (custom resource)',
       memorySize: MIGRATE_MEMORY_MB,
       timeout: MIGRATE_TIMEOUT,
+      schema,
       environment: {
         DB_CLUSTER_ARN: database.cluster.clusterArn,
         DB_SECRET_ARN: database.secret.secretArn,
@@ -90,6 +95,9 @@ export class SchemaMigrations extends Construct {
         Versions: MIGRATIONS.map((m) => m.version),
         AppSecretArn: database.appSecret.secretArn,
         ReaderSecretArn: database.readerSecret.secretArn,
+        // a schema change is a deploy of the table too: the handler (whose bundle embeds the same
+        // schema) runs again; the hash only, the schema itself travels in the bundle
+        CustomerSchemaSha256: schemaSha256(schema),
       },
     });
     this.resource.node.addDependency(database.cluster);

@@ -1,5 +1,6 @@
 // Function defaults shared by every Lambda of the stack: a NodejsFunction bundled by the local
-// esbuild (ESM, minified, source maps, arm64), its own log group, and a role that may only write there.
+// esbuild (ESM, minified, source maps, arm64) with the deployment's customer schema built in, its
+// own log group, and a role that may only write there.
 
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +9,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import { schemaDefine } from '../../functions/adapters/deployed-schema.ts';
+import type { CustomerSchema } from '../../shared/schema/customer-schema.ts';
 
 /** Node.js 24: the latest Lambda Node.js runtime (22 would also work; cdk-nag L1 asks for the latest). */
 const RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -44,12 +47,26 @@ const BUNDLING: nodejs.BundlingOptions = {
   forceDockerBundling: false,
 };
 
+/**
+ * BUNDLING with `schema` built in. An esbuild `define` rather than an environment variable (Lambda
+ * caps all of a function's variables at 4 KB together, which a schema of a few dozen features
+ * exceeds) or a generated source module (written into the working tree at synth time: two synths
+ * with different schemas, as the tests run, would race on it). The constant's text is the
+ * schema's canonical JSON, so the bundle, and with it the asset hash, changes exactly when the
+ * validated schema does; functions/adapters/deployed-schema.ts reads and validates it again.
+ */
+export function functionBundling(schema: CustomerSchema): nodejs.BundlingOptions {
+  return { ...BUNDLING, define: schemaDefine(schema) };
+}
+
 export interface SegmentationFunctionProps {
   /** Handler file relative to the project root, e.g. `functions/train/handler.ts` (exports `handler`). */
   readonly entry: string;
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly description: string;
+  /** The deployment's customer schema, built into the bundle (deployedSchema() returns it). */
+  readonly schema: CustomerSchema;
   /** @default {} */
   readonly environment?: Readonly<Record<string, string>>;
   /** @default - unreserved */
@@ -58,11 +75,14 @@ export interface SegmentationFunctionProps {
 
 export class SegmentationFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
+  /** How the function is bundled (the schema's `define` included), for tests and benchmarks. */
+  readonly bundling: nodejs.BundlingOptions;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: SegmentationFunctionProps) {
     super(scope, id);
+    this.bundling = functionBundling(props.schema);
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
     // no AWS managed policy: writing to its own log group is all the role gets here
     this.role = new iam.Role(this, 'Role', {
@@ -86,7 +106,7 @@ export class SegmentationFunction extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: BUNDLING,
+      bundling: this.bundling,
     });
   }
 }
