@@ -406,10 +406,15 @@ export function plantedSegmentsFor(schema: CustomerSchema): readonly PlantedSegm
     if (f.kind === 'categorical') {
       const values = f.categories !== 'learned' ? f.categories : learnedValues(f);
       for (let j = 0; j < n; j++) {
-        const favoured = values[order[j]! % values.length];
-        const shares = Object.fromEntries(values.map((v) => [v, 0.2 + random.random() * 0.8 + (v === favoured ? 2 : 0)]));
-        const sum = Object.values(shares).reduce((a, b) => a + b, 0);
-        draws[j]![f.name] = { shares: Object.fromEntries(Object.entries(shares).map(([v, s]) => [v, readable(s / sum)])) };
+        // a decisive favourite: one-hot columns, once scaled, outweigh numeric ones, and a category
+        // shared evenly by two segments would be the split k-means prefers to the planted one
+        const favoured = order[j]! % values.length;
+        const share = values.length === 1 ? 1 : 0.85 + random.random() * 0.1;
+        const others = values.map((_, i) => (i === favoured ? 0 : 0.5 + random.random()));
+        const rest = others.reduce((a, b) => a + b, 0);
+        draws[j]![f.name] = {
+          shares: Object.fromEntries(values.map((v, i) => [v, readable(i === favoured ? share : ((1 - share) * others[i]!) / rest)])),
+        };
       }
       continue;
     }

@@ -2,8 +2,25 @@
 // from the generator before it served any schema), and generated files of other schemas.
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kmeans } from 'ml-kmeans';
+import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
-import { generateCsv, generateCustomers, PLANTED_SEGMENTS, type GenerateOptions } from '../../../shared/sample/generate.ts';
+import { InvalidOptionError } from '../../../shared/errors.ts';
+import {
+  generateCsv,
+  generateCustomers,
+  generateSchemaCustomers,
+  plantedSegmentsFor,
+  PLANTED_SEGMENTS,
+  type GenerateOptions,
+  type PlantedSegment,
+} from '../../../shared/sample/generate.ts';
+import { MALL_SCHEMA, parseCustomerSchema, type CustomerSchema } from '../../../shared/schema/customer-schema.ts';
+import { adjustedRandIndex } from '../support/ari.ts';
+
+const WHOLESALE = join(import.meta.dirname, '../../../shared/schema/examples/wholesale.json');
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -21,12 +38,177 @@ describe('generateCsv for the mall', () => {
     [{ rows: 3000, seed: 32, segments: PLANTED_SEGMENTS.slice(0, 4) }, '4f7a4f75d2e823313be2d511ac545aaa13195cc80e26b5f7de81ff11337a2d87'],
   ];
 
-  it.each(pins)('writes the same bytes as before for %j', (options, hash) => {
+  it.each(pins)('writes the same bytes as before for option set %#', (options, hash) => {
     expect(sha256([...generateCsv(options)].join(''))).toBe(hash);
   });
 
   it('yields the same customers as before', () => {
     const customers = [...generateCustomers({ rows: 2000, seed: 9, ageShift: 4 })];
     expect(sha256(JSON.stringify(customers))).toBe('3e270b83c968469b1e5df35ae7e0247ae20ac99a27275317cb23127bc07bb6ff');
+  });
+});
+
+const wholesale = parseCustomerSchema(JSON.parse(readFileSync(WHOLESALE, 'utf8')), 'wholesale.json');
+
+/** Every problem of a generated file against its schema, with a second CSV parser reading it. */
+function problems(text: string, schema: CustomerSchema): string[] {
+  const { data, meta } = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
+  const found: string[] = [];
+  if (meta.fields?.join('|') !== [schema.id.header, ...schema.features.map((f) => f.header)].join('|')) found.push(`header ${meta.fields}`);
+  data.forEach((row, i) => {
+    if (!/^\d{7}$/.test(row[schema.id.header]!)) found.push(`row ${i}: id ${row[schema.id.header]}`);
+    for (const f of schema.features) {
+      const text = row[f.header]!;
+      if (f.kind === 'categorical') {
+        if (f.categories !== 'learned' && !f.categories.includes(text)) found.push(`row ${i}: ${f.name} "${text}"`);
+        continue;
+      }
+      const v = Number(text);
+      const ok =
+        /^-?\d+(\.\d{1,2})?$/.test(text) &&
+        (!f.integer || /^-?\d+$/.test(text)) &&
+        (f.min === undefined || v >= f.min) &&
+        (f.max === undefined || v <= f.max) &&
+        (f.transform !== 'log1p' || v >= 0);
+      if (!ok) found.push(`row ${i}: ${f.name} "${text}"`);
+    }
+  });
+  return found;
+}
+
+describe('the wholesale example schema', () => {
+  it('parses, with nine features, labels for names and a fill value', () => {
+    expect(wholesale.features).toHaveLength(9);
+    expect(wholesale.id).toEqual({ header: 'client_code', aliases: ['customer_id'] });
+    expect(wholesale.features.map((f) => f.label)).toContain('Fresh');
+    expect(wholesale.features.some((f) => f.missing !== 'reject')).toBe(true);
+    expect(wholesale.features.filter((f) => f.kind === 'numeric' && f.transform === 'log1p')).toHaveLength(6);
+  });
+
+  it('generates 5,000 rows that all pass its bounds, integer rules, cents and categories', () => {
+    const text = [...generateCsv({ rows: 5000, seed: 3, schema: wholesale })].join('');
+    expect(text.split('\n')[0]).toBe('client_code,Channel,Region,Recency_Days,Orders_Per_Year,Fresh,Milk,Grocery,Frozen,Detergents_Paper');
+    expect(text.trimEnd().split('\n')).toHaveLength(5001);
+    expect(problems(text, wholesale)).toEqual([]);
+    // money columns are not all whole: cents are written
+    expect(text).toMatch(/,\d+\.\d{1,2}\n/);
+  });
+});
+
+describe('segments derived from a schema', () => {
+  it('are 4 to 6, the same whatever the seed, and differ between schemas', () => {
+    const segments = plantedSegmentsFor(wholesale);
+    expect(segments.length).toBeGreaterThanOrEqual(4);
+    expect(segments.length).toBeLessThanOrEqual(6);
+    expect(plantedSegmentsFor(parseCustomerSchema(JSON.parse(readFileSync(WHOLESALE, 'utf8')), 'again'))).toEqual(segments);
+    const other = { ...wholesale, features: wholesale.features.slice(0, 8) };
+    expect(plantedSegmentsFor(other)).not.toEqual(segments);
+    // money columns log-normal with medians apart; categories with varying shares
+    const fresh = segments.map((s) => (s.features.fresh as { logNormal: [number, number] }).logNormal[0]);
+    expect(Math.max(...fresh) / Math.min(...fresh)).toBeGreaterThan(10);
+    const retail = segments.map((s) => (s.features.channel as { shares: Record<string, number> }).shares.retail!);
+    expect(Math.max(...retail) - Math.min(...retail)).toBeGreaterThan(0.3);
+  });
+
+  it('give the same rows for the same seed and other rows of the same population for another', () => {
+    const a = [...generateSchemaCustomers(wholesale, { rows: 300, seed: 5 })];
+    expect([...generateSchemaCustomers(wholesale, { rows: 300, seed: 5 })]).toEqual(a);
+    const b = [...generateSchemaCustomers(wholesale, { rows: 300, seed: 6 })];
+    expect(b).not.toEqual(a);
+    expect(a[0]).toMatchObject({ customerId: '0000001', channel: expect.stringMatching(/^(horeca|retail)$/) });
+    expect(Object.keys(a[0]!)).toEqual(['customerId', ...wholesale.features.map((f) => f.name), 'planted']);
+  });
+
+  it('are found again by k-means on log1p, one-hot, standardised values', () => {
+    const k = plantedSegmentsFor(wholesale).length;
+    const customers = [...generateSchemaCustomers(wholesale, { rows: 5000, seed: 11 })];
+    const columns: number[][] = [];
+    for (const f of wholesale.features) {
+      if (f.kind === 'categorical') {
+        for (const c of f.categories as string[]) columns.push(customers.map((x) => (x[f.name] === c ? 1 : 0)));
+      } else columns.push(customers.map((x) => (f.transform === 'log1p' ? Math.log1p(x[f.name] as number) : (x[f.name] as number))));
+    }
+    const scaled = columns.map((col) => {
+      const mean = col.reduce((a, b) => a + b, 0) / col.length;
+      const sd = Math.sqrt(col.reduce((a, b) => a + (b - mean) ** 2, 0) / col.length) || 1;
+      return col.map((v) => (v - mean) / sd);
+    });
+    const rows = customers.map((_, i) => scaled.map((col) => col[i]!));
+    // the best of 5 k-means++ starts, as training keeps the best of its restarts
+    const inertia = (fit: { clusters: number[]; centroids: number[][] }): number =>
+      rows.reduce((sum, row, i) => sum + row.reduce((s, v, j) => s + (v - fit.centroids[fit.clusters[i]!]![j]!) ** 2, 0), 0);
+    const fits = [1, 2, 3, 4, 5].map((seed) => kmeans(rows, k, { seed, initialization: 'kmeans++' }));
+    const best = fits.reduce((a, b) => (inertia(b) < inertia(a) ? b : a));
+    expect(
+      adjustedRandIndex(
+        best.clusters,
+        customers.map((c) => c.planted),
+      ),
+    ).toBeGreaterThan(0.9);
+  });
+});
+
+describe('generateSchemaCustomers and generateCsv for any schema', () => {
+  it('gives the mall customers in snake_case with the values of the camelCase adapter', () => {
+    const generic = [...generateSchemaCustomers(MALL_SCHEMA, { rows: 500, seed: 4, ageShift: 3 })];
+    const camel = [...generateCustomers({ rows: 500, seed: 4, ageShift: 3 })];
+    expect(generic).toEqual(
+      camel.map((c) => ({
+        customerId: c.customerId,
+        gender: c.gender,
+        age: c.age,
+        annual_income_thousands: c.annualIncomeThousands,
+        spending_score: c.spendingScore,
+        planted: c.planted,
+      })),
+    );
+  });
+
+  it('shifts a numeric feature (drift) before rounding and clamping', () => {
+    const base = [...generateSchemaCustomers(wholesale, { rows: 200, seed: 2 })];
+    const shifted = [...generateSchemaCustomers(wholesale, { rows: 200, seed: 2, shift: { recency_days: 30 } })];
+    shifted.forEach((c, i) => expect(c.recency_days).toBe(Math.min(730, (base[i]!.recency_days as number) + 30)));
+    expect(shifted.map((c) => c.fresh)).toEqual(base.map((c) => c.fresh));
+    expect(() => generateCsv({ rows: 1, schema: wholesale, ageShift: 5 }).next()).toThrow(
+      new InvalidOptionError('the schema has no numeric feature "age" to shift'),
+    );
+  });
+
+  it('draws given segments, quotes headers and categories a CSV would split, and learns categories from the draws', () => {
+    const schema = parseCustomerSchema(
+      {
+        name: 'tiny',
+        id: { header: 'id' },
+        features: [
+          { name: 'plan', header: 'Plan, tier', label: 'Plan', kind: 'categorical', categories: 'learned' },
+          { name: 'seats', header: 'Seats', label: 'Seats', kind: 'numeric', integer: true, min: 1, max: 50 },
+        ],
+      },
+      'tiny',
+    );
+    const segments: PlantedSegment[] = [
+      { name: 'small', weight: 1, features: { plan: { shares: { 'Basic, monthly': 1 } }, seats: { normal: [2, 1] } } },
+      { name: 'big', weight: 1, features: { plan: { shares: { 'Pro "annual"': 1 } }, seats: { normal: [45, 10] } } },
+    ];
+    const text = [...generateCsv({ rows: 400, seed: 1, schema, segments })].join('');
+    expect(text.startsWith('id,"Plan, tier",Seats\n')).toBe(true);
+    const rows = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true }).data;
+    expect(new Set(rows.map((r) => r['Plan, tier']))).toEqual(new Set(['Basic, monthly', 'Pro "annual"']));
+    expect(rows.every((r) => Number(r.Seats) >= 1 && Number(r.Seats) <= 50 && /^\d+$/.test(r.Seats!))).toBe(true);
+    expect(rows.some((r) => r.Seats === '50')).toBe(true); // clamped to the schema's max
+  });
+
+  it('refuses segments that do not fit the schema, naming the segment and feature', () => {
+    const draw = (features: PlantedSegment['features']) => () =>
+      generateSchemaCustomers(MALL_SCHEMA, { rows: 1, segments: [{ name: 'x', weight: 1, features }] }).next();
+    const mall = PLANTED_SEGMENTS[0]!.features;
+    expect(draw({ ...mall, gender: { shares: { Other: 1 } } })).toThrow(
+      'planted segment "x": gender: "Other" is not one of the categories',
+    );
+    expect(draw({ ...mall, age: { shares: { Female: 1 } } })).toThrow('planted segment "x": age: needs { normal } or { logNormal }');
+    expect(draw({ ...mall, spending_score: { normal: [50, 5], round: false } })).toThrow('its values must be rounded');
+    expect(draw({ ...mall, height: { normal: [170, 5] } })).toThrow('planted segment "x": the schema has no feature "height"');
+    const { age: _age, ...noAge } = mall;
+    expect(draw(noAge)).toThrow('planted segment "x": age: needs { normal } or { logNormal }');
   });
 });
