@@ -3,7 +3,8 @@
 // as the master user and set up the application and read-only roles from their secrets (a local
 // Secrets Manager); the roles then work, and only for what they are for. Delete leaves everything,
 // the physical id never changes, a starting or resuming cluster is waited for, and a database
-// migrated by the previous release is upgraded by a plain update.
+// migrated by the previous release is upgraded by a plain update. The handler runs with the
+// deployed customer schema (the mall's, from source) and says which.
 
 import { randomBytes } from 'node:crypto';
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
@@ -14,6 +15,9 @@ import { createMigrateHandlerFromEnv, PHYSICAL_RESOURCE_ID, type MigrateEvent } 
 import { ConfigError } from '../../functions/config.ts';
 import { dataApiClient } from '../../functions/adapters/data-api-sql-client.ts';
 import { MIGRATIONS, MIGRATIONS_TABLE } from '../../shared/sql/migrations.ts';
+import { schemaSha256 } from '../../functions/adapters/deployed-schema.ts';
+import { MALL_SCHEMA, parseCustomerSchema } from '../../shared/schema/customer-schema.ts';
+import { wholesaleSchemaJson } from './schemas.ts';
 import { startDataApiEmulator, type DataApiEmulator } from '../support/data-api-emulator.ts';
 import { startSecretsManagerStub, type SecretsManagerStub } from '../support/secrets-manager-stub.ts';
 
@@ -87,10 +91,12 @@ async function newCluster(): Promise<Cluster> {
   return cluster;
 }
 
+const MALL_HASH = schemaSha256(MALL_SCHEMA);
 const suffixOf = (cluster: Cluster) => cluster.appUser.slice('segments_app_'.length);
 const properties = (cluster: Cluster) => ({
   ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
   MigrationsFingerprint: 'f',
+  CustomerSchemaSha256: MALL_HASH,
   AppSecretArn: `${APP_ARN}-${suffixOf(cluster)}`,
   ReaderSecretArn: `${READER_ARN}-${suffixOf(cluster)}`,
 });
@@ -158,7 +164,11 @@ describe('migrate custom resource handler', () => {
     const response = await handlerFor(cluster)(create(cluster));
     expect(response).toEqual({
       PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-      Data: { Applied: MIGRATIONS.map((m) => m.version).join(','), Roles: `${cluster.appUser},${cluster.readerUser}` },
+      Data: {
+        Applied: MIGRATIONS.map((m) => m.version).join(','),
+        Roles: `${cluster.appUser},${cluster.readerUser}`,
+        CustomerSchema: MALL_HASH,
+      },
     });
     expect(await tables(cluster)).toEqual(expect.arrayContaining(['customers', 'runs', 'schema_migrations']));
   });
@@ -222,7 +232,7 @@ describe('migrate custom resource handler', () => {
     const response = await handlerFor(cluster)(update(cluster));
     expect(response).toEqual({
       PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-      Data: { Applied: '', Roles: `${cluster.appUser},${cluster.readerUser}` },
+      Data: { Applied: '', Roles: `${cluster.appUser},${cluster.readerUser}`, CustomerSchema: MALL_HASH },
     });
     const applied = await admin(
       async (c) => (await c.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY 1')).rows.map((r) => r.version),
@@ -236,7 +246,7 @@ describe('migrate custom resource handler', () => {
     const before = cluster.emulator.stats.executeCalls;
     expect(await handlerFor(cluster)({ RequestType: 'Delete', PhysicalResourceId: PHYSICAL_RESOURCE_ID })).toEqual({
       PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-      Data: { Applied: '', Roles: '' },
+      Data: { Applied: '', Roles: '', CustomerSchema: '' },
     });
     expect(cluster.emulator.stats.executeCalls).toBe(before);
     expect(await tables(cluster)).toContain('customers');
@@ -255,6 +265,26 @@ describe('migrate custom resource handler', () => {
     );
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/^custom resource properties: ReaderSecretArn/);
+  });
+
+  it('runs with the schema it is given, also when the properties name another (a rollback runs new code with old properties)', async () => {
+    const wholesale = parseCustomerSchema(wholesaleSchemaJson(), 'wholesale.json');
+    const handler = createMigrateHandlerFromEnv(env(cluster), {
+      rdsData: cluster.client,
+      secrets: secretsClient,
+      clusterWait: FAST_WAIT,
+      schema: wholesale,
+    });
+    expect((await handler(update(cluster))).Data.CustomerSchema).toBe(schemaSha256(wholesale));
+    const previous = { ...update(cluster), ResourceProperties: { ...properties(cluster), CustomerSchemaSha256: undefined } };
+    expect((await handler(previous)).Data.CustomerSchema).toBe(schemaSha256(wholesale));
+  });
+
+  it('fails the deployment naming a malformed schema hash property', async () => {
+    const event = { ...update(cluster), ResourceProperties: { ...properties(cluster), CustomerSchemaSha256: 'abc' } };
+    const error = await handlerFor(cluster)(event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe('custom resource properties: CustomerSchemaSha256 must be a SHA-256 in hex');
   });
 
   it('rethrows a database error so CloudFormation reports the failure', async () => {

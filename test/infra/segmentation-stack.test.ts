@@ -9,6 +9,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Token, Validations } from 'aws-cdk-lib';
 import { DATA_API_ACTIONS, ENGINE_VERSION } from '../../infra/constructs/database.ts';
 import { migrationsFingerprint } from '../../infra/constructs/schema-migrations.ts';
+import { schemaSha256 } from '../../functions/adapters/deployed-schema.ts';
+import { MALL_SCHEMA } from '../../shared/schema/customer-schema.ts';
 import { AURORA_POSTGRES_VERSION, STACK_OUTPUT } from '../../infra/deployment.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/metrics.ts';
 import { synth, validationViolations, type Synthesized } from './synth.ts';
@@ -677,7 +679,7 @@ describe('alarms', () => {
 });
 
 describe('migrations on deploy', () => {
-  it('a custom resource runs the migrate handler after the cluster exists, keyed by the migrations', () => {
+  it('a custom resource runs the migrate handler after the cluster exists, keyed by the migrations and the customer schema', () => {
     const migrations = resource(base, base.logicalId(base.stack.migrations.resource));
     expect(migrations.Type).toBe('Custom::SchemaMigrations');
     expect(migrations.Properties).toMatchObject({
@@ -686,6 +688,8 @@ describe('migrations on deploy', () => {
       // the migration creates the roles with the passwords of these secrets
       AppSecretArn: appSecretRef(base),
       ReaderSecretArn: readerSecretRef(base),
+      // no -c schema: the mall's (schema-context.test.ts changes it)
+      CustomerSchemaSha256: schemaSha256(MALL_SCHEMA),
     });
     expect(migrationsFingerprint()).toMatch(/^[0-9a-f]{64}$/);
     expect((migrations as { DependsOn?: string[] }).DependsOn).toEqual(
