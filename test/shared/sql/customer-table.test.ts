@@ -448,6 +448,18 @@ describe.each(SQL_CLIENTS)('SqlCustomerTable over %s', (name) => {
     expect(await table().current()).toEqual(MALL_SCHEMA);
   });
 
+  it('previews a change without making it, with the same refusals', async () => {
+    await insertMall('a');
+    expect(await table().preview(MALL_SCHEMA)).toBeNull();
+    await expect(table().preview(WHOLESALE)).rejects.toThrow(/drops columns gender, age, annual_income_thousands, spending_score/);
+    const plan = await table().preview(WHOLESALE, { allowDrop: true });
+    expect(plan?.dropped).toEqual(['gender', 'age', 'annual_income_thousands', 'spending_score']);
+    // the table has a row: new columns without a fill are nullable
+    expect(plan?.descriptions).toContain('add column orders (integer; existing rows get NULL until uploaded again)');
+    expect((await columns('customers')).slice(0, 5)).toEqual(MALL_CUSTOMER_COLUMNS);
+    expect(await recorded()).toBe(0);
+  });
+
   it('refuses a type change before running any statement', async () => {
     await insertMall('a');
     const decimalAge = withFeatures(
