@@ -297,6 +297,9 @@ describe('the synthesized stack, run locally end to end', () => {
     const created = await succeed('migrate', customResourceEvent('Create'));
     expect(created).toMatchObject({ PhysicalResourceId: 'customer-segmentation-schema' });
     expect(String((created.Data as Record<string, string>).Applied)).toMatch(/^001_initial,/);
+    // the bundle's customer schema (the mall's: no -c schema) is the one the template's property names
+    expect((created.Data as Record<string, string>).CustomerSchema).toBe(migrationProperties.CustomerSchemaSha256);
+    expect(migrationProperties.CustomerSchemaSha256).toMatch(/^[0-9a-f]{64}$/);
     const updated = await succeed(
       'migrate',
       customResourceEvent('Update', { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: migrationProperties }),
