@@ -300,12 +300,18 @@ class Population {
 
 const customerId = (n: number): string => String(n).padStart(ID_DIGITS, '0');
 
-/** Customers of any schema, one by one (constant memory), deterministically for the seed. */
-export function* generateSchemaCustomers(schema: CustomerSchema, options: GenerateOptions): Generator<GeneratedSchemaCustomer> {
+// Each generator below checks its options when called (a bad schema or segment throws before any
+// row or file exists) and draws lazily, one customer at a time (constant memory).
+
+/** Customers of any schema, one by one, deterministically for the seed. */
+export function generateSchemaCustomers(schema: CustomerSchema, options: GenerateOptions): Generator<GeneratedSchemaCustomer> {
   if (schema.features.some((f) => f.name === 'planted'))
     fail('a feature named "planted" would hide the planted segment of a generated customer');
-  const population = new Population(schema, options);
-  const { plans } = population;
+  return schemaCustomers(new Population(schema, options), options);
+}
+
+function* schemaCustomers(population: Population, options: GenerateOptions): Generator<GeneratedSchemaCustomer> {
+  const { plans, schema } = population;
   const values: number[] = [];
   const first = options.firstId ?? 1;
   for (let i = 0; i < options.rows; i++) {
@@ -317,10 +323,13 @@ export function* generateSchemaCustomers(schema: CustomerSchema, options: Genera
   }
 }
 
-/** The mall's customers, one by one (constant memory), deterministically for the seed. */
-export function* generateCustomers(options: GenerateOptions): Generator<GeneratedCustomer> {
-  // camelCase until the Customer type switch (issue 15)
-  const population = new Population(MALL_SCHEMA, options);
+/** The mall's customers, one by one, deterministically for the seed. */
+export function generateCustomers(options: GenerateOptions): Generator<GeneratedCustomer> {
+  return mallCustomers(new Population(MALL_SCHEMA, options), options);
+}
+
+// camelCase until the Customer type switch (issue 15)
+function* mallCustomers(population: Population, options: GenerateOptions): Generator<GeneratedCustomer> {
   const genders = (population.plans[0] as CategoricalPlan).values as readonly Gender[];
   const v: number[] = [];
   const first = options.firstId ?? 1;
@@ -343,13 +352,16 @@ const csvField = (text: string): string => (/[",\r\n]/.test(text) ? `"${text.rep
 const LINES_PER_CHUNK = 5000;
 
 /**
- * The generated customers as CSV text chunks (the schema's headers first, the id's header leading),
- * ready to stream to a file. Whole numbers are written as such, others with at most 2 decimals.
+ * The generated customers as CSV text chunks (the schema's headers first, the id's header leading;
+ * default schema the mall's), ready to stream to a file. Whole numbers are written as such, others
+ * with at most 2 decimals.
  */
-export function* generateCsv(options: GenerateOptions & { readonly schema?: CustomerSchema }): Generator<string> {
-  const schema = options.schema ?? MALL_SCHEMA;
-  const population = new Population(schema, options);
-  const plans = population.plans;
+export function generateCsv(options: GenerateOptions & { readonly schema?: CustomerSchema }): Generator<string> {
+  return csvChunks(new Population(options.schema ?? MALL_SCHEMA, options), options);
+}
+
+function* csvChunks(population: Population, options: GenerateOptions): Generator<string> {
+  const { plans, schema } = population;
   const texts = plans.map((p) => (p.kind === 'categorical' ? p.values.map(csvField) : []));
   yield `${[schema.id.header, ...schema.features.map((f) => f.header)].map(csvField).join(',')}\n`;
   const values: number[] = [];
