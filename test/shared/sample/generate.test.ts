@@ -92,6 +92,10 @@ describe('the wholesale example schema', () => {
     expect(problems(text, wholesale)).toEqual([]);
     // money columns are not all whole: cents are written
     expect(text).toMatch(/,\d+\.\d{1,2}\n/);
+    // the file holds the values of the customers generateSchemaCustomers gives for the same seed
+    const rows = Papa.parse<string[]>(text, { skipEmptyLines: true }).data.slice(1);
+    const customers = [...generateSchemaCustomers(wholesale, { rows: 5000, seed: 3 })];
+    expect(rows).toEqual(customers.map((c) => [c.customerId, ...wholesale.features.map((f) => String(c[f.name]))]));
   });
 });
 
