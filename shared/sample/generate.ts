@@ -3,7 +3,7 @@
 // schema gets segments derived from the schema itself, so k-means has structure to find.
 
 import { Random } from 'ml-random';
-import type { Gender } from '../csv/contract.ts';
+import type { Customer, Gender, MallCustomer } from '../csv/contract.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { MALL_SCHEMA, type CategoricalSchemaFeature, type CustomerSchema, type NumericSchemaFeature } from '../schema/customer-schema.ts';
 
@@ -105,22 +105,10 @@ export interface GenerateOptions {
 }
 
 /** A customer of any schema: its id, one value per feature (canonical category text or number), its segment. */
-export interface GeneratedSchemaCustomer {
-  readonly customerId: string;
-  readonly planted: number;
-  readonly [feature: string]: string | number;
-}
+export type GeneratedSchemaCustomer = Customer & { readonly planted: number };
 
-/** A mall customer in the camelCase shape the product reads today. */
-export interface GeneratedCustomer {
-  readonly customerId: string;
-  readonly gender: Gender;
-  readonly age: number;
-  readonly annualIncomeThousands: number;
-  readonly spendingScore: number;
-  /** Index of the planted segment the customer was drawn from. */
-  readonly planted: number;
-}
+/** A mall customer, with the index of the planted segment it was drawn from. */
+export type GeneratedCustomer = MallCustomer & { readonly planted: number };
 
 const ID_DIGITS = 7;
 const DERIVED_SEGMENTS = [4, 6] as const;
@@ -155,7 +143,10 @@ const fail = (message: string): never => {
 function categoriesOf(feature: CategoricalSchemaFeature, segments: readonly PlantedSegment[]): string[] {
   if (feature.categories !== 'learned') return [...feature.categories];
   const seen = new Set<string>();
-  for (const s of segments) for (const value of Object.keys((s.features[feature.name] as CategoricalDraw).shares)) seen.add(value);
+  for (const s of segments) {
+    const draw = s.features[feature.name];
+    if (draw !== undefined && 'shares' in draw) for (const value of Object.keys(draw.shares)) seen.add(value);
+  }
   return [...seen];
 }
 
@@ -328,7 +319,6 @@ export function generateCustomers(options: GenerateOptions): Generator<Generated
   return mallCustomers(new Population(MALL_SCHEMA, options), options);
 }
 
-// camelCase until the Customer type switch (issue 15)
 function* mallCustomers(population: Population, options: GenerateOptions): Generator<GeneratedCustomer> {
   const genders = (population.plans[0] as CategoricalPlan).values as readonly Gender[];
   const v: number[] = [];
@@ -339,8 +329,8 @@ function* mallCustomers(population: Population, options: GenerateOptions): Gener
       customerId: customerId(first + i),
       gender: genders[v[0]!]!,
       age: v[1]!,
-      annualIncomeThousands: v[2]!,
-      spendingScore: v[3]!,
+      annual_income_thousands: v[2]!,
+      spending_score: v[3]!,
       planted,
     };
   }
