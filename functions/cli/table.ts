@@ -25,10 +25,10 @@ export function segmentTable(model: Model, counts?: Readonly<Record<string, numb
       s.name,
       String(s.size),
       percent(s.share),
-      percent(s.categories.gender.Female ?? 0),
-      s.stats.age.mean.toFixed(0),
-      s.stats.annual_income_thousands.mean.toFixed(0),
-      s.stats.spending_score.mean.toFixed(0),
+      percent(s.categories.gender!.Female ?? 0),
+      s.stats.age!.mean.toFixed(0),
+      s.stats.annual_income_thousands!.mean.toFixed(0),
+      s.stats.spending_score!.mean.toFixed(0),
     ];
     if (counts) row.push(String(counts[s.id] ?? 0));
     return row;

@@ -1,9 +1,10 @@
-// The training data's fingerprint: SHA-256 over the accepted rows in a canonical form, recorded in
-// the model artifact (design.md, `training.fingerprint`).
+// The training data's fingerprint: SHA-256 over the accepted rows in a canonical form (the id, then
+// each feature's value in schema order), recorded in the model artifact (design.md,
+// `training.fingerprint`). The mall's rows hash as they did before schemas.
 
 import { createHash, type Hash } from 'node:crypto';
 import { columnsOf, type Customers } from './columns.ts';
-import type { Gender } from './contract.ts';
+import type { HeaderMap } from './contract.ts';
 import { CsvBytes } from './write.ts';
 
 /** Bytes of canonical text hashed at a time. */
@@ -31,24 +32,24 @@ export class Fingerprinter {
   private rows = 0;
   private done = false;
 
-  /** Appends the next row. */
-  add(customerId: string, gender: Gender, age: number, income: number, score: number): void {
-    this.addFrom(customerId, 0, customerId.length, gender, age, income, score);
+  constructor(private readonly header: HeaderMap) {}
+
+  /** Appends the next row: its id and its values by schema position (numbers, category codes). */
+  add(customerId: string, values: Float64Array): void {
+    this.addFrom(customerId, 0, customerId.length, values);
   }
 
   /** add, with the id text[from, to) (a reader's line, without a string for the id). */
-  addFrom(text: string, from: number, to: number, gender: Gender, age: number, income: number, score: number): void {
+  addFrom(text: string, from: number, to: number, values: Float64Array): void {
     const bytes = this.bytes;
     if (this.rows++ > 0) bytes.byte(NEWLINE);
     bytes.textFrom(text, from, to);
-    bytes.byte(UNIT_SEPARATOR);
-    bytes.text(gender);
-    bytes.byte(UNIT_SEPARATOR);
-    writeNumber(bytes, age);
-    bytes.byte(UNIT_SEPARATOR);
-    writeNumber(bytes, income);
-    bytes.byte(UNIT_SEPARATOR);
-    writeNumber(bytes, score);
+    for (const rule of this.header.rules) {
+      bytes.byte(UNIT_SEPARATOR);
+      const value = values[rule.position]!;
+      if (rule.kind === 'categorical') bytes.text(rule.categories.values[value]!);
+      else writeNumber(bytes, value);
+    }
     if (bytes.length >= BUFFER_BYTES) this.flush();
   }
 
@@ -70,10 +71,13 @@ export class Fingerprinter {
 export function fingerprint(customers: Customers): string {
   const columns = columnsOf(customers);
   if (columns.fingerprint !== undefined) return columns.fingerprint;
-  const rows = new Fingerprinter();
+  const { header } = columns;
+  const rows = new Fingerprinter(header);
+  const values = new Float64Array(header.rules.length);
+  const stored = header.rules.map((r) => columns.column(r.name));
   for (let i = 0; i < columns.length; i++) {
-    const c = columns.at(i);
-    rows.add(c.customerId, c.gender, c.age, c.annualIncomeThousands, c.spendingScore);
+    stored.forEach((column, p) => (values[p] = column.kind === 'bytes' ? column.values[i]! : column.blocks.get(i)));
+    rows.add(columns.customerId(i), values);
   }
   return rows.digest();
 }

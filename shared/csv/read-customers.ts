@@ -5,18 +5,18 @@ import Papa from 'papaparse';
 import { Buffer, isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { InvalidFileError } from '../errors.ts';
+import { MALL_SCHEMA, type CustomerSchema } from '../schema/customer-schema.ts';
 import {
   checkRow,
   emptyRowValues,
-  GENDERS,
-  MAX_AGE,
+  isPlainDecimal,
   MAX_ID_LENGTH,
-  MAX_SCORE,
-  MIN_SCORE,
+  plainWhole,
   resolveHeader,
   validateRow,
   type Customer,
   type HeaderMap,
+  type RowValues,
 } from './contract.ts';
 import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
 import { DuplicateFinder, PackedIdColumn } from './duplicates.ts';
@@ -62,6 +62,8 @@ export interface ReadOptions {
    * their room at once, as many as the first piece of the file predicts for all of it.
    */
   readonly bytes?: number;
+  /** The customer schema the file follows (default: the mall's). */
+  readonly schema?: CustomerSchema;
 }
 
 const DEFAULT_PROGRESS_EVERY = 100_000;
@@ -75,10 +77,6 @@ const SPACE = 0x20;
 const DEL = 0x7f;
 const NEWLINE_CHAR = '\n';
 const ASCII_END = 0x80;
-const DIGIT_0 = 0x30;
-const DOT = 0x2e;
-/** Longest digit string whose value the digit loop gives exactly (below 2^53, as Number() gives it). */
-const MAX_PLAIN_DIGITS = 15;
 /**
  * Characters handed to the parser at once: a file stream's 64 KiB piece (smaller pieces, as S3
  * bodies arrive, are joined). Larger pieces cost more than they save: a megabyte's rows (40,000
@@ -158,53 +156,6 @@ class Utf8Decoder {
     } catch {
       throw new InvalidFileError('not a UTF-8 text file (save it as UTF-8 and upload it again)');
     }
-  }
-}
-
-/** The value of text[from, to) if it is 1 to 15 ASCII digits (as Number() reads it), else -1 (see checkRow's plainWhole). */
-function plainWhole(text: string, from: number, to: number): number {
-  if (to <= from || to - from > MAX_PLAIN_DIGITS) return -1;
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const digit = text.charCodeAt(i) - DIGIT_0;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-/** Whether text[from, to) is digits with at most one point and at least one digit (see checkRow's isPlainDecimal). */
-function isPlainDecimal(text: string, from: number, to: number): boolean {
-  let digits = 0;
-  let points = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c === DOT) points++;
-    else if (c - DIGIT_0 >= 0 && c - DIGIT_0 <= 9) digits++;
-    else return false;
-  }
-  return digits > 0 && points <= 1;
-}
-
-const FEMALE = GENDERS.indexOf('Female');
-const MALE = GENDERS.indexOf('Male');
-
-/**
- * The gender text[from, to) names as written Female, Male, F or M, as its index in GENDERS; -1 for
- * any other form (checkRow reads those).
- */
-function plainGender(text: string, from: number, to: number): number {
-  switch (to - from) {
-    case 1: {
-      const c = text.charCodeAt(from);
-      return c === 0x46 ? FEMALE : c === 0x4d ? MALE : -1;
-    }
-    case 4:
-      return text.startsWith('Male', from) ? MALE : -1;
-    case 6:
-      return text.startsWith('Female', from) ? FEMALE : -1;
-    default:
-      return -1;
   }
 }
 
@@ -300,10 +251,10 @@ async function* rowOrLineChunks(source: AsyncIterable<Uint8Array | string>): Asy
 const notCsv = (problem: string): string => `the row is not valid CSV (${problem.toLowerCase()})`;
 
 /** The header from the first non-blank row. */
-function headerOf(fields: readonly string[], problem: string | undefined): HeaderMap {
+function headerOf(fields: readonly string[], problem: string | undefined, schema: CustomerSchema): HeaderMap {
   if (problem !== undefined) throw new InvalidFileError('the header row is not valid CSV');
   if (fields.every((f) => f.trim() === '')) throw new InvalidFileError('the header row is empty');
-  return resolveHeader(fields);
+  return resolveHeader(fields, schema);
 }
 
 /**
@@ -317,6 +268,7 @@ function headerOf(fields: readonly string[], problem: string | undefined): Heade
 export async function* parseCustomerRecords(
   source: AsyncIterable<Uint8Array | string>,
   firstLine = 1,
+  schema: CustomerSchema = MALL_SCHEMA,
 ): AsyncGenerator<HeaderMap | ParsedRecord[]> {
   let header: HeaderMap | undefined;
   let line = firstLine;
@@ -329,11 +281,11 @@ export async function* parseCustomerRecords(
       const problem = problems?.get(r);
       if (problem === undefined && isBlank(fields)) continue;
       if (header === undefined) {
-        header = headerOf(fields, problem);
+        header = headerOf(fields, problem, schema);
         yield header;
         continue;
       }
-      const customerId = fields[header.index.customer_id] ?? '';
+      const customerId = fields[header.idColumn] ?? '';
       if (problem !== undefined) {
         records.push({ kind: 'rejected', row: { line: start, customerId, reason: notCsv(problem), fields } });
         continue;
@@ -361,7 +313,7 @@ async function readRecords(
   const every = options.progressEvery ?? DEFAULT_PROGRESS_EVERY;
   let header: HeaderMap | undefined;
   let rowsRead = 0;
-  for await (const batch of parseCustomerRecords(source)) {
+  for await (const batch of parseCustomerRecords(source, 1, options.schema)) {
     if (!Array.isArray(batch)) {
       header = batch;
       continue;
@@ -434,9 +386,9 @@ function identity(rows: number): Int32Array {
  * accepted rows' fingerprint, taken as they are read (it holds unless a row is superseded).
  */
 class ColumnsReading {
-  private readonly builder = new CustomerColumnsBuilder();
+  private builder: CustomerColumnsBuilder | undefined;
   private readonly ids = new DuplicateFinder();
-  private readonly fingerprint = new Fingerprinter();
+  private fingerprint: Fingerprinter | undefined;
   private readonly rejected: RejectedRow[] = [];
   // per accepted row: its id's row in the duplicate finder (which has its id and line); null while
   // that is the row's own number (until a rejected row's id is recorded too: not in a clean file)
@@ -445,12 +397,13 @@ class ColumnsReading {
   private rowsRead = 0;
   /** the physical line of the next line */
   private line = 1;
-  private readonly values = emptyRowValues();
+  private values: RowValues | undefined;
   private readonly every: number;
   /** where the fields of a plain row start (see readPlainRow) */
   private bounds = new Int32Array(0);
 
   constructor(
+    private readonly schema: CustomerSchema,
     private readonly onProgress: ((rowsRead: number) => void) | undefined,
     every: number | undefined,
     /** the source's size in bytes, if known, until the ids' room is made from it */
@@ -502,8 +455,8 @@ class ColumnsReading {
    * False, with nothing read, for any other line (readRow then reads it, as it reads every line).
    */
   private readPlainRow(text: string, from: number, to: number, line: number): boolean {
-    const header = this.header;
-    if (header === undefined) return false;
+    const { header, values, builder, fingerprint } = this;
+    if (header === undefined || values === undefined || builder === undefined || fingerprint === undefined) return false;
     // a blank line, or one starting with a space or other character, is left to readRow
     const first = text.charCodeAt(from);
     if (!(first > SPACE && first < DEL)) return false;
@@ -518,32 +471,37 @@ class ColumnsReading {
     }
     if (f !== fields - 1) return false;
     bounds[fields] = to + 1;
-    const { index } = header;
-    const idStart = bounds[index.customer_id]!;
-    const idEnd = bounds[index.customer_id + 1]! - 1;
+    const idStart = bounds[header.idColumn]!;
+    const idEnd = bounds[header.idColumn + 1]! - 1;
     const idFirst = text.charCodeAt(idStart);
     if (idEnd === idStart || !(idFirst > SPACE && idFirst < DEL) || idEnd - idStart > MAX_ID_LENGTH) return false;
-    const gender = plainGender(text, bounds[index.gender]!, bounds[index.gender + 1]! - 1);
-    if (gender < 0) return false;
-    const age = plainWhole(text, bounds[index.age]!, bounds[index.age + 1]! - 1);
-    if (age < 0 || age > MAX_AGE) return false;
-    const score = plainWhole(text, bounds[index.spending_score]!, bounds[index.spending_score + 1]! - 1);
-    if (score < MIN_SCORE || score > MAX_SCORE) return false;
-    const incomeStart = bounds[index.annual_income_thousands]!;
-    const incomeEnd = bounds[index.annual_income_thousands + 1]! - 1;
-    let income = plainWhole(text, incomeStart, incomeEnd);
-    if (income < 0) {
-      if (!isPlainDecimal(text, incomeStart, incomeEnd)) return false;
-      income = Number(text.substring(incomeStart, incomeEnd));
-      if (!Number.isFinite(income)) return false;
+    const into = values.values;
+    for (const rule of header.rules) {
+      const start = bounds[rule.column]!;
+      const end = bounds[rule.column + 1]! - 1;
+      if (rule.kind === 'categorical') {
+        const code = rule.categories.exactCode(text, start, end);
+        if (code < 0) return false;
+        into[rule.position] = code;
+        continue;
+      }
+      let value = plainWhole(text, start, end);
+      if (value < 0) {
+        if (rule.integer || !isPlainDecimal(text, start, end)) return false;
+        value = Number(text.substring(start, end));
+        if (!Number.isFinite(value)) return false;
+      }
+      // a plain number is never negative: the bounds are the only rule left
+      if (value < rule.min || value > rule.max) return false;
+      into[rule.position] = value;
     }
     this.rowsRead++;
     if (this.onProgress && this.rowsRead % this.every === 0) this.onProgress(this.rowsRead);
     // accepted, its id taken from the line (as accept does from a string)
     this.ids.addFrom(text, idStart, idEnd, line, true);
-    this.fingerprint.addFrom(text, idStart, idEnd, GENDERS[gender]!, age, income, score);
+    fingerprint.addFrom(text, idStart, idEnd, into);
     this.recordIdRow();
-    this.builder.pushValues(gender, age, income, score);
+    builder.push(into);
     return true;
   }
 
@@ -552,45 +510,55 @@ class ColumnsReading {
     if (problem === undefined && isBlank(fields)) return;
     const header = this.header;
     if (header === undefined) {
-      this.header = headerOf(fields, problem);
+      this.start(headerOf(fields, problem, this.schema));
       return;
     }
     this.rowsRead++;
     if (this.onProgress && this.rowsRead % this.every === 0) this.onProgress(this.rowsRead);
-    const reason = problem === undefined ? checkRow(fields, header, this.values) : notCsv(problem);
+    const reason = problem === undefined ? checkRow(fields, header, this.values!) : notCsv(problem);
     if (reason === null) {
       this.accept(line);
       return;
     }
-    const customerId = fields[header.index.customer_id] ?? '';
+    const customerId = fields[header.idColumn] ?? '';
     if (customerId.trim() !== '') {
-      this.idRows ??= identity(this.builder.length);
+      this.idRows ??= identity(this.builder!.length);
       this.ids.add(customerId, line, false);
     }
     this.rejected.push({ line, customerId, reason, fields });
   }
 
+  /** The header is known: the rows' values have their places. */
+  private start(header: HeaderMap): void {
+    this.header = header;
+    this.values = emptyRowValues(header);
+    this.builder = new CustomerColumnsBuilder(header);
+    this.fingerprint = new Fingerprinter(header);
+  }
+
   /** Keeps the row whose values are in `values`. */
   private accept(line: number): void {
-    const { ids, values } = this;
-    ids.add(values.customerId, line, true);
-    this.fingerprint.add(values.customerId, values.gender, values.age, values.annualIncomeThousands, values.spendingScore);
+    const values = this.values!;
+    this.ids.add(values.customerId, line, true);
+    this.fingerprint!.add(values.customerId, values.values);
     this.recordIdRow();
-    this.builder.push(values);
+    this.builder!.push(values.values);
   }
 
   /** The next accepted row's id is the finder's last (see idRows). */
   private recordIdRow(): void {
     if (this.idRows === null) return;
-    const row = this.builder.length;
+    const row = this.builder!.length;
     if (row >= this.idRows.length) this.idRows = grown(this.idRows, row + 1, 1.5);
     this.idRows[row] = this.ids.size - 1;
   }
 
   /** The columns of the rows read: the duplicate rule settled over every id, the superseded rows rejected and dropped. */
   finish(): CustomerColumnsCsv {
-    const { header, builder, ids, rejected } = this;
-    if (header === undefined) throw new InvalidFileError('the file is empty (no header row)');
+    const { header, builder, fingerprint, ids, rejected } = this;
+    if (header === undefined || builder === undefined || fingerprint === undefined) {
+      throw new InvalidFileError('the file is empty (no header row)');
+    }
     let idRows = this.idRows;
     const superseded = ids.superseded();
     if (superseded.size > 0) {
@@ -613,7 +581,7 @@ class ColumnsReading {
     }
     rejected.sort((a, b) => a.line - b.line);
     const idColumn = new PackedIdColumn(ids.packed(), idRows);
-    const columns = builder.build(idColumn, superseded.size === 0 ? this.fingerprint.digest() : undefined);
+    const columns = builder.build(idColumn, superseded.size === 0 ? fingerprint.digest() : undefined);
     return { header, columns, rejected, rowsRead: this.rowsRead, duplicates: superseded.size };
   }
 }
@@ -627,7 +595,7 @@ export async function readCustomerColumns(
   source: AsyncIterable<Uint8Array | string>,
   options: Omit<ReadOptions, 'keepFields'> = {},
 ): Promise<CustomerColumnsCsv> {
-  const reading = new ColumnsReading(options.onProgress, options.progressEvery, options.bytes);
+  const reading = new ColumnsReading(options.schema ?? MALL_SCHEMA, options.onProgress, options.progressEvery, options.bytes);
   for await (const chunk of rowOrLineChunks(source)) reading.read(chunk);
   return reading.finish();
 }

@@ -1,10 +1,13 @@
-// Encoding customers into the model space: one-hot categoricals with fixed category lists,
-// standard scaling (population std, constant column safe) and per-feature weights.
+// Encoding customers into the model space, in the fixed order the model records (ENCODING_STEPS):
+// a numeric feature's transform (log1p), one-hot categoricals with fixed category lists, standard
+// scaling (population std, constant column safe), per-feature weights.
 
 import * as z from 'zod';
-import { columnsOf, type Customers } from '../csv/columns.ts';
-import { GENDERS, type NumericField } from '../csv/contract.ts';
+import { columnsOf, type CustomerColumns, type Customers } from '../csv/columns.ts';
 import { columnNames, type FeatureSpec } from './spec.ts';
+
+/** The encoding's steps, in the order they apply: recorded in every model. */
+export const ENCODING_STEPS = ['transform', 'one-hot', 'standard-scale', 'weight'] as const;
 
 export const ScalerSchema = z.object({
   columns: z.array(z.string()),
@@ -22,29 +25,38 @@ export interface Matrix {
 }
 
 /**
- * Where a model column's raw values come from: a column of bytes (gender codes, age, spending
- * score) through a table of their raw values, or income's numbers.
+ * Where a model column's raw values come from: a column of bytes (category codes, small whole
+ * numbers) through a table of their raw values, or a column of numbers (transformed as the
+ * feature says).
  */
 type ColumnSource =
-  /** `raw[byte]`: the raw value (for gender, 1, 0 or NaN: a category not in the list) */
-  | { readonly kind: 'bytes'; readonly column: 'gender' | 'age' | 'spending_score'; readonly raw: Float64Array }
-  | { readonly kind: 'numbers' };
+  /** `raw[byte]`: the raw value (for a category's one-hot column 1, 0, or NaN: a value the model does not know) */
+  | { readonly kind: 'bytes'; readonly feature: string; readonly raw: Float64Array }
+  | { readonly kind: 'numbers'; readonly feature: string; readonly log1p: boolean };
 
 /** Every byte as itself. */
 const BYTE_VALUES = Float64Array.from({ length: 256 }, (_, v) => v);
 
-/** The model columns' sources, in column order (the one categorical feature is gender). */
-function sourcesOf(features: readonly FeatureSpec[]): ColumnSource[] {
+/** The raw model-space value of a number: the feature's transform applied. */
+export function transformed(value: number, log1p: boolean): number {
+  return log1p ? Math.log1p(value) : value;
+}
+
+/** The model columns' sources, in column order. */
+function sourcesOf(columns: CustomerColumns, features: readonly FeatureSpec[]): ColumnSource[] {
   return features.flatMap((f): ColumnSource[] => {
+    const stored = columns.column(f.name);
     if (f.kind === 'numeric') {
-      const field = f.name as NumericField;
-      return [field === 'annual_income_thousands' ? { kind: 'numbers' } : { kind: 'bytes', column: field, raw: BYTE_VALUES }];
+      const log1p = f.transform === 'log1p';
+      if (stored.kind === 'numbers') return [{ kind: 'numbers', feature: f.name, log1p }];
+      return [{ kind: 'bytes', feature: f.name, raw: BYTE_VALUES.map((v) => transformed(v, log1p)) }];
     }
+    const values = columns.categories(f.name);
     const categories = f.categories ?? [];
-    const at = GENDERS.map((g) => categories.indexOf(g));
+    const at = Array.from({ length: 256 }, (_, code) => (code < values.length ? categories.indexOf(values[code]!) : -1));
     return categories.map((_, c) => ({
       kind: 'bytes',
-      column: 'gender',
+      feature: f.name,
       raw: Float64Array.from(at, (a) => (a < 0 ? Number.NaN : a === c ? 1 : 0)),
     }));
   });
@@ -55,10 +67,20 @@ function fillFromBytes(data: Float64Array, cols: number, j: number, start: numbe
   for (let i = 0, k = start * cols + j; i < block.length; i++, k += cols) data[k] = table[block[i]!]!;
 }
 
-/** Writes matrix column `j` of rows [start, start + block.length): `((value − mean) / scale) × weight`. */
-function fillFromNumbers(data: Float64Array, cols: number, j: number, start: number, block: Float64Array, scaling: Scaling): void {
+/** Writes matrix column `j` of rows [start, start + block.length): `((value − mean) / scale) × weight`, the value transformed. */
+function fillFromNumbers(
+  data: Float64Array,
+  cols: number,
+  j: number,
+  start: number,
+  block: Float64Array,
+  scaling: Scaling,
+  log1p: boolean,
+): void {
   const { mean, scale, weight } = scaling;
-  for (let i = 0, k = start * cols + j; i < block.length; i++, k += cols) data[k] = ((block[i]! - mean) / scale) * weight;
+  if (log1p)
+    for (let i = 0, k = start * cols + j; i < block.length; i++, k += cols) data[k] = ((Math.log1p(block[i]!) - mean) / scale) * weight;
+  else for (let i = 0, k = start * cols + j; i < block.length; i++, k += cols) data[k] = ((block[i]! - mean) / scale) * weight;
 }
 
 interface Scaling {
@@ -77,7 +99,7 @@ const RAW: Scaling = { mean: 0, scale: 1, weight: 1 };
  */
 function encode(customers: Customers, features: readonly FeatureSpec[], scaler: Scaler | null): Matrix {
   const columns = columnsOf(customers);
-  const sources = sourcesOf(features);
+  const sources = sourcesOf(columns, features);
   const rows = columns.length;
   const cols = sources.length;
   const data = new Float64Array(rows * cols);
@@ -89,13 +111,14 @@ function encode(customers: Customers, features: readonly FeatureSpec[], scaler: 
     const { mean, scale, weight } = scaling[j]!;
     return scaler === null ? source.raw : source.raw.map((raw) => ((raw - mean) / scale) * weight);
   });
-  const bytes = sources.map((source) => (source.kind === 'bytes' ? columns.byteBlocks(source.column) : []));
-  const numbers = sources.map((source) => (source.kind === 'numbers' ? columns.incomeBlocks() : []));
+  const bytes = sources.map((source) => (source.kind === 'bytes' ? columns.byteBlocks(source.feature) : []));
+  const numbers = sources.map((source) => (source.kind === 'numbers' ? columns.numberBlocks(source.feature) : []));
   const size = columns.blockRows;
   for (let b = 0, start = 0; start < rows; b++, start += size) {
     for (let j = 0; j < cols; j++) {
-      if (sources[j]!.kind === 'bytes') fillFromBytes(data, cols, j, start, bytes[j]![b]!, tables[j]!);
-      else fillFromNumbers(data, cols, j, start, numbers[j]![b]!, scaling[j]!);
+      const source = sources[j]!;
+      if (source.kind === 'bytes') fillFromBytes(data, cols, j, start, bytes[j]![b]!, tables[j]!);
+      else fillFromNumbers(data, cols, j, start, numbers[j]![b]!, scaling[j]!, source.log1p);
     }
   }
   return { data, rows, cols };
@@ -124,7 +147,7 @@ export function encodeScaled(customers: Customers, features: readonly FeatureSpe
  */
 export function fitScalerOf(customers: Customers, features: readonly FeatureSpec[]): Scaler {
   const columns = columnsOf(customers);
-  const sources = sourcesOf(features);
+  const sources = sourcesOf(columns, features);
   const rows = columns.length;
   const mean = new Float64Array(sources.length);
   const sq = new Float64Array(sources.length);
@@ -132,15 +155,15 @@ export function fitScalerOf(customers: Customers, features: readonly FeatureSpec
     let sum = 0;
     let squares = 0;
     if (source.kind === 'bytes') {
-      const blocks = columns.byteBlocks(source.column);
+      const blocks = columns.byteBlocks(source.feature);
       for (const block of blocks) sum = addBytes(sum, block, source.raw);
       mean[j] = sum / (rows || 1);
       for (const block of blocks) squares = addByteSquares(squares, block, source.raw, mean[j]!);
     } else {
-      const blocks = columns.incomeBlocks();
-      for (const block of blocks) sum = addNumbers(sum, block);
+      const blocks = columns.numberBlocks(source.feature);
+      for (const block of blocks) sum = addNumbers(sum, block, source.log1p);
       mean[j] = sum / (rows || 1);
-      for (const block of blocks) squares = addNumberSquares(squares, block, mean[j]!);
+      for (const block of blocks) squares = addNumberSquares(squares, block, mean[j]!, source.log1p);
     }
     sq[j] = squares;
   });
@@ -165,16 +188,17 @@ function addByteSquares(total: number, block: Uint8Array, raw: Float64Array, mea
   return s;
 }
 
-function addNumbers(total: number, block: Float64Array): number {
+function addNumbers(total: number, block: Float64Array, log1p: boolean): number {
   let s = total;
-  for (let i = 0; i < block.length; i++) s += block[i]!;
+  if (log1p) for (let i = 0; i < block.length; i++) s += Math.log1p(block[i]!);
+  else for (let i = 0; i < block.length; i++) s += block[i]!;
   return s;
 }
 
-function addNumberSquares(total: number, block: Float64Array, mean: number): number {
+function addNumberSquares(total: number, block: Float64Array, mean: number, log1p: boolean): number {
   let s = total;
   for (let i = 0; i < block.length; i++) {
-    const d = block[i]! - mean;
+    const d = (log1p ? Math.log1p(block[i]!) : block[i]!) - mean;
     s += d * d;
   }
   return s;

@@ -4,22 +4,28 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ModelError } from '../errors.ts';
-import { ScalerSchema } from '../features/encode.ts';
+import { ENCODING_STEPS, ScalerSchema } from '../features/encode.ts';
+import { CustomerSchemaSchema, MALL_SCHEMA, parseCustomerSchema } from '../schema/customer-schema.ts';
 import { FeatureSpecSchema } from '../features/spec.ts';
 import { SweepSchema } from '../clustering/sweep.ts';
 import { SegmentProfileSchema } from '../profile/profile.ts';
 import { LineageSchema } from './lineage.ts';
 import { BaselineSchema } from './drift.ts';
 
-export const SCHEMA_VERSION = 1;
+/**
+ * The artifact format written now. Version 2 embeds the customer schema and the encoding's steps;
+ * version 1 (the mall's fixed fields) is still read, as the mall's schema and today's steps.
+ */
+export const SCHEMA_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 const VERSION_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
 export const ModelVersionSchema = z.string().regex(VERSION_PATTERN, 'a model version looks like 20261126T153000Z-3fa2b9c01d4e');
 
 const nullableNumber = z.number().nullable();
 
-export const ModelSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
+const ModelV1Schema = z.object({
+  schemaVersion: z.literal(1),
   modelVersion: ModelVersionSchema,
   createdAt: z.string().datetime(),
   software: z.object({ package: z.string(), packageVersion: z.string(), mlKMeans: z.string() }),
@@ -55,7 +61,17 @@ export const ModelSchema = z.object({
     fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
   }),
 });
-export type Model = z.infer<typeof ModelSchema>;
+
+export const ModelSchema = ModelV1Schema.extend({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  /** The customer schema the model was trained on: its CSV contract, labels and words. */
+  customerSchema: CustomerSchemaSchema,
+  /** The encoding's steps in the order they apply (ENCODING_STEPS). */
+  encoding: z.tuple([z.literal('transform'), z.literal('one-hot'), z.literal('standard-scale'), z.literal('weight')]),
+});
+
+/** A model as read: a version 1 artifact stands for the mall's schema and the same steps. */
+export type Model = Omit<z.infer<typeof ModelSchema>, 'schemaVersion'> & { readonly schemaVersion: 1 | 2 };
 export type ModelBody = Omit<Model, 'modelVersion' | 'createdAt'>;
 
 export const ActivePointerSchema = z.object({
@@ -113,15 +129,26 @@ export function parseModel(text: string, origin: string): Model {
   if (typeof value !== 'object' || value === null || version === undefined) {
     throw new ModelError(`${origin} is not a model file (no schemaVersion)`);
   }
-  if (version !== SCHEMA_VERSION) {
-    throw new ModelError(`${origin} has model schema version ${String(version)}; this version reads schema ${SCHEMA_VERSION}`);
+  if (typeof version !== 'number' || !READABLE_VERSIONS.includes(version)) {
+    throw new ModelError(
+      `${origin} has model schema version ${String(version)}; this version reads schema ${READABLE_VERSIONS.join(' and ')}`,
+    );
   }
-  const parsed = ModelSchema.safeParse(value);
+  const parsed = version === 1 ? ModelV1Schema.safeParse(value) : ModelSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ModelError(`${origin} is not a valid model: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  const model = parsed.data;
+  const model: Model =
+    parsed.data.schemaVersion === 1 ? { ...parsed.data, customerSchema: MALL_SCHEMA, encoding: [...ENCODING_STEPS] } : parsed.data;
+  try {
+    parseCustomerSchema(model.customerSchema, `${origin}: customerSchema`);
+  } catch (error) {
+    throw new ModelError(`${origin} is not a valid model: ${(error as Error).message}`);
+  }
+  const names = new Set(model.customerSchema.features.map((f) => f.name));
+  const unknown = model.features.find((f) => !names.has(f.name));
+  if (unknown !== undefined) throw new ModelError(`${origin} is not a valid model: feature ${unknown.name} is not in its customer schema`);
   const d = model.scaler.columns.length;
   const ids = new Set(model.segments.map((s) => s.id));
   if (

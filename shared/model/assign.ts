@@ -1,10 +1,9 @@
 // Labeling customers with a model: encode with the model's fixed categories and scaler, then
 // nearest centroid, Euclidean distance in model space, and the segment's outlier threshold.
 
-import { columnsOf, type Customers } from '../csv/columns.ts';
-import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../csv/contract.ts';
-import type { Matrix } from '../features/encode.ts';
-import { featureValue, NUMERIC_VALUE } from '../features/spec.ts';
+import { columnsOf, type CustomerColumns, type Customers } from '../csv/columns.ts';
+import type { Customer } from '../csv/contract.ts';
+import { transformed, type Matrix } from '../features/encode.ts';
 import type { Model } from './artifact.ts';
 
 export interface Assignment {
@@ -16,13 +15,13 @@ export interface Assignment {
   readonly isOutlier: boolean;
 }
 
-/** Why a customer cannot be labeled by this model (an unseen category), or undefined. */
+/** Why a customer cannot be labeled by this model (a category it was not trained with), or undefined. */
 export function unassignableReason(customer: Customer, model: Model): string | undefined {
   for (const f of model.features) {
     if (f.kind !== 'categorical') continue;
-    const value = f.name === 'gender' ? customer.gender : undefined;
-    if (value !== undefined && !(f.categories ?? []).includes(value)) {
-      return `${f.name} "${value}" was not seen when model ${model.modelVersion} was trained`;
+    const value = customer[f.name];
+    if (value !== undefined && !(f.categories ?? []).includes(String(value))) {
+      return `${f.name} "${String(value)}" was not seen when model ${model.modelVersion} was trained`;
     }
   }
   return undefined;
@@ -42,11 +41,11 @@ export class Assigner {
     this.point = new Float64Array(mean.length);
     this.centroids = Float64Array.from(model.centroids.model.flat());
     // one accessor per model column, resolved once: the per-row work is a property read
-    const columns = model.features.flatMap((f): Array<(c: Customer) => number> =>
-      f.kind === 'categorical'
-        ? (f.categories ?? []).map((category) => (c: Customer) => (featureValue(c, f.name) === category ? 1 : 0))
-        : [NUMERIC_VALUE[f.name as NumericField]],
-    );
+    const columns = model.features.flatMap((f): Array<(c: Customer) => number> => {
+      if (f.kind === 'categorical') return (f.categories ?? []).map((category) => (c: Customer) => (c[f.name] === category ? 1 : 0));
+      const log1p = f.transform === 'log1p';
+      return [(c: Customer) => transformed(c[f.name] as number, log1p)];
+    });
     this.encode = (customer, into) => {
       for (let j = 0; j < columns.length; j++) into[j] = ((columns[j]!(customer) - mean[j]!) / scale[j]!) * weight[j]!;
     };
@@ -62,43 +61,59 @@ export class Assigner {
 /** Rows encoded at a time by nearestCentroids (a small buffer that stays in cache). */
 const BLOCK_ROWS = 1024;
 
-/** A numeric field's values in customer order, as the report and labeling share them. */
-export type NumericColumns = Readonly<Record<NumericField, Float64Array>>;
+/** Each numeric feature's values in customer order, as the report and labeling share them. */
+export type NumericColumns = Readonly<Record<string, Float64Array>>;
 
-/** The numeric fields of customers as one Float64Array each (copied once from the columns). */
+/** The numeric features of customers as one Float64Array each (copied once from the columns). */
 export function numericColumns(customers: Customers): NumericColumns {
   const columns = columnsOf(customers);
-  return Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, columns.numeric(f)])) as Record<NumericField, Float64Array>;
+  return Object.fromEntries(columns.schema.features.filter((f) => f.kind === 'numeric').map((f) => [f.name, columns.numeric(f.name)]));
 }
 
-/** Per model column: the numeric field's values, or (one-hot) the scaled value per gender code. */
-function modelColumns(
-  model: Model,
-  values: NumericColumns,
-): { numeric: Array<Float64Array | undefined>; byGender: Array<Float64Array | undefined> } {
+/**
+ * Per model column, where its scaled value comes from: a numeric feature's values (transformed,
+ * then scaled), or a one-hot column's scaled value per code of its feature's byte column.
+ */
+interface ModelColumns {
+  readonly numeric: Array<{ readonly values: Float64Array; readonly log1p: boolean } | undefined>;
+  readonly byCode: Array<{ readonly codes: Uint8Array; readonly table: Float64Array } | undefined>;
+}
+
+function modelColumns(model: Model, columns: CustomerColumns, values: NumericColumns): ModelColumns {
   const { mean, scale, weight } = model.scaler;
-  const numeric: Array<Float64Array | undefined> = [];
-  const byGender: Array<Float64Array | undefined> = [];
+  const numeric: ModelColumns['numeric'] = [];
+  const byCode: ModelColumns['byCode'] = [];
   for (const f of model.features) {
     if (f.kind === 'numeric') {
-      numeric.push(values[f.name as NumericField]);
-      byGender.push(undefined);
+      numeric.push({ values: values[f.name] ?? columns.numeric(f.name), log1p: f.transform === 'log1p' });
+      byCode.push(undefined);
       continue;
     }
     const categories = f.categories ?? [];
-    categories.forEach((category, c) => {
+    const known = columns.categories(f.name);
+    const codes = columns.codes(f.name);
+    categories.forEach((_, c) => {
       const j = numeric.length;
       numeric.push(undefined);
-      byGender.push(
-        Float64Array.from(GENDERS, (g) => {
-          const at = categories.indexOf(g);
-          const raw = at < 0 ? Number.NaN : at === c ? 1 : 0;
-          return ((raw - mean[j]!) / scale[j]!) * weight[j]!;
-        }),
-      );
+      const table = Float64Array.from({ length: 256 }, (_, code) => {
+        const at = code < known.length ? categories.indexOf(known[code]!) : -1;
+        const raw = at < 0 ? Number.NaN : at === c ? 1 : 0;
+        return ((raw - mean[j]!) / scale[j]!) * weight[j]!;
+      });
+      byCode.push({ codes, table });
     });
   }
-  return { numeric, byGender };
+  return { numeric, byCode };
+}
+
+/** Column j's scaled value of row i (see ModelColumns). */
+function scaledValue(cols: ModelColumns, scaler: Model['scaler'], j: number, i: number): number {
+  const source = cols.numeric[j];
+  if (source === undefined) {
+    const { codes, table } = cols.byCode[j]!;
+    return table[codes[i]!]!;
+  }
+  return ((transformed(source.values[i]!, source.log1p) - scaler.mean[j]!) / scaler.scale[j]!) * scaler.weight[j]!;
 }
 
 /**
@@ -107,18 +122,11 @@ function modelColumns(
  */
 export function modelSpaceRows(customers: Customers, model: Model, rows: Int32Array, values?: NumericColumns): Matrix {
   const columns = columnsOf(customers);
-  const { mean, scale, weight } = model.scaler;
-  const d = mean.length;
-  const { numeric, byGender } = modelColumns(model, values ?? numericColumns(columns));
-  const codes = columns.genderCodes;
+  const d = model.scaler.mean.length;
+  const cols = modelColumns(model, columns, values ?? numericColumns(columns));
   const data = new Float64Array(rows.length * d);
   for (let j = 0; j < d; j++) {
-    const source = numeric[j];
-    const table = byGender[j];
-    for (let r = 0; r < rows.length; r++) {
-      const i = rows[r]!;
-      data[r * d + j] = source !== undefined ? ((source[i]! - mean[j]!) / scale[j]!) * weight[j]! : table![codes[i]!]!;
-    }
+    for (let r = 0; r < rows.length; r++) data[r * d + j] = scaledValue(cols, model.scaler, j, rows[r]!);
   }
   return { data, rows: rows.length, cols: d };
 }
@@ -148,19 +156,23 @@ export function nearestCentroids(
   const { mean, scale, weight } = model.scaler;
   const d = mean.length;
   const k = model.centroids.model.length;
-  const { numeric, byGender } = modelColumns(model, options.values ?? numericColumns(columns));
+  const cols = modelColumns(model, columns, options.values ?? numericColumns(columns));
+  const { numeric, byCode } = cols;
   const centroids = Float64Array.from(model.centroids.model.flat());
-  const codes = columns.genderCodes;
-  // One-hot columns ahead of every numeric one add the same to a centroid's distance for every
-  // customer of a gender: summed once per gender and centroid, in the same order as nearest sums.
+  // The one-hot columns of a leading categorical feature (the mall's gender) add the same to a
+  // centroid's distance for every customer of a category: summed once per code and centroid, in
+  // the same order as nearest sums.
   let lead = 0;
-  while (lead < d && numeric[lead] === undefined) lead++;
-  const start = new Float64Array(GENDERS.length * k);
-  for (let g = 0; g < GENDERS.length; g++) {
+  const leadCodes = byCode[0]?.codes;
+  while (lead < d && byCode[lead]?.codes === leadCodes && leadCodes !== undefined) lead++;
+  const codeCount = leadCodes === undefined ? 1 : 256;
+  const codes = leadCodes ?? new Uint8Array(n);
+  const start = new Float64Array(codeCount * k);
+  for (let g = 0; g < codeCount; g++) {
     for (let c = 0; c < k; c++) {
       let s = 0;
       for (let j = 0; j < lead; j++) {
-        const diff = byGender[j]![g]! - centroids[c * d + j]!;
+        const diff = byCode[j]!.table[g]! - centroids[c * d + j]!;
         s += diff * diff;
       }
       start[g * k + c] = s;
@@ -179,14 +191,16 @@ export function nearestCentroids(
         const m = mean[j]!;
         const sc = scale[j]!;
         const w = weight[j]!;
-        for (let r = 0, at = j; r < rows; r++, at += d) points[at] = ((source[first + r]! - m) / sc) * w;
+        const values = source.values;
+        if (source.log1p) for (let r = 0, at = j; r < rows; r++, at += d) points[at] = ((Math.log1p(values[first + r]!) - m) / sc) * w;
+        else for (let r = 0, at = j; r < rows; r++, at += d) points[at] = ((values[first + r]! - m) / sc) * w;
       } else {
-        const table = byGender[j]!;
-        for (let r = 0, at = j; r < rows; r++, at += d) points[at] = table[codes[first + r]!]!;
+        const { codes: own, table } = byCode[j]!;
+        for (let r = 0, at = j; r < rows; r++, at += d) points[at] = table[own[first + r]!]!;
       }
     }
     if (d - lead === 3) {
-      // gender, then the three numeric fields (the default features): the same sums, unrolled
+      // three columns after the leading one-hot ones (the mall's default features): the same sums, unrolled
       for (let r = 0, p = lead; r < rows; r++, p += d) {
         const g = codes[first + r]! * k;
         const x0 = points[p]!;

@@ -1,10 +1,11 @@
-// Segment profiles: who is in each segment (size, gender mix, six-number summaries), how far
-// members sit from the centroid, a generated name, and warnings about dominant features.
+// Segment profiles: who is in each segment (size, the mix of each categorical feature, six-number
+// summaries of each numeric one), how far members sit from the centroid, a generated name, and
+// warnings about dominant features.
 
 import * as z from 'zod';
 import { columnsOf, CustomerColumns, type Customers } from '../csv/columns.ts';
-import { GENDERS, NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
-import { numericValues, type FeatureName, type FeatureSpec } from '../features/spec.ts';
+import { numericValues, type FeatureSpec } from '../features/spec.ts';
+import { numericWords, type CustomerSchema } from '../schema/customer-schema.ts';
 import {
   ascendingByGroup,
   ascendingInPlace,
@@ -34,52 +35,61 @@ export const SegmentProfileSchema = z.object({
   name: z.string(),
   size: z.number().int().positive(),
   share: z.number(),
-  categories: z.object({ gender: z.record(z.string(), z.number()) }),
-  /** Every numeric field, whatever the feature set. */
-  stats: z.object({ age: SummarySchema, annual_income_thousands: SummarySchema, spending_score: SummarySchema }),
+  /** Every categorical feature of the schema, whatever the feature set: each value's share of the segment. */
+  categories: z.record(z.string(), z.record(z.string(), z.number())),
+  /** Every numeric feature of the schema, whatever the feature set. */
+  stats: z.record(z.string(), SummarySchema),
   distance: DistanceStatsSchema,
   outlierThreshold: z.number().nonnegative(),
 });
 export type SegmentProfile = z.infer<typeof SegmentProfileSchema>;
 
-/** How a segment differs from everyone: per numeric field, (segment mean − overall mean) / overall std. */
-type Deviations = Record<NumericField, number>;
+/** How a segment differs from everyone: per numeric feature, (segment mean − overall mean) / overall std. */
+type Deviations = Readonly<Record<string, number>>;
+
+/** A segment's share of each value, per categorical feature. */
+type CategoryShares = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 const NAME_THRESHOLD = 0.5;
-const GENDER_NAME_SHARE = 0.9;
+/** A segment with at least this share of one value of a categorical feature is named by it. */
+const CATEGORY_NAME_SHARE = 0.9;
 const DOMINANT_SHARE = 0.95;
 const NUMERIC_DOMINANT_ETA2 = 0.9;
 const NUMERIC_OTHERS_ETA2 = 0.5;
-
-const WORDS: Record<NumericField, { low: string; high: string; mid: string }> = {
-  age: { low: 'young', high: 'older', mid: 'middle-aged' },
-  annual_income_thousands: { low: 'low income', high: 'high income', mid: 'mid income' },
-  spending_score: { low: 'low spending', high: 'high spending', mid: 'average spending' },
-};
-const GENDER_WORDS: Record<string, string> = { Female: 'women', Male: 'men' };
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** Words for a name: every field that stands out (age, then income, then spending), then gender. */
-function descriptors(dev: Deviations, genderShares: Record<string, number>): { words: string[]; extra: string[] } {
-  const words = NUMERIC_FIELDS.filter((f) => Math.abs(dev[f]) >= NAME_THRESHOLD).map((f) => (dev[f] < 0 ? WORDS[f].low : WORDS[f].high));
-  // for telling apart segments that would share a name: the fields closest to average, by how close
-  const extra = NUMERIC_FIELDS.filter((f) => Math.abs(dev[f]) < NAME_THRESHOLD)
-    .sort((a, b) => Math.abs(dev[b]) - Math.abs(dev[a]))
-    .map((f) => WORDS[f].mid);
-  const dominant = Object.entries(genderShares).find(([, share]) => share >= GENDER_NAME_SHARE);
-  if (dominant) words.push(GENDER_WORDS[dominant[0]] ?? dominant[0]);
+/**
+ * Words for a name: every numeric feature that stands out (in schema order), then each categorical
+ * feature's value that (almost) the whole segment has.
+ */
+function descriptors(schema: CustomerSchema, dev: Deviations, shares: CategoryShares): { words: string[]; extra: string[] } {
+  const numeric = schema.features.filter((f) => f.kind === 'numeric');
+  const words = numeric
+    .filter((f) => Math.abs(dev[f.name] ?? 0) >= NAME_THRESHOLD)
+    .map((f) => (dev[f.name]! < 0 ? numericWords(f).low : numericWords(f).high));
+  // for telling apart segments that would share a name: the features closest to average, by how close
+  const extra = numeric
+    .filter((f) => Math.abs(dev[f.name] ?? 0) < NAME_THRESHOLD)
+    .sort((a, b) => Math.abs(dev[b.name] ?? 0) - Math.abs(dev[a.name] ?? 0))
+    .map((f) => numericWords(f).mid);
+  for (const f of schema.features) {
+    if (f.kind !== 'categorical') continue;
+    const dominant = Object.entries(shares[f.name] ?? {}).find(([, share]) => share >= CATEGORY_NAME_SHARE);
+    if (dominant) words.push(f.words[dominant[0]] ?? dominant[0]);
+  }
   return { words, extra };
 }
 
 /** Human-readable, unique names from how each segment differs from the whole population. */
-export function nameSegments(all: readonly { dev: Deviations; genderShares: Record<string, number> }[]): string[] {
-  const candidates = all.map((s) => descriptors(s.dev, s.genderShares));
+export function nameSegments(schema: CustomerSchema, all: readonly { dev: Deviations; categories: CategoryShares }[]): string[] {
+  const candidates = all.map((s) => descriptors(schema, s.dev, s.categories));
   const names = candidates.map((c) => c.words);
   const render = (words: string[]): string => (words.length === 0 ? 'Average customers' : capitalise(words.join(' · ')));
-  for (let round = 0; round < NUMERIC_FIELDS.length; round++) {
+  const rounds = schema.features.filter((f) => f.kind === 'numeric').length;
+  for (let round = 0; round < rounds; round++) {
     const rendered = names.map(render);
     const clashes = rendered.map((n) => rendered.filter((m) => m === n).length > 1);
     if (!clashes.some(Boolean)) break;
@@ -143,7 +153,7 @@ export function etaSquared(values: Float64Array, labels: Int32Array, k: number):
  * A numeric field's values in row order. Customers held as columns are written into `into` (one
  * buffer of their length, reused field after field), not into a new array per call.
  */
-export function fieldValues(customers: Customers, field: NumericField, into: Float64Array): Float64Array {
+export function fieldValues(customers: Customers, field: string, into: Float64Array): Float64Array {
   if (!(customers instanceof CustomerColumns)) return numericValues(customers, field);
   customers.copyNumeric(field, into, 0, 1);
   return into;
@@ -155,10 +165,10 @@ export function fieldValues(customers: Customers, field: NumericField, into: Flo
  * columnsOf) and per labels (which do not change once fitted).
  */
 interface Remembered {
-  readonly overall: Partial<Record<NumericField, MeanStd>>;
+  readonly overall: Partial<Record<string, MeanStd>>;
   /** every customer's value in ascending order, when counted (a few counters, not a copy) */
-  readonly ascending: Partial<Record<NumericField, Ascending>>;
-  readonly segments: WeakMap<Int32Array, { readonly k: number; readonly totals: Partial<Record<NumericField, FieldTotals>> }>;
+  readonly ascending: Partial<Record<string, Ascending>>;
+  readonly segments: WeakMap<Int32Array, { readonly k: number; readonly totals: Partial<Record<string, FieldTotals>> }>;
 }
 const remembered = new WeakMap<Customers, Remembered>();
 
@@ -168,7 +178,7 @@ function rememberedFor(customers: Customers): Remembered {
   return memo;
 }
 
-function remember(customers: Customers, labels: Int32Array, k: number, field: NumericField, totals: FieldTotals): FieldTotals {
+function remember(customers: Customers, labels: Int32Array, k: number, field: string, totals: FieldTotals): FieldTotals {
   const memo = rememberedFor(customers);
   memo.overall[field] = { mean: totals.mean, std: totals.std };
   let bySegment = memo.segments.get(labels);
@@ -183,7 +193,7 @@ function remember(customers: Customers, labels: Int32Array, k: number, field: Nu
  */
 export function fieldMeanStd(
   customers: Customers,
-  field: NumericField,
+  field: string,
   /** where to put the values when they must be read (as fieldValues's `into`) */
   buffer?: Float64Array,
 ): MeanStd {
@@ -196,7 +206,7 @@ export function fieldMeanStd(
  * counted it, else read into the buffer `into()` gives and put in order there (so valid until the
  * buffer is used again), counted ones remembered.
  */
-export function fieldAscending(customers: Customers, field: NumericField, into: () => Float64Array): Ascending {
+export function fieldAscending(customers: Customers, field: string, into: () => Float64Array): Ascending {
   const memo = rememberedFor(customers);
   const known = memo.ascending[field];
   if (known !== undefined) return known;
@@ -211,7 +221,7 @@ export function fieldEtaSquared(
   customers: Customers,
   labels: Int32Array,
   k: number,
-  field: NumericField,
+  field: string,
   /** where to put the values when they must be read (as fieldValues's `into`) */
   buffer?: Float64Array,
 ): number {
@@ -230,48 +240,48 @@ export function dominanceWarnings(
   features: readonly FeatureSpec[],
 ): string[] {
   const k = profiles.length;
-  const used = new Set<FeatureName>(features.map((f) => f.name));
-  const eta = (f: NumericField): number => (k >= 2 && used.has(f) ? fieldEtaSquared(customers, labels, k, f) : 0);
+  const eta = (f: FeatureSpec): number => (k >= 2 ? fieldEtaSquared(customers, labels, k, f.name) : 0);
   return dominanceWarningsOf(
     profiles,
-    Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, eta(f)])) as Record<NumericField, number>,
+    Object.fromEntries(features.filter((f) => f.kind === 'numeric').map((f) => [f.name, eta(f)])),
     features,
   );
 }
 
 /**
- * dominanceWarnings from the profiles' gender shares and each numeric field's η² (only the used
- * fields' are read): training from the table has η² from the database's sums (table-model.ts).
+ * dominanceWarnings from the profiles' category shares and each used numeric feature's η²:
+ * training from the table has η² from the database's sums (table-model.ts).
  */
 export function dominanceWarningsOf(
   profiles: readonly Pick<SegmentProfile, 'categories'>[],
-  etaSquaredOf: Readonly<Record<NumericField, number>>,
+  etaSquaredOf: Readonly<Record<string, number>>,
   features: readonly FeatureSpec[],
 ): string[] {
   const warnings: string[] = [];
   const k = profiles.length;
-  const used = new Set<FeatureName>(features.map((f) => f.name));
-  if (k >= 2 && used.has('gender')) {
-    const majority = profiles.map((p) => Object.entries(p.categories.gender).sort((a, b) => b[1] - a[1])[0]!);
+  if (k < 2) return warnings;
+  for (const f of features) {
+    if (f.kind !== 'categorical') continue;
+    const majority = profiles.map(
+      (p): [string, number] => Object.entries(p.categories[f.name] ?? {}).sort((a, b) => b[1] - a[1])[0] ?? ['', 0],
+    );
     const pure = majority.filter(([, share]) => share >= DOMINANT_SHARE).length;
     const distinctMajorities = new Set(majority.map(([g]) => g)).size;
     if (pure === k && distinctMajorities > 1) {
       const exact = majority.filter(([, share]) => share === 1).length;
       warnings.push(
-        `gender alone splits the customers: every segment is at least ${DOMINANT_SHARE * 100} % one gender` +
-          ` (${exact} of ${k} are 100 %), so the segments say little beyond gender; reweight it (--weight gender=0.5) or drop it (--exclude gender)`,
+        `${f.name} alone splits the customers: every segment is at least ${DOMINANT_SHARE * 100} % one ${f.name}` +
+          ` (${exact} of ${k} are 100 %), so the segments say little beyond ${f.name}; reweight it (--weight ${f.name}=0.5) or drop it (--exclude ${f.name})`,
       );
     }
   }
-  if (k >= 2) {
-    const eta = NUMERIC_FIELDS.filter((f) => used.has(f)).map((f) => ({ f, eta: etaSquaredOf[f] }));
-    const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
-    if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
-      const { f, eta: value } = dominant[0]!;
-      warnings.push(
-        `${f} alone splits the customers: it explains ${(value * 100).toFixed(0)} % of its variance across segments while no other feature explains half of its own; reweight or drop it`,
-      );
-    }
+  const eta = features.filter((f) => f.kind === 'numeric').map((f) => ({ f: f.name, eta: etaSquaredOf[f.name] ?? 0 }));
+  const dominant = eta.filter((e) => e.eta >= NUMERIC_DOMINANT_ETA2);
+  if (eta.length > 1 && dominant.length === 1 && eta.every((e) => e === dominant[0] || e.eta < NUMERIC_OTHERS_ETA2)) {
+    const { f, eta: value } = dominant[0]!;
+    warnings.push(
+      `${f} alone splits the customers: it explains ${(value * 100).toFixed(0)} % of its variance across segments while no other feature explains half of its own; reweight or drop it`,
+    );
   }
   return warnings;
 }
@@ -289,7 +299,9 @@ export function profileSegments(
 ): Omit<SegmentProfile, 'name'>[] {
   const n = labels.length;
   const buffer = new Float64Array(n);
-  const stats = NUMERIC_FIELDS.map((f) => {
+  const columns = columnsOf(customers);
+  const numeric = columns.schema.features.filter((f) => f.kind === 'numeric').map((f) => f.name);
+  const stats = numeric.map((f) => {
     const values = fieldValues(customers, f, buffer);
     remember(customers, labels, k, f, totalsOf(values, labels, k));
     const { byGroup, all } = ascendingByGroup(values, labels, k);
@@ -297,23 +309,19 @@ export function profileSegments(
     return byGroup;
   });
   const memberDistances = sortedByGroup(distances, labels, k, buffer);
-  const genderCounts = new Int32Array(k * GENDERS.length);
-  const codes = columnsOf(customers).genderCodes;
-  for (let i = 0; i < n; i++) genderCounts[labels[i]! * GENDERS.length + codes[i]!]!++;
+  const categorical = columns.schema.features.filter((f) => f.kind === 'categorical');
+  const counts = categorical.map((f) => categoryCounts(columns, f.name, labels, k));
   const empty = sortedAscending(new Float64Array(0));
   return memberDistances.map((dist, id) => {
     const size = dist.length;
-    const genders = Object.fromEntries(GENDERS.map((g, code) => [g, genderCounts[id * GENDERS.length + code]! / size]));
     let sum = 0;
     for (let i = 0; i < dist.length; i++) sum += dist[i]!;
     return {
       id,
       size,
       share: size / customers.length,
-      categories: { gender: genders },
-      stats: Object.fromEntries(
-        NUMERIC_FIELDS.map((f, j) => [f, summarizeAscending(size > 0 ? stats[j]![id]! : empty)]),
-      ) as SegmentProfile['stats'],
+      categories: Object.fromEntries(categorical.map((f, c) => [f.name, counts[c]!.shares(id, size)])),
+      stats: Object.fromEntries(numeric.map((f, j) => [f, summarizeAscending(size > 0 ? stats[j]![id]! : empty)])),
       distance: {
         mean: sum / dist.length,
         median: quantileSorted(dist, 0.5),
@@ -326,17 +334,39 @@ export function profileSegments(
   });
 }
 
+/**
+ * How many of each segment's customers have each value of a categorical feature; `shares` gives a
+ * segment's shares of the values: every listed one, a learned one when some customer has it.
+ */
+function categoryCounts(columns: CustomerColumns, name: string, labels: Int32Array, k: number) {
+  const values = columns.categories(name);
+  const codes = columns.codes(name);
+  const v = values.length;
+  const counts = new Int32Array(k * v);
+  const seen = new Int32Array(v);
+  for (let i = 0; i < labels.length; i++) {
+    counts[labels[i]! * v + codes[i]!]!++;
+    seen[codes[i]!]!++;
+  }
+  const rule = columns.header.rules[columns.position(name)]!;
+  const learned = rule.kind === 'categorical' && rule.categories.learned;
+  const shown = values.flatMap((value, code) => (learned && seen[code] === 0 ? [] : [[value, code] as const]));
+  return { shares: (id: number, size: number) => Object.fromEntries(shown.map(([value, code]) => [value, counts[id * v + code]! / size])) };
+}
+
 /** Deviations of each segment's means from the population, in population standard deviations. */
 export function segmentDeviations(customers: Customers, profiles: readonly Pick<SegmentProfile, 'stats'>[]): Deviations[] {
   const buffer = new Float64Array(customers.length);
-  const overall = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, fieldMeanStd(customers, f, buffer)])) as Record<
-    NumericField,
-    { mean: number; std: number }
-  >;
-  return profiles.map(
-    (p) =>
-      Object.fromEntries(
-        NUMERIC_FIELDS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
-      ) as Deviations,
+  const numeric = columnsOf(customers)
+    .schema.features.filter((f) => f.kind === 'numeric')
+    .map((f) => f.name);
+  const overall = Object.fromEntries(numeric.map((f) => [f, fieldMeanStd(customers, f, buffer)]));
+  return profiles.map((p) =>
+    Object.fromEntries(
+      numeric.map((f) => {
+        const { mean, std } = overall[f]!;
+        return [f, std > 0 ? (p.stats[f]!.mean - mean) / std : 0];
+      }),
+    ),
   );
 }

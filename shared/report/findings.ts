@@ -52,9 +52,9 @@ const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text
  * split at the median (older = above it), mean spending score compared within each tercile.
  */
 export function ageIncomeTest(customers: Customers, values: NumericColumns = numericColumns(customers)): AgeIncomeTest {
-  const ages = values.age;
-  const incomes = values.annual_income_thousands;
-  const spending = values.spending_score;
+  const ages = values.age!;
+  const incomes = values.annual_income_thousands!;
+  const spending = values.spending_score!;
   // quantiles by selection, not a sort: the same numbers, a fraction of the time on a million rows
   const [medianAge] = quantiles(ages, [0.5]) as [number];
   const [lowest, cut1, cut2, highest] = quantiles(incomes, [0, 1 / 3, 2 / 3, 1]) as [number, number, number, number];
@@ -130,23 +130,23 @@ function ageIncomeFinding(customers: Customers, values: NumericColumns): Finding
 
 function lowestSpendingFinding(model: Model, overall: Record<NumericField, { mean: number; std: number }>): Finding {
   const segments = model.segments;
-  const lowest = segments.reduce((a, b) => (b.stats.spending_score.mean < a.stats.spending_score.mean ? b : a));
+  const lowest = segments.reduce((a, b) => (b.stats.spending_score!.mean < a.stats.spending_score!.mean ? b : a));
   const apart = (['age', 'annual_income_thousands'] as const)
-    .map((f) => ({ f, z: overall[f].std > 0 ? (lowest.stats[f].mean - overall[f].mean) / overall[f].std : 0 }))
+    .map((f) => ({ f, z: overall[f].std > 0 ? (lowest.stats[f]!.mean - overall[f].mean) / overall[f].std : 0 }))
     .sort((a, b) => Math.abs(b.z) - Math.abs(a.z))[0]!;
   const words = FIELD_WORDS[apart.f];
   const direction = apart.z >= 0 ? 'above' : 'below';
   return {
     id: 'lowest-spending',
     text:
-      `${capitalise(segmentRef(lowest))} spends least: mean spending score ${num(lowest.stats.spending_score.mean)} against ${num(overall.spending_score.mean)} overall` +
-      ` (${formatInt(lowest.size)} customers, ${formatPercent(lowest.share)}). What sets it apart most is ${words.name}: mean ${num(lowest.stats[apart.f].mean)}${words.unit}` +
+      `${capitalise(segmentRef(lowest))} spends least: mean spending score ${num(lowest.stats.spending_score!.mean)} against ${num(overall.spending_score.mean)} overall` +
+      ` (${formatInt(lowest.size)} customers, ${formatPercent(lowest.share)}). What sets it apart most is ${words.name}: mean ${num(lowest.stats[apart.f]!.mean)}${words.unit}` +
       ` against ${num(overall[apart.f].mean)}${words.unit} overall, ${num(Math.abs(apart.z))} standard deviations ${direction}.`,
     numbers: {
       segment: lowest.id,
-      meanSpending: lowest.stats.spending_score.mean,
+      meanSpending: lowest.stats.spending_score!.mean,
       overallSpending: overall.spending_score.mean,
-      [`mean.${apart.f}`]: lowest.stats[apart.f].mean,
+      [`mean.${apart.f}`]: lowest.stats[apart.f]!.mean,
       [`overall.${apart.f}`]: overall[apart.f].mean,
       deviation: apart.z,
     },
@@ -154,11 +154,11 @@ function lowestSpendingFinding(model: Model, overall: Record<NumericField, { mea
 }
 
 function spendingGroupsFinding(model: Model, overallSpending: number): Finding | undefined {
-  const low = model.segments.filter((s) => s.stats.spending_score.mean < overallSpending);
-  const high = model.segments.filter((s) => s.stats.spending_score.mean >= overallSpending);
+  const low = model.segments.filter((s) => s.stats.spending_score!.mean < overallSpending);
+  const high = model.segments.filter((s) => s.stats.spending_score!.mean >= overallSpending);
   if (low.length === 0 || high.length === 0) return undefined;
   const weighted = (group: typeof low, f: NumericField): number =>
-    group.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / group.reduce((s, g) => s + g.size, 0);
+    group.reduce((s, g) => s + g.size * g.stats[f]!.mean, 0) / group.reduce((s, g) => s + g.size, 0);
   const ageLow = weighted(low, 'age');
   const ageHigh = weighted(high, 'age');
   const incomeLow = weighted(low, 'annual_income_thousands');
@@ -198,7 +198,7 @@ function largestFinding(model: Model): Finding {
 }
 
 function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean: number }>): Finding {
-  const women = model.segments[0]!.categories.gender.Female ?? 0;
+  const women = model.segments[0]!.categories.gender!.Female ?? 0;
   return {
     id: 'single-segment',
     text:
@@ -211,7 +211,7 @@ function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean
 /** Share of a field's variance explained by the segments (η²), for every numeric field. */
 function explainedByField(customers: Customers, values: NumericColumns, labels: Int32Array, k: number): Record<NumericField, number> {
   const out = {} as Record<NumericField, number>;
-  for (const f of NUMERIC_FIELDS) out[f] = etaSquaredOf(values[f], labels, k, fieldMeanStd(customers, f, values[f]));
+  for (const f of NUMERIC_FIELDS) out[f] = etaSquaredOf(values[f]!, labels, k, fieldMeanStd(customers, f, values[f]!));
   return out;
 }
 
@@ -262,9 +262,9 @@ export function computeFindings(
   const n = model.segments.reduce((s, g) => s + g.size, 0);
   const overall = Object.fromEntries(
     NUMERIC_FIELDS.map((f) => {
-      const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f].mean, 0) / n;
-      // training has usually measured it already; if not, reading the field into values[f] rewrites the same values
-      return [f, { mean, std: fieldMeanStd(customers, f, values[f]).std }];
+      const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f]!.mean, 0) / n;
+      // training has usually measured it already; if not, reading the field into values[f]! rewrites the same values
+      return [f, { mean, std: fieldMeanStd(customers, f, values[f]!).std }];
     }),
   ) as Record<NumericField, { mean: number; std: number }>;
   const findings: Finding[] = [];

@@ -538,7 +538,7 @@ async function overviewSection(p: Prepared): Promise<string> {
 
   const spendingSvg = await renderSpending(
     {
-      rows: order.map((c) => ({ segment: labelsText[c]!, ...model.segments[c]!.stats.spending_score })),
+      rows: order.map((c) => ({ segment: labelsText[c]!, ...model.segments[c]!.stats.spending_score! })),
       labels: legend.labels,
       colors: legend.colors,
       domain: SPENDING_DOMAIN,
@@ -562,8 +562,8 @@ async function overviewSection(p: Prepared): Promise<string> {
         cells: [
           { text: labelsText[c]!, header: true },
           ...STAT_ROWS.map(([stat]) => ({
-            text: formatNumber(model.segments[c]!.stats.spending_score[stat], DECIMALS.stat),
-            value: model.segments[c]!.stats.spending_score[stat],
+            text: formatNumber(model.segments[c]!.stats.spending_score![stat], DECIMALS.stat),
+            value: model.segments[c]!.stats.spending_score![stat],
             attrs: { 'data-stat': stat },
           })),
         ],
@@ -578,7 +578,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
   const segment = p.model.segments[c]!;
   const id = segment.id;
   const color = p.colors[c]!;
-  const genders = Object.entries(segment.categories.gender);
+  const genders = Object.entries(segment.categories.gender!);
   const genderTable = table({
     caption: 'Gender',
     columns: ['Gender', 'Customers', 'Share'],
@@ -600,8 +600,8 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
       cells: [
         { text: label, header: true },
         ...NUMERIC_FIELDS.map((f) => ({
-          text: formatNumber(segment.stats[f][stat], DECIMALS.stat),
-          value: segment.stats[f][stat],
+          text: formatNumber(segment.stats[f]![stat], DECIMALS.stat),
+          value: segment.stats[f]![stat],
           attrs: { 'data-feature': f },
         })),
       ],
@@ -710,7 +710,7 @@ function prepare(model: Model, customers: Customers, maxPoints: number): Prepare
     labels,
     sample,
     samplePoints: modelSpaceRows(customers, model, sample, values),
-    histograms: NUMERIC_FIELDS.map((f) => segmentHistogram(values[f], labels, model.k, f)),
+    histograms: NUMERIC_FIELDS.map((f) => segmentHistogram(values[f]!, labels, model.k, f)),
     findings: computeFindings(model, customers, labels, values),
     labelsText: model.segments.map(segmentLabel),
     colors: colorsByPosition(order),

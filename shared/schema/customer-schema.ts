@@ -1,5 +1,5 @@
-// The customer schema (issue 15): which columns a customer file has and how each becomes a
-// feature, as a validated value. Parsing only: nothing reads a schema yet but its tests.
+// The customer schema: which columns a customer file has and how each becomes a feature, as a
+// validated value. The mall's (MALL_SCHEMA) is the built-in default.
 
 import * as z from 'zod';
 import { SchemaError } from '../errors.ts';
@@ -75,6 +75,13 @@ const NumericFeatureSchema = z.strictObject({
   transform: z.literal('log1p').optional(),
   min: finite.optional(),
   max: finite.optional(),
+  /** The values' unit for people (`years`, `k$`): reports title the feature `Label (unit)`. */
+  unit: text(MAX_LABEL_LENGTH).optional(),
+  /**
+   * How segment names say that a segment's mean stands out (below, above the population's) or sits
+   * near it; default from the label: `low fresh`, `high fresh`, `average fresh`.
+   */
+  words: z.strictObject({ low: text(MAX_LABEL_LENGTH), high: text(MAX_LABEL_LENGTH), mid: text(MAX_LABEL_LENGTH) }).optional(),
 });
 
 const CategoricalFeatureSchema = z.strictObject({
@@ -84,6 +91,8 @@ const CategoricalFeatureSchema = z.strictObject({
   categories: z.union([z.array(text(MAX_HEADER_LENGTH)).min(1, 'must list at least one value (or be "learned")'), z.literal('learned')]),
   /** Other spellings of a value (`"F": "Female"`), compared trimmed and case-insensitively like the values. */
   valueAliases: z.record(text(MAX_HEADER_LENGTH), text(MAX_HEADER_LENGTH)).default({}),
+  /** How segment names say that (almost) all of a segment has one value (`"Female": "women"`); default the value itself. */
+  words: z.record(text(MAX_HEADER_LENGTH), text(MAX_LABEL_LENGTH)).default({}),
 });
 
 const FeatureSchema = z.discriminatedUnion('kind', [NumericFeatureSchema, CategoricalFeatureSchema]);
@@ -101,6 +110,12 @@ export type CustomerSchema = z.infer<typeof CustomerSchemaSchema>;
 export type SchemaFeature = CustomerSchema['features'][number];
 export type NumericSchemaFeature = Extract<SchemaFeature, { kind: 'numeric' }>;
 export type CategoricalSchemaFeature = Extract<SchemaFeature, { kind: 'categorical' }>;
+
+/** A numeric feature's words for segment names: the schema's, or from its label. */
+export function numericWords(f: NumericSchemaFeature): { low: string; high: string; mid: string } {
+  const label = f.label.toLowerCase();
+  return f.words ?? { low: `low ${label}`, high: `high ${label}`, mid: `average ${label}` };
+}
 
 /** How headers and category values are compared: as resolveHeader compares headers. */
 export const normaliseHeader = (header: string): string => header.trim().toLowerCase();
@@ -168,6 +183,10 @@ function checkCategorical(f: CategoricalSchemaFeature, at: PropertyKey[], source
     if (before !== undefined) fail(source, where, `"${alias}" already stands for "${before}"`);
     values.set(normaliseHeader(alias), value);
   }
+  for (const value of Object.keys(f.words)) {
+    if (f.categories !== 'learned' && !f.categories.includes(value))
+      fail(source, [...at, 'words', value], `"${value}" is not one of the categories`);
+  }
   if (f.missing === 'reject') return;
   const fill = f.missing.fill;
   const where = [...at, 'missing', 'fill'];
@@ -221,8 +240,19 @@ export const MALL_SCHEMA: CustomerSchema = parseCustomerSchema(
         kind: 'categorical',
         categories: ['Female', 'Male'],
         valueAliases: { F: 'Female', M: 'Male' },
+        words: { Female: 'women', Male: 'men' },
       },
-      { name: 'age', header: 'age', label: 'Age', kind: 'numeric', integer: true, min: 0, max: 120 },
+      {
+        name: 'age',
+        header: 'age',
+        label: 'Age',
+        kind: 'numeric',
+        integer: true,
+        min: 0,
+        max: 120,
+        unit: 'years',
+        words: { low: 'young', high: 'older', mid: 'middle-aged' },
+      },
       {
         name: 'annual_income_thousands',
         header: 'annual_income_thousands',
@@ -230,6 +260,8 @@ export const MALL_SCHEMA: CustomerSchema = parseCustomerSchema(
         label: 'Annual income',
         kind: 'numeric',
         min: 0,
+        unit: 'k$',
+        words: { low: 'low income', high: 'high income', mid: 'mid income' },
       },
       {
         name: 'spending_score',
@@ -240,6 +272,8 @@ export const MALL_SCHEMA: CustomerSchema = parseCustomerSchema(
         integer: true,
         min: 1,
         max: 100,
+        unit: '1–100',
+        words: { low: 'low spending', high: 'high spending', mid: 'average spending' },
       },
     ],
   },

@@ -30,13 +30,13 @@ function rowsJson(rows: readonly UploadRow[], labeled: boolean): string {
           i: c.customerId,
           g: c.gender,
           a: c.age,
-          n: c.annualIncomeThousands,
-          s: c.spendingScore,
+          n: c.annual_income_thousands,
+          s: c.spending_score,
           k: a!.segment,
           d: a!.distance,
           o: a!.isOutlier,
         }
-      : { i: c.customerId, g: c.gender, a: c.age, n: c.annualIncomeThousands, s: c.spendingScore },
+      : { i: c.customerId, g: c.gender, a: c.age, n: c.annual_income_thousands, s: c.spending_score },
   );
   return JSON.stringify(objects);
 }

@@ -41,7 +41,7 @@ export function toCustomer(row: SqlRow): Customer {
     customerId: String(row.customer_id),
     gender: row.gender === 'Male' ? 'Male' : 'Female',
     age: int(row.age),
-    annualIncomeThousands: Number(row.income),
-    spendingScore: int(row.spending_score),
+    annual_income_thousands: Number(row.income),
+    spending_score: int(row.spending_score),
   };
 }

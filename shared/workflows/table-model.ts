@@ -11,6 +11,7 @@ import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../cs
 import { ClusteringError, InvalidOptionError } from '../errors.ts';
 import { encodeScaled, scalerOf } from '../features/encode.ts';
 import { resolveFeatures } from '../features/spec.ts';
+import { MALL_SCHEMA } from '../schema/customer-schema.ts';
 import {
   assignToCentroids,
   fitKMeans,
@@ -137,6 +138,7 @@ export async function trainInTable(
   const fingerprint = await training.fingerprint(snapshot);
   log('fingerprinted the training rows');
   const parts = {
+    customerSchema: MALL_SCHEMA,
     features,
     scaler,
     k,
@@ -331,7 +333,7 @@ async function figuresOf(
   const deviations = profiles.map(
     (p) =>
       Object.fromEntries(
-        NUMERIC_FIELDS.map((f) => [f, overall[f].std > 0 ? (p.stats[f].mean - overall[f].mean) / overall[f].std : 0]),
+        NUMERIC_FIELDS.map((f) => [f, overall[f].std > 0 ? (p.stats[f]!.mean - overall[f].mean) / overall[f].std : 0]),
       ) as Deviations,
   );
   const eta = Object.fromEntries(

@@ -3,11 +3,11 @@
 
 import { columnsOf, type Customers } from '../csv/columns.ts';
 import { fingerprint } from '../csv/fingerprint.ts';
-import type { NumericField } from '../csv/contract.ts';
 import type { CustomerColumnsCsv } from '../csv/read-customers.ts';
 import { InvalidOptionError } from '../errors.ts';
-import { applyScaler, encodeRaw, fitScaler, toOriginalUnits, type Scaler } from '../features/encode.ts';
-import { resolveFeatures, type FeatureOptions, type FeatureSpec } from '../features/spec.ts';
+import { applyScaler, encodeRaw, ENCODING_STEPS, fitScaler, toOriginalUnits, type Scaler } from '../features/encode.ts';
+import { learnCategories, resolveFeatures, type FeatureOptions, type FeatureSpec } from '../features/spec.ts';
+import type { CustomerSchema } from '../schema/customer-schema.ts';
 import { defaultRestarts, fitKMeans, KMEANS_DEFAULTS, SAMPLE_ROWS, type KMeansFit } from '../clustering/kmeans.ts';
 import { centroidDistances, clusterMetrics } from '../clustering/metrics.ts';
 import { sampleOrder } from '../clustering/sample-order.ts';
@@ -57,6 +57,8 @@ export interface TrainOptions extends FeatureOptions {
 export interface TrainingData {
   readonly source: string;
   readonly customers: Customers;
+  /** The schema of customers held as objects (default: the mall's); columns carry their own. */
+  readonly schema?: CustomerSchema;
   readonly rowsRead: number;
   readonly rowsRejected: number;
   readonly duplicates: number;
@@ -176,6 +178,7 @@ export function resolveTrainOptions(options: TrainOptions): TrainSettings {
 
 /** A trained model before its segments have ids and names: what assembleModel makes a model of. */
 export interface TrainedParts {
+  readonly customerSchema: CustomerSchema;
   readonly features: FeatureSpec[];
   readonly scaler: Scaler;
   readonly k: number;
@@ -187,7 +190,7 @@ export interface TrainedParts {
   readonly metrics: Model['metrics'];
   /** The segments' profiles by centroid, and how each differs from everyone (what names them). */
   readonly profiles: readonly Omit<SegmentProfile, 'name'>[];
-  readonly deviations: readonly Record<NumericField, number>[];
+  readonly deviations: readonly Readonly<Record<string, number>>[];
   readonly warnings: string[];
   readonly baseline: Baseline;
   readonly training: Model['training'];
@@ -207,7 +210,10 @@ export function assembleModel(parts: TrainedParts, reference: Model | null, now:
     { columns: scaler.columns, original, scale: scaler.scale },
     reference === null ? null : referenceOf(reference),
   );
-  const generated = nameSegments(parts.deviations.map((dev, i) => ({ dev, genderShares: profiles[i]!.categories.gender })));
+  const generated = nameSegments(
+    parts.customerSchema,
+    parts.deviations.map((dev, i) => ({ dev, categories: profiles[i]!.categories })),
+  );
   const kept = new Set(matching.names.filter((name): name is string => name !== undefined));
   const segments = profiles.map((p, i) => {
     const name = matching.names[i] ?? (kept.has(generated[i]!) ? `${generated[i]} (new)` : generated[i]!);
@@ -216,6 +222,8 @@ export function assembleModel(parts: TrainedParts, reference: Model | null, now:
   const body = {
     schemaVersion: SCHEMA_VERSION,
     software: { ...SOFTWARE },
+    customerSchema: parts.customerSchema,
+    encoding: [...ENCODING_STEPS],
     features,
     scaler,
     k,
@@ -242,14 +250,15 @@ export function assembleModel(parts: TrainedParts, reference: Model | null, now:
 export function trainModel(data: TrainingData, options: TrainOptions, now: Date, reference: Model | null = null): Model {
   const { seed, sampleSize, maxIterations, maxK, requestedK, mode, restartsFor } = resolveTrainOptions(options);
   const restarts = restartsFor(data.customers.length);
-  const features = resolveFeatures(options);
-  const { customers } = data;
+  const customers = columnsOf(data.customers, data.schema);
+  const customerSchema = customers.schema;
+  const features = learnCategories(resolveFeatures(options, customerSchema), customers);
   const raw = encodeRaw(customers, features);
   const scaler = fitScaler(raw, features);
   const x = applyScaler(raw, scaler);
   // every sample is a prefix of one order of the customers, from the seed and their ids
   // (sample-order.ts): the same rows, in the same order, as training from the table reads
-  const columns = columnsOf(customers);
+  const columns = customers;
   const order = sampleOrder((row) => columns.customerId(row), seed, sampleOrderRows(x.rows, sampleSize), x.rows);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize, order };
 
@@ -285,6 +294,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
 
   const profiles = profileSegments(customers, fit.labels, distances, k);
   const parts = {
+    customerSchema,
     features,
     scaler,
     k,

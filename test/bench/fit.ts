@@ -5,13 +5,13 @@
 import { createReadStream } from 'node:fs';
 import { readCustomerColumns } from '../../shared/csv/read-customers.ts';
 import { applyScaler, encodeRaw, fitScaler } from '../../shared/features/encode.ts';
-import { DEFAULT_FEATURES } from '../../shared/features/spec.ts';
+import { resolveFeatures } from '../../shared/features/spec.ts';
 import { fitKMeans } from '../../shared/clustering/kmeans.ts';
 
 const [path, k, restarts] = process.argv.slice(2);
 const csv = await readCustomerColumns(createReadStream(path!));
-const raw = encodeRaw(csv.columns, DEFAULT_FEATURES);
-const x = applyScaler(raw, fitScaler(raw, DEFAULT_FEATURES));
+const raw = encodeRaw(csv.columns, resolveFeatures());
+const x = applyScaler(raw, fitScaler(raw, resolveFeatures()));
 const start = performance.now();
 const cpuStart = process.cpuUsage();
 const fit = fitKMeans(x, Number(k), { seed: 0, restarts: Number(restarts) });

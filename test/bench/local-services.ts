@@ -66,8 +66,8 @@ export async function loadGeneratedCustomers(pool: pg.Pool, rows: number, seed =
     columns.id.push(c.customerId);
     columns.gender.push(c.gender);
     columns.age.push(c.age);
-    columns.income.push(c.annualIncomeThousands);
-    columns.score.push(c.spendingScore);
+    columns.income.push(c.annual_income_thousands);
+    columns.score.push(c.spending_score);
     if (columns.id.length === LOAD_ROWS) await flush();
   }
   await flush();

@@ -1,5 +1,6 @@
-// shared/ is the pure core: no AWS SDK, no Lambda types, no file system, no environment. Its CSV
-// contract is the bottom layer: features, profiles and workflows build on it, not the other way.
+// shared/ is the pure core: no AWS SDK, no Lambda types, no file system, no environment. The customer
+// schema is its bottom layer and the CSV contract the next: features, profiles and workflows build
+// on them, not the other way.
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -34,16 +35,27 @@ describe('shared/', () => {
     expect(offences).toEqual([]);
   });
 
-  it('keeps csv/ below the rest: its modules import only each other and errors.ts', async () => {
-    const csv = join(ROOT, 'csv');
+  /** The relative imports of a folder's modules that leave it for anything but `allowed`. */
+  async function importsOutside(folder: string, allowed: readonly string[]): Promise<string[]> {
+    const dir = join(ROOT, folder);
     const offences: string[] = [];
-    for (const file of await sources(csv)) {
+    for (const file of await sources(dir)) {
       const text = await readFile(file, 'utf8');
       for (const [, target] of text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
-        const resolved = relative(csv, join(file, '..', target!));
-        if (resolved.startsWith('..') && resolved !== join('..', 'errors.ts')) offences.push(`${relative(ROOT, file)} imports ${target}`);
+        const resolved = relative(ROOT, join(file, '..', target!));
+        if (!resolved.startsWith(`${folder}/`) && !allowed.some((a) => resolved === a || resolved.startsWith(`${a}/`))) {
+          offences.push(`${relative(ROOT, file)} imports ${target}`);
+        }
       }
     }
-    expect(offences).toEqual([]);
+    return offences;
+  }
+
+  it('keeps schema/ at the bottom: its modules import only each other and errors.ts', async () => {
+    expect(await importsOutside('schema', ['errors.ts'])).toEqual([]);
+  });
+
+  it('keeps csv/ below the rest: its modules import only each other, schema/ and errors.ts', async () => {
+    expect(await importsOutside('csv', ['errors.ts', 'schema'])).toEqual([]);
   });
 });

@@ -174,7 +174,7 @@ describe.each(Object.keys(subjects))('%s (ModelStore contract)', (name) => {
     await expect(store.getModel('../etc/passwd')).rejects.toThrow(NotFoundError);
     await plant('20200101T000000Z-bbbbbbbbbbbb', 'not json');
     await expect(store.getModel('20200101T000000Z-bbbbbbbbbbbb')).rejects.toThrow(ModelError);
-    await plant('20200101T000000Z-cccccccccccc', JSON.stringify({ schemaVersion: 2 }));
-    await expect(store.getModel('20200101T000000Z-cccccccccccc')).rejects.toThrow(/schema version 2/);
+    await plant('20200101T000000Z-cccccccccccc', JSON.stringify({ schemaVersion: 3 }));
+    await expect(store.getModel('20200101T000000Z-cccccccccccc')).rejects.toThrow(/schema version 3/);
   });
 });

@@ -3,13 +3,15 @@
 
 import { describe, expect, it } from 'vitest';
 import { columnsOf, CustomerColumns, CustomerColumnsBuilder } from '../../../shared/csv/columns.ts';
-import type { Customer } from '../../../shared/csv/contract.ts';
+import { resolveHeader, type MallCustomer } from '../../../shared/csv/contract.ts';
 
-const customers: Customer[] = [
-  { customerId: 'a', gender: 'Female', age: 19, annualIncomeThousands: 15.5, spendingScore: 39 },
-  { customerId: 'b', gender: 'Male', age: 120, annualIncomeThousands: 0, spendingScore: 100 },
-  { customerId: 'c', gender: 'Female', age: 0, annualIncomeThousands: 1e6, spendingScore: 1 },
+const customers: MallCustomer[] = [
+  { customerId: 'a', gender: 'Female', age: 19, annual_income_thousands: 15.5, spending_score: 39 },
+  { customerId: 'b', gender: 'Male', age: 120, annual_income_thousands: 0, spending_score: 100 },
+  { customerId: 'c', gender: 'Female', age: 0, annual_income_thousands: 1e6, spending_score: 1 },
 ];
+
+const mallHeader = resolveHeader(['customer_id', 'gender', 'age', 'annual_income_thousands', 'spending_score']);
 
 describe('CustomerColumns', () => {
   it('gives back the customers it was built from, and each numeric field in order', () => {
@@ -19,7 +21,8 @@ describe('CustomerColumns', () => {
     expect(columns.numeric('age')).toEqual(Float64Array.from([19, 120, 0]));
     expect(columns.numeric('annual_income_thousands')).toEqual(Float64Array.from([15.5, 0, 1e6]));
     expect(columns.numeric('spending_score')).toEqual(Float64Array.from([39, 100, 1]));
-    expect(Array.from(columns.genderCodes)).toEqual([0, 1, 0]);
+    expect(Array.from(columns.codes('gender'))).toEqual([0, 1, 0]);
+    expect(columns.categories('gender')).toEqual(['Female', 'Male']);
   });
 
   it('builds an array of customers once and hands out copies of its values', () => {
@@ -36,8 +39,8 @@ describe('CustomerColumns', () => {
   });
 
   it('keeps only the rows asked for, in order, across growth', () => {
-    const builder = new CustomerColumnsBuilder(1);
-    for (let i = 0; i < 2500; i++) builder.push({ ...customers[i % 3]!, customerId: String(i) });
+    const builder = new CustomerColumnsBuilder(mallHeader, 1);
+    for (let i = 0; i < 2500; i++) builder.pushCustomer({ ...customers[i % 3]!, customerId: String(i) });
     builder.compact((row) => row % 1000 === 7);
     const columns = builder.build({ get: (row) => `kept ${row}` });
     expect(columns).toHaveLength(3);
@@ -49,9 +52,10 @@ describe('CustomerColumns', () => {
   });
 
   it('refuses an age or spending score a one-byte column cannot hold, rather than wrapping it', () => {
-    const builder = new CustomerColumnsBuilder();
-    expect(() => builder.push({ ...customers[0]!, age: 300 })).toThrow(RangeError);
-    expect(() => builder.push({ ...customers[0]!, spendingScore: 2.5 })).toThrow(RangeError);
+    const builder = new CustomerColumnsBuilder(mallHeader);
+    expect(() => builder.pushCustomer({ ...customers[0]!, age: 300 })).toThrow(RangeError);
+    expect(() => builder.pushCustomer({ ...customers[0]!, spending_score: 2.5 })).toThrow(RangeError);
+    expect(() => builder.pushCustomer({ ...customers[0]!, gender: 'X' })).toThrow(RangeError);
     expect(builder).toHaveLength(0);
   });
 });

@@ -72,7 +72,7 @@ describe('validateRow', () => {
   it('accepts a valid row, keeping the id verbatim and numbers as numbers', () => {
     expect(validateRow(row(), header)).toEqual({
       ok: true,
-      customer: { customerId: '0001', gender: 'Female', age: 31, annualIncomeThousands: 70.5, spendingScore: 55 },
+      customer: { customerId: '0001', gender: 'Female', age: 31, annual_income_thousands: 70.5, spending_score: 55 },
     });
   });
 
@@ -105,7 +105,7 @@ describe('validateRow', () => {
   });
 
   it('rejects a gender other than Male/Female/M/F, and an empty one', () => {
-    expect(reasonFor(row({ gender: 'X' }))).toMatch(/gender "X" is not Male\/Female/);
+    expect(reasonFor(row({ gender: 'X' }))).toMatch(/gender "X" is not Female\/Male \(or F\/M\)/);
     expect(reasonFor(row({ gender: '' }))).toBe('gender is empty');
   });
 

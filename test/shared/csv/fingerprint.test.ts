@@ -5,42 +5,42 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CustomerColumns } from '../../../shared/csv/columns.ts';
-import type { Customer } from '../../../shared/csv/contract.ts';
+import type { MallCustomer } from '../../../shared/csv/contract.ts';
 import { fingerprint } from '../../../shared/csv/fingerprint.ts';
 import { readCustomerColumns, readCustomerCsv } from '../../../shared/csv/read-customers.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
 import { byteChunks, oneString } from '../support/csv-source.ts';
 
 /** Ids beyond ASCII (two-, three- and four-byte UTF-8, a lone surrogate), incomes that print with an exponent, edges. */
-const customers: Customer[] = [
-  { customerId: '0001', gender: 'Male', age: 19, annualIncomeThousands: 15, spendingScore: 39 },
-  { customerId: 'Zoë', gender: 'Female', age: 0, annualIncomeThousands: 15.5, spendingScore: 1 },
-  { customerId: '客户-7', gender: 'Female', age: 120, annualIncomeThousands: 0, spendingScore: 100 },
-  { customerId: 'emoji 😀', gender: 'Male', age: 255, annualIncomeThousands: 1e21, spendingScore: 50 },
-  { customerId: 'tiny', gender: 'Male', age: 40, annualIncomeThousands: 1e-7, spendingScore: 50 },
-  { customerId: 'big', gender: 'Female', age: 40, annualIncomeThousands: 123456789012345678, spendingScore: 50 },
-  { customerId: 'lone \ud800 surrogate', gender: 'Female', age: 40, annualIncomeThousands: 999999999999999, spendingScore: 50 },
-  { customerId: 'x'.repeat(128), gender: 'Female', age: 40, annualIncomeThousands: 1000000000000000, spendingScore: 50 },
-  { customerId: ' spaced ', gender: 'Female', age: 40, annualIncomeThousands: 0.1 + 0.2, spendingScore: 50 },
+const customers: MallCustomer[] = [
+  { customerId: '0001', gender: 'Male', age: 19, annual_income_thousands: 15, spending_score: 39 },
+  { customerId: 'Zoë', gender: 'Female', age: 0, annual_income_thousands: 15.5, spending_score: 1 },
+  { customerId: '客户-7', gender: 'Female', age: 120, annual_income_thousands: 0, spending_score: 100 },
+  { customerId: 'emoji 😀', gender: 'Male', age: 255, annual_income_thousands: 1e21, spending_score: 50 },
+  { customerId: 'tiny', gender: 'Male', age: 40, annual_income_thousands: 1e-7, spending_score: 50 },
+  { customerId: 'big', gender: 'Female', age: 40, annual_income_thousands: 123456789012345678, spending_score: 50 },
+  { customerId: 'lone \ud800 surrogate', gender: 'Female', age: 40, annual_income_thousands: 999999999999999, spending_score: 50 },
+  { customerId: 'x'.repeat(128), gender: 'Female', age: 40, annual_income_thousands: 1000000000000000, spending_score: 50 },
+  { customerId: ' spaced ', gender: 'Female', age: 40, annual_income_thousands: 0.1 + 0.2, spending_score: 50 },
 ];
 
 /** The canonical form as design.md defines it, one template string and one hash update per row. */
-function definition(rows: readonly Customer[]): string {
+function definition(rows: readonly MallCustomer[]): string {
   const hash = createHash('sha256');
   rows.forEach((c, i) =>
     hash.update(
-      `${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annualIncomeThousands}\u001f${c.spendingScore}`,
+      `${i === 0 ? '' : '\n'}${c.customerId}\u001f${c.gender}\u001f${c.age}\u001f${c.annual_income_thousands}\u001f${c.spending_score}`,
     ),
   );
   return hash.digest('hex');
 }
 
-const customerArb: fc.Arbitrary<Customer> = fc.record({
+const customerArb: fc.Arbitrary<MallCustomer> = fc.record({
   customerId: fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 12 })),
   gender: fc.constantFrom('Female' as const, 'Male' as const),
   age: fc.integer({ min: 0, max: 120 }),
-  annualIncomeThousands: fc.oneof(fc.integer({ min: 0, max: 2e6 }), fc.double({ min: 0, max: 1e300, noNaN: true }), fc.constant(1e15)),
-  spendingScore: fc.integer({ min: 1, max: 100 }),
+  annual_income_thousands: fc.oneof(fc.integer({ min: 0, max: 2e6 }), fc.double({ min: 0, max: 1e300, noNaN: true }), fc.constant(1e15)),
+  spending_score: fc.integer({ min: 1, max: 100 }),
 });
 
 describe('fingerprint', () => {
@@ -80,24 +80,24 @@ describe('fingerprint', () => {
           (c) =>
             c.customerId.trim() === c.customerId &&
             c.age <= 120 &&
-            c.annualIncomeThousands < 1e21 &&
+            c.annual_income_thousands < 1e21 &&
             !c.customerId.includes('\ud800') &&
             c.customerId.length <= 128,
         )
-        .map((c) => `"${c.customerId}",${c.gender},${c.age},${c.annualIncomeThousands},${c.spendingScore}`),
+        .map((c) => `"${c.customerId}",${c.gender},${c.age},${c.annual_income_thousands},${c.spending_score}`),
     ].join('\n');
     const asColumns = await readCustomerColumns(byteChunks(csv, [5]));
     expect(asColumns.columns.fingerprint).toBeDefined();
     const asObjects = await readCustomerCsv(byteChunks(csv, [7]));
     expect(asColumns.columns.length).toBe(6);
-    expect(fingerprint(asColumns.columns)).toBe(definition(asObjects.accepted.map((r) => r.customer)));
+    expect(fingerprint(asColumns.columns)).toBe(definition(asObjects.accepted.map((r) => r.customer as MallCustomer)));
 
     const superseding = `${csv}\n0001,Female,30,40,50\n`;
     const read = await readCustomerColumns(byteChunks(superseding, [64]));
     expect(read.duplicates).toBe(1);
     expect(read.columns.fingerprint).toBeUndefined();
     expect(fingerprint(read.columns)).toBe(
-      definition((await readCustomerCsv(byteChunks(superseding, [64]))).accepted.map((r) => r.customer)),
+      definition((await readCustomerCsv(byteChunks(superseding, [64]))).accepted.map((r) => r.customer as MallCustomer)),
     );
   });
 });

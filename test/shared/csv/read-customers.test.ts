@@ -20,8 +20,8 @@ describe('readCustomerCsv', () => {
   it('reads the Kaggle Mall Customers layout, keeping IDs verbatim and storing Male/Female', async () => {
     const csv = await read(`${KAGGLE}\n0001,Male,19,15,39\n0002,Female,21,15.5,81\n`);
     expect(csv.accepted.map((r) => r.customer)).toEqual([
-      { customerId: '0001', gender: 'Male', age: 19, annualIncomeThousands: 15, spendingScore: 39 },
-      { customerId: '0002', gender: 'Female', age: 21, annualIncomeThousands: 15.5, spendingScore: 81 },
+      { customerId: '0001', gender: 'Male', age: 19, annual_income_thousands: 15, spending_score: 39 },
+      { customerId: '0002', gender: 'Female', age: 21, annual_income_thousands: 15.5, spending_score: 81 },
     ]);
     expect(csv.rowsRead).toBe(2);
     expect(csv.rejected).toEqual([]);
@@ -30,7 +30,7 @@ describe('readCustomerCsv', () => {
   it('resolves snake_case headers in any case with surrounding spaces', async () => {
     const csv = await read(' Customer_ID , GENDER ,Age, Annual_Income_Thousands ,SPENDING_SCORE\n7,F,40,60,50\n');
     expect(csv.accepted.map((r) => r.customer)).toEqual([
-      { customerId: '7', gender: 'Female', age: 40, annualIncomeThousands: 60, spendingScore: 50 },
+      { customerId: '7', gender: 'Female', age: 40, annual_income_thousands: 60, spending_score: 50 },
     ]);
   });
 
@@ -57,7 +57,7 @@ describe('readCustomerCsv', () => {
   it('reads a last line without a final newline', async () => {
     const csv = await read(`${SNAKE}\n1,M,20,30,40\n2,F,21,31,41`);
     expect(csv.accepted.map((r) => r.line)).toEqual([2, 3]);
-    expect(csv.accepted[1]!.customer.spendingScore).toBe(41);
+    expect(csv.accepted[1]!.customer.spending_score).toBe(41);
   });
 
   it('ignores blank lines: they are not rows, but later rows keep their physical line numbers', async () => {
@@ -178,7 +178,7 @@ describe('readCustomerCsv', () => {
     ]);
     const reasons = csv.rejected.map((r) => r.reason);
     expect(reasons[0]).toBe('customer_id is empty');
-    expect(reasons[1]).toMatch(/^gender "X" is not Male\/Female/);
+    expect(reasons[1]).toMatch(/^gender "X" is not Female\/Male/);
     expect(reasons[2]).toMatch(/^age "20.5" is not a whole number/);
     expect(reasons[3]).toMatch(/^age 121 is outside 0–120/);
     expect(reasons[4]).toMatch(/^annual_income_thousands -3 is negative/);
@@ -433,7 +433,7 @@ describe('readCustomerColumns', () => {
     expect(Array.from({ length: csv.columns.length }, (_, i) => csv.columns.customerId(i))).toEqual(['a', 'c', 'd', 'b', 'e']);
     expect(csv.rejected.map((r) => [r.line, r.customerId, r.reason])).toEqual([
       [3, 'b', 'duplicate customer_id, superseded by line 7'],
-      [5, 'r1', 'gender "X" is not Male/Female (or M/F)'],
+      [5, 'r1', 'gender "X" is not Female/Male (or F/M)'],
       [8, '', 'customer_id is empty'],
     ]);
     expect([csv.rowsRead, csv.duplicates]).toEqual([8, 1]);
@@ -443,10 +443,10 @@ describe('readCustomerColumns', () => {
     const text = `${SNAKE}\n0001,Female,007,15.50,01\n0002,Male,120,.5,100\n0003,F,0,3.,99\n0004,m,45,1e3,50\n0005, Male ,+45, 12 ,-0\n`;
     const csv = await readCustomerColumns(byteChunks(text, [1000]));
     expect(Array.from({ length: csv.columns.length }, (_, i) => csv.columns.at(i))).toEqual([
-      { customerId: '0001', gender: 'Female', age: 7, annualIncomeThousands: 15.5, spendingScore: 1 },
-      { customerId: '0002', gender: 'Male', age: 120, annualIncomeThousands: 0.5, spendingScore: 100 },
-      { customerId: '0003', gender: 'Female', age: 0, annualIncomeThousands: 3, spendingScore: 99 },
-      { customerId: '0004', gender: 'Male', age: 45, annualIncomeThousands: 1000, spendingScore: 50 },
+      { customerId: '0001', gender: 'Female', age: 7, annual_income_thousands: 15.5, spending_score: 1 },
+      { customerId: '0002', gender: 'Male', age: 120, annual_income_thousands: 0.5, spending_score: 100 },
+      { customerId: '0003', gender: 'Female', age: 0, annual_income_thousands: 3, spending_score: 99 },
+      { customerId: '0004', gender: 'Male', age: 45, annual_income_thousands: 1000, spending_score: 50 },
     ]);
     expect(csv.rejected.map((r) => [r.line, r.reason])).toEqual([[6, 'spending_score 0 is outside 1–100']]);
   });
@@ -563,7 +563,7 @@ describe('readCustomerColumns on quote-free files (lines read in place)', () => 
           const objects = await readCustomerCsv(byteChunks(text, sizes), { keepFields: false });
           // an age of -0 is 0 in a column of bytes
           expect(Array.from({ length: columns.columns.length }, (_, i) => columns.columns.at(i))).toEqual(
-            objects.accepted.map((r) => ({ ...r.customer, age: r.customer.age + 0 })),
+            objects.accepted.map((r) => ({ ...r.customer, age: (r.customer.age as number) + 0 })),
           );
           expect(columns.rejected).toEqual(objects.rejected);
           expect([columns.rowsRead, columns.duplicates]).toEqual([objects.rowsRead, objects.duplicates]);

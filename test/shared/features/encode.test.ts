@@ -20,8 +20,8 @@ const customer = (id: string, gender: 'Male' | 'Female', age: number, income: nu
   customerId: id,
   gender,
   age,
-  annualIncomeThousands: income,
-  spendingScore: spending,
+  annual_income_thousands: income,
+  spending_score: spending,
 });
 
 // ages 20, 30, 40: mean 30, population std √(200/3); incomes 10, 10, 40: mean 20, std √200;

@@ -2,13 +2,20 @@
 // and the errors a user gets for names that do not exist.
 
 import { describe, expect, it } from 'vitest';
-import { columnNames, DEFAULT_FEATURES, featureValue, resolveFeatures } from '../../../shared/features/spec.ts';
+import { columnNames, learnCategories, resolveFeatures } from '../../../shared/features/spec.ts';
+import { parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
+import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
 
 describe('resolveFeatures', () => {
   it('defaults to the original analysis: gender one-hot with both categories, then the three numerics', () => {
     const features = resolveFeatures();
-    expect(features).toEqual(DEFAULT_FEATURES);
+    expect(features).toEqual([
+      { name: 'gender', kind: 'categorical', categories: ['Female', 'Male'], weight: 1 },
+      { name: 'age', kind: 'numeric', weight: 1 },
+      { name: 'annual_income_thousands', kind: 'numeric', weight: 1 },
+      { name: 'spending_score', kind: 'numeric', weight: 1 },
+    ]);
     expect(columnNames(features)).toEqual(['gender=Female', 'gender=Male', 'age', 'annual_income_thousands', 'spending_score']);
   });
 
@@ -52,14 +59,37 @@ describe('resolveFeatures', () => {
   });
 });
 
-describe('featureValue', () => {
-  it('reads each feature of a customer', () => {
-    const customer = { customerId: 'c', gender: 'Male', age: 30, annualIncomeThousands: 55.5, spendingScore: 70 } as const;
-    expect(['gender', 'age', 'annual_income_thousands', 'spending_score'].map((n) => featureValue(customer, n as never))).toEqual([
-      'Male',
-      30,
-      55.5,
-      70,
+describe('features of another schema', () => {
+  const schema = parseCustomerSchema(
+    {
+      name: 'shop',
+      id: { header: 'id' },
+      features: [
+        { name: 'channel', header: 'Channel', label: 'Channel', kind: 'categorical', categories: 'learned' },
+        { name: 'fresh', header: 'Fresh', label: 'Fresh', kind: 'numeric', transform: 'log1p', min: 0, weight: 2 },
+      ],
+    },
+    'shop.json',
+  );
+
+  it("takes the schema's weights and transforms, and leaves learned categories to training", () => {
+    expect(resolveFeatures({}, schema)).toEqual([
+      { name: 'channel', kind: 'categorical', weight: 1 },
+      { name: 'fresh', kind: 'numeric', transform: 'log1p', weight: 2 },
     ]);
+    expect(resolveFeatures({ weights: { fresh: 0.5 } }, schema)[1]!.weight).toBe(0.5);
+    expect(() => resolveFeatures({ exclude: ['gender'] }, schema)).toThrow(
+      /unknown feature "gender" in --exclude; features are channel, fresh/,
+    );
+  });
+
+  it('learns the values the training customers have, sorted', () => {
+    const customers = [
+      { customerId: '1', channel: 'retail', fresh: 3 },
+      { customerId: '2', channel: 'Horeca', fresh: 0 },
+      { customerId: '3', channel: 'RETAIL', fresh: 10 },
+    ];
+    const [channel] = learnCategories(resolveFeatures({}, schema), CustomerColumns.from(customers, schema));
+    expect(channel).toEqual({ name: 'channel', kind: 'categorical', categories: ['Horeca', 'retail'], weight: 1 });
   });
 });

@@ -90,10 +90,10 @@ describe('serializeModel and parseModel', () => {
   });
 
   it('refuses an artifact of another schema version, saying which', () => {
-    const other = JSON.stringify({ ...model, schemaVersion: 2 });
+    const other = JSON.stringify({ ...model, schemaVersion: 3 });
     expect(() => parseModel(other, 's3://bucket/models/x/model.json')).toThrow(ModelError);
     expect(() => parseModel(other, 's3://bucket/models/x/model.json')).toThrow(
-      's3://bucket/models/x/model.json has model schema version 2; this version reads schema 1',
+      's3://bucket/models/x/model.json has model schema version 3; this version reads schema 1 and 2',
     );
   });
 

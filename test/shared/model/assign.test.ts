@@ -59,7 +59,7 @@ describe('assignCustomers', () => {
   });
 
   it('flags a customer far from every segment', () => {
-    const far: Customer = { customerId: 'far', gender: 'Male', age: 120, annualIncomeThousands: 900, spendingScore: 1 };
+    const far: Customer = { customerId: 'far', gender: 'Male', age: 120, annual_income_thousands: 900, spending_score: 1 };
     const [a] = assignCustomers([far], model);
     expect(a!.isOutlier).toBe(true);
     expect(a!.distance).toBeCloseTo(nearest(modelPoint(far, model), model.centroids.model).distance, 10);
@@ -75,7 +75,10 @@ describe('assignCustomers', () => {
       centroids: { columns: ['age'], model: [[-1], [2]], original: [[30], [60]] },
       segments: model.segments.slice(0, 2),
     };
-    const result = assignCustomers([{ customerId: 'x', gender: 'Female', age: 60, annualIncomeThousands: 1, spendingScore: 1 }], ageOnly);
+    const result = assignCustomers(
+      [{ customerId: 'x', gender: 'Female', age: 60, annual_income_thousands: 1, spending_score: 1 }],
+      ageOnly,
+    );
     expect(result).toEqual([{ index: 1, segment: 1, distance: 0, isOutlier: false }]);
   });
 
@@ -138,7 +141,7 @@ describe('nearestCentroids', () => {
       },
       centroids: { ...model.centroids, columns: model.centroids.columns.slice(1), model: model.centroids.model.map((r) => r.slice(1)) },
     };
-    const man: Customer = { customerId: 'm', gender: 'Male', age: 30, annualIncomeThousands: 50, spendingScore: 50 };
+    const man: Customer = { customerId: 'm', gender: 'Male', age: 30, annual_income_thousands: 50, spending_score: 50 };
     const { index, distance } = nearestCentroids([man], womenOnly, { distances: true });
     expect([index[0], distance![0]]).toEqual([0, Number.POSITIVE_INFINITY]);
   });
@@ -168,7 +171,7 @@ describe('unassignableReason', () => {
       ...model,
       features: model.features.map((f) => (f.kind === 'categorical' ? { ...f, categories: ['Female'] } : f)),
     };
-    const man: Customer = { customerId: 'm', gender: 'Male', age: 30, annualIncomeThousands: 50, spendingScore: 50 };
+    const man: Customer = { customerId: 'm', gender: 'Male', age: 30, annual_income_thousands: 50, spending_score: 50 };
     expect(unassignableReason(man, womenOnly)).toBe(`gender "Male" was not seen when model ${model.modelVersion} was trained`);
   });
 });

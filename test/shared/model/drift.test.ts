@@ -47,8 +47,8 @@ const made = (n: number, seed: number, income: (random: Random) => number): Cust
     customerId: String(i),
     gender: random.random() < 0.5 ? 'Female' : 'Male',
     age: 18 + Math.floor(random.random() * 53),
-    annualIncomeThousands: income(random),
-    spendingScore: Math.floor(random.random() * 101),
+    annual_income_thousands: income(random),
+    spending_score: Math.floor(random.random() * 101),
   }));
 };
 

@@ -121,6 +121,6 @@ describe('retraining with the active model as reference', () => {
     expect(after.lineage.vanished).toEqual([]);
     const added = after.segments.find((s) => s.id === 4)!;
     // the new segment is the older, thrifty one the first model never saw
-    expect(added.stats.age.mean).toBeGreaterThan(55);
+    expect(added.stats.age!.mean).toBeGreaterThan(55);
   });
 });

@@ -4,6 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { Random } from 'ml-random';
+import { MALL_SCHEMA } from '../../../shared/schema/customer-schema.ts';
 import { describe, expect, it } from 'vitest';
 import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import type { Customer, Gender } from '../../../shared/csv/contract.ts';
@@ -23,8 +24,8 @@ const customer = (id: string, gender: Gender, age: number, income: number, spend
   customerId: id,
   gender,
   age,
-  annualIncomeThousands: income,
-  spendingScore: spending,
+  annual_income_thousands: income,
+  spending_score: spending,
 });
 
 const neutral = { Female: 0.5, Male: 0.5 };
@@ -53,7 +54,7 @@ describe('profileSegments', () => {
 
   it('summarises each numeric field over the segment members, with the real max', () => {
     expect(profiles[0]!.stats.age).toEqual({ min: 20, p25: 21, median: 22, mean: 22, p75: 23, max: 24 });
-    expect(profiles[0]!.stats.spending_score.max).toBe(90);
+    expect(profiles[0]!.stats.spending_score!.max).toBe(90);
     expect(profiles[1]!.stats.annual_income_thousands).toEqual({ min: 80, p25: 82.5, median: 85, mean: 85, p75: 87.5, max: 90 });
   });
 
@@ -80,32 +81,36 @@ describe('segmentDeviations', () => {
 
 describe('nameSegments', () => {
   it('names a segment by the fields that stand out, age first: "Young · high spending"', () => {
-    expect(nameSegments([{ dev: dev(-1.2, 0.1, 1.5), genderShares: neutral }])).toEqual(['Young · high spending']);
+    expect(nameSegments(MALL_SCHEMA, [{ dev: dev(-1.2, 0.1, 1.5), categories: { gender: neutral } }])).toEqual(['Young · high spending']);
   });
 
   it('uses the low and high words of each field', () => {
-    const names = nameSegments([
-      { dev: dev(1.3, -0.9, 0), genderShares: neutral },
-      { dev: dev(0, 1.1, -1.4), genderShares: neutral },
+    const names = nameSegments(MALL_SCHEMA, [
+      { dev: dev(1.3, -0.9, 0), categories: { gender: neutral } },
+      { dev: dev(0, 1.1, -1.4), categories: { gender: neutral } },
     ]);
     expect(names[0]).toMatch(/^Older · low income/);
     expect(names[1]).toMatch(/^High income · low spending/);
   });
 
   it('calls a segment with nothing standing out "Average customers"', () => {
-    expect(nameSegments([{ dev: dev(0.1, -0.2, 0.3), genderShares: neutral }])).toEqual(['Average customers']);
+    expect(nameSegments(MALL_SCHEMA, [{ dev: dev(0.1, -0.2, 0.3), categories: { gender: neutral } }])).toEqual(['Average customers']);
   });
 
   it('adds the gender when at least 90 % of the segment is one gender', () => {
-    expect(nameSegments([{ dev: dev(-1, 0, 1), genderShares: { Female: 0.95, Male: 0.05 } }])).toEqual(['Young · high spending · women']);
-    expect(nameSegments([{ dev: dev(-1, 0, 1), genderShares: { Female: 0.8, Male: 0.2 } }])).toEqual(['Young · high spending']);
+    expect(nameSegments(MALL_SCHEMA, [{ dev: dev(-1, 0, 1), categories: { gender: { Female: 0.95, Male: 0.05 } } }])).toEqual([
+      'Young · high spending · women',
+    ]);
+    expect(nameSegments(MALL_SCHEMA, [{ dev: dev(-1, 0, 1), categories: { gender: { Female: 0.8, Male: 0.2 } } }])).toEqual([
+      'Young · high spending',
+    ]);
   });
 
   it('tells apart segments that would share a name', () => {
-    const names = nameSegments([
-      { dev: dev(-1, 0.3, 1), genderShares: neutral },
-      { dev: dev(-1, -0.3, 1), genderShares: neutral },
-      { dev: dev(-1, -0.3, 1), genderShares: neutral },
+    const names = nameSegments(MALL_SCHEMA, [
+      { dev: dev(-1, 0.3, 1), categories: { gender: neutral } },
+      { dev: dev(-1, -0.3, 1), categories: { gender: neutral } },
+      { dev: dev(-1, -0.3, 1), categories: { gender: neutral } },
     ]);
     expect(new Set(names).size).toBe(3);
     for (const name of names) expect(name).toMatch(/^Young · high spending/);
@@ -115,11 +120,11 @@ describe('nameSegments', () => {
     const z = fc.constantFrom(-2, -1, -0.6, -0.3, 0, 0.3, 0.6, 1, 2);
     const segment = fc.record({
       dev: fc.tuple(z, z, z).map(([a, i, s]) => dev(a, i, s)),
-      genderShares: fc.constantFrom(neutral, { Female: 1, Male: 0 }, { Female: 0.05, Male: 0.95 }),
+      categories: fc.constantFrom(neutral, { Female: 1, Male: 0 }, { Female: 0.05, Male: 0.95 }).map((gender) => ({ gender })),
     });
     fc.assert(
       fc.property(fc.array(segment, { minLength: 1, maxLength: 10 }), (segments) => {
-        const names = nameSegments(segments);
+        const names = nameSegments(MALL_SCHEMA, segments);
         expect(names).toHaveLength(segments.length);
         expect(new Set(names).size).toBe(names.length);
         for (const name of names) expect(name.length).toBeGreaterThan(0);
@@ -230,7 +235,7 @@ describe('dominanceWarnings', () => {
     const warnings = dominanceWarnings(byAge, labels, mixed, resolveFeatures());
     expect(warnings).toEqual([expect.stringMatching(/^age alone splits the customers: it explains 100 % of its variance/)]);
     // with income also separating the segments, age is not alone
-    const byAgeAndIncome = byAge.map((c, i) => ({ ...c, annualIncomeThousands: i < 2 ? 10 + i : 90 + i }));
+    const byAgeAndIncome = byAge.map((c, i) => ({ ...c, annual_income_thousands: i < 2 ? 10 + i : 90 + i }));
     expect(dominanceWarnings(byAgeAndIncome, labels, mixed, resolveFeatures())).toEqual([]);
   });
 });
@@ -276,9 +281,9 @@ describe('profileSegments on many customers', () => {
           },
         },
         stats: {
-          age: summaryOf(Float64Array.from(members, (c) => c.age)),
-          annual_income_thousands: summaryOf(Float64Array.from(members, (c) => c.annualIncomeThousands)),
-          spending_score: summaryOf(Float64Array.from(members, (c) => c.spendingScore)),
+          age: summaryOf(Float64Array.from(members, (c) => c.age as number)),
+          annual_income_thousands: summaryOf(Float64Array.from(members, (c) => c.annual_income_thousands as number)),
+          spending_score: summaryOf(Float64Array.from(members, (c) => c.spending_score as number)),
         },
         distance: {
           mean: sum / dist.length,
@@ -329,7 +334,7 @@ describe('profileSegments on many customers', () => {
       (['age', 'annual_income_thousands', 'spending_score'] as const).map((f) => [f, meanStd(numericValues(customers, f))]),
     );
     const expected = profiles.map((p) =>
-      Object.fromEntries(Object.entries(overall).map(([f, { mean, std }]) => [f, (p.stats[f as keyof typeof p.stats].mean - mean) / std])),
+      Object.fromEntries(Object.entries(overall).map(([f, { mean, std }]) => [f, (p.stats[f]!.mean - mean) / std])),
     );
     expect(isDeepStrictEqual(segmentDeviations(customers, profiles), expected)).toBe(true);
     expect(isDeepStrictEqual(segmentDeviations(CustomerColumns.from([...customers]), profiles), expected)).toBe(true);

@@ -25,12 +25,12 @@ const ROWS: readonly Row[] = [
 ];
 
 function customersOf(rows: readonly Row[]): Customer[] {
-  return rows.map(([age, annualIncomeThousands, spendingScore], i) => ({
+  return rows.map(([age, annual_income_thousands, spending_score], i) => ({
     customerId: String(i + 1),
     gender: i % 2 === 0 ? 'Female' : 'Male',
     age,
-    annualIncomeThousands,
-    spendingScore,
+    annual_income_thousands,
+    spending_score,
   }));
 }
 

@@ -60,15 +60,15 @@ describe('renderReport numbers', () => {
         const values = cells(row.inner).filter((c) => c.attrs['data-feature'] !== undefined);
         expect(values.map((c) => c.attrs['data-feature'])).toEqual([...NUMERIC_FIELDS]);
         for (const cell of values) {
-          const expected = s.stats[cell.attrs['data-feature'] as (typeof NUMERIC_FIELDS)[number]][stat];
+          const expected = s.stats[cell.attrs['data-feature']!]![stat];
           expect(Number(cell.attrs['data-value'])).toBe(expected);
           expect(cell.text).toBe(formatNumber(expected, 1));
         }
       }
       // the original notebook printed the minimum in the max row
       for (const f of NUMERIC_FIELDS)
-        if (s.stats[f].max !== s.stats[f].min)
-          expect(rows.at(-1)!.inner).not.toContain(`data-value="${s.stats[f].min}" class="num" data-feature="${f}"`);
+        if (s.stats[f]!.max !== s.stats[f]!.min)
+          expect(rows.at(-1)!.inner).not.toContain(`data-value="${s.stats[f]!.min}" class="num" data-feature="${f}"`);
     }
   });
 
@@ -76,7 +76,7 @@ describe('renderReport numbers', () => {
     for (const card of elements(html, 'article', 'class="segment-card"')) {
       const s = segmentWithId(model, Number(card.attrs['data-segment-id']));
       const shares = cells(elements(card.inner, 'table', 'class="gender"')[0]!.inner).filter((c) => c.attrs['data-share'] !== undefined);
-      expect(shares.map((c) => Number(c.attrs['data-share']))).toEqual(Object.values(s.categories.gender));
+      expect(shares.map((c) => Number(c.attrs['data-share']))).toEqual(Object.values(s.categories.gender!));
     }
   });
 
@@ -349,7 +349,7 @@ describe('renderReport on a retrained model (segment ids are not positions)', ()
     for (const r of spendingRows) {
       const s = segmentWithId(retrained, Number(r.attrs['data-segment-id']));
       const median = cells(r.inner).find((cell) => cell.attrs['data-stat'] === 'median')!;
-      expect(Number(median.attrs['data-value'])).toBe(s.stats.spending_score.median);
+      expect(Number(median.attrs['data-value'])).toBe(s.stats.spending_score!.median);
     }
   });
 
@@ -359,7 +359,7 @@ describe('renderReport on a retrained model (segment ids are not positions)', ()
       customers,
       Int32Array.from(assignCustomers(customers, retrained), (a) => a.index),
     );
-    const lowest = retrained.segments.reduce((a, b) => (b.stats.spending_score.mean < a.stats.spending_score.mean ? b : a));
+    const lowest = retrained.segments.reduce((a, b) => (b.stats.spending_score!.mean < a.stats.spending_score!.mean ? b : a));
     const largest = [...retrained.segments].sort((a, b) => b.size - a.size || a.id - b.id)[0]!;
     const lowestFinding = findings.find((f) => f.id === 'lowest-spending')!;
     expect(lowestFinding.numbers.segment).toBe(lowest.id);

@@ -2,9 +2,9 @@
 // default agrees with today's CSV contract and feature spec, and a parsed schema round-trips.
 
 import { describe, expect, it } from 'vitest';
-import { GENDERS, MAX_AGE, MAX_SCORE, MIN_SCORE, NUMERIC_FIELDS, resolveHeader, validateRow } from '../../../shared/csv/contract.ts';
+import { GENDERS, NUMERIC_FIELDS, resolveHeader, validateRow } from '../../../shared/csv/contract.ts';
 import { SchemaError, InvalidOptionError } from '../../../shared/errors.ts';
-import { DEFAULT_FEATURES } from '../../../shared/features/spec.ts';
+import { resolveFeatures } from '../../../shared/features/spec.ts';
 import { MALL_SCHEMA, parseCustomerSchema, type CustomerSchema } from '../../../shared/schema/customer-schema.ts';
 
 /** A wholesale business with an RFM-style file: codes, a learned channel, skewed money columns. */
@@ -188,10 +188,13 @@ describe('MALL_SCHEMA agrees with the CSV contract and the feature spec', () => 
     return [column.header, ...column.aliases];
   };
 
-  it('has the features of DEFAULT_FEATURES, in order, with their kinds, categories and weights', () => {
-    expect(MALL_SCHEMA.features.map((f) => ({ name: f.name, kind: f.kind, weight: f.weight }))).toEqual(
-      DEFAULT_FEATURES.map((f) => ({ name: f.name, kind: f.kind, weight: f.weight })),
-    );
+  it('gives the features models have always recorded, in order, with their kinds, categories and weights', () => {
+    expect(resolveFeatures()).toEqual([
+      { name: 'gender', kind: 'categorical', categories: ['Female', 'Male'], weight: 1 },
+      { name: 'age', kind: 'numeric', weight: 1 },
+      { name: 'annual_income_thousands', kind: 'numeric', weight: 1 },
+      { name: 'spending_score', kind: 'numeric', weight: 1 },
+    ]);
     expect(MALL_SCHEMA.features.filter((f) => f.kind === 'numeric').map((f) => f.name)).toEqual([...NUMERIC_FIELDS]);
     const gender = MALL_SCHEMA.features[0]!;
     expect(gender.kind === 'categorical' && gender.categories).toEqual([...GENDERS]);
@@ -211,8 +214,8 @@ describe('MALL_SCHEMA agrees with the CSV contract and the feature spec', () => 
 
   it('has the bounds, integer rules and gender spellings checkRow enforces', () => {
     const byName = Object.fromEntries(MALL_SCHEMA.features.map((f) => [f.name, f]));
-    expect(byName.age).toMatchObject({ integer: true, min: 0, max: MAX_AGE, missing: 'reject' });
-    expect(byName.spending_score).toMatchObject({ integer: true, min: MIN_SCORE, max: MAX_SCORE, missing: 'reject' });
+    expect(byName.age).toMatchObject({ integer: true, min: 0, max: 120, missing: 'reject' });
+    expect(byName.spending_score).toMatchObject({ integer: true, min: 1, max: 100, missing: 'reject' });
     expect(byName.annual_income_thousands).toMatchObject({ integer: false, min: 0, missing: 'reject' });
     expect(byName.annual_income_thousands).not.toHaveProperty('max');
     expect(byName.gender).toMatchObject({ valueAliases: { F: 'Female', M: 'Male' }, missing: 'reject' });

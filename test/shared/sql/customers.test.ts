@@ -51,7 +51,7 @@ describe.each(SQL_CLIENTS)('SqlCustomers over %s', (name) => {
       const batch = customers(30, 1);
       expect(await table.upsertCustomers(batch)).toEqual({ inserted: 30, updated: 0, unchanged: 0 });
       await clients.db.repo.pool.query("UPDATE customers SET segment = 1, segment_origin = 'assigned', model_version = 'x'");
-      const changed = batch.map((c, i) => (i < 3 ? { ...c, age: c.age + 1 } : c));
+      const changed = batch.map((c, i) => (i < 3 ? { ...c, age: (c.age as number) + 1 } : c));
       expect(await table.upsertCustomers(changed)).toEqual({ inserted: 0, updated: 3, unchanged: 27 });
       expect([...(await labels()).values()].filter((l) => l.segment === null)).toHaveLength(3);
     });

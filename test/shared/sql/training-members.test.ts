@@ -42,7 +42,7 @@ describe.each(SQL_CLIENTS)('SqlTrainingMembers over %s', (name) => {
     await table.upsertCustomers(rows);
     const trained = rows.filter((_, i) => i % 2 === 0);
     await members.recordTrainingMembers('m1', [...trained.map((c) => c.customerId), 'no-longer-in-the-table']);
-    const changed = { ...trained[0]!, age: trained[0]!.age + 1 };
+    const changed = { ...trained[0]!, age: (trained[0]!.age as number) + 1 };
     await table.upsertCustomers([changed]);
     const pages: Customer[][] = [];
     for await (const page of members.readTrainingMembers('m1', 4)) pages.push(page);

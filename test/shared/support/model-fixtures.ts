@@ -1,7 +1,7 @@
 // Shared fixtures for model tests: generated training data and a small trained model, plus an
 // independent encoding of a customer into a model's space to check assignments against.
 
-import type { Customer } from '../../../shared/csv/contract.ts';
+import type { Customer, MallCustomer } from '../../../shared/csv/contract.ts';
 import type { Model } from '../../../shared/model/artifact.ts';
 import { generateCustomers, type GeneratedCustomer } from '../../../shared/sample/generate.ts';
 import { trainModel, type TrainingData, type TrainOptions } from '../../../shared/workflows/train.ts';
@@ -39,12 +39,13 @@ export function smallModel(): { customers: Customer[]; model: Model } {
 
 /** The customer in the model's space, computed here independently of shared/features. */
 export function modelPoint(customer: Customer, model: Model): number[] {
+  const c = customer as MallCustomer;
   const raw: number[] = [];
   for (const f of model.features) {
-    if (f.kind === 'categorical') for (const c of f.categories ?? []) raw.push(customer.gender === c ? 1 : 0);
-    else if (f.name === 'age') raw.push(customer.age);
-    else if (f.name === 'annual_income_thousands') raw.push(customer.annualIncomeThousands);
-    else raw.push(customer.spendingScore);
+    if (f.kind === 'categorical') for (const category of f.categories ?? []) raw.push(customer.gender === category ? 1 : 0);
+    else if (f.name === 'age') raw.push(c.age);
+    else if (f.name === 'annual_income_thousands') raw.push(c.annual_income_thousands);
+    else raw.push(c.spending_score);
   }
   return raw.map((v, j) => ((v - model.scaler.mean[j]!) / model.scaler.scale[j]!) * model.scaler.weight[j]!);
 }

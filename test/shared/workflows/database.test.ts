@@ -295,7 +295,7 @@ describe('concurrency (real PostgreSQL locks)', () => {
     await local.store.putModel(model);
     await promoteModel(local.store, model.modelVersion, new Date());
     const target = rows[10]!;
-    const changed = { ...target, age: 90, annualIncomeThousands: 200, spendingScore: 2 };
+    const changed = { ...target, age: 90, annual_income_thousands: 200, spending_score: 2 };
     // an upload holds the row: new values and their label, not yet committed
     const upload = await db.repo.pool.connect();
     try {
@@ -307,8 +307,8 @@ describe('concurrency (real PostgreSQL locks)', () => {
         [
           target.customerId,
           changed.age,
-          changed.annualIncomeThousands,
-          changed.spendingScore,
+          changed.annual_income_thousands,
+          changed.spending_score,
           label!.segment,
           model.modelVersion,
           label!.distance,

@@ -238,7 +238,7 @@ describe('labelFile', () => {
       `${HEADER},note,segment,segment_name,segment_origin,segment_distance,is_outlier,model_version\n0000001,F,31,41,51,,,,,,,\n`,
     );
     expect(sink.batches.flat()).toEqual([
-      { customer: { customerId: '0000001', gender: 'Female', age: 31, annualIncomeThousands: 41, spendingScore: 51 }, assignment: null },
+      { customer: { customerId: '0000001', gender: 'Female', age: 31, annual_income_thousands: 41, spending_score: 51 }, assignment: null },
     ]);
     expect(summary).toMatchObject({
       status: 'ok',

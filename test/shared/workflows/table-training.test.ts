@@ -24,7 +24,7 @@ import { withTempDir } from '../../support/temp.ts';
 /** Generated customers, a quarter of them with an income of a quarter thousand more (not whole). */
 const customers = (rows: number, seed: number, firstId = 1): Customer[] =>
   [...generateCustomers({ rows, seed, firstId })].map(({ planted: _planted, ...c }, i) =>
-    i % 4 === 1 ? { ...c, annualIncomeThousands: c.annualIncomeThousands + 0.25 } : c,
+    i % 4 === 1 ? { ...c, annual_income_thousands: c.annual_income_thousands + 0.25 } : c,
   );
 
 let clients: TestSqlClients;

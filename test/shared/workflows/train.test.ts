@@ -279,7 +279,7 @@ describe('trainingDataFromCsv', () => {
     expect(data.customers).toHaveLength(5);
     const columns = columnsOf(data.customers);
     const customers = Array.from({ length: columns.length }, (_, i) => columns.at(i));
-    expect(customers.find((c) => c.customerId === '0000001')).toMatchObject({ age: 30, annualIncomeThousands: 40 });
+    expect(customers.find((c) => c.customerId === '0000001')).toMatchObject({ age: 30, annual_income_thousands: 40 });
   });
 });
 
@@ -288,7 +288,9 @@ describe('fingerprint', () => {
     const base = fingerprint(customers);
     expect(base).toMatch(/^[0-9a-f]{64}$/);
     expect(fingerprint([...customers])).toBe(base);
-    expect(fingerprint([{ ...customers[0]!, spendingScore: customers[0]!.spendingScore + 1 }, ...customers.slice(1)])).not.toBe(base);
+    expect(
+      fingerprint([{ ...customers[0]!, spending_score: (customers[0]!.spending_score as number) + 1 }, ...customers.slice(1)]),
+    ).not.toBe(base);
     expect(fingerprint([customers[1]!, customers[0]!, ...customers.slice(2)])).not.toBe(base);
   });
 });

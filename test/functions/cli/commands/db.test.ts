@@ -40,7 +40,7 @@ describe('segments db load', () => {
     expect(load.out).toEqual([
       `${rows + 2} rows read: ${rows} accepted (${rows} new, 0 changed, 0 unchanged), 2 rejected`,
       `  line 8: duplicate customer_id, superseded by line ${rows + 3}`,
-      `  line ${rows + 2}: gender "Robot" is not Male/Female (or M/F)`,
+      `  line ${rows + 2}: gender "Robot" is not Female/Male (or F/M)`,
     ]);
     const { rows: table } = await db.repo.pool.query(
       "SELECT count(*)::int AS n, count(DISTINCT customer_id)::int AS ids, min(age) FILTER (WHERE customer_id = '0000007') AS age FROM customers",
