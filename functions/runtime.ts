@@ -12,6 +12,8 @@ import { METRICS_NAMESPACE } from '../shared/metrics.ts';
 import { CUSTOMER_RESULTS_PREFIX } from '../shared/storage-layout.ts';
 import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
 import { dataApiClient } from './adapters/data-api-sql-client.ts';
+import { deployedSchema } from './adapters/deployed-schema.ts';
+import type { CustomerSchema } from '../shared/schema/customer-schema.ts';
 import { S3ModelStore } from './adapters/s3-model-store.ts';
 import { S3ObjectSource, S3ResultWriter } from './adapters/s3-objects.ts';
 
@@ -25,6 +27,8 @@ export interface Runtime {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock: () => Date;
+  /** The deployment's customer schema, built into the bundle at synth (deployed-schema.ts). */
+  readonly schema: CustomerSchema;
 }
 
 export interface RuntimeClients {
@@ -49,6 +53,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     logger,
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.POWERTOOLS_SERVICE_NAME }),
     clock: () => new Date(),
+    schema: deployedSchema(),
   };
 }
 

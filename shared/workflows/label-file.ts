@@ -8,6 +8,7 @@
 // over a part of a file (the CLI labels a large local file in chunks, in parallel).
 
 import { OUTPUT_COLUMNS, type Customer, type HeaderMap } from '../csv/contract.ts';
+import { MALL_SCHEMA, type CustomerSchema } from '../schema/customer-schema.ts';
 import { DuplicateFinder, type DuplicateRecords } from '../csv/duplicates.ts';
 import { parseCustomerRecords, type ParsedRecord, type RejectedRow } from '../csv/read-customers.ts';
 import { CsvBytes, csvRecord, utf8 } from '../csv/write.ts';
@@ -50,6 +51,8 @@ export interface LabelFileInput {
   readonly source: string;
   /** null: no active model; rows are validated and stored unlabeled, and the summary says so. */
   readonly model: Model | null;
+  /** The schema the file is read with (see readingSchema). */
+  readonly schema?: CustomerSchema;
   readonly startedAt: Date;
   readonly clock: () => Date;
   readonly onProgress?: (rowsRead: number) => void;
@@ -68,6 +71,8 @@ export interface PassState {
 
 export interface PassOptions {
   readonly model: Model | null;
+  /** The schema the file is read with (see readingSchema). */
+  readonly schema?: CustomerSchema;
   /** line of a superseded row → line of the row that superseded it; null in a first pass */
   readonly known: ReadonlyMap<number, number> | null;
   /** a first pass records every customer_id here (for the duplicate rule) */
@@ -158,10 +163,18 @@ function recordId(ids: DuplicateFinder, item: ParsedRecord, unplaceable: string 
 const unplaceableReason = (customer: Customer, model: Model | null): string | undefined =>
   model === null ? undefined : unassignableReason(customer, model);
 
+/**
+ * The schema a file is read with: the one given (the table's, when rows are stored: every column
+ * of the table, of which the model's features are some), else the model's own (`assign` takes
+ * everything from the model), else the mall's.
+ */
+export const readingSchema = (options: { readonly schema?: CustomerSchema; readonly model: Model | null }): CustomerSchema =>
+  options.schema ?? options.model?.customerSchema ?? MALL_SCHEMA;
+
 /** A first pass that only records every row's id; the file's own problems (InvalidFileError) surface here. */
-async function recordIds(source: FileSource, model: Model | null): Promise<DuplicateFinder> {
+async function recordIds(source: FileSource, model: Model | null, schema: CustomerSchema): Promise<DuplicateFinder> {
   const ids = new DuplicateFinder();
-  for await (const batch of parseCustomerRecords(source)) {
+  for await (const batch of parseCustomerRecords(source, 1, schema)) {
     if (!Array.isArray(batch)) continue;
     for (const item of batch) recordId(ids, item, item.kind === 'accepted' ? unplaceableReason(item.row.customer, model) : undefined);
   }
@@ -244,7 +257,7 @@ export async function* labelPass(source: FileSource, state: PassState, options: 
   let storing: StoringQueue | undefined;
   let nextProgress = PROGRESS_EVERY;
   try {
-    for await (const batch of parseCustomerRecords(source, options.firstLine)) {
+    for await (const batch of parseCustomerRecords(source, options.firstLine, readingSchema(options))) {
       if (!Array.isArray(batch)) {
         state.header = batch;
         if (withLines) {
@@ -350,6 +363,8 @@ export interface FileChunk {
   /** physical line of the chunk's first line */
   readonly firstLine: number;
   readonly model: Model;
+  /** The schema the file is read with (see readingSchema). */
+  readonly schema?: CustomerSchema;
   /** superseded line → superseding line (a second pass), or null (a first pass: ids are recorded) */
   readonly known: ReadonlyMap<number, number> | null;
   /** arrays to copy the chunk's ids into where they fit (see DuplicateFinder.records) */
@@ -385,8 +400,8 @@ export async function labelChunk(
 ): Promise<LabeledChunk> {
   const state = freshState();
   ids.clear();
-  const { model, known } = chunk;
-  const options = { model, known, ids: known === null ? ids : null, withHeader: false, firstLine: chunk.firstLine - 1 };
+  const { model, schema, known } = chunk;
+  const options = { model, schema, known, ids: known === null ? ids : null, withHeader: false, firstLine: chunk.firstLine - 1 };
   // the lines stay in `out` until the chunk is done: one buffer for the whole chunk
   for await (const _ of labelPass(chunkSource(chunk, between), state, options, out));
   return { labeled: out.take(), state, records: known === null ? ids.records(chunk.records) : null };
@@ -454,25 +469,36 @@ async function writeSummary(
  * stored or written.
  */
 export async function labelFile(input: LabelFileInput, writer: ResultWriter): Promise<LabelSummary> {
-  const { model, onProgress, sink } = input;
+  const { model, schema, onProgress, sink } = input;
   let state = freshState();
   let known: ReadonlyMap<number, number>;
   if (sink === undefined) {
     const ids = new DuplicateFinder();
-    await writer.write('labeled.csv', labeledChunks(await input.open(), state, { model, known: null, ids, withHeader: true, onProgress }));
+    await writer.write(
+      'labeled.csv',
+      labeledChunks(await input.open(), state, { model, schema, known: null, ids, withHeader: true, onProgress }),
+    );
     known = ids.superseded();
     if (known.size > 0) {
       // the first pass wrote rows that later rows superseded: write labeled.csv again without them
       state = freshState();
       await writer.write(
         'labeled.csv',
-        labeledChunks(await input.open(), state, { model, known, ids: null, withHeader: true, onProgress }),
+        labeledChunks(await input.open(), state, { model, schema, known, ids: null, withHeader: true, onProgress }),
       );
     }
     return await finishLabelFile(writer, input, state, known.size);
   }
-  known = (await recordIds(await input.open(), model)).superseded();
-  const rejected = await writeStreamed(writer, await input.open(), state, { model, known, ids: null, withHeader: true, onProgress, sink });
+  known = (await recordIds(await input.open(), model, readingSchema(input))).superseded();
+  const rejected = await writeStreamed(writer, await input.open(), state, {
+    model,
+    schema,
+    known,
+    ids: null,
+    withHeader: true,
+    onProgress,
+    sink,
+  });
   return await writeSummary(writer, input, state, rejected, known.size);
 }
 
@@ -608,16 +634,16 @@ class TextPipe implements AsyncIterable<string> {
  * pass's counts and the number of superseded rows.
  */
 export async function storeFile(
-  input: Pick<LabelFileInput, 'open' | 'model' | 'onProgress'> & {
+  input: Pick<LabelFileInput, 'open' | 'model' | 'schema' | 'onProgress'> & {
     readonly sink: LabeledRowSink;
     readonly onReject: (row: RejectedRow) => void;
   },
 ): Promise<{ readonly state: PassState; readonly duplicates: number }> {
-  const { model, onProgress, sink, onReject } = input;
-  const known = (await recordIds(await input.open(), model)).superseded();
+  const { model, schema, onProgress, sink, onReject } = input;
+  const known = (await recordIds(await input.open(), model, readingSchema(input))).superseded();
   const state = freshState();
   const out = new CsvBytes();
-  const options: PassOptions = { model, known, ids: null, withHeader: false, onProgress, sink, onReject, lines: false };
+  const options: PassOptions = { model, schema, known, ids: null, withHeader: false, onProgress, sink, onReject, lines: false };
   for await (const _ of labelPass(await input.open(), state, options, out));
   return { state, duplicates: known.size };
 }

@@ -5,6 +5,7 @@
 
 import * as z from 'zod';
 import { readCustomerColumns, type CustomerColumnsCsv } from '../csv/read-customers.ts';
+import type { CustomerSchema } from '../schema/customer-schema.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore, ObjectSource, RunLog, UploadLedger } from '../ports.ts';
@@ -82,6 +83,8 @@ export interface TrainUploadDeps {
   readonly runs: RunLog;
   readonly clock: () => Date;
   readonly log: (message: string, details?: Record<string, unknown>) => void;
+  /** The deployment's customer schema, which uploaded files follow (default: the mall's). */
+  readonly schema?: CustomerSchema;
 }
 
 export interface TrainUploadRequest {
@@ -152,7 +155,7 @@ async function trainClaimed(
   const { store, clock } = deps;
   const object = await deps.objects.open(request.key, request.etag);
   if (object === null) throw new NotFoundError(`${source} does not exist (or was replaced since this event)`);
-  const csv = await readCustomerColumns(object.body);
+  const csv = await readCustomerColumns(object.body, { schema: deps.schema });
   const { model, published } = await trainAndPublish(store, csv, source, options, clock);
   const summary = okTrainSummary(source, model, published, { read: csv.rowsRead, rejected: csv.rejected.length });
   // the model is published: from here a retry must not train again

@@ -1,31 +1,11 @@
 // `segments generate --rows <n> [--schema <file.json>]`: synthetic customers with planted segments
 // (the mall's, or those of any customer schema), as CSV on stdout or in a file.
 
-import { readFile } from 'node:fs/promises';
-import { InvalidOptionError, NotFoundError, SchemaError } from '../../../shared/errors.ts';
+import { InvalidOptionError } from '../../../shared/errors.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
-import { parseCustomerSchema, type CustomerSchema } from '../../../shared/schema/customer-schema.ts';
 import { writeFileAtomic } from '../../adapters/atomic-file.ts';
 import { defineCommand, integer, list } from '../command.ts';
-
-/** A customer schema file, read and validated: one line naming the file (and the field) when it is not one. */
-async function readSchema(path: string): Promise<CustomerSchema> {
-  let text;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new NotFoundError(`file not found: ${path}`);
-    throw new SchemaError(`${path} cannot be read (${code ?? String(error)})`);
-  }
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new SchemaError(`${path}: not JSON (${(error as Error).message.split('\n')[0]})`);
-  }
-  return parseCustomerSchema(json, path);
-}
+import { readSchema } from '../io.ts';
 
 /** `--shift recency_days=30,fresh=-100` as amounts by feature name. */
 function shifts(value: string | undefined): Record<string, number> {

@@ -10,11 +10,12 @@ import type { TrainOptions } from '../../../shared/workflows/train.ts';
 import { trainAndPublish } from '../../../shared/workflows/train-upload.ts';
 import { defineCommand, integer, jsonOption, list, STORE_OPTION, type OptionDefinitions, type OptionValues } from '../command.ts';
 import { modelStore, type Output } from '../context.ts';
-import { openInput } from '../io.ts';
+import { openInput, readSchema } from '../io.ts';
 import { segmentTable } from '../table.ts';
 
 /** The options of a training, for `train` and `db train`. */
 export const TRAIN_OPTIONS = {
+  schema: { type: 'string', value: '<file.json>', help: "the customer schema: columns and features (default: the mall's)" },
   k: { type: 'string', value: '<n>|auto', help: "number of segments; auto (default): the k sweep's suggestion" },
   'max-k': { type: 'string', value: '<n>', help: 'largest k the sweep tries (default 10)' },
   'no-sweep': { type: 'boolean', help: 'with --k, no k sweep (default: a quick one beside it)' },
@@ -82,9 +83,10 @@ export const train = defineCommand({
     setFlagsFromString(YOUNG_GENERATION_GROWTH);
     const options = trainOptions(values, io);
     const store = modelStore(values.store);
+    const schema = values.schema === undefined ? undefined : await readSchema(values.schema);
     const input = await openInput(file!); // fails early, with one line, when the file is missing
     const { size: bytes } = await stat(file!);
-    const csv = await readCustomerColumns(input, { onProgress: (n) => io.err(`read ${n} rows`), bytes });
+    const csv = await readCustomerColumns(input, { onProgress: (n) => io.err(`read ${n} rows`), bytes, schema });
     io.err(`${csv.rowsRead} rows read: ${csv.columns.length} accepted, ${csv.rejected.length} rejected`);
     const { model, published } = await trainAndPublish(
       store,
