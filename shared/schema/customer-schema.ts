@@ -10,8 +10,12 @@ import { SchemaError } from '../errors.ts';
  */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Columns the customers table and labeled output already have: no feature may take these names. */
-const RESERVED_NAMES = [
+/**
+ * Columns of the product's own: the customers table's and labeled output's, those of table
+ * training's scratch tables a feature column sits beside, and a generated customer's `planted`.
+ * No feature may take these names.
+ */
+export const PRODUCT_COLUMNS: ReadonlySet<string> = new Set([
   'customer_id',
   'segment',
   'segment_origin',
@@ -22,7 +26,31 @@ const RESERVED_NAMES = [
   'segmented_at',
   'created_at',
   'updated_at',
-] as const;
+  'run_id',
+  'part',
+  'sample_key',
+  'taken_at',
+  'customers',
+  'sq_distance',
+  'planted',
+]);
+
+/**
+ * PostgreSQL's reserved key words (pg_get_keywords() categories R and T in PostgreSQL 16; a test
+ * keeps the list equal to the server's). Quoted, they would work; unquoted, in a query an analyst
+ * writes against the customers table, they would not, so no feature is named one.
+ */
+export const SQL_RESERVED_WORDS: ReadonlySet<string> = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation ' +
+    'column concurrently constraint create cross current_catalog current_date current_role current_schema current_time ' +
+    'current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign freeze ' +
+    'from full grant group having ilike in initially inner intersect into is isnull join lateral leading left like limit ' +
+    'localtime localtimestamp natural not notnull null offset on only or order outer overlaps placing primary references ' +
+    'returning right select session_user similar some symmetric system_user table tablesample then to trailing true ' +
+    'union unique user using variadic verbose when where window with'
+  ).split(' '),
+);
 
 const MAX_HEADER_LENGTH = 200;
 const MAX_LABEL_LENGTH = 80;
@@ -208,8 +236,10 @@ export function parseCustomerSchema(json: unknown, source: string): CustomerSche
   const schema = parsed.data;
   const names = new Map<string, number>();
   schema.features.forEach((f, i) => {
-    if ((RESERVED_NAMES as readonly string[]).includes(f.name))
-      fail(source, ['features', i, 'name'], `"${f.name}" is a column the product keeps for itself`);
+    for (const [name, key] of [[f.name, 'name'], ...(f.formerly === undefined ? [] : [[f.formerly, 'formerly']])] as const) {
+      if (PRODUCT_COLUMNS.has(name)) fail(source, ['features', i, key], `"${name}" is a column the product keeps for itself`);
+      if (SQL_RESERVED_WORDS.has(name)) fail(source, ['features', i, key], `"${name}" is a reserved word of SQL: choose another name`);
+    }
     const before = names.get(f.name);
     if (before !== undefined) fail(source, ['features', i, 'name'], `"${f.name}" is already the name of features[${before}]`);
     names.set(f.name, i);

@@ -38,51 +38,17 @@ import {
   IDENTIFIER,
   MALL_SCHEMA,
   parseCustomerSchema,
+  PRODUCT_COLUMNS,
+  SQL_RESERVED_WORDS,
   type CustomerSchema,
   type NumericSchemaFeature,
   type SchemaFeature,
 } from '../schema/customer-schema.ts';
 import { MIGRATION_LOCK } from './migrations.ts';
 
-/**
- * PostgreSQL's reserved key words (pg_get_keywords() categories R and T in PostgreSQL 16; a test
- * keeps the list equal to the server's). Quoted, they would work; unquoted, in a query an analyst
- * writes against the table, they would not, so no column is named one.
- */
-export const RESERVED_WORDS: ReadonlySet<string> = new Set(
-  (
-    'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation ' +
-    'column concurrently constraint create cross current_catalog current_date current_role current_schema current_time ' +
-    'current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign freeze ' +
-    'from full grant group having ilike in initially inner intersect into is isnull join lateral leading left like limit ' +
-    'localtime localtimestamp natural not notnull null offset on only or order outer overlaps placing primary references ' +
-    'returning right select session_user similar some symmetric system_user table tablesample then to trailing true ' +
-    'union unique user using variadic verbose when where window with'
-  ).split(' '),
-);
-
-/**
- * Columns of the product's own tables a feature column sits beside: the customers table's (which the
- * schema parser keeps for itself too) and the scratch tables' of table training.
- */
-export const PRODUCT_COLUMNS: ReadonlySet<string> = new Set([
-  'customer_id',
-  'segment',
-  'segment_origin',
-  'segment_name',
-  'segment_distance',
-  'is_outlier',
-  'model_version',
-  'segmented_at',
-  'created_at',
-  'updated_at',
-  'run_id',
-  'part',
-  'sample_key',
-  'taken_at',
-  'customers',
-  'sq_distance',
-]);
+/** PostgreSQL's reserved key words and the product's own columns: the schema parser refuses both as names. */
+export const RESERVED_WORDS = SQL_RESERVED_WORDS;
+export { PRODUCT_COLUMNS };
 
 /** A plain name (the schema's IDENTIFIER, not a reserved word) double-quoted for SQL text; SchemaError otherwise. */
 export function quoteIdentifier(name: string): string {

@@ -95,6 +95,15 @@ describe('parseCustomerSchema rejects, in one line naming the field', () => {
     expect(errorOf(withFeature(4, { name: 'segment' }))).toBe(
       'schema.json: features[4].name: "segment" is a column the product keeps for itself',
     );
+    for (const name of ['sq_distance', 'planted']) {
+      expect(errorOf(withFeature(4, { name }))).toBe(`schema.json: features[4].name: "${name}" is a column the product keeps for itself`);
+    }
+    expect(errorOf(withFeature(4, { name: 'order' }))).toBe(
+      'schema.json: features[4].name: "order" is a reserved word of SQL: choose another name',
+    );
+    expect(errorOf(withFeature(4, { formerly: 'select' }))).toBe(
+      'schema.json: features[4].formerly: "select" is a reserved word of SQL: choose another name',
+    );
     expect(errorOf(withFeature(4, { name: 'fresh' }))).toBe('schema.json: features[5].name: "fresh" is already the name of features[4]');
   });
 
