@@ -221,13 +221,23 @@ export function fitScaler(raw: Matrix, features: readonly FeatureSpec[]): Scaler
 }
 
 /**
+ * Whether a column is constant as scikit-learn's StandardScaler decides it (`_is_constant_feature`):
+ * a variance within the rounding error its sums can carry. A constant log1p column is not exactly
+ * constant after the sums (10⁶ copies of log1p(12345): std 9e-11), and gets scale 1, as there.
+ */
+function isConstant(variance: number, mean: number, rows: number): boolean {
+  const eps = Number.EPSILON;
+  return variance <= rows * eps * variance + (rows * mean * eps) ** 2;
+}
+
+/**
  * The scaler from each column's mean and sum of squared differences from it over `rows` rows:
  * fitScaler's, and training from the table's from sums the database takes (table-model.ts).
  */
 export function scalerOf(mean: ArrayLike<number>, sq: ArrayLike<number>, rows: number, features: readonly FeatureSpec[]): Scaler {
-  const scale = Array.from(sq, (s) => {
-    const std = Math.sqrt(s / (rows || 1));
-    return std > Number.EPSILON * 1e3 ? std : 1;
+  const scale = Array.from(sq, (s, j) => {
+    const variance = s / (rows || 1);
+    return isConstant(variance, mean[j]!, rows) ? 1 : Math.sqrt(variance);
   });
   const weight = features.flatMap((f) => (f.kind === 'categorical' ? (f.categories ?? []).map(() => f.weight) : [f.weight]));
   return { columns: columnNames(features), mean: Array.from(mean), scale, weight };

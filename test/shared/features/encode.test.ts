@@ -15,6 +15,7 @@ import {
   type Matrix,
 } from '../../../shared/features/encode.ts';
 import { resolveFeatures } from '../../../shared/features/spec.ts';
+import { parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
 
 const customer = (id: string, gender: 'Male' | 'Female', age: number, income: number, spending: number): Customer => ({
   customerId: id,
@@ -82,6 +83,31 @@ describe('fitScaler', () => {
     expect(scaler.scale[4]).toBe(1);
     const men = [customer('a', 'Male', 20, 10, 50), customer('b', 'Male', 30, 20, 60)];
     expect(fitScaler(encodeRaw(men, features), features).scale.slice(0, 2)).toEqual([1, 1]);
+  });
+
+  it('takes a log1p column constant up to its rounding as constant, as scikit-learn does', () => {
+    const schema = parseCustomerSchema(
+      {
+        name: 'spend',
+        id: { header: 'id' },
+        features: [
+          { name: 'fresh', header: 'fresh', label: 'Fresh', kind: 'numeric', transform: 'log1p', min: 0 },
+          { name: 'milk', header: 'milk', label: 'Milk', kind: 'numeric', transform: 'log1p', min: 0 },
+        ],
+      },
+      'spend.json',
+    );
+    const rows = Array.from({ length: 100_000 }, (_, i) => ({ customerId: String(i), fresh: 12345, milk: i % 7 }));
+    const columns = CustomerColumns.from(rows, schema);
+    const features = resolveFeatures({}, schema);
+    const raw = encodeRaw(columns, features);
+    // the sums of 10⁵ equal doubles leave a variance of rounding (a std of about 1e-11), not 0
+    expect(raw.data[0]).toBe(Math.log1p(12345));
+    const scaler = fitScalerOf(columns, features);
+    expect(scaler.scale[0]).toBe(1);
+    expect(scaler.mean[1]).toBeCloseTo(rows.reduce((s, r) => s + Math.log1p(r.milk), 0) / rows.length, 12);
+    expect(scaler.scale[1]).toBeGreaterThan(0.5);
+    expect(fitScaler(raw, features)).toEqual(scaler);
   });
 
   it('gives every column of a one-row batch scale 1', () => {
