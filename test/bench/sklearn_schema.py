@@ -122,10 +122,11 @@ def parse(schema, categories, ids, fields):
     """The accepted rows as (id, {feature: number or category}), and how many were rejected.
     `categories` gives each categorical feature's list; a "learned" feature missing from it takes any value."""
     accepted = []
-    for i, customer in enumerate(ids):
+    texts = {name: column.tolist() for name, column in fields.items()}
+    for i, customer in enumerate(ids.tolist()):
         values = {}
         for f in schema["features"]:
-            text = fields[f["name"]].iloc[i]
+            text = texts[f["name"]][i]
             if f["kind"] == "numeric":
                 values[f["name"]] = numeric_value(f, text)
             else:
