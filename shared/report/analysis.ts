@@ -3,7 +3,6 @@
 
 import { PCA } from 'ml-pca';
 import type { Matrix } from '../features/encode.ts';
-import type { NumericField } from '../csv/contract.ts';
 
 /** Most customers drawn in the scatter; beyond this a stratified sample keeps the page light. */
 export const DEFAULT_MAX_POINTS = 5000;
@@ -133,20 +132,28 @@ export function scatterSample(labels: Int32Array, k: number, maxPoints: number):
 }
 
 export interface Histogram {
-  readonly feature: NumericField;
+  /** The numeric feature's name. */
+  readonly feature: string;
   /** Bin edges shared by every segment: `bins + 1` ascending values over all customers' range. */
   readonly edges: readonly number[];
   /** Customers per bin, per segment. */
   readonly counts: readonly (readonly number[])[];
+  /** Bins of equal width in log1p of the values (a log-transformed money column), else in the values. */
+  readonly log1p: boolean;
 }
 
-/** Equal-width histograms of one numeric field per segment, on common bins over all customers. */
+/**
+ * Equal-width histograms of one numeric feature per segment, on common bins over all customers.
+ * With `log1p`, the bins are of equal width in log1p of the values (edges given in the values):
+ * a skewed money column spreads over its bins instead of filling the first.
+ */
 export function segmentHistogram(
   values: Float64Array,
   labels: Int32Array,
   k: number,
-  feature: NumericField,
+  feature: string,
   bins = HISTOGRAM_BINS,
+  log1p = false,
 ): Histogram {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
@@ -158,17 +165,25 @@ export function segmentHistogram(
     if (whole && !Number.isInteger(v)) whole = false;
   }
   const [low, high] = [min, max];
+  // the axis the bins are equal on: the values, or their log1p
+  const axis = log1p ? Math.log1p : (v: number) => v;
+  const back = log1p ? Math.expm1 : (v: number) => v;
+  let from = axis(min);
+  let to = axis(max);
   if (values.length === 0) {
-    min = 0;
-    max = 1;
+    from = 0;
+    to = 1;
   }
-  if (max === min) {
-    min -= 0.5;
-    max += 0.5;
+  if (to === from) {
+    from -= 0.5;
+    to += 0.5;
   }
-  const width = (max - min) / bins;
-  const edges = Array.from({ length: bins + 1 }, (_, b) => (b === bins ? max : min + b * width));
-  const binOf = (v: number): number => Math.min(bins - 1, Math.floor((v - min) / width));
+  const width = (to - from) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, b) =>
+    b === 0 && values.length > 0 && low !== high ? low : b === bins ? back(to) : back(from + b * width),
+  );
+  if (values.length > 0 && low !== high) edges[bins] = high;
+  const binOf = (v: number): number => Math.max(0, Math.min(bins - 1, Math.floor((axis(v) - from) / width)));
   const flat = new Int32Array(k * bins);
   if (whole && values.length > 0 && high - low < COUNTING_RANGE && (high - low) * k < values.length) {
     // whole numbers: customers counted per segment and value, each distinct value binned once
@@ -183,7 +198,7 @@ export function segmentHistogram(
     for (let i = 0; i < values.length; i++) flat[labels[i]! * bins + binOf(values[i]!)]!++;
   }
   const counts = Array.from({ length: k }, (_, c) => Array.from(flat.subarray(c * bins, (c + 1) * bins)));
-  return { feature, edges, counts };
+  return { feature, edges, counts, log1p };
 }
 
 /**

@@ -44,7 +44,17 @@ const CONFIG: Config = {
 };
 
 /** The kinds of chart, each one compiled dataflow. */
-export const CHART_KINDS = ['elbow', 'silhouette', 'davies_bouldin', 'pca', 'centroids', 'spending', 'histogram'] as const;
+export const CHART_KINDS = [
+  'elbow',
+  'silhouette',
+  'davies_bouldin',
+  'pca',
+  'centroids',
+  'spending',
+  'histogram',
+  'spending_log',
+  'histogram_log',
+] as const;
 export type ChartKind = (typeof CHART_KINDS)[number];
 
 const param = <T>(name: string, value: T) => ({ name, value });
@@ -203,8 +213,20 @@ function heatmap(): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Spending score per segment side by side: range, quartile box (`spending_box`), median, mean. */
-function spending(): TopLevelSpec {
+/**
+ * The x scale of a log-transformed money column: symlog with constant 1 is log1p (0 stays 0), so
+ * bins of equal width in log1p are drawn equally wide; ticks at the parameter `x_ticks` (powers of
+ * ten: symlog's own would be linear), labelled 1k, 10k.
+ */
+const LOG1P_SCALE = { type: 'symlog' as const, constant: 1 };
+const LOG1P_AXIS = { values: expr('x_ticks'), labelExpr: "format(datum.value, '~s')" };
+
+/**
+ * One feature per segment side by side (the mall's spending score; its title and axis title are
+ * parameters): range, quartile box (`spending_box`), median, mean. With `log1p`, on the x scale of
+ * a log-transformed money column.
+ */
+function spending(log1p: boolean): TopLevelSpec {
   const y = {
     field: 'segment',
     type: 'nominal' as const,
@@ -215,12 +237,20 @@ function spending(): TopLevelSpec {
   const x = (field: string) => ({
     field,
     type: 'quantitative' as const,
-    title: 'Spending score (1–100)',
-    scale: { domain: expr('x_domain'), nice: false },
+    title: titleOf('x_title'),
+    scale: { domain: expr('x_domain'), nice: false, ...(log1p ? LOG1P_SCALE : {}) },
+    ...(log1p ? { axis: LOG1P_AXIS } : {}),
   });
   return {
-    params: [param('segment_labels', []), param('segment_colors', []), param('x_domain', [0, 100])],
-    title: { text: 'Spending score by segment', subtitle: 'Line: min to max · box: 25 % to 75 % · bar: median · ◆: mean' },
+    params: [
+      param('title_text', 'Spending score by segment'),
+      param('x_title', 'Spending score (1–100)'),
+      param('segment_labels', []),
+      param('segment_colors', []),
+      param('x_domain', [0, 100]),
+      ...(log1p ? [param('x_ticks', [0, 10, 100])] : []),
+    ],
+    title: { text: titleOf('title_text'), subtitle: 'Line: min to max · box: 25 % to 75 % · bar: median · ◆: mean' },
     width: 480,
     height: { step: 30 },
     data: { name: 'rows' },
@@ -251,10 +281,20 @@ function spending(): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** One histogram (`hist_bars`, one bar per bin) on axes shared with the other segments. */
-function histogram(): TopLevelSpec {
+/**
+ * One histogram (`hist_bars`, one bar per bin) on axes shared with the other segments. With
+ * `log1p`, on the x scale of a log-transformed money column.
+ */
+function histogram(log1p: boolean): TopLevelSpec {
   const spec: TopLevelSpec = {
-    params: [param('title_text', ''), param('x_title', ''), param('x_domain', [0, 1]), param('y_max', 1), param('bar_color', NEUTRAL)],
+    params: [
+      param('title_text', ''),
+      param('x_title', ''),
+      param('x_domain', [0, 1]),
+      param('y_max', 1),
+      param('bar_color', NEUTRAL),
+      ...(log1p ? [param('x_ticks', [0, 10, 100])] : []),
+    ],
     title: { text: titleOf('title_text') },
     width: 230,
     height: 130,
@@ -268,7 +308,8 @@ function histogram(): TopLevelSpec {
             field: 'start',
             type: 'quantitative' as const,
             title: titleOf('x_title'),
-            scale: { domain: expr('x_domain'), nice: false, zero: false },
+            scale: { domain: expr('x_domain'), nice: false, zero: false, ...(log1p ? LOG1P_SCALE : {}) },
+            ...(log1p ? { axis: LOG1P_AXIS } : {}),
           },
           x2: { field: 'end' },
           y: {
@@ -293,8 +334,10 @@ export function chartSpecs(): Record<ChartKind, TopLevelSpec> {
     davies_bouldin: metricByK('davies_bouldin', false),
     pca: scatter(),
     centroids: heatmap(),
-    spending: spending(),
-    histogram: histogram(),
+    spending: spending(false),
+    histogram: histogram(false),
+    spending_log: spending(true),
+    histogram_log: histogram(true),
   };
 }
 

@@ -280,6 +280,18 @@ export async function renderHeatmap(
   });
 }
 
+/**
+ * Tick values for the x axis of a log-transformed money column (symlog, see chart-specs.ts): 0
+ * and the powers of ten within the domain (1 too when there would be fewer than three).
+ */
+export function log1pTicks(domain: readonly [number, number]): number[] {
+  const [low, high] = domain;
+  const ticks: number[] = [];
+  for (let v = 1; v <= high; v *= 10) ticks.push(v);
+  const within = [0, ...ticks].filter((v) => v >= low && v <= high);
+  return within.length >= 3 ? within.filter((v) => v !== 1) : within;
+}
+
 export interface BoxRow {
   readonly segment: string;
   readonly min: number;
@@ -290,18 +302,33 @@ export interface BoxRow {
   readonly max: number;
 }
 
-/** Spending score per segment side by side: range, quartile box (`spending_box`), median, mean. */
+/**
+ * One feature per segment side by side (the mall's spending score): range, quartile box
+ * (`spending_box`), median, mean.
+ */
 export async function renderSpending(
   input: {
     readonly rows: readonly BoxRow[];
     readonly labels: readonly string[];
     readonly colors: readonly string[];
     readonly domain: readonly [number, number];
+    /** The chart's title and the x-axis title (the feature's label and unit). */
+    readonly title: string;
+    readonly xTitle: string;
+    /** A log-transformed money column: drawn on a log1p axis. */
+    readonly log1p?: boolean;
   },
   id: string,
 ): Promise<string> {
-  return await renderChart('spending', id, {
-    params: { segment_labels: [...input.labels], segment_colors: [...input.colors], x_domain: [...input.domain] },
+  return await renderChart(input.log1p ? 'spending_log' : 'spending', id, {
+    params: {
+      title_text: input.title,
+      x_title: input.xTitle,
+      segment_labels: [...input.labels],
+      segment_colors: [...input.colors],
+      x_domain: [...input.domain],
+      ...(input.log1p ? { x_ticks: log1pTicks(input.domain) } : {}),
+    },
     data: { rows: input.rows },
   });
 }
@@ -312,9 +339,12 @@ export interface HistogramBin {
   readonly percent: number;
 }
 
-/** One field's histograms (`hist_bars`, one bar per bin), on axes shared across segments. */
+/**
+ * One feature's histograms (`hist_bars`, one bar per bin), on axes shared across segments: a
+ * log-transformed money column's on a log1p axis, where its bins (equal in log1p) are equally wide.
+ */
 export class HistogramChart {
-  private readonly template = new ChartTemplate('histogram');
+  private readonly template: ChartTemplate;
 
   constructor(
     private readonly axes: {
@@ -322,8 +352,11 @@ export class HistogramChart {
       readonly xTitle: string;
       readonly xDomain: readonly [number, number];
       readonly yMax: number;
+      readonly log1p?: boolean;
     },
-  ) {}
+  ) {
+    this.template = new ChartTemplate(axes.log1p ? 'histogram_log' : 'histogram');
+  }
 
   /** One segment's histogram in its colour. */
   async render(id: string, bins: readonly HistogramBin[], color: string): Promise<string> {
@@ -334,6 +367,7 @@ export class HistogramChart {
         x_domain: [...this.axes.xDomain],
         y_max: this.axes.yMax,
         bar_color: color,
+        ...(this.axes.log1p ? { x_ticks: log1pTicks(this.axes.xDomain) } : {}),
       },
       data: { bins },
     });

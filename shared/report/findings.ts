@@ -1,13 +1,18 @@
 // Findings: three to five plain-language observations computed from the model and its training
 // customers, each with the numbers behind it — the sentences an analyst would otherwise write.
+// A schema with the mall's numeric features gets the mall's findings (who spends least, the
+// age-and-income test); any other schema the same kinds of observation in its own labels: what
+// sets segments apart, segments made of one category, the largest segment, the dominant feature.
 
-import type { Customers } from '../csv/columns.ts';
+import { columnsOf, type CustomerColumns, type Customers } from '../csv/columns.ts';
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import { numericColumns, type NumericColumns } from '../model/assign.ts';
 import { fieldMeanStd } from '../profile/profile.ts';
+import type { CustomerSchema } from '../schema/customer-schema.ts';
 import { quantiles } from './analysis.ts';
-import { formatInt, formatNumber, formatPercent } from './format.ts';
+import { formatAmount, formatInt, formatNumber, formatPercent } from './format.ts';
+import { categoricalViews, isMallShaped, numericViews, reportSchema, type NumericView } from './schema-view.ts';
 
 export interface Finding {
   /** Stable identifier, e.g. `lowest-spending`. */
@@ -198,21 +203,16 @@ function largestFinding(model: Model): Finding {
 }
 
 function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean: number }>): Finding {
-  const women = model.segments[0]!.categories.gender!.Female ?? 0;
+  const gender = model.segments[0]!.categories.gender;
+  const women = gender?.Female ?? 0;
   return {
     id: 'single-segment',
     text:
       `With one segment there is nothing to compare: the average customer is ${num(overall.age.mean)} years old, earns ${num(overall.annual_income_thousands.mean)} k$ a year` +
-      ` and has a spending score of ${num(overall.spending_score.mean)}; ${formatPercent(women)} are women.`,
+      ` and has a spending score of ${num(overall.spending_score.mean)}` +
+      (gender === undefined ? '.' : `; ${formatPercent(women)} are women.`),
     numbers: { age: overall.age.mean, income: overall.annual_income_thousands.mean, spending: overall.spending_score.mean, women },
   };
-}
-
-/** Share of a field's variance explained by the segments (η²), for every numeric field. */
-function explainedByField(customers: Customers, values: NumericColumns, labels: Int32Array, k: number): Record<NumericField, number> {
-  const out = {} as Record<NumericField, number>;
-  for (const f of NUMERIC_FIELDS) out[f] = etaSquaredOf(values[f]!, labels, k, fieldMeanStd(customers, f, values[f]!));
-  return out;
 }
 
 /** η² as profile's etaSquared computes it, from the field's mean and deviation (known already). */
@@ -229,35 +229,48 @@ function etaSquaredOf(values: Float64Array, labels: Int32Array, k: number, { mea
   return between / (values.length * std * std);
 }
 
-function dominantFinding(customers: Customers, values: NumericColumns, labels: Int32Array, k: number): Finding {
-  const eta = explainedByField(customers, values, labels, k);
-  const ranked = [...NUMERIC_FIELDS].sort((a, b) => eta[b] - eta[a]);
+/**
+ * Share of each numeric feature's variance explained by the segments (η²), in raw units (a log1p
+ * feature's values as the file gives them). `values` holds each feature's values in customer order.
+ */
+export function explainedVariance(
+  customers: CustomerColumns,
+  values: NumericColumns,
+  labels: Int32Array,
+  k: number,
+  names: readonly string[],
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of names) out[f] = etaSquaredOf(values[f]!, labels, k, fieldMeanStd(customers, f, values[f]!));
+  return out;
+}
+
+function dominantFinding(numeric: readonly NumericView[], eta: Readonly<Record<string, number>>): Finding {
+  const ranked = [...numeric].sort((a, b) => eta[b.name]! - eta[a.name]!);
   const top = ranked[0]!;
   const others = ranked
     .slice(1)
-    .map((f) => `${FIELD_WORDS[f].name} ${formatPercent(eta[f])}`)
+    .map((f) => `${f.words} ${formatPercent(eta[f.name])}`)
     .join(', ');
   return {
     id: 'dominant-feature',
     text:
-      `${capitalise(FIELD_WORDS[top].name)} separates the segments most: the segments explain ${formatPercent(eta[top])} of its variance (${others}).` +
-      (eta[top] >= 0.9 && ranked.slice(1).every((f) => eta[f] < 0.5) ? ` It alone nearly determines the segments.` : ''),
-    numbers: Object.fromEntries(NUMERIC_FIELDS.map((f) => [`eta2.${f}`, eta[f]])),
+      `${capitalise(top.words)} separates the segments most: the segments explain ${formatPercent(eta[top.name])} of its variance` +
+      (others === '' ? '.' : ` (${others}).`) +
+      (ranked.length > 1 && eta[top.name]! >= 0.9 && ranked.slice(1).every((f) => eta[f.name]! < 0.5)
+        ? ` It alone nearly determines the segments.`
+        : ''),
+    numbers: Object.fromEntries(numeric.map((f) => [`eta2.${f.name}`, eta[f.name]!])),
   };
 }
 
-/**
- * The report's findings, in reading order: who spends least and why, low- vs high-spending
- * segments by age, the age-and-income test, the largest segment, the dominant field (with one
- * segment: the average customer, the age-and-income test, the segment).
- * `labels` are the training customers' segments; `values` their numeric fields, when the caller
- * already holds them.
- */
-export function computeFindings(
+/** The mall's findings (see computeFindings). */
+function mallFindings(
   model: Model,
-  customers: Customers,
+  customers: CustomerColumns,
   labels: Int32Array,
-  values: NumericColumns = numericColumns(customers),
+  values: NumericColumns,
+  numeric: readonly NumericView[],
 ): Finding[] {
   const n = model.segments.reduce((s, g) => s + g.size, 0);
   const overall = Object.fromEntries(
@@ -276,6 +289,193 @@ export function computeFindings(
   }
   findings.push(ageIncomeFinding(customers, values));
   findings.push(largestFinding(model));
-  if (model.segments.length > 1) findings.push(dominantFinding(customers, values, labels, model.k));
+  if (model.segments.length > 1) {
+    const eta = explainedVariance(
+      customers,
+      values,
+      labels,
+      model.k,
+      numeric.map((f) => f.name),
+    );
+    findings.push(dominantFinding(numeric, eta));
+  }
   return findings;
+}
+
+/** Segments whose features stand out this far (in standard deviations) are described. */
+const STANDS_OUT = 0.5;
+/** At most this many segments are described, and this many features of each. */
+const SEGMENTS_DESCRIBED = 2;
+const FEATURES_PER_SEGMENT = 2;
+/** A segment with at least this share of one value of a categorical feature is said to be that value. */
+const ONE_VALUE_SHARE = 0.9;
+
+type Overall = Readonly<Record<string, { readonly mean: number; readonly std: number }>>;
+
+/** A value in a feature's units, in a sentence: `12,345.6 €`, `45.0 days`. */
+const amount = (f: NumericView, value: number): string => `${formatAmount(value, DECIMALS)}${f.unitSuffix}`;
+
+/** How the most distinct segments differ from everyone, feature by feature (in raw units). */
+function standsOutFindings(model: Model, numeric: readonly NumericView[], overall: Overall): Finding[] {
+  const deviations = model.segments.map((s) =>
+    numeric
+      .map((f) => {
+        const { mean, std } = overall[f.name]!;
+        return { f, z: std > 0 ? (s.stats[f.name]!.mean - mean) / std : 0 };
+      })
+      .sort((a, b) => Math.abs(b.z) - Math.abs(a.z)),
+  );
+  const ranked = model.segments
+    .map((s, c) => ({ s, apart: deviations[c]! }))
+    .sort((a, b) => Math.abs(b.apart[0]!.z) - Math.abs(a.apart[0]!.z) || a.s.id - b.s.id);
+  const standing = ranked.filter((r) => Math.abs(r.apart[0]!.z) >= STANDS_OUT).slice(0, SEGMENTS_DESCRIBED);
+  // the most distinct segment is described even when no segment stands out much
+  return (standing.length > 0 ? standing : ranked.slice(0, 1)).map(({ s, apart }) => {
+    const shown = apart.filter((a, i) => i === 0 || Math.abs(a.z) >= STANDS_OUT).slice(0, FEATURES_PER_SEGMENT);
+    const numbers: Record<string, number> = { segment: s.id, size: s.size, share: s.share };
+    const parts = shown.map(({ f, z }) => {
+      numbers[`mean.${f.name}`] = s.stats[f.name]!.mean;
+      numbers[`overall.${f.name}`] = overall[f.name]!.mean;
+      numbers[`deviation.${f.name}`] = z;
+      return (
+        `${f.words}: mean ${amount(f, s.stats[f.name]!.mean)} against ${amount(f, overall[f.name]!.mean)} overall, ` +
+        `${num(Math.abs(z))} standard deviations ${z >= 0 ? 'above' : 'below'}`
+      );
+    });
+    return {
+      id: `stands-out-${s.id}`,
+      text:
+        `${capitalise(segmentRef(s))} (${formatInt(s.size)} customers, ${formatPercent(s.share)}) is set apart most by ${parts[0]}` +
+        (parts.length > 1 ? `; then by ${parts.slice(1).join('; ')}` : '') +
+        '.',
+      numbers,
+    };
+  });
+}
+
+/** Each value's share of all customers, from the segments' shares. */
+function overallShares(model: Model, feature: string): Record<string, number> {
+  const n = model.segments.reduce((s, g) => s + g.size, 0);
+  const out: Record<string, number> = {};
+  for (const s of model.segments) {
+    for (const [value, share] of Object.entries(s.categories[feature] ?? {})) out[value] = (out[value] ?? 0) + (s.size * share) / n;
+  }
+  return out;
+}
+
+/**
+ * Segments that are (almost) all one value of a categorical feature: per feature, one sentence
+ * naming such segments by id with their share, by value, and the values' shares of all customers.
+ */
+function oneValueFinding(model: Model, schema: CustomerSchema): Finding | undefined {
+  const numbers: Record<string, number> = {};
+  const byId = [...model.segments].sort((a, b) => a.id - b.id);
+  const sentences = categoricalViews(schema).flatMap((f) => {
+    const overall = overallShares(model, f.name);
+    const pairs = byId.flatMap((s) => {
+      const top = Object.entries(s.categories[f.name] ?? {}).sort((a, b) => b[1] - a[1])[0];
+      return top !== undefined && top[1] >= ONE_VALUE_SHARE ? [{ s, value: top[0], share: top[1] }] : [];
+    });
+    if (pairs.length === 0) return [];
+    pairs.sort((a, b) => b.share - a.share || a.s.id - b.s.id);
+    const values = [...new Set(pairs.map((p) => p.value))];
+    for (const p of pairs) numbers[`share.${p.s.id}.${f.name}`] = p.share;
+    for (const v of values) numbers[`overall.${f.name}.${v}`] = overall[v] ?? 0;
+    const groups = values.map((v) => {
+      const of = pairs.filter((p) => p.value === v);
+      return of.length === 1
+        ? `segment ${of[0]!.s.id} is ${formatPercent(of[0]!.share)} ${v}`
+        : `segments ${listed(of.map((p) => `${p.s.id} (${formatPercent(p.share)})`))} are ${v}`;
+    });
+    const all = values.map((v, i) => `${formatPercent(overall[v] ?? 0)} ${i === 0 ? 'are ' : ''}${v}`);
+    return [`${capitalise(f.words)}: ${groups.join('; ')} (of all customers, ${listed(all)}).`];
+  });
+  if (sentences.length === 0) return undefined;
+  return { id: 'one-value', text: sentences.join(' '), numbers };
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+const listed = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`;
+
+/** With one segment: the average customer, and each categorical feature's most common value. */
+function singleSegmentGeneric(model: Model, schema: CustomerSchema, numeric: readonly NumericView[], overall: Overall): Finding[] {
+  const findings: Finding[] = [];
+  if (numeric.length > 0) {
+    findings.push({
+      id: 'single-segment',
+      text:
+        `With one segment there is nothing to compare. The average customer: ` +
+        `${numeric.map((f) => `${f.words} ${amount(f, overall[f.name]!.mean)}`).join(', ')}.`,
+      numbers: Object.fromEntries(numeric.map((f) => [`mean.${f.name}`, overall[f.name]!.mean])),
+    });
+  }
+  const segment = model.segments[0]!;
+  const common = categoricalViews(schema).flatMap((f) => {
+    const top = Object.entries(segment.categories[f.name] ?? {}).sort((a, b) => b[1] - a[1])[0];
+    return top === undefined ? [] : [{ f, value: top[0], share: top[1] }];
+  });
+  if (common.length > 0) {
+    findings.push({
+      id: 'most-common',
+      text: `Most common values: ${common.map((c) => `${c.f.words} ${c.value} (${formatPercent(c.share)})`).join(', ')}.`,
+      numbers: Object.fromEntries(common.map((c) => [`share.${c.f.name}.${c.value}`, c.share])),
+    });
+  }
+  return findings;
+}
+
+/** Any other schema's findings (see computeFindings). */
+function schemaFindings(
+  model: Model,
+  schema: CustomerSchema,
+  customers: CustomerColumns,
+  labels: Int32Array,
+  values: NumericColumns,
+  numeric: readonly NumericView[],
+): Finding[] {
+  const n = model.segments.reduce((s, g) => s + g.size, 0);
+  const overall: Overall = Object.fromEntries(
+    numeric.map((f) => {
+      // means of the raw values (a log1p feature's money, not its logs), from the profiles
+      const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f.name]!.mean, 0) / n;
+      return [f.name, { mean, std: fieldMeanStd(customers, f.name, values[f.name]!).std }];
+    }),
+  );
+  if (model.segments.length === 1) return [...singleSegmentGeneric(model, schema, numeric, overall), largestFinding(model)];
+  const findings: Finding[] = numeric.length > 0 ? standsOutFindings(model, numeric, overall) : [];
+  const oneValue = oneValueFinding(model, schema);
+  if (oneValue) findings.push(oneValue);
+  findings.push(largestFinding(model));
+  if (numeric.length > 0) {
+    const eta = explainedVariance(
+      customers,
+      values,
+      labels,
+      model.k,
+      numeric.map((f) => f.name),
+    );
+    findings.push(dominantFinding(numeric, eta));
+  }
+  return findings;
+}
+
+/**
+ * The report's findings, in reading order. For a schema with the mall's numeric features: who
+ * spends least and why, low- vs high-spending segments by age, the age-and-income test, the
+ * largest segment, the dominant field (with one segment: the average customer, the age-and-income
+ * test, the segment). For any other schema: the segments that stand out most and the features that
+ * set them apart, segments (almost) all one category, the largest segment, the dominant feature
+ * (with one segment: the average customer, the most common values, the segment).
+ * `labels` are the training customers' segments; `values` their numeric features, when the caller
+ * already holds them.
+ */
+export function computeFindings(model: Model, customers: Customers, labels: Int32Array, values?: NumericColumns): Finding[] {
+  const schema = reportSchema(model, customers);
+  const columns = columnsOf(customers, schema);
+  const numeric = numericViews(schema);
+  const held = values ?? numericColumns(columns);
+  return isMallShaped(schema)
+    ? mallFindings(model, columns, labels, held, numeric)
+    : schemaFindings(model, schema, columns, labels, held, numeric);
 }

@@ -20,6 +20,18 @@ export function formatNumber(value: number | null | undefined, decimals: number)
   return text.startsWith('-') ? `−${text.slice(1)}` : text;
 }
 
+/**
+ * A feature's value with thousands separators and fixed decimals: 12345.678 → "12,345.7". The
+ * same text as formatNumber below 1,000 (the mall's ages, incomes in k$ and scores).
+ */
+export function formatAmount(value: number | null | undefined, decimals: number): string {
+  const text = formatNumber(value, decimals);
+  if (text === DASH) return text;
+  const [whole, fraction] = text.split('.') as [string, string | undefined];
+  const grouped = whole.replace(THOUSANDS, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
+
 /** A share in [0, 1] as a percentage: 0.205 → "20.5 %". */
 export function formatPercent(share: number | null | undefined, decimals = 1): string {
   if (share === null || share === undefined || !Number.isFinite(share)) return DASH;

@@ -4,12 +4,11 @@
 // A segment is named by its id everywhere on the page; after a retrain that keeps ids, an id is
 // not its position in the model's arrays (centroids, segments, labels), which only index data.
 
-import type { Customers } from '../csv/columns.ts';
-import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
+import { columnsOf, type CustomerColumns, type Customers } from '../csv/columns.ts';
 import { ModelError } from '../errors.ts';
 import type { Matrix } from '../features/encode.ts';
 import type { Model } from '../model/artifact.ts';
-import { modelSpaceRows, nearestCentroids, numericColumns } from '../model/assign.ts';
+import { modelSpaceRows, nearestCentroids, numericColumns, type NumericColumns } from '../model/assign.ts';
 import {
   countLabels,
   DEFAULT_MAX_POINTS,
@@ -21,9 +20,10 @@ import {
 } from './analysis.ts';
 import { HistogramChart, renderHeatmap, renderMetricByK, renderScatter, renderSpending, segmentColors } from './charts.ts';
 import { escapeHtml } from './escape.ts';
-import { computeFindings, type Finding } from './findings.ts';
-import { exact, formatInt, formatNumber, formatPercent } from './format.ts';
+import { computeFindings, explainedVariance, type Finding } from './findings.ts';
+import { exact, formatAmount, formatInt, formatNumber, formatPercent } from './format.ts';
 import { el, figure, page, table, type Row } from './html.ts';
+import { categoricalViews, isMallShaped, numericViews, reportSchema, type CategoricalView, type NumericView } from './schema-view.ts';
 
 export { computeFindings } from './findings.ts';
 export { escapeHtml } from './escape.ts';
@@ -99,11 +99,6 @@ function movementSection(movement: Movement): string {
   );
 }
 
-const FIELD_LABELS: Record<NumericField, { title: string; short: string }> = {
-  age: { title: 'Age (years)', short: 'Age' },
-  annual_income_thousands: { title: 'Annual income (k$)', short: 'Annual income' },
-  spending_score: { title: 'Spending score (1–100)', short: 'Spending score' },
-};
 const STAT_ROWS = [
   ['min', 'Minimum'],
   ['p25', '25 %'],
@@ -112,17 +107,20 @@ const STAT_ROWS = [
   ['p75', '75 %'],
   ['max', 'Maximum'],
 ] as const;
+/** The mall's spending score axis: the score's whole range. */
 const SPENDING_DOMAIN: readonly [number, number] = [0, 100];
+const SPENDING_FEATURE = 'spending_score';
 const DECIMALS = { metric: 3, stat: 1, z: 2, pc: 2, loading: 2 } as const;
 const MAX_LOADINGS_NAMED = 2;
 
 type Segment = Model['segments'][number];
 const segmentLabel = (s: Pick<Segment, 'id' | 'name'>): string => `${s.id} · ${s.name}`;
 
-function columnLabel(column: string): string {
+/** A model column for people: a numeric feature's label, or `feature = value` for a one-hot column. */
+function columnLabel(column: string, numeric: readonly NumericView[]): string {
   const [name, category] = column.split('=');
   if (category !== undefined) return `${name} = ${category}`;
-  return FIELD_LABELS[name as NumericField]?.short ?? column;
+  return numeric.find((f) => f.name === name)?.short ?? column;
 }
 
 function header(model: Model): string {
@@ -142,7 +140,7 @@ function header(model: Model): string {
     attrs: { 'data-feature': f.name },
     cells: [
       { text: f.name, header: true },
-      f.kind,
+      f.transform === 'log1p' ? `${f.kind}, log-transformed (log1p)` : f.kind,
       f.kind === 'categorical' ? (f.categories ?? []).join(', ') : '—',
       { text: formatNumber(f.weight, 2), value: f.weight, attrs: { 'data-weight': exact(f.weight) } },
     ],
@@ -377,25 +375,38 @@ async function choosingKSection(model: Model): Promise<string> {
   return el('section', { id: 'choosing-k' }, `<h2>Choosing k</h2>${sweepNote(model)}${el('div', { class: 'grid' }, elbow + qualityHtml)}`);
 }
 
-function describeLoadings(loadings: readonly number[], columns: readonly string[]): string {
+function describeLoadings(loadings: readonly number[], columnLabels: readonly string[]): string {
   return loadings
     .map((v, j) => ({ v, j }))
     .filter((l) => l.v !== 0)
     .sort((a, b) => Math.abs(b.v) - Math.abs(a.v) || a.j - b.j)
     .slice(0, MAX_LOADINGS_NAMED)
-    .map((l) => `${columnLabel(columns[l.j]!)} (${l.v > 0 ? '+' : ''}${formatNumber(l.v, DECIMALS.loading)})`)
+    .map((l) => `${columnLabels[l.j]!} (${l.v > 0 ? '+' : ''}${formatNumber(l.v, DECIMALS.loading)})`)
     .join(' and ');
+}
+
+/** The feature of the box chart: the mall's spending score, else the one the segments separate most (η²). */
+interface BoxFeature {
+  readonly feature: NumericView;
+  /** η² of the feature, when chosen by it. */
+  readonly eta: number | null;
 }
 
 interface Prepared {
   readonly model: Model;
-  readonly customers: Customers;
+  readonly customers: CustomerColumns;
+  /** The schema's features as the page names them. */
+  readonly numeric: readonly NumericView[];
+  readonly categorical: readonly CategoricalView[];
+  /** The schema has the mall's numeric features: the page keeps the mall's wording. */
+  readonly mall: boolean;
+  readonly box: BoxFeature | null;
   /** Training customers' segments, as positions in the model's arrays. */
   readonly labels: Int32Array;
   /** The customers the scatter draws (indices, ascending) and their points in model space. */
   readonly sample: Int32Array;
   readonly samplePoints: Matrix;
-  /** Histograms of every numeric field by segment. */
+  /** Histograms of every numeric feature of the schema by segment. */
   readonly histograms: readonly Histogram[];
   readonly findings: readonly Finding[];
   /** `id · name` per position. */
@@ -438,6 +449,7 @@ async function overviewSection(p: Prepared): Promise<string> {
     columns.length > c ? `PC${c + 1} (${formatPercent(projection.explained[c])} of variance)` : `PC${c + 1} (none: one model column)`;
   const points = Array.from(sample, (i, at) => ({ pc1: projection.pc1[at]!, pc2: projection.pc2[at]!, segment: labelsText[labels[i]!]! }));
   const centroids = projection.centroids.map(([pc1, pc2], c) => ({ pc1, pc2, segment: labelsText[c]!, id: model.segments[c]!.id }));
+  const columnLabels = columns.map((col) => columnLabel(col, p.numeric));
   const scatterSvg = await renderScatter(
     {
       points,
@@ -463,8 +475,8 @@ async function overviewSection(p: Prepared): Promise<string> {
     caption: escapeHtml(
       `Each dot is a customer, coloured by segment, placed on the first two principal components of the model space (the scaled, weighted columns k-means clustered on); diamonds are the centroids, labelled with the segment id. ` +
         `Together the two axes show ${formatPercent(explained2)} of the variance, so segments that overlap here may still be apart in the other dimensions. ` +
-        `PC1 is mostly ${describeLoadings(projection.loadings[0], columns) || 'constant'}` +
-        (columns.length > 1 ? `; PC2 mostly ${describeLoadings(projection.loadings[1], columns) || 'constant'}. ` : '. ') +
+        `PC1 is mostly ${describeLoadings(projection.loadings[0], columnLabels) || 'constant'}` +
+        (columns.length > 1 ? `; PC2 mostly ${describeLoadings(projection.loadings[1], columnLabels) || 'constant'}. ` : '. ') +
         (sampled
           ? `Showing ${formatInt(sample.length)} of ${formatInt(n)} customers: a deterministic stratified sample, each segment in proportion to its size (at least one customer each), evenly spaced in training order. ` +
             `The principal components and the shares of variance are computed from these ${formatInt(sample.length)} customers, not from all ${formatInt(n)}; the histograms, tables and findings use every customer.`
@@ -490,7 +502,7 @@ async function overviewSection(p: Prepared): Promise<string> {
         columns: ['Model column', 'PC1', 'PC2'],
         rows: columns.map((col, j) => ({
           cells: [
-            { text: columnLabel(col), header: true },
+            { text: columnLabels[j]!, header: true },
             { text: formatNumber(projection.loadings[0][j]!, DECIMALS.loading), value: projection.loadings[0][j]! },
             { text: formatNumber(projection.loadings[1][j]!, DECIMALS.loading), value: projection.loadings[1][j]! },
           ],
@@ -500,7 +512,9 @@ async function overviewSection(p: Prepared): Promise<string> {
 
   // standardized centroid = model-space centroid without the feature weight
   const z = model.centroids.model.map((row) => row.map((v, j) => v / model.scaler.weight[j]!));
-  const columnLabels = columns.map(columnLabel);
+  // a log1p column's centroid is a log: shown in the feature's units (expm1), as the file gives them
+  const logColumns = new Set(model.features.filter((f) => f.transform === 'log1p').map((f) => f.name));
+  const logged = p.numeric.filter((f) => logColumns.has(f.name));
   const heatmapSvg = await renderHeatmap(
     {
       cells: order.flatMap((c) => columns.map((_, j) => ({ segment: labelsText[c]!, column: columnLabels[j]!, z: z[c]![j]! }))),
@@ -517,7 +531,14 @@ async function overviewSection(p: Prepared): Promise<string> {
     svg: heatmapSvg,
     attrs: { 'data-cells': model.k * columns.length },
     caption: escapeHtml(
-      'Each cell is a segment’s centroid on one model column, in standard deviations from the mean of all customers (0 = average; orange above, blue below). For a gender column, it is the segment’s share of that gender, standardized.',
+      'Each cell is a segment’s centroid on one model column, in standard deviations from the mean of all customers (0 = average; orange above, blue below). ' +
+        (p.mall
+          ? 'For a gender column, it is the segment’s share of that gender, standardized.'
+          : 'For a one-hot column (feature = value), it is the segment’s share of that value, standardized.') +
+        (logged.length === 0
+          ? ''
+          : ` ${listed(logged.map((f) => f.short))} ${logged.length === 1 ? 'was' : 'were'} log-transformed (log1p) before scaling: ` +
+            `their cells are standardized logs, and the value in parentheses is the centroid back in the feature’s units (expm1 of its log), a typical value rather than the segment’s mean.`),
     ),
     table: table({
       caption: 'Centroids: standardized value (value in original units)',
@@ -526,34 +547,70 @@ async function overviewSection(p: Prepared): Promise<string> {
         attrs: { 'data-segment-id': model.segments[c]!.id },
         cells: [
           { text: labelsText[c]!, header: true },
-          ...columns.map((col, j) => ({
-            text: `${formatNumber(z[c]![j]!, DECIMALS.z)} (${formatNumber(model.centroids.original[c]![j]!, col.includes('=') ? 2 : 1)})`,
-            value: z[c]![j]!,
-            attrs: { 'data-column': col, 'data-original': exact(model.centroids.original[c]![j]!) },
-          })),
+          ...columns.map((col, j) => {
+            const original = model.centroids.original[c]![j]!;
+            const log = logColumns.has(col);
+            const shown = log ? Math.expm1(original) : original;
+            return {
+              text: `${formatNumber(z[c]![j]!, DECIMALS.z)} (${formatAmount(shown, col.includes('=') ? 2 : 1)})`,
+              value: z[c]![j]!,
+              attrs: { 'data-column': col, 'data-original': exact(original), 'data-expm1': log ? exact(shown) : undefined },
+            };
+          }),
         ],
       })),
     }),
   });
 
-  const spendingSvg = await renderSpending(
+  const spending = p.box === null ? '' : await boxFigure(p, p.box, legend);
+  return el('section', { id: 'overview' }, `<h2>Segments at a glance</h2>${scatter}${heatmap}${spending}`);
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`;
+}
+
+/**
+ * One feature per segment side by side (min–max, quartile box, median, mean): the mall's spending
+ * score, the question its business asked; for another schema the feature that separates the
+ * segments most.
+ */
+async function boxFigure(p: Prepared, box: BoxFeature, legend: { labels: string[]; colors: string[] }): Promise<string> {
+  const { model, labelsText, order } = p;
+  const f = box.feature;
+  const stats = (c: number) => model.segments[c]!.stats[f.name]!;
+  const spending = box.eta === null;
+  const domain: readonly [number, number] = spending
+    ? SPENDING_DOMAIN
+    : [Math.min(...order.map((c) => stats(c).min)), Math.max(...order.map((c) => stats(c).max))];
+  const title = spending ? 'Spending score by segment' : `${f.short} by segment`;
+  const svg = await renderSpending(
     {
-      rows: order.map((c) => ({ segment: labelsText[c]!, ...model.segments[c]!.stats.spending_score! })),
+      rows: order.map((c) => ({ segment: labelsText[c]!, ...stats(c) })),
       labels: legend.labels,
       colors: legend.colors,
-      domain: SPENDING_DOMAIN,
+      domain,
+      title,
+      xTitle: f.title,
+      log1p: f.log1p,
     },
     'spending',
   );
-  const spending = figure({
+  const how =
+    'The box spans the middle half of the segment (25 % to 75 %), the black bar is the median, the diamond the mean and the line runs from minimum to maximum.';
+  return figure({
     id: 'chart-spending',
     wide: true,
     chart: 'spending',
-    title: 'Spending score by segment',
-    svg: spendingSvg,
-    attrs: { 'data-boxes': model.k },
+    title,
+    svg,
+    attrs: { 'data-boxes': model.k, 'data-feature': spending ? undefined : f.name },
     caption: escapeHtml(
-      'The question the business asked: how much each segment spends. The box spans the middle half of the segment (25 % to 75 %), the black bar is the median, the diamond the mean and the line runs from minimum to maximum.',
+      spending
+        ? `The question the business asked: how much each segment spends. ${how}`
+        : `${f.short}, the feature that separates the segments most: the segments explain ${formatPercent(box.eta)} of its variance. ${how}` +
+            (f.log1p ? ` Values are as the file gives them (the model clustered on their logs).` : ''),
     ),
     table: table({
       columns: ['Segment', ...STAT_ROWS.map(([, label]) => label)],
@@ -562,15 +619,14 @@ async function overviewSection(p: Prepared): Promise<string> {
         cells: [
           { text: labelsText[c]!, header: true },
           ...STAT_ROWS.map(([stat]) => ({
-            text: formatNumber(model.segments[c]!.stats.spending_score![stat], DECIMALS.stat),
-            value: model.segments[c]!.stats.spending_score![stat],
+            text: formatAmount(stats(c)[stat], DECIMALS.stat),
+            value: stats(c)[stat],
             attrs: { 'data-stat': stat },
           })),
         ],
       })),
     }),
   });
-  return el('section', { id: 'overview' }, `<h2>Segments at a glance</h2>${scatter}${heatmap}${spending}`);
 }
 
 /** The card of the segment at position `c` (histogram counts and colours are by position; everything a reader sees names its id). */
@@ -578,36 +634,41 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
   const segment = p.model.segments[c]!;
   const id = segment.id;
   const color = p.colors[c]!;
-  const genders = Object.entries(segment.categories.gender!);
-  const genderTable = table({
-    caption: 'Gender',
-    columns: ['Gender', 'Customers', 'Share'],
-    rows: genders.map(([g, share]) => ({
-      attrs: { 'data-category': g },
-      cells: [
-        { text: g, header: true },
-        { text: formatInt(share * segment.size), value: Math.round(share * segment.size) },
-        { text: formatPercent(share), value: share, attrs: { 'data-share': exact(share) } },
-      ],
-    })),
-    attrs: { class: 'gender' },
-  });
-  const statsTable = table({
-    caption: 'Statistics',
-    columns: ['', ...NUMERIC_FIELDS.map((f) => FIELD_LABELS[f].title)],
-    rows: STAT_ROWS.map(([stat, label]) => ({
-      attrs: { 'data-stat': stat },
-      cells: [
-        { text: label, header: true },
-        ...NUMERIC_FIELDS.map((f) => ({
-          text: formatNumber(segment.stats[f]![stat], DECIMALS.stat),
-          value: segment.stats[f]![stat],
-          attrs: { 'data-feature': f },
-        })),
-      ],
-    })),
-    attrs: { class: 'stats' },
-  });
+  // one shares table per categorical feature: the mall's gender table keeps its class
+  const categoryTables = p.categorical.map((f) =>
+    table({
+      caption: f.short,
+      columns: [f.short, 'Customers', 'Share'],
+      rows: Object.entries(segment.categories[f.name] ?? {}).map(([value, share]) => ({
+        attrs: { 'data-category': value },
+        cells: [
+          { text: value, header: true },
+          { text: formatInt(share * segment.size), value: Math.round(share * segment.size) },
+          { text: formatPercent(share), value: share, attrs: { 'data-share': exact(share) } },
+        ],
+      })),
+      attrs: p.mall && f.name === 'gender' ? { class: 'gender' } : { class: 'category', 'data-feature': f.name },
+    }),
+  );
+  const statsTable =
+    p.numeric.length === 0
+      ? ''
+      : table({
+          caption: 'Statistics',
+          columns: ['', ...p.numeric.map((f) => f.title)],
+          rows: STAT_ROWS.map(([stat, label]) => ({
+            attrs: { 'data-stat': stat },
+            cells: [
+              { text: label, header: true },
+              ...p.numeric.map((f) => ({
+                text: formatAmount(segment.stats[f.name]![stat], DECIMALS.stat),
+                value: segment.stats[f.name]![stat],
+                attrs: { 'data-feature': f.name },
+              })),
+            ],
+          })),
+          attrs: { class: 'stats' },
+        });
   const figures: string[] = [];
   for (const [f, h] of histograms.entries()) {
     const counts = h.counts[c]!;
@@ -618,7 +679,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
       count,
       percent: total > 0 ? (100 * count) / total : 0,
     }));
-    const label = FIELD_LABELS[h.feature];
+    const label = p.numeric[f]!;
     const svg = await charts[f]!.render(`hist-${id}-${h.feature}`, bins, color);
     const mode = bins.reduce((a, b) => (b.count > a.count ? b : a));
     figures.push(
@@ -629,13 +690,13 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
         svg,
         attrs: { 'data-segment': id, 'data-feature': h.feature, 'data-bins': bins.length },
         caption: escapeHtml(
-          `Most common: ${formatNumber(mode.start, 1)}–${formatNumber(mode.end, 1)} (${formatPercent(mode.percent / 100)} of the segment).`,
+          `Most common: ${formatAmount(mode.start, 1)}–${formatAmount(mode.end, 1)} (${formatPercent(mode.percent / 100)} of the segment).`,
         ),
         table: table({
           columns: [label.title, 'Customers', '% of segment'],
           rows: bins.map((b) => ({
             cells: [
-              `${formatNumber(b.start, 1)}–${formatNumber(b.end, 1)}`,
+              `${formatAmount(b.start, 1)}–${formatAmount(b.end, 1)}`,
               { text: formatInt(b.count), value: b.count },
               { text: formatNumber(b.percent, 1), value: b.percent },
             ],
@@ -652,7 +713,7 @@ async function segmentCard(p: Prepared, c: number, histograms: readonly Histogra
       `(${el('span', { 'data-field': 'share', 'data-value': exact(segment.share) }, formatPercent(segment.share))} of all). ` +
       `Median distance to the centroid ${formatNumber(segment.distance.median, 3)}; customers farther than ` +
       `${el('span', { 'data-field': 'outlierThreshold', 'data-value': exact(segment.outlierThreshold) }, formatNumber(segment.outlierThreshold, 3))} are flagged as outliers when labeled.</p>` +
-      el('div', { class: 'tables' }, genderTable + statsTable) +
+      el('div', { class: 'tables' }, categoryTables.join('') + statsTable) +
       el('div', { class: 'grid hist' }, figures.join('')),
   );
 }
@@ -666,16 +727,18 @@ async function segmentsSection(p: Prepared): Promise<string> {
       for (const v of counts) if (total > 0) yMax = Math.max(yMax, (100 * v) / total);
     });
   }
-  // one chart per field: the histograms of a field differ only in their bins and colour
-  const charts = histograms.map((h) => {
-    const label = FIELD_LABELS[h.feature];
+  // one chart per feature: the histograms of a feature differ only in their bins and colour
+  const charts = histograms.map((h, f) => {
+    const label = p.numeric[f]!;
     return new HistogramChart({
       title: label.short,
       xTitle: label.title,
       xDomain: [h.edges[0]!, h.edges[h.edges.length - 1]!],
       yMax: yMax || 1,
+      log1p: h.log1p,
     });
   });
+  const logged = p.numeric.filter((f) => f.log1p);
   const cards: string[] = [];
   try {
     for (const c of p.order) cards.push(await segmentCard(p, c, histograms, charts));
@@ -685,7 +748,13 @@ async function segmentsSection(p: Prepared): Promise<string> {
   return el(
     'section',
     { id: 'segments' },
-    `<h2>Segment by segment</h2><p>Histograms have ${HISTOGRAM_BINS} bins and share their axes across segments: each x-axis spans all customers, and the y-axis (share of the segment’s customers per bin) has one scale for the whole report.</p>${cards.join('')}`,
+    `<h2>Segment by segment</h2><p>Histograms have ${HISTOGRAM_BINS} bins and share their axes across segments: each x-axis spans all customers, and the y-axis (share of the segment’s customers per bin) has one scale for the whole report.` +
+      (logged.length === 0
+        ? ''
+        : escapeHtml(
+            ` ${listed(logged.map((f) => f.short))} ${logged.length === 1 ? 'was' : 'were'} log-transformed (log1p) for the model: ${logged.length === 1 ? 'its' : 'their'} histograms have bins of equal width on a log scale, labelled in the feature’s units.`,
+          )) +
+      `</p>${cards.join('')}`,
   );
 }
 
@@ -695,22 +764,53 @@ function labelNote(model: Model, sizes: readonly number[]): string | undefined {
   return `Relabeling the training customers with the model's centroids moves at least ${formatInt(moved)} customer(s) to another segment than training gave them (k-means stopped before fully converging); charts use the relabeled segments, tables the model's profiles.`;
 }
 
+/** The box chart's feature (see BoxFeature); none for a schema without numeric features. */
+function boxFeature(
+  model: Model,
+  customers: CustomerColumns,
+  labels: Int32Array,
+  values: NumericColumns,
+  numeric: readonly NumericView[],
+  mall: boolean,
+): BoxFeature | null {
+  const spending = numeric.find((f) => f.name === SPENDING_FEATURE);
+  if (mall && spending !== undefined) return { feature: spending, eta: null };
+  if (numeric.length === 0) return null;
+  const eta = explainedVariance(
+    customers,
+    values,
+    labels,
+    model.k,
+    numeric.map((f) => f.name),
+  );
+  // the first in schema order among equals
+  const feature = numeric.reduce((a, b) => (eta[b.name]! > eta[a.name]! ? b : a));
+  return { feature, eta: eta[feature.name]! };
+}
+
 /**
  * Everything the page computes from every customer, before any chart is drawn: the numeric columns
  * (24 MB at a million rows) are garbage by the time the charts need memory of their own.
  */
-function prepare(model: Model, customers: Customers, maxPoints: number): Prepared {
+function prepare(model: Model, customers: CustomerColumns, maxPoints: number): Prepared {
   const values = numericColumns(customers);
   const labels = nearestCentroids(customers, model, { values }).index;
   const order = readingOrder(model);
   const sample = scatterSample(labels, model.k, maxPoints);
+  const schema = customers.schema;
+  const numeric = numericViews(schema);
+  const mall = isMallShaped(schema);
   return {
     model,
     customers,
+    numeric,
+    categorical: categoricalViews(schema),
+    mall,
+    box: boxFeature(model, customers, labels, values, numeric, mall),
     labels,
     sample,
     samplePoints: modelSpaceRows(customers, model, sample, values),
-    histograms: NUMERIC_FIELDS.map((f) => segmentHistogram(values[f]!, labels, model.k, f)),
+    histograms: numeric.map((f) => segmentHistogram(values[f.name]!, labels, model.k, f.name, HISTOGRAM_BINS, f.log1p)),
     findings: computeFindings(model, customers, labels, values),
     labelsText: model.segments.map(segmentLabel),
     colors: colorsByPosition(order),
@@ -731,7 +831,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
       `the report for model ${model.modelVersion} needs its ${model.training.rowsAccepted} training customers; got ${customers.length}`,
     );
   }
-  const prepared = prepare(model, customers, input.maxPoints ?? DEFAULT_MAX_POINTS);
+  const prepared = prepare(model, columnsOf(customers, reportSchema(model, customers)), input.maxPoints ?? DEFAULT_MAX_POINTS);
   // a sample's labels do not add up to the model's sizes: no relabeling note then
   const note = sampled ? undefined : labelNote(model, countLabels(prepared.labels, model.k));
   const body =

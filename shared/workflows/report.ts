@@ -2,12 +2,13 @@
 // label counts and who moved where when the model was trained from the table), stored beside
 // model.json; and rendering a table-trained model's report again from the table as it is now.
 
-import type { Customers } from '../csv/columns.ts';
+import { columnsOf, type Customers } from '../csv/columns.ts';
 import type { Customer } from '../csv/contract.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import type { ModelStore } from '../ports.ts';
 import { renderReport, type Movement, type TableStats } from '../report/index.ts';
+import { reportSchema } from '../report/schema-view.ts';
 import { nearestCentroids, numericColumns } from '../model/assign.ts';
 import { sampleOrder } from '../clustering/sample-order.ts';
 import { REPORT_SAMPLE_ROWS } from './table-model.ts';
@@ -25,11 +26,15 @@ export function tableStatsOf(status: TableStatus): TableStats {
   };
 }
 
-/** Where customers went from the previous model's segments to the new model's. */
+/**
+ * Where customers went from the previous model's segments to the new model's. Customers held as
+ * objects are read with the new model's customer schema.
+ */
 export function movementOf(previous: Model, next: Model, customers: Customers): Movement {
-  const values = numericColumns(customers);
-  const before = nearestCentroids(customers, previous, { values }).index;
-  const after = nearestCentroids(customers, next, { values }).index;
+  const columns = columnsOf(customers, reportSchema(next, customers));
+  const values = numericColumns(columns);
+  const before = nearestCentroids(columns, previous, { values }).index;
+  const after = nearestCentroids(columns, next, { values }).index;
   const counts = previous.segments.map(() => next.segments.map(() => 0));
   for (let i = 0; i < before.length; i++) counts[before[i]!]![after[i]!]!++;
   const brief = (m: Model) => m.segments.map((s) => ({ id: s.id, name: s.name }));
@@ -99,7 +104,10 @@ export async function rewriteTableReport(store: ModelStore, table: TrainingTable
       return { written: false, reason: `${parentVersion}, the model ${model.modelVersion} was matched to, is no longer stored` };
     }
   }
-  const movement = parent === null ? null : movementOf(parent, model, customers);
+  // a parent trained before a schema change that dropped or retyped one of its features cannot label these rows
+  const schema = reportSchema(model, customers);
+  const readable = parent?.features.every((f) => schema.features.some((g) => g.name === f.name && g.kind === f.kind)) ?? false;
+  const movement = parent === null || !readable ? null : movementOf(parent, model, customers);
   const order = sampleOrder(
     customers.map((c) => c.customerId),
     model.seed,
