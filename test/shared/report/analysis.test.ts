@@ -122,6 +122,31 @@ describe('segmentHistogram', () => {
     }
   });
 
+  it('bins a log1p feature equally in log1p, edges in the values, counted alike for whole numbers', () => {
+    // log1p of 0, 5, 50, 500, 999: 0, 1.79, 3.93, 6.22, 6.91; three bins of log1p(999) / 3 = 2.303
+    // end at expm1(2.303) = 9 and expm1(4.605) = 99: bins [0, 9) [9, 99) [99, 999]
+    const h = segmentHistogram(Float64Array.from([0, 5, 50, 500, 999]), Int32Array.from([0, 0, 1, 1, 0]), 2, 'fresh', 3, true);
+    expect(h.log1p).toBe(true);
+    expect(h.edges[0]).toBe(0);
+    expect(h.edges[1]).toBeCloseTo(9, 10);
+    expect(h.edges[2]).toBeCloseTo(99, 10);
+    expect(h.edges[3]).toBe(999);
+    expect(h.counts).toEqual([
+      [2, 0, 1],
+      [0, 1, 1],
+    ]);
+    const next = random(9);
+    const labels = Int32Array.from({ length: 3000 }, () => Math.floor(next() * 3));
+    // whole amounts up to 403 over 3,000 customers: counted value by value, as each customer binned alone
+    const money = Float64Array.from({ length: 3000 }, () => Math.round(Math.exp(next() * 6)));
+    const whole = segmentHistogram(money, labels, 3, 'fresh', 20, true);
+    const low = Math.log1p(Math.min(...money));
+    const width = (Math.log1p(Math.max(...money)) - low) / 20;
+    const expected = Array.from({ length: 3 }, () => new Array<number>(20).fill(0));
+    money.forEach((v, i) => expected[labels[i]!]![Math.min(19, Math.floor((Math.log1p(v) - low) / width))]!++);
+    expect(whole.counts).toEqual(expected);
+  });
+
   it('gives constant values one unit of width instead of dividing by zero', () => {
     const h = segmentHistogram(Float64Array.from([7, 7]), Int32Array.from([0, 0]), 1, 'age', 2);
     expect(h.edges).toEqual([6.5, 7, 7.5]);

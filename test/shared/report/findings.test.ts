@@ -1,12 +1,15 @@
-// Findings: hand-checkable customers whose answers are worked out in the comments.
+// Findings: hand-checkable customers whose answers are worked out in the comments, the mall's
+// and another schema's.
 
 import { describe, expect, it } from 'vitest';
+import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import type { Customer } from '../../../shared/csv/contract.ts';
 import type { Model } from '../../../shared/model/artifact.ts';
 import { etaSquared, profileSegments } from '../../../shared/profile/profile.ts';
 import { numericValues } from '../../../shared/features/spec.ts';
 import { NUMERIC_FIELDS } from '../../../shared/csv/contract.ts';
 import { ageIncomeTest, computeFindings } from '../../../shared/report/findings.ts';
+import { parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
 
 type Row = readonly [age: number, income: number, spending: number, segment: number];
 
@@ -195,5 +198,76 @@ describe('computeFindings', () => {
       'With one segment there is nothing to compare: the average customer is 41.4 years old, earns 51.0 k$ a year and has a spending score of 50.0; 55.6\u00a0% are women.',
     );
     expect(findings[2]!.text).toBe('All 9 customers are in one segment ("Segment name 0").');
+  });
+});
+
+describe('computeFindings for another schema', () => {
+  // visits per month and spend in € (log1p), a web/store channel; two segments of three customers
+  const SHOP = parseCustomerSchema(
+    {
+      name: 'shop',
+      id: { header: 'id' },
+      features: [
+        { name: 'visits', header: 'visits', label: 'Visits', kind: 'numeric', unit: 'a month' },
+        { name: 'spend', header: 'spend', label: 'Spend', kind: 'numeric', unit: '€', transform: 'log1p', min: 0 },
+        { name: 'channel', header: 'channel', label: 'Channel', kind: 'categorical', categories: ['web', 'store'] },
+      ],
+    },
+    'shop.json',
+  );
+  const rows: readonly [visits: number, spend: number, channel: string, segment: number][] = [
+    [1, 10, 'web', 0],
+    [3, 30, 'web', 0],
+    [2, 20, 'web', 0],
+    [10, 100, 'store', 1],
+    [12, 110, 'store', 1],
+    [14, 90, 'web', 1],
+  ];
+  const customers = CustomerColumns.from(
+    rows.map(([visits, spend, channel], i) => ({ customerId: String(i + 1), visits, spend, channel })),
+    SHOP,
+  );
+  const labels = Int32Array.from(rows, (r) => r[3]);
+  const profiles = profileSegments(customers, labels, new Float64Array(rows.length), 2);
+  const model = { k: 2, customerSchema: SHOP, segments: profiles.map((p) => ({ ...p, name: `Segment name ${p.id}` })) } as unknown as Model;
+
+  it('describes the segments that stand out by their features, in the schema’s labels and units', () => {
+    // visits: mean 7, std √(160/6) = 5.16; spend: mean 60, std √(10000/6) = 40.8. Both segments are
+    // 0.98 standard deviations from the mean in spend, 0.97 in visits: segment 0 first (the lower id)
+    const findings = computeFindings(model, customers, labels);
+    expect(findings.map((f) => f.id)).toEqual(['stands-out-0', 'stands-out-1', 'one-value', 'largest', 'dominant-feature']);
+    expect(findings[0]!.text).toBe(
+      'Segment 0 ("Segment name 0") (3 customers, 50.0\u00a0%) is set apart most by spend: mean 20.0 € against 60.0 € overall, 1.0 standard deviations below;' +
+        ' then by visits: mean 2.0 a month against 7.0 a month overall, 1.0 standard deviations below.',
+    );
+    expect(findings[0]!.numbers).toMatchObject({ segment: 0, size: 3, 'mean.spend': 20, 'overall.spend': 60, 'mean.visits': 2 });
+    expect(findings[0]!.numbers['deviation.spend']).toBeCloseTo(-40 / Math.sqrt(10000 / 6), 12);
+    expect(findings[1]!.text).toContain('by spend: mean 100.0 € against 60.0 € overall, 1.0 standard deviations above');
+  });
+
+  it('names a segment (almost) all of one category, and the category’s share of everyone', () => {
+    // segment 0 is all web; segment 1 is two thirds store (below 90 %); web is 4 of 6 customers
+    const finding = computeFindings(model, customers, labels).find((f) => f.id === 'one-value')!;
+    expect(finding.text).toBe('Channel: segment 0 is 100.0\u00a0% web (of all customers, 66.7\u00a0% are web).');
+    expect(finding.numbers).toEqual({ 'share.0.channel': 1, 'overall.channel.web': 4 / 6 });
+  });
+
+  it('names the feature the segments explain most (η²) in its label', () => {
+    // spend: between 3·40² + 3·40² = 9600 of 10000 → 96 %; visits: 3·5² + 3·5² = 150 of 160 → 93.75 %
+    const finding = computeFindings(model, customers, labels).find((f) => f.id === 'dominant-feature')!;
+    expect(finding.text).toBe('Spend separates the segments most: the segments explain 96.0\u00a0% of its variance (visits 93.8\u00a0%).');
+    expect(finding.numbers['eta2.spend']).toBeCloseTo(0.96, 12);
+    expect(finding.numbers['eta2.visits']).toBeCloseTo(0.9375, 12);
+  });
+
+  it('gives the average customer and the most common values with one segment', () => {
+    const one = profileSegments(customers, new Int32Array(rows.length), new Float64Array(rows.length), 1);
+    const single = { k: 1, customerSchema: SHOP, segments: one.map((p) => ({ ...p, name: 'Everyone' })) } as unknown as Model;
+    const findings = computeFindings(single, customers, new Int32Array(rows.length));
+    expect(findings.map((f) => f.text)).toEqual([
+      'With one segment there is nothing to compare. The average customer: visits 7.0 a month, spend 60.0 €.',
+      'Most common values: channel web (66.7\u00a0%).',
+      'All 6 customers are in one segment ("Everyone").',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 // The report in a real browser (Debian's Chromium through playwright-core): it loads nothing
-// from the network, logs no errors, draws marks that match its data, fits a phone, and prints.
+// from the network, logs no errors, draws marks that match its data, fits a phone, and prints;
+// the mall's page, and the page of another business's schema (the wholesale example).
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { HISTOGRAM_BINS, renderReport } from '../../../shared/report/index.ts';
 import { launchBrowser, type TestBrowser } from '../../support/browser.ts';
 import { withTempDir } from '../../support/temp.ts';
 import { smallModel } from '../support/model-fixtures.ts';
+import { WHOLESALE, wholesaleModel } from './wholesale-fixture.ts';
 
 const SCREENSHOT = join(import.meta.dirname, '../../../test-results/report.png');
 const PHONE = { width: 390, height: 844 };
@@ -179,5 +181,92 @@ describe('report in Chromium', () => {
     const png = await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('a wholesale report in Chromium', () => {
+  const numeric = WHOLESALE.features.filter((f) => f.kind === 'numeric');
+  const categorical = WHOLESALE.features.filter((f) => f.kind === 'categorical');
+  let other: Page;
+  let otherUrl: string;
+  let k: number;
+  const otherRequests: string[] = [];
+  const otherErrors: string[] = [];
+
+  beforeAll(async () => {
+    const { model: wholesale, customers: rows } = await wholesaleModel();
+    k = wholesale.k;
+    const file = join(temp.path, 'wholesale.html');
+    await writeFile(file, await renderReport({ model: wholesale, customers: rows }));
+    otherUrl = pathToFileURL(file).href;
+    other = await browser.context.newPage();
+    other.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') otherErrors.push(`${m.type()}: ${m.text()}`);
+    });
+    other.on('pageerror', (e) => otherErrors.push(`pageerror: ${e.message}`));
+    other.on('request', (r) => otherRequests.push(r.url()));
+    await other.route('**/*', (route) => (route.request().url() === otherUrl ? route.continue() : route.abort()));
+    await other.goto(otherUrl, { waitUntil: 'load' });
+  });
+
+  it('requests nothing but the file itself and logs no errors', () => {
+    expect(otherRequests).toEqual([otherUrl]);
+    expect(otherErrors).toEqual([]);
+  });
+
+  it('draws every numeric feature’s histogram in every card, a log1p one on a log axis labelled in its units', async () => {
+    const histograms = other.locator('figure[data-chart="histogram"]');
+    expect(await histograms.count()).toBe(k * numeric.length);
+    const drawn = await histograms.evaluateAll((figs) =>
+      (figs as unknown as DomElement[]).map((f) => ({
+        feature: f.getAttribute('data-feature'),
+        bars: f.querySelectorAll('g.hist_bars_marks > path').length,
+        // bar widths in pixels: equal bins look equal
+        widths: Array.from(f.querySelectorAll('g.hist_bars_marks > path'), (p) => p.getBoundingClientRect().width),
+        // the x axis's tick labels: the first axis with labels (grid axes have none)
+        ticks: Array.from(f.querySelectorAll('svg .role-axis'), (axis) =>
+          Array.from(axis.querySelectorAll('.role-axis-label text'), (t) => t.textContent ?? ''),
+        ).filter((labels) => labels.length > 0)[0]!,
+        xTitle: f.querySelector('svg .role-axis-title text')?.textContent ?? '',
+      })),
+    );
+    expect(drawn.map((d) => d.feature)).toEqual(Array.from({ length: k }, () => numeric.map((f) => f.name)).flat());
+    for (const d of drawn) {
+      const f = numeric.find((g) => g.name === d.feature)!;
+      expect(d.bars).toBe(HISTOGRAM_BINS);
+      expect(d.xTitle).toBe(f.label);
+      if (f.transform === 'log1p') {
+        // bins of equal width in log1p, on a symlog (log1p) axis: bars of equal width, ticks at powers of ten
+        const nonEmpty = d.widths.filter((w) => w > 0);
+        expect(Math.max(...nonEmpty) - Math.min(...nonEmpty)).toBeLessThan(1);
+        expect(d.ticks.length).toBeGreaterThanOrEqual(2);
+        for (const t of d.ticks) expect(t).toMatch(/^(0|1|10|100|1k|10k|100k|1M)$/);
+      }
+    }
+  });
+
+  it('shows one shares table per categorical feature in every card, and the box chart of one feature', async () => {
+    for (const f of categorical) {
+      expect(await other.locator(`.segment-card table.category[data-feature="${f.name}"]`).count()).toBe(k);
+    }
+    expect(await other.locator('table.gender').count()).toBe(0);
+    expect(await other.locator('figure[data-chart="spending"] g.spending_box_marks > path').count()).toBe(k);
+    const feature = await other.locator('figure[data-chart="spending"]').getAttribute('data-feature');
+    const label = numeric.find((f) => f.name === feature)!.label;
+    expect(await other.locator('figure[data-chart="spending"] svg .role-title-text text').first().textContent()).toBe(
+      `${label} by segment`,
+    );
+  });
+
+  it('gives every chart a visible drawing and fits a phone', async () => {
+    const widths = await other
+      .locator('figure.chart')
+      .evaluateAll((figs) => (figs as unknown as DomElement[]).map((f) => f.querySelector('svg')!.getBoundingClientRect().width));
+    expect(widths.length).toBe(5 + k * numeric.length);
+    for (const w of widths) expect(w).toBeGreaterThan(100);
+    await other.setViewportSize(PHONE);
+    const pageWidth = await other.locator('html').evaluate((html) => (html as unknown as { scrollWidth: number }).scrollWidth);
+    expect(pageWidth).toBeLessThanOrEqual(PHONE.width);
+    expect(otherErrors).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // The report as the workflows write it: who moved where between the previous model and a retrain,
-// also when a table-trained model's report is rendered again.
+// also when a table-trained model's report is rendered again, for the mall's schema and another.
 
 import { readFile } from 'node:fs/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ const inSampleOrder = (rows: readonly Customer[], seed: number): Customer[] =>
     (r) => rows[r]!,
   );
 import { withTempDir } from '../../support/temp.ts';
+import { wholesaleModel } from '../report/wholesale-fixture.ts';
 
 const customers: Customer[] = [...generateCustomers({ rows: 600, seed: 51 })].map(({ planted: _p, ...c }) => c);
 const train = (k: number, seed: number, reference: ReturnType<typeof trainModel> | null) =>
@@ -140,5 +141,62 @@ describe('rewriteTableReport', () => {
       reason: `${before.modelVersion}, the model ${after.modelVersion} was matched to, is no longer stored`,
     });
     expect(await readFile(store.reportPath(after.modelVersion), 'utf8')).toBe('as training wrote it');
+  });
+});
+
+describe('the report workflows for another schema', () => {
+  it('counts who moved where with customers of the wholesale schema held as objects (the table’s rows)', async () => {
+    const { customers: columns, model: before } = await wholesaleModel(1200, 21, { k: 4, sweep: 'none', restarts: 1, seed: 1 });
+    const after = trainModel(
+      { source: 'w.csv', customers: columns, rowsRead: 1200, rowsRejected: 0, duplicates: 0 },
+      { k: 5, sweep: 'none', restarts: 1, seed: 2 },
+      new Date('2026-02-01T00:00:00Z'),
+      before,
+    );
+    const rows = Array.from({ length: columns.length }, (_, i) => columns.at(i));
+    const movement = movementOf(before, after, rows);
+    expect(movement).toEqual(movementOf(before, after, columns));
+    expect(movement.counts.flat().reduce((a, b) => a + b, 0)).toBe(1200);
+    const html = await renderReport({ model: after, customers: rows, movement });
+    expect(html).toContain('<section id="movement">');
+    expect(html).toContain('class="category" data-feature="channel"');
+  });
+
+  it('renders a table-trained model again without who moved where when its parent cannot read its rows', async () => {
+    const dir = await withTempDir('rewrite-schema-report');
+    try {
+      const store = new FileModelStore(dir.path);
+      // the parent: the mall's schema, as before the deployment changed its schema
+      const mall = train(3, 1, null);
+      const { customers: columns, model: trained } = await wholesaleModel(800, 22, { k: 3, sweep: 'none', restarts: 1 });
+      const model = { ...trained, lineage: { ...trained.lineage, parent: mall.modelVersion } };
+      await store.putModel(mall);
+      await store.putModel(model);
+      const rows = Array.from({ length: columns.length }, (_, i) => columns.at(i));
+      const status: TableStatus = {
+        customers: 800,
+        unlabeled: 0,
+        byOrigin: { created: 800 },
+        bySegment: [],
+        lastRuns: [],
+        lastDrift: null,
+      };
+      const outcome = await rewriteTableReport(
+        store,
+        {
+          async *readTrainingMembers() {
+            yield rows;
+          },
+          status: async () => status,
+        },
+        model,
+      );
+      expect(outcome).toEqual({ written: true, uri: store.reportPath(model.modelVersion) });
+      const html = await readFile(store.reportPath(model.modelVersion), 'utf8');
+      expect(html).not.toContain('<section id="movement">');
+      expect(html).toBe(await renderReport({ model, customers: inSampleOrder(rows, model.seed), tableStats: tableStatsOf(status) }));
+    } finally {
+      await dir.remove();
+    }
   });
 });
