@@ -2,6 +2,7 @@
 // ports are implemented once over SqlClient in shared/sql/, one file per concern.
 
 import type { Customer, NumericField } from './csv/contract.ts';
+import type { CustomerSchema } from './schema/customer-schema.ts';
 import type { ActivePointer, Model } from './model/artifact.ts';
 import type { Assignment } from './model/assign.ts';
 import type { Drift, ObservedPopulation } from './model/drift.ts';
@@ -68,11 +69,49 @@ export interface UploadRow {
 }
 
 /**
- * Rows of an upload per statement (storeUploadBatch). A row travels as a JSON object of about 90
- * bytes (with a customer_id of 128 characters, at most about 1 KB once escaped twice, into the JSON
- * parameter and into the Data API request), so a batch's request stays under 2.5 MiB (limit 4 MiB).
+ * Rows of an upload per statement (storeUploadBatch) for the mall and most schemas. A row travels
+ * as a JSON object of about 90 bytes (with a customer_id of 128 characters, at most about 1 KB once
+ * escaped twice, into the JSON parameter and into the Data API request), so a batch's request stays
+ * under 2.5 MiB (limit 4 MiB). A schema with many features gets fewer (uploadBatchRows).
  */
 export const UPLOAD_BATCH_ROWS = 2000;
+
+/** A request's bytes the rows of one upload statement may take at worst (the Data API's limit is 4 MiB). */
+const UPLOAD_REQUEST_BUDGET = 3.5 * 1024 * 1024;
+/** A row's request bytes at worst besides its features: a customer_id of 128 characters each escaped twice (`\\u0001`), its key, the label. */
+const UPLOAD_ROW_BYTES = 128 * 7 + 80;
+/** A numeric feature's at worst: `,\"f12\":` and a number of 24 characters. */
+const UPLOAD_NUMBER_BYTES = 34;
+/** A categorical feature's in the row: its key and an index into the statement's values of it. */
+const UPLOAD_CODE_BYTES = 13;
+/** Characters of a category value at worst: the schema's limit for listed values, assumed for learned ones. */
+const UPLOAD_VALUE_CHARACTERS = 200;
+/** Distinct values of a categorical feature at most (its codes are bytes). */
+const UPLOAD_MAX_VALUES = 255;
+
+/**
+ * Rows of an upload per statement for `schema`: UPLOAD_BATCH_ROWS, or fewer when that many rows of
+ * the schema could take more than the request budget at worst — every id of 128 escaped characters,
+ * every number of 24 characters, and each categorical feature's values (once per statement, at most
+ * one new value per row and 255 in all) as long as a value may be, every character escaped.
+ */
+export function uploadBatchRows(schema: CustomerSchema): number {
+  let rowBytes = UPLOAD_ROW_BYTES;
+  const valueBytes: number[] = [];
+  for (const f of schema.features) {
+    if (f.kind === 'numeric') {
+      rowBytes += UPLOAD_NUMBER_BYTES;
+      continue;
+    }
+    rowBytes += UPLOAD_CODE_BYTES;
+    const longest = f.categories === 'learned' ? UPLOAD_VALUE_CHARACTERS : Math.max(...f.categories.map((c) => c.length));
+    valueBytes.push(longest * 7 + 6);
+  }
+  const bytes = (rows: number): number => rows * rowBytes + valueBytes.reduce((sum, v) => sum + Math.min(rows, UPLOAD_MAX_VALUES) * v, 0);
+  let rows = UPLOAD_BATCH_ROWS;
+  while (rows > 1 && bytes(rows) > UPLOAD_REQUEST_BUDGET) rows = Math.floor(rows * 0.9);
+  return rows;
+}
 
 /** What storing one batch of an upload did: the upsert's counts, and the customers `model` was trained on. */
 export interface StoredBatch extends UpsertCounts {
@@ -80,11 +119,30 @@ export interface StoredBatch extends UpsertCounts {
   readonly created: ReadonlySet<string>;
 }
 
+/**
+ * Customers waiting for a model: `pending` can be labeled (never labeled, or labeled by another
+ * model); `incomplete` wait too but hold a NULL in a column the model uses (stored before the
+ * column existed), so they cannot be labeled until their values are uploaded again.
+ */
+export interface PendingCounts {
+  readonly pending: number;
+  readonly incomplete: number;
+}
+
+/** A feature column a model needs in the customers table, and the kind its values must be read as. */
+export interface ColumnCheck {
+  readonly name: string;
+  readonly kind: 'numeric' | 'categorical';
+}
+
 /** The customers table: customers in, customers out, and their labels (the `customers` table). */
 export interface CustomerRepository {
+  /** The customer schema of the table's feature columns: the statements' columns are its features. */
+  readonly schema: CustomerSchema;
   /**
-   * Inserts new customers and updates changed ones. A customer whose values changed loses its label
-   * (it waits for the active model again); identical rows are left untouched.
+   * Inserts new customers and updates changed ones, every feature column written. A customer whose
+   * values changed loses its label (it waits for the active model again); identical rows are left
+   * untouched.
    */
   upsertCustomers(customers: readonly Customer[]): Promise<UpsertCounts>;
   /**
@@ -93,22 +151,27 @@ export interface CustomerRepository {
    */
   upsertLabeledCustomers(items: ReadonlyArray<{ customer: Customer; assignment: Assignment }>, model: Model): Promise<UpsertCounts>;
   /**
-   * One batch of an upload (at most UPLOAD_BATCH_ROWS rows) in ONE statement: its customers upserted
-   * as `upsertLabeledCustomers` does (as `upsertCustomers` does without a model), and the batch
-   * recorded done in the upload's progress (see UploadLedger.doneBatches), so that either both
+   * One batch of an upload (at most uploadBatchRows(schema) rows) in ONE statement: its customers
+   * upserted as `upsertLabeledCustomers` does (as `upsertCustomers` does without a model), and the
+   * batch recorded done in the upload's progress (see UploadLedger.doneBatches), so that either both
    * happen or neither. Safe to repeat: a batch stored twice leaves the table as once.
    */
   storeUploadBatch(upload: UploadRef, batch: number, rows: readonly UploadRow[], model: Model | null): Promise<StoredBatch>;
-  /** Every customer, in key order, page by page (bounded responses). */
+  /** Every customer with a value in each feature, in key order, page by page (bounded responses). */
   readCustomers(pageSize?: number): AsyncIterable<Customer[]>;
   /** The customers of one segment of a model, with their labels (the table's columns), in key order, page by page. */
   readSegment(modelVersion: string, segment: number, pageSize?: number): AsyncIterable<SqlRow[]>;
-  /** Customers waiting for the active model: never labeled, or labeled by another model (null: none active, so never labeled). */
-  countPending(modelVersion: string | null): Promise<number>;
+  /** Customers waiting for `model` (null: none active, so those never labeled, all counted pending). */
+  countPending(model: Model | null): Promise<PendingCounts>;
+  /** Which of the columns the customers table lacks (`missing`), or has with a type of another kind (`retyped`). */
+  checkColumns(features: readonly ColumnCheck[]): Promise<{ missing: string[]; retyped: string[] }>;
   /** Labels the next `batchSize` waiting customers after the key `after` in the database; null when none are left. */
   labelNextBatch(model: Model, after: string, batchSize: number): Promise<LabeledBatch | null>;
-  /** The population `model` serves: created / assigned counts and the assigned customers' bins. */
-  observePopulation(model: Model): Promise<ObservedPopulation>;
+  /**
+   * The population `model` serves: created / assigned counts and the assigned customers' bins and
+   * category counts, but of the baseline's fields in `omit` (columns the table no longer has).
+   */
+  observePopulation(model: Model, omit?: ReadonlySet<string>): Promise<ObservedPopulation>;
 }
 
 /** Which customers a table-trained model was trained on; the origin rule needs it (the `training_members` table). */

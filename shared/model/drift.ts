@@ -1,10 +1,10 @@
 // Drift: the training population's distribution saved in the model (decile bins per numeric
-// field, outlier rate, mean distance), and the comparison a nightly run makes against it —
-// population stability index (PSI) per field, outlier rate, share assigned vs created.
+// feature, category shares per categorical one, outlier rate, mean distance), and the comparison a
+// nightly run makes against it — population stability index (PSI) per numeric feature over its
+// bins and per categorical feature over its categories, outlier rate, share assigned vs created.
 
 import * as z from 'zod';
-import type { Customers } from '../csv/columns.ts';
-import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
+import { columnsOf, type Customers } from '../csv/columns.ts';
 import { fieldAscending } from '../profile/profile.ts';
 import { quantile, type Ascending } from '../profile/stats.ts';
 
@@ -18,12 +18,29 @@ const MIN_DRIFT_SAMPLE = 100;
 /** Share given to an empty bin so that PSI stays finite. */
 const EMPTY_BIN_SHARE = 1e-4;
 
+/** A categorical feature's values at training and the share of the training customers with each. */
+const CategorySharesSchema = z.object({ values: z.array(z.string()), shares: z.array(z.number()) });
+export type CategoryShares = z.infer<typeof CategorySharesSchema>;
+
 export const BaselineSchema = z.object({
+  /** Per numeric feature of the customer schema: decile edges of its raw values (before any transform) and the shares between them. */
   bins: z.record(z.string(), z.object({ edges: z.array(z.number()), shares: z.array(z.number()) })),
+  /**
+   * Per categorical feature of the customer schema: its values (a listed feature's, in the schema's
+   * order; a learned one's seen at training, sorted) and their shares. Models written before it
+   * existed have none: their drift has no categorical part, as before.
+   */
+  categories: z.record(z.string(), CategorySharesSchema).optional(),
   outlierRate: z.number().nonnegative(),
   meanDistance: z.number().nonnegative(),
 });
 export type Baseline = z.infer<typeof BaselineSchema>;
+
+/** A categorical feature's values and how many training customers have each. */
+export interface CategoryCounts {
+  readonly values: readonly string[];
+  readonly counts: readonly number[];
+}
 
 /**
  * Decile edges of the values (duplicates merged, so discrete fields may get fewer bins). Training
@@ -42,50 +59,78 @@ export function decileEdges(sorted: Ascending): number[] {
 }
 
 /**
- * The baseline from counts over `rows` customers: per field its edges and the customers below
- * each edge (bin i is [edge i−1, edge i): the counts below, differenced), the customers beyond
- * their segment's outlier threshold and the sum of every customer's distance to its centroid.
- * baselineOf counts from the sorted values; training from the table from the database's counts.
+ * The baseline from counts over `rows` customers: per numeric feature (each key of `edges`) its
+ * edges and the customers below each edge (bin i is [edge i−1, edge i): the counts below,
+ * differenced), per categorical feature its values and their customers (when given: a baseline
+ * without them has no categorical drift), the customers beyond their segment's outlier threshold
+ * and the sum of every customer's distance to its centroid. baselineOf counts from the sorted
+ * values; training from the table from the database's counts.
  */
 export function baselineFromCounts(
   rows: number,
-  edges: Readonly<Record<NumericField, number[]>>,
-  below: Readonly<Record<NumericField, readonly number[]>>,
+  edges: Readonly<Record<string, readonly number[]>>,
+  below: Readonly<Record<string, readonly number[]>>,
   outliers: number,
   distanceSum: number,
+  categories?: Readonly<Record<string, CategoryCounts>>,
 ): Baseline {
   const bins: Baseline['bins'] = {};
-  for (const field of NUMERIC_FIELDS) {
+  const per = (count: number): number => count / Math.max(1, rows);
+  for (const [field, fieldEdges] of Object.entries(edges)) {
     const counts: number[] = [];
     let before = 0;
-    for (const b of below[field]) {
+    for (const b of below[field] ?? []) {
       counts.push(b - before);
       before = b;
     }
     counts.push(rows - before);
-    bins[field] = { edges: edges[field], shares: counts.map((c) => c / Math.max(1, rows)) };
+    bins[field] = { edges: [...fieldEdges], shares: counts.map(per) };
   }
-  return { bins, outlierRate: outliers / Math.max(1, rows), meanDistance: distanceSum / Math.max(1, rows) };
+  const baseline: Baseline = { bins, outlierRate: per(outliers), meanDistance: per(distanceSum) };
+  if (categories === undefined) return baseline;
+  const shares: Record<string, CategoryShares> = {};
+  for (const [field, { values, counts }] of Object.entries(categories)) shares[field] = { values: [...values], shares: counts.map(per) };
+  return { ...baseline, categories: shares };
 }
 
 /**
- * The training population's figures that nightly runs compare against; `distances` holds each
- * customer's. Each field is put in order once (counted or radix-sorted; the counts
- * profileSegments made when it ran first); its bins are counted from that order, not value by
- * value.
+ * The training population's figures that nightly runs compare against, over every feature of the
+ * customers' schema; `distances` holds each customer's. Each numeric feature is put in order once
+ * (counted or radix-sorted; the counts profileSegments made when it ran first); its bins are
+ * counted from that order, not value by value. A categorical feature's customers are counted by
+ * code.
  */
 export function baselineOf(customers: Customers, distances: Float64Array, outliers: number): Baseline {
-  const edges = {} as Record<NumericField, number[]>;
-  const below = {} as Record<NumericField, number[]>;
+  const columns = columnsOf(customers);
+  const edges: Record<string, number[]> = {};
+  const below: Record<string, number[]> = {};
+  const categories: Record<string, CategoryCounts> = {};
   let buffer: Float64Array | undefined;
-  for (const field of NUMERIC_FIELDS) {
+  for (const feature of columns.schema.features) {
+    const field = feature.name;
+    if (feature.kind === 'categorical') {
+      categories[field] = categoryCounts(columns.categories(field), columns.codes(field), columns.length, feature.categories === 'learned');
+      continue;
+    }
     const sorted = fieldAscending(customers, field, () => (buffer ??= new Float64Array(customers.length)));
     edges[field] = decileEdges(sorted);
     below[field] = edges[field].map((edge) => sorted.countBelow(edge));
   }
   let sum = 0;
   for (let i = 0; i < distances.length; i++) sum += distances[i]!;
-  return baselineFromCounts(customers.length, edges, below, outliers, sum);
+  return baselineFromCounts(customers.length, edges, below, outliers, sum, categories);
+}
+
+/**
+ * Customers per value of a categorical feature from its codes: every listed value in the schema's
+ * order (none left out), or a learned feature's values that some customer has, sorted.
+ */
+function categoryCounts(values: readonly string[], codes: Uint8Array, rows: number, learned: boolean): CategoryCounts {
+  const byCode = new Float64Array(values.length);
+  for (let i = 0; i < rows; i++) byCode[codes[i]!]!++;
+  const order = values.map((_, code) => code).filter((code) => !learned || byCode[code]! > 0);
+  if (learned) order.sort((a, b) => (values[a]! < values[b]! ? -1 : values[a]! > values[b]! ? 1 : 0));
+  return { values: order.map((code) => values[code]!), counts: order.map((code) => byCode[code]!) };
 }
 
 /** Population stability index of observed bin counts against expected shares. */
@@ -101,6 +146,17 @@ export function psi(expected: readonly number[], observed: readonly number[]): n
   return value;
 }
 
+/** A categorical feature's drift: its values' shares at training and now, and the PSI over them. */
+const CategoryDriftSchema = z.object({
+  psi: z.number(),
+  values: z.array(z.string()),
+  training: z.array(z.number()),
+  /** Shares among the assigned customers, per value (null: none assigned). */
+  now: z.array(z.number()).nullable(),
+  /** Share of the assigned customers with a value not seen at training (null: none assigned). */
+  unseen: z.number().nullable(),
+});
+
 export const DriftSchema = z.object({
   assigned: z.number().int().nonnegative(),
   created: z.number().int().nonnegative(),
@@ -109,7 +165,10 @@ export const DriftSchema = z.object({
   trainingOutlierRate: z.number(),
   meanDistance: z.number().nullable(),
   trainingMeanDistance: z.number(),
+  /** PSI per numeric feature over its training bins. */
   psi: z.record(z.string(), z.number()),
+  /** Per categorical feature (a baseline with category shares only: older drift figures have none). */
+  categories: z.record(z.string(), CategoryDriftSchema).optional(),
   retrainRecommended: z.boolean(),
   reasons: z.array(z.string()),
 });
@@ -121,8 +180,13 @@ export interface ObservedPopulation {
   readonly created: number;
   readonly outliers: number;
   readonly distanceSum: number;
-  /** Bin counts per field among the assigned customers, bins as in the baseline. */
+  /** Bin counts per numeric feature among the assigned customers, bins as in the baseline. */
   readonly bins: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Counts per categorical feature among the assigned customers: one per value of the baseline's,
+   * then one of the values it does not have.
+   */
+  readonly categories?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** Compares the assigned customers with the training population; says whether to retrain and why. */
@@ -130,11 +194,17 @@ export function assessDrift(baseline: Baseline, observed: ObservedPopulation): D
   const { assigned, created } = observed;
   const labeled = assigned + created;
   const psiByField: Record<string, number> = {};
-  for (const [field, { shares }] of Object.entries(baseline.bins)) psiByField[field] = psi(shares, observed.bins[field] ?? []);
+  // a field the observation left out (its column no longer in the table) gets no figure
+  for (const [field, { shares }] of Object.entries(baseline.bins)) {
+    const counts = observed.bins[field];
+    if (counts !== undefined) psiByField[field] = psi(shares, counts);
+  }
+  const categories = baseline.categories === undefined ? undefined : categoryDrift(baseline.categories, observed.categories ?? {});
   const outlierRate = assigned > 0 ? observed.outliers / assigned : null;
   const reasons: string[] = [];
   if (assigned >= MIN_DRIFT_SAMPLE) {
-    for (const [field, value] of Object.entries(psiByField)) {
+    const shifted = [...Object.entries(psiByField), ...Object.entries(categories ?? {}).map(([f, c]) => [f, c.psi] as const)];
+    for (const [field, value] of shifted) {
       if (value > PSI_THRESHOLD) reasons.push(`${field} has shifted: PSI ${value.toFixed(2)} > ${PSI_THRESHOLD}`);
     }
     const limit = OUTLIER_RATE_FACTOR * Math.max(baseline.outlierRate, EMPTY_BIN_SHARE);
@@ -153,7 +223,29 @@ export function assessDrift(baseline: Baseline, observed: ObservedPopulation): D
     meanDistance: assigned > 0 ? observed.distanceSum / assigned : null,
     trainingMeanDistance: baseline.meanDistance,
     psi: psiByField,
+    ...(categories === undefined ? {} : { categories }),
     retrainRecommended: reasons.length > 0,
     reasons,
   };
+}
+
+/** Each categorical feature's shares now against training, and the PSI over its values and the unseen ones. */
+function categoryDrift(
+  baseline: Readonly<Record<string, CategoryShares>>,
+  observed: Readonly<Record<string, readonly number[]>>,
+): NonNullable<Drift['categories']> {
+  const out: NonNullable<Drift['categories']> = {};
+  for (const [field, { values, shares }] of Object.entries(baseline)) {
+    const counts = observed[field];
+    if (counts === undefined) continue;
+    const total = counts.reduce((a, b) => a + b, 0);
+    out[field] = {
+      psi: psi([...shares, 0], counts),
+      values: [...values],
+      training: [...shares],
+      now: total > 0 ? values.map((_, i) => (counts[i] ?? 0) / total) : null,
+      unseen: total > 0 ? (counts[values.length] ?? 0) / total : null,
+    };
+  }
+  return out;
 }

@@ -1,14 +1,18 @@
 // CustomerRepository over SqlClient: the customers table — upserts (plain, and labeled by ingest),
-// key-ordered pages, and labeling in the database in bounded key ranges.
+// key-ordered pages, and labeling in the database in bounded key ranges — for a customer schema:
+// every statement's feature columns are generated from it (quoted names), its values only ever
+// travel as parameters.
 
 import type { Customer } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import type { Assignment } from '../model/assign.ts';
 import type { ObservedPopulation } from '../model/drift.ts';
 import {
-  UPLOAD_BATCH_ROWS,
+  uploadBatchRows,
+  type ColumnCheck,
   type CustomerRepository,
   type LabeledBatch,
+  type PendingCounts,
   type SqlClient,
   type SqlParams,
   type SqlRow,
@@ -18,58 +22,97 @@ import {
   type UploadRow,
   type UpsertCounts,
 } from '../ports.ts';
+import { MALL_SCHEMA, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
+import { columnType } from './customer-table.ts';
 import { populationStatement } from './drift.ts';
-import { CUSTOMER_PAGE_ROWS, int, LABELED_PAGE_ROWS, pagesByKey, toCustomer } from './rows.ts';
-import { labelBatchStatement } from './scoring.ts';
+import {
+  complete,
+  customerReader,
+  CUSTOMER_PAGE_ROWS,
+  featureColumn,
+  featureSelect,
+  int,
+  LABELED_PAGE_ROWS,
+  pageRows,
+  pagesByKey,
+} from './rows.ts';
+import { featureNames, labelBatchStatement } from './scoring.ts';
 
-/** The batch's rows as the JSON array the statement reads with jsonb_to_recordset (short keys: a smaller request). */
-function rowsJson(rows: readonly UploadRow[], labeled: boolean): string {
-  const objects = rows.map(({ customer: c, assignment: a }) =>
-    labeled
-      ? {
-          i: c.customerId,
-          g: c.gender,
-          a: c.age,
-          n: c.annual_income_thousands,
-          s: c.spending_score,
-          k: a!.segment,
-          d: a!.distance,
-          o: a!.isOutlier,
-        }
-      : { i: c.customerId, g: c.gender, a: c.age, n: c.annual_income_thousands, s: c.spending_score },
-  );
-  return JSON.stringify(objects);
-}
+/**
+ * The statements of a schema's upserts. A row travels in the `rows` JSON array with short keys (`i`
+ * the id, `f<n>` the n-th feature, `k`, `d`, `o` the label), each feature read by jsonb_to_recordset
+ * as its column's type. A categorical feature's values travel once per statement, in a `values_<n>`
+ * JSON array (the batch's distinct values), and a row holds its value's index there: a row's size
+ * does not depend on how long the values are.
+ */
+class UpsertSql {
+  /** Statement text without labels, and with them (the segment name from :names, not once per row). */
+  readonly plain: string;
+  readonly labeled: string;
 
-const UPSERT_CUSTOMERS = `INSERT INTO customers AS c (customer_id, gender, age, annual_income_thousands, spending_score)
-  SELECT r.i, r.g, r.a, r.n, r.s FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(i text, g text, a integer, n numeric, s integer)
+  constructor(private readonly schema: CustomerSchema) {
+    const features = schema.features;
+    const columns = features.map((f) => featureColumn(f.name));
+    // a categorical feature's value is its dictionary's entry: `->>` of an integer gives the array's element as text
+    const values = features.map((f, n) => (f.kind === 'categorical' ? `CAST(:values_${n} AS jsonb)->>r.f${n}` : `r.f${n}`));
+    const recordType = (f: SchemaFeature, n: number): string => `f${n} ${f.kind === 'categorical' ? 'integer' : columnType(f)}`;
+    const record = ['i text', ...features.map(recordType)];
+    const set = columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+    const changed = `(${columns.map((c) => `c.${c}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+    this.plain = `INSERT INTO customers AS c (customer_id, ${columns.join(', ')})
+  SELECT r.i, ${values.join(', ')} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(${record.join(', ')})
   ON CONFLICT (customer_id) DO UPDATE SET
-    gender = EXCLUDED.gender, age = EXCLUDED.age,
-    annual_income_thousands = EXCLUDED.annual_income_thousands, spending_score = EXCLUDED.spending_score,
+    ${set},
     segment = NULL, segment_origin = NULL, segment_name = NULL, model_version = NULL,
     segment_distance = NULL, is_outlier = NULL, segmented_at = NULL, updated_at = now()
-  WHERE (c.gender, c.age, c.annual_income_thousands, c.spending_score)
-    IS DISTINCT FROM (EXCLUDED.gender, EXCLUDED.age, EXCLUDED.annual_income_thousands, EXCLUDED.spending_score)
+  WHERE ${changed}
   RETURNING (xmax = 0) AS inserted`;
-
-// a row's segment name comes from :names (segment id → name), so it does not travel once per row
-const UPSERT_LABELED = `INSERT INTO customers AS c (customer_id, gender, age, annual_income_thousands, spending_score,
+    this.labeled = `INSERT INTO customers AS c (customer_id, ${columns.join(', ')},
     segment, segment_name, segment_distance, is_outlier, segment_origin, model_version, segmented_at)
-  SELECT r.i, r.g, r.a, r.n, r.s, r.k, CAST(:names AS jsonb)->>CAST(r.k AS text), r.d, r.o, 'assigned', CAST(:model_version AS text), now()
-  FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(i text, g text, a integer, n numeric, s integer, k integer, d double precision, o boolean)
+  SELECT r.i, ${values.join(', ')}, r.k, CAST(:names AS jsonb)->>CAST(r.k AS text), r.d, r.o, 'assigned', CAST(:model_version AS text), now()
+  FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(${[...record, 'k integer', 'd double precision', 'o boolean'].join(', ')})
   ON CONFLICT (customer_id) DO UPDATE SET
-    gender = EXCLUDED.gender, age = EXCLUDED.age,
-    annual_income_thousands = EXCLUDED.annual_income_thousands, spending_score = EXCLUDED.spending_score,
+    ${set},
     segment = EXCLUDED.segment, segment_name = EXCLUDED.segment_name,
     segment_distance = EXCLUDED.segment_distance, is_outlier = EXCLUDED.is_outlier,
     segment_origin = CASE WHEN EXISTS (
       SELECT 1 FROM training_members AS t WHERE t.model_version = EXCLUDED.model_version AND t.customer_id = c.customer_id
     ) THEN 'created' ELSE 'assigned' END,
     model_version = EXCLUDED.model_version, segmented_at = now(), updated_at = now()
-  WHERE (c.gender, c.age, c.annual_income_thousands, c.spending_score)
-      IS DISTINCT FROM (EXCLUDED.gender, EXCLUDED.age, EXCLUDED.annual_income_thousands, EXCLUDED.spending_score)
+  WHERE ${changed}
     OR c.model_version IS DISTINCT FROM EXCLUDED.model_version OR c.segment IS NULL
   RETURNING (xmax = 0) AS inserted`;
+  }
+
+  /** The batch's rows as the JSON array the statement reads, and each categorical feature's dictionary. */
+  rows(rows: readonly UploadRow[], labeled: boolean, params: Record<string, SqlValue>): void {
+    const features = this.schema.features;
+    const keys = features.map((_, n) => `f${n}`);
+    const dictionaries = features.map((f) => (f.kind === 'categorical' ? new Map<string, number>() : null));
+    const objects = rows.map(({ customer, assignment }) => {
+      const row: Record<string, string | number | boolean> = { i: customer.customerId };
+      for (let n = 0; n < features.length; n++) {
+        const value = customer[features[n]!.name];
+        if (value === undefined) throw new RangeError(`customer ${customer.customerId} has no ${features[n]!.name}`);
+        const dictionary = dictionaries[n];
+        if (dictionary === null || dictionary === undefined) {
+          row[keys[n]!] = value;
+          continue;
+        }
+        const text = String(value);
+        let index = dictionary.get(text);
+        if (index === undefined) dictionary.set(text, (index = dictionary.size));
+        row[keys[n]!] = index;
+      }
+      if (labeled) Object.assign(row, { k: assignment!.segment, d: assignment!.distance, o: assignment!.isOutlier });
+      return row;
+    });
+    params.rows = JSON.stringify(objects);
+    dictionaries.forEach((dictionary, n) => {
+      if (dictionary !== null) params[`values_${n}`] = JSON.stringify([...dictionary.keys()]);
+    });
+  }
+}
 
 /**
  * One statement that upserts a batch of rows (labeled with `model`, or plain) and answers its counts
@@ -77,12 +120,14 @@ const UPSERT_LABELED = `INSERT INTO customers AS c (customer_id, gender, age, an
  * the batch in the upload's progress (a data-modifying CTE: both commit, or neither).
  */
 function upsertStatement(
+  upsert: UpsertSql,
   rows: readonly UploadRow[],
   model: Model | null,
   done?: { upload: UploadRef; batch: number },
 ): { sql: string; params: SqlParams } {
-  const params: Record<string, SqlValue> = { rows: rowsJson(rows, model !== null) };
-  const parts = [`up AS (${model === null ? UPSERT_CUSTOMERS : UPSERT_LABELED})`];
+  const params: Record<string, SqlValue> = {};
+  upsert.rows(rows, model !== null, params);
+  const parts = [`up AS (${model === null ? upsert.plain : upsert.labeled})`];
   let created = 'CAST(NULL AS text)';
   if (model !== null) {
     params.model_version = model.modelVersion;
@@ -109,8 +154,24 @@ function storedBatch(row: SqlRow | undefined, total: number): StoredBatch {
   return { inserted, updated, unchanged: total - inserted - updated, created: new Set(ids) };
 }
 
+/** information_schema's data_type of the columns a feature of each kind can be read from. */
+const NUMERIC_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
+const TEXT_TYPES = new Set(['text', 'character varying', 'character']);
+
 export class SqlCustomers implements CustomerRepository {
-  constructor(private readonly sql: SqlClient) {}
+  private readonly upsert: UpsertSql;
+  private readonly batchRows: number;
+  private readonly toCustomer: (row: SqlRow) => Customer;
+
+  /** `schema`: the customers table's (the one last applied to it, see customer-table.ts); the mall's by default. */
+  constructor(
+    private readonly sql: SqlClient,
+    readonly schema: CustomerSchema = MALL_SCHEMA,
+  ) {
+    this.upsert = new UpsertSql(schema);
+    this.batchRows = uploadBatchRows(schema);
+    this.toCustomer = customerReader(schema);
+  }
 
   async upsertCustomers(customers: readonly Customer[]): Promise<UpsertCounts> {
     return await this.upsertAll(
@@ -123,13 +184,13 @@ export class SqlCustomers implements CustomerRepository {
     return await this.upsertAll(items, model);
   }
 
-  /** Every row upserted, UPLOAD_BATCH_ROWS per statement, one statement after another. */
+  /** Every row upserted, uploadBatchRows(schema) per statement, one statement after another. */
   private async upsertAll(rows: readonly UploadRow[], model: Model | null): Promise<UpsertCounts> {
     let inserted = 0;
     let updated = 0;
-    for (let start = 0; start < rows.length; start += UPLOAD_BATCH_ROWS) {
-      const batch = rows.slice(start, start + UPLOAD_BATCH_ROWS);
-      const { sql, params } = upsertStatement(batch, model);
+    for (let start = 0; start < rows.length; start += this.batchRows) {
+      const batch = rows.slice(start, start + this.batchRows);
+      const { sql, params } = upsertStatement(this.upsert, batch, model);
       const stored = storedBatch((await this.sql.query(sql, params))[0], batch.length);
       inserted += stored.inserted;
       updated += stored.updated;
@@ -138,27 +199,34 @@ export class SqlCustomers implements CustomerRepository {
   }
 
   async storeUploadBatch(upload: UploadRef, batch: number, rows: readonly UploadRow[], model: Model | null): Promise<StoredBatch> {
-    if (rows.length > UPLOAD_BATCH_ROWS) throw new RangeError(`a batch of an upload holds at most ${UPLOAD_BATCH_ROWS} rows`);
-    const { sql, params } = upsertStatement(rows, model, { upload, batch });
+    if (rows.length > this.batchRows) throw new RangeError(`a batch of an upload holds at most ${this.batchRows} rows`);
+    const { sql, params } = upsertStatement(this.upsert, rows, model, { upload, batch });
     const [row] = await this.sql.query(sql, params);
     return storedBatch(row, rows.length);
   }
 
-  async *readCustomers(pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
+  /** Every customer with a value in each feature, in key order (a row stored before a feature's column existed is not read). */
+  async *readCustomers(pageSize = pageRows(this.schema, CUSTOMER_PAGE_ROWS)): AsyncGenerator<Customer[]> {
     const pages = pagesByKey(
       this.sql,
-      `SELECT customer_id, gender, age, CAST(annual_income_thousands AS double precision) AS income, spending_score
-       FROM customers WHERE customer_id > CAST(:after AS text) ORDER BY customer_id LIMIT CAST(:page_size AS integer)`,
+      `SELECT customer_id, ${featureSelect(this.schema)}
+       FROM customers WHERE customer_id > CAST(:after AS text) AND ${complete(this.schema.features.map((f) => f.name))}
+       ORDER BY customer_id LIMIT CAST(:page_size AS integer)`,
       {},
       pageSize,
     );
-    for await (const rows of pages) yield rows.map(toCustomer);
+    for await (const rows of pages) yield rows.map(this.toCustomer);
   }
 
-  readSegment(modelVersion: string, segment: number, pageSize = LABELED_PAGE_ROWS): AsyncGenerator<SqlRow[]> {
+  /** The segment's rows: customer_id, each feature (numbers as text: NUMERIC exactly as stored), then the label columns. */
+  readSegment(modelVersion: string, segment: number, pageSize = pageRows(this.schema, LABELED_PAGE_ROWS)): AsyncGenerator<SqlRow[]> {
+    const features = this.schema.features.map((f) => {
+      const column = featureColumn(f.name);
+      return f.kind === 'categorical' ? column : `CAST(${column} AS text) AS ${column}`;
+    });
     return pagesByKey(
       this.sql,
-      `SELECT customer_id, gender, age, CAST(annual_income_thousands AS text) AS annual_income_thousands, spending_score,
+      `SELECT customer_id, ${features.join(', ')},
          segment, segment_name, segment_origin, segment_distance, is_outlier, model_version
        FROM customers WHERE model_version = CAST(:model_version AS text) AND segment = CAST(:segment AS integer) AND customer_id > CAST(:after AS text)
        ORDER BY customer_id LIMIT CAST(:page_size AS integer)`,
@@ -167,15 +235,39 @@ export class SqlCustomers implements CustomerRepository {
     );
   }
 
-  async countPending(modelVersion: string | null): Promise<number> {
+  async countPending(model: Model | null): Promise<PendingCounts> {
+    if (model === null) {
+      const [row] = await this.sql.query('SELECT CAST(count(*) AS integer) AS n FROM customers WHERE segment IS NULL');
+      return { pending: int(row?.n), incomplete: 0 };
+    }
+    // pending and complete, or pending with a NULL in a column the model uses (not labelable)
     const [row] = await this.sql.query(
-      modelVersion === null
-        ? 'SELECT CAST(count(*) AS integer) AS n FROM customers WHERE segment IS NULL'
-        : `SELECT CAST(count(*) AS integer) AS n FROM customers
-           WHERE segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text)`,
-      modelVersion === null ? {} : { model_version: modelVersion },
+      `SELECT CAST(count(*) FILTER (WHERE ${complete(featureNames(model.features))}) AS integer) AS pending,
+         CAST(count(*) FILTER (WHERE NOT (${complete(featureNames(model.features))})) AS integer) AS incomplete
+       FROM customers WHERE segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text)`,
+      { model_version: model.modelVersion },
     );
-    return int(row?.n);
+    return { pending: int(row?.pending), incomplete: int(row?.incomplete) };
+  }
+
+  async checkColumns(features: readonly ColumnCheck[]): Promise<{ missing: string[]; retyped: string[] }> {
+    if (features.length === 0) return { missing: [], retyped: [] };
+    const rows = await this.sql.query(
+      `SELECT CAST(f.name AS text) AS name, CAST(c.data_type AS text) AS data_type
+       FROM jsonb_array_elements_text(CAST(:names AS jsonb)) AS f(name)
+       LEFT JOIN information_schema.columns AS c
+         ON c.table_schema = current_schema() AND c.table_name = 'customers' AND c.column_name = f.name`,
+      { names: JSON.stringify(features.map((f) => f.name)) },
+    );
+    const types = new Map(rows.map((r) => [String(r.name), r.data_type === null ? null : String(r.data_type)]));
+    const missing: string[] = [];
+    const retyped: string[] = [];
+    for (const { name, kind } of features) {
+      const type = types.get(name) ?? null;
+      if (type === null) missing.push(name);
+      else if (!(kind === 'numeric' ? NUMERIC_TYPES : TEXT_TYPES).has(type)) retyped.push(name);
+    }
+    return { missing, retyped };
   }
 
   /**
@@ -190,15 +282,17 @@ export class SqlCustomers implements CustomerRepository {
     return { labeled: int(row.labeled), outliers: int(row.outliers), lastKey: String(row.last_key) };
   }
 
-  async observePopulation(model: Model): Promise<ObservedPopulation> {
-    const { sql, params } = populationStatement(model);
+  async observePopulation(model: Model, omit: ReadonlySet<string> = new Set()): Promise<ObservedPopulation> {
+    const { sql, params } = populationStatement(model, omit);
     const rows = await this.sql.query(sql, params);
     const totals = rows.find((r) => r.field === '');
-    const bins: Record<string, number[]> = {};
-    for (const [field, { edges }] of Object.entries(model.baseline.bins)) bins[field] = new Array<number>(edges.length + 1).fill(0);
+    const counters = (entries: Array<[string, number]>): Record<string, number[]> =>
+      Object.fromEntries(entries.filter(([field]) => !omit.has(field)).map(([field, bins]) => [field, new Array<number>(bins).fill(0)]));
+    const bins = counters(Object.entries(model.baseline.bins).map(([field, { edges }]) => [field, edges.length + 1]));
+    const categories = counters(Object.entries(model.baseline.categories ?? {}).map(([field, { values }]) => [field, values.length + 1]));
     for (const r of rows) {
       if (r.field === '') continue;
-      const counts = bins[String(r.field)];
+      const counts = bins[String(r.field)] ?? categories[String(r.field)];
       if (counts) counts[int(r.bin)] = int(r.n);
     }
     return {
@@ -207,6 +301,7 @@ export class SqlCustomers implements CustomerRepository {
       outliers: int(totals?.outliers),
       distanceSum: Number(totals?.distance_sum ?? 0),
       bins,
+      ...(model.baseline.categories === undefined ? {} : { categories }),
     };
   }
 }

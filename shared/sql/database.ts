@@ -1,5 +1,6 @@
 // Every database port over one SqlClient, as one object: what the Data API and pg adapters offer
-// (they supply the SqlClient). Each concern is its own part; this only puts them side by side.
+// (they supply the SqlClient and the customers table's schema). Each concern is its own part; this
+// only puts them side by side.
 
 import type {
   CustomerRepository,
@@ -13,6 +14,7 @@ import type {
   TrainingMembers,
   UploadLedger,
 } from '../ports.ts';
+import { MALL_SCHEMA, type CustomerSchema } from '../schema/customer-schema.ts';
 import { SqlCustomers } from './customers.ts';
 import { SqlLeaseLock } from './lease-lock.ts';
 import { SqlRunLog } from './run-log.ts';
@@ -32,9 +34,13 @@ export class SqlDatabase implements Database {
   private readonly migrator: SchemaMigrator;
   private readonly table: TableStatusReader;
 
-  constructor(sql: SqlClient) {
-    this.customers = new SqlCustomers(sql);
-    this.members = new SqlTrainingMembers(sql);
+  /** `schema`: the customers table's feature columns (the schema last applied to it); the mall's by default. */
+  constructor(
+    sql: SqlClient,
+    readonly schema: CustomerSchema = MALL_SCHEMA,
+  ) {
+    this.customers = new SqlCustomers(sql, schema);
+    this.members = new SqlTrainingMembers(sql, schema);
     this.training = new SqlTableTraining(sql);
     this.ledger = new SqlUploadLedger(sql);
     this.runs = new SqlRunLog(sql);
@@ -50,6 +56,7 @@ export class SqlDatabase implements Database {
   readCustomers: Database['readCustomers'] = (...args) => this.customers.readCustomers(...args);
   readSegment: Database['readSegment'] = (...args) => this.customers.readSegment(...args);
   countPending: Database['countPending'] = (...args) => this.customers.countPending(...args);
+  checkColumns: Database['checkColumns'] = (...args) => this.customers.checkColumns(...args);
   labelNextBatch: Database['labelNextBatch'] = (...args) => this.customers.labelNextBatch(...args);
   observePopulation: Database['observePopulation'] = (...args) => this.customers.observePopulation(...args);
 

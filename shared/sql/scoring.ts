@@ -1,23 +1,17 @@
 // The in-database labeling statement: for one bounded key range of pending customers, compute the
 // model-space features, the squared distance to every centroid and the nearest one, and update
 // the rows — all in PostgreSQL, so customer rows never travel to the caller. The model reaches
-// the statement only as named parameters; column names come from a fixed, validated list.
+// the statement only as named parameters; its feature names reach it only as quoted identifiers
+// (quoteIdentifier), and a category value only as a parameter.
 // Each intermediate step is a subquery fenced with OFFSET 0: inlined, PostgreSQL would re-evaluate
 // every distance expression at each reference (k² distance computations per row instead of k);
 // fenced, each value is computed once per row and streamed to the next step, with no temporary
 // table in between (MATERIALIZED steps spilled a batch of 50,000 rows to disk).
 
 import type { ModelSpace, SqlParams, SqlValue } from '../ports.ts';
+import type { FeatureSpec } from '../features/spec.ts';
 import type { Model } from '../model/artifact.ts';
-import { InvalidOptionError } from '../errors.ts';
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** Guards a column name used in SQL text: only a strict identifier passes. */
-export function sqlIdentifier(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new InvalidOptionError(`"${name}" is not a valid column name`);
-  return name;
-}
+import { complete, featureColumn } from './rows.ts';
 
 const double = (param: string): string => `CAST(:${param} AS double precision)`;
 // double precision constants for one-hot columns: the literals 1.0 and 0.0 are numeric, converted per row
@@ -34,6 +28,23 @@ const ZERO = 'CAST(0 AS double precision)';
 const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true)";
 /** Carried through every step: the key, and the row version the label is computed from. */
 const VALUE_COLUMNS = 'customer_id, row_version';
+
+/**
+ * A numeric feature's raw model-space value over its column, as a double: the column's value, or
+ * for a log1p feature ln(1 + value) in double precision (PostgreSQL has no log1p).
+ *
+ * ln(1 + x) is not Math.log1p(x) to the bit: 1 + x is rounded to a double first (for a value with
+ * a fraction, such as cents; whole numbers below 2^53 add exactly), and ln and log1p are different
+ * approximations, each within an ulp or so. The two values can differ in their last bits (a relative
+ * difference of the order of 1e-16), and so can the scaled value and every squared distance built
+ * on it, by about the same relative amount. A label can differ from the JavaScript Assigner's only
+ * when the two nearest centroids are that close to tied: distances equal to about 1e-15 relative,
+ * far inside 1e-12. Away from such ties, labels are equal and distances agree to about 1e-15.
+ */
+export function rawValueSql(feature: FeatureSpec, column: string): string {
+  const value = `CAST(${column} AS double precision)`;
+  return feature.transform === 'log1p' ? `ln(${ONE} + ${value})` : value;
+}
 
 /** SQL expressions of a model's space over a row's raw columns, with their parameters. */
 export interface ModelSpaceSql {
@@ -55,24 +66,24 @@ export interface ModelSpaceSql {
 }
 
 /**
- * The model-space expressions of `space` over the raw columns gender, age, annual_income_thousands
- * and spending_score, its numbers added to `params` as named parameters (names prefixed by
- * `prefix`, so that two models can meet in one statement). Each value is the same double that
- * encode.ts and kmeans.ts compute in JavaScript: the same operations on the same doubles, in the
- * same order (the one-hot value as a double 1 or 0, the squared differences added from the first
- * column on), so a row gets the centroid JavaScript gives it, first on ties.
+ * The model-space expressions of `space` over the raw feature columns (each named as its feature,
+ * quoted), its numbers added to `params` as named parameters (names prefixed by `prefix`, so that
+ * two models can meet in one statement). Each value is the same double that encode.ts and kmeans.ts
+ * compute in JavaScript: the same operations on the same doubles, in the same order (the one-hot
+ * value as a double 1 or 0, the squared differences added from the first column on), so a row gets
+ * the centroid JavaScript gives it, first on ties — but for a log1p feature's last bits (rawValueSql).
  */
 export function modelSpaceSql(space: ModelSpace, params: Record<string, SqlValue>, prefix = ''): ModelSpaceSql {
   const columns: string[] = [];
   let j = 0;
   for (const feature of space.features) {
-    const column = sqlIdentifier(feature.name);
+    const column = featureColumn(feature.name);
     const values = feature.kind === 'categorical' ? (feature.categories ?? []) : [null];
     for (const category of values) {
       params[`${prefix}mean_${j}`] = space.scaler.mean[j]!;
       params[`${prefix}scale_${j}`] = space.scaler.scale[j]!;
       params[`${prefix}weight_${j}`] = space.scaler.weight[j]!;
-      let raw = `CAST(${column} AS double precision)`;
+      let raw = rawValueSql(feature, column);
       if (category !== null) {
         params[`${prefix}category_${j}`] = category;
         raw = `CASE WHEN ${column} = CAST(:${prefix}category_${j} AS text) THEN ${ONE} ELSE ${ZERO} END`;
@@ -109,6 +120,15 @@ export function modelSpaceSql(space: ModelSpace, params: Record<string, SqlValue
   };
 }
 
+/** The distinct feature names of a model's features, in order. */
+export const featureNames = (features: readonly FeatureSpec[]): string[] => [...new Set(features.map((f) => f.name))];
+
+/** The model's feature columns, quoted, for a select list. */
+const featureList = (features: readonly FeatureSpec[]): string =>
+  featureNames(features)
+    .map((name) => featureColumn(name))
+    .join(', ');
+
 /** SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive). */
 export function labelBatchStatement(model: Model, after: string, batchSize: number): { sql: string; params: SqlParams } {
   const params: Record<string, SqlValue> = { model_version: model.modelVersion, after, batch_size: batchSize };
@@ -129,9 +149,12 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   // by index instead of scanning the table; `c.xmin = b.row_version` leaves alone a row that another
   // transaction changed since this statement read it (an upload, another run), since its label was
   // computed from values it no longer has.
+  // A row with a NULL in a column the model uses (stored before the column existed) is not pending:
+  // it cannot be labeled until its values are uploaded again (countPending counts it apart).
   const sql = `WITH batch AS (
-  SELECT customer_id, xmin AS row_version, gender, age, annual_income_thousands, spending_score FROM customers
+  SELECT customer_id, xmin AS row_version, ${featureList(model.features)} FROM customers
   WHERE customer_id > CAST(:after AS text) AND (segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text))
+    AND ${complete(featureNames(model.features))}
   ORDER BY customer_id LIMIT CAST(:batch_size AS integer)
 ), bounds AS (
   SELECT CAST(count(*) AS integer) AS seen, max(customer_id) AS last_key FROM batch

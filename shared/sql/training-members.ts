@@ -2,11 +2,20 @@
 // `training_members` table), which the origin rule reads when labeling.
 
 import type { Customer } from '../csv/contract.ts';
-import type { SqlClient, SqlValue, TrainingMembers } from '../ports.ts';
-import { batches, CUSTOMER_PAGE_ROWS, int, pagesByKey, toCustomer } from './rows.ts';
+import type { SqlClient, SqlRow, SqlValue, TrainingMembers } from '../ports.ts';
+import { MALL_SCHEMA, type CustomerSchema } from '../schema/customer-schema.ts';
+import { batches, complete, customerReader, CUSTOMER_PAGE_ROWS, featureSelect, int, pageRows, pagesByKey } from './rows.ts';
 
 export class SqlTrainingMembers implements TrainingMembers {
-  constructor(private readonly sql: SqlClient) {}
+  private readonly toCustomer: (row: SqlRow) => Customer;
+
+  /** `schema`: the customers table's (see SqlCustomers); the mall's by default. */
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly schema: CustomerSchema = MALL_SCHEMA,
+  ) {
+    this.toCustomer = customerReader(schema);
+  }
 
   async recordTrainingMembers(modelVersion: string, customerIds: readonly string[]): Promise<number> {
     let recorded = 0;
@@ -28,17 +37,25 @@ export class SqlTrainingMembers implements TrainingMembers {
     return recorded;
   }
 
-  async *readTrainingMembers(modelVersion: string, pageSize = CUSTOMER_PAGE_ROWS): AsyncGenerator<Customer[]> {
+  /**
+   * The members' rows with a value in each of the schema's features (a member's row always has one
+   * in the features of the schema it was trained with; a feature added since may be NULL).
+   */
+  async *readTrainingMembers(modelVersion: string, pageSize = pageRows(this.schema, CUSTOMER_PAGE_ROWS)): AsyncGenerator<Customer[]> {
     const pages = pagesByKey(
       this.sql,
-      `SELECT c.customer_id, c.gender, c.age, CAST(c.annual_income_thousands AS double precision) AS income, c.spending_score
+      `SELECT c.customer_id, ${featureSelect(this.schema, 'c')}
        FROM training_members AS t JOIN customers AS c ON c.customer_id = t.customer_id
        WHERE t.model_version = CAST(:model_version AS text) AND t.customer_id > CAST(:after AS text)
+         AND ${complete(
+           this.schema.features.map((f) => f.name),
+           'c',
+         )}
        ORDER BY t.customer_id LIMIT CAST(:page_size AS integer)`,
       { model_version: modelVersion },
       pageSize,
     );
-    for await (const rows of pages) yield rows.map(toCustomer);
+    for await (const rows of pages) yield rows.map(this.toCustomer);
   }
 
   async trainingMembersAmong(modelVersion: string, customerIds: readonly string[]): Promise<Set<string>> {

@@ -3,10 +3,11 @@
 
 import { randomUUID } from 'node:crypto';
 import type { CustomerCsv } from '../csv/read-customers.ts';
-import { LockHeldError, SegmentationError, userMessage } from '../errors.ts';
+import { LockHeldError, ModelError, SegmentationError, userMessage } from '../errors.ts';
 import type { Model } from '../model/artifact.ts';
 import { assessDrift, type Drift } from '../model/drift.ts';
 import type {
+  ColumnCheck,
   CustomerRepository,
   LeaseLock,
   ModelStore,
@@ -44,7 +45,13 @@ export async function loadCustomers(csv: CustomerCsv, repo: CustomerRepository):
 export interface AssignOutcome {
   readonly status: 'labeled' | 'no-new-customers' | 'no-active-model' | 'locked';
   readonly modelVersion: string | null;
+  /** Customers the run could label: never labeled, or labeled by another model. */
   readonly pending: number;
+  /**
+   * Customers waiting too, but with a NULL in a column the model uses (stored before the column
+   * was added): not labelable until their values are uploaded again. Logged, never silently left.
+   */
+  readonly incomplete: number;
   readonly labeled: number;
   readonly outliers: number;
   readonly batches: number;
@@ -59,9 +66,10 @@ export interface AssignOptions {
 }
 
 /**
- * The nightly job: take the lease, count pending customers (never labeled, or labeled by a model
- * other than the active one), label them in the database batch by batch, record the run.
- * Interrupted halfway, it loses nothing: labeled rows are no longer pending, the rest wait.
+ * The nightly job: take the lease, check that the table still has the columns the active model
+ * uses, count pending customers (never labeled, or labeled by a model other than the active one;
+ * those with a NULL in a column it uses apart), label them in the database batch by batch, record
+ * the run. Interrupted halfway, it loses nothing: labeled rows are no longer pending, the rest wait.
  */
 export async function assignPending(deps: AssignDeps, options: AssignOptions = {}): Promise<AssignOutcome> {
   const { repo, store, log } = deps;
@@ -74,7 +82,7 @@ export async function assignPending(deps: AssignDeps, options: AssignOptions = {
   const runKey = `assign:${owner}`;
   if (!(await repo.acquireLease(NIGHTLY_LOCK, owner, leaseSeconds))) {
     log('another assignment run holds the lock; nothing to do');
-    return { status: 'locked', modelVersion: null, pending: 0, labeled: 0, outliers: 0, batches: 0, drift: null };
+    return { status: 'locked', modelVersion: null, pending: 0, incomplete: 0, labeled: 0, outliers: 0, batches: 0, drift: null };
   }
   try {
     const active = await store.getActive();
@@ -84,7 +92,7 @@ export async function assignPending(deps: AssignDeps, options: AssignOptions = {
       return {
         status: 'no-active-model',
         modelVersion: null,
-        pending: await repo.countPending(null),
+        ...(await repo.countPending(null)),
         labeled: 0,
         outliers: 0,
         batches: 0,
@@ -92,22 +100,38 @@ export async function assignPending(deps: AssignDeps, options: AssignOptions = {
       };
     }
     const model = await store.getModel(active.modelVersion);
-    const pending = await repo.countPending(model.modelVersion);
+    const gone = await columnsGone(deps, model);
+    const { pending, incomplete } = await repo.countPending(model);
+    if (incomplete > 0) {
+      log(
+        `${incomplete} customer${incomplete === 1 ? ' is' : 's are'} not labeled: a NULL in a column model ${model.modelVersion} uses ` +
+          `(stored before the column was added); upload ${incomplete === 1 ? 'its row' : 'their rows'} again to label ${incomplete === 1 ? 'it' : 'them'}`,
+      );
+    }
     if (pending === 0) {
       log('no new customers');
-      const drift = await checkDrift(deps, model);
+      const drift = await checkDrift(deps, model, gone);
       await repo.recordRun(
         { kind: 'assign', modelVersion: model.modelVersion, status: 'ok', labeled: 0, outliers: 0, drift },
         startedAt,
         runKey,
       );
-      return { status: 'no-new-customers', modelVersion: model.modelVersion, pending, labeled: 0, outliers: 0, batches: 0, drift };
+      return {
+        status: 'no-new-customers',
+        modelVersion: model.modelVersion,
+        pending,
+        incomplete,
+        labeled: 0,
+        outliers: 0,
+        batches: 0,
+        drift,
+      };
     }
     log(`${pending} pending customer${pending === 1 ? '' : 's'}; labeling with model ${model.modelVersion}`);
     const totals = await labelAll(deps, model, owner, leaseSeconds, batchSize);
-    const drift = await checkDrift(deps, model);
+    const drift = await checkDrift(deps, model, gone);
     await repo.recordRun({ kind: 'assign', modelVersion: model.modelVersion, status: 'ok', ...totals, drift }, startedAt, runKey);
-    return { status: 'labeled', modelVersion: model.modelVersion, pending, ...totals, drift };
+    return { status: 'labeled', modelVersion: model.modelVersion, pending, incomplete, ...totals, drift };
   } catch (error) {
     await repo
       .recordRun({ kind: 'assign', modelVersion: null, status: 'failed', error: runError(error) }, startedAt, runKey)
@@ -128,9 +152,45 @@ function runError(error: unknown): string {
   return `unexpected error: ${error instanceof Error ? error.name : typeof error} (details in the log)`;
 }
 
-/** Drift of the active model's population against its training baseline; says when to retrain. */
-async function checkDrift(deps: AssignDeps, model: Model): Promise<Drift> {
-  const drift = assessDrift(model.baseline, await deps.repo.observePopulation(model));
+/** `a`, `a and b`, `a, b and c`. */
+const listed = (names: readonly string[]): string =>
+  names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+
+/**
+ * Checks the table's columns against what the model reads (information_schema, one statement). A
+ * feature column of the model that is gone (dropped or renamed since it was trained) or holds
+ * another kind of values ends the run: a ModelError in one line saying to retrain. The other
+ * columns of its drift baseline that are gone are returned: its drift leaves them out.
+ */
+async function columnsGone(deps: AssignDeps, model: Model): Promise<ReadonlySet<string>> {
+  const used = new Map<string, ColumnCheck>(model.features.map((f) => [f.name, { name: f.name, kind: f.kind }]));
+  const checks = [...used.values()];
+  for (const name of Object.keys(model.baseline.bins)) if (!used.has(name)) checks.push({ name, kind: 'numeric' });
+  for (const name of Object.keys(model.baseline.categories ?? {})) if (!used.has(name)) checks.push({ name, kind: 'categorical' });
+  const { missing, retyped } = await deps.repo.checkColumns(checks);
+  const missingUsed = missing.filter((name) => used.has(name));
+  const retypedUsed = retyped.filter((name) => used.has(name));
+  if (missingUsed.length > 0 || retypedUsed.length > 0) {
+    const problems = [
+      ...(missingUsed.length > 0
+        ? [
+            `its column${missingUsed.length > 1 ? 's' : ''} ${listed(missingUsed)} no longer in the customers table (dropped or renamed since)`,
+          ]
+        : []),
+      ...(retypedUsed.length > 0 ? [`${listed(retypedUsed)} of another type in the table than it was trained on`] : []),
+    ];
+    throw new ModelError(
+      `the active model ${model.modelVersion} cannot label the customers table: ${problems.join('; ')}; retrain on the table's current columns (or promote a model trained on them)`,
+    );
+  }
+  const gone = new Set([...missing, ...retyped]);
+  if (gone.size > 0) deps.log(`drift leaves out ${listed([...gone])}: no longer a column of the customers table as the model knew it`);
+  return gone;
+}
+
+/** Drift of the active model's population against its training baseline (but the fields in `omit`); says when to retrain. */
+async function checkDrift(deps: AssignDeps, model: Model, omit: ReadonlySet<string>): Promise<Drift> {
+  const drift = assessDrift(model.baseline, await deps.repo.observePopulation(model, omit));
   if (drift.retrainRecommended) deps.log(`retrain recommended: ${drift.reasons.join('; ')}`);
   return drift;
 }

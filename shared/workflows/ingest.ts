@@ -2,14 +2,16 @@
 // streamed: upserted and labeled with the active model in bounded batches, several at once, while
 // labeled.csv and rejects.csv are written, then summary.json. The same object (bucket, key, ETag)
 // is processed once; a run that dies is resumed by the next after its last stored batch, with the
-// model it started with. A bad file ends in a failed summary, the table unchanged.
+// model it started with. A bad file ends in a failed summary, the table unchanged. The file is read
+// with the customers table's schema (every feature column is written); the model labels from the
+// features it has among them.
 
 import * as z from 'zod';
-import { InvalidFileError, SegmentationError } from '../errors.ts';
+import { InvalidFileError, ModelError, SegmentationError } from '../errors.ts';
 import { claimStaleSeconds, INGEST_LIMITS } from '../function-limits.ts';
 import type { Model } from '../model/artifact.ts';
 import {
-  UPLOAD_BATCH_ROWS,
+  uploadBatchRows,
   type CustomerRepository,
   type ModelStore,
   type ObjectSource,
@@ -19,6 +21,7 @@ import {
   type UploadLedger,
   type UploadRef,
 } from '../ports.ts';
+import type { CustomerSchema } from '../schema/customer-schema.ts';
 import { labelFile, type FileSource, type LabeledRowSink } from './label-file.ts';
 import { TABLE_SOURCE } from './database.ts';
 import { UPLOADS_CUSTOMERS_PREFIX } from '../storage-layout.ts';
@@ -27,6 +30,7 @@ import { processOnce } from './claim.ts';
 
 export interface IngestDeps {
   readonly objects: ObjectSource;
+  /** The customers table; its `schema` is what files are read with. */
   readonly repo: CustomerRepository & TrainingMembers & UploadLedger & RunLog;
   readonly store: ModelStore;
   /** The writer for one file's results (`results/customers/<name>/`). */
@@ -84,19 +88,37 @@ function resultName(key: string): string {
   return name.replace(/\.csv$/i, '');
 }
 
+/**
+ * Refuses a model that cannot label rows of the table's schema: a feature it uses that the schema
+ * lacks, or has as another kind (the schema changed since the model was trained). A ModelError in
+ * one line, before the upload is claimed: the table is unchanged, and the event can be delivered
+ * again once a model trained on the table's columns is active.
+ */
+function checkModelFits(model: Model, schema: CustomerSchema): void {
+  const kinds = new Map(schema.features.map((f) => [f.name, f.kind]));
+  const misfits = model.features.filter((f) => kinds.get(f.name) !== f.kind).map((f) => f.name);
+  if (misfits.length === 0) return;
+  throw new ModelError(
+    `the active model ${model.modelVersion} uses ${misfits.join(', ')}, which the customers table's schema (${schema.name}) ` +
+      `no longer has as it was trained on: retrain on the table's current columns (or promote a model trained on them), then upload the file again`,
+  );
+}
+
 /** Processes one uploaded customers file; data problems end in a summary, never a retry. */
 export async function ingestObject(deps: IngestDeps, request: IngestRequest): Promise<IngestOutcome> {
   const source = `s3://${request.bucket}/${request.key}`;
   const { bucket, key, etag, claimId } = request;
   const active = await deps.store.getActive();
-  const startedWith: StartedWith = { modelVersion: active?.modelVersion ?? null, batchRows: UPLOAD_BATCH_ROWS };
+  const activeModel = active === null ? null : await deps.store.getModel(active.modelVersion);
+  if (activeModel !== null) checkModelFits(activeModel, deps.repo.schema);
+  const startedWith: StartedWith = { modelVersion: active?.modelVersion ?? null, batchRows: uploadBatchRows(deps.repo.schema) };
   const once = await processOnce(
     deps.repo,
     { bucket, key, etag },
     CLAIM_STALE_SECONDS,
     // a run that resumes another labels with the model the first one started with, not a newer one:
     // the rows stored before and after agree
-    (recorded) => processClaimed(deps, request, source, StartedWithSchema.safeParse(recorded).data ?? startedWith),
+    (recorded) => processClaimed(deps, request, source, StartedWithSchema.safeParse(recorded).data ?? startedWith, activeModel),
     { claimId, startedWith },
   );
   if (once.state === 'done') {
@@ -127,7 +149,7 @@ function tableSink(
 ): LabeledRowSink {
   const none: ReadonlySet<string> = new Set();
   return {
-    batchRows: UPLOAD_BATCH_ROWS,
+    batchRows: uploadBatchRows(repo.schema),
     inFlight: STORE_IN_FLIGHT,
     store: async (rows, batch) => {
       if (!done.has(batch)) return (await repo.storeUploadBatch(upload, batch, rows, model)).created;
@@ -140,7 +162,13 @@ function tableSink(
   };
 }
 
-async function processClaimed(deps: IngestDeps, request: IngestRequest, source: string, startedWith: StartedWith): Promise<IngestOutcome> {
+async function processClaimed(
+  deps: IngestDeps,
+  request: IngestRequest,
+  source: string,
+  startedWith: StartedWith,
+  activeModel: Model | null,
+): Promise<IngestOutcome> {
   const { bucket, key, etag } = request;
   const startedAt = deps.clock();
   const writer = deps.results(resultName(key));
@@ -153,12 +181,15 @@ async function processClaimed(deps: IngestDeps, request: IngestRequest, source: 
   };
   let summary: LabelSummary;
   try {
-    const model: Model | null = startedWith.modelVersion === null ? null : await deps.store.getModel(startedWith.modelVersion);
-    const done = startedWith.batchRows === UPLOAD_BATCH_ROWS ? await deps.repo.doneBatches(bucket, key, etag) : new Set<number>();
+    const version = startedWith.modelVersion;
+    const model = version === null ? null : version === activeModel?.modelVersion ? activeModel : await deps.store.getModel(version);
+    if (model !== null) checkModelFits(model, deps.repo.schema);
+    const batchRows = uploadBatchRows(deps.repo.schema);
+    const done = startedWith.batchRows === batchRows ? await deps.repo.doneBatches(bucket, key, etag) : new Set<number>();
     if (done.size > 0)
       deps.log('resuming an earlier run: the batches it stored are not stored again', { source, etag, batches: done.size });
     const sink = tableSink(deps.repo, { bucket, key, etag }, model, done);
-    summary = await labelFile({ open, source, model, startedAt, clock: deps.clock, sink }, writer);
+    summary = await labelFile({ open, source, model, schema: deps.repo.schema, startedAt, clock: deps.clock, sink }, writer);
   } catch (error) {
     if (error instanceof UploadReplacedError) {
       deps.log('the object changed or was deleted since this event; the newer upload has its own event', { source, etag });

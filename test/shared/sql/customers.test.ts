@@ -147,17 +147,49 @@ describe.each(SQL_CLIENTS)('SqlCustomers over %s', (name) => {
 
   describe('countPending', () => {
     it('counts customers never labeled, and with an active model also those labeled by another', async () => {
-      const ids = customers(10, 5).map((c) => c.customerId);
-      await table.upsertCustomers(customers(10, 5));
+      const rows = customers(10, 5);
+      const ids = rows.map((c) => c.customerId);
+      await table.upsertCustomers(rows);
+      const model = modelOf(rows, 2);
       const label = (version: string, some: readonly string[]) =>
         clients.db.repo.pool.query(
           "UPDATE customers SET segment = 0, segment_origin = 'assigned', model_version = $1 WHERE customer_id = ANY($2)",
           [version, some],
         );
       await label('a', ids.slice(0, 3));
-      await label('b', ids.slice(3, 7));
-      expect(await table.countPending(null)).toBe(3);
-      expect(await table.countPending('b')).toBe(6);
+      await label(model.modelVersion, ids.slice(3, 7));
+      expect(await table.countPending(null)).toEqual({ pending: 3, incomplete: 0 });
+      expect(await table.countPending(model)).toEqual({ pending: 6, incomplete: 0 });
+    });
+
+    it('counts apart, as incomplete, waiting customers with a NULL in a column the model uses', async () => {
+      const rows = customers(10, 15);
+      await table.upsertCustomers(rows);
+      const model = modelOf(rows, 2);
+      // rows stored before a column existed hold NULL there (customer-table.ts adds it nullable)
+      await clients.db.repo.pool.query('ALTER TABLE customers ALTER COLUMN age DROP NOT NULL');
+      try {
+        await clients.db.repo.pool.query("UPDATE customers SET age = NULL WHERE customer_id IN ('0000002', '0000005')");
+        expect(await table.countPending(model)).toEqual({ pending: 8, incomplete: 2 });
+        const batch = await table.labelNextBatch(model, '', 50_000);
+        expect(batch).toMatchObject({ labeled: 8 });
+        expect(await table.countPending(model)).toEqual({ pending: 0, incomplete: 2 });
+        expect((await labels()).get('0000002')!.segment).toBeNull();
+        // a model that does not use the column labels them
+        const without = trainModel(
+          { source: 'f', customers: [...rows], rowsRead: rows.length, rowsRejected: 0, duplicates: 0 },
+          { k: 2, maxK: 2, restarts: 1, exclude: ['age'] },
+          new Date(),
+        );
+        expect(await table.countPending(without)).toEqual({ pending: 10, incomplete: 0 });
+        // readCustomers reads complete rows only
+        const read: Customer[] = [];
+        for await (const page of table.readCustomers()) read.push(...page);
+        expect(read.map((c) => c.customerId)).toHaveLength(8);
+      } finally {
+        await clients.db.repo.pool.query('DELETE FROM customers');
+        await clients.db.repo.pool.query('ALTER TABLE customers ALTER COLUMN age SET NOT NULL');
+      }
     });
   });
 

@@ -7,6 +7,7 @@ import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { SqlCustomers } from '../../../shared/sql/customers.ts';
 import { SqlRunLog } from '../../../shared/sql/run-log.ts';
 import { SqlTableStatus } from '../../../shared/sql/table-status.ts';
+import { trainModel } from '../../../shared/workflows/train.ts';
 import { SQL_CLIENTS, useSqlClients } from '../../support/database.ts';
 
 const DRIFT: Drift = {
@@ -36,22 +37,26 @@ describe.each(SQL_CLIENTS)('SqlTableStatus over %s', (name) => {
   });
 
   it("counts the customers never labeled apart from those waiting for the active model ('pending')", async () => {
-    await table.upsertCustomers([...generateCustomers({ rows: 10, seed: 1 })]);
+    const rows = [...generateCustomers({ rows: 10, seed: 1 })].map(({ planted: _planted, ...c }) => c);
+    await table.upsertCustomers(rows);
+    const model = trainModel({ source: 'f', customers: rows, rowsRead: 10, rowsRejected: 0, duplicates: 0 }, { k: 2, maxK: 2 }, new Date());
+    const b = model.modelVersion;
     // 1-4 labeled by model b (the active one), 5-6 by model a, 7-10 never
     await clients.db.repo.pool.query(
       `UPDATE customers SET segment = n % 2, segment_name = 'n' || (n % 2), segment_origin = CASE WHEN n <= 2 THEN 'created' ELSE 'assigned' END,
-         model_version = CASE WHEN n <= 4 THEN 'b' ELSE 'a' END, is_outlier = n = 3
+         model_version = CASE WHEN n <= 4 THEN $1 ELSE 'a' END, is_outlier = n = 3
        FROM (SELECT customer_id AS id, CAST(customer_id AS integer) AS n FROM customers) AS k
        WHERE k.id = customers.customer_id AND k.n <= 6`,
+      [b],
     );
     const status = await reader.status();
     expect(status).toMatchObject({ customers: 10, unlabeled: 4, byOrigin: { created: 2, assigned: 4, unlabeled: 4 } });
-    expect(await table.countPending('b')).toBe(6);
+    expect(await table.countPending(model)).toEqual({ pending: 6, incomplete: 0 });
     expect(status.bySegment).toEqual([
+      { segment: 0, name: 'n0', modelVersion: b, customers: 2, outliers: 0 },
+      { segment: 1, name: 'n1', modelVersion: b, customers: 2, outliers: 1 },
       { segment: 0, name: 'n0', modelVersion: 'a', customers: 1, outliers: 0 },
       { segment: 1, name: 'n1', modelVersion: 'a', customers: 1, outliers: 0 },
-      { segment: 0, name: 'n0', modelVersion: 'b', customers: 2, outliers: 0 },
-      { segment: 1, name: 'n1', modelVersion: 'b', customers: 2, outliers: 1 },
     ]);
   });
 

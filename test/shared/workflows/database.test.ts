@@ -164,7 +164,7 @@ describe.each(SQL_CLIENTS)('the database ports over %s', (implementation) => {
         }),
       );
       await expect(assignPending({ ...deps, repo: failing }, { batchSize: 10 })).rejects.toThrow('connection terminated');
-      expect(await deps.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(40);
+      expect((await deps.repo.countPending(await deps.store.getModel((await deps.store.getActive())!.modelVersion))).pending).toBe(40);
       const rerun = await assignPending(deps, { batchSize: 10 });
       expect(rerun.labeled).toBe(40);
       expect([...(await labels()).values()].every((l) => l.segment !== null)).toBe(true);
@@ -188,7 +188,7 @@ describe.each(SQL_CLIENTS)('the database ports over %s', (implementation) => {
         }),
       );
       await expect(assignPending({ ...deps, repo: stolen }, { batchSize: 10 })).rejects.toBeInstanceOf(LockHeldError);
-      expect(await deps.repo.countPending((await deps.store.getActive())!.modelVersion)).toBe(10);
+      expect((await deps.repo.countPending(await deps.store.getModel((await deps.store.getActive())!.modelVersion))).pending).toBe(10);
       const { rows } = await db.repo.pool.query("SELECT status, error FROM runs WHERE kind = 'assign' ORDER BY id DESC LIMIT 1");
       expect(rows[0]).toEqual({
         status: 'failed',
@@ -270,7 +270,7 @@ describe('concurrency (real PostgreSQL locks)', () => {
     expect(first).toMatchObject({ status: 'labeled', labeled: 300 });
     expect(['locked', 'no-new-customers']).toContain(second!.status);
     expect(second!.labeled).toBe(0);
-    expect(await db.repo.countPending(model.modelVersion)).toBe(0);
+    expect(await db.repo.countPending(model)).toEqual({ pending: 0, incomplete: 0 });
   });
 
   it('trains from the table while a nightly run holds the lease: promoted, labeled by the next run', async () => {
