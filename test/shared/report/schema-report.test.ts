@@ -5,7 +5,9 @@
 // speak of this schema, not of the mall's.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CustomerColumns } from '../../../shared/csv/columns.ts';
+import { CustomerColumns } from '../../../shared/csv/columns.ts';
+import type { Customer } from '../../../shared/csv/contract.ts';
+import { parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
 import type { Model } from '../../../shared/model/artifact.ts';
 import { nearestCentroids } from '../../../shared/model/assign.ts';
 import { etaSquared } from '../../../shared/profile/profile.ts';
@@ -235,6 +237,54 @@ describe('renderReport for the wholesale schema', () => {
     const shareKeys = Object.keys(finding!.numbers).filter((k) => k.startsWith('share.'));
     expect(shareKeys.sort()).toEqual(expected.map((e) => e.key).sort());
     expect(finding!.text).toContain(`${categorical[0]!.label}: `);
+  });
+
+  it('escapes the schema’s labels, units and category values everywhere, charts included', async () => {
+    const evil = '<img src=x onerror="alert(1)">';
+    const hostile = parseCustomerSchema(
+      {
+        ...WHOLESALE,
+        features: WHOLESALE.features.map((f) =>
+          f.kind === 'numeric'
+            ? { ...f, label: `${f.label} ${evil}`, unit: '<b>€</b>' }
+            : {
+                ...f,
+                label: `${f.label} ${evil}`,
+                categories: f.categories === 'learned' ? f.categories : f.categories.map((c) => `${c}<i>`),
+                valueAliases: {},
+                missing: 'reject',
+              },
+        ),
+      },
+      'hostile.json',
+    );
+    const rows = Array.from({ length: customers.length }, (_, i) => {
+      const c = customers.at(i) as Record<string, string | number>;
+      return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, k === 'channel' || k === 'region' ? `${v}<i>` : v]));
+    }) as unknown as Customer[];
+    const columns = CustomerColumns.from(rows, hostile);
+    const renamed = (s: Model['segments'][number]): Model['segments'][number] => ({
+      ...s,
+      categories: Object.fromEntries(
+        Object.entries(s.categories).map(([f, shares]) => [f, Object.fromEntries(Object.entries(shares).map(([v, x]) => [`${v}<i>`, x]))]),
+      ),
+    });
+    const page = await renderReport({
+      model: {
+        ...model,
+        customerSchema: hostile,
+        features: model.features.map((f) => (f.categories ? { ...f, categories: f.categories.map((c) => `${c}<i>`) } : f)),
+        centroids: { ...model.centroids, columns: model.centroids.columns.map((c) => (c.includes('=') ? `${c}<i>` : c)) },
+        scaler: { ...model.scaler, columns: model.scaler.columns.map((c) => (c.includes('=') ? `${c}<i>` : c)) },
+        segments: model.segments.map(renamed),
+      },
+      customers: columns,
+    });
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain('<b>');
+    expect(page).not.toContain('<i>');
+    expect(page).toContain('Fresh &lt;img src=x onerror=&quot;alert(1)&quot;&gt; (&lt;b&gt;€&lt;/b&gt;)');
+    expect(page).toContain('retail&lt;i&gt;');
   });
 
   it('is the same page when the customers come as objects (the table’s rows) instead of columns', async () => {
