@@ -171,13 +171,13 @@ async function columnsGone(deps: AssignDeps, model: Model): Promise<ReadonlySet<
   const missingUsed = missing.filter((name) => used.has(name));
   const retypedUsed = retyped.filter((name) => used.has(name));
   if (missingUsed.length > 0 || retypedUsed.length > 0) {
+    const plural = (names: readonly string[], one: string, many: string) =>
+      `column${names.length > 1 ? 's' : ''} ${listed(names)} ${names.length > 1 ? many : one}`;
     const problems = [
       ...(missingUsed.length > 0
-        ? [
-            `its column${missingUsed.length > 1 ? 's' : ''} ${listed(missingUsed)} no longer in the customers table (dropped or renamed since)`,
-          ]
+        ? [plural(missingUsed, 'is', 'are') + ' no longer in the table (dropped or renamed since it was trained)']
         : []),
-      ...(retypedUsed.length > 0 ? [`${listed(retypedUsed)} of another type in the table than it was trained on`] : []),
+      ...(retypedUsed.length > 0 ? [plural(retypedUsed, 'holds', 'hold') + ' another kind of values than it was trained on'] : []),
     ];
     throw new ModelError(
       `the active model ${model.modelVersion} cannot label the customers table: ${problems.join('; ')}; retrain on the table's current columns (or promote a model trained on them)`,
