@@ -532,7 +532,7 @@ async function overviewSection(p: Prepared): Promise<string> {
     attrs: { 'data-cells': model.k * columns.length },
     caption: escapeHtml(
       'Each cell is a segment’s centroid on one model column, in standard deviations from the mean of all customers (0 = average; orange above, blue below). ' +
-        (p.mall
+        (p.mall && p.categorical.every((f) => f.name === 'gender')
           ? 'For a gender column, it is the segment’s share of that gender, standardized.'
           : 'For a one-hot column (feature = value), it is the segment’s share of that value, standardized.') +
         (logged.length === 0
