@@ -1,7 +1,7 @@
 // Ports the workflows are written against. Adapters live in functions/adapters/; the database
 // ports are implemented once over SqlClient in shared/sql/, one file per concern.
 
-import type { Customer, NumericField } from './csv/contract.ts';
+import type { Customer } from './csv/contract.ts';
 import type { CustomerSchema } from './schema/customer-schema.ts';
 import type { ActivePointer, Model } from './model/artifact.ts';
 import type { Assignment } from './model/assign.ts';
@@ -318,7 +318,24 @@ export interface ModelSpace {
 export interface TrainingSnapshot {
   readonly runId: string;
   readonly seed: number;
+  /** The customer schema the copy was taken with: its features are the copy's columns. */
+  readonly schema: CustomerSchema;
+  /** The customers copied: the rows trained on. */
   readonly customers: number;
+  /**
+   * Rows of the table left out of the copy: `missing` with a feature NULL (stored before the
+   * feature's column was added), `outside` with a value the schema does not accept (a category it
+   * does not list, a negative value for log1p, a value outside its bounds).
+   */
+  readonly leftOut: { readonly missing: number; readonly outside: number };
+  /** Each learned categorical feature's values among the copied rows (in no particular order). */
+  readonly learned: Readonly<Record<string, readonly string[]>>;
+  /**
+   * customer_id values that cut the table into key ranges of about equal size, ascending (the
+   * column's collation): the copy's, the points' and the membership's statements each take a run of
+   * consecutive ranges.
+   */
+  readonly keys: readonly string[];
   /** Rows of the copy's distinct points with their counts (a point may be a row in several parts). */
   readonly points: number;
   /** The points' parts: the batches of the statements that read every point. */
@@ -341,9 +358,10 @@ export interface SegmentTotals {
   readonly distanceSquareSum: number;
   /** Σ of each model-space value. */
   readonly modelSums: readonly number[];
-  readonly fieldSums: Readonly<Record<NumericField, number>>;
-  /** Customers per gender. */
-  readonly genders: Readonly<Record<string, number>>;
+  /** Σ of each numeric feature's value, every numeric feature of the snapshot's schema. */
+  readonly fieldSums: Readonly<Record<string, number>>;
+  /** Customers per value of each categorical feature of the snapshot's schema (values without customers left out). */
+  readonly categories: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** The rank requests' group of every customer of the run (the other groups are segment indexes). */
@@ -355,8 +373,8 @@ export interface RankRequest {
   readonly rank: number;
 }
 
-/** A field of the customers with ranks: a numeric field, or the distance to the centroid. */
-export type RankedField = NumericField | 'distance';
+/** A field of the customers with ranks: a numeric feature, or the distance to the centroid. */
+export type RankedField = { readonly feature: string } | 'distance';
 
 /**
  * Training from the customers table inside the database: a run's consistent copy of the table
@@ -364,8 +382,11 @@ export type RankedField = NumericField | 'distance';
  * it; only the sample and aggregates cross the connection (shared/sql/table-training.ts).
  */
 export interface TableTraining {
-  /** Copies the table for a new run (first deleting what crashed runs left behind). */
-  takeSnapshot(runId: string, seed: number): Promise<TrainingSnapshot>;
+  /**
+   * Copies the table's rows that `schema` accepts (the mall's by default) for a new run, first
+   * deleting what crashed runs left behind.
+   */
+  takeSnapshot(runId: string, seed: number, schema?: CustomerSchema): Promise<TrainingSnapshot>;
   /** Per model column of `features`: the mean over the run's customers, and Σ (value − mean)². */
   scalerSums(snapshot: TrainingSnapshot, features: Model['features']): Promise<{ mean: number[]; squares: number[] }>;
   /** The first `size` customers in the sample order of the snapshot's seed, page by page; `keyOf` gives a customer's sample key. */
@@ -376,13 +397,13 @@ export interface TableTraining {
   labelPoints(snapshot: TrainingSnapshot, space: ModelSpace): Promise<SegmentTotals[]>;
   /** Values of `field` at ranks, keyed `${group}:${rank}` (after labelPoints). */
   valuesAtRanks(snapshot: TrainingSnapshot, field: RankedField, requests: readonly RankRequest[]): Promise<Map<string, number>>;
-  /** Customers below each edge per field, outliers per segment beyond its threshold, Σ (value − mean)² per field. */
+  /** Customers below each edge per numeric feature, outliers per segment beyond its threshold, Σ (value − mean)² per numeric feature. */
   countsAndSquares(
     snapshot: TrainingSnapshot,
-    edges: Readonly<Record<NumericField, readonly number[]>>,
+    edges: Readonly<Record<string, readonly number[]>>,
     thresholds: readonly number[],
-    means: Readonly<Record<NumericField, number>>,
-  ): Promise<{ below: Record<NumericField, number[]>; outliers: number[]; squares: Record<NumericField, number> }>;
+    means: Readonly<Record<string, number>>,
+  ): Promise<{ below: Record<string, number[]>; outliers: number[]; squares: Record<string, number> }>;
   /** Customers by the nearest centroid of `previous` and their segment index: counts[from][to]. */
   movement(snapshot: TrainingSnapshot, previous: ModelSpace, k: number): Promise<number[][]>;
   /** SHA-256 of the run's rows in the canonical text of csv/fingerprint.ts, rows in customer_id byte order. */

@@ -5,13 +5,18 @@
 // (fullSweep, quickSweep, fitKMeans); the refinement on all rows is Lloyd iterations of one
 // aggregate statement each; the profiles, metrics, drift baseline and fingerprint come from
 // aggregates. For the same rows, the model is the one trainModel gives, up to the rounding of sums
-// taken in another order (tested: same k, sizes, names and labels; centroids within 1e-9).
+// taken in another order (tested: same k, sizes, names and labels; centroids within 1e-9), for any
+// customer schema the table has: the features, learned categories, profiles and baseline are the
+// schema's, as trainModel's are. A log1p feature's value is ln(1 + x) in the database and
+// Math.log1p(x) here: the two can differ in the last bit (scoring.ts, rawValueSql), which moves
+// the sums by rounding only.
 
-import { GENDERS, NUMERIC_FIELDS, type Customer, type NumericField } from '../csv/contract.ts';
+import { CustomerColumns } from '../csv/columns.ts';
+import type { Customer } from '../csv/contract.ts';
 import { ClusteringError, InvalidOptionError } from '../errors.ts';
 import { encodeScaled, scalerOf } from '../features/encode.ts';
-import { resolveFeatures } from '../features/spec.ts';
-import { MALL_SCHEMA } from '../schema/customer-schema.ts';
+import { resolveFeatures, type FeatureSpec } from '../features/spec.ts';
+import { MALL_SCHEMA, type CategoricalSchemaFeature, type CustomerSchema } from '../schema/customer-schema.ts';
 import {
   assignToCentroids,
   fitKMeans,
@@ -34,7 +39,7 @@ import { fullSweep, noSweep, quickSweep, type Sweep } from '../clustering/sweep.
 import { dominanceWarningsOf, OUTLIER_PERCENTILE, type SegmentProfile } from '../profile/profile.ts';
 import { quantile, summarizeAscending, type Ascending } from '../profile/stats.ts';
 import type { Model } from '../model/artifact.ts';
-import { baselineFromCounts, decileEdges, type Baseline } from '../model/drift.ts';
+import { baselineFromCounts, decileEdges, type Baseline, type CategoryCounts } from '../model/drift.ts';
 import {
   ALL,
   type ModelSpace,
@@ -64,6 +69,12 @@ export interface TableModel {
   readonly movement: number[][] | null;
 }
 
+/** Training options of a table training: the file path's, and the schema. */
+export interface TableTrainingOptions extends TrainOptions {
+  /** The customer schema to train with (the mall's by default): the customers table must have its feature columns. */
+  readonly schema?: CustomerSchema;
+}
+
 /**
  * Trains a model from the table through `training`, on the rows it copies for `runId`; `now`
  * stamps it and `reference` (the active model) keeps matched segments' ids and names, as in
@@ -72,19 +83,23 @@ export interface TableModel {
 export async function trainInTable(
   training: TableTraining,
   runId: string,
-  options: TrainOptions,
+  options: TableTrainingOptions,
   now: Date,
   reference: Model | null,
   log: (message: string) => void = () => undefined,
 ): Promise<TableModel> {
   const { seed, sampleSize, maxIterations, maxK, requestedK, mode, restartsFor } = resolveTrainOptions(options);
   if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('a whole-number seed is required');
-  const features = resolveFeatures(options);
+  const schema = options.schema ?? MALL_SCHEMA;
+  const chosen = resolveFeatures(options, schema);
 
-  const snapshot = await training.takeSnapshot(runId, seed);
+  const snapshot = await training.takeSnapshot(runId, seed, schema);
   const n = snapshot.customers;
-  log(`copied ${n} customers (${snapshot.points} distinct points) to train on`);
-  if (n === 0) throw new ClusteringError('no rows to cluster');
+  const leftOut = snapshot.leftOut.missing + snapshot.leftOut.outside;
+  log(`copied ${n} customers (${snapshot.points} distinct points) to train on${leftOut > 0 ? `, left out ${leftOut}` : ''}`);
+  if (n === 0) throw new ClusteringError(`no rows to cluster${leftOut > 0 ? ` (${leftOutText(snapshot.leftOut)})` : ''}`);
+  // learned categories as trainModel learns them (learnCategories): the values the rows have, sorted
+  const features = withLearned(chosen, snapshot.learned);
   const restarts = restartsFor(n);
   const sums = await training.scalerSums(snapshot, features);
   const scaler = scalerOf(sums.mean, sums.squares, n, features);
@@ -94,7 +109,7 @@ export async function trainInTable(
   const sampleRows = Math.max(sampleOrderRows(n, sampleSize), Math.min(n, REPORT_SAMPLE_ROWS));
   for await (const page of training.readSample(snapshot, sampleRows, (id) => sampleKey(id, seed))) sample.push(...page);
   log(`read a sample of ${sample.length} customers`);
-  const xs = encodeScaled(sample, features, scaler);
+  const xs = encodeScaled(CustomerColumns.from(sample, schema), features, scaler);
   const restartRows = Math.min(n, sampleSize);
   const xr = takeRows(xs, inOrder(xs.rows), restartRows);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize };
@@ -117,10 +132,19 @@ export async function trainInTable(
   // above the sample size, the winner of the restarts is refined on every customer (refineLloyd)
   let centroids = start.centroids;
   if (n > restartRows) centroids = await refineInTable(training, snapshot, space, centroids, k, d, maxIterations, log);
-  const { counts: finalSizes } = await training.lloydSums(snapshot, space(centroids));
-  if (finalSizes.some((s) => s === 0)) throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);
-  const ordered = reorderCentroids(centroids, canonicalOrder(finalSizes, centroids, d), d);
-  const totals = await training.labelPoints(snapshot, space(ordered));
+  // one labeling of the points with the centroids as found (ties to the first, as trainModel's fit
+  // labels its rows), then the canonical order of their sizes: the points keep the found index
+  // (`order[id]`), which the statements after this one are given
+  const labeled = await training.labelPoints(snapshot, space(centroids));
+  if (labeled.some((t) => t.customers === 0))
+    throw new ClusteringError(`k = ${k} leaves a segment empty on the full data; choose a smaller k`);
+  const order = canonicalOrder(
+    labeled.map((t) => t.customers),
+    centroids,
+    d,
+  );
+  const ordered = reorderCentroids(centroids, order, d);
+  const totals = order.map((index) => labeled[index]!);
   log(`labeled the ${snapshot.points} points with the model's ${k} centroids`);
 
   const inertia = totals.reduce((s, t) => s + t.squaredDistanceSum, 0);
@@ -133,12 +157,12 @@ export async function trainInTable(
   };
   sweep ??= noSweep({ k, inertia, ...metrics }, n, restarts, silhouetteRows.length);
 
-  const figures = await figuresOf(training, snapshot, totals, n);
+  const figures = await figuresOf(training, snapshot, totals, order, n);
   log('profiled the segments');
   const fingerprint = await training.fingerprint(snapshot);
   log('fingerprinted the training rows');
   const parts = {
-    customerSchema: MALL_SCHEMA,
+    customerSchema: schema,
     features,
     scaler,
     k,
@@ -149,13 +173,37 @@ export async function trainInTable(
     metrics: { inertia, ...metrics, sweep },
     profiles: figures.profiles,
     deviations: figures.deviations,
-    warnings: dominanceWarningsOf(figures.profiles, figures.eta, features),
+    warnings: [
+      ...dominanceWarningsOf(figures.profiles, figures.eta, features),
+      ...(leftOut > 0 ? [`${leftOutText(snapshot.leftOut)}: the model is trained on the other ${n}`] : []),
+    ],
     baseline: figures.baseline,
-    training: { source: TABLE_SOURCE, rowsRead: n, rowsAccepted: n, rowsRejected: 0, duplicates: 0, fingerprint },
+    training: { source: TABLE_SOURCE, rowsRead: n + leftOut, rowsAccepted: n, rowsRejected: leftOut, duplicates: 0, fingerprint },
   };
   const stamped = assembleModel(parts, reference, now);
-  const movement = reference === null ? null : await training.movement(snapshot, spaceOfModel(reference), k);
+  // the points' segments are the found indexes: each row of counts by its position in `ordered`
+  const moved = reference === null ? null : await training.movement(snapshot, spaceOfModel(reference), k);
+  const movement = moved === null ? null : moved.map((row) => order.map((index) => row[index]!));
   return { model: stamped, snapshot, sample: sample.slice(0, Math.min(n, REPORT_SAMPLE_ROWS)), movement };
+}
+
+/** The rows of the table a copy left out, and why, in words. */
+export function leftOutText({ missing, outside }: TrainingSnapshot['leftOut']): string {
+  const rows = (count: number): string => `${count} row${count === 1 ? '' : 's'}`;
+  const why = [
+    ...(missing > 0
+      ? [`${rows(missing)} with a feature empty (stored before its column was added: upload them again with every feature)`]
+      : []),
+    ...(outside > 0 ? [`${rows(outside)} with a value the schema does not accept`] : []),
+  ];
+  return `${rows(missing + outside)} of the customers table left out of training: ${why.join('; ')}`;
+}
+
+/** The features with each learned categorical feature's categories: its values among the rows, sorted as learnCategories sorts them. */
+function withLearned(features: readonly FeatureSpec[], learned: TrainingSnapshot['learned']): FeatureSpec[] {
+  return features.map((f) =>
+    f.kind === 'categorical' && f.categories === undefined ? { ...f, categories: [...(learned[f.name] ?? [])].sort() } : f,
+  );
 }
 
 /** A model's space for SQL: its features, scaler and centroids. */
@@ -272,25 +320,41 @@ async function atRanks<T>(
   });
 }
 
-type Deviations = Record<NumericField, number>;
+type Deviations = Record<string, number>;
 type Profile = Omit<SegmentProfile, 'name' | 'id'> & { id: number };
 
-/** The segment profiles, deviations, η² per field and the drift baseline, from aggregates. */
+/**
+ * A categorical feature's values as profiles and the baseline list them, as trainModel's do: a
+ * listed feature's in the schema's order, a learned one's that the rows have, sorted.
+ */
+function valuesOf(feature: CategoricalSchemaFeature, snapshot: TrainingSnapshot): string[] {
+  return feature.categories === 'learned' ? [...(snapshot.learned[feature.name] ?? [])].sort() : [...feature.categories];
+}
+
+/**
+ * The segment profiles, deviations, η² per numeric feature and the drift baseline, from aggregates,
+ * over every feature of the snapshot's schema. `totals` are in the model's order; the points carry
+ * the found index `order[id]` of segment `id`, which the statements are given.
+ */
 async function figuresOf(
   training: TableTraining,
   snapshot: TrainingSnapshot,
   totals: readonly SegmentTotals[],
+  order: readonly number[],
   n: number,
-): Promise<{ profiles: Profile[]; deviations: Deviations[]; eta: Record<NumericField, number>; baseline: Baseline }> {
-  const segments = totals.map((t, c) => ({ group: c, length: t.customers }));
-  const stats = {} as Record<NumericField, ReturnType<typeof summarizeAscending>[]>;
-  const edges = {} as Record<NumericField, number[]>;
-  const overallSums = {} as Record<NumericField, number>;
-  for (const field of NUMERIC_FIELDS) {
-    overallSums[field] = totals.reduce((s, t) => s + t.fieldSums[field], 0);
-    const bySegment = segments.map((s) => ({ ...s, total: totals[s.group]!.fieldSums[field] }));
+): Promise<{ profiles: Profile[]; deviations: Deviations[]; eta: Record<string, number>; baseline: Baseline }> {
+  const { features } = snapshot.schema;
+  const numeric = features.filter((f) => f.kind === 'numeric').map((f) => f.name);
+  const categorical = features.filter((f): f is CategoricalSchemaFeature => f.kind === 'categorical');
+  const segments = totals.map((t, id) => ({ group: order[id]!, length: t.customers }));
+  const stats: Record<string, ReturnType<typeof summarizeAscending>[]> = {};
+  const edges: Record<string, number[]> = {};
+  const overallSums: Record<string, number> = {};
+  for (const field of numeric) {
+    overallSums[field] = totals.reduce((s, t) => s + t.fieldSums[field]!, 0);
+    const bySegment = segments.map((s, id) => ({ ...s, total: totals[id]!.fieldSums[field]! }));
     const all = { group: ALL, length: n, total: overallSums[field] };
-    const results = await atRanks(training, snapshot, field, [...bySegment, all], (values) => ({
+    const results = await atRanks(training, snapshot, { feature: field }, [...bySegment, all], (values) => ({
       summary: summarizeAscending(values),
       edges: decileEdges(values),
     }));
@@ -301,7 +365,7 @@ async function figuresOf(
     training,
     snapshot,
     'distance',
-    segments.map((s) => ({ ...s, total: totals[s.group]!.distanceSum })),
+    segments.map((s, id) => ({ ...s, total: totals[id]!.distanceSum })),
     (values) => ({
       mean: values.sum() / values.length,
       median: quantile(values, 0.5),
@@ -310,43 +374,45 @@ async function figuresOf(
       max: values.at(values.length - 1),
     }),
   );
-  const means = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, n > 0 ? overallSums[f] / n : 0])) as Record<NumericField, number>;
-  const counted = await training.countsAndSquares(
-    snapshot,
-    edges,
-    distances.map((dist) => dist.p99),
-    means,
-  );
-  const overall = Object.fromEntries(
-    NUMERIC_FIELDS.map((f) => [f, { mean: means[f], std: n > 0 ? Math.sqrt(counted.squares[f] / n) : 0 }]),
-  ) as Record<NumericField, { mean: number; std: number }>;
+  const means = Object.fromEntries(numeric.map((f) => [f, n > 0 ? overallSums[f]! / n : 0]));
+  // the thresholds by the points' (found) index
+  const thresholds = Array<number>(order.length);
+  order.forEach((index, id) => (thresholds[index] = distances[id]!.p99));
+  const counted = await training.countsAndSquares(snapshot, edges, thresholds, means);
+  const overall = Object.fromEntries(numeric.map((f) => [f, { mean: means[f]!, std: n > 0 ? Math.sqrt(counted.squares[f]! / n) : 0 }]));
 
+  const values = categorical.map((f) => valuesOf(f, snapshot));
   const profiles: Profile[] = totals.map((t, id) => ({
     id,
     size: t.customers,
     share: t.customers / n,
-    categories: { gender: Object.fromEntries(GENDERS.map((g) => [g, (t.genders[g] ?? 0) / t.customers])) },
-    stats: Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, stats[f][id]!])) as SegmentProfile['stats'],
+    categories: Object.fromEntries(
+      categorical.map((f, c) => [f.name, Object.fromEntries(values[c]!.map((v) => [v, (t.categories[f.name]?.[v] ?? 0) / t.customers]))]),
+    ),
+    stats: Object.fromEntries(numeric.map((f) => [f, stats[f]![id]!])),
     distance: distances[id]!,
     outlierThreshold: distances[id]!.p99,
   }));
-  const deviations = profiles.map(
-    (p) =>
-      Object.fromEntries(
-        NUMERIC_FIELDS.map((f) => [f, overall[f].std > 0 ? (p.stats[f]!.mean - overall[f].mean) / overall[f].std : 0]),
-      ) as Deviations,
+  const deviations = profiles.map((p) =>
+    Object.fromEntries(numeric.map((f) => [f, overall[f]!.std > 0 ? (p.stats[f]!.mean - overall[f]!.mean) / overall[f]!.std : 0])),
   );
   const eta = Object.fromEntries(
-    NUMERIC_FIELDS.map((f) => {
-      const { mean, std } = overall[f];
+    numeric.map((f) => {
+      const { mean, std } = overall[f]!;
       if (std === 0) return [f, 0];
       let between = 0;
-      for (const t of totals) if (t.customers > 0) between += t.customers * (t.fieldSums[f] / t.customers - mean) ** 2;
+      for (const t of totals) if (t.customers > 0) between += t.customers * (t.fieldSums[f]! / t.customers - mean) ** 2;
       return [f, between / (n * std * std)];
     }),
-  ) as Record<NumericField, number>;
+  );
   const outliers = counted.outliers.reduce((a, b) => a + b, 0);
   const distanceSum = totals.reduce((s, t) => s + t.distanceSum, 0);
-  const baseline = baselineFromCounts(n, edges, counted.below, outliers, distanceSum);
+  const categories: Record<string, CategoryCounts> = Object.fromEntries(
+    categorical.map((f, c) => [
+      f.name,
+      { values: values[c]!, counts: values[c]!.map((v) => totals.reduce((sum, t) => sum + (t.categories[f.name]?.[v] ?? 0), 0)) },
+    ]),
+  );
+  const baseline = baselineFromCounts(n, edges, counted.below, outliers, distanceSum, categories);
   return { profiles, deviations, eta, baseline };
 }

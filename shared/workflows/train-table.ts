@@ -9,10 +9,9 @@ import type { Model } from '../model/artifact.ts';
 import type { Movement } from '../report/index.ts';
 import { assignPending, type AssignOutcome, type DatabaseDeps } from './database.ts';
 import { activeModel, publishModel } from './promote.ts';
-import { trainInTable, type TableModel } from './table-model.ts';
-import type { TrainOptions } from './train.ts';
+import { trainInTable, type TableModel, type TableTrainingOptions } from './table-model.ts';
 
-export interface TableTrainOptions extends TrainOptions {
+export interface TableTrainOptions extends TableTrainingOptions {
   /** Promote explicitly (true/false); undefined follows `autoPromote`. */
   readonly promote?: boolean;
   readonly autoPromote: boolean;
@@ -32,7 +31,16 @@ export interface TableTrainOutcome {
 /** A nightly run holding the lease (or taking it midway) is not a failure of training: it labels later. */
 function lostLease(error: unknown, model: Model): AssignOutcome {
   if (!(error instanceof LockHeldError)) throw error;
-  return { status: 'locked', modelVersion: model.modelVersion, pending: 0, labeled: 0, outliers: 0, batches: 0, drift: null };
+  return {
+    status: 'locked',
+    modelVersion: model.modelVersion,
+    pending: 0,
+    incomplete: 0,
+    labeled: 0,
+    outliers: 0,
+    batches: 0,
+    drift: null,
+  };
 }
 
 /**
@@ -52,14 +60,15 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
   let trained: TableModel;
   let members: number;
   try {
-    trained = await trainInTable(repo, runId, options, deps.clock(), previous, log);
+    // the schema of the repository's table unless another is given
+    trained = await trainInTable(repo, runId, { ...options, schema: options.schema ?? repo.schema }, deps.clock(), previous, log);
     // membership first, from the copy: once the model is promoted, the origin rule needs it
     members = await repo.recordMembers(trained.snapshot, trained.model.modelVersion);
     log(`recorded ${members} training members`);
   } finally {
     await repo.dropSnapshot(runId).catch(() => undefined);
   }
-  const { model, snapshot } = trained;
+  const { model } = trained;
   const { modelUri, promoted } = await publishModel(store, model, {
     promote: options.promote,
     autoPromote: options.autoPromote,
@@ -80,9 +89,9 @@ export async function trainFromTable(deps: DatabaseDeps, options: TableTrainOpti
       kind: 'train',
       modelVersion: model.modelVersion,
       status: 'ok',
-      rowsRead: snapshot.customers,
-      rowsAccepted: snapshot.customers,
-      rowsRejected: 0,
+      rowsRead: model.training.rowsRead,
+      rowsAccepted: model.training.rowsAccepted,
+      rowsRejected: model.training.rowsRejected,
     },
     deps.clock(),
   );
