@@ -9,7 +9,8 @@ import { generateCustomers } from '../../../shared/sample/generate.ts';
 import { SqlCustomers } from '../../../shared/sql/customers.ts';
 import { SqlTrainingMembers } from '../../../shared/sql/training-members.ts';
 import { SqlUploadLedger } from '../../../shared/sql/upload-ledger.ts';
-import { UPLOAD_BATCH_ROWS } from '../../../shared/ports.ts';
+import { UPLOAD_BATCH_ROWS, uploadBatchRows } from '../../../shared/ports.ts';
+import { MALL_SCHEMA, parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
 import { trainModel } from '../../../shared/workflows/train.ts';
 import { SQL_CLIENTS, useSqlClients } from '../../support/database.ts';
 
@@ -36,6 +37,32 @@ async function labels(): Promise<
     rows.map((r) => [r.customer_id, { segment: r.segment, origin: r.segment_origin, version: r.model_version, name: r.segment_name }]),
   );
 }
+
+describe('uploadBatchRows', () => {
+  it("is the mall's 2,000 rows, and fewer for a schema whose rows could take more of the request", () => {
+    expect(uploadBatchRows(MALL_SCHEMA)).toBe(UPLOAD_BATCH_ROWS);
+    const wide = parseCustomerSchema(
+      {
+        name: 'wide',
+        id: { header: 'id' },
+        features: [
+          ...Array.from({ length: 60 }, (_, i) => ({ name: `n${i}`, header: `n${i}`, label: `N${i}`, kind: 'numeric' })),
+          ...Array.from({ length: 4 }, (_, i) => ({
+            name: `c${i}`,
+            header: `c${i}`,
+            label: `C${i}`,
+            kind: 'categorical',
+            categories: 'learned',
+          })),
+        ],
+      },
+      'wide',
+    );
+    const rows = uploadBatchRows(wide);
+    expect(rows).toBeGreaterThan(500);
+    expect(rows).toBeLessThan(UPLOAD_BATCH_ROWS);
+  });
+});
 
 describe.each(SQL_CLIENTS)('SqlCustomers over %s', (name) => {
   let table: SqlCustomers;

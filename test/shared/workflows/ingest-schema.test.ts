@@ -16,7 +16,7 @@ import { ModelError } from '../../../shared/errors.ts';
 import { transformed } from '../../../shared/features/encode.ts';
 import { parseModel, serializeModel, type Model } from '../../../shared/model/artifact.ts';
 import { Assigner } from '../../../shared/model/assign.ts';
-import type { ObjectSource, SqlClient } from '../../../shared/ports.ts';
+import { uploadBatchRows, type ObjectSource, type SqlClient } from '../../../shared/ports.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
 import { parseCustomerSchema, type CustomerSchema } from '../../../shared/schema/customer-schema.ts';
 import { SqlCustomerTable } from '../../../shared/sql/customer-table.ts';
@@ -232,6 +232,42 @@ describe.each(SQL_CLIENTS)('a wholesale table over %s', (implementation) => {
       await clients.db.repo.pool.query('TRUNCATE customers');
       await table.apply(WHOLESALE, { allowDrop: true });
     }
+  });
+
+  it('keeps a full upload batch of the widest values within the 4 MiB request: long escaped ids and categories, long numbers', async () => {
+    // channel learned: its values are whatever the files hold, here 200 characters each, most escaped twice
+    const learned = parseCustomerSchema(
+      {
+        ...WHOLESALE,
+        features: WHOLESALE.features.map((f) => (f.name === 'channel' ? { ...f, categories: 'learned', valueAliases: {} } : f)),
+      },
+      'learned channel',
+    );
+    const rowsPerBatch = uploadBatchRows(learned);
+    const customers = customersOf(await columnsOf(WHOLESALE, csvOf(WHOLESALE, rowsPerBatch, 28)));
+    const rows = customers.map((c, i) => ({
+      customer: {
+        ...c,
+        customerId: `${'\u0001'.repeat(120)}${String(i).padStart(8, '0')}`,
+        channel: `${'\u0002'.repeat(190)}${String(i % 255).padStart(10, '0')}`,
+        fresh: 1234567.8912345678 + i,
+      },
+      assignment: null,
+    }));
+    const before = clients.dataApi.stats.maxRequestBytes;
+    const stored = await new SqlDatabase(sql, learned).storeUploadBatch({ bucket: 'b', key: 'k', etag: 'e' }, 0, rows, null);
+    expect(stored.inserted).toBe(rowsPerBatch);
+    if (implementation === 'DataApiSqlClient') {
+      expect(clients.dataApi.stats.maxRequestBytes).toBeGreaterThan(Math.max(before, 2 * 1024 * 1024));
+      expect(clients.dataApi.stats.maxRequestBytes).toBeLessThan(4 * 1024 * 1024);
+    }
+    // every value as it was sent: the dictionary's entries, the numbers
+    const { rows: back } = await clients.db.repo.pool.query(
+      'SELECT customer_id, channel, CAST(fresh AS double precision) AS fresh FROM customers',
+    );
+    const sent = new Map(rows.map((r) => [r.customer.customerId, r.customer]));
+    expect(back).toHaveLength(rowsPerBatch);
+    for (const r of back) expect([r.channel, r.fresh]).toEqual([sent.get(r.customer_id)!.channel, sent.get(r.customer_id)!.fresh]);
   });
 
   it('ends with one line saying to retrain when a column the model uses is no longer in the table', async () => {
