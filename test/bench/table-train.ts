@@ -2,13 +2,25 @@
 // handler ({"source": "database"}) over the Data API emulator adding 50 ms to every call and
 // PostgreSQL, the model and report into the local S3 bucket. The whole invocation is timed: the
 // copy, the sample, the sweep and restarts, the refinement, the figures, the membership, the
-// labeling of the table with the promoted model, and the report.
+// labeling of the table with the promoted model, and the report. With --schema, the table has that
+// customer schema's columns (applied as `segments db migrate --schema` applies it) and holds
+// customers generated for it; the function's repository is given the schema, as a deployment of
+// it builds its functions with it.
 //
-//   npx tsx test/bench/table-train.ts 1000000 [k]
+//   npx tsx test/bench/table-train.ts 1000000 [k | auto] [--schema shared/schema/examples/wholesale.json]
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import type pg from 'pg';
+import { DataApiCustomerRepository } from '../../functions/adapters/data-api-customer-repository.ts';
+import { PgSqlClient } from '../../functions/adapters/pg-sql-client.ts';
+import { readSchema } from '../../functions/cli/io.ts';
 import { createTrainHandler } from '../../functions/train/handler.ts';
+import { generateSchemaCustomers } from '../../shared/sample/generate.ts';
+import type { CustomerSchema } from '../../shared/schema/customer-schema.ts';
+import { columnType, quoteIdentifier, SqlCustomerTable } from '../../shared/sql/customer-table.ts';
+import { CLUSTER_ARN, SECRET_ARN } from '../support/aws-local.ts';
 import { BENCH_LATENCY_MS, loadGeneratedCustomers, startBenchServices } from './local-services.ts';
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU times (Linux's USER_HZ). */
@@ -80,16 +92,59 @@ export interface TableTrainFigures extends Record<string, number> {
   readonly databaseCpuMs: number;
 }
 
-/** Loads `rows` unlabeled customers and times one train invocation from the table (k given, or 'auto' as 0). */
-export async function benchTableTrain(rows: number, k: number = DEFAULT_K): Promise<TableTrainFigures> {
+/** Rows per INSERT when the table of another schema is filled (an array parameter per column). */
+const LOAD_ROWS = 50_000;
+
+/**
+ * Gives the customers table `schema`'s columns and fills it with `rows` customers generated for it
+ * (`generate --schema … --rows N --seed`'s), unlabeled, straight through pg: setting up a benchmark.
+ */
+async function loadSchemaCustomers(pool: pg.Pool, schema: CustomerSchema, rows: number, seed = 1): Promise<void> {
+  await new SqlCustomerTable(new PgSqlClient(pool)).apply(schema);
+  const names = schema.features.map((f) => f.name);
+  const columns: unknown[][] = [[], ...names.map(() => [])];
+  const arrays = [`$1::text[]`, ...schema.features.map((f, i) => `$${i + 2}::${columnType(f)}[]`)];
+  const flush = async (): Promise<void> => {
+    if (columns[0]!.length === 0) return;
+    await pool.query(
+      `INSERT INTO customers (customer_id, ${names.map(quoteIdentifier).join(', ')}) SELECT * FROM unnest(${arrays.join(', ')})`,
+      columns,
+    );
+    for (const list of columns) list.length = 0;
+  };
+  for (const c of generateSchemaCustomers(schema, { rows, seed })) {
+    columns[0]!.push(c.customerId);
+    names.forEach((name, i) => columns[i + 1]!.push(c[name]));
+    if (columns[0]!.length === LOAD_ROWS) await flush();
+  }
+  await flush();
+  await pool.query('ANALYZE customers');
+}
+
+/**
+ * Loads `rows` unlabeled customers (of `schema` when given, else the mall's) and times one train
+ * invocation from the table (k given, or 'auto' as 0).
+ */
+export async function benchTableTrain(rows: number, k: number = DEFAULT_K, schema?: CustomerSchema): Promise<TableTrainFigures> {
   const services = await startBenchServices('table-train', BENCH_LATENCY_MS);
   try {
     const { aws } = services;
-    await loadGeneratedCustomers(aws.db.repo.pool, rows);
+    if (schema === undefined) await loadGeneratedCustomers(aws.db.repo.pool, rows);
+    else await loadSchemaCustomers(aws.db.repo.pool, schema, rows);
     // the loading connections close when idle (pg's 10 s): their backends' CPU, reaped during the
     // invocation, would count as the invocation's
     await setTimeout(IDLE_CLOSE_MS);
-    const runtime = aws.runtime();
+    const cold = aws.runtime();
+    const repo =
+      schema === undefined
+        ? cold.repo
+        : new DataApiCustomerRepository(
+            { resourceArn: CLUSTER_ARN, secretArn: SECRET_ARN, database: aws.env.DB_NAME! },
+            undefined,
+            undefined,
+            schema,
+          );
+    const runtime = schema === undefined ? cold : { ...cold, repo, schema };
     const before = { ...aws.dataApi.stats };
     aws.dataApi.stats.slowestCallMs = 0;
     const dbCpu = databaseCpuMs();
@@ -130,7 +185,9 @@ export async function benchTableTrain(rows: number, k: number = DEFAULT_K): Prom
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = Number(process.argv[2] ?? 1_000_000);
-  const k = process.argv[3] === 'auto' ? 0 : Number(process.argv[3] ?? DEFAULT_K);
-  console.log(JSON.stringify(await benchTableTrain(rows, k)));
+  const { values, positionals } = parseArgs({ options: { schema: { type: 'string' } }, allowPositionals: true });
+  const rows = Number(positionals[0] ?? 1_000_000);
+  const k = positionals[1] === 'auto' ? 0 : Number(positionals[1] ?? DEFAULT_K);
+  const schema = values.schema === undefined ? undefined : await readSchema(values.schema);
+  console.log(JSON.stringify(await benchTableTrain(rows, k, schema)));
 }
