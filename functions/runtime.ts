@@ -38,9 +38,12 @@ export interface RuntimeClients {
 
 export function createRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
   const s3 = clients.s3 ?? new S3Client({ forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const schema = deployedSchema();
   const repo = new DataApiCustomerRepository(
     { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
     clients.rdsData ?? dataApiClient(),
+    undefined,
+    schema,
   );
   const logger = new Logger({ serviceName: config.POWERTOOLS_SERVICE_NAME, logLevel: config.LOG_LEVEL });
   return {
@@ -53,7 +56,7 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     logger,
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.POWERTOOLS_SERVICE_NAME }),
     clock: () => new Date(),
-    schema: deployedSchema(),
+    schema,
   };
 }
 

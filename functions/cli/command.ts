@@ -80,6 +80,12 @@ export const STORE_OPTION = {
   shared: true,
 } as const satisfies OptionDefinition;
 
+export const SCHEMA_OPTION = {
+  type: 'string',
+  value: '<file.json>',
+  help: "the customer schema: the file's columns and features (default: the mall's)",
+} as const satisfies OptionDefinition;
+
 export const jsonOption = (what: string) =>
   ({ type: 'boolean', help: `print ${what} as JSON on stdout` }) as const satisfies OptionDefinition;
 

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileModelStore } from '../adapters/file-model-store.ts';
 import type { Database } from '../../shared/ports.ts';
+import type { CustomerSchema } from '../../shared/schema/customer-schema.ts';
 import type { DatabaseDeps } from '../../shared/workflows/database.ts';
 
 const DEFAULT_STORE = '.segments';
@@ -24,19 +25,58 @@ export function modelStore(store: string | undefined): FileModelStore {
   return new FileModelStore(resolve(store ?? DEFAULT_STORE));
 }
 
-/** Connects to DATABASE_URL, or starts the embedded server under `<store>/postgres`; migrates. */
+/** What to do with the customers table's schema when the database is opened. */
+export interface SchemaChoice {
+  /** Bring the table to this schema first (a deploy's migration, locally); else use the one it has. */
+  readonly schema?: CustomerSchema;
+  /** Let that change drop a column that holds values. */
+  readonly allowDrop?: boolean;
+  /** Told each change made to the table. */
+  readonly onChange?: (description: string) => void;
+}
+
+/**
+ * The repository on a migrated pool, for the table's schema: `choice.schema` applied first (with
+ * SqlCustomerTable, as the deploy's migration does), else the schema last applied to the table.
+ */
+async function repositoryOf(
+  repo: import('../adapters/pg-customer-repository.ts').PgCustomerRepository,
+  choice: SchemaChoice,
+): Promise<Database> {
+  const [{ PgCustomerRepository }, { PgSqlClient }, { SqlCustomerTable }] = await Promise.all([
+    import('../adapters/pg-customer-repository.ts'),
+    import('../adapters/pg-sql-client.ts'),
+    import('../../shared/sql/customer-table.ts'),
+  ]);
+  await repo.migrate();
+  const table = new SqlCustomerTable(new PgSqlClient(repo.pool));
+  let schema = choice.schema;
+  if (schema === undefined) schema = await table.current();
+  else for (const change of (await table.apply(schema, { allowDrop: choice.allowDrop })).descriptions) choice.onChange?.(change);
+  return new PgCustomerRepository({ pool: repo.pool, schema });
+}
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded server under `<store>/postgres`; migrates, and
+ * gives the repository of the table's schema (see repositoryOf).
+ */
 export async function openDatabase(
   store: string | undefined,
   databaseUrl: string | undefined,
   database = LOCAL_DATABASE,
   fresh = false,
+  choice: SchemaChoice = {},
 ): Promise<{ repo: Database; close(): Promise<void> }> {
   // loaded on demand: commands that do not touch a database start faster without the driver
   const [{ default: pg }, { PgCustomerRepository }] = await Promise.all([import('pg'), import('../adapters/pg-customer-repository.ts')]);
   if (databaseUrl) {
-    const repo = new PgCustomerRepository({ connectionString: databaseUrl });
-    await repo.migrate();
-    return { repo, close: () => repo.close() };
+    const pooled = new PgCustomerRepository({ connectionString: databaseUrl });
+    try {
+      return { repo: await repositoryOf(pooled, choice), close: () => pooled.close() };
+    } catch (error) {
+      await pooled.close();
+      throw error;
+    }
   }
   const root = resolve(store ?? DEFAULT_STORE);
   await mkdir(root, { recursive: true });
@@ -55,12 +95,18 @@ export async function openDatabase(
     }
     const url = new URL(server.url);
     url.pathname = `/${database}`;
-    const repo = new PgCustomerRepository({ connectionString: url.toString() });
-    await repo.migrate();
+    const pooled = new PgCustomerRepository({ connectionString: url.toString() });
+    let repo: Database;
+    try {
+      repo = await repositoryOf(pooled, choice);
+    } catch (error) {
+      await pooled.close();
+      throw error;
+    }
     return {
       repo,
       close: async () => {
-        await repo.close();
+        await pooled.close();
         await server.stop();
       },
     };

@@ -12,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import * as roles from '../../shared/sql/roles.ts';
+import { SqlCustomerTable } from '../../shared/sql/customer-table.ts';
 import { SqlSchemaMigrator } from '../../shared/sql/schema-migrator.ts';
 import { readDatabaseSecret } from '../adapters/database-secret.ts';
 import { DataApiSqlClient, dataApiClient } from '../adapters/data-api-sql-client.ts';
@@ -64,6 +65,8 @@ interface MigrateDeps {
   readonly schema: CustomerSchema;
   /** Applies pending migrations; returns the versions applied now. */
   migrate(): Promise<string[]>;
+  /** Brings the customers table to the schema (customer-table.ts); returns what changed, in words. */
+  applySchema(schema: CustomerSchema): Promise<readonly string[]>;
   /** Creates or updates the role whose credentials are in `secretArn`; returns its name. */
   ensureRole(kind: 'app' | 'reader', secretArn: string): Promise<string>;
   /** Runs `work`, waiting (bounded, with a log line per attempt) while the cluster cannot answer yet. */
@@ -104,6 +107,12 @@ function createMigrateHandler(deps: MigrateDeps) {
       const now = await deps.migrate();
       if (now.length > 0) applied = now;
       logger.info(applied.length > 0 ? 'migrations applied' : 'schema up to date', { applied });
+      // after the migrations (which create the table), before the roles (recreated scratch tables
+      // get their grants from ensureRole)
+      const changes = await deps.applySchema(deps.schema);
+      logger.info(changes.length > 0 ? 'customers table changed to the customer schema' : 'customers table matches the customer schema', {
+        changes,
+      });
       return [await deps.ensureRole('app', AppSecretArn), await deps.ensureRole('reader', ReaderSecretArn)];
     });
     logger.info('database roles set up', { roles });
@@ -138,6 +147,8 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
       schema: clients.schema ?? deployedSchema(),
       logger,
       migrate: () => migrator.migrate(),
+      // a deploy never drops a column that holds values: that is `segments db migrate --allow-drop`'s to do
+      applySchema: async (schema) => (await new SqlCustomerTable(sql).apply(schema)).descriptions,
       ensureRole: async (kind, secretArn) => {
         const { username, password } = await readDatabaseSecret(secretArn, secretsClient);
         const grants = kind === 'app' ? roles.APP_GRANTS : roles.READER_GRANTS;

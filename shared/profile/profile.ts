@@ -51,6 +51,8 @@ type Deviations = Readonly<Record<string, number>>;
 type CategoryShares = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 const NAME_THRESHOLD = 0.5;
+/** Numeric features a name mentions at most (the mall has three: all of them). */
+const NAME_FEATURES = 3;
 /** A segment with at least this share of one value of a categorical feature is named by it. */
 const CATEGORY_NAME_SHARE = 0.9;
 const DOMINANT_SHARE = 0.95;
@@ -67,8 +69,13 @@ function capitalise(text: string): string {
  */
 function descriptors(schema: CustomerSchema, dev: Deviations, shares: CategoryShares): { words: string[]; extra: string[] } {
   const numeric = schema.features.filter((f) => f.kind === 'numeric');
-  const words = numeric
+  // the features that stand out most, at most NAME_FEATURES of them, named in schema order
+  const standing = numeric
     .filter((f) => Math.abs(dev[f.name] ?? 0) >= NAME_THRESHOLD)
+    .sort((a, b) => Math.abs(dev[b.name]!) - Math.abs(dev[a.name]!))
+    .slice(0, NAME_FEATURES);
+  const words = numeric
+    .filter((f) => standing.includes(f))
     .map((f) => (dev[f.name]! < 0 ? numericWords(f).low : numericWords(f).high));
   // for telling apart segments that would share a name: the features closest to average, by how close
   const extra = numeric

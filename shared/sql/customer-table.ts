@@ -294,7 +294,7 @@ export function planSchemaChange(from: CustomerSchema, to: CustomerSchema, optio
   const holding = dropped.filter((f) => options.columnsWithData?.has(f.name) ?? true).map((f) => f.name);
   if (holding.length > 0 && options.allowDrop !== true) {
     throw new SchemaError(
-      `the schema drops column${holding.length > 1 ? 's' : ''} ${holding.join(', ')} of the customers table, which hold${holding.length > 1 ? '' : 's'} values: allow the drop to delete them, or keep the feature${holding.length > 1 ? 's' : ''}`,
+      `the schema drops column${holding.length > 1 ? 's' : ''} ${holding.join(', ')} of the customers table, which hold${holding.length > 1 ? '' : 's'} values: allow the drop to delete them (segments db migrate --allow-drop), or keep the feature${holding.length > 1 ? 's' : ''}`,
     );
   }
 

@@ -275,7 +275,21 @@ describe('migrate custom resource handler', () => {
       clusterWait: FAST_WAIT,
       schema: wholesale,
     });
+    // the mall's columns hold a customer: a deploy never drops values, it fails (and CloudFormation rolls back)
+    await withClient(cluster.masterUrl, (c) =>
+      c.query(
+        `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score) VALUES ('k1', 'Male', 40, 20, 30)`,
+      ),
+    );
+    await expect(handler(update(cluster))).rejects.toThrow(
+      /^the schema drops columns gender, age, annual_income_thousands, spending_score .* hold values/,
+    );
+    await withClient(cluster.masterUrl, (c) => c.query('DELETE FROM customers'));
     expect((await handler(update(cluster))).Data.CustomerSchema).toBe(schemaSha256(wholesale));
+    const columns = await withClient(cluster.masterUrl, (c) =>
+      c.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'customers' AND column_name IN ('gender', 'fresh')"),
+    );
+    expect(columns.rows).toEqual([{ column_name: 'fresh' }]);
     const previous = { ...update(cluster), ResourceProperties: { ...properties(cluster), CustomerSchemaSha256: undefined } };
     expect((await handler(previous)).Data.CustomerSchema).toBe(schemaSha256(wholesale));
   });
@@ -296,6 +310,17 @@ describe('migrate custom resource handler', () => {
     }
   });
 });
+
+/** Runs `work` on a connection to `url`, then closes it. */
+async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await work(c);
+  } finally {
+    await c.end();
+  }
+}
 
 describe('migrate handler on a cluster created moments ago', () => {
   it('waits while the Data API endpoint is not enabled yet or the cluster is not available, then migrates', async () => {

@@ -4,14 +4,14 @@
 import { createReadStream } from 'node:fs';
 import type { RejectedRow } from '../../../shared/csv/read-customers.ts';
 import type { Drift } from '../../../shared/model/drift.ts';
-import { UPLOAD_BATCH_ROWS, type Database } from '../../../shared/ports.ts';
+import { uploadBatchRows, type Database } from '../../../shared/ports.ts';
 import { assignPending } from '../../../shared/workflows/database.ts';
 import { storeFile, type LabeledRowSink } from '../../../shared/workflows/label-file.ts';
 import { trainFromTable } from '../../../shared/workflows/train-table.ts';
-import { defineCommand, integer, jsonOption, STORE_OPTION } from '../command.ts';
+import { defineCommand, integer, jsonOption, SCHEMA_OPTION, STORE_OPTION } from '../command.ts';
 import type { CliConfig } from '../config.ts';
-import { databaseDeps, modelStore, openDatabase } from '../context.ts';
-import { openInput } from '../io.ts';
+import { databaseDeps, modelStore, openDatabase, type Output } from '../context.ts';
+import { openInput, readSchema } from '../io.ts';
 import { renderTable, segmentTable } from '../table.ts';
 import { requestedPromotion, TRAIN_OPTIONS, trainOptions } from './train.ts';
 
@@ -23,9 +23,22 @@ const SHOWN_REJECTS = 10;
  */
 const LOAD_IN_FLIGHT = 4;
 
-/** Runs `work` on the database (DATABASE_URL, or the embedded server under the store), then closes it. */
-export async function withDatabase<T>(store: string | undefined, config: CliConfig, work: (repo: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(store, config.databaseUrl);
+/**
+ * Runs `work` on the database (DATABASE_URL, or the embedded server under the store), then closes
+ * it; with a schema file, the customers table is brought to that schema first (see openDatabase).
+ */
+export async function withDatabase<T>(
+  store: string | undefined,
+  config: CliConfig,
+  work: (repo: Database) => Promise<T>,
+  choice: { readonly schemaFile?: string; readonly allowDrop?: boolean; readonly io?: Output } = {},
+): Promise<T> {
+  const schema = choice.schemaFile === undefined ? undefined : await readSchema(choice.schemaFile);
+  const database = await openDatabase(store, config.databaseUrl, undefined, false, {
+    schema,
+    allowDrop: choice.allowDrop,
+    onChange: (change) => choice.io?.err(`customers table: ${change}`),
+  });
   try {
     return await work(database.repo);
   } finally {
@@ -36,11 +49,21 @@ export async function withDatabase<T>(store: string | undefined, config: CliConf
 export const dbMigrate = defineCommand({
   name: 'db migrate',
   args: [],
-  summary: 'apply database migrations',
-  options: { store: STORE_OPTION },
+  summary: 'apply database migrations, and bring the customers table to a customer schema',
+  options: {
+    schema: SCHEMA_OPTION,
+    'allow-drop': { type: 'boolean', help: 'let the schema change drop a column that holds values (they are lost)' },
+    store: STORE_OPTION,
+  },
   async run({ values }, { io, config }) {
-    const applied = await withDatabase(values.store, config, (repo) => repo.migrate());
+    const changes: string[] = [];
+    const applied = await withDatabase(values.store, config, (repo) => repo.migrate(), {
+      schemaFile: values.schema,
+      allowDrop: values['allow-drop'],
+      io: { out: io.out, err: (line) => changes.push(line) },
+    });
     io.out(applied.length === 0 ? 'database is up to date' : `applied ${applied.join(', ')}`);
+    for (const change of changes) io.out(change);
   },
 });
 
@@ -48,42 +71,48 @@ export const dbLoad = defineCommand({
   name: 'db load',
   args: [{ name: 'csv' }],
   summary: 'upsert the customers of a CSV into the table (a changed customer loses its label)',
-  options: { store: STORE_OPTION },
+  options: { schema: SCHEMA_OPTION, store: STORE_OPTION },
   async run({ values, args: [file] }, { io, config }) {
     const input = await openInput(file!); // fails early, with one line, when the file is missing
-    await withDatabase(values.store, config, async (repo) => {
-      // the ingest function's pipeline without its outputs: a pass that settles the duplicate rule,
-      // then the winning rows upserted in batches, several at once, as the file is read again
-      const counts = { inserted: 0, updated: 0, unchanged: 0 };
-      const sink: LabeledRowSink = {
-        batchRows: UPLOAD_BATCH_ROWS,
-        inFlight: LOAD_IN_FLIGHT,
-        store: async (rows) => {
-          const stored = await repo.upsertCustomers(rows.map((r) => r.customer));
-          counts.inserted += stored.inserted;
-          counts.updated += stored.updated;
-          counts.unchanged += stored.unchanged;
-          return new Set<string>();
-        },
-      };
-      const shown: RejectedRow[] = [];
-      let rejected = 0;
-      let opened = 0;
-      const { state } = await storeFile({
-        open: () => (opened++ === 0 ? input : createReadStream(file!)),
-        model: null,
-        sink,
-        onReject: (row) => {
-          if (rejected++ < SHOWN_REJECTS) shown.push(row);
-        },
-        onProgress: (n) => io.err(`read ${n} rows`),
-      });
-      io.out(
-        `${state.rowsRead} rows read: ${state.labeled} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${rejected} rejected`,
-      );
-      for (const r of shown) io.out(`  line ${r.line}: ${r.reason}`);
-      if (rejected > SHOWN_REJECTS) io.out(`  … and ${rejected - SHOWN_REJECTS} more`);
-    });
+    await withDatabase(
+      values.store,
+      config,
+      async (repo) => {
+        // the ingest function's pipeline without its outputs: a pass that settles the duplicate rule,
+        // then the winning rows upserted in batches, several at once, as the file is read again
+        const counts = { inserted: 0, updated: 0, unchanged: 0 };
+        const sink: LabeledRowSink = {
+          batchRows: uploadBatchRows(repo.schema),
+          inFlight: LOAD_IN_FLIGHT,
+          store: async (rows) => {
+            const stored = await repo.upsertCustomers(rows.map((r) => r.customer));
+            counts.inserted += stored.inserted;
+            counts.updated += stored.updated;
+            counts.unchanged += stored.unchanged;
+            return new Set<string>();
+          },
+        };
+        const shown: RejectedRow[] = [];
+        let rejected = 0;
+        let opened = 0;
+        const { state } = await storeFile({
+          open: () => (opened++ === 0 ? input : createReadStream(file!)),
+          model: null,
+          schema: repo.schema,
+          sink,
+          onReject: (row) => {
+            if (rejected++ < SHOWN_REJECTS) shown.push(row);
+          },
+          onProgress: (n) => io.err(`read ${n} rows`),
+        });
+        io.out(
+          `${state.rowsRead} rows read: ${state.labeled} accepted (${counts.inserted} new, ${counts.updated} changed, ${counts.unchanged} unchanged), ${rejected} rejected`,
+        );
+        for (const r of shown) io.out(`  line ${r.line}: ${r.reason}`);
+        if (rejected > SHOWN_REJECTS) io.out(`  … and ${rejected - SHOWN_REJECTS} more`);
+      },
+      { schemaFile: values.schema, io },
+    );
   },
 });
 
@@ -94,13 +123,17 @@ export const dbTrain = defineCommand({
   options: { ...TRAIN_OPTIONS, store: STORE_OPTION, json: jsonOption('the model version, k, promotion and labeling') },
   async run({ values }, { io, config }) {
     const options = trainOptions(values, io);
-    const outcome = await withDatabase(values.store, config, (repo) =>
-      trainFromTable(databaseDeps(repo, modelStore(values.store), io.err), {
-        ...options,
-        promote: requestedPromotion(values),
-        autoPromote: true,
-        report: !values['no-report'],
-      }),
+    const outcome = await withDatabase(
+      values.store,
+      config,
+      (repo) =>
+        trainFromTable(databaseDeps(repo, modelStore(values.store), io.err), {
+          ...options,
+          promote: requestedPromotion(values),
+          autoPromote: true,
+          report: !values['no-report'],
+        }),
+      { schemaFile: values.schema, io },
     );
     if (values.json) {
       const { model, promoted, members, assign } = outcome;

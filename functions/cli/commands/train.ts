@@ -8,14 +8,23 @@ import { readCustomerColumns } from '../../../shared/csv/read-customers.ts';
 import { InvalidOptionError } from '../../../shared/errors.ts';
 import type { TrainOptions } from '../../../shared/workflows/train.ts';
 import { trainAndPublish } from '../../../shared/workflows/train-upload.ts';
-import { defineCommand, integer, jsonOption, list, STORE_OPTION, type OptionDefinitions, type OptionValues } from '../command.ts';
+import {
+  defineCommand,
+  integer,
+  jsonOption,
+  list,
+  SCHEMA_OPTION,
+  STORE_OPTION,
+  type OptionDefinitions,
+  type OptionValues,
+} from '../command.ts';
 import { modelStore, type Output } from '../context.ts';
 import { openInput, readSchema } from '../io.ts';
 import { segmentTable } from '../table.ts';
 
 /** The options of a training, for `train` and `db train`. */
 export const TRAIN_OPTIONS = {
-  schema: { type: 'string', value: '<file.json>', help: "the customer schema: columns and features (default: the mall's)" },
+  schema: SCHEMA_OPTION,
   k: { type: 'string', value: '<n>|auto', help: "number of segments; auto (default): the k sweep's suggestion" },
   'max-k': { type: 'string', value: '<n>', help: 'largest k the sweep tries (default 10)' },
   'no-sweep': { type: 'boolean', help: 'with --k, no k sweep (default: a quick one beside it)' },

@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { Random } from 'ml-random';
-import { MALL_SCHEMA } from '../../../shared/schema/customer-schema.ts';
+import { MALL_SCHEMA, parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
 import { describe, expect, it } from 'vitest';
 import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import type { Customer, Gender } from '../../../shared/csv/contract.ts';
@@ -80,6 +80,29 @@ describe('segmentDeviations', () => {
 });
 
 describe('nameSegments', () => {
+  it("names another schema's segment by its labels, at most three numeric features (the most distinct), then a dominant value", () => {
+    const schema = parseCustomerSchema(
+      {
+        name: 'shop',
+        id: { header: 'id' },
+        features: [
+          { name: 'channel', header: 'channel', label: 'Channel', kind: 'categorical', categories: ['horeca', 'retail'] },
+          ...['fresh', 'milk', 'grocery', 'frozen'].map((name) => ({
+            name,
+            header: name,
+            label: name[0]!.toUpperCase() + name.slice(1),
+            kind: 'numeric',
+          })),
+        ],
+      },
+      'shop.json',
+    );
+    const dev = { fresh: 1.2, milk: -0.6, grocery: -2, frozen: 0.9 };
+    expect(nameSegments(schema, [{ dev, categories: { channel: { horeca: 0.95, retail: 0.05 } } }])).toEqual([
+      'High fresh · low grocery · high frozen · horeca',
+    ]);
+  });
+
   it('names a segment by the fields that stand out, age first: "Young · high spending"', () => {
     expect(nameSegments(MALL_SCHEMA, [{ dev: dev(-1.2, 0.1, 1.5), categories: { gender: neutral } }])).toEqual(['Young · high spending']);
   });

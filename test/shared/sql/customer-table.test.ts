@@ -437,7 +437,7 @@ describe.each(SQL_CLIENTS)('SqlCustomerTable over %s', (name) => {
     await table().apply(withVisits);
     const before = { columns: await columns('customers'), recorded: await recorded() };
     await expect(table().apply(MALL_SCHEMA)).rejects.toThrow(
-      /^the schema drops column visits of the customers table, which holds values: allow the drop to delete them, or keep the feature$/,
+      /^the schema drops column visits of the customers table, which holds values: allow the drop to delete them \(segments db migrate --allow-drop\), or keep the feature$/,
     );
     expect(await columns('customers')).toEqual(before.columns);
     expect(await recorded()).toBe(before.recorded);
