@@ -83,7 +83,7 @@ export const STORE_OPTION = {
 export const SCHEMA_OPTION = {
   type: 'string',
   value: '<file.json>',
-  help: "the customer schema: the file's columns and features (default: the mall's)",
+  help: "the customer schema: columns and features (default: the mall's)",
 } as const satisfies OptionDefinition;
 
 export const jsonOption = (what: string) =>

@@ -234,7 +234,7 @@ describe('a wholesale report in Chromium', () => {
     for (const d of drawn) {
       const f = numeric.find((g) => g.name === d.feature)!;
       expect(d.bars).toBe(HISTOGRAM_BINS);
-      expect(d.xTitle).toBe(f.label);
+      expect(d.xTitle).toBe(f.unit === undefined ? f.label : `${f.label} (${f.unit})`);
       if (f.transform === 'log1p') {
         // bins of equal width in log1p, on a symlog (log1p) axis: bars of equal width, ticks at powers of ten
         const nonEmpty = d.widths.filter((w) => w > 0);

@@ -192,7 +192,9 @@ describe('renderReport for the wholesale schema', () => {
       expect(described.length).toBeGreaterThanOrEqual(1);
       for (const key of described) {
         const f = key.slice('mean.'.length);
-        const label = WHOLESALE.features.find((g) => g.name === f)!.label.toLowerCase();
+        const feature = WHOLESALE.features.find((g) => g.name === f)!;
+        const label = feature.label.toLowerCase();
+        const unit = feature.kind === 'numeric' && feature.unit !== undefined ? ` ${feature.unit}` : '';
         expect(finding.numbers[key]).toBe(s.stats[f]!.mean);
         expect(finding.numbers[`overall.${f}`]).toBeCloseTo(overallMean(f), 9);
         const values = customers.numeric(f);
@@ -200,7 +202,7 @@ describe('renderReport for the wholesale schema', () => {
         const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
         expect(finding.numbers[`deviation.${f}`]).toBeCloseTo((s.stats[f]!.mean - overallMean(f)) / std, 9);
         expect(finding.text).toContain(
-          `${label}: mean ${formatAmount(s.stats[f]!.mean, 1)} against ${formatAmount(overallMean(f), 1)} overall, ` +
+          `${label}: mean ${formatAmount(s.stats[f]!.mean, 1)}${unit} against ${formatAmount(overallMean(f), 1)}${unit} overall, ` +
             `${formatNumber(Math.abs(finding.numbers[`deviation.${f}`]!), 1)} standard deviations ${finding.numbers[`deviation.${f}`]! >= 0 ? 'above' : 'below'}`,
         );
       }

@@ -23,7 +23,7 @@ describe('schema views', () => {
       ['Spending score (1–100)', ''],
     ]);
     const fresh = numericViews(WHOLESALE).find((f) => f.name === 'fresh')!;
-    expect(fresh).toMatchObject({ short: 'Fresh', title: 'Fresh', words: 'fresh', unitSuffix: '', log1p: true });
+    expect(fresh).toMatchObject({ short: 'Fresh', title: 'Fresh (€ per year)', words: 'fresh', unitSuffix: ' € per year', log1p: true });
   });
 
   it('keeps the mall’s findings for a schema with its numeric features, its table only for exactly its features', () => {
