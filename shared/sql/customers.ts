@@ -24,7 +24,7 @@ import {
 } from '../ports.ts';
 import { MALL_SCHEMA, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
 import { columnType } from './customer-table.ts';
-import { populationStatement } from './drift.ts';
+import { populationStatements } from './drift.ts';
 import {
   complete,
   customerReader,
@@ -240,14 +240,13 @@ export class SqlCustomers implements CustomerRepository {
       const [row] = await this.sql.query('SELECT CAST(count(*) AS integer) AS n FROM customers WHERE segment IS NULL');
       return { pending: int(row?.n), incomplete: 0 };
     }
-    // pending and complete, or pending with a NULL in a column the model uses (not labelable)
+    // waiting, of which those with a NULL in a column the model uses (not labelable)
     const [row] = await this.sql.query(
-      `SELECT CAST(count(*) FILTER (WHERE ${complete(featureNames(model.features))}) AS integer) AS pending,
-         CAST(count(*) FILTER (WHERE NOT (${complete(featureNames(model.features))})) AS integer) AS incomplete
+      `SELECT CAST(count(*) AS integer) AS waiting, CAST(count(*) FILTER (WHERE NOT ${complete(featureNames(model.features))}) AS integer) AS incomplete
        FROM customers WHERE segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text)`,
       { model_version: model.modelVersion },
     );
-    return { pending: int(row?.pending), incomplete: int(row?.incomplete) };
+    return { pending: int(row?.waiting) - int(row?.incomplete), incomplete: int(row?.incomplete) };
   }
 
   async checkColumns(features: readonly ColumnCheck[]): Promise<{ missing: string[]; retyped: string[] }> {
@@ -283,17 +282,15 @@ export class SqlCustomers implements CustomerRepository {
   }
 
   async observePopulation(model: Model, omit: ReadonlySet<string> = new Set()): Promise<ObservedPopulation> {
-    const { sql, params } = populationStatement(model, omit);
-    const rows = await this.sql.query(sql, params);
-    const totals = rows.find((r) => r.field === '');
-    const counters = (entries: Array<[string, number]>): Record<string, number[]> =>
-      Object.fromEntries(entries.filter(([field]) => !omit.has(field)).map(([field, bins]) => [field, new Array<number>(bins).fill(0)]));
-    const bins = counters(Object.entries(model.baseline.bins).map(([field, { edges }]) => [field, edges.length + 1]));
-    const categories = counters(Object.entries(model.baseline.categories ?? {}).map(([field, { values }]) => [field, values.length + 1]));
-    for (const r of rows) {
-      if (r.field === '') continue;
-      const counts = bins[String(r.field)] ?? categories[String(r.field)];
-      if (counts) counts[int(r.bin)] = int(r.n);
+    const bins: Record<string, number[]> = {};
+    const categories: Record<string, number[]> = {};
+    let totals: SqlRow | undefined;
+    for (const statement of populationStatements(model, omit)) {
+      const [row] = await this.sql.query(statement.sql, statement.params);
+      totals ??= row;
+      statement.fields.forEach(({ field, kind, bins: n }, i) => {
+        (kind === 'numeric' ? bins : categories)[field] = Array.from({ length: n }, (_, b) => int(row?.[`c${i}_${b}`]));
+      });
     }
     return {
       assigned: int(totals?.assigned),

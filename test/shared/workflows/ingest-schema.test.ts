@@ -63,11 +63,11 @@ async function columnsOf(schema: CustomerSchema, text: string): Promise<Customer
 const customersOf = (columns: CustomerColumns): Customer[] => Array.from({ length: columns.length }, (_, i) => columns.at(i));
 
 /** A model trained on generated customers of `schema`, as read back from model.json. */
-async function modelOf(schema: CustomerSchema, rows: number, seed: number): Promise<Model> {
+async function modelOf(schema: CustomerSchema, rows: number, seed: number, exclude: string[] = []): Promise<Model> {
   const customers = await columnsOf(schema, csvOf(schema, rows, seed, 900_000));
   const trained = trainModel(
     { source: 'train.csv', customers, rowsRead: rows, rowsRejected: 0, duplicates: 0 },
-    { k: 5, maxK: 5, restarts: 2 },
+    { k: 5, maxK: 5, restarts: 2, exclude },
     new Date(),
   );
   return parseModel(serializeModel(trained), 'model.json');
@@ -268,6 +268,25 @@ describe.each(SQL_CLIENTS)('a wholesale table over %s', (implementation) => {
     const sent = new Map(rows.map((r) => [r.customer.customerId, r.customer]));
     expect(back).toHaveLength(rowsPerBatch);
     for (const r of back) expect([r.channel, r.fresh]).toEqual([sent.get(r.customer_id)!.channel, sent.get(r.customer_id)!.fresh]);
+  });
+
+  it('labels on when a column the model does not use is dropped, its drift leaving that column out', async () => {
+    const withoutFrozen = await modelOf(WHOLESALE, 2000, 13, ['frozen']);
+    expect(Object.keys(withoutFrozen.baseline.bins)).toContain('frozen');
+    await ingest(WHOLESALE, 'uploads/customers/h.csv', csvOf(WHOLESALE, 150, 29));
+    await promote(withoutFrozen);
+    const table = new SqlCustomerTable(clients.client('PgSqlClient'));
+    await table.apply(WITHOUT_FROZEN, { allowDrop: true });
+    try {
+      const outcome = await nightly(WITHOUT_FROZEN);
+      expect(outcome).toMatchObject({ status: 'labeled', labeled: 150 });
+      expect(Object.keys(outcome.drift!.psi)).not.toContain('frozen');
+      expect(Object.keys(outcome.drift!.psi)).toHaveLength(6);
+      expect(logs).toContain('drift leaves out frozen: no longer a column of the customers table as the model knew it');
+    } finally {
+      await clients.db.repo.pool.query('TRUNCATE customers');
+      await table.apply(WHOLESALE);
+    }
   });
 
   it('ends with one line saying to retrain when a column the model uses is no longer in the table', async () => {
