@@ -37,7 +37,8 @@
 // the Data API's 45 s: key ranges of customer_id, cut once per run (cutKeys: every MEMBER_ROWS-th
 // id in the column's order), the copy, the grouping into points and the membership each taking a
 // run of consecutive ranges (the copy and the membership reach theirs through the primary key);
-// the points' statements by the points' parts, grouped up to LLOYD_POINTS points per statement.
+// the statements over the points by the points' parts (POINT_ROWS points or so each), as many in
+// one statement as its work allows (LLOYD_WORK, LABEL_POINTS).
 // Key ranges replace a hash of customer_id (hashtext, which PostgreSQL does not document): they
 // need one pass over the primary key to cut, and no part reads the rows of another.
 
@@ -72,8 +73,24 @@ export const COPY_ROWS = 500_000;
 export const MEMBER_ROWS = 250_000;
 /** Customers per statement that groups the copy into points: 1.0–2.0 s at 10⁶ (machine loaded). */
 export const GROUP_ROWS = 2_000_000;
-/** Points per Lloyd statement: about 3 s of one iteration with k = 5 on this machine, loaded. */
-export const LLOYD_POINTS = 1_000_000;
+/**
+ * Points per part of the points: a grouping statement spreads its points over
+ * ceil(GROUP_ROWS / POINT_ROWS) parts, so that a statement over the points can take as few as it
+ * should (a schema with decimal features has about as many points as customers).
+ */
+export const POINT_ROWS = 100_000;
+/**
+ * Work of one statement that measures points against centroids (Lloyd sums, the movement): points ×
+ * centroids × model columns. 25·10⁶ is about 2 s on this machine (10⁶ points of a 12-column model
+ * and k = 5 took 4.7 s in one statement, unloaded); the mall's 10⁶ customers (about 124,000 points
+ * of 5 columns) stay one statement at k up to 40.
+ */
+export const LLOYD_WORK = 25_000_000;
+/**
+ * Points per labeling statement at most (labelPoints also updates each point: 10⁶ points of a
+ * 12-column model took 9 s to label and update, 13 s with the sums, in one statement).
+ */
+export const LABEL_POINTS = 250_000;
 
 /** The sizes of a run's statements (tests make them small, to run many parts on few rows). */
 export interface PartSizes {
@@ -81,11 +98,26 @@ export interface PartSizes {
   readonly copyRows: number;
   readonly memberRows: number;
   readonly groupRows: number;
-  /** Points per statement that reads every point. */
-  readonly lloydPoints: number;
+  /** Points per part of the points. */
+  readonly pointRows: number;
+  /** Points × centroids × model columns per statement that measures points (at least a part's). */
+  readonly lloydWork: number;
+  /** Points per labeling statement (at least a part's). */
+  readonly labelPoints: number;
 }
 
-export const PART_SIZES: PartSizes = { copyRows: COPY_ROWS, memberRows: MEMBER_ROWS, groupRows: GROUP_ROWS, lloydPoints: LLOYD_POINTS };
+export const PART_SIZES: PartSizes = {
+  copyRows: COPY_ROWS,
+  memberRows: MEMBER_ROWS,
+  groupRows: GROUP_ROWS,
+  pointRows: POINT_ROWS,
+  lloydWork: LLOYD_WORK,
+  labelPoints: LABEL_POINTS,
+};
+
+/** Points per statement that measures them against `space`'s centroids (sizes.lloydWork of work). */
+const measuredPoints = (sizes: PartSizes, space: ModelSpace): number =>
+  Math.max(1, Math.floor(sizes.lloydWork / Math.max(1, space.centroids.length * (space.centroids[0]?.length ?? 1))));
 /** Bytes of a sample page's response, under the Data API's 1 MiB with room for the JSON around values. */
 const SAMPLE_PAGE_BYTES = 768 * 1024;
 /** JSON bytes of a number at most (`-1.2345678901234567e-100`). */
@@ -229,11 +261,11 @@ function numberJsonBytes(feature: NumericSchemaFeature): number {
  */
 function sampleRowOverhead(snapshot: Snapshot): number {
   let bytes = '{"customer_id":},'.length;
-  for (const f of snapshot.schema.features) {
-    bytes += `,"${f.name}":`.length;
+  snapshot.schema.features.forEach((f, i) => {
+    bytes += `,"f${i}":`.length;
     if (f.kind === 'numeric') bytes += numberJsonBytes(f);
     else bytes += Math.max(2, ...(f.categories === 'learned' ? (snapshot.learned[f.name] ?? []) : f.categories).map(jsonTextBytes));
-  }
+  });
   return bytes;
 }
 
@@ -258,11 +290,10 @@ export class SqlTableTraining implements TableTraining {
    */
   async takeSnapshot(runId: string, seed: number, trained: CustomerSchema = MALL_SCHEMA): Promise<Snapshot> {
     await this.clearStale();
-    const nullable = await this.checkColumns(trained);
-    const [count] = await this.sql.query('SELECT CAST(count(*) AS bigint) AS n FROM customers');
-    const keys = await this.cutKeys(int(count?.n));
+    const { nullable, rows } = await this.checkColumns(trained);
+    const keys = await this.cutKeys(rows);
     const names = trained.features.map((f) => quoteIdentifier(f.name));
-    const copyParts = Math.min(keys.length + 1, partsOf(int(count?.n), this.sizes.copyRows));
+    const copyParts = Math.min(keys.length + 1, partsOf(rows, this.sizes.copyRows));
     const copied = await eachPart(copyParts, PARTS_IN_FLIGHT, async (part) => {
       const params: Record<string, SqlValue> = { run_id: runId, seed };
       const range = inRange('c', keyRange(keys, part, copyParts), params);
@@ -293,26 +324,31 @@ export class SqlTableTraining implements TableTraining {
     const customers = copied.reduce((n, c) => n + c.customers, 0);
     const maxIdJsonBytes = Math.max(0, ...copied.map((c) => c.idJsonBytes));
     const leftOut = { missing: copied.reduce((n, c) => n + c.missing, 0), outside: copied.reduce((n, c) => n + c.outside, 0) };
-    // the points of a run of key ranges; a point whose customers fall in several parts is a row in
-    // each (weights add up the same), so parts never need to meet
-    const parts = Math.min(keys.length + 1, partsOf(customers, this.sizes.groupRows));
+    // the points of a run of key ranges; a point whose customers fall in several ranges is a row in
+    // each (weights add up the same), so ranges never need to meet. A grouping statement deals its
+    // points out to `spread` parts in turn (the parts of statement g are g·spread … g·spread + spread − 1)
+    const groups = Math.min(keys.length + 1, partsOf(customers, this.sizes.groupRows));
+    const spread = partsOf(this.sizes.groupRows, this.sizes.pointRows);
     const values = trained.features.map((f) =>
       pointColumnType(f) === columnType(f) ? `s.${quoteIdentifier(f.name)}` : double(`s.${quoteIdentifier(f.name)}`),
     );
-    const pointsByPart = await eachPart(parts, PARTS_IN_FLIGHT, async (part) => {
-      const params: Record<string, SqlValue> = { run_id: runId, part };
-      const range = inRange('s', keyRange(keys, part, parts), params);
-      const [grouped] = await this.sql.query(
+    const pointsByPart = Array<number>(groups * spread).fill(0);
+    await eachPart(groups, PARTS_IN_FLIGHT, async (group) => {
+      const params: Record<string, SqlValue> = { run_id: runId, group, spread };
+      const range = inRange('s', keyRange(keys, group, groups), params);
+      const grouped = await this.sql.query(
         `WITH grouped AS (
            INSERT INTO training_points (run_id, part, ${names.join(', ')}, customers)
-           SELECT CAST(:run_id AS uuid), CAST(:part AS integer), ${values.join(', ')}, count(*)
+           SELECT CAST(:run_id AS uuid),
+             CAST(:group AS integer) * CAST(:spread AS integer) + CAST(mod(row_number() OVER (), CAST(:spread AS bigint)) AS integer),
+             ${values.join(', ')}, count(*)
            FROM training_snapshots AS s WHERE s.run_id = CAST(:run_id AS uuid) AND ${range}
            GROUP BY ${names.map((n) => `s.${n}`).join(', ')}
-           RETURNING 1)
-         SELECT CAST(count(*) AS bigint) AS n FROM grouped`,
+           RETURNING part)
+         SELECT part, CAST(count(*) AS bigint) AS n FROM grouped GROUP BY part`,
         params,
       );
-      return int(grouped?.n);
+      for (const row of grouped) pointsByPart[int(row.part)] = int(row.n);
     });
     const learned: Record<string, string[]> = {};
     for (const f of trained.features) {
@@ -327,7 +363,7 @@ export class SqlTableTraining implements TableTraining {
       learned,
       keys,
       points: pointsByPart.reduce((a, b) => a + b, 0),
-      parts,
+      parts: pointsByPart.length,
       pointsByPart,
       maxIdJsonBytes,
     };
@@ -336,16 +372,18 @@ export class SqlTableTraining implements TableTraining {
   /**
    * Checks that the customers table and the scratch tables have every feature column of `schema`
    * with the type customer-table.ts gives it (one SchemaError naming the first that does not);
-   * returns the features whose customers column may hold NULL.
+   * returns the features whose customers column may hold NULL, and the table's rows (counted in the
+   * same statement, one call fewer).
    */
-  private async checkColumns(schema: CustomerSchema): Promise<Set<string>> {
-    const rows = await this.sql.query(
+  private async checkColumns(schema: CustomerSchema): Promise<{ nullable: Set<string>; rows: number }> {
+    const columns = await this.sql.query(
       `SELECT CAST(table_name AS text) AS table_name, CAST(column_name AS text) AS column_name,
-         CAST(data_type AS text) AS data_type, CAST(is_nullable AS text) AS is_nullable
+         CAST(data_type AS text) AS data_type, CAST(is_nullable AS text) AS is_nullable,
+         (SELECT CAST(count(*) AS bigint) FROM customers) AS customers
        FROM information_schema.columns
        WHERE table_schema = current_schema() AND table_name IN ('customers', 'training_snapshots', 'training_points')`,
     );
-    const found = new Map(rows.map((r) => [`${String(r.table_name)}.${String(r.column_name)}`, r]));
+    const found = new Map(columns.map((r) => [`${String(r.table_name)}.${String(r.column_name)}`, r]));
     const nullable = new Set<string>();
     for (const f of schema.features) {
       quoteIdentifier(f.name);
@@ -368,7 +406,7 @@ export class SqlTableTraining implements TableTraining {
       }
       if (found.get(`customers.${f.name}`)?.is_nullable === 'YES') nullable.add(f.name);
     }
-    return nullable;
+    return { nullable, rows: int(columns[0]?.customers) };
   }
 
   /**
@@ -487,10 +525,11 @@ export class SqlTableTraining implements TableTraining {
     const { features } = snapshot.schema;
     const pageRows = Math.max(1, Math.floor(this.samplePageBytes / (snapshot.maxIdJsonBytes + sampleRowOverhead(snapshot))));
     // a category as its text, a whole number as it is, a decimal (which the Data API returns as a
-    // string) as the double of its decimal text, as the CSV reader gives it
-    const select = features.map((f) => {
+    // string) as the double of its decimal text, as the CSV reader gives it; each under a short
+    // name (f<i>), as the response repeats it on every row
+    const select = features.map((f, i) => {
       const name = quoteIdentifier(f.name);
-      return columnType(f) === 'numeric' ? `${double(name)} AS ${name}` : name;
+      return `${columnType(f) === 'numeric' ? double(name) : name} AS f${i}`;
     });
     let afterKey = '';
     let afterId = '';
@@ -514,14 +553,14 @@ export class SqlTableTraining implements TableTraining {
   /**
    * One Lloyd step over every point of the run: each point's nearest centroid of `space` (first on
    * ties), and per centroid the customers and the sums of their model-space values. One aggregate
-   * statement per batch of parts (LLOYD_POINTS points at most, a part never split).
+   * statement per batch of parts (LLOYD_WORK of work at most, a part never split).
    */
   async lloydSums(snapshot: Snapshot, space: ModelSpace): Promise<{ counts: Float64Array; sums: Float64Array }> {
     const k = space.centroids.length;
     const d = space.centroids[0]?.length ?? 0;
     const counts = new Float64Array(k);
     const sums = new Float64Array(k * d);
-    for (const [from, to] of partBatches(snapshot, this.sizes.lloydPoints)) {
+    for (const [from, to] of partBatches(snapshot, measuredPoints(this.sizes, space))) {
       const params: Record<string, SqlValue> = { run_id: snapshot.runId, from_part: from, to_part: to };
       const s = modelSpaceSql(space, params);
       const xs = s.columns.map((_, j) => `x${j}`);
@@ -543,8 +582,8 @@ export class SqlTableTraining implements TableTraining {
   /**
    * Labels every point of the run with its nearest centroid of `space` (first on ties; `segment` is
    * the centroid's index) and its squared distance, and returns each segment's totals: the sums,
-   * and the customers per value of each categorical feature (a grouping set per feature, so one
-   * pass gives both).
+   * and the customers per value of each categorical feature (from the same labeled rows, in the
+   * same statement). One statement per batch of at most LABEL_POINTS points.
    */
   async labelPoints(snapshot: Snapshot, space: ModelSpace): Promise<SegmentTotals[]> {
     const { features } = snapshot.schema;
@@ -553,14 +592,10 @@ export class SqlTableTraining implements TableTraining {
     const k = space.centroids.length;
     const totals = Array.from({ length: k }, () => emptyTotals(space, snapshot.schema));
     const names = features.map((f) => quoteIdentifier(f.name));
-    const sets = ['(segment)', ...categorical.map((f) => `(segment, ${quoteIdentifier(f.name)})`)];
-    // a sum only on the rows of the segment's totals: a category's rows are its count alone
-    const onTotals =
-      categorical.length === 0
-        ? (sum: string): string => sum
-        : (sum: string): string =>
-            `CASE WHEN ${categorical.map((f) => `GROUPING(${quoteIdentifier(f.name)})`).join(' + ')} = ${categorical.length} THEN ${sum} END`;
-    for (const [from, to] of partBatches(snapshot, this.sizes.lloydPoints)) {
+    // a category's customers by segment from the same labeled rows: each point once per categorical feature
+    const byValue = categorical.map((f, i) => `(${i}, ${quoteIdentifier(f.name)})`);
+    const limit = Math.min(this.sizes.labelPoints, measuredPoints(this.sizes, space));
+    for (const [from, to] of partBatches(snapshot, limit)) {
       const params: Record<string, SqlValue> = { run_id: snapshot.runId, from_part: from, to_part: to };
       const s = modelSpaceSql(space, params);
       const xs = s.columns.map((_, j) => `x${j}`);
@@ -570,7 +605,14 @@ export class SqlTableTraining implements TableTraining {
         ['sum(customers * (sqrt(sq_distance) * sqrt(sq_distance)))', 'distance_squares'],
         ...xs.map((x, j) => [`sum(customers * ${x})`, `s${j}`]),
         ...numeric.map((f, i) => [`sum(customers * ${double(quoteIdentifier(f.name))})`, `f${i}`]),
-      ].map(([sum, alias]) => `${onTotals(sum!)} AS ${alias}`);
+      ];
+      const counts =
+        byValue.length === 0
+          ? ''
+          : `
+         UNION ALL
+         SELECT segment, v.feature, v.value, CAST(sum(customers) AS bigint)${sums.map(() => ', CAST(NULL AS double precision)').join('')}
+         FROM labeled CROSS JOIN LATERAL (VALUES ${byValue.join(', ')}) AS v (feature, value) GROUP BY segment, v.feature, v.value`;
       const rows = await this.sql.query(
         `WITH labeled AS (
            UPDATE training_points AS p SET segment = b.segment, sq_distance = b.m
@@ -579,19 +621,20 @@ export class SqlTableTraining implements TableTraining {
            ) AS b
            WHERE p.ctid = b.point
            RETURNING p.segment, p.customers, p.sq_distance, ${names.map((n) => `p.${n}`).join(', ')}${xs.map((x) => `, b.${x}`).join('')})
-         SELECT segment, CAST(sum(customers) AS bigint) AS customers,
-           ${categorical.map((f, i) => `${quoteIdentifier(f.name)} AS v${i}, `).join('')}${sums.join(', ')}
-         FROM labeled GROUP BY GROUPING SETS (${sets.join(', ')})`,
+         SELECT segment, CAST(NULL AS integer) AS feature, CAST(NULL AS text) AS value, CAST(sum(customers) AS bigint) AS customers,
+           ${sums.map(([sum, alias]) => `${sum} AS ${alias}`).join(', ')}
+         FROM labeled GROUP BY segment${counts}`,
         params,
       );
       for (const row of rows) {
         const t = totals[int(row.segment)]!;
-        const value = categorical.findIndex((_, i) => row[`v${i}`] !== null && row[`v${i}`] !== undefined);
-        if (value >= 0) {
-          const counts = t.categories[categorical[value]!.name]!;
-          const category = String(row[`v${value}`]);
-          counts[category] = (counts[category] ?? 0) + int(row.customers);
-        } else addTotals(t, row, numeric);
+        if (row.feature === null || row.feature === undefined) {
+          addTotals(t, row, numeric);
+          continue;
+        }
+        const counted = t.categories[categorical[int(row.feature)]!.name]!;
+        const value = String(row.value);
+        counted[value] = (counted[value] ?? 0) + int(row.customers);
       }
     }
     return totals;
@@ -614,16 +657,32 @@ export class SqlTableTraining implements TableTraining {
     const value = fieldValue(field);
     const groups = [`SELECT segment AS grp, ${value} AS value, customers FROM training_points WHERE ${RUN}`];
     if (requests.some((r) => r.group === ALL)) groups.push(`SELECT ${ALL}, ${value}, customers FROM training_points WHERE ${RUN}`);
+    // each group's wanted positions in ascending order, as width_bucket reads thresholds
+    const byGroup = new Map<number, number[]>();
+    requests.forEach((r, i) => byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), i]));
+    const positions = [...byGroup].map(([group, indexes]) => {
+      const ascending = [...new Map(indexes.map((i) => [requests[i]!.rank, i])).values()].sort(
+        (a, b) => requests[a]!.rank - requests[b]!.rank,
+      );
+      return `WHEN ${group} THEN ARRAY[${ascending.map((i) => `CAST(:r_${i} AS bigint)`).join(', ')}]`;
+    });
+    // each point its own run of positions (ROWS: points of equal value follow one another), in
+    // bigint; the points holding a wanted position found by a binary search in the group's
+    // positions (width_bucket counts those at or below a number), so that only they meet the
+    // wanted list: compared with every wanted position, 10⁶ points took half the statement
     const rows = await this.sql.query(
       `WITH wanted (grp, position) AS (VALUES ${wanted.join(', ')}),
-       counted AS (
-         SELECT grp, value, sum(customers) AS customers FROM (${groups.join(' UNION ALL ')}) AS v GROUP BY grp, value
-       ),
        ranked AS (
-         SELECT grp, value, sum(customers) OVER (PARTITION BY grp ORDER BY value) AS upto, customers FROM counted
+         SELECT grp, value, CAST(sum(customers) OVER (PARTITION BY grp ORDER BY value ROWS UNBOUNDED PRECEDING) AS bigint) AS upto,
+           customers, CASE grp ${positions.join(' ')} END AS positions
+         FROM (${groups.join(' UNION ALL ')}) AS v
+       ),
+       holding AS (
+         SELECT grp, value, upto, customers FROM ranked
+         WHERE width_bucket(upto - 1, positions) > width_bucket(upto - customers - 1, positions)
        )
-       SELECT w.grp, w.position, r.value FROM wanted AS w
-       JOIN ranked AS r ON r.grp = w.grp AND w.position < r.upto AND w.position >= r.upto - r.customers`,
+       SELECT w.grp, w.position, h.value FROM wanted AS w
+       JOIN holding AS h ON h.grp = w.grp AND w.position < h.upto AND w.position >= h.upto - h.customers`,
       params,
     );
     for (const row of rows) found.set(`${int(row.grp)}:${int(row.position)}`, Number(row.value));
@@ -679,19 +738,21 @@ export class SqlTableTraining implements TableTraining {
 
   /**
    * Who moved where: customers by the nearest centroid of `previous` (first on ties, its index) and
-   * their segment index in the labeled points, as counts[from][to].
+   * their segment index in the labeled points, as counts[from][to]; batched as lloydSums.
    */
   async movement(snapshot: Snapshot, previous: ModelSpace, k: number): Promise<number[][]> {
-    const params: Record<string, SqlValue> = { run_id: snapshot.runId };
-    const s = modelSpaceSql(previous, params, 'p_');
-    const rows = await this.sql.query(
-      `SELECT before, segment, CAST(sum(customers) AS bigint) AS customers FROM (
-         SELECT segment, customers, ${s.nearest()} AS before FROM (${s.measured('segment, customers', `training_points WHERE ${RUN}`)}) AS nearest
-       ) AS moved GROUP BY before, segment`,
-      params,
-    );
     const counts = previous.centroids.map(() => Array<number>(k).fill(0));
-    for (const row of rows) counts[int(row.before)]![int(row.segment)]! += int(row.customers);
+    for (const [from, to] of partBatches(snapshot, measuredPoints(this.sizes, previous))) {
+      const params: Record<string, SqlValue> = { run_id: snapshot.runId, from_part: from, to_part: to };
+      const s = modelSpaceSql(previous, params, 'p_');
+      const rows = await this.sql.query(
+        `SELECT before, segment, CAST(sum(customers) AS bigint) AS customers FROM (
+           SELECT segment, customers, ${s.nearest()} AS before FROM (${s.measured('segment, customers', PARTS)}) AS nearest
+         ) AS moved GROUP BY before, segment`,
+        params,
+      );
+      for (const row of rows) counts[int(row.before)]![int(row.segment)]! += int(row.customers);
+    }
     return counts;
   }
 
@@ -745,10 +806,10 @@ export class SqlTableTraining implements TableTraining {
   }
 }
 
-/** A customer of a sample row: categories as text, numbers (read as double precision) as numbers. */
+/** A customer of a sample row (feature i as `f<i>`): categories as text, numbers as numbers. */
 function customerOf(row: SqlRow, features: CustomerSchema['features']): Customer {
   const customer: Record<string, FeatureValue> = { customerId: String(row.customer_id) };
-  for (const f of features) customer[f.name] = f.kind === 'categorical' ? String(row[f.name]) : Number(row[f.name]);
+  features.forEach((f, i) => (customer[f.name] = f.kind === 'categorical' ? String(row[`f${i}`]) : Number(row[`f${i}`])));
   return customer as Customer;
 }
 

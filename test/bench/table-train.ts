@@ -99,7 +99,7 @@ const LOAD_ROWS = 50_000;
  * Gives the customers table `schema`'s columns and fills it with `rows` customers generated for it
  * (`generate --schema … --rows N --seed`'s), unlabeled, straight through pg: setting up a benchmark.
  */
-async function loadSchemaCustomers(pool: pg.Pool, schema: CustomerSchema, rows: number, seed = 1): Promise<void> {
+export async function loadSchemaCustomers(pool: pg.Pool, schema: CustomerSchema, rows: number, seed = 1): Promise<void> {
   await new SqlCustomerTable(new PgSqlClient(pool)).apply(schema);
   const names = schema.features.map((f) => f.name);
   const columns: unknown[][] = [[], ...names.map(() => [])];

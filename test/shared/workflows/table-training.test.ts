@@ -144,8 +144,9 @@ describe.each(SQL_CLIENTS)('the run over %s', (implementation) => {
     const rows = base.map((c, i) => (i < ids.length ? { ...c, customerId: ids[i]! } : c));
     const repo = new SqlDatabase(sql);
     await repo.upsertCustomers(rows);
-    // pages of 50 rows: ids of up to 128 printable ASCII characters (258 bytes of JSON at most) and 120 bytes beside each
-    const training = new SqlTableTraining(sql, 50 * (128 * 2 + 2 + 120));
+    // pages of 50 rows: ids of up to 128 printable ASCII characters (258 bytes of JSON at most) and
+    // the mall's 79 bytes beside each ({"customer_id":,"f0":"Female","f1":120,"f2":<24>,"f3":100},)
+    const training = new SqlTableTraining(sql, 50 * (128 * 2 + 2 + 79));
     const runId = crypto.randomUUID();
     const snapshot = await training.takeSnapshot(runId, 77);
     expect(snapshot.customers).toBe(600);
@@ -398,8 +399,17 @@ describe('a model trained in a table of another schema is the model trained from
   });
 
   it('gives the same model with its statements cut into many parts (key ranges of a few hundred rows)', async () => {
-    const sizes = { copyRows: 700, memberRows: 300, groupRows: 1100, lloydPoints: 500 };
+    // k = 4 and 12 model columns: Lloyd statements of 300 points, labeling statements of 250
+    const sizes = { copyRows: 700, memberRows: 300, groupRows: 1100, pointRows: 100, lloydWork: 300 * 4 * 12, labelPoints: 250 };
     const options = { k: 4, seed: 8, sampleSize: 500 };
+    const statements: string[] = [];
+    const counted = (sql: SqlClient): SqlClient => ({
+      query: (text, params) => {
+        statements.push(text);
+        return sql.query(text, params);
+      },
+      transaction: (work) => sql.transaction(work),
+    });
     const {
       table: model,
       file,
@@ -409,15 +419,20 @@ describe('a model trained in a table of another schema is the model trained from
       WHOLESALE,
       csvOf(WHOLESALE, 3000, 41),
       options,
-      (sql) => new SqlTableTraining(sql, undefined, sizes),
+      (sql) => new SqlTableTraining(counted(sql), undefined, sizes),
     );
     expectSameModel(model, file, rows);
-    // the membership in ten parts: every copied row once
+    // about 3,000 points: 12 labeling statements or more, 10 statements or more per Lloyd step
+    expect(statements.filter((text) => text.includes('UPDATE training_points')).length).toBeGreaterThanOrEqual(12);
+    const steps = statements.filter((text) => /GROUP BY segment$/.test(text)).length;
+    expect(steps).toBeGreaterThanOrEqual(10);
+    // the copy in 5 statements, the grouping in 3 (each dealing its points out to 11 parts), the membership in 10: every copied row once
     const training = new SqlTableTraining(schemaClients.client('PgSqlClient'), undefined, sizes);
     const runId = crypto.randomUUID();
     const snapshot = await training.takeSnapshot(runId, 8, WHOLESALE);
     expect(snapshot.keys).toHaveLength(9);
-    expect(snapshot.parts).toBe(3);
+    expect(snapshot.parts).toBe(33);
+    expect(snapshot.pointsByPart.every((n) => n > 50 && n < 150)).toBe(true);
     expect(await training.recordMembers(snapshot, 'model-a')).toBe(3000);
     expect(await training.recordMembers(snapshot, 'model-a')).toBe(0);
     await training.dropSnapshot(runId);
