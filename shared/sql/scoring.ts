@@ -46,11 +46,78 @@ export function rawValueSql(feature: FeatureSpec, column: string): string {
   return feature.transform === 'log1p' ? `ln(${ONE} + ${value})` : value;
 }
 
+/** Combinations of the leading categorical features' values (unseen ones included) at most, for their part of the distances. */
+const MAX_LEAD_COMBINATIONS = 64;
+
+/** The categorical features that lead a model's columns (their one-hot blocks first), and how many columns they cover. */
+interface Lead {
+  readonly features: ReadonlyArray<{ readonly column: string; readonly categories: readonly string[]; readonly first: number }>;
+  readonly columns: number;
+}
+
+/**
+ * The leading categorical features of a model, while their value combinations (each feature's
+ * categories and an unseen value) stay within MAX_LEAD_COMBINATIONS; none when they cover fewer
+ * than two columns (nothing to save).
+ */
+function leadingCategories(space: ModelSpace): Lead {
+  const features: Array<Lead['features'][number]> = [];
+  let combinations = 1;
+  let columns = 0;
+  for (const feature of space.features) {
+    const categories = feature.categories ?? [];
+    if (feature.kind !== 'categorical' || combinations * (categories.length + 1) > MAX_LEAD_COMBINATIONS) break;
+    combinations *= categories.length + 1;
+    features.push({ column: featureColumn(feature.name), categories, first: columns });
+    columns += categories.length;
+  }
+  return columns < 2 ? { features: [], columns: 0 } : { features, columns };
+}
+
+/**
+ * Centroid `c`'s part of the squared distance over the leading one-hot columns, as a CASE over the
+ * leading features' raw values: for each combination of values, the sum JavaScript computes (the
+ * Assigner and kmeans.ts add the terms from the first column on, so the sum of the first terms is
+ * the running sum at that point: the same double), passed as a parameter. A value outside a
+ * feature's categories has all its one-hot columns 0, as encode.ts gives it. The one-hot columns'
+ * x<j> are still computed (table training reads them); the distances no longer repeat their terms.
+ */
+function leadPart(space: ModelSpace, lead: Lead, c: number, params: Record<string, SqlValue>, prefix: string): string {
+  const { mean, scale, weight } = space.scaler;
+  const centroid = space.centroids[c]!;
+  let n = 0;
+  const part = (level: number, values: ReadonlyArray<string | null>): string => {
+    if (level === lead.features.length) {
+      let sum = 0;
+      lead.features.forEach(({ categories, first }, f) => {
+        categories.forEach((category, i) => {
+          const j = first + i;
+          const x = (((values[f] === category ? 1 : 0) - mean[j]!) / scale[j]!) * weight[j]!;
+          sum += (x - centroid[j]!) * (x - centroid[j]!);
+        });
+      });
+      const name = `${prefix}lead_${c}_${n++}`;
+      params[name] = sum;
+      return double(name);
+    }
+    const { column, categories, first } = lead.features[level]!;
+    const whens = categories.map(
+      (category, i) => `WHEN ${column} = CAST(:${prefix}category_${first + i} AS text) THEN ${part(level + 1, [...values, category])}`,
+    );
+    return `CASE ${whens.join(' ')} ELSE ${part(level + 1, [...values, null])} END`;
+  };
+  return part(0, []);
+}
+
 /** SQL expressions of a model's space over a row's raw columns, with their parameters. */
 export interface ModelSpaceSql {
   /** `… AS x<j>` per model column: `((raw − mean) / scale) × weight`, as encode.ts computes it. */
   readonly columns: readonly string[];
-  /** `… AS d<c>` per centroid: the squared distance, summed over the columns in order as kmeans.ts does. */
+  /**
+   * `… AS d<c>` per centroid: the squared distance, summed over the columns in order as kmeans.ts
+   * does, the leading categorical features' part as one constant per combination of their values
+   * (leadPart): over the x<j> and those features' raw columns, as measured() carries them.
+   */
   readonly distances: readonly string[];
   /** The smallest squared distance, of the `d<c>` columns. */
   readonly least: string;
@@ -94,13 +161,16 @@ export function modelSpaceSql(space: ModelSpace, params: Record<string, SqlValue
       j++;
     }
   }
+  const lead = leadingCategories(space);
+  // the squared distance's terms after the leading one-hot columns, added to their part in order
   const distances = space.centroids.map((centroid, c) => {
     const terms = centroid.map((value, d) => {
       params[`${prefix}centroid_${c}_${d}`] = value;
       const p = double(`${prefix}centroid_${c}_${d}`);
       return `(x${d} - ${p}) * (x${d} - ${p})`;
     });
-    return `${terms.join(' + ')} AS d${c}`;
+    if (lead.columns === 0) return `${terms.join(' + ')} AS d${c}`;
+    return `${[leadPart(space, lead, c, params, prefix), ...terms.slice(lead.columns)].join(' + ')} AS d${c}`;
   });
   const k = space.centroids.length;
   const all = Array.from({ length: k }, (_, c) => `d${c}`);
@@ -112,7 +182,7 @@ export function modelSpaceSql(space: ModelSpace, params: Record<string, SqlValue
     least,
     measured: (carry, source) => `SELECT *, ${least} AS m FROM (
       SELECT ${carry}, ${xs}, ${distances.join(', ')} FROM (
-        SELECT ${carry}, ${columns.join(', ')} FROM ${source} OFFSET 0
+        SELECT ${[carry, ...lead.features.map((f) => f.column), ...columns].join(', ')} FROM ${source} OFFSET 0
       ) AS scaled OFFSET 0
     ) AS distances OFFSET 0`,
     nearest: (ids = all.map((_, c) => c)) =>
@@ -151,15 +221,16 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   // computed from values it no longer has.
   // A row with a NULL in a column the model uses (stored before the column existed) is not pending:
   // it cannot be labeled until its values are uploaded again (countPending counts it apart).
-  const sql = `WITH batch AS (
-  SELECT customer_id, xmin AS row_version, ${featureList(model.features)} FROM customers
-  WHERE customer_id > CAST(:after AS text) AND (segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text))
-    AND ${complete(featureNames(model.features))}
-  ORDER BY customer_id LIMIT CAST(:batch_size AS integer)
+  const batch = `(
+    SELECT customer_id, xmin AS row_version, ${featureList(model.features)} FROM customers
+    WHERE customer_id > CAST(:after AS text) AND (segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text))
+      AND ${complete(featureNames(model.features))}
+    ORDER BY customer_id LIMIT CAST(:batch_size AS integer)
+  ) AS batch`;
+  const sql = `WITH best AS (
+  SELECT ${VALUE_COLUMNS}, ${nearest} AS segment, sqrt(m) AS distance FROM (${space.measured(VALUE_COLUMNS, batch)}) AS nearest
 ), bounds AS (
-  SELECT CAST(count(*) AS integer) AS seen, max(customer_id) AS last_key FROM batch
-), best AS (
-  SELECT ${VALUE_COLUMNS}, ${nearest} AS segment, sqrt(m) AS distance FROM (${space.measured(VALUE_COLUMNS, 'batch')}) AS nearest
+  SELECT CAST(count(*) AS integer) AS seen, max(customer_id) AS last_key FROM best
 ), updated AS (
   UPDATE customers AS c SET
     segment = b.segment,
