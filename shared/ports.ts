@@ -165,8 +165,13 @@ export interface CustomerRepository {
   countPending(model: Model | null): Promise<PendingCounts>;
   /** Which of the columns the customers table lacks (`missing`), or has with a type of another kind (`retyped`). */
   checkColumns(features: readonly ColumnCheck[]): Promise<{ missing: string[]; retyped: string[] }>;
-  /** Labels the next `batchSize` waiting customers after the key `after` in the database; null when none are left. */
-  labelNextBatch(model: Model, after: string, batchSize: number): Promise<LabeledBatch | null>;
+  /**
+   * Labels the next `batchSize` waiting customers after the key `after` (and up to the key `until`,
+   * inclusive, when given) in the database; null when none are left there.
+   */
+  labelNextBatch(model: Model, after: string, batchSize: number, until?: string): Promise<LabeledBatch | null>;
+  /** The key of the customer at `rank` (0-based, in key order) among those `model` can label now; null past the last. */
+  pendingKeyAt(model: Model, rank: number): Promise<string | null>;
   /**
    * The population `model` serves: created / assigned counts and the assigned customers' bins and
    * category counts, but of the baseline's fields in `omit` (columns the table no longer has).

@@ -273,12 +273,22 @@ export class SqlCustomers implements CustomerRepository {
    * Runs as its own transaction, never inside one: the statement commits without waiting for the
    * WAL flush, which inside a transaction would apply to everything before it too.
    */
-  async labelNextBatch(model: Model, after: string, batchSize: number): Promise<LabeledBatch | null> {
-    const { sql, params } = labelBatchStatement(model, after, batchSize);
+  async labelNextBatch(model: Model, after: string, batchSize: number, until?: string): Promise<LabeledBatch | null> {
+    const { sql, params } = labelBatchStatement(model, after, batchSize, until);
     const [row] = await this.sql.query(sql, params);
     // the batch read no pending row: done (a batch whose rows all changed meanwhile is not the end)
     if (!row || int(row.seen) === 0) return null;
     return { labeled: int(row.labeled), outliers: int(row.outliers), lastKey: String(row.last_key) };
+  }
+
+  async pendingKeyAt(model: Model, rank: number): Promise<string | null> {
+    const [row] = await this.sql.query(
+      `SELECT customer_id FROM customers
+       WHERE (segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text)) AND ${complete(featureNames(model.features))}
+       ORDER BY customer_id OFFSET CAST(:rank AS integer) LIMIT 1`,
+      { model_version: model.modelVersion, rank },
+    );
+    return row === undefined ? null : String(row.customer_id);
   }
 
   async observePopulation(model: Model, omit: ReadonlySet<string> = new Set()): Promise<ObservedPopulation> {

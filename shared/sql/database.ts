@@ -58,6 +58,7 @@ export class SqlDatabase implements Database {
   countPending: Database['countPending'] = (...args) => this.customers.countPending(...args);
   checkColumns: Database['checkColumns'] = (...args) => this.customers.checkColumns(...args);
   labelNextBatch: Database['labelNextBatch'] = (...args) => this.customers.labelNextBatch(...args);
+  pendingKeyAt: Database['pendingKeyAt'] = (...args) => this.customers.pendingKeyAt(...args);
   observePopulation: Database['observePopulation'] = (...args) => this.customers.observePopulation(...args);
 
   recordTrainingMembers: Database['recordTrainingMembers'] = (...args) => this.members.recordTrainingMembers(...args);

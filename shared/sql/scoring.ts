@@ -199,9 +199,14 @@ const featureList = (features: readonly FeatureSpec[]): string =>
     .map((name) => featureColumn(name))
     .join(', ');
 
-/** SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive). */
-export function labelBatchStatement(model: Model, after: string, batchSize: number): { sql: string; params: SqlParams } {
+/**
+ * SQL and parameters that label the next `batchSize` pending customers after `after` (exclusive),
+ * and up to `until` (inclusive) when given: a lane of the key range that another lane's statements
+ * do not touch.
+ */
+export function labelBatchStatement(model: Model, after: string, batchSize: number, until?: string): { sql: string; params: SqlParams } {
   const params: Record<string, SqlValue> = { model_version: model.modelVersion, after, batch_size: batchSize };
+  if (until !== undefined) params.until = until;
   const space = modelSpaceSql({ features: model.features, scaler: model.scaler, centroids: model.centroids.model }, params);
   const { columns, distances } = space;
   const ids = model.segments.map((s) => s.id);
@@ -223,7 +228,8 @@ export function labelBatchStatement(model: Model, after: string, batchSize: numb
   // it cannot be labeled until its values are uploaded again (countPending counts it apart).
   const batch = `(
     SELECT customer_id, xmin AS row_version, ${featureList(model.features)} FROM customers
-    WHERE customer_id > CAST(:after AS text) AND (segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text))
+    WHERE customer_id > CAST(:after AS text)${until === undefined ? '' : ' AND customer_id <= CAST(:until AS text)'}
+      AND (segment IS NULL OR model_version IS DISTINCT FROM CAST(:model_version AS text))
       AND ${complete(featureNames(model.features))}
     ORDER BY customer_id LIMIT CAST(:batch_size AS integer)
   ) AS batch`;

@@ -59,7 +59,10 @@ export interface NightlyOptions {
   readonly latencyMs?: number;
 }
 
-/** CPU time (ms) of the PostgreSQL server of `pool`: its postmaster and every process it started. */
+/**
+ * CPU time (ms) of the PostgreSQL server of `pool`: its postmaster and the processes it runs, and
+ * those that ended (the pool's idle connections close), which the postmaster's children times hold.
+ */
 async function databaseCpuMs(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query('SHOW data_directory');
   const postmaster = Number((await readFile(`${rows[0].data_directory}/postmaster.pid`, 'utf8')).split('\n')[0]);
@@ -73,6 +76,7 @@ async function databaseCpuMs(pool: pg.Pool): Promise<number> {
     const pid = Number(entry);
     if (pid !== postmaster && Number(fields[1]) !== postmaster) continue;
     ticks += Number(fields[11]) + Number(fields[12]);
+    if (pid === postmaster) ticks += Number(fields[13]) + Number(fields[14]);
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
 }

@@ -220,6 +220,26 @@ describe.each(SQL_CLIENTS)('SqlCustomers over %s', (name) => {
     });
   });
 
+  describe('pendingKeyAt and lanes', () => {
+    it('names the pending customer at a rank, and a lane labels only its part of the key range', async () => {
+      const rows = customers(30, 17);
+      await table.upsertCustomers(rows);
+      const model = modelOf(rows, 2);
+      await clients.db.repo.pool.query(
+        "UPDATE customers SET segment = 0, segment_origin = 'assigned', model_version = $1 WHERE customer_id <= '0000010'",
+        [model.modelVersion],
+      );
+      // pending: 0000011 to 0000030
+      expect(await table.pendingKeyAt(model, 0)).toBe('0000011');
+      expect(await table.pendingKeyAt(model, 9)).toBe('0000020');
+      expect(await table.pendingKeyAt(model, 20)).toBeNull();
+      expect(await table.labelNextBatch(model, '', 100, '0000020')).toMatchObject({ labeled: 10, lastKey: '0000020' });
+      expect(await table.labelNextBatch(model, '0000020', 100, '0000020')).toBeNull();
+      expect(await table.countPending(model)).toEqual({ pending: 10, incomplete: 0 });
+      expect(await table.labelNextBatch(model, '0000020', 100)).toMatchObject({ labeled: 10, lastKey: '0000030' });
+    });
+  });
+
   describe('pages', () => {
     it('reads every customer once, in key order, page by page', async () => {
       const rows = customers(25, 6);
