@@ -40,7 +40,7 @@
 // the statements over the points by the points' parts (POINT_ROWS points or so each), as many in
 // one statement as its work allows (LLOYD_WORK, LABEL_POINTS).
 // Key ranges replace a hash of customer_id (hashtext, which PostgreSQL does not document): they
-// need one pass over the primary key to cut, and no part reads the rows of another.
+// take one pass over the primary key to cut, and the copy reads only its range of the customers.
 
 import type { Customer, FeatureValue } from '../csv/contract.ts';
 import { MAX_CATEGORIES } from '../csv/contract.ts';

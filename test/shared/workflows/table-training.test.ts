@@ -455,6 +455,17 @@ describe('a model trained in a table of another schema is the model trained from
         channel: 'cash-and-carry',
       }));
       await insertCustomers(schemaClients.db.repo.pool, WHOLESALE, odd);
+      // no row to train on: said, with why
+      await expect(
+        trainInTable(
+          new SqlDatabase(schemaClients.client('PgSqlClient')),
+          crypto.randomUUID(),
+          { k: 2, schema: WHOLESALE },
+          new Date(),
+          null,
+        ),
+      ).rejects.toThrow(/^no rows to cluster \(305 rows of the customers table left out of training: 300 rows with a feature empty/);
+      await schemaClients.db.repo.pool.query('TRUNCATE training_snapshots, training_points');
       for (const implementation of SQL_CLIENTS) {
         await schemaClients.db.repo.pool.query("DELETE FROM customers WHERE customer_id < '0100000'");
         const options = { k: 3, seed: 4, sampleSize: 1000 };
