@@ -183,6 +183,8 @@ const MIB = 1024 * 1024;
 const MAX_REQUEST_BYTES = 4 * MIB;
 const MAX_RESPONSE_BYTES = 1 * MIB;
 const MAX_ROW_BYTES = 64 * 1024;
+/** How long an idle keep-alive connection stays open (see listen). */
+const KEEP_ALIVE_MS = 65_000;
 const DEFAULT_CALL_TIMEOUT_MS = 45_000;
 const DEFAULT_TRANSACTION_IDLE_TIMEOUT_MS = 3 * 60_000;
 const RESPONSE_TOO_LARGE = 'Database returned more than the allowed response size limit';
@@ -921,6 +923,11 @@ class Emulator implements DataApiEmulator {
   }
 
   async listen(): Promise<void> {
+    // Node's server closes a keep-alive connection idle for 5 s, racing a client that reuses it at
+    // that moment (read ECONNRESET: a test whose own work between two calls took about 5 s failed
+    // so under load). The service's endpoint keeps idle connections far longer; so does this one.
+    this.server.keepAliveTimeout = KEEP_ALIVE_MS;
+    this.server.headersTimeout = KEEP_ALIVE_MS + 1000;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(0, '127.0.0.1', () => resolve());
