@@ -47,7 +47,7 @@ export function featureColumn(name: string, alias?: string): string {
 }
 
 /**
- * The select list of a schema's features as toCustomer reads them, each under its own name: a
+ * The select list of a schema's features as customerReader reads them, each under its own name: a
  * categorical feature as its text, a numeric one as double precision (a NUMERIC column would come
  * back from the Data API as a string; converted by PostgreSQL, it is the double of its decimal text,
  * as the CSV reader gives it).
@@ -88,21 +88,6 @@ export function customerReader(schema: CustomerSchema): (row: SqlRow) => Custome
       customer[name] = categorical ? String(value) : Number(value);
     }
     return customer as Customer;
-  };
-}
-
-/**
- * A mall row of customer_id, gender, age, income (annual_income_thousands as double precision),
- * spending_score: what table training's sample reads until it selects featureSelect(schema) and
- * reads with customerReader(schema).
- */
-export function toCustomer(row: SqlRow): Customer {
-  return {
-    customerId: String(row.customer_id),
-    gender: row.gender === 'Male' ? 'Male' : 'Female',
-    age: int(row.age),
-    annual_income_thousands: Number(row.income),
-    spending_score: int(row.spending_score),
   };
 }
 
