@@ -18,6 +18,7 @@ import { MIGRATIONS, MIGRATIONS_TABLE } from '../../shared/sql/migrations.ts';
 import { schemaSha256 } from '../../functions/adapters/deployed-schema.ts';
 import { MALL_SCHEMA, parseCustomerSchema } from '../../shared/schema/customer-schema.ts';
 import { wholesaleSchemaJson } from './schemas.ts';
+import { admin as withClient } from '../support/database.ts';
 import { startDataApiEmulator, type DataApiEmulator } from '../support/data-api-emulator.ts';
 import { startSecretsManagerStub, type SecretsManagerStub } from '../support/secrets-manager-stub.ts';
 
@@ -310,17 +311,6 @@ describe('migrate custom resource handler', () => {
     }
   });
 });
-
-/** Runs `work` on a connection to `url`, then closes it. */
-async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
 
 describe('migrate handler on a cluster created moments ago', () => {
   it('waits while the Data API endpoint is not enabled yet or the cluster is not available, then migrates', async () => {

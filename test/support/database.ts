@@ -22,7 +22,8 @@ export interface TestDatabase {
  */
 const serverUrl = (server?: string): string => server ?? inject('databaseUrl');
 
-async function admin<T>(server: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` on one connection to `server` (a database URL), then closes it. */
+export async function admin<T>(server: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
