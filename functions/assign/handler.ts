@@ -3,6 +3,7 @@
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRIC } from '../../shared/metrics.ts';
+import { maxPsi } from '../../shared/model/drift.ts';
 import { assignPending, type AssignOutcome } from '../../shared/workflows/database.ts';
 import { AssignEventSchema } from '../events.ts';
 import { observedHandler, type Handler } from '../invocation.ts';
@@ -36,7 +37,7 @@ export function createAssignHandler(runtime: Runtime): Handler<unknown, AssignRe
     if (outcome.status !== 'locked') runtime.metrics.addMetric(METRIC.successfulRuns, MetricUnit.Count, 1);
     const { drift } = outcome;
     if (drift !== null) {
-      runtime.metrics.addMetric(METRIC.maxPsi, MetricUnit.NoUnit, Math.max(0, ...Object.values(drift.psi)));
+      runtime.metrics.addMetric(METRIC.maxPsi, MetricUnit.NoUnit, maxPsi(drift));
       if (drift.outlierRate !== null) runtime.metrics.addMetric(METRIC.assignedOutlierRate, MetricUnit.Percent, drift.outlierRate * 100);
       if (drift.assignedShare !== null) runtime.metrics.addMetric(METRIC.assignedShare, MetricUnit.Percent, drift.assignedShare * 100);
       runtime.metrics.addMetric(METRIC.retrainRecommended, MetricUnit.Count, drift.retrainRecommended ? 1 : 0);

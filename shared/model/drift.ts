@@ -229,6 +229,12 @@ export function assessDrift(baseline: Baseline, observed: ObservedPopulation): D
   };
 }
 
+/** The largest PSI of any feature, numeric or categorical (0 when none has one): the MaxPsi metric. */
+export function maxPsi(drift: Drift): number {
+  const categorical = Object.values(drift.categories ?? {}).map((c) => c.psi);
+  return Math.max(0, ...Object.values(drift.psi), ...categorical);
+}
+
 /** Each categorical feature's shares now against training, and the PSI over its values and the unseen ones. */
 function categoryDrift(
   baseline: Readonly<Record<string, CategoryShares>>,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CustomerColumns } from '../../../shared/csv/columns.ts';
 import { NUMERIC_FIELDS, type Customer } from '../../../shared/csv/contract.ts';
 import { numericValues } from '../../../shared/features/spec.ts';
-import { assessDrift, baselineOf, BaselineSchema, DriftSchema, type Baseline } from '../../../shared/model/drift.ts';
+import { assessDrift, baselineOf, BaselineSchema, DriftSchema, maxPsi, type Baseline } from '../../../shared/model/drift.ts';
 import { parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
 import { profileSegments } from '../../../shared/profile/profile.ts';
 
@@ -161,6 +161,8 @@ describe('assessDrift', () => {
     expect(drift.retrainRecommended).toBe(true);
     expect(drift.reasons).toEqual([`gender has shifted: PSI ${gender.psi.toFixed(2)} > 0.2`]);
     expect(DriftSchema.parse(drift)).toEqual(drift);
+    // the MaxPsi metric is the categorical feature's here: the numeric one did not move
+    expect(maxPsi(drift)).toBe(gender.psi);
   });
 
   it('says nothing of categories for a baseline without them (a model written before they existed)', () => {
@@ -175,5 +177,6 @@ describe('assessDrift', () => {
     const drift = assessDrift(baseline, { ...observed([500, 500, 0]), bins: {}, categories: {} });
     expect(drift.psi).toEqual({});
     expect(drift.categories).toEqual({});
+    expect(maxPsi(drift)).toBe(0);
   });
 });
