@@ -230,22 +230,32 @@ function etaSquaredOf(values: Float64Array, labels: Int32Array, k: number, { mea
 }
 
 /**
- * Share of each numeric feature's variance explained by the segments (η²), in raw units (a log1p
- * feature's values as the file gives them). `values` holds each feature's values in customer order.
+ * Share of each numeric feature's variance explained by the model's segments (η²), in raw units (a
+ * log1p feature's values as the file gives them): the dominant-feature finding's numbers, and the
+ * report's choice of the box chart's feature. `values` holds each feature's values in customer
+ * order, `labels` each customer's segment (an index into the model's arrays).
  */
 export function explainedVariance(
+  model: Model,
   customers: CustomerColumns,
-  values: NumericColumns,
   labels: Int32Array,
-  k: number,
-  names: readonly string[],
+  values: NumericColumns,
+  numeric: readonly NumericView[],
 ): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const f of names) out[f] = etaSquaredOf(values[f]!, labels, k, fieldMeanStd(customers, f, values[f]!));
+  for (const { name } of numeric) out[name] = etaSquaredOf(values[name]!, labels, model.k, fieldMeanStd(customers, name, values[name]!));
   return out;
 }
 
-function dominantFinding(numeric: readonly NumericView[], eta: Readonly<Record<string, number>>): Finding {
+/** The feature the segments explain most of, with every feature's η² (mall or any other schema). */
+function dominantFinding(
+  model: Model,
+  customers: CustomerColumns,
+  labels: Int32Array,
+  values: NumericColumns,
+  numeric: readonly NumericView[],
+): Finding {
+  const eta = explainedVariance(model, customers, labels, values, numeric);
   const ranked = [...numeric].sort((a, b) => eta[b.name]! - eta[a.name]!);
   const top = ranked[0]!;
   const others = ranked
@@ -290,14 +300,7 @@ function mallFindings(
   findings.push(ageIncomeFinding(customers, values));
   findings.push(largestFinding(model));
   if (model.segments.length > 1) {
-    const eta = explainedVariance(
-      customers,
-      values,
-      labels,
-      model.k,
-      numeric.map((f) => f.name),
-    );
-    findings.push(dominantFinding(numeric, eta));
+    findings.push(dominantFinding(model, customers, labels, values, numeric));
   }
   return findings;
 }
@@ -448,14 +451,7 @@ function schemaFindings(
   if (oneValue) findings.push(oneValue);
   findings.push(largestFinding(model));
   if (numeric.length > 0) {
-    const eta = explainedVariance(
-      customers,
-      values,
-      labels,
-      model.k,
-      numeric.map((f) => f.name),
-    );
-    findings.push(dominantFinding(numeric, eta));
+    findings.push(dominantFinding(model, customers, labels, values, numeric));
   }
   return findings;
 }

@@ -776,13 +776,7 @@ function boxFeature(
   const spending = numeric.find((f) => f.name === SPENDING_FEATURE);
   if (mall && spending !== undefined) return { feature: spending, eta: null };
   if (numeric.length === 0) return null;
-  const eta = explainedVariance(
-    customers,
-    values,
-    labels,
-    model.k,
-    numeric.map((f) => f.name),
-  );
+  const eta = explainedVariance(model, customers, labels, values, numeric);
   // the first in schema order among equals
   const feature = numeric.reduce((a, b) => (eta[b.name]! > eta[a.name]! ? b : a));
   return { feature, eta: eta[feature.name]! };
