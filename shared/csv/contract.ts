@@ -3,7 +3,7 @@
 // (MALL_SCHEMA) is the default.
 
 import { InvalidFileError } from '../errors.ts';
-import { MALL_SCHEMA, normaliseHeader, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
+import { MALL_SCHEMA, MAX_VALUE_LENGTH, normaliseHeader, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
 
 /** A feature's value: a categorical one's canonical category, a numeric one's number (before any transform). */
 export type FeatureValue = string | number;
@@ -75,8 +75,9 @@ export class Categories {
     if (exact !== undefined) return exact;
     const known = this.lookup.get(normaliseHeader(raw));
     if (known !== undefined) return known;
-    if (!this.learned || raw.trim() === '' || this.values.length >= MAX_CATEGORIES) return -1;
-    return this.add(raw.trim());
+    const value = raw.trim();
+    if (!this.learned || value === '' || value.length > MAX_VALUE_LENGTH || this.values.length >= MAX_CATEGORIES) return -1;
+    return this.add(value);
   }
 
   /**
@@ -331,9 +332,10 @@ function readCategory(rule: CategoricalRule, raw: string, values: Float64Array):
   let code = categories.code(raw);
   if (code < 0) {
     if (raw.trim() !== '') {
-      return categories.learned
-        ? `${rule.name} "${raw}" would be its value number ${MAX_CATEGORIES + 1} (at most ${MAX_CATEGORIES})`
-        : `${rule.name} "${raw}" is not ${categories.describe()}`;
+      if (!categories.learned) return `${rule.name} "${raw}" is not ${categories.describe()}`;
+      return raw.trim().length > MAX_VALUE_LENGTH
+        ? `${rule.name} is longer than ${MAX_VALUE_LENGTH} characters`
+        : `${rule.name} "${raw}" would be its value number ${MAX_CATEGORIES + 1} (at most ${MAX_CATEGORIES})`;
     }
     if (rule.fill === undefined) return `${rule.name} is empty`;
     code = rule.fill;

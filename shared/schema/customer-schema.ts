@@ -53,6 +53,8 @@ export const SQL_RESERVED_WORDS: ReadonlySet<string> = new Set(
 );
 
 const MAX_HEADER_LENGTH = 200;
+/** Longest categorical value, listed or learned: the Data API page sizes assume it (shared/sql/rows.ts). */
+export const MAX_VALUE_LENGTH = 200;
 const MAX_LABEL_LENGTH = 80;
 const DEFAULT_WEIGHT = 1;
 
@@ -116,11 +118,11 @@ const CategoricalFeatureSchema = z.strictObject({
   ...common,
   kind: z.literal('categorical'),
   /** The allowed values in one-hot order, or `"learned"`: the values seen at training, sorted. */
-  categories: z.union([z.array(text(MAX_HEADER_LENGTH)).min(1, 'must list at least one value (or be "learned")'), z.literal('learned')]),
+  categories: z.union([z.array(text(MAX_VALUE_LENGTH)).min(1, 'must list at least one value (or be "learned")'), z.literal('learned')]),
   /** Other spellings of a value (`"F": "Female"`), compared trimmed and case-insensitively like the values. */
-  valueAliases: z.record(text(MAX_HEADER_LENGTH), text(MAX_HEADER_LENGTH)).default({}),
+  valueAliases: z.record(text(MAX_VALUE_LENGTH), text(MAX_VALUE_LENGTH)).default({}),
   /** How segment names say that (almost) all of a segment has one value (`"Female": "women"`); default the value itself. */
-  words: z.record(text(MAX_HEADER_LENGTH), text(MAX_LABEL_LENGTH)).default({}),
+  words: z.record(text(MAX_VALUE_LENGTH), text(MAX_LABEL_LENGTH)).default({}),
 });
 
 const FeatureSchema = z.discriminatedUnion('kind', [NumericFeatureSchema, CategoricalFeatureSchema]);

@@ -4,7 +4,7 @@
 
 import type { Customer, FeatureValue } from '../csv/contract.ts';
 import { MAX_ID_LENGTH } from '../csv/contract.ts';
-import { MALL_SCHEMA, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
+import { MALL_SCHEMA, MAX_VALUE_LENGTH, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
 import type { SqlClient, SqlParams, SqlRow } from '../ports.ts';
 import { quoteIdentifier } from './customer-table.ts';
 
@@ -92,7 +92,6 @@ export function customerReader(schema: CustomerSchema): (row: SqlRow) => Custome
 }
 
 /** Characters a category value may have in a listed schema (the schema's text limit), and what a learned value is assumed to stay within. */
-const MAX_VALUE_LENGTH = 200;
 /** JSON bytes of one character of a category value at worst: `\u0001`. */
 const JSON_CHAR_BYTES = 6;
 /** JSON bytes of a number at worst (`-1.2345678901234567e-100`). */

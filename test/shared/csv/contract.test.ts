@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveHeader, validateRow, type HeaderMap } from '../../../shared/csv/contract.ts';
 import { InvalidFileError } from '../../../shared/errors.ts';
+import { MAX_VALUE_LENGTH, parseCustomerSchema } from '../../../shared/schema/customer-schema.ts';
 
 const SNAKE = ['customer_id', 'gender', 'age', 'annual_income_thousands', 'spending_score'];
 const KAGGLE = ['CustomerID', 'Genre', 'Age', 'Annual Income (k$)', 'Spending Score (1-100)'];
@@ -135,5 +136,29 @@ describe('validateRow', () => {
   it('rejects a row with the wrong number of fields', () => {
     expect(reasonFor(row().slice(0, 4))).toBe('expected 5 fields, found 4');
     expect(reasonFor([...row(), 'extra'])).toBe('expected 5 fields, found 6');
+  });
+});
+
+describe('validateRow with a learned categorical feature', () => {
+  const schema = parseCustomerSchema(
+    {
+      version: 1,
+      name: 'shop',
+      id: { header: 'id' },
+      features: [
+        { name: 'channel', header: 'channel', label: 'Channel', kind: 'categorical', categories: 'learned' },
+        { name: 'spend', header: 'spend', label: 'Spend', kind: 'numeric' },
+      ],
+    },
+    'shop.json',
+  );
+
+  it('learns a value as first seen, matches later spellings to it, and refuses one longer than a listed value may be', () => {
+    const header = resolveHeader(['id', 'channel', 'spend'], schema);
+    expect(validateRow(['1', ' Retail ', '5'], header).ok).toBe(true);
+    expect(validateRow(['2', 'RETAIL', '5'], header)).toMatchObject({ ok: true, customer: { channel: 'Retail', spend: 5 } });
+    expect(validateRow(['3', 'x'.repeat(MAX_VALUE_LENGTH), '5'], header).ok).toBe(true);
+    const long = validateRow(['4', 'y'.repeat(MAX_VALUE_LENGTH + 1), '5'], header);
+    expect(long).toEqual({ ok: false, reason: `channel is longer than ${MAX_VALUE_LENGTH} characters` });
   });
 });
