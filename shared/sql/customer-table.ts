@@ -44,7 +44,15 @@ import {
   type NumericSchemaFeature,
   type SchemaFeature,
 } from '../schema/customer-schema.ts';
-import { MIGRATION_LOCK } from './migrations.ts';
+
+/**
+ * Serialises concurrent migrators (e.g. two deploys) and schema changes for the length of one
+ * transaction. Here rather than in migrations.ts (which re-exports it): migration 005 is written by
+ * createScratchTables, so migrations.ts imports this file and this file imports nothing of it. The
+ * lock function returns `void`, a type the Data API does not return (UnsupportedResultException):
+ * the result is cast to text.
+ */
+export const MIGRATION_LOCK = `SELECT CAST(pg_advisory_xact_lock(727274) AS text) AS locked`;
 
 /** PostgreSQL's reserved key words and the product's own columns: the schema parser refuses both as names. */
 export const RESERVED_WORDS = SQL_RESERVED_WORDS;
@@ -243,14 +251,16 @@ const definition = (f: SchemaFeature): string => canonicalJson({ ...f, name: und
 const sameCategories = (a: SchemaFeature, b: SchemaFeature): boolean =>
   a.kind === 'categorical' && b.kind === 'categorical' && canonicalJson(a.categories) === canonicalJson(b.categories);
 
-/** The statements that recreate the scratch tables of table training (migration 005) with the schema's feature columns. */
-export function scratchTableStatements(schema: CustomerSchema): string[] {
+/**
+ * The CREATE statements of the scratch tables of table training with the schema's feature columns:
+ * training_snapshots (the customers table's types) and training_points (pointColumnType). With the
+ * mall's schema these are migration 005's statements.
+ */
+export function createScratchTables(schema: CustomerSchema): string[] {
   checkColumnNames(schema);
   const snapshotColumns = schema.features.map((f) => `${featureColumn(f.name)} ${columnType(f)} NOT NULL`);
   const pointColumns = schema.features.map((f) => `${featureColumn(f.name)} ${pointColumnType(f)} NOT NULL`);
   return [
-    'DROP TABLE IF EXISTS training_points',
-    'DROP TABLE IF EXISTS training_snapshots',
     `CREATE UNLOGGED TABLE training_snapshots (
         run_id uuid NOT NULL,
         customer_id text NOT NULL,
@@ -268,6 +278,11 @@ export function scratchTableStatements(schema: CustomerSchema): string[] {
         taken_at timestamptz NOT NULL DEFAULT now()
       )`,
   ];
+}
+
+/** The statements that recreate the scratch tables of table training with the schema's feature columns (they hold nothing worth keeping). */
+export function scratchTableStatements(schema: CustomerSchema): string[] {
+  return ['DROP TABLE IF EXISTS training_points', 'DROP TABLE IF EXISTS training_snapshots', ...createScratchTables(schema)];
 }
 
 /**

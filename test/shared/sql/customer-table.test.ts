@@ -9,6 +9,7 @@ import { MALL_SCHEMA, parseCustomerSchema, type CustomerSchema } from '../../../
 import {
   checkName,
   columnType,
+  createScratchTables,
   planSchemaChange,
   quoteIdentifier,
   RESERVED_WORDS,
@@ -16,6 +17,7 @@ import {
   sqlNumber,
   SqlCustomerTable,
 } from '../../../shared/sql/customer-table.ts';
+import { MIGRATIONS } from '../../../shared/sql/migrations.ts';
 import { SqlSchemaMigrator } from '../../../shared/sql/schema-migrator.ts';
 import { SQL_CLIENTS, useSqlClients } from '../../support/database.ts';
 
@@ -216,8 +218,12 @@ describe('planSchemaChange', () => {
     );
   });
 
-  it('writes the scratch tables of the mall as migration 005 did', () => {
-    const [, , snapshots, points] = scratchTableStatements(MALL_SCHEMA);
+  it('writes the scratch tables of the mall as migration 005: the same CREATE statements, after the two DROPs', () => {
+    const migration = MIGRATIONS.find((m) => m.version === '005_training_snapshots');
+    expect(migration?.statements).toEqual(createScratchTables(MALL_SCHEMA));
+    const [dropPoints, dropSnapshots, snapshots, points] = scratchTableStatements(MALL_SCHEMA);
+    expect([dropPoints, dropSnapshots]).toEqual(['DROP TABLE IF EXISTS training_points', 'DROP TABLE IF EXISTS training_snapshots']);
+    expect([snapshots, points]).toEqual(createScratchTables(MALL_SCHEMA));
     expect(snapshots).toContain('"age" integer NOT NULL,\n        "annual_income_thousands" numeric NOT NULL');
     expect(points).toContain('"annual_income_thousands" double precision NOT NULL');
   });
@@ -270,6 +276,39 @@ describe.each(SQL_CLIENTS)('SqlCustomerTable over %s', (name) => {
     expect(await columns('customers')).toEqual(before);
     expect(await recorded()).toBe(0);
     expect(await table().current()).toEqual(MALL_SCHEMA);
+  });
+
+  it('migrates the scratch tables with the columns, types and order of the hand-written migration 005, unlogged', async () => {
+    // the columns that 005 created when its statements were written by hand (before createScratchTables)
+    expect(await columns('training_snapshots')).toEqual([
+      'run_id uuid NOT NULL',
+      'customer_id text NOT NULL',
+      'gender text NOT NULL',
+      'age integer NOT NULL',
+      'annual_income_thousands numeric NOT NULL',
+      'spending_score integer NOT NULL',
+      'sample_key text NOT NULL',
+      'taken_at timestamp with time zone NOT NULL',
+    ]);
+    expect(await columns('training_points')).toEqual([
+      'run_id uuid NOT NULL',
+      'part integer NOT NULL',
+      'gender text NOT NULL',
+      'age integer NOT NULL',
+      'annual_income_thousands double precision NOT NULL',
+      'spending_score integer NOT NULL',
+      'customers integer NOT NULL',
+      'segment integer',
+      'sq_distance double precision',
+      'taken_at timestamp with time zone NOT NULL',
+    ]);
+    const { rows } = await pool().query(
+      "SELECT relname, relpersistence FROM pg_class WHERE relname IN ('training_snapshots', 'training_points') AND relnamespace = 'public'::regnamespace ORDER BY relname",
+    );
+    expect(rows).toEqual([
+      { relname: 'training_points', relpersistence: 'u' },
+      { relname: 'training_snapshots', relpersistence: 'u' },
+    ]);
   });
 
   it('changes an empty mall table to a 9-feature schema: typed columns, checks, scratch tables, the schema recorded', async () => {
