@@ -38,6 +38,9 @@ const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
   target: BUNDLE_TARGET,
   minify: true,
+  // class and function names survive minifying: errors name their class (this.name = new.target.name)
+  // in logs and in a run's failure summary
+  keepNames: true,
   sourceMap: true,
   sourceMapMode: nodejs.SourceMapMode.DEFAULT,
   sourcesContent: false,

@@ -14,7 +14,7 @@ import { schemaDir, wholesaleSchemaJson } from './schemas.ts';
 import { synth, type Synthesized } from './synth.ts';
 
 let bundled: Synthesized;
-let loaded: Record<string, { handler: string; error: string; firstLine: string; hasMap: boolean }>;
+let loaded: Record<string, { handler: string; error: string; errorName: string; firstLine: string; hasMap: boolean }>;
 let files: Record<string, string>;
 const schemaFiles = schemaDir();
 
@@ -27,9 +27,10 @@ const out = {};
 for (const [name, file] of JSON.parse(process.argv[1])) {
   const mod = await import(file);
   let error = '';
-  try { await mod.handler({}); } catch (e) { error = String(e?.message ?? e); }
+  let errorName = '';
+  try { await mod.handler({}); } catch (e) { error = String(e?.message ?? e); errorName = String(e?.name); }
   const path = new URL(file).pathname;
-  out[name] = { handler: typeof mod.handler, error, firstLine: readFileSync(path, 'utf8').split('\\n', 1)[0], hasMap: existsSync(path + '.map') };
+  out[name] = { handler: typeof mod.handler, error, errorName, firstLine: readFileSync(path, 'utf8').split('\\n', 1)[0], hasMap: existsSync(path + '.map') };
 }
 console.log(JSON.stringify(out));
 `;
@@ -79,6 +80,8 @@ describe('function bundles', () => {
       expect(result.error).toMatch(
         name === 'migrate' ? /^configuration: DB_CLUSTER_ARN is not set/ : /^configuration: DATA_BUCKET is not set/,
       );
+      // minified with names kept: the logs and failure summaries name our error classes
+      expect(result.errorName).toBe('ConfigError');
     });
   }
 

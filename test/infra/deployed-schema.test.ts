@@ -31,6 +31,7 @@ async function bundled(name: string, define: Record<string, string>): Promise<De
     format: 'esm',
     target: options.target,
     minify: options.minify,
+    keepNames: options.keepNames,
     mainFields: options.mainFields,
     banner: { js: options.banner! },
     define,
