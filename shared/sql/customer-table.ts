@@ -20,7 +20,8 @@
 // - A feature named `formerly` something the table has (and the new schema no longer names) is that
 //   column renamed: the values stay. A rename goes one step at a time (no chains, no swaps).
 // - A feature the table has and the new schema lacks is dropped with its values; a column that
-//   holds any value is dropped only when the caller allows it (allowDrop).
+//   holds any value is dropped only when the caller allows it (allowDrop: every column, as the
+//   CLI's --allow-drop, or the columns named, as a deploy's dropColumns).
 // - A new feature is a new column. Existing rows get the feature's fill when it has one (NOT NULL;
 //   a numeric fill as a DEFAULT dropped right after, so the table keeps no default; a categorical
 //   one by an UPDATE with the fill as a parameter). Without a fill, existing rows get NULL: their
@@ -186,9 +187,18 @@ export interface SchemaChangePlan {
   readonly boundsChecks: readonly BoundsCheck[];
 }
 
+/**
+ * Which dropped columns may take their values with them: `true` every one (`segments db migrate
+ * --allow-drop`), a set only those named (a deploy's `-c dropColumns=…`); others are refused.
+ */
+export type DropPermission = boolean | ReadonlySet<string>;
+
+const mayDrop = (permission: DropPermission | undefined, name: string): boolean =>
+  permission === true || (typeof permission === 'object' && permission.has(name));
+
 export interface PlanOptions {
   /** Drop columns that hold values (else refused, naming them). Default false. */
-  readonly allowDrop?: boolean;
+  readonly allowDrop?: DropPermission;
   /** Which of the dropped columns hold a value; by default every one is taken to. */
   readonly columnsWithData?: ReadonlySet<string>;
   /** The customers table has no rows: new columns without a fill are NOT NULL too. Default false. */
@@ -306,10 +316,13 @@ export function planSchemaChange(from: CustomerSchema, to: CustomerSchema, optio
       );
     }
   }
-  const holding = dropped.filter((f) => options.columnsWithData?.has(f.name) ?? true).map((f) => f.name);
-  if (holding.length > 0 && options.allowDrop !== true) {
+  const refused = dropped
+    .filter((f) => (options.columnsWithData?.has(f.name) ?? true) && !mayDrop(options.allowDrop, f.name))
+    .map((f) => f.name);
+  if (refused.length > 0) {
+    const s = refused.length > 1 ? 's' : '';
     throw new SchemaError(
-      `the schema drops column${holding.length > 1 ? 's' : ''} ${holding.join(', ')} of the customers table, which hold${holding.length > 1 ? '' : 's'} values: allow the drop to delete them (segments db migrate --allow-drop), or keep the feature${holding.length > 1 ? 's' : ''}`,
+      `the schema drops column${s} ${refused.join(', ')} of the customers table, which hold${s === '' ? 's' : ''} values: allow the drop to delete them (locally segments db migrate --allow-drop; on deploy -c dropColumns=${refused.join(',')}), or keep the feature${s}`,
     );
   }
 
@@ -431,7 +444,7 @@ export class SqlCustomerTable {
    * What applying `to` would do to the table as it is now, without doing it (the same checks: a
    * drop of values not allowed, rows outside new bounds, throw). Null when `to` is the current schema.
    */
-  preview(to: CustomerSchema, options: { allowDrop?: boolean } = {}): Promise<SchemaChangePlan | null> {
+  preview(to: CustomerSchema, options: { allowDrop?: DropPermission } = {}): Promise<SchemaChangePlan | null> {
     checkColumnNames(to);
     return this.sql.transaction(async (tx) => {
       const from = await recordedSchema(tx);
@@ -441,11 +454,11 @@ export class SqlCustomerTable {
 
   /**
    * Changes the table to schema `to` in one transaction, serialised with the migrations: reads the
-   * schema last applied, plans the change (refusing a drop of values unless `allowDrop`, and bounds
+   * schema last applied, plans the change (refusing a drop of values `allowDrop` does not allow, and bounds
    * that rows already break), runs it, and records `to`. Nothing is run or recorded when `to` is the
    * current schema (same canonical JSON). Names are checked before any SQL is sent.
    */
-  async apply(to: CustomerSchema, options: { allowDrop?: boolean } = {}): Promise<SchemaChangeResult> {
+  async apply(to: CustomerSchema, options: { allowDrop?: DropPermission } = {}): Promise<SchemaChangeResult> {
     checkColumnNames(to);
     return this.sql.transaction(async (tx) => {
       await tx.query(MIGRATION_LOCK);
@@ -466,7 +479,12 @@ export class SqlCustomerTable {
  * Plans the change with what the table holds: whether it has rows and which of the columns to drop
  * hold a value (one parameter-free statement of booleans), then the rows outside new bounds.
  */
-async function planFor(tx: Query, from: CustomerSchema, to: CustomerSchema, options: { allowDrop?: boolean }): Promise<SchemaChangePlan> {
+async function planFor(
+  tx: Query,
+  from: CustomerSchema,
+  to: CustomerSchema,
+  options: { allowDrop?: DropPermission },
+): Promise<SchemaChangePlan> {
   const dropping = columnsToDrop(from, to);
   const probes = dropping.map((name, i) => `EXISTS (SELECT 1 FROM customers WHERE ${featureColumn(name)} IS NOT NULL) AS c${i}`);
   const [row] = await tx.query(`SELECT ${['EXISTS (SELECT 1 FROM customers) AS has_rows', ...probes].join(', ')}`);

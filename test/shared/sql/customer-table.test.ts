@@ -200,6 +200,27 @@ describe('planSchemaChange', () => {
     expect(planSchemaChange(MALL_SCHEMA, WHOLESALE, { allowDrop: true }).dropped).toEqual(empty.dropped);
   });
 
+  it('with a set of names, drops those columns holding values and refuses the others, saying both ways to allow them', () => {
+    const named = (names: string[], columnsWithData?: Set<string>) =>
+      planSchemaChange(MALL_SCHEMA, WHOLESALE, { allowDrop: new Set(names), columnsWithData });
+    expect(() => named(['gender', 'age'])).toThrow(
+      /^the schema drops columns annual_income_thousands, spending_score of the customers table, which hold values: allow the drop to delete them \(locally segments db migrate --allow-drop; on deploy -c dropColumns=annual_income_thousands,spending_score\), or keep the features$/,
+    );
+    // a name the change does not drop allows nothing else
+    expect(() => named(['gender', 'age', 'annual_income_thousands', 'fresh'])).toThrow(
+      /^the schema drops column spending_score of the customers table, which holds values: .*-c dropColumns=spending_score\), or keep the feature$/,
+    );
+    expect(() => named([])).toThrow(/^the schema drops columns gender, age, annual_income_thousands, spending_score /);
+    const all = named(['gender', 'age', 'annual_income_thousands', 'spending_score']);
+    expect(all.dropped).toEqual(['gender', 'age', 'annual_income_thousands', 'spending_score']);
+    expect(all.statements).toEqual(planSchemaChange(MALL_SCHEMA, WHOLESALE, { allowDrop: true }).statements);
+    // columns without values need no permission, as before
+    expect(named(['age'], new Set(['age'])).dropped).toEqual(all.dropped);
+    expect(() => planSchemaChange(MALL_SCHEMA, WHOLESALE, { allowDrop: false, columnsWithData: new Set(['age']) })).toThrow(
+      /^the schema drops column age /,
+    );
+  });
+
   it('refuses a rename whose former name the schema still uses, and two features formerly the same', () => {
     const features = MALL_SCHEMA.features.map((f) => ({ ...f }));
     const keepsAge = withFeatures(MALL_SCHEMA, [...features, { ...spend('years'), formerly: 'age' }]);
@@ -476,7 +497,7 @@ describe.each(SQL_CLIENTS)('SqlCustomerTable over %s', (name) => {
     await table().apply(withVisits);
     const before = { columns: await columns('customers'), recorded: await recorded() };
     await expect(table().apply(MALL_SCHEMA)).rejects.toThrow(
-      /^the schema drops column visits of the customers table, which holds values: allow the drop to delete them \(segments db migrate --allow-drop\), or keep the feature$/,
+      /^the schema drops column visits of the customers table, which holds values: allow the drop to delete them \(locally segments db migrate --allow-drop; on deploy -c dropColumns=visits\), or keep the feature$/,
     );
     expect(await columns('customers')).toEqual(before.columns);
     expect(await recorded()).toBe(before.recorded);
@@ -485,6 +506,24 @@ describe.each(SQL_CLIENTS)('SqlCustomerTable over %s', (name) => {
     expect(result.descriptions[0]).toBe('drop column visits and its values');
     expect(await columns('customers')).not.toContain('visits numeric NOT NULL');
     expect(await table().current()).toEqual(MALL_SCHEMA);
+  });
+
+  it("drops exactly the named columns holding values (a deploy's dropColumns), refusing an unnamed one and changing nothing", async () => {
+    const extra = withFeatures(MALL_SCHEMA, [...MALL_SCHEMA.features, { ...spend('visits'), missing: { fill: 0 } }, spend('tips')]);
+    await insertMall('a');
+    await table().apply(extra);
+    await pool().query('UPDATE customers SET tips = 3');
+    const before = { columns: await columns('customers'), recorded: await recorded() };
+    await expect(table().apply(MALL_SCHEMA, { allowDrop: new Set(['visits']) })).rejects.toThrow(
+      /^the schema drops column tips of the customers table, which holds values: .*-c dropColumns=tips\), or keep the feature$/,
+    );
+    await expect(table().preview(MALL_SCHEMA, { allowDrop: new Set(['visits']) })).rejects.toThrow(/drops column tips /);
+    expect(await columns('customers')).toEqual(before.columns);
+    expect(await recorded()).toBe(before.recorded);
+    const withTips = withFeatures(MALL_SCHEMA, [...MALL_SCHEMA.features, spend('tips')]);
+    const result = await table().apply(withTips, { allowDrop: new Set(['visits', 'fresh']) });
+    expect(result.changes).toEqual([{ change: 'dropped', name: 'visits' }]);
+    expect((await pool().query('SELECT customer_id, tips FROM customers')).rows).toEqual([{ customer_id: 'a', tips: '3' }]);
   });
 
   it('previews a change without making it, with the same refusals', async () => {
