@@ -3,7 +3,7 @@
 // schema gets segments derived from the schema itself, so k-means has structure to find.
 
 import { Random } from 'ml-random';
-import type { Customer, Gender, MallCustomer } from '../csv/contract.ts';
+import type { Customer, MallCustomer } from '../csv/contract.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { MALL_SCHEMA, type CategoricalSchemaFeature, type CustomerSchema, type NumericSchemaFeature } from '../schema/customer-schema.ts';
 
@@ -303,37 +303,28 @@ export function generateSchemaCustomers(schema: CustomerSchema, options: Generat
 
 function* schemaCustomers(population: Population, options: GenerateOptions): Generator<GeneratedSchemaCustomer> {
   const { plans, schema } = population;
+  const names = schema.features.map((f) => f.name);
+  const categories = plans.map((p) => (p.kind === 'categorical' ? p.values : null));
   const values: number[] = [];
   const first = options.firstId ?? 1;
   for (let i = 0; i < options.rows; i++) {
     const planted = population.next(values);
     const customer: Record<string, string | number> = { customerId: customerId(first + i) };
-    plans.forEach((p, f) => (customer[schema.features[f]!.name] = p.kind === 'categorical' ? p.values[values[f]!]! : values[f]!));
+    for (let f = 0; f < names.length; f++) {
+      const c = categories[f];
+      customer[names[f]!] = c ? c[values[f]!]! : values[f]!;
+    }
     customer.planted = planted;
     yield customer as GeneratedSchemaCustomer;
   }
 }
 
-/** The mall's customers, one by one, deterministically for the seed. */
+/**
+ * The mall's customers, one by one, deterministically for the seed: the schema generator's, typed
+ * by the mall's fixed fields (MALL_SCHEMA names them, and draws only its two genders).
+ */
 export function generateCustomers(options: GenerateOptions): Generator<GeneratedCustomer> {
-  return mallCustomers(new Population(MALL_SCHEMA, options), options);
-}
-
-function* mallCustomers(population: Population, options: GenerateOptions): Generator<GeneratedCustomer> {
-  const genders = (population.plans[0] as CategoricalPlan).values as readonly Gender[];
-  const v: number[] = [];
-  const first = options.firstId ?? 1;
-  for (let i = 0; i < options.rows; i++) {
-    const planted = population.next(v);
-    yield {
-      customerId: customerId(first + i),
-      gender: genders[v[0]!]!,
-      age: v[1]!,
-      annual_income_thousands: v[2]!,
-      spending_score: v[3]!,
-      planted,
-    };
-  }
+  return generateSchemaCustomers(MALL_SCHEMA, options) as Generator<GeneratedCustomer>;
 }
 
 /** A header or category as a CSV field: quoted when it holds a comma, a quote or a line break. */
