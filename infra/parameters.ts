@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SchemaError } from '../shared/errors.ts';
-import { MALL_SCHEMA, parseCustomerSchema, type CustomerSchema } from '../shared/schema/customer-schema.ts';
+import { IDENTIFIER, MALL_SCHEMA, parseCustomerSchema, type CustomerSchema } from '../shared/schema/customer-schema.ts';
 
 /** What a data engineer can choose at deploy time (README "Deploy to AWS" has the table). */
 export interface SegmentationParameters {
@@ -29,6 +29,11 @@ export interface SegmentationParameters {
    * concurrency quota is 10 (Lambda keeps 10 unreserved).
    */
   readonly assignReservedConcurrency: number | undefined;
+  /**
+   * Feature columns this deploy may drop with their values (sorted, none = undefined): the schema
+   * no longer has them, and a deploy refuses to delete values nobody named.
+   */
+  readonly dropColumns: readonly string[] | undefined;
 }
 
 export const DEFAULT_PARAMETERS: SegmentationParameters = {
@@ -40,6 +45,7 @@ export const DEFAULT_PARAMETERS: SegmentationParameters = {
   deletionProtection: false,
   retainData: true,
   assignReservedConcurrency: undefined,
+  dropColumns: undefined,
 };
 
 /** Aurora Serverless v2 capacity limits, in ACUs (half steps). */
@@ -123,10 +129,37 @@ function readEmail(value: unknown): string | undefined {
 }
 
 /**
- * Reads and validates every parameter; `lookup` is usually `(name) => app.node.tryGetContext(name)`.
- * Values may be typed (cdk.json) or strings (`-c minCapacity=0.5`).
+ * Column names, `-c dropColumns=fresh,milk` or a JSON array in cdk.json; absent, '' or [] = none.
+ * A name the deployed schema still has as a feature is refused: its column would stay, and a
+ * permission left over from an earlier drop must not follow the feature when it comes back.
  */
-export function readParameters(lookup: Lookup): SegmentationParameters {
+function readDropColumns(value: unknown, schema: CustomerSchema): readonly string[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  const names: unknown[] | undefined =
+    typeof value === 'string' ? value.split(',').map((n) => n.trim()) : Array.isArray(value) ? value : undefined;
+  if (names === undefined || !names.every((n): n is string => typeof n === 'string' && IDENTIFIER.test(n))) {
+    throw new ParameterError(
+      `context dropColumns must be plain column names (lower-case letters, digits and _, starting with a letter or _, at most 63 characters) separated by commas, or a JSON array of them, got ${text(value)}`,
+    );
+  }
+  if (names.length === 0) return undefined;
+  const features = new Set(schema.features.map((f) => f.name));
+  const kept = names.filter((n) => features.has(n));
+  if (kept.length > 0) {
+    const [these, are, columns] = kept.length > 1 ? ['them', 'are features', 'their columns'] : ['it', 'is a feature', 'its column'];
+    throw new ParameterError(
+      `context dropColumns: ${kept.join(', ')} ${are} of the deployed schema (${schema.name}), so ${columns} would not be dropped: remove ${these} from dropColumns`,
+    );
+  }
+  return [...new Set(names)].sort();
+}
+
+/**
+ * Reads and validates every parameter; `lookup` is usually `(name) => app.node.tryGetContext(name)`.
+ * Values may be typed (cdk.json) or strings (`-c minCapacity=0.5`). `schema` is the deployment's
+ * customer schema (readSchema), which dropColumns is checked against.
+ */
+export function readParameters(lookup: Lookup, schema: CustomerSchema = MALL_SCHEMA): SegmentationParameters {
   const minCapacity = readAcu('minCapacity', lookup('minCapacity'), DEFAULT_PARAMETERS.minCapacity, 0);
   const maxCapacity = readAcu('maxCapacity', lookup('maxCapacity'), DEFAULT_PARAMETERS.maxCapacity, MIN_MAX_ACU);
   if (maxCapacity < minCapacity) {
@@ -141,6 +174,7 @@ export function readParameters(lookup: Lookup): SegmentationParameters {
     deletionProtection: readBoolean('deletionProtection', lookup('deletionProtection'), DEFAULT_PARAMETERS.deletionProtection),
     retainData: readBoolean('retainData', lookup('retainData'), DEFAULT_PARAMETERS.retainData),
     assignReservedConcurrency: readPositiveInteger('assignReservedConcurrency', lookup('assignReservedConcurrency')),
+    dropColumns: readDropColumns(lookup('dropColumns'), schema),
   };
 }
 

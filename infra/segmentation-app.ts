@@ -20,8 +20,8 @@ export interface SegmentationApp {
 /** A new app with the stack; throws a ParameterError naming a bad context value. */
 export function createSegmentationApp(props: AppProps = {}): SegmentationApp {
   const app = new App(props);
-  const parameters = readParameters((name) => app.node.tryGetContext(name));
   const schema = readSchema(app.node.tryGetContext('schema'));
+  const parameters = readParameters((name) => app.node.tryGetContext(name), schema);
   const stack = new SegmentationStack(app, STACK_NAME, {
     parameters,
     schema,

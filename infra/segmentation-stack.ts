@@ -170,7 +170,11 @@ export class SegmentationStack extends Stack {
         'An uploaded customers file could not be read as the CSV contract (nothing was upserted); results/customers/<name>/summary.json says why.',
     });
 
-    this.migrations = new SchemaMigrations(this, 'SchemaMigrations', { database: this.database, schema });
+    this.migrations = new SchemaMigrations(this, 'SchemaMigrations', {
+      database: this.database,
+      schema,
+      dropColumns: parameters.dropColumns,
+    });
     // deploy order: on an update, no new code runs before its schema and database roles exist
     // (the whole function constructs: their roles' policies too, so a role never loses the old
     // secret before the migration has created the user of the new one)

@@ -2,7 +2,8 @@
 // framework). Create and Update apply the pending migrations through the Data API as the master
 // user, then set up the application and read-only roles from their secrets; Delete keeps the schema.
 // The customer schema is the one built into this bundle (deployedSchema()); the resource's
-// properties carry its hash, so that a schema change runs the migration again.
+// properties carry its hash, so that a schema change runs the migration again, and the columns the
+// deploy may drop with their values (context dropColumns): the only ones holding values it drops.
 // The configuration is read and the clients are built on the first event, so that a wrong
 // environment fails that event naming the variable.
 
@@ -12,12 +13,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import * as roles from '../../shared/sql/roles.ts';
-import { SqlCustomerTable } from '../../shared/sql/customer-table.ts';
+import { SqlCustomerTable, type SchemaChangeResult } from '../../shared/sql/customer-table.ts';
 import { SqlSchemaMigrator } from '../../shared/sql/schema-migrator.ts';
 import { readDatabaseSecret } from '../adapters/database-secret.ts';
 import { DataApiSqlClient, dataApiClient } from '../adapters/data-api-sql-client.ts';
 import { deployedSchema, schemaSha256 } from '../adapters/deployed-schema.ts';
-import type { CustomerSchema } from '../../shared/schema/customer-schema.ts';
+import { IDENTIFIER, type CustomerSchema } from '../../shared/schema/customer-schema.ts';
 import { isClusterStartingError, withRetry, type RetryOptions } from '../adapters/retry.ts';
 import { scramSha256Verifier } from '../adapters/scram.ts';
 import { ConfigError, loadMigrateConfig } from '../config.ts';
@@ -58,6 +59,8 @@ const ResourcePropertiesSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex')
     .optional(),
+  // absent when the deploy allows no drop, and in stacks synthesized before the permission existed
+  DropColumns: z.array(z.string().regex(IDENTIFIER, 'must list plain column names')).optional(),
 });
 
 interface MigrateDeps {
@@ -65,8 +68,8 @@ interface MigrateDeps {
   readonly schema: CustomerSchema;
   /** Applies pending migrations; returns the versions applied now. */
   migrate(): Promise<string[]>;
-  /** Brings the customers table to the schema (customer-table.ts); returns what changed, in words. */
-  applySchema(schema: CustomerSchema): Promise<readonly string[]>;
+  /** Brings the customers table to the schema (customer-table.ts), dropping values only of the columns in `dropColumns`. */
+  applySchema(schema: CustomerSchema, dropColumns: ReadonlySet<string>): Promise<Pick<SchemaChangeResult, 'descriptions' | 'changes'>>;
   /** Creates or updates the role whose credentials are in `secretArn`; returns its name. */
   ensureRole(kind: 'app' | 'reader', secretArn: string): Promise<string>;
   /** Runs `work`, waiting (bounded, with a log line per attempt) while the cluster cannot answer yet. */
@@ -90,7 +93,7 @@ function createMigrateHandler(deps: MigrateDeps) {
       logger.info('stack deletion: the schema, its data and the roles stay with the cluster');
       return { PhysicalResourceId: physicalId, Data: { Applied: '', Roles: '', CustomerSchema: '' } };
     }
-    const { AppSecretArn, ReaderSecretArn, CustomerSchemaSha256 } = resourceProperties(event);
+    const { AppSecretArn, ReaderSecretArn, CustomerSchemaSha256, DropColumns = [] } = resourceProperties(event);
     const schemaHash = schemaSha256(deps.schema);
     if (CustomerSchemaSha256 !== undefined && CustomerSchemaSha256 !== schemaHash) {
       // CloudFormation updates this function before the resource, and on a rollback reverts the
@@ -101,6 +104,8 @@ function createMigrateHandler(deps: MigrateDeps) {
       });
     }
     logger.info('customer schema', { name: deps.schema.name, features: deps.schema.features.length, sha256: schemaHash });
+    if (DropColumns.length > 0)
+      logger.info('this deploy may drop these columns with their values (dropColumns)', { dropColumns: DropColumns });
     // one wait for the whole of it (every step is safe to run again): the budget is the deploy's, not each step's
     let applied: string[] = [];
     const roles = await deps.untilClusterAnswers(async () => {
@@ -109,10 +114,16 @@ function createMigrateHandler(deps: MigrateDeps) {
       logger.info(applied.length > 0 ? 'migrations applied' : 'schema up to date', { applied });
       // after the migrations (which create the table), before the roles (recreated scratch tables
       // get their grants from ensureRole)
-      const changes = await deps.applySchema(deps.schema);
-      logger.info(changes.length > 0 ? 'customers table changed to the customer schema' : 'customers table matches the customer schema', {
-        changes,
-      });
+      const { descriptions, changes } = await deps.applySchema(deps.schema, new Set(DropColumns));
+      const outcome =
+        descriptions.length > 0 ? 'customers table changed to the customer schema' : 'customers table matches the customer schema';
+      logger.info(outcome, { changes: descriptions });
+      const dropped = changes.filter((c) => c.change === 'dropped').map((c) => c.name);
+      if (dropped.length > 0) logger.warn('dropped columns of the customers table, and their values', { dropped });
+      const unused = DropColumns.filter((name) => !dropped.includes(name));
+      if (unused.length > 0) {
+        logger.info('dropColumns names columns this deploy did not drop (gone already, or never in the table); remove them', { unused });
+      }
       return [await deps.ensureRole('app', AppSecretArn), await deps.ensureRole('reader', ReaderSecretArn)];
     });
     logger.info('database roles set up', { roles });
@@ -147,8 +158,8 @@ export function createMigrateHandlerFromEnv(env: Readonly<Record<string, string 
       schema: clients.schema ?? deployedSchema(),
       logger,
       migrate: () => migrator.migrate(),
-      // a deploy never drops a column that holds values: that is `segments db migrate --allow-drop`'s to do
-      applySchema: async (schema) => (await new SqlCustomerTable(sql).apply(schema)).descriptions,
+      // a deploy drops a column holding values only when it names it (dropColumns), never all of them as --allow-drop does
+      applySchema: (schema, dropColumns) => new SqlCustomerTable(sql).apply(schema, { allowDrop: dropColumns }),
       ensureRole: async (kind, secretArn) => {
         const { username, password } = await readDatabaseSecret(secretArn, secretsClient);
         const grants = kind === 'app' ? roles.APP_GRANTS : roles.READER_GRANTS;

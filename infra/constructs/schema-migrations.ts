@@ -1,7 +1,8 @@
 // Migrations on deploy: a custom resource whose handler (functions/migrate/handler.ts) applies the
 // pending migrations through the Data API as the master user, and creates the application and
 // read-only roles with the passwords of their secrets, and brings the customers table to the
-// customer schema. It reruns whenever the migrations, the role secrets or the schema change.
+// customer schema. It reruns whenever the migrations, the role secrets, the schema or the columns a
+// deploy may drop (context dropColumns) change.
 
 import { createHash } from 'node:crypto';
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -32,6 +33,11 @@ export interface SchemaMigrationsProps {
   readonly database: Database;
   /** The deployment's customer schema: built into the handler, and its hash into the resource's properties. */
   readonly schema: CustomerSchema;
+  /**
+   * Columns the migration may drop with their values (context dropColumns); any other column that
+   * holds values and the schema no longer has fails the deploy. @default none
+   */
+  readonly dropColumns?: readonly string[];
 }
 
 // The handler waits up to CLUSTER_WAIT_MS (5 minutes) for a just-created cluster whose Data API
@@ -45,7 +51,7 @@ export class SchemaMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    const { database, schema } = props;
+    const { database, schema, dropColumns = [] } = props;
     this.handler = new SegmentationFunction(this, 'Migrate', {
       entry: 'functions/migrate/handler.ts',
       description: 'Applies the customer segmentation database migrations (custom resource)',
@@ -98,6 +104,9 @@ export class SchemaMigrations extends Construct {
         // a schema change is a deploy of the table too: the handler (whose bundle embeds the same
         // schema) runs again; the hash only, the schema itself travels in the bundle
         CustomerSchemaSha256: schemaSha256(schema),
+        // a permission given is a property change too, so the handler runs again with it; absent
+        // when none, so that a deploy without it changes nothing
+        ...(dropColumns.length > 0 ? { DropColumns: [...new Set(dropColumns)].sort() } : {}),
       },
     });
     this.resource.node.addDependency(database.cluster);

@@ -4,13 +4,14 @@
 // Secrets Manager); the roles then work, and only for what they are for. Delete leaves everything,
 // the physical id never changes, a starting or resuming cluster is waited for, and a database
 // migrated by the previous release is upgraded by a plain update. The handler runs with the
-// deployed customer schema (the mall's, from source) and says which.
+// deployed customer schema (the mall's, from source) and says which. A deploy drops a column
+// holding values only when its properties name it (context dropColumns).
 
 import { randomBytes } from 'node:crypto';
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createMigrateHandlerFromEnv, PHYSICAL_RESOURCE_ID, type MigrateEvent } from '../../functions/migrate/handler.ts';
 import { ConfigError } from '../../functions/config.ts';
 import { dataApiClient } from '../../functions/adapters/data-api-sql-client.ts';
@@ -19,6 +20,8 @@ import { schemaSha256 } from '../../functions/adapters/deployed-schema.ts';
 import { MALL_SCHEMA, parseCustomerSchema } from '../../shared/schema/customer-schema.ts';
 import { wholesaleSchemaJson } from './schemas.ts';
 import { admin as withClient } from '../support/database.ts';
+import { captureLogs } from '../support/lambda-invocation.ts';
+import { SERVICE_NAME } from '../../shared/metrics.ts';
 import { startDataApiEmulator, type DataApiEmulator } from '../support/data-api-emulator.ts';
 import { startSecretsManagerStub, type SecretsManagerStub } from '../support/secrets-manager-stub.ts';
 
@@ -309,6 +312,76 @@ describe('migrate custom resource handler', () => {
     } finally {
       cluster.emulator.faults.clear();
     }
+  });
+});
+
+describe('a deploy that drops features (context dropColumns, the DropColumns property)', () => {
+  const spend = (name: string) => ({ name, header: name, label: name, kind: 'numeric', min: 0 });
+  const extra = parseCustomerSchema({ ...MALL_SCHEMA, features: [...MALL_SCHEMA.features, spend('visits'), spend('tips')] }, 'extra.json');
+  const handlerWith = (cluster: Cluster, schema = MALL_SCHEMA, logLevel = 'SILENT') =>
+    createMigrateHandlerFromEnv(
+      { ...env(cluster), LOG_LEVEL: logLevel },
+      { rdsData: cluster.client, secrets: secretsClient, clusterWait: FAST_WAIT, schema },
+    );
+  const dropping = (cluster: Cluster, DropColumns: unknown): MigrateEvent => ({
+    ...update(cluster),
+    ResourceProperties: { ...properties(cluster), DropColumns },
+  });
+  const featureColumns = (cluster: Cluster) =>
+    withClient(cluster.masterUrl, async (c) =>
+      (
+        await c.query<{ column_name: string }>(
+          "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers' AND column_name IN ('visits', 'tips') ORDER BY 1",
+        )
+      ).rows.map((r) => r.column_name),
+    );
+
+  it('drops exactly the columns named, with their values, logging them; one holding values it does not name fails the deploy', async () => {
+    const cluster = await newCluster();
+    await handlerWith(cluster, extra)(create(cluster));
+    await withClient(cluster.masterUrl, (c) =>
+      c.query(
+        `INSERT INTO customers (customer_id, gender, age, annual_income_thousands, spending_score, visits, tips) VALUES ('k1', 'Male', 40, 20, 30, 3, 2)`,
+      ),
+    );
+    // the mall's schema without the two: naming one of them is not enough, and nothing changes
+    await expect(handlerWith(cluster)(dropping(cluster, ['visits']))).rejects.toThrow(
+      /^the schema drops column tips of the customers table, which holds values: allow the drop to delete them \(locally segments db migrate --allow-drop; on deploy -c dropColumns=tips\), or keep the feature$/,
+    );
+    await expect(handlerWith(cluster)(update(cluster))).rejects.toThrow(
+      /^the schema drops columns visits, tips .*-c dropColumns=visits,tips\)/,
+    );
+    expect(await featureColumns(cluster)).toEqual(['tips', 'visits']);
+
+    const logs = captureLogs();
+    try {
+      const response = await handlerWith(cluster, MALL_SCHEMA, 'INFO')(dropping(cluster, ['fresh', 'tips', 'visits']));
+      expect(response.Data.CustomerSchema).toBe(MALL_HASH);
+      const lines = logs.filter((l) => l.service === SERVICE_NAME);
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 'WARN',
+          message: 'dropped columns of the customers table, and their values',
+          dropped: ['visits', 'tips'],
+        }),
+      );
+      expect(lines).toContainEqual(expect.objectContaining({ level: 'INFO', unused: ['fresh'] }));
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(await featureColumns(cluster)).toEqual([]);
+    const rows = await withClient(cluster.masterUrl, async (c) => (await c.query('SELECT customer_id, age FROM customers')).rows);
+    expect(rows).toEqual([{ customer_id: 'k1', age: 40 }]);
+    // the permission left in: the next deploy has nothing to drop and changes nothing
+    expect((await handlerWith(cluster)(dropping(cluster, ['tips', 'visits']))).Data.CustomerSchema).toBe(MALL_HASH);
+  });
+
+  it('fails the deployment naming a malformed DropColumns property', async () => {
+    const cluster = await newCluster();
+    const error = await handlerWith(cluster)(dropping(cluster, ['tips', 'Visits; DROP TABLE customers'])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe('custom resource properties: DropColumns.1 must list plain column names');
+    expect(await tables(cluster)).toEqual([]);
   });
 });
 

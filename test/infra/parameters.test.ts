@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/constructs/segmentation-function.ts';
 import { DEFAULT_PARAMETERS, ParameterError, readParameters, type SegmentationParameters } from '../../infra/parameters.ts';
 import { createSegmentationApp } from '../../infra/segmentation-app.ts';
+import { parseCustomerSchema } from '../../shared/schema/customer-schema.ts';
+import { wholesaleSchemaJson } from './schemas.ts';
 import { synth, type Synthesized } from './synth.ts';
 
 type Name = keyof SegmentationParameters;
@@ -61,6 +63,7 @@ describe('readParameters', () => {
     deletionProtection: { typed: true, string: 'true', value: true },
     retainData: { typed: false, string: 'false', value: false },
     assignReservedConcurrency: { typed: 1, string: '1', value: 1 },
+    dropColumns: { typed: ['milk', 'fresh', 'milk'], string: 'milk, fresh', value: ['fresh', 'milk'] },
   };
 
   for (const name of NAMES) {
@@ -72,8 +75,27 @@ describe('readParameters', () => {
     });
   }
 
-  it('treats an empty alertEmail or assignReservedConcurrency as none', () => {
-    expect(read({ alertEmail: '', assignReservedConcurrency: '' })).toEqual(DEFAULT_PARAMETERS);
+  it('treats an empty alertEmail, assignReservedConcurrency or dropColumns as none', () => {
+    expect(read({ alertEmail: '', assignReservedConcurrency: '', dropColumns: '' })).toEqual(DEFAULT_PARAMETERS);
+    expect(read({ dropColumns: [] })).toEqual(DEFAULT_PARAMETERS);
+  });
+
+  it('refuses to drop a column the deployed schema still has as a feature, in one line naming it and the schema', () => {
+    expect(() => read({ dropColumns: 'fresh,age' })).toThrow(ParameterError);
+    expect(() => read({ dropColumns: 'fresh,age' })).toThrow(
+      /^context dropColumns: age is a feature of the deployed schema \(mall\), so its column would not be dropped: remove it from dropColumns$/,
+    );
+    const wholesale = parseCustomerSchema(wholesaleSchemaJson(), 'wholesale.json');
+    const readWith = (value: unknown) => readParameters((name) => (name === 'dropColumns' ? value : undefined), wholesale);
+    expect(() => readWith(['gender', 'milk', 'fresh'])).toThrow(
+      /^context dropColumns: milk, fresh are features of the deployed schema \(wholesale\), so their columns would not be dropped: remove them from dropColumns$/,
+    );
+    expect(readWith('spending_score,gender,age,annual_income_thousands').dropColumns).toEqual([
+      'age',
+      'annual_income_thousands',
+      'gender',
+      'spending_score',
+    ]);
   });
 
   it('accepts EventBridge cron and rate expressions', () => {
@@ -98,6 +120,11 @@ describe('readParameters', () => {
       values: [0, '-1', 1.5, 'one', true],
       accepts: /must be a positive whole number \(or absent for none\)/,
     },
+    dropColumns: {
+      values: ['Fresh', 'fresh milk', 'fresh,,milk', 'fresh;milk', 'fresh,', '"fresh"', 42, ['fresh', 1], { fresh: true }],
+      accepts:
+        /must be plain column names \(lower-case letters, digits and _, starting with a letter or _, at most 63 characters\) separated by commas, or a JSON array of them/,
+    },
   };
   /** A context value as the message quotes it. */
   const quoted = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
@@ -114,6 +141,7 @@ describe('readParameters', () => {
         expect(error, `${name} = ${quoted(value)}`).toBeInstanceOf(ParameterError);
         const message = (error as ParameterError).message;
         expect(message.startsWith(`context ${name} `)).toBe(true);
+        expect(message).not.toContain('\n');
         expect(message).toMatch(refused[name].accepts);
         expect(message.endsWith(`, got ${quoted(value)}`)).toBe(true);
       }

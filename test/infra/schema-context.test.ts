@@ -1,7 +1,9 @@
 // The customer schema of a deployment (`cdk deploy -c schema=path/to/schema.json`): read relative
 // to where cdk runs, validated at synth (a bad one stops it with one line naming the file and the
 // field), built into every function's bundle and not its environment, and a change of it changes
-// the functions' code and reruns the migration. cdk-nag stays clean with it.
+// the functions' code and reruns the migration. cdk-nag stays clean with it. Context dropColumns
+// (the columns a deploy may drop with their values) is checked against it at synth and reaches the
+// migration's custom resource as a property, so adding it reruns the migration.
 
 import { spawnSync } from 'node:child_process';
 import { relative } from 'node:path';
@@ -20,15 +22,19 @@ const wholesale = parseCustomerSchema(wholesaleSchemaJson(), 'wholesale.json');
 
 let base: Synthesized;
 let custom: Synthesized;
+let dropping: Synthesized;
 
 beforeAll(() => {
   base = synth();
   custom = synth({ schema: wholesalePath });
+  // as cdk.json's context gives it: a JSON array
+  dropping = synth({ schema: wholesalePath, dropColumns: ['spending_score', 'gender', 'age', 'gender'] });
 });
 
 afterAll(() => {
   base?.remove();
   custom?.remove();
+  dropping?.remove();
   files.remove();
 });
 
@@ -202,5 +208,32 @@ describe('a synth with a nine-feature schema', () => {
 
   it('leaves no cdk-nag finding', () => {
     expect(validationViolations(custom.outdir)).toEqual([]);
+  });
+});
+
+describe('context dropColumns', () => {
+  it('reaches the migration as a sorted DropColumns property, the only one that changes, and is absent without it', () => {
+    expect(dropping.parameters.dropColumns).toEqual(['age', 'gender', 'spending_score']);
+    const { DropColumns, ...others } = migrationProperties(dropping);
+    expect(DropColumns).toEqual(['age', 'gender', 'spending_score']);
+    expect(others).toEqual(migrationProperties(custom));
+    expect(Object.keys(migrationProperties(custom))).not.toContain('DropColumns');
+    expect(Object.keys(migrationProperties(base))).not.toContain('DropColumns');
+  });
+
+  it('stops the synth with one line for a name that is still a feature of the deployed schema, or not a plain name', () => {
+    const feature = thrown(() => createSegmentationApp({ context: { schema: wholesalePath, dropColumns: 'gender,fresh' } }));
+    expect(feature).toBeInstanceOf(ParameterError);
+    expect(feature.message).toBe(
+      'context dropColumns: fresh is a feature of the deployed schema (wholesale), so its column would not be dropped: remove it from dropColumns',
+    );
+    // without -c schema the deployed schema is the mall's
+    expect(thrown(() => createSegmentationApp({ context: { dropColumns: ['fresh', 'age'] } })).message).toMatch(
+      /^context dropColumns: age is a feature of the deployed schema \(mall\)/,
+    );
+    const bad = thrown(() => createSegmentationApp({ context: { schema: wholesalePath, dropColumns: 'Gender Age' } }));
+    expect(bad).toBeInstanceOf(ParameterError);
+    expect(bad.message).not.toContain('\n');
+    expect(bad.message).toMatch(/^context dropColumns must be plain column names .*, got "Gender Age"$/);
   });
 });
