@@ -240,9 +240,14 @@ export function emptyRowValues(header: HeaderMap): RowValues {
 
 /** The customer a row's values stand for. */
 export function customerOf(row: RowValues, header: HeaderMap): Customer {
-  const customer: Record<string, FeatureValue> = { customerId: row.customerId };
+  return customerAt(header, row.customerId, row.values, 0);
+}
+
+/** The customer whose values checkRow wrote at values[at + position] (a block of several rows' values). */
+export function customerAt(header: HeaderMap, customerId: string, values: Float64Array, at: number): Customer {
+  const customer: Record<string, FeatureValue> = { customerId };
   for (const rule of header.rules) {
-    const value = row.values[rule.position]!;
+    const value = values[at + rule.position]!;
     customer[rule.name] = rule.kind === 'categorical' ? rule.categories.values[value]! : value;
   }
   return customer as Customer;

@@ -8,12 +8,12 @@ import { InvalidFileError } from '../errors.ts';
 import { MALL_SCHEMA, type CustomerSchema } from '../schema/customer-schema.ts';
 import {
   checkRow,
+  customerAt,
   emptyRowValues,
   isPlainDecimal,
   MAX_ID_LENGTH,
   plainWhole,
   resolveHeader,
-  validateRow,
   type Customer,
   type HeaderMap,
   type RowValues,
@@ -29,6 +29,28 @@ export interface AcceptedRow {
   readonly customer: Customer;
 }
 
+/**
+ * An accepted row as parseCustomerRecords gives it: its values as checkRow writes them, in a block
+ * its batch shares (`values[at + position]`), and the customer object made only when asked for —
+ * labeling a file into a file never asks (an object per row was a fifth of its CPU).
+ */
+export class ParsedRow implements AcceptedRow {
+  private made: Customer | undefined;
+
+  constructor(
+    readonly line: number,
+    readonly fields: readonly string[],
+    readonly customerId: string,
+    readonly header: HeaderMap,
+    readonly values: Float64Array,
+    readonly at: number,
+  ) {}
+
+  get customer(): Customer {
+    return (this.made ??= customerAt(this.header, this.customerId, this.values, this.at));
+  }
+}
+
 export interface RejectedRow {
   readonly line: number;
   readonly customerId: string;
@@ -38,7 +60,7 @@ export interface RejectedRow {
 
 /** A parsed record before duplicate resolution: accepted or rejected on its own merits. */
 export type ParsedRecord =
-  { readonly kind: 'accepted'; readonly row: AcceptedRow } | { readonly kind: 'rejected'; readonly row: RejectedRow };
+  { readonly kind: 'accepted'; readonly row: ParsedRow } | { readonly kind: 'rejected'; readonly row: RejectedRow };
 
 /** The whole file, validated: `rowsRead === accepted.length + rejected.length` always holds. */
 export interface CustomerCsv {
@@ -271,9 +293,12 @@ export async function* parseCustomerRecords(
   schema: CustomerSchema = MALL_SCHEMA,
 ): AsyncGenerator<HeaderMap | ParsedRecord[]> {
   let header: HeaderMap | undefined;
+  let scratch: RowValues | undefined;
   let line = firstLine;
   for await (const { rows, problems, unquoted } of rowChunks(source)) {
     const records: ParsedRecord[] = [];
+    // the batch's values, row r's at r × width (one array per batch, not one per row)
+    let block: Float64Array | undefined;
     for (let r = 0; r < rows.length; r++) {
       const fields = rows[r]!;
       const start = line;
@@ -282,17 +307,21 @@ export async function* parseCustomerRecords(
       if (problem === undefined && isBlank(fields)) continue;
       if (header === undefined) {
         header = headerOf(fields, problem, schema);
+        scratch = emptyRowValues(header);
         yield header;
         continue;
       }
       const customerId = fields[header.idColumn] ?? '';
-      if (problem !== undefined) {
-        records.push({ kind: 'rejected', row: { line: start, customerId, reason: notCsv(problem), fields } });
+      const reason = problem !== undefined ? notCsv(problem) : checkRow(fields, header, scratch!);
+      if (reason !== null) {
+        records.push({ kind: 'rejected', row: { line: start, customerId, reason, fields } });
         continue;
       }
-      const result = validateRow(fields, header);
-      if (result.ok) records.push({ kind: 'accepted', row: { line: start, fields, customer: result.customer } });
-      else records.push({ kind: 'rejected', row: { line: start, customerId, reason: result.reason, fields } });
+      const width = header.rules.length;
+      block ??= new Float64Array(rows.length * width);
+      const at = r * width;
+      for (let p = 0; p < width; p++) block[at + p] = scratch!.values[p]!;
+      records.push({ kind: 'accepted', row: new ParsedRow(start, fields, customerId, header, block, at) });
     }
     if (records.length > 0) yield records;
   }
@@ -321,7 +350,7 @@ async function readRecords(
     for (const item of batch) {
       rowsRead++;
       if (options.onProgress && rowsRead % every === 0) options.onProgress(rowsRead);
-      const customerId = item.kind === 'accepted' ? item.row.customer.customerId : item.row.customerId;
+      const { customerId } = item.row;
       if (customerId.trim() !== '') ids.add(customerId, item.row.line, item.kind === 'accepted');
       onRecord(item);
     }

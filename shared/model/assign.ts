@@ -2,7 +2,7 @@
 // nearest centroid, Euclidean distance in model space, and the segment's outlier threshold.
 
 import { columnsOf, type CustomerColumns, type Customers } from '../csv/columns.ts';
-import type { Customer } from '../csv/contract.ts';
+import type { Categories, Customer, HeaderMap } from '../csv/contract.ts';
 import { transformed, type Matrix } from '../features/encode.ts';
 import type { Model } from './artifact.ts';
 
@@ -55,6 +55,119 @@ export class Assigner {
   assign(customer: Customer): Assignment {
     this.encode(customer, this.point);
     return nearest(this.point, this.centroids, this.model);
+  }
+
+  /** Labels rows as the CSV reader holds them for `header` (ParsedRow's values), with no customer object. */
+  forHeader(header: HeaderMap): RowAssigner {
+    return new RowAssigner(this.model, header, this.point, this.centroids);
+  }
+}
+
+/** A categorical model feature as rows of one header hold it: a code per value, the model's index per code. */
+interface CodedFeature {
+  readonly name: string;
+  readonly position: number;
+  readonly categories: Categories;
+  readonly modelCategories: readonly string[];
+  /** Per code of the header's values, its index among the model's categories (−1: unseen); grown as values are learned. */
+  indexOf: Int16Array;
+}
+
+/** What model column j is in a row: a number (as is or log1p), a one-hot column, or a feature the row does not have. */
+const NUMERIC = 0;
+const LOG1P = 1;
+const ONE_HOT = 2;
+/** A numeric feature the header lacks: NaN, as a customer without it gives. */
+const NO_NUMBER = 3;
+/** A categorical feature the header lacks: 0 in each of its one-hot columns. */
+const NO_CATEGORY = 4;
+
+/**
+ * Assigner's labeling and unassignableReason over a row's values (values[at + position], as
+ * checkRow writes them): the same encoding, so the same labels and distances, without a customer
+ * object per row. A feature the header does not have reads as a customer without it would (NaN for
+ * a number, 0 in every one-hot column).
+ */
+export class RowAssigner {
+  private readonly coded: CodedFeature[] = [];
+  /** Per model column: its kind (NUMERIC … NO_CATEGORY); its position in the row; a one-hot column's category index. */
+  private readonly kind: Uint8Array;
+  private readonly position: Int32Array;
+  private readonly category: Int32Array;
+  /** Per model column, its feature among `coded` (one-hot columns). */
+  private readonly feature: Array<CodedFeature | undefined> = [];
+
+  constructor(
+    private readonly model: Model,
+    header: HeaderMap,
+    private readonly point: Float64Array,
+    private readonly centroids: Float64Array,
+  ) {
+    const d = model.scaler.mean.length;
+    this.kind = new Uint8Array(d);
+    this.position = new Int32Array(d);
+    this.category = new Int32Array(d);
+    let j = 0;
+    for (const f of model.features) {
+      const rule = header.rules.find((r) => r.name === f.name);
+      if (f.kind === 'numeric') {
+        this.kind[j] = rule === undefined ? NO_NUMBER : f.transform === 'log1p' ? LOG1P : NUMERIC;
+        this.position[j] = rule?.position ?? 0;
+        this.feature.push(undefined);
+        j++;
+        continue;
+      }
+      const modelCategories = f.categories ?? [];
+      const coded =
+        rule?.kind === 'categorical'
+          ? { name: f.name, position: rule.position, categories: rule.categories, modelCategories, indexOf: new Int16Array(0) }
+          : undefined;
+      if (coded !== undefined) this.coded.push(coded);
+      modelCategories.forEach((_, c) => {
+        this.kind[j] = coded === undefined ? NO_CATEGORY : ONE_HOT;
+        this.position[j] = coded?.position ?? 0;
+        this.category[j] = c;
+        this.feature.push(coded);
+        j++;
+      });
+    }
+  }
+
+  /** Why the model cannot label this row (a category it was not trained with), or undefined: unassignableReason's. */
+  unassignable(values: Float64Array, at: number): string | undefined {
+    for (const feature of this.coded) {
+      const code = values[at + feature.position]!;
+      if (this.modelIndex(feature, code) < 0) {
+        return `${feature.name} "${feature.categories.values[code]!}" was not seen when model ${this.model.modelVersion} was trained`;
+      }
+    }
+    return undefined;
+  }
+
+  /** The row's label; the row must be assignable (see unassignable). */
+  assign(values: Float64Array, at: number): Assignment {
+    const { mean, scale, weight } = this.model.scaler;
+    const { kind, position, point } = this;
+    for (let j = 0; j < kind.length; j++) {
+      const k = kind[j]!;
+      const value = values[at + position[j]!]!;
+      let x: number;
+      if (k === NUMERIC) x = value;
+      else if (k === LOG1P) x = Math.log1p(value);
+      else if (k === ONE_HOT) x = this.modelIndex(this.feature[j]!, value) === this.category[j]! ? 1 : 0;
+      else x = k === NO_NUMBER ? Number.NaN : 0;
+      point[j] = ((x - mean[j]!) / scale[j]!) * weight[j]!;
+    }
+    return nearest(point, this.centroids, this.model);
+  }
+
+  private modelIndex(feature: CodedFeature, code: number): number {
+    if (code >= feature.indexOf.length) {
+      // a value learned since: the table again, for every value the header knows now
+      const known = feature.categories.values;
+      feature.indexOf = Int16Array.from(known, (value) => feature.modelCategories.indexOf(value));
+    }
+    return feature.indexOf[code]!;
   }
 }
 

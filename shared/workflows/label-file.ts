@@ -10,10 +10,10 @@
 import { OUTPUT_COLUMNS, type Customer, type HeaderMap } from '../csv/contract.ts';
 import { MALL_SCHEMA, type CustomerSchema } from '../schema/customer-schema.ts';
 import { DuplicateFinder, type DuplicateRecords } from '../csv/duplicates.ts';
-import { parseCustomerRecords, type ParsedRecord, type RejectedRow } from '../csv/read-customers.ts';
+import { parseCustomerRecords, type ParsedRecord, type ParsedRow, type RejectedRow } from '../csv/read-customers.ts';
 import { CsvBytes, csvRecord, utf8 } from '../csv/write.ts';
 import type { Model } from '../model/artifact.ts';
-import { Assigner, unassignableReason, type Assignment } from '../model/assign.ts';
+import { Assigner, type Assignment, type RowAssigner } from '../model/assign.ts';
 import type { ResultWriter } from '../ports.ts';
 import type { LabelSummary } from './summary.ts';
 
@@ -155,13 +155,13 @@ export function freshState(): PassState {
  * row rejected for its own reason keeps that reason.
  */
 function recordId(ids: DuplicateFinder, item: ParsedRecord, unplaceable: string | undefined): void {
-  if (item.kind === 'accepted') ids.add(item.row.customer.customerId, item.row.line, unplaceable === undefined);
+  if (item.kind === 'accepted') ids.add(item.row.customerId, item.row.line, unplaceable === undefined);
   else if (item.row.customerId.trim() !== '') ids.add(item.row.customerId, item.row.line, false);
 }
 
-/** Why the model cannot label this customer (an unseen category), or undefined; never without a model. */
-const unplaceableReason = (customer: Customer, model: Model | null): string | undefined =>
-  model === null ? undefined : unassignableReason(customer, model);
+/** Why the model cannot label this row (an unseen category), or undefined; never without a model. */
+const unplaceableReason = (row: ParsedRow, labeler: RowAssigner | null): string | undefined =>
+  labeler === null ? undefined : labeler.unassignable(row.values, row.at);
 
 /**
  * The schema a file is read with: the one given (the table's, when rows are stored: every column
@@ -174,9 +174,14 @@ export const readingSchema = (options: { readonly schema?: CustomerSchema; reado
 /** A first pass that only records every row's id; the file's own problems (InvalidFileError) surface here. */
 async function recordIds(source: FileSource, model: Model | null, schema: CustomerSchema): Promise<DuplicateFinder> {
   const ids = new DuplicateFinder();
+  const assigner = model === null ? null : new Assigner(model);
+  let labeler: RowAssigner | null = null;
   for await (const batch of parseCustomerRecords(source, 1, schema)) {
-    if (!Array.isArray(batch)) continue;
-    for (const item of batch) recordId(ids, item, item.kind === 'accepted' ? unplaceableReason(item.row.customer, model) : undefined);
+    if (!Array.isArray(batch)) {
+      labeler = assigner?.forHeader(batch) ?? null;
+      continue;
+    }
+    for (const item of batch) recordId(ids, item, item.kind === 'accepted' ? unplaceableReason(item.row, labeler) : undefined);
   }
   return ids;
 }
@@ -250,6 +255,7 @@ export async function* labelPass(source: FileSource, state: PassState, options: 
   const reject = options.onReject ?? ((row: RejectedRow) => void state.rejected.push(row));
   const withLines = options.lines ?? true;
   const assigner = model === null ? null : new Assigner(model);
+  let labeler: RowAssigner | null = null;
   // labeled rows per centroid index in the current batch, added to state.segments after it
   const counts = new Int32Array(model?.segments.length ?? 0);
   const pending: Pending = { rows: [], fields: [] };
@@ -260,6 +266,7 @@ export async function* labelPass(source: FileSource, state: PassState, options: 
     for await (const batch of parseCustomerRecords(source, options.firstLine, readingSchema(options))) {
       if (!Array.isArray(batch)) {
         state.header = batch;
+        labeler = assigner?.forHeader(batch) ?? null;
         if (withLines) {
           lines = new LabeledLines(batch, model, out);
           if (options.withHeader) out.text(labeledHeaderLine(batch));
@@ -270,14 +277,13 @@ export async function* labelPass(source: FileSource, state: PassState, options: 
       }
       for (const item of batch) {
         state.rowsRead++;
-        const { row } = item;
         if (item.kind === 'rejected') {
           if (ids !== null) recordId(ids, item, undefined);
           reject(item.row);
           continue;
         }
-        const { customer } = item.row;
-        const { customerId } = customer;
+        const { row } = item;
+        const { customerId } = row;
         const supersededBy = known === null ? undefined : known.get(row.line);
         if (supersededBy !== undefined) {
           reject({
@@ -288,13 +294,13 @@ export async function* labelPass(source: FileSource, state: PassState, options: 
           });
           continue;
         }
-        const reason = unplaceableReason(customer, model);
+        const reason = unplaceableReason(row, labeler);
         if (ids !== null) recordId(ids, item, reason);
         if (reason !== undefined) {
           reject({ line: row.line, customerId, reason, fields: row.fields });
           continue;
         }
-        const assignment = assigner === null ? null : assigner.assign(customer);
+        const assignment = labeler === null ? null : labeler.assign(row.values, row.at);
         state.labeled++;
         if (assignment !== null) {
           counts[assignment.index]!++;
@@ -304,7 +310,7 @@ export async function* labelPass(source: FileSource, state: PassState, options: 
           lines?.line(row.fields, assignment, 'assigned');
           continue;
         }
-        pending.rows.push({ customer, assignment });
+        pending.rows.push({ customer: row.customer, assignment });
         pending.fields.push(row.fields);
         if (pending.rows.length >= sink.batchRows) await storing!.start(pending);
       }
