@@ -71,8 +71,14 @@ export class Categories {
 
   /** The code of a value (trimmed, any case), a learned feature's new value added; -1 if not a value. */
   code(raw: string): number {
-    const exact = this.exact.get(raw);
-    if (exact !== undefined) return exact;
+    // few spellings (the common case): compared in turn, cheaper than hashing a fresh string for the map
+    const spellings = this.spellings;
+    if (spellings.length <= MAX_SCANNED_SPELLINGS) {
+      for (let s = 0; s < spellings.length; s++) if (spellings[s] === raw) return this.spellingCodes[s]!;
+    } else {
+      const exact = this.exact.get(raw);
+      if (exact !== undefined) return exact;
+    }
     const known = this.lookup.get(normaliseHeader(raw));
     if (known !== undefined) return known;
     const value = raw.trim();

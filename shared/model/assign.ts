@@ -94,8 +94,10 @@ export class RowAssigner {
   private readonly kind: Uint8Array;
   private readonly position: Int32Array;
   private readonly category: Int32Array;
-  /** Per model column, its feature among `coded` (one-hot columns). */
-  private readonly feature: Array<CodedFeature | undefined> = [];
+  /** Per model column, its feature's index in `coded` (one-hot columns). */
+  private readonly slot: Int32Array;
+  /** Per feature of `coded`, the current row's index among the model's categories. */
+  private readonly rowIndex: Int32Array;
 
   constructor(
     private readonly model: Model,
@@ -107,13 +109,13 @@ export class RowAssigner {
     this.kind = new Uint8Array(d);
     this.position = new Int32Array(d);
     this.category = new Int32Array(d);
+    this.slot = new Int32Array(d);
     let j = 0;
     for (const f of model.features) {
       const rule = header.rules.find((r) => r.name === f.name);
       if (f.kind === 'numeric') {
         this.kind[j] = rule === undefined ? NO_NUMBER : f.transform === 'log1p' ? LOG1P : NUMERIC;
         this.position[j] = rule?.position ?? 0;
-        this.feature.push(undefined);
         j++;
         continue;
       }
@@ -127,10 +129,11 @@ export class RowAssigner {
         this.kind[j] = coded === undefined ? NO_CATEGORY : ONE_HOT;
         this.position[j] = coded?.position ?? 0;
         this.category[j] = c;
-        this.feature.push(coded);
+        this.slot[j] = this.coded.length - 1;
         j++;
       });
     }
+    this.rowIndex = new Int32Array(this.coded.length);
   }
 
   /** Why the model cannot label this row (a category it was not trained with), or undefined: unassignableReason's. */
@@ -147,14 +150,15 @@ export class RowAssigner {
   /** The row's label; the row must be assignable (see unassignable). */
   assign(values: Float64Array, at: number): Assignment {
     const { mean, scale, weight } = this.model.scaler;
-    const { kind, position, point } = this;
+    const { kind, position, point, coded, rowIndex } = this;
+    for (let f = 0; f < coded.length; f++) rowIndex[f] = this.modelIndex(coded[f]!, values[at + coded[f]!.position]!);
     for (let j = 0; j < kind.length; j++) {
       const k = kind[j]!;
       const value = values[at + position[j]!]!;
       let x: number;
       if (k === NUMERIC) x = value;
       else if (k === LOG1P) x = Math.log1p(value);
-      else if (k === ONE_HOT) x = this.modelIndex(this.feature[j]!, value) === this.category[j]! ? 1 : 0;
+      else if (k === ONE_HOT) x = rowIndex[this.slot[j]!] === this.category[j]! ? 1 : 0;
       else x = k === NO_NUMBER ? Number.NaN : 0;
       point[j] = ((x - mean[j]!) / scale[j]!) * weight[j]!;
     }
