@@ -73,7 +73,11 @@ export class ChunkLabeler {
       if (task.output !== undefined) this.out.adopt(task.output);
       const chunk = { ...this.pass!, bytes: task.bytes, firstLine: task.firstLine, records: task.records };
       const { labeled, state, records } = await labelChunk(chunk, this.out, this.ids, this.between);
-      return { type: 'done', seq: task.seq, labeled, input: task.bytes, state, records };
+      // the file's header (with its schema and category tables) goes back once, with the first
+      // chunk: the main thread takes it from there, and copying it with every answer cost more
+      // than the rows' ids
+      const answered = task.seq === 0 ? state : { ...state, header: undefined };
+      return { type: 'done', seq: task.seq, labeled, input: task.bytes, state: answered, records };
     } catch (error) {
       return chunkFailed(task.seq, error);
     }
