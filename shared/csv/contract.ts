@@ -3,7 +3,14 @@
 // (MALL_SCHEMA) is the default.
 
 import { InvalidFileError } from '../errors.ts';
-import { MALL_SCHEMA, MAX_VALUE_LENGTH, normaliseHeader, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
+import {
+  MALL_SCHEMA,
+  MAX_CATEGORIES,
+  MAX_VALUE_LENGTH,
+  normaliseHeader,
+  type CustomerSchema,
+  type SchemaFeature,
+} from '../schema/customer-schema.ts';
 
 /** A feature's value: a categorical one's canonical category, a numeric one's number (before any transform). */
 export type FeatureValue = string | number;
@@ -36,8 +43,7 @@ export const OUTPUT_COLUMNS = ['segment', 'segment_name', 'segment_origin', 'seg
 
 /** Longest customer_id accepted: keeps every Data API request and response page within its limits. */
 export const MAX_ID_LENGTH = 128;
-/** Most distinct values of a categorical feature (its codes are bytes). */
-export const MAX_CATEGORIES = 255;
+export { MAX_CATEGORIES };
 /** The id's name in reasons, output and the table, whatever its header. */
 export const ID_NAME = 'customer_id';
 

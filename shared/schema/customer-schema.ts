@@ -55,6 +55,8 @@ export const SQL_RESERVED_WORDS: ReadonlySet<string> = new Set(
 const MAX_HEADER_LENGTH = 200;
 /** Longest categorical value, listed or learned: the Data API page sizes assume it (shared/sql/rows.ts). */
 export const MAX_VALUE_LENGTH = 200;
+/** Most distinct values of a categorical feature, listed or learned (its codes are bytes). */
+export const MAX_CATEGORIES = 255;
 const MAX_LABEL_LENGTH = 80;
 const DEFAULT_WEIGHT = 1;
 
@@ -200,17 +202,24 @@ function checkNumeric(f: NumericSchemaFeature, at: PropertyKey[], source: string
 function checkCategorical(f: CategoricalSchemaFeature, at: PropertyKey[], source: string): void {
   const values = new Map<string, string>();
   if (f.categories !== 'learned') {
+    if (f.categories.length > MAX_CATEGORIES) {
+      fail(source, [...at, 'categories'], `lists ${f.categories.length} values; a categorical feature has at most ${MAX_CATEGORIES}`);
+    }
     f.categories.forEach((c, j) => {
       const before = values.get(normaliseHeader(c));
       if (before !== undefined) fail(source, [...at, 'categories', j], `"${c}" is already listed as "${before}"`);
       values.set(normaliseHeader(c), c);
     });
   }
+  // an alias names a value; a spelling that is itself a value (an alias's target) cannot also be an alias
+  const targets = new Set(Object.values(f.valueAliases).map(normaliseHeader));
   for (const [alias, value] of Object.entries(f.valueAliases)) {
     const where = [...at, 'valueAliases', alias];
     if (f.categories !== 'learned' && !f.categories.includes(value)) fail(source, where, `"${value}" is not one of the categories`);
     const before = values.get(normaliseHeader(alias));
     if (before !== undefined) fail(source, where, `"${alias}" already stands for "${before}"`);
+    if (targets.has(normaliseHeader(alias)))
+      fail(source, where, `"${alias}" is a value another alias stands for; it cannot be an alias too`);
     values.set(normaliseHeader(alias), value);
   }
   for (const value of Object.keys(f.words)) {
@@ -222,6 +231,9 @@ function checkCategorical(f: CategoricalSchemaFeature, at: PropertyKey[], source
   const where = [...at, 'missing', 'fill'];
   if (typeof fill !== 'string') fail(source, where, `must be a text value (the feature is categorical), got ${fill}`);
   if (f.categories !== 'learned' && !f.categories.includes(fill)) fail(source, where, `"${fill}" is not one of the categories`);
+  // a learned feature's fill becomes one of its values: the rules of a value
+  const problem = text(MAX_VALUE_LENGTH).safeParse(fill).error?.issues[0]?.message;
+  if (problem !== undefined) fail(source, where, problem);
 }
 
 /**

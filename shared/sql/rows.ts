@@ -91,7 +91,6 @@ export function customerReader(schema: CustomerSchema): (row: SqlRow) => Custome
   };
 }
 
-/** Characters a category value may have in a listed schema (the schema's text limit), and what a learned value is assumed to stay within. */
 /** JSON bytes of one character of a category value at worst: `\u0001`. */
 const JSON_CHAR_BYTES = 6;
 /** JSON bytes of a number at worst (`-1.2345678901234567e-100`). */

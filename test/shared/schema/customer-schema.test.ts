@@ -150,6 +150,25 @@ describe('parseCustomerSchema rejects, in one line naming the field', () => {
     );
   });
 
+  it("a learned feature: an alias that is another alias's value, a fill that could not be a value; more than 255 listed values", () => {
+    const learned = { categories: 'learned' };
+    expect(errorOf(withFeature(0, { ...learned, valueAliases: { x: 'b', b: 'c' } }))).toBe(
+      'schema.json: features[0].valueAliases.b: "b" is a value another alias stands for; it cannot be an alias too',
+    );
+    expect(errorOf(withFeature(0, { ...learned, missing: { fill: 'z'.repeat(201) } }))).toBe(
+      'schema.json: features[0].missing.fill: must be at most 200 characters',
+    );
+    expect(errorOf(withFeature(0, { ...learned, missing: { fill: '  ' } }))).toBe(
+      'schema.json: features[0].missing.fill: must not be empty',
+    );
+    const many = Array.from({ length: 256 }, (_, i) => `c${i}`);
+    expect(errorOf(withFeature(0, { categories: many }))).toBe(
+      'schema.json: features[0].categories: lists 256 values; a categorical feature has at most 255',
+    );
+    const at255 = withFeature(0, { categories: many.slice(0, 255), missing: 'reject', valueAliases: {}, words: {} });
+    expect(() => parseCustomerSchema(at255, 'schema.json')).not.toThrow();
+  });
+
   it('shapes zod catches: unknown keys, a wrong kind, a missing label, log1p on a categorical, not an object', () => {
     expect(errorOf({ ...clone(), colour: 'red' })).toBe('schema.json: (top level): Unrecognized key: "colour"');
     expect(errorOf(withFeature(2, { kind: 'text' }))).toMatch(/^schema\.json: features\[2\]\.kind: /);
