@@ -281,15 +281,9 @@ function mallFindings(
   labels: Int32Array,
   values: NumericColumns,
   numeric: readonly NumericView[],
+  everyone: Overall,
 ): Finding[] {
-  const n = model.segments.reduce((s, g) => s + g.size, 0);
-  const overall = Object.fromEntries(
-    NUMERIC_FIELDS.map((f) => {
-      const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f]!.mean, 0) / n;
-      // training has usually measured it already; if not, reading the field into values[f]! rewrites the same values
-      return [f, { mean, std: fieldMeanStd(customers, f, values[f]!).std }];
-    }),
-  ) as Record<NumericField, { mean: number; std: number }>;
+  const overall = everyone as Record<NumericField, { mean: number; std: number }>;
   const findings: Finding[] = [];
   if (model.segments.length === 1) findings.push(singleSegmentFinding(model, overall));
   else {
@@ -314,6 +308,21 @@ const FEATURES_PER_SEGMENT = 2;
 const ONE_VALUE_SHARE = 0.9;
 
 type Overall = Readonly<Record<string, { readonly mean: number; readonly std: number }>>;
+
+/**
+ * Every numeric feature's mean and standard deviation over all training customers: means of the
+ * raw values (a log1p feature's money, not its logs) from the profiles, deviations from the values
+ * (training has usually measured them already; if not, reading a field rewrites the same values).
+ */
+function overallOf(model: Model, customers: CustomerColumns, values: NumericColumns, numeric: readonly NumericView[]): Overall {
+  const n = model.segments.reduce((s, g) => s + g.size, 0);
+  return Object.fromEntries(
+    numeric.map((f) => {
+      const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f.name]!.mean, 0) / n;
+      return [f.name, { mean, std: fieldMeanStd(customers, f.name, values[f.name]!).std }];
+    }),
+  );
+}
 
 /** A value in a feature's units, in a sentence: `12,345.6 €`, `45.0 days`. */
 const amount = (f: NumericView, value: number): string => `${formatAmount(value, DECIMALS)}${f.unitSuffix}`;
@@ -436,15 +445,8 @@ function schemaFindings(
   labels: Int32Array,
   values: NumericColumns,
   numeric: readonly NumericView[],
+  overall: Overall,
 ): Finding[] {
-  const n = model.segments.reduce((s, g) => s + g.size, 0);
-  const overall: Overall = Object.fromEntries(
-    numeric.map((f) => {
-      // means of the raw values (a log1p feature's money, not its logs), from the profiles
-      const mean = model.segments.reduce((s, g) => s + g.size * g.stats[f.name]!.mean, 0) / n;
-      return [f.name, { mean, std: fieldMeanStd(customers, f.name, values[f.name]!).std }];
-    }),
-  );
   if (model.segments.length === 1) return [...singleSegmentGeneric(model, schema, numeric, overall), largestFinding(model)];
   const findings: Finding[] = numeric.length > 0 ? standsOutFindings(model, numeric, overall) : [];
   const oneValue = oneValueFinding(model, schema);
@@ -471,7 +473,8 @@ export function computeFindings(model: Model, customers: Customers, labels: Int3
   const columns = columnsOf(customers, schema);
   const numeric = numericViews(schema);
   const held = values ?? numericColumns(columns);
+  const overall = overallOf(model, columns, held, numeric);
   return isMallShaped(schema)
-    ? mallFindings(model, columns, labels, held, numeric)
-    : schemaFindings(model, schema, columns, labels, held, numeric);
+    ? mallFindings(model, columns, labels, held, numeric, overall)
+    : schemaFindings(model, schema, columns, labels, held, numeric, overall);
 }
