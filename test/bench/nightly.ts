@@ -9,24 +9,17 @@
 //   npx tsx test/bench/nightly.ts 1000000
 //   npx tsx test/bench/nightly.ts 1000000 --schema shared/schema/examples/wholesale.json --latency 50
 
-import { readdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type pg from 'pg';
 import { createAssignHandler } from '../../functions/assign/handler.ts';
-import { PgSqlClient } from '../../functions/adapters/pg-sql-client.ts';
+import { readSchema } from '../../functions/cli/io.ts';
 import { CustomerColumns } from '../../shared/csv/columns.ts';
 import { generateCustomers, generateSchemaCustomers } from '../../shared/sample/generate.ts';
-import { parseCustomerSchema, type CustomerSchema } from '../../shared/schema/customer-schema.ts';
-import { columnType, quoteIdentifier, SqlCustomerTable } from '../../shared/sql/customer-table.ts';
+import type { CustomerSchema } from '../../shared/schema/customer-schema.ts';
 import { publishModel } from '../../shared/workflows/promote.ts';
 import { trainModel } from '../../shared/workflows/train.ts';
-import { loadGeneratedCustomers, startBenchServices } from './local-services.ts';
+import { databaseCpuMs, loadGeneratedCustomers, loadSchemaCustomers, startBenchServices } from './local-services.ts';
 
 const MODEL_ROWS = 2_000;
-/** Rows per INSERT when the table is filled with another schema's customers (arrays, one per column). */
-const LOAD_ROWS = 50_000;
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
 
 const SCHEDULED = {
   version: '0',
@@ -45,7 +38,7 @@ export interface NightlyFigures {
   readonly wallMs: number;
   /** CPU of this process during the invocation: the handler and the Data API emulator. */
   readonly cpuMs: number;
-  /** CPU of the PostgreSQL server's processes during the invocation. */
+  /** CPU of the PostgreSQL server's processes during the invocation (-1 where it cannot be read). */
   readonly databaseCpuMs: number;
   readonly labeled: number;
   readonly calls: number;
@@ -57,53 +50,6 @@ export interface NightlyOptions {
   /** The customer schema (default: the mall's, loaded as before). */
   readonly schema?: CustomerSchema;
   readonly latencyMs?: number;
-}
-
-/**
- * CPU time (ms) of the PostgreSQL server of `pool`: its postmaster and the processes it runs, and
- * those that ended (the pool's idle connections close), which the postmaster's children times hold.
- */
-async function databaseCpuMs(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query('SHOW data_directory');
-  const postmaster = Number((await readFile(`${rows[0].data_directory}/postmaster.pid`, 'utf8')).split('\n')[0]);
-  let ticks = 0;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
-    if (stat === null) continue;
-    // fields after the command name (which may hold spaces): state ppid … utime(14) stime(15)
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
-    if (pid !== postmaster && Number(fields[1]) !== postmaster) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
-    if (pid === postmaster) ticks += Number(fields[13]) + Number(fields[14]);
-  }
-  return (ticks * 1000) / TICKS_PER_SECOND;
-}
-
-/** Fills the customers table with `rows` generated customers of `schema`, unlabeled, straight through pg (bench setup). */
-async function loadSchemaCustomers(pool: pg.Pool, schema: CustomerSchema, rows: number): Promise<void> {
-  const columns = schema.features.map((f) => quoteIdentifier(f.name));
-  const types = schema.features.map((f) => columnType(f));
-  const ids: string[] = [];
-  const values: Array<Array<string | number>> = schema.features.map(() => []);
-  const flush = async (): Promise<void> => {
-    if (ids.length === 0) return;
-    const arrays = types.map((type, n) => `$${n + 2}::${type}[]`);
-    await pool.query(`INSERT INTO customers (customer_id, ${columns.join(', ')}) SELECT * FROM unnest($1::text[], ${arrays.join(', ')})`, [
-      ids,
-      ...values,
-    ]);
-    ids.length = 0;
-    for (const list of values) list.length = 0;
-  };
-  for (const c of generateSchemaCustomers(schema, { rows, seed: 1 })) {
-    ids.push(c.customerId);
-    schema.features.forEach((f, n) => values[n]!.push(c[f.name]!));
-    if (ids.length === LOAD_ROWS) await flush();
-  }
-  await flush();
-  await pool.query('ANALYZE customers');
 }
 
 /** Loads `rows` unlabeled customers, promotes a k = 5 model, and times one nightly invocation. */
@@ -124,7 +70,6 @@ export async function benchNightly(rows: number, options: NightlyOptions = {}): 
         new Date(),
       );
     } else {
-      await new SqlCustomerTable(new PgSqlClient(pool)).apply(schema);
       await loadSchemaCustomers(pool, schema, rows);
       const customers = CustomerColumns.from([...generateSchemaCustomers(schema, { rows: MODEL_ROWS, seed: 7 })], schema);
       model = trainModel(
@@ -142,7 +87,7 @@ export async function benchNightly(rows: number, options: NightlyOptions = {}): 
     const outcome = (await createAssignHandler(runtime)(SCHEDULED)) as { labeled?: number };
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
-    const databaseMs = (await databaseCpuMs(pool)) - databaseBefore;
+    const databaseAfter = await databaseCpuMs(pool);
     const labeled = outcome.labeled ?? 0;
     if (labeled !== rows) throw new Error(`the nightly run labeled ${labeled} of ${rows} customers: ${JSON.stringify(outcome)}`);
     return {
@@ -151,7 +96,7 @@ export async function benchNightly(rows: number, options: NightlyOptions = {}): 
       latencyMs,
       wallMs,
       cpuMs: (cpu.user + cpu.system) / 1000,
-      databaseCpuMs: databaseMs,
+      databaseCpuMs: databaseBefore === null || databaseAfter === null ? -1 : databaseAfter - databaseBefore,
       labeled,
       calls: aws.dataApi.stats.executeCalls - before.executeCalls,
       responseBytes: aws.dataApi.stats.responseBytes - before.responseBytes,
@@ -168,7 +113,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: { schema: { type: 'string' }, latency: { type: 'string' } },
   });
   const rows = Number(positionals[0] ?? 1_000_000);
-  const schema =
-    values.schema === undefined ? undefined : parseCustomerSchema(JSON.parse(await readFile(values.schema, 'utf8')), values.schema);
+  const schema = values.schema === undefined ? undefined : await readSchema(values.schema);
   console.log(JSON.stringify(await benchNightly(rows, { schema, latencyMs: Number(values.latency ?? 0) })));
 }

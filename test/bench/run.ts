@@ -220,10 +220,7 @@ function ratioRow(
 function printTable(title: string, rows: readonly Row[]): void {
   if (rows.length === 0) return;
   const header: Row = ['measure', 'this project', 'pandas + scikit-learn', 'ratio', 'target'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]!].length)));
-  const line = (cells: readonly string[]): string =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i]! + c.length - [...c].length)).join(' | ')} |`;
-  process.stdout.write(`\n${title}\n\n${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
+  process.stdout.write(`\n${title}\n\n${markdownTable(header, rows)}\n`);
 }
 
 // --- the sections -------------------------------------------------------------------------------
