@@ -183,8 +183,11 @@ export interface CustomerRepository {
 export interface TrainingMembers {
   /** Records a model's training customers; returns how many were new to the record. */
   recordTrainingMembers(modelVersion: string, customerIds: readonly string[]): Promise<number>;
-  /** The current rows of a model's training customers, in key order, page by page. */
-  readTrainingMembers(modelVersion: string, pageSize?: number): AsyncIterable<Customer[]>;
+  /**
+   * The current rows of a model's training customers, in key order, page by page, with the
+   * features of `schema` (the model's own; the table's by default).
+   */
+  readTrainingMembers(modelVersion: string, schema?: CustomerSchema, pageSize?: number): AsyncIterable<Customer[]>;
   /** Which of these customers the model was trained on. */
   trainingMembersAmong(modelVersion: string, customerIds: readonly string[]): Promise<Set<string>>;
 }

@@ -38,24 +38,29 @@ export class SqlTrainingMembers implements TrainingMembers {
   }
 
   /**
-   * The members' rows with a value in each of the schema's features (a member's row always has one
-   * in the features of the schema it was trained with; a feature added since may be NULL).
+   * The members' rows with a value in each feature of `schema` — the schema the model was trained
+   * with, whose columns the caller has checked are still in the table (the table's own by default).
    */
-  async *readTrainingMembers(modelVersion: string, pageSize = pageRows(this.schema, CUSTOMER_PAGE_ROWS)): AsyncGenerator<Customer[]> {
+  async *readTrainingMembers(
+    modelVersion: string,
+    schema: CustomerSchema = this.schema,
+    pageSize = pageRows(schema, CUSTOMER_PAGE_ROWS),
+  ): AsyncGenerator<Customer[]> {
+    const toCustomer = schema === this.schema ? this.toCustomer : customerReader(schema);
     const pages = pagesByKey(
       this.sql,
-      `SELECT c.customer_id, ${featureSelect(this.schema, 'c')}
+      `SELECT c.customer_id, ${featureSelect(schema, 'c')}
        FROM training_members AS t JOIN customers AS c ON c.customer_id = t.customer_id
        WHERE t.model_version = CAST(:model_version AS text) AND t.customer_id > CAST(:after AS text)
          AND ${complete(
-           this.schema.features.map((f) => f.name),
+           schema.features.map((f) => f.name),
            'c',
          )}
        ORDER BY t.customer_id LIMIT CAST(:page_size AS integer)`,
       { model_version: modelVersion },
       pageSize,
     );
-    for await (const rows of pages) yield rows.map(this.toCustomer);
+    for await (const rows of pages) yield rows.map(toCustomer);
   }
 
   async trainingMembersAmong(modelVersion: string, customerIds: readonly string[]): Promise<Set<string>> {

@@ -12,7 +12,8 @@ import { reportSchema } from '../report/schema-view.ts';
 import { nearestCentroids, numericColumns } from '../model/assign.ts';
 import { sampleOrder } from '../clustering/sample-order.ts';
 import { REPORT_SAMPLE_ROWS } from './table-model.ts';
-import type { TableStatus } from '../ports.ts';
+import type { ColumnCheck, TableStatus } from '../ports.ts';
+import type { CustomerSchema } from '../schema/customer-schema.ts';
 
 /** The report's table figures from the table status. */
 export function tableStatsOf(status: TableStatus): TableStats {
@@ -73,8 +74,10 @@ export async function writeSampleReport(
 
 /** What rendering a table-trained model's report again reads from the table. */
 export interface TrainingTable {
-  /** The current rows of the model's training customers, page by page. */
-  readTrainingMembers(modelVersion: string): AsyncIterable<readonly Customer[]>;
+  /** The current rows of the model's training customers, page by page, with the features of `schema`. */
+  readTrainingMembers(modelVersion: string, schema: CustomerSchema): AsyncIterable<readonly Customer[]>;
+  /** Which of these feature columns are gone from the table, or hold another kind of values. */
+  checkColumns(features: readonly ColumnCheck[]): Promise<{ missing: string[]; retyped: string[] }>;
   status(): Promise<TableStatus>;
 }
 
@@ -89,8 +92,18 @@ export type RewriteOutcome = { readonly written: true; readonly uri: string } | 
  * says why, when the table no longer holds every training customer or the parent model is gone.
  */
 export async function rewriteTableReport(store: ModelStore, table: TrainingTable, model: Model): Promise<RewriteOutcome> {
+  // the rows as the model was trained on them: its schema's columns, which a schema change may have taken away
+  const trainedWith = model.customerSchema;
+  const { missing, retyped } = await table.checkColumns(trainedWith.features.map((f) => ({ name: f.name, kind: f.kind })));
+  const changed = [...missing, ...retyped];
+  if (changed.length > 0) {
+    return {
+      written: false,
+      reason: `the customers table no longer has ${model.modelVersion}'s column${changed.length > 1 ? 's' : ''} ${changed.join(', ')} as it was trained on`,
+    };
+  }
   const customers: Customer[] = [];
-  for await (const page of table.readTrainingMembers(model.modelVersion)) customers.push(...page);
+  for await (const page of table.readTrainingMembers(model.modelVersion, trainedWith)) customers.push(...page);
   if (customers.length !== model.training.rowsAccepted) {
     return { written: false, reason: `the table no longer holds every training customer of ${model.modelVersion}` };
   }

@@ -45,7 +45,7 @@ describe.each(SQL_CLIENTS)('SqlTrainingMembers over %s', (name) => {
     const changed = { ...trained[0]!, age: (trained[0]!.age as number) + 1 };
     await table.upsertCustomers([changed]);
     const pages: Customer[][] = [];
-    for await (const page of members.readTrainingMembers('m1', 4)) pages.push(page);
+    for await (const page of members.readTrainingMembers('m1', undefined, 4)) pages.push(page);
     expect(pages.map((p) => p.length)).toEqual([4, 4, 4, 3]);
     const expected = [changed, ...trained.slice(1)].sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
     expect(pages.flat()).toEqual(expected);

@@ -74,6 +74,7 @@ describe('rewriteTableReport', () => {
     async *readTrainingMembers() {
       for (let i = 0; i < members.length; i += 250) yield members.slice(i, i + 250);
     },
+    checkColumns: async () => ({ missing: [], retyped: [] }),
     status: async () => status,
   });
   let store: FileModelStore;
@@ -187,6 +188,7 @@ describe('the report workflows for another schema', () => {
           async *readTrainingMembers() {
             yield rows;
           },
+          checkColumns: async () => ({ missing: [], retyped: [] }),
           status: async () => status,
         },
         model,

@@ -1,7 +1,7 @@
 // `segments report` on models trained from the table, against a real PostgreSQL: rendered again
 // with the table's shares and with the "who moved where" section training wrote.
 
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CliConfig } from '../../../../functions/cli/config.ts';
@@ -62,5 +62,39 @@ describe('segments report', () => {
       err: [`${first}, the model ${second} was matched to, is no longer stored; showing the report written at training`],
     });
     expect(await readFile(path, 'utf8')).toBe(written);
+  });
+
+  it("reads the training customers with the model's own columns after the table gained one (every row NULL in it), and says why when one is gone", async () => {
+    const { second } = await retrained();
+    const path = join(store, 'models', second, 'report.html');
+    const written = await readFile(path, 'utf8');
+    const base = {
+      version: 1,
+      name: 'mall',
+      id: { header: 'customer_id' },
+      features: [
+        { name: 'gender', header: 'gender', label: 'Gender', kind: 'categorical', categories: ['Female', 'Male'] },
+        { name: 'age', header: 'age', label: 'Age', kind: 'numeric', integer: true, min: 0, max: 120 },
+        { name: 'annual_income_thousands', header: 'annual_income_thousands', label: 'Income', kind: 'numeric', min: 0 },
+        { name: 'spending_score', header: 'spending_score', label: 'Spending', kind: 'numeric', integer: true, min: 1, max: 100 },
+      ],
+    };
+    const withVisits = join(dir.path, 'visits.json');
+    await writeFile(
+      withVisits,
+      JSON.stringify({ ...base, features: [...base.features, { name: 'visits', header: 'visits', label: 'Visits', kind: 'numeric' }] }),
+    );
+    expect((await cli('db', 'migrate', '--schema', withVisits)).code).toBe(0);
+    expect(await cli('report')).toMatchObject({ code: 0, out: [path], err: [] });
+    expect(await readFile(path, 'utf8')).toBe(written);
+
+    const withoutAge = join(dir.path, 'no-age.json');
+    await writeFile(withoutAge, JSON.stringify({ ...base, features: base.features.filter((f) => f.name !== 'age') }));
+    expect((await cli('db', 'migrate', '--schema', withoutAge, '--allow-drop')).code).toBe(0);
+    expect(await cli('report')).toMatchObject({
+      code: 0,
+      out: [path],
+      err: [`the customers table no longer has ${second}'s column age as it was trained on; showing the report written at training`],
+    });
   });
 });
