@@ -35,6 +35,7 @@
 import { canonicalJson } from '../model/artifact.ts';
 import { SchemaError } from '../errors.ts';
 import type { SqlClient, SqlParams } from '../ports.ts';
+import { MIGRATION_LOCK } from './migrations.ts';
 import {
   IDENTIFIER,
   MALL_SCHEMA,
@@ -45,15 +46,6 @@ import {
   type NumericSchemaFeature,
   type SchemaFeature,
 } from '../schema/customer-schema.ts';
-
-/**
- * Serialises concurrent migrators (e.g. two deploys) and schema changes for the length of one
- * transaction. Here rather than in migrations.ts (which re-exports it): migration 005 is written by
- * createScratchTables, so migrations.ts imports this file and this file imports nothing of it. The
- * lock function returns `void`, a type the Data API does not return (UnsupportedResultException):
- * the result is cast to text.
- */
-export const MIGRATION_LOCK = `SELECT CAST(pg_advisory_xact_lock(727274) AS text) AS locked`;
 
 /** PostgreSQL's reserved key words and the product's own columns: the schema parser refuses both as names. */
 export const RESERVED_WORDS = SQL_RESERVED_WORDS;

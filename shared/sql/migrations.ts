@@ -3,9 +3,6 @@
 // schema_migrations row records a version only (no text of its statements): an applied version is
 // never run again, whatever its statements have become.
 
-import { MALL_SCHEMA } from '../schema/customer-schema.ts';
-import { createScratchTables, MIGRATION_LOCK } from './customer-table.ts';
-
 export interface Migration {
   readonly version: string;
   readonly statements: readonly string[];
@@ -105,11 +102,33 @@ export const MIGRATIONS: readonly Migration[] = [
     // day (a run that crashed). UNLOGGED: nothing in them needs to survive a crash (PostgreSQL
     // truncates them after one; Aurora keeps them, writer only), and a million-row copy takes about
     // half the time of a logged one. No index: every statement reads a run's rows whole. The
-    // mall's feature columns, written by createScratchTables (customer-table.ts), which also
-    // recreates both tables with a schema's columns when a schema change alters the feature columns.
-    // Written by hand before (unquoted names): the same tables, and an applied version never reruns.
+    // mall's feature columns; a schema change recreates both tables with its own
+    // (customer-table.ts, createScratchTables). This text stays as written: migrations are history.
     version: '005_training_snapshots',
-    statements: createScratchTables(MALL_SCHEMA),
+    statements: [
+      `CREATE UNLOGGED TABLE training_snapshots (
+        run_id uuid NOT NULL,
+        customer_id text NOT NULL,
+        gender text NOT NULL,
+        age integer NOT NULL,
+        annual_income_thousands numeric NOT NULL,
+        spending_score integer NOT NULL,
+        sample_key text NOT NULL,
+        taken_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE UNLOGGED TABLE training_points (
+        run_id uuid NOT NULL,
+        part integer NOT NULL,
+        gender text NOT NULL,
+        age integer NOT NULL,
+        annual_income_thousands double precision NOT NULL,
+        spending_score integer NOT NULL,
+        customers integer NOT NULL,
+        segment integer,
+        sq_distance double precision,
+        taken_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
   },
   {
     // The customer schemas applied to the customers table (customer-table.ts), one row per change:
@@ -132,5 +151,9 @@ export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 )`;
 
-/** Serialises the migrators and the schema changes (defined in customer-table.ts, which migration 005 needs). */
-export { MIGRATION_LOCK };
+/**
+ * Serialises concurrent migrators (e.g. two deploys) and schema changes for the length of one
+ * transaction. The lock function returns `void`, a type the Data API does not return
+ * (UnsupportedResultException): the result is cast to text.
+ */
+export const MIGRATION_LOCK = `SELECT CAST(pg_advisory_xact_lock(727274) AS text) AS locked`;
