@@ -13,7 +13,6 @@ import { CUSTOMER_RESULTS_PREFIX } from '../shared/storage-layout.ts';
 import { DataApiCustomerRepository } from './adapters/data-api-customer-repository.ts';
 import { dataApiClient } from './adapters/data-api-sql-client.ts';
 import { deployedSchema } from './adapters/deployed-schema.ts';
-import type { CustomerSchema } from '../shared/schema/customer-schema.ts';
 import { S3ModelStore } from './adapters/s3-model-store.ts';
 import { S3ObjectSource, S3ResultWriter } from './adapters/s3-objects.ts';
 
@@ -27,8 +26,6 @@ export interface Runtime {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock: () => Date;
-  /** The deployment's customer schema, built into the bundle at synth (deployed-schema.ts). */
-  readonly schema: CustomerSchema;
 }
 
 export interface RuntimeClients {
@@ -38,12 +35,12 @@ export interface RuntimeClients {
 
 export function createRuntime(config: Config, clients: RuntimeClients = {}): Runtime {
   const s3 = clients.s3 ?? new S3Client({ forcePathStyle: config.S3_FORCE_PATH_STYLE });
-  const schema = deployedSchema();
+  // the deployment's customer schema, built into the bundle at synth (deployed-schema.ts): the table's
   const repo = new DataApiCustomerRepository(
     { resourceArn: config.DB_CLUSTER_ARN, secretArn: config.DB_SECRET_ARN, database: config.DB_NAME },
     clients.rdsData ?? dataApiClient(),
     undefined,
-    schema,
+    deployedSchema(),
   );
   const logger = new Logger({ serviceName: config.POWERTOOLS_SERVICE_NAME, logLevel: config.LOG_LEVEL });
   return {
@@ -56,7 +53,6 @@ export function createRuntime(config: Config, clients: RuntimeClients = {}): Run
     logger,
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.POWERTOOLS_SERVICE_NAME }),
     clock: () => new Date(),
-    schema,
   };
 }
 

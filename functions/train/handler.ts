@@ -50,7 +50,7 @@ async function trainOne(runtime: Runtime, request: TrainRequest): Promise<TrainS
       if (!key.startsWith(UPLOADS_TRAINING_PREFIX))
         throw new InvalidOptionError(`training files go under ${UPLOADS_TRAINING_PREFIX}, not ${key}`);
       const log = (message: string, details?: Record<string, unknown>) => logger.info(message, { ...details });
-      const deps = { objects: runtime.objects, store, ledger: repo, runs: repo, clock, log, schema: runtime.schema };
+      const deps = { objects: runtime.objects, store, ledger: repo, runs: repo, clock, log, schema: repo.schema };
       return await trainUpload(deps, { bucket, key, etag: request.etag }, options);
     },
     (error) => failedTrainSummary(source, error),

@@ -47,10 +47,6 @@ import {
   type SchemaFeature,
 } from '../schema/customer-schema.ts';
 
-/** PostgreSQL's reserved key words and the product's own columns: the schema parser refuses both as names. */
-export const RESERVED_WORDS = SQL_RESERVED_WORDS;
-export { PRODUCT_COLUMNS };
-
 /** A plain name (the schema's IDENTIFIER, not a reserved word) double-quoted for SQL text; SchemaError otherwise. */
 export function quoteIdentifier(name: string): string {
   if (!IDENTIFIER.test(name)) {
@@ -58,7 +54,7 @@ export function quoteIdentifier(name: string): string {
       `"${name}" is not a plain name: lower-case letters, digits and _, starting with a letter or _, at most 63 characters`,
     );
   }
-  if (RESERVED_WORDS.has(name)) throw new SchemaError(`"${name}" is a reserved word of SQL: choose another name for the column`);
+  if (SQL_RESERVED_WORDS.has(name)) throw new SchemaError(`"${name}" is a reserved word of SQL: choose another name for the column`);
   return `"${name}"`;
 }
 

@@ -13,7 +13,7 @@ import { featureColumn } from './rows.ts';
 /** Count columns per statement at most: PostgreSQL takes 1,664 entries in a select list. */
 const MAX_COUNTS = 1000;
 
-/** A field's bins in a statement: its name, its number of bins, the bin expression over the row. */
+/** A field's bins in a statement: its name, its kind and its number of bins. */
 export interface BinnedField {
   readonly field: string;
   readonly kind: 'numeric' | 'categorical';

@@ -78,19 +78,19 @@ export const GROUP_ROWS = 2_000_000;
  * ceil(GROUP_ROWS / POINT_ROWS) parts, so that a statement over the points can take as few as it
  * should (a schema with decimal features has about as many points as customers).
  */
-export const POINT_ROWS = 100_000;
+const POINT_ROWS = 100_000;
 /**
  * Work of one statement that measures points against centroids (Lloyd sums, the movement): points ×
  * centroids × model columns. 25·10⁶ is about 2 s on this machine (10⁶ points of a 12-column model
  * and k = 5 took 4.7 s in one statement, unloaded); the mall's 10⁶ customers (about 124,000 points
  * of 5 columns) stay one statement at k up to 40.
  */
-export const LLOYD_WORK = 25_000_000;
+const LLOYD_WORK = 25_000_000;
 /**
  * Points per labeling statement at most (labelPoints also updates each point: 10⁶ points of a
  * 12-column model took 9 s to label and update, 13 s with the sums, in one statement).
  */
-export const LABEL_POINTS = 250_000;
+const LABEL_POINTS = 250_000;
 
 /** The sizes of a run's statements (tests make them small, to run many parts on few rows). */
 export interface PartSizes {
@@ -106,7 +106,7 @@ export interface PartSizes {
   readonly labelPoints: number;
 }
 
-export const PART_SIZES: PartSizes = {
+const PART_SIZES: PartSizes = {
   copyRows: COPY_ROWS,
   memberRows: MEMBER_ROWS,
   groupRows: GROUP_ROWS,

@@ -65,7 +65,7 @@ export async function benchTableTrain(rows: number, k: number = DEFAULT_K, schem
             undefined,
             schema,
           );
-    const runtime = schema === undefined ? cold : { ...cold, repo, schema };
+    const runtime = schema === undefined ? cold : { ...cold, repo };
     const before = { ...aws.dataApi.stats };
     aws.dataApi.stats.slowestCallMs = 0;
     const dbCpu = await databaseCpuMs(aws.db.repo.pool);

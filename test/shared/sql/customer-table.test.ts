@@ -5,14 +5,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SchemaError } from '../../../shared/errors.ts';
 import type { SqlClient, SqlParams } from '../../../shared/ports.ts';
-import { MALL_SCHEMA, parseCustomerSchema, type CustomerSchema } from '../../../shared/schema/customer-schema.ts';
+import { MALL_SCHEMA, parseCustomerSchema, SQL_RESERVED_WORDS, type CustomerSchema } from '../../../shared/schema/customer-schema.ts';
 import {
   checkName,
   columnType,
   createScratchTables,
   planSchemaChange,
   quoteIdentifier,
-  RESERVED_WORDS,
   scratchTableStatements,
   sqlNumber,
   SqlCustomerTable,
@@ -117,7 +116,7 @@ describe('quoteIdentifier', () => {
 
   it("knows the server's reserved words exactly (categories R and T of pg_get_keywords)", async () => {
     const { rows } = await pool().query("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T') ORDER BY word");
-    expect([...RESERVED_WORDS].sort()).toEqual(rows.map((r) => r.word));
+    expect([...SQL_RESERVED_WORDS].sort()).toEqual(rows.map((r) => r.word));
   });
 });
 
