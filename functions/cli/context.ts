@@ -33,6 +33,8 @@ export interface SchemaChoice {
   readonly allowDrop?: boolean;
   /** Told each change made to the table. */
   readonly onChange?: (description: string) => void;
+  /** Told the migrations applied now (none when the database was up to date). */
+  readonly onMigrated?: (versions: readonly string[]) => void;
 }
 
 /**
@@ -48,7 +50,7 @@ async function repositoryOf(
     import('../adapters/pg-sql-client.ts'),
     import('../../shared/sql/customer-table.ts'),
   ]);
-  await repo.migrate();
+  choice.onMigrated?.(await repo.migrate());
   const table = new SqlCustomerTable(new PgSqlClient(repo.pool));
   let schema = choice.schema;
   if (schema === undefined) schema = await table.current();

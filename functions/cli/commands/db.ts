@@ -10,7 +10,7 @@ import { storeFile, type LabeledRowSink } from '../../../shared/workflows/label-
 import { trainFromTable } from '../../../shared/workflows/train-table.ts';
 import { defineCommand, integer, jsonOption, SCHEMA_OPTION, STORE_OPTION } from '../command.ts';
 import type { CliConfig } from '../config.ts';
-import { databaseDeps, modelStore, openDatabase, type Output } from '../context.ts';
+import { databaseDeps, modelStore, openDatabase, type Output, type SchemaChoice } from '../context.ts';
 import { openInput, readSchema } from '../io.ts';
 import { renderTable, segmentTable } from '../table.ts';
 import { requestedPromotion, TRAIN_OPTIONS, trainOptions } from './train.ts';
@@ -31,14 +31,10 @@ export async function withDatabase<T>(
   store: string | undefined,
   config: CliConfig,
   work: (repo: Database) => Promise<T>,
-  choice: { readonly schemaFile?: string; readonly allowDrop?: boolean; readonly io?: Output } = {},
+  choice: Omit<SchemaChoice, 'schema'> & { readonly schemaFile?: string } = {},
 ): Promise<T> {
   const schema = choice.schemaFile === undefined ? undefined : await readSchema(choice.schemaFile);
-  const database = await openDatabase(store, config.databaseUrl, undefined, false, {
-    schema,
-    allowDrop: choice.allowDrop,
-    onChange: (change) => choice.io?.err(`customers table: ${change}`),
-  });
+  const database = await openDatabase(store, config.databaseUrl, undefined, false, { ...choice, schema });
   try {
     return await work(database.repo);
   } finally {
@@ -57,10 +53,13 @@ export const dbMigrate = defineCommand({
   },
   async run({ values }, { io, config }) {
     const changes: string[] = [];
-    const applied = await withDatabase(values.store, config, (repo) => repo.migrate(), {
+    let applied: readonly string[] = [];
+    // opening the database migrates it and brings the table to the schema: nothing is left to do then
+    await withDatabase(values.store, config, async () => undefined, {
       schemaFile: values.schema,
       allowDrop: values['allow-drop'],
-      io: { out: io.out, err: (line) => changes.push(line) },
+      onMigrated: (versions) => (applied = versions),
+      onChange: (change) => changes.push(`customers table: ${change}`),
     });
     io.out(applied.length === 0 ? 'database is up to date' : `applied ${applied.join(', ')}`);
     for (const change of changes) io.out(change);
@@ -111,7 +110,7 @@ export const dbLoad = defineCommand({
         for (const r of shown) io.out(`  line ${r.line}: ${r.reason}`);
         if (rejected > SHOWN_REJECTS) io.out(`  … and ${rejected - SHOWN_REJECTS} more`);
       },
-      { schemaFile: values.schema, io },
+      { schemaFile: values.schema, onChange: (change) => io.err(`customers table: ${change}`) },
     );
   },
 });
@@ -133,7 +132,7 @@ export const dbTrain = defineCommand({
           autoPromote: true,
           report: !values['no-report'],
         }),
-      { schemaFile: values.schema, io },
+      { schemaFile: values.schema, onChange: (change) => io.err(`customers table: ${change}`) },
     );
     if (values.json) {
       const { model, promoted, members, assign } = outcome;

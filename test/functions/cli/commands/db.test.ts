@@ -124,3 +124,17 @@ async function mallFile(rows: number): Promise<string> {
 async function readSchemaFile(path: string) {
   return parseCustomerSchema(JSON.parse(await readFile(path, 'utf8')), path);
 }
+
+describe('segments db migrate', () => {
+  it('says which migrations it applied to a new database, then that it is up to date', async () => {
+    // a database without any migration: the test's own is migrated already
+    await db.repo.pool.query('DROP SCHEMA public CASCADE');
+    await db.repo.pool.query('CREATE SCHEMA public');
+    const first = await cli('db', 'migrate');
+    expect(first).toMatchObject({ code: 0, err: [] });
+    expect(first.out).toEqual([
+      'applied 001_initial, 002_customers_fillfactor, 003_runs_run_key, 004_ingest_batches, 005_training_snapshots, 006_customer_schema',
+    ]);
+    expect((await cli('db', 'migrate')).out).toEqual(['database is up to date']);
+  });
+});
