@@ -61,9 +61,13 @@ export class Categories {
   private spellingCodes: number[] = [];
   private readonly lookup = new Map<string, number>();
 
-  constructor(readonly feature: Extract<SchemaFeature, { kind: 'categorical' }>) {
+  /** `known`: a learned feature's values to start from, in order (a model's, so its spellings win). */
+  constructor(
+    readonly feature: Extract<SchemaFeature, { kind: 'categorical' }>,
+    known: readonly string[] = [],
+  ) {
     this.values = [];
-    if (feature.categories !== 'learned') for (const value of feature.categories) this.add(value);
+    for (const value of feature.categories === 'learned' ? known.slice(0, MAX_CATEGORIES) : feature.categories) this.add(value);
     for (const [alias, value] of Object.entries(feature.valueAliases)) {
       const code = this.lookup.get(normaliseHeader(value)) ?? this.add(value);
       this.lookup.set(normaliseHeader(alias), code);
@@ -183,10 +187,10 @@ export function isByteFeature(feature: SchemaFeature): boolean {
   return feature.kind === 'categorical' || (feature.integer && (feature.min ?? -1) >= 0 && (feature.max ?? MAX_BYTE + 1) <= MAX_BYTE);
 }
 
-function ruleOf(feature: SchemaFeature, position: number, column: number): FieldRule {
+function ruleOf(feature: SchemaFeature, position: number, column: number, known: KnownValues): FieldRule {
   const base = { name: feature.name, position, column, byte: isByteFeature(feature) };
   if (feature.kind === 'categorical') {
-    const categories = new Categories(feature);
+    const categories = new Categories(feature, known[feature.name]);
     const fill = feature.missing === 'reject' ? undefined : categories.code(String(feature.missing.fill));
     return { ...base, kind: 'categorical', categories, fill };
   }
@@ -201,11 +205,16 @@ function ruleOf(feature: SchemaFeature, position: number, column: number): Field
   };
 }
 
+/** Per learned categorical feature, the values a file's reading starts from (see Categories). */
+export type KnownValues = Readonly<Record<string, readonly string[]>>;
+
 /**
  * Resolves a header row against a schema's contract; a missing required column makes the file
- * unreadable. Each call gives learned categorical features a fresh list of values.
+ * unreadable. Each call gives learned categorical features a fresh list of values, starting from
+ * `known` (a model's: a file read for it spells its values as the model does, whatever the file's
+ * first spelling).
  */
-export function resolveHeader(columns: readonly string[], schema: CustomerSchema = MALL_SCHEMA): HeaderMap {
+export function resolveHeader(columns: readonly string[], schema: CustomerSchema = MALL_SCHEMA, known: KnownValues = {}): HeaderMap {
   const normalised = columns.map(normaliseHeader);
   const index: Record<string, number> = {};
   const missing: string[] = [];
@@ -230,7 +239,7 @@ export function resolveHeader(columns: readonly string[], schema: CustomerSchema
   }
   const outputs = new Set<string>(OUTPUT_COLUMNS);
   const passThrough = normalised.flatMap((h, i) => (outputs.has(h) ? [] : [i]));
-  const rules = schema.features.map((f, position) => ruleOf(f, position, index[f.name]!));
+  const rules = schema.features.map((f, position) => ruleOf(f, position, index[f.name]!, known));
   return { schema, columns, index, idColumn: index[ID_NAME]!, rules, passThrough };
 }
 

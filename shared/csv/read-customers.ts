@@ -16,6 +16,7 @@ import {
   resolveHeader,
   type Customer,
   type HeaderMap,
+  type KnownValues,
   type RowValues,
 } from './contract.ts';
 import { CustomerColumnsBuilder, type CustomerColumns } from './columns.ts';
@@ -273,10 +274,10 @@ async function* rowOrLineChunks(source: AsyncIterable<Uint8Array | string>): Asy
 const notCsv = (problem: string): string => `the row is not valid CSV (${problem.toLowerCase()})`;
 
 /** The header from the first non-blank row. */
-function headerOf(fields: readonly string[], problem: string | undefined, schema: CustomerSchema): HeaderMap {
+function headerOf(fields: readonly string[], problem: string | undefined, schema: CustomerSchema, known: KnownValues = {}): HeaderMap {
   if (problem !== undefined) throw new InvalidFileError('the header row is not valid CSV');
   if (fields.every((f) => f.trim() === '')) throw new InvalidFileError('the header row is empty');
-  return resolveHeader(fields, schema);
+  return resolveHeader(fields, schema, known);
 }
 
 /**
@@ -291,6 +292,7 @@ export async function* parseCustomerRecords(
   source: AsyncIterable<Uint8Array | string>,
   firstLine = 1,
   schema: CustomerSchema = MALL_SCHEMA,
+  known: KnownValues = {},
 ): AsyncGenerator<HeaderMap | ParsedRecord[]> {
   let header: HeaderMap | undefined;
   let scratch: RowValues | undefined;
@@ -306,7 +308,7 @@ export async function* parseCustomerRecords(
       const problem = problems?.get(r);
       if (problem === undefined && isBlank(fields)) continue;
       if (header === undefined) {
-        header = headerOf(fields, problem, schema);
+        header = headerOf(fields, problem, schema, known);
         scratch = emptyRowValues(header);
         yield header;
         continue;

@@ -2,7 +2,7 @@
 // nearest centroid, Euclidean distance in model space, and the segment's outlier threshold.
 
 import { columnsOf, type CustomerColumns, type Customers } from '../csv/columns.ts';
-import type { Categories, Customer, HeaderMap } from '../csv/contract.ts';
+import type { Categories, Customer, HeaderMap, KnownValues } from '../csv/contract.ts';
 import { transformed, type Matrix } from '../features/encode.ts';
 import type { Model } from './artifact.ts';
 
@@ -13,6 +13,12 @@ export interface Assignment {
   readonly segment: number;
   readonly distance: number;
   readonly isOutlier: boolean;
+}
+
+/** The model's values of each categorical feature: a file read for it starts its learned features from them. */
+export function knownValuesOf(model: Model | null): KnownValues {
+  if (model === null) return {};
+  return Object.fromEntries(model.features.flatMap((f) => (f.kind === 'categorical' ? [[f.name, f.categories ?? []]] : [])));
 }
 
 /** Why a customer cannot be labeled by this model (a category it was not trained with), or undefined. */

@@ -13,7 +13,7 @@ import { DuplicateFinder, type DuplicateRecords } from '../csv/duplicates.ts';
 import { parseCustomerRecords, type ParsedRecord, type ParsedRow, type RejectedRow } from '../csv/read-customers.ts';
 import { CsvBytes, csvRecord, utf8 } from '../csv/write.ts';
 import type { Model } from '../model/artifact.ts';
-import { Assigner, type Assignment, type RowAssigner } from '../model/assign.ts';
+import { Assigner, knownValuesOf, type Assignment, type RowAssigner } from '../model/assign.ts';
 import type { ResultWriter } from '../ports.ts';
 import type { LabelSummary } from './summary.ts';
 
@@ -176,7 +176,7 @@ async function recordIds(source: FileSource, model: Model | null, schema: Custom
   const ids = new DuplicateFinder();
   const assigner = model === null ? null : new Assigner(model);
   let labeler: RowAssigner | null = null;
-  for await (const batch of parseCustomerRecords(source, 1, schema)) {
+  for await (const batch of parseCustomerRecords(source, 1, schema, knownValuesOf(model))) {
     if (!Array.isArray(batch)) {
       labeler = assigner?.forHeader(batch) ?? null;
       continue;
@@ -263,7 +263,7 @@ export async function* labelPass(source: FileSource, state: PassState, options: 
   let storing: StoringQueue | undefined;
   let nextProgress = PROGRESS_EVERY;
   try {
-    for await (const batch of parseCustomerRecords(source, options.firstLine, readingSchema(options))) {
+    for await (const batch of parseCustomerRecords(source, options.firstLine, readingSchema(options), knownValuesOf(model))) {
       if (!Array.isArray(batch)) {
         state.header = batch;
         labeler = assigner?.forHeader(batch) ?? null;

@@ -2,7 +2,7 @@
 // outlier flag against the segment's threshold, and categories the model never saw.
 
 import { describe, expect, it } from 'vitest';
-import type { Customer, HeaderMap } from '../../../shared/csv/contract.ts';
+import type { Customer, HeaderMap, KnownValues } from '../../../shared/csv/contract.ts';
 import { parseCustomerRecords, type ParsedRow } from '../../../shared/csv/read-customers.ts';
 import { generateCsv } from '../../../shared/sample/generate.ts';
 import { MALL_SCHEMA, type CustomerSchema } from '../../../shared/schema/customer-schema.ts';
@@ -12,6 +12,7 @@ import { applyScaler, encodeRaw } from '../../../shared/features/encode.ts';
 import {
   Assigner,
   assignCustomers,
+  knownValuesOf,
   modelSpaceRows,
   nearestCentroids,
   numericColumns,
@@ -182,14 +183,18 @@ describe('unassignableReason', () => {
 
 describe('RowAssigner', () => {
   /** The accepted rows of a CSV as the reader gives them (values in blocks, no customer objects made). */
-  async function parsedRows(csv: string, schema: CustomerSchema = MALL_SCHEMA): Promise<{ header: HeaderMap; rows: ParsedRow[] }> {
+  async function parsedRows(
+    csv: string,
+    schema: CustomerSchema = MALL_SCHEMA,
+    known: KnownValues = {},
+  ): Promise<{ header: HeaderMap; rows: ParsedRow[] }> {
     let header: HeaderMap | undefined;
     const rows: ParsedRow[] = [];
     async function* chunks() {
       // small chunks: many batches, so many value blocks
       for (let i = 0; i < csv.length; i += 4096) yield csv.slice(i, i + 4096);
     }
-    for await (const batch of parseCustomerRecords(chunks(), 1, schema)) {
+    for await (const batch of parseCustomerRecords(chunks(), 1, schema, known)) {
       if (!Array.isArray(batch)) header = batch;
       else for (const item of batch) if (item.kind === 'accepted') rows.push(item.row);
     }
@@ -238,6 +243,34 @@ describe('RowAssigner', () => {
       expect(labeler.assign(row.values, row.at)).toEqual(new Assigner(trained).assign(row.customer));
     }
     expect(unseen).toBe(1);
+  });
+
+  it("reads a learned feature's values in the model's spelling, whatever the file's first spelling", async () => {
+    const { model: trained } = await wholesaleModel(1500, 3);
+    let csv = '';
+    for await (const chunk of generateCsv({ schema: WHOLESALE, rows: 600, seed: 5 })) csv += chunk;
+    // the file spells the channels in capitals ("HORECA"), the model as trained ("horeca")
+    const shouted = csv.replace(/^([^,\n]*),(horeca|retail),/gm, (_, id: string, channel: string) => `${id},${channel.toUpperCase()},`);
+    expect(shouted).not.toBe(csv);
+    // learned, and without the value aliases that would name the model's spellings anyway
+    const learned: CustomerSchema = {
+      ...trained.customerSchema,
+      features: trained.customerSchema.features.map((f) => (f.name === 'channel' ? { ...f, categories: 'learned', valueAliases: {} } : f)),
+    };
+    const plain = await parsedRows(csv, learned, knownValuesOf(trained));
+    const read = await parsedRows(shouted, learned, knownValuesOf(trained));
+    expect(read.rows).toHaveLength(600);
+    const labeler = new Assigner(trained).forHeader(read.header);
+    const expected = new Assigner(trained).forHeader(plain.header);
+    read.rows.forEach((row, i) => {
+      expect(row.customer.channel).toBe(plain.rows[i]!.customer.channel);
+      expect(labeler.unassignable(row.values, row.at)).toBeUndefined();
+      expect(labeler.assign(row.values, row.at)).toEqual(expected.assign(plain.rows[i]!.values, plain.rows[i]!.at));
+    });
+    // without the model's values the file's first spelling would stand, and the model would not know it
+    const alone = await parsedRows(shouted, learned);
+    const first = alone.rows[0]!;
+    expect(new Assigner(trained).forHeader(alone.header).unassignable(first.values, first.at)).toMatch(/was not seen when model/);
   });
 
   it('reads a feature the header lacks as a customer without it: NaN distance, not a wrong label', async () => {
