@@ -125,12 +125,22 @@ export class Categories {
     this.spellingCodes.push(code);
   }
 
-  /** What a rejected value should have been, for the reason. */
+  private description: string | undefined;
+
+  /**
+   * What a rejected value should have been, for the reason: the values (and aliases), the first
+   * DESCRIBED of each when there are more. Made once: a listed feature's values do not change.
+   */
   describe(): string {
+    const some = (items: readonly string[]): string =>
+      items.length > DESCRIBED ? `${items.slice(0, DESCRIBED).join('/')}/… (${items.length} in all)` : items.join('/');
     const aliases = Object.keys(this.feature.valueAliases);
-    return `${this.values.join('/')}${aliases.length > 0 ? ` (or ${aliases.join('/')})` : ''}`;
+    return (this.description ??= `${some(this.values)}${aliases.length > 0 ? ` (or ${some(aliases)})` : ''}`);
   }
 }
+
+/** Values (and aliases) a reason lists at most: a reason is one line of rejects.csv, not the schema. */
+const DESCRIBED = 10;
 
 /** Spellings matched in place by exactCode; beyond them, through a string and a map. */
 const MAX_SCANNED_SPELLINGS = 8;

@@ -162,3 +162,24 @@ describe('validateRow with a learned categorical feature', () => {
     expect(long).toEqual({ ok: false, reason: `channel is longer than ${MAX_VALUE_LENGTH} characters` });
   });
 });
+
+describe('validateRow with a long list of categories', () => {
+  it('names the first ten values in the reason, and how many there are', () => {
+    const values = Array.from({ length: 12 }, (_, i) => `store${i + 1}`);
+    const schema = parseCustomerSchema(
+      {
+        version: 1,
+        name: 'chain',
+        id: { header: 'id' },
+        features: [{ name: 'store', header: 'store', label: 'Store', kind: 'categorical', categories: values }],
+      },
+      'chain.json',
+    );
+    const header = resolveHeader(['id', 'store'], schema);
+    expect(validateRow(['1', 'store99'], header)).toEqual({
+      ok: false,
+      reason: `store "store99" is not ${values.slice(0, 10).join('/')}/… (12 in all)`,
+    });
+    expect(validateRow(['2', 'STORE12'], header).ok).toBe(true);
+  });
+});
