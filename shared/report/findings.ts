@@ -8,7 +8,7 @@ import { columnsOf, type CustomerColumns, type Customers } from '../csv/columns.
 import { NUMERIC_FIELDS, type NumericField } from '../csv/contract.ts';
 import type { Model } from '../model/artifact.ts';
 import { numericColumns, type NumericColumns } from '../model/assign.ts';
-import { fieldMeanStd } from '../profile/profile.ts';
+import { fieldEtaSquared, fieldMeanStd } from '../profile/profile.ts';
 import type { CustomerSchema } from '../schema/customer-schema.ts';
 import { quantiles } from './analysis.ts';
 import { formatAmount, formatInt, formatNumber, formatPercent } from './format.ts';
@@ -215,20 +215,6 @@ function singleSegmentFinding(model: Model, overall: Record<NumericField, { mean
   };
 }
 
-/** η² as profile's etaSquared computes it, from the field's mean and deviation (known already). */
-function etaSquaredOf(values: Float64Array, labels: Int32Array, k: number, { mean, std }: { mean: number; std: number }): number {
-  if (std === 0) return 0;
-  const sums = new Float64Array(k);
-  const sizes = new Float64Array(k);
-  for (let i = 0; i < values.length; i++) {
-    sums[labels[i]!]! += values[i]!;
-    sizes[labels[i]!]!++;
-  }
-  let between = 0;
-  for (let c = 0; c < k; c++) if (sizes[c]! > 0) between += sizes[c]! * (sums[c]! / sizes[c]! - mean) ** 2;
-  return between / (values.length * std * std);
-}
-
 /**
  * Share of each numeric feature's variance explained by the model's segments (η²), in raw units (a
  * log1p feature's values as the file gives them): the dominant-feature finding's numbers, and the
@@ -243,7 +229,8 @@ export function explainedVariance(
   numeric: readonly NumericView[],
 ): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const { name } of numeric) out[name] = etaSquaredOf(values[name]!, labels, model.k, fieldMeanStd(customers, name, values[name]!));
+  // profile remembers each field's per-segment totals for these labels: the second call (box chart, finding) is free
+  for (const { name } of numeric) out[name] = fieldEtaSquared(customers, labels, model.k, name, values[name]!);
   return out;
 }
 
