@@ -159,11 +159,6 @@ export function columnsOf(customers: Customers, schema?: CustomerSchema): Custom
   return customers instanceof CustomerColumns ? customers : CustomerColumns.from(customers, schema);
 }
 
-/** The schema of customers: their columns' own, or `fallback` for objects. */
-export function schemaOf(customers: Customers, fallback: CustomerSchema = MALL_SCHEMA): CustomerSchema {
-  return customers instanceof CustomerColumns ? customers.schema : fallback;
-}
-
 /** Rows per block: 2^14 (128 KiB of doubles), or fewer when the builder is told it holds fewer. */
 const BLOCK_BITS = 14;
 

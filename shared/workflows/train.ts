@@ -258,8 +258,7 @@ export function trainModel(data: TrainingData, options: TrainOptions, now: Date,
   const x = applyScaler(raw, scaler);
   // every sample is a prefix of one order of the customers, from the seed and their ids
   // (sample-order.ts): the same rows, in the same order, as training from the table reads
-  const columns = customers;
-  const order = sampleOrder((row) => columns.customerId(row), seed, sampleOrderRows(x.rows, sampleSize), x.rows);
+  const order = sampleOrder((row) => customers.customerId(row), seed, sampleOrderRows(x.rows, sampleSize), x.rows);
   const kmeansOptions = { seed, restarts, maxIterations, sampleSize, order };
 
   let sweep: Sweep | null = null;
