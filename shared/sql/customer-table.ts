@@ -59,10 +59,10 @@ export function quoteIdentifier(name: string): string {
 }
 
 /** A feature's column name, quoted: also refused when it is one of the product's own columns. */
-function featureColumn(name: string): string {
+export function featureColumn(name: string, alias?: string): string {
   const quoted = quoteIdentifier(name);
   if (PRODUCT_COLUMNS.has(name)) throw new SchemaError(`"${name}" is a column the product keeps for itself: choose another name`);
-  return quoted;
+  return alias === undefined ? quoted : `${alias}.${quoted}`;
 }
 
 /** Every feature name of a schema as a column name, checked before any SQL is written or sent. */

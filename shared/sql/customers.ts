@@ -23,19 +23,9 @@ import {
   type UpsertCounts,
 } from '../ports.ts';
 import { MALL_SCHEMA, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
-import { columnType } from './customer-table.ts';
+import { columnType, featureColumn } from './customer-table.ts';
 import { populationStatements } from './drift.ts';
-import {
-  complete,
-  customerReader,
-  CUSTOMER_PAGE_ROWS,
-  featureColumn,
-  featureSelect,
-  int,
-  LABELED_PAGE_ROWS,
-  pageRows,
-  pagesByKey,
-} from './rows.ts';
+import { complete, customerReader, CUSTOMER_PAGE_ROWS, featureSelect, int, LABELED_PAGE_ROWS, pageRows, pagesByKey } from './rows.ts';
 import { featureNames, labelBatchStatement } from './scoring.ts';
 
 /**

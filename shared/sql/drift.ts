@@ -8,7 +8,7 @@
 
 import type { Model } from '../model/artifact.ts';
 import type { SqlParams, SqlValue } from '../ports.ts';
-import { featureColumn } from './rows.ts';
+import { featureColumn } from './customer-table.ts';
 
 /** Count columns per statement at most: PostgreSQL takes 1,664 entries in a select list. */
 const MAX_COUNTS = 1000;

@@ -6,7 +6,7 @@ import type { Customer, FeatureValue } from '../csv/contract.ts';
 import { MAX_ID_LENGTH } from '../csv/contract.ts';
 import { MALL_SCHEMA, MAX_VALUE_LENGTH, type CustomerSchema, type SchemaFeature } from '../schema/customer-schema.ts';
 import type { SqlClient, SqlParams, SqlRow } from '../ports.ts';
-import { quoteIdentifier } from './customer-table.ts';
+import { featureColumn, quoteIdentifier } from './customer-table.ts';
 
 /**
  * Rows per statement and per page, sized for the Data API: with customer_id at most 128 characters,
@@ -38,12 +38,6 @@ export async function* pagesByKey(sql: SqlClient, statement: string, params: Sql
     yield rows;
     after = String(rows[rows.length - 1]!.customer_id);
   }
-}
-
-/** A feature's column in SQL text, quoted (quoteIdentifier), qualified by a table alias when given. */
-export function featureColumn(name: string, alias?: string): string {
-  const quoted = quoteIdentifier(name);
-  return alias === undefined ? quoted : `${alias}.${quoted}`;
 }
 
 /**

@@ -11,7 +11,8 @@
 import type { ModelSpace, SqlParams, SqlValue } from '../ports.ts';
 import type { FeatureSpec } from '../features/spec.ts';
 import type { Model } from '../model/artifact.ts';
-import { complete, featureColumn } from './rows.ts';
+import { featureColumn } from './customer-table.ts';
+import { complete } from './rows.ts';
 
 const double = (param: string): string => `CAST(:${param} AS double precision)`;
 // double precision constants for one-hot columns: the literals 1.0 and 0.0 are numeric, converted per row

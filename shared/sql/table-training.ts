@@ -58,7 +58,7 @@ import type {
   TrainingSnapshot as Snapshot,
 } from '../ports.ts';
 import { ALL } from '../ports.ts';
-import { columnType, pointColumnType, quoteIdentifier } from './customer-table.ts';
+import { columnType, featureColumn, pointColumnType, quoteIdentifier } from './customer-table.ts';
 import { modelSpaceSql } from './scoring.ts';
 import { int } from './rows.ts';
 
@@ -176,9 +176,6 @@ function inRange(alias: string, range: { after?: string; upTo?: string }, params
   return conditions.length === 0 ? 'TRUE' : conditions.join(' AND ');
 }
 
-/** A feature's column, quoted, of a table alias. */
-const column = (alias: string, name: string): string => `${alias}.${quoteIdentifier(name)}`;
-
 /** A column's value as double precision. */
 const double = (expression: string): string => `CAST(${expression} AS double precision)`;
 
@@ -211,7 +208,7 @@ function acceptance(schema: CustomerSchema, nullable: ReadonlySet<string>, alias
   const complete: string[] = [];
   const accepted: string[] = [];
   schema.features.forEach((f, i) => {
-    const value = column(alias, f.name);
+    const value = featureColumn(f.name, alias);
     if (nullable.has(f.name)) complete.push(`${value} IS NOT NULL`);
     if (f.kind === 'categorical') {
       if (f.categories === 'learned') return;
@@ -784,7 +781,7 @@ export class SqlTableTraining implements TableTraining {
   async recordMembers(snapshot: Snapshot, modelVersion: string): Promise<number> {
     const { keys } = snapshot;
     const parts = Math.min(keys.length + 1, partsOf(snapshot.customers, this.sizes.memberRows));
-    const same = snapshot.schema.features.map((f) => ` AND ${column('c', f.name)} = ${column('s', f.name)}`).join('');
+    const same = snapshot.schema.features.map((f) => ` AND ${featureColumn(f.name, 'c')} = ${featureColumn(f.name, 's')}`).join('');
     const recorded = await eachPart(parts, PARTS_IN_FLIGHT, async (part) => {
       const params: Record<string, SqlValue> = { model_version: modelVersion, run_id: snapshot.runId };
       const range = keyRange(keys, part, parts);
